@@ -1,0 +1,286 @@
+//! Identities: nodes, pids, references and ports.
+//!
+//! Erlang identifies a process by `(node, id, serial, creation)`. Tether keeps exactly
+//! those four fields so that a [`Pid`] maps one-to-one to `NEW_PID_EXT`, but stores
+//! the node as a [`Node`]: a 4-byte index into a small process-wide table of node
+//! names. That keeps `Pid` and [`Reference`] `Copy` and cheap to compare and hash.
+//!
+//! The node table is bounded ([`Node::MAX`] names). Node names are few in any real
+//! cluster (one per peer), so the bound only stops a hostile peer from growing the
+//! table without limit; interning past it fails with [`NodeTableFull`].
+//!
+//! Slot 0 is special: it is *this* node. Its name is `nonode@nohost` until the runtime
+//! becomes distributed and calls [`Node::set_local`]; local pids keep pointing at slot
+//! 0 and so take the new name, as local pids do on the BEAM when `net_kernel` starts.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{OnceLock, RwLock};
+
+use crate::Atom;
+
+/// A node name such as `tether@localhost`, interned so that it is `Copy`.
+///
+/// ```
+/// use tether_term::Node;
+/// let n = Node::intern("beam@host").unwrap();
+/// assert_eq!(n.name().as_str(), "beam@host");
+/// assert_eq!(n, Node::intern("beam@host").unwrap());
+/// assert!(Node::local().is_local());
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Node(u32);
+
+/// [`Node::intern`] failed: the node table already holds [`Node::MAX`] names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeTableFull;
+
+impl fmt::Display for NodeTableFull {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the node name table is full ({} names)", Node::MAX)
+    }
+}
+
+impl std::error::Error for NodeTableFull {}
+
+struct NodeTable {
+    names: Vec<Atom>,
+    index: HashMap<Atom, u32>,
+}
+
+fn table() -> &'static RwLock<NodeTable> {
+    static TABLE: OnceLock<RwLock<NodeTable>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let local = Atom::new("nonode@nohost");
+        let mut index = HashMap::new();
+        index.insert(local.clone(), 0);
+        RwLock::new(NodeTable { names: vec![local], index })
+    })
+}
+
+static LOCAL_CREATION: AtomicU32 = AtomicU32::new(0);
+
+impl Node {
+    /// The most node names the table holds.
+    pub const MAX: usize = 65_536;
+
+    /// This node.
+    pub const fn local() -> Node {
+        Node(0)
+    }
+
+    /// Whether this is the local node.
+    pub fn is_local(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The node with this name, adding it to the table if new.
+    pub fn intern(name: &str) -> Result<Node, NodeTableFull> {
+        let t = table();
+        if let Some(&i) = t.read().unwrap_or_else(|e| e.into_inner()).index.get(name) {
+            return Ok(Node(i));
+        }
+        let mut w = t.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(&i) = w.index.get(name) {
+            return Ok(Node(i));
+        }
+        if w.names.len() >= Node::MAX {
+            return Err(NodeTableFull);
+        }
+        let i = w.names.len() as u32;
+        let atom = Atom::new(name);
+        w.names.push(atom.clone());
+        w.index.insert(atom, i);
+        Ok(Node(i))
+    }
+
+    /// The node's name.
+    pub fn name(self) -> Atom {
+        table().read().unwrap_or_else(|e| e.into_inner()).names[self.0 as usize].clone()
+    }
+
+    /// Names the local node and sets its creation (done once distribution starts).
+    ///
+    /// Returns the previous name. Pids already spawned take the new name.
+    pub fn set_local(name: &str, creation: u32) -> Atom {
+        let mut w = table().write().unwrap_or_else(|e| e.into_inner());
+        let new = Atom::new(name);
+        let old = std::mem::replace(&mut w.names[0], new.clone());
+        w.index.remove(&old);
+        // A name seen earlier as a remote node now means us; both slots resolve here.
+        w.index.insert(new, 0);
+        LOCAL_CREATION.store(creation, Ordering::Release);
+        old
+    }
+
+    /// The local node's creation (0 until distribution starts).
+    pub fn local_creation() -> u32 {
+        LOCAL_CREATION.load(Ordering::Acquire)
+    }
+
+    /// The raw table index (stable for the life of the OS process).
+    pub fn index(self) -> u32 {
+        self.0
+    }
+}
+
+impl fmt::Debug for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.name())
+    }
+}
+
+impl fmt::Display for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.name())
+    }
+}
+
+/// A process identifier, as Erlang's `NEW_PID_EXT` (node, id, serial, creation).
+///
+/// `Pid` is `Copy`; it can be put in a message, sent to another node and used there.
+/// It displays as Erlang prints pids: `<0.42.0>` for a local one.
+///
+/// ```
+/// use tether_term::{Node, Pid};
+/// let p = Pid::new(Node::local(), 42, 0, 0);
+/// assert_eq!(p.to_string(), "<0.42.0>");
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Pid {
+    /// The node the process lives on.
+    pub node: Node,
+    /// Process id (unique among the node's live processes).
+    pub id: u32,
+    /// Serial, so that ids can be reused.
+    pub serial: u32,
+    /// The node incarnation the pid belongs to.
+    pub creation: u32,
+}
+
+impl Pid {
+    /// Builds a pid from its parts.
+    pub const fn new(node: Node, id: u32, serial: u32, creation: u32) -> Pid {
+        Pid { node, id, serial, creation }
+    }
+
+    /// Whether the pid names a process of this node.
+    ///
+    /// Pids of this node's current incarnation carry creation 0, which the encoder
+    /// writes as [`Node::local_creation`]; a decoded pid of an earlier incarnation of
+    /// this node keeps its old creation and so never matches a live process.
+    pub fn is_local(&self) -> bool {
+        self.node.is_local()
+    }
+}
+
+impl fmt::Display for Pid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Erlang prints the node as a small per-node number; we print 0 for local
+        // and the table index otherwise, which is equally opaque and stable.
+        write!(f, "<{}.{}.{}>", self.node.0, self.id, self.serial)
+    }
+}
+
+impl fmt::Debug for Pid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.node.is_local() {
+            write!(f, "{self}")
+        } else {
+            write!(f, "{self}@{}", self.node)
+        }
+    }
+}
+
+/// A reference, as Erlang's `NEWER_REFERENCE_EXT`: a node, a creation and 1–5 words.
+///
+/// ```
+/// use tether_term::{Node, Reference};
+/// let r = Reference::new(Node::local(), 0, &[1, 2, 3]);
+/// assert_eq!(r.words(), &[1, 2, 3]);
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Reference {
+    /// The node that made the reference.
+    pub node: Node,
+    /// That node's incarnation.
+    pub creation: u32,
+    len: u8,
+    ids: [u32; 5],
+}
+
+impl Reference {
+    /// Builds a reference from up to five id words (more are truncated to five).
+    pub fn new(node: Node, creation: u32, words: &[u32]) -> Reference {
+        let mut ids = [0; 5];
+        let len = words.len().min(5);
+        ids[..len].copy_from_slice(&words[..len]);
+        Reference { node, creation, len: len as u8, ids }
+    }
+
+    /// The id words.
+    pub fn words(&self) -> &[u32] {
+        &self.ids[..self.len as usize]
+    }
+
+    /// Whether the reference was made by this node (creation 0 stands for the current
+    /// incarnation, as for [`Pid`]).
+    pub fn is_local(&self) -> bool {
+        self.node.is_local()
+    }
+}
+
+impl fmt::Display for Reference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#Ref<{}", self.node.0)?;
+        for w in self.words().iter().rev() {
+            write!(f, ".{w}")?;
+        }
+        f.write_str(">")
+    }
+}
+
+impl fmt::Debug for Reference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// A port identifier, as Erlang's `V4_PORT_EXT` (node, 64-bit id, creation).
+///
+/// Tether has no ports of its own; ports arrive from BEAM peers and are kept faithfully.
+///
+/// ```
+/// use tether_term::{Node, Port};
+/// let p = Port::new(Node::local(), 7, 0);
+/// assert_eq!(p.to_string(), "#Port<0.7>");
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Port {
+    /// The node the port lives on.
+    pub node: Node,
+    /// Port id.
+    pub id: u64,
+    /// The node incarnation.
+    pub creation: u32,
+}
+
+impl Port {
+    /// Builds a port from its parts.
+    pub const fn new(node: Node, id: u64, creation: u32) -> Port {
+        Port { node, id, creation }
+    }
+}
+
+impl fmt::Display for Port {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#Port<{}.{}>", self.node.0, self.id)
+    }
+}
+
+impl fmt::Debug for Port {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
