@@ -1,1 +1,56 @@
-pub use tether_term::*;
+//! # Tether: Erlang/OTP's process model for Rust
+//!
+//! Tether gives Rust what Erlang/OTP gives the BEAM: millions of cheap isolated
+//! processes that talk only by messages, links and monitors that turn crashes into
+//! signals, and (in later layers) supervisors, the OTP behaviours and distribution in
+//! Erlang's own protocol.
+//!
+//! ## A tour
+//!
+//! A [`Runtime`] runs processes on tokio. A process is an `async` block spawned with
+//! [`spawn`]; inside it, [`self_pid`], [`receive`] and friends work like Erlang's BIFs:
+//!
+//! ```
+//! use tether::{Exit, ExitReason, Runtime};
+//!
+//! #[derive(Debug)]
+//! enum Msg { Ping(tether::Pid), Stop }
+//!
+//! Runtime::new().unwrap().block_on(async {
+//!     let server = tether::spawn(async {
+//!         loop {
+//!             match tether::receive::<Msg>().await {
+//!                 Msg::Ping(from) => tether::send(from, "pong").unwrap(),
+//!                 Msg::Stop => return Err(ExitReason::from("stopped")),
+//!             }
+//!         }
+//!     });
+//!     tether::send(server, Msg::Ping(tether::self_pid())).unwrap();
+//!     assert_eq!(tether::receive::<&str>().await, "pong");
+//!
+//!     // Failure is a signal: trap exits and hear about the server's end.
+//!     tether::trap_exit(true);
+//!     tether::link(server).unwrap();
+//!     tether::send(server, Msg::Stop).unwrap();
+//!     let exit: Exit = tether::receive().await;
+//!     assert_eq!(exit.reason, ExitReason::from("stopped"));
+//! });
+//! ```
+//!
+//! * **Messages** are moved, not copied, between local processes; [`receive`] takes the
+//!   next message of a type, [`receive_select`] any message a closure accepts, with
+//!   [`receive_timeout`] / [`receive_select_timeout`] for `after`.
+//! * **Failure as a signal**: [`link`], [`monitor`], [`trap_exit`], [`exit`] follow
+//!   Erlang's rules exactly (see the table on [`ExitReason`] and SEMANTICS.md §1.3).
+//!   A panic is just an exit reason ([`ExitReason::Panic`]).
+//! * **Names and timers**: [`register`], [`whereis`], [`send_after`], [`cancel_timer`].
+//! * **Introspection**: [`process_info`], [`processes`].
+//!
+//! Terms, pids and references come from the `tether-term` crate and are re-exported.
+
+pub mod process;
+mod runtime;
+
+pub use process::*;
+pub use runtime::{Builder, Runtime};
+pub use tether_term::{Atom, Node, Pid, Reference, Term};

@@ -1,0 +1,101 @@
+//! References and process aliases.
+//!
+//! [`make_ref`] returns a node-unique reference of three words, drawn from per-thread
+//! blocks of a global counter so that making a reference touches no shared cache line
+//! on the fast path.
+//!
+//! An *alias* (SEMANTICS §1.7) is a reference that works as a send destination for the
+//! process that made it. Its five words are the counter words, a marker, and the owner's
+//! pid id and serial, so a send to an alias finds its owner directly, without any
+//! global table; the owner then checks that the alias is still active (A1: a message
+//! to an inactive alias is dropped *at the receiver*).
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tether_term::{Node, Pid, Reference};
+
+use super::core::AliasMode;
+use super::current;
+
+const BLOCK: u64 = 1 << 16;
+const ALIAS_MARK: u32 = 0xA11A_5ED0;
+
+fn next_counter() -> u64 {
+    static GLOBAL: AtomicU64 = AtomicU64::new(1);
+    thread_local! {
+        static LOCAL: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+    }
+    LOCAL.with(|l| {
+        let (mut next, mut end) = l.get();
+        if next == end {
+            next = GLOBAL.fetch_add(BLOCK, Ordering::Relaxed);
+            end = next + BLOCK;
+        }
+        l.set((next + 1, end));
+        next
+    })
+}
+
+/// Makes a new reference, unique on this node (Erlang's `make_ref()`).
+///
+/// ```
+/// let a = tether::make_ref();
+/// let b = tether::make_ref();
+/// assert_ne!(a, b);
+/// ```
+pub fn make_ref() -> Reference {
+    let n = next_counter();
+    Reference::new(Node::local(), 0, &[n as u32 & 0x3_ffff, (n >> 18) as u32, (n >> 50) as u32])
+}
+
+/// A reference that routes to `owner` (not yet active anywhere).
+pub(crate) fn alias_ref(owner: Pid) -> Reference {
+    let n = next_counter();
+    Reference::new(
+        Node::local(),
+        0,
+        &[n as u32 & 0x3_ffff, (n >> 18) as u32, ALIAS_MARK, owner.id, owner.serial],
+    )
+}
+
+/// The process an alias reference routes to, if it is one of ours.
+pub(crate) fn owner(r: &Reference) -> Option<Pid> {
+    match r.words() {
+        [_, _, ALIAS_MARK, id, serial] => Some(Pid::new(Node::local(), *id, *serial, 0)),
+        _ => None,
+    }
+}
+
+/// Creates an alias for the calling process (Erlang's `alias/1`).
+///
+/// Messages sent to the alias with [`send`](crate::send) arrive as if sent to the
+/// pid, until it is deactivated as `mode` says (see [`AliasMode`]) or by [`unalias`].
+///
+/// ```
+/// use tether::{AliasMode, Runtime};
+/// Runtime::new().unwrap().block_on(async {
+///     let a = tether::alias(AliasMode::Explicit);
+///     tether::send(a, "via alias").unwrap();
+///     assert_eq!(tether::receive::<&str>().await, "via alias");
+///     assert!(tether::unalias(a));
+///     tether::send(a, "dropped").unwrap();
+///     assert_eq!(tether::receive_timeout::<&str>(std::time::Duration::from_millis(20)).await, None);
+/// });
+/// ```
+pub fn alias(mode: AliasMode) -> Reference {
+    current::with(|p| {
+        let r = alias_ref(p.pid);
+        p.state().rel().aliases.insert(r, mode);
+        r
+    })
+}
+
+/// Deactivates one of the calling process's aliases. Returns whether it was active.
+/// An associated monitor stays.
+pub fn unalias(alias: Reference) -> bool {
+    current::with(|p| {
+        let mut st = p.state();
+        st.rel.as_mut().is_some_and(|rel| rel.aliases.remove(&alias).is_some())
+    })
+}

@@ -1,0 +1,332 @@
+//! The shared half of a process: its inbox and its state.
+//!
+//! ```text
+//!   senders ──push──▶ inbox: Mutex<Inbox>  (FIFO of Signal, the parked waker, closed flag)
+//!                          │ drain (owner only, in order)
+//!                          ▼
+//!                     state: Mutex<State>  (mailbox of unmatched messages, trap_exit,
+//!                                           links, monitors, aliases, name, ...)
+//! ```
+//!
+//! * **Push** (any thread): lock the inbox, append, take the parked waker, unlock,
+//!   wake. A closed inbox (the process is exiting or gone) hands the signal back so
+//!   the sender can answer for the dead process (`noproc` for a link, a `noproc` DOWN
+//!   for a monitor; a message is just dropped). One short critical section; no
+//!   global lock anywhere on the path.
+//! * **Drain** (the owning task only): swap the whole inbox queue out under the lock
+//!   and act on each signal in order while holding only the state lock. Control
+//!   signals (link, exit, monitor, ...) take effect; messages move to the mailbox,
+//!   where selective receive scans them.
+//! * **Park**: when the process has nothing to do it re-checks the inbox and leaves
+//!   its waker in it, under the same lock, so no push is ever missed.
+//!
+//! Lock order is state → inbox, never the reverse, and a process only ever holds its
+//! *own* locks while pushing to another's inbox; so no cycle can form.
+//!
+//! The state lock is uncontended in practice: only the owner takes it, except for
+//! introspection (`process_info`). It lets the observer read a process without
+//! stopping it.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::task::Waker;
+
+use tether_term::{Atom, Pid, Reference};
+
+use super::signal::{ExitAction, Signal, exit_action};
+use super::{Down, Exit, ExitReason, Message, Monitored};
+
+/// Scheduling status, for introspection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Status {
+    /// Being polled right now.
+    Running = 0,
+    /// Woken, waiting for a worker thread.
+    Runnable = 1,
+    /// Parked, waiting for a message or another event.
+    Waiting = 2,
+    /// Exiting: its links and monitors are being notified.
+    Exiting = 3,
+}
+
+pub(crate) struct Inbox {
+    queue: VecDeque<Signal>,
+    waker: Option<Waker>,
+    closed: bool,
+}
+
+/// How an alias is deactivated (SEMANTICS §1.7 A3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AliasMode {
+    /// Only by [`unalias`](crate::unalias).
+    Explicit,
+    /// On the first message received through it.
+    Reply,
+    /// When its monitor is removed (demonitor or DOWN).
+    Demonitor,
+    /// On the first reply through it, or on DOWN (and the monitor goes too).
+    ReplyDemonitor,
+}
+
+/// A monitor this process holds on another.
+pub(crate) struct MonitorOut {
+    /// The monitored pid, when known (always, except for a remote `{Name, Node}`).
+    pub target: Option<Pid>,
+    /// How the monitor named its target (what the DOWN message will carry).
+    pub object: Monitored,
+}
+
+/// Links, monitors and the rest: boxed, because most processes have none.
+#[derive(Default)]
+pub(crate) struct Relations {
+    pub links: HashSet<Pid>,
+    pub monitors: HashMap<Reference, MonitorOut>,
+    pub monitored_by: HashMap<Reference, (Pid, Monitored)>,
+    pub aliases: HashMap<Reference, AliasMode>,
+    pub timers: HashSet<Reference>,
+}
+
+pub(crate) struct State {
+    /// Messages drained from the inbox and not yet received.
+    pub mailbox: VecDeque<Message>,
+    /// Spare buffer swapped with the inbox queue on drain (keeps both allocations).
+    spare: VecDeque<Signal>,
+    pub trap_exit: bool,
+    pub name: Option<Atom>,
+    pub rel: Option<Box<Relations>>,
+    /// Set when a fatal signal was handled; the process ends at its next await.
+    pub pending_exit: Option<ExitReason>,
+    pub received: u64,
+}
+
+impl State {
+    pub fn rel(&mut self) -> &mut Relations {
+        self.rel.get_or_insert_with(Default::default)
+    }
+
+    fn is_linked(&self, pid: &Pid) -> bool {
+        self.rel.as_ref().is_some_and(|r| r.links.contains(pid))
+    }
+}
+
+pub(crate) struct ProcessShared {
+    pub pid: Pid,
+    inbox: Mutex<Inbox>,
+    state: Mutex<State>,
+    status: AtomicU8,
+    /// Mirror of `state.trap_exit`, readable without the state lock (for `is_alive`).
+    trapping: AtomicBool,
+    pub dirty: bool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding a process lock cannot leave these structures torn (every
+    // critical section is a few container operations), so poisoning is ignored.
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl ProcessShared {
+    pub fn new(pid: Pid, trap_exit: bool, dirty: bool) -> ProcessShared {
+        ProcessShared {
+            pid,
+            inbox: Mutex::new(Inbox { queue: VecDeque::new(), waker: None, closed: false }),
+            state: Mutex::new(State {
+                mailbox: VecDeque::new(),
+                spare: VecDeque::new(),
+                trap_exit,
+                name: None,
+                rel: None,
+                pending_exit: None,
+                received: 0,
+            }),
+            status: AtomicU8::new(Status::Runnable as u8),
+            trapping: AtomicBool::new(trap_exit),
+            dirty,
+        }
+    }
+
+    pub fn state(&self) -> MutexGuard<'_, State> {
+        lock(&self.state)
+    }
+
+    /// Appends a signal; hands it back if the process has exited.
+    pub fn push(&self, signal: Signal) -> Result<(), Signal> {
+        let waker = {
+            let mut inbox = lock(&self.inbox);
+            if inbox.closed {
+                return Err(signal);
+            }
+            inbox.queue.push_back(signal);
+            inbox.waker.take()
+        };
+        if let Some(w) = waker {
+            self.status.store(Status::Runnable as u8, Ordering::Relaxed);
+            w.wake();
+        }
+        Ok(())
+    }
+
+    /// Parks the process: stores its waker unless signals are already waiting.
+    /// Returns `false` if there is work to do instead.
+    pub fn park(&self, waker: &Waker) -> bool {
+        let mut inbox = lock(&self.inbox);
+        if !inbox.queue.is_empty() {
+            return false;
+        }
+        match &inbox.waker {
+            Some(w) if w.will_wake(waker) => {}
+            _ => inbox.waker = Some(waker.clone()),
+        }
+        self.status.store(Status::Waiting as u8, Ordering::Relaxed);
+        true
+    }
+
+    pub fn set_status(&self, s: Status) {
+        self.status.store(s as u8, Ordering::Relaxed);
+    }
+
+    pub fn status(&self) -> Status {
+        match self.status.load(Ordering::Relaxed) {
+            0 => Status::Running,
+            1 => Status::Runnable,
+            2 => Status::Waiting,
+            _ => Status::Exiting,
+        }
+    }
+
+    /// Number of signals not yet drained.
+    pub fn inbox_len(&self) -> usize {
+        lock(&self.inbox).queue.len()
+    }
+
+    pub fn set_trap_exit(&self, st: &mut State, on: bool) -> bool {
+        self.trapping.store(on, Ordering::Relaxed);
+        std::mem::replace(&mut st.trap_exit, on)
+    }
+
+    /// Whether the process is alive once the signals already sent to it are handled
+    /// (SEMANTICS S7: `exit(P, kill), false = is_process_alive(P)`).
+    pub fn alive_after_pending(&self) -> bool {
+        let inbox = lock(&self.inbox);
+        if inbox.closed {
+            return false;
+        }
+        let trapping = self.trapping.load(Ordering::Relaxed);
+        !inbox.queue.iter().any(|s| match s {
+            Signal::Exit { reason: ExitReason::Kill, link: false, .. } => true,
+            Signal::Exit { reason, .. } => !trapping && !reason.is_normal(),
+            _ => false,
+        })
+    }
+
+    /// Moves every pending signal out of the inbox and acts on it, in order.
+    pub fn drain(&self, st: &mut State) {
+        let mut batch = std::mem::take(&mut st.spare);
+        {
+            let mut inbox = lock(&self.inbox);
+            if inbox.queue.is_empty() {
+                st.spare = batch;
+                return;
+            }
+            std::mem::swap(&mut inbox.queue, &mut batch);
+        }
+        for signal in batch.drain(..) {
+            self.handle(st, signal);
+        }
+        st.spare = batch;
+    }
+
+    fn handle(&self, st: &mut State, signal: Signal) {
+        match signal {
+            Signal::Message(m) => {
+                if st.pending_exit.is_none() {
+                    st.received += 1;
+                    st.mailbox.push_back(m);
+                }
+            }
+            Signal::AliasMessage { alias, message } => {
+                let Some(rel) = st.rel.as_mut() else { return };
+                let Some(&mode) = rel.aliases.get(&alias) else { return };
+                match mode {
+                    AliasMode::Explicit | AliasMode::Demonitor => {}
+                    AliasMode::Reply => {
+                        rel.aliases.remove(&alias);
+                    }
+                    AliasMode::ReplyDemonitor => {
+                        rel.aliases.remove(&alias);
+                        if let Some(m) = rel.monitors.remove(&alias) {
+                            super::route::demonitor(self.pid, &m, alias);
+                        }
+                    }
+                }
+                if st.pending_exit.is_none() {
+                    st.received += 1;
+                    st.mailbox.push_back(message);
+                }
+            }
+            Signal::Exit { from, reason, link } => {
+                if st.pending_exit.is_some() {
+                    return; // the first fatal reason wins
+                }
+                let linked = link && st.is_linked(&from);
+                if link && linked {
+                    st.rel().links.remove(&from);
+                }
+                match exit_action(self.pid, from, &reason, link, linked, st.trap_exit) {
+                    ExitAction::Ignore => {}
+                    ExitAction::Trap => {
+                        st.received += 1;
+                        st.mailbox.push_back(Message::new(Exit { from, reason }));
+                    }
+                    ExitAction::Die(r) => st.pending_exit = Some(r),
+                }
+            }
+            Signal::Link { from } => {
+                st.rel().links.insert(from);
+            }
+            Signal::Unlink { from } => {
+                if let Some(rel) = st.rel.as_mut() {
+                    rel.links.remove(&from);
+                }
+            }
+            Signal::Monitor { from, reference, object } => {
+                st.rel().monitored_by.insert(reference, (from, object));
+            }
+            Signal::Demonitor { reference } => {
+                if let Some(rel) = st.rel.as_mut() {
+                    rel.monitored_by.remove(&reference);
+                }
+            }
+            Signal::Down { reference, object, reason } => {
+                let Some(rel) = st.rel.as_mut() else { return };
+                if rel.monitors.remove(&reference).is_none() {
+                    return; // demonitored meanwhile
+                }
+                if let Some(AliasMode::Demonitor | AliasMode::ReplyDemonitor) =
+                    rel.aliases.get(&reference)
+                {
+                    rel.aliases.remove(&reference);
+                }
+                if st.pending_exit.is_none() {
+                    st.received += 1;
+                    st.mailbox.push_back(Message::new(Down { reference, object, reason }));
+                }
+            }
+        }
+    }
+
+    /// Whether the process has started exiting.
+    pub fn is_closed(&self) -> bool {
+        lock(&self.inbox).closed
+    }
+
+    /// Closes the inbox for good and returns what was still in it.
+    pub fn close(&self) -> VecDeque<Signal> {
+        let mut inbox = lock(&self.inbox);
+        inbox.closed = true;
+        inbox.waker = None;
+        std::mem::take(&mut inbox.queue)
+    }
+}

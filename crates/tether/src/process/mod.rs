@@ -1,0 +1,52 @@
+//! Processes: spawn, mailboxes, signals, links, monitors, names, timers, aliases.
+//!
+//! This layer is Erlang's process model on tokio. The map of the module:
+//!
+//! | File | Idea |
+//! |---|---|
+//! | `core.rs` | a process's shared half: the inbox every signal goes through, and its state |
+//! | `signal.rs` | the signal kinds and the exit-signal table of SEMANTICS §1.3 |
+//! | `task.rs` | the tokio task that runs a process, catches its panics and runs the exit sequence |
+//! | `table.rs` | the sharded table of live processes |
+//! | `current.rs` | which process is running on this thread |
+//! | `route.rs` | delivery to local processes, and the trait the distribution layer implements |
+//! | `spawn.rs`, `send.rs`, `mailbox.rs` | spawning, sending, receiving |
+//! | `link.rs`, `monitor.rs`, `alias.rs` | links and exit signals, monitors, references and aliases |
+//! | `name.rs`, `timer.rs`, `info.rs` | registered names, timers, introspection |
+//! | `reason.rs`, `message.rs` | exit reasons; messages and the system messages `Exit` and `Down` |
+
+mod alias;
+pub(crate) mod core;
+mod current;
+mod info;
+mod link;
+mod mailbox;
+mod message;
+mod monitor;
+mod name;
+mod reason;
+pub(crate) mod route;
+mod send;
+mod signal;
+mod spawn;
+mod table;
+pub(crate) mod task;
+mod timer;
+
+pub use self::core::{AliasMode, Status};
+pub use alias::{alias, make_ref, unalias};
+pub use info::{ProcessInfo, all_process_info, process_count, process_info, processes};
+pub use link::{NoProc, exit, exit_self, link, trap_exit, unlink};
+pub use mailbox::{
+    Receive, mailbox_len, receive, receive_any, receive_select, receive_select_timeout,
+    receive_timeout, sleep,
+};
+pub use message::{Down, Exit, Message, Monitored};
+pub use monitor::{
+    MonitorTarget, demonitor, demonitor_flush, demonitor_info, monitor, monitor_alias,
+};
+pub use name::{NotRegistered, RegisterError, register, registered, unregister, whereis};
+pub use reason::{ExitReason, IntoExitReason};
+pub use send::{Dest, SendError, SendErrorKind, send, send_message};
+pub use spawn::{SpawnOpts, Spawned, is_alive, self_pid, spawn, spawn_link, spawn_monitor, try_self_pid};
+pub use timer::{cancel_timer, read_timer, send_after, send_message_after};

@@ -1,0 +1,137 @@
+//! Locally registered names (SEMANTICS §3.1).
+//!
+//! One map from name to pid, behind a read-write lock: lookups (every send by name)
+//! share the lock; registration is rare. The name is also kept in the process's own
+//! state, so that the exit sequence can release it before links and monitors hear of
+//! the death (S6).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{OnceLock, RwLock};
+
+use tether_term::{Atom, Pid};
+
+use super::table::table;
+
+fn names() -> &'static RwLock<HashMap<Atom, Pid>> {
+    static NAMES: OnceLock<RwLock<HashMap<Atom, Pid>>> = OnceLock::new();
+    NAMES.get_or_init(Default::default)
+}
+
+/// Why [`register`] failed (all of them are Erlang's `badarg`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum RegisterError {
+    /// The pid is not a live local process.
+    NotAlive(Pid),
+    /// The name is taken by this process.
+    NameTaken(Atom, Pid),
+    /// The process already has this name.
+    AlreadyNamed(Pid, Atom),
+    /// The name is reserved (`undefined`, and Elixir's `nil`, `true`, `false`).
+    Reserved(Atom),
+}
+
+impl fmt::Display for RegisterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RegisterError::NotAlive(p) => write!(f, "{p} is not a live local process"),
+            RegisterError::NameTaken(n, p) => write!(f, "the name {n} is taken by {p}"),
+            RegisterError::AlreadyNamed(p, n) => write!(f, "{p} is already registered as {n}"),
+            RegisterError::Reserved(n) => write!(f, "the name {n} is reserved"),
+        }
+    }
+}
+
+impl std::error::Error for RegisterError {}
+
+/// Registers `pid` under `name` (Erlang's `register/2`).
+///
+/// ```
+/// use tether::Runtime;
+/// Runtime::new().unwrap().block_on(async {
+///     let me = tether::self_pid();
+///     tether::register("doc_example", me).unwrap();
+///     assert_eq!(tether::whereis("doc_example"), Some(me));
+///     assert!(tether::register("doc_example", me).is_err());
+///     tether::unregister("doc_example").unwrap();
+///     assert_eq!(tether::whereis("doc_example"), None);
+/// });
+/// ```
+pub fn register(name: impl Into<Atom>, pid: Pid) -> Result<(), RegisterError> {
+    let name = name.into();
+    if matches!(name.as_str(), "undefined" | "nil" | "true" | "false") {
+        return Err(RegisterError::Reserved(name));
+    }
+    let Some(process) = table().get(pid) else {
+        return Err(RegisterError::NotAlive(pid));
+    };
+    // Lock order: process state, then the name map (the exit sequence does the same).
+    let mut st = process.state();
+    if process.is_closed() {
+        return Err(RegisterError::NotAlive(pid));
+    }
+    if let Some(old) = &st.name {
+        return Err(RegisterError::AlreadyNamed(pid, old.clone()));
+    }
+    let mut map = names().write().unwrap_or_else(|e| e.into_inner());
+    if let Some(&holder) = map.get(&name) {
+        return Err(RegisterError::NameTaken(name, holder));
+    }
+    map.insert(name.clone(), pid);
+    st.name = Some(name);
+    Ok(())
+}
+
+/// The name is not registered (Erlang's `badarg` from `unregister/1`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotRegistered(pub Atom);
+
+impl fmt::Display for NotRegistered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the name {} is not registered", self.0)
+    }
+}
+
+impl std::error::Error for NotRegistered {}
+
+/// Removes a registered name (Erlang's `unregister/1`).
+pub fn unregister(name: impl Into<Atom>) -> Result<(), NotRegistered> {
+    let name = name.into();
+    let pid = names().read().unwrap_or_else(|e| e.into_inner()).get(&name).copied();
+    let Some(pid) = pid else { return Err(NotRegistered(name)) };
+    if let Some(process) = table().get(pid) {
+        let mut st = process.state();
+        if st.name.as_ref() == Some(&name) {
+            st.name = None;
+        }
+        let mut map = names().write().unwrap_or_else(|e| e.into_inner());
+        return match map.get(&name) {
+            Some(&p) if p == pid => {
+                map.remove(&name);
+                Ok(())
+            }
+            _ => Err(NotRegistered(name)),
+        };
+    }
+    // The holder is exiting; its exit sequence releases the name.
+    release(&name, pid);
+    Ok(())
+}
+
+/// The pid registered under `name`, if any (Erlang's `whereis/1`).
+pub fn whereis(name: &str) -> Option<Pid> {
+    names().read().unwrap_or_else(|e| e.into_inner()).get(name).copied()
+}
+
+/// All registered names (Erlang's `registered/0`).
+pub fn registered() -> Vec<Atom> {
+    names().read().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect()
+}
+
+/// Removes `name` if it still maps to `pid` (exit sequence).
+pub(crate) fn release(name: &Atom, pid: Pid) {
+    let mut map = names().write().unwrap_or_else(|e| e.into_inner());
+    if map.get(name) == Some(&pid) {
+        map.remove(name);
+    }
+}

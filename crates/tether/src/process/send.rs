@@ -1,0 +1,140 @@
+//! Sending (SEMANTICS §2.1).
+
+use std::fmt;
+
+use tether_term::{Atom, Node, Pid, Reference};
+
+use super::{Message, current, name, route};
+
+/// Where a message can be sent: a pid, a local name, `{name, node}`, or an alias.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Dest {
+    /// A process, local or remote.
+    Pid(Pid),
+    /// A name registered on this node.
+    Name(Atom),
+    /// A name on a node (local or remote).
+    Remote(Atom, Node),
+    /// A process alias.
+    Alias(Reference),
+}
+
+impl From<Pid> for Dest {
+    fn from(p: Pid) -> Dest {
+        Dest::Pid(p)
+    }
+}
+
+impl From<&Pid> for Dest {
+    fn from(p: &Pid) -> Dest {
+        Dest::Pid(*p)
+    }
+}
+
+impl From<&str> for Dest {
+    fn from(n: &str) -> Dest {
+        Dest::Name(Atom::new(n))
+    }
+}
+
+impl From<Atom> for Dest {
+    fn from(n: Atom) -> Dest {
+        Dest::Name(n)
+    }
+}
+
+impl From<(Atom, Node)> for Dest {
+    fn from((n, node): (Atom, Node)) -> Dest {
+        Dest::Remote(n, node)
+    }
+}
+
+impl From<(&str, Node)> for Dest {
+    fn from((n, node): (&str, Node)) -> Dest {
+        Dest::Remote(Atom::new(n), node)
+    }
+}
+
+impl From<Reference> for Dest {
+    fn from(r: Reference) -> Dest {
+        Dest::Alias(r)
+    }
+}
+
+/// Why a send failed; the message is handed back.
+pub struct SendError<T> {
+    /// The message that was not sent.
+    pub message: T,
+    /// What went wrong.
+    pub kind: SendErrorKind,
+}
+
+/// The cause of a [`SendError`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum SendErrorKind {
+    /// No process is registered under this local name (Erlang's `badarg`).
+    NotRegistered(Atom),
+    /// The destination is on another node and the value cannot become a term (send a
+    /// `Term`, or build the message with [`Message::portable`]).
+    NotPortable,
+}
+
+impl<T> fmt::Debug for SendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SendError").field("kind", &self.kind).finish_non_exhaustive()
+    }
+}
+
+impl<T> fmt::Display for SendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            SendErrorKind::NotRegistered(n) => write!(f, "no process is registered as {n}"),
+            SendErrorKind::NotPortable => {
+                write!(f, "the message cannot be sent to another node: it is not a term")
+            }
+        }
+    }
+}
+
+impl<T> std::error::Error for SendError<T> {}
+
+/// Sends `msg` to `dest` (Erlang's `Dest ! Msg`).
+///
+/// Never blocks. Sending to a pid never fails, even if the process is dead (the
+/// message is dropped). Sending to a local name fails if nobody has it.
+///
+/// ```
+/// use tether::Runtime;
+/// Runtime::new().unwrap().block_on(async {
+///     tether::send(tether::self_pid(), 42u64).unwrap();
+///     assert_eq!(tether::receive::<u64>().await, 42);
+///     assert!(tether::send("no_such_name", 1u8).is_err());
+/// });
+/// ```
+pub fn send<T: Send + 'static>(dest: impl Into<Dest>, msg: T) -> Result<(), SendError<T>> {
+    send_message(dest, Message::new(msg)).map_err(|e| SendError {
+        message: e.message.downcast::<T>().unwrap_or_else(|_| unreachable!()),
+        kind: e.kind,
+    })
+}
+
+/// [`send`] for an already built [`Message`].
+pub fn send_message(dest: impl Into<Dest>, msg: Message) -> Result<(), SendError<Message>> {
+    let from = current::try_with(|p| p.pid).unwrap_or(route::NOBODY);
+    deliver(from, dest.into(), msg)
+}
+
+pub(crate) fn deliver(from: Pid, dest: Dest, msg: Message) -> Result<(), SendError<Message>> {
+    let not_portable = |message| SendError { message, kind: SendErrorKind::NotPortable };
+    match dest {
+        Dest::Pid(pid) => route::message(from, pid, msg).map_err(not_portable),
+        Dest::Alias(r) => route::alias(from, r, msg).map_err(not_portable),
+        Dest::Remote(n, node) if !node.is_local() => {
+            route::named_remote(from, n, node, msg).map_err(not_portable)
+        }
+        Dest::Name(n) | Dest::Remote(n, _) => match name::whereis(n.as_str()) {
+            Some(pid) => route::message(from, pid, msg).map_err(not_portable),
+            None => Err(SendError { message: msg, kind: SendErrorKind::NotRegistered(n) }),
+        },
+    }
+}

@@ -1,0 +1,209 @@
+//! Spawning processes (SEMANTICS §1.8).
+
+use std::future::Future;
+
+use tether_term::{Atom, Pid, Reference};
+
+use super::core::{MonitorOut, ProcessShared};
+use super::table::table;
+use super::{IntoExitReason, Monitored, alias, current, name, task};
+
+/// Options for spawning a process (Erlang's `spawn_opt`).
+///
+/// ```
+/// use tether::{Down, SpawnOpts, Runtime};
+/// Runtime::new().unwrap().block_on(async {
+///     let spawned = SpawnOpts::new().monitor().trap_exit().spawn(async {});
+///     let down: Down = tether::receive().await;
+///     assert_eq!(Some(down.reference), spawned.monitor);
+/// });
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct SpawnOpts {
+    link: bool,
+    monitor: bool,
+    trap_exit: bool,
+    dirty: bool,
+    name: Option<Atom>,
+}
+
+/// What [`SpawnOpts::spawn`] returns.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Spawned {
+    /// The new process.
+    pub pid: Pid,
+    /// The monitor, if one was asked for.
+    pub monitor: Option<Reference>,
+}
+
+impl SpawnOpts {
+    /// Default options: not linked, not monitored, not trapping exits.
+    pub fn new() -> SpawnOpts {
+        SpawnOpts::default()
+    }
+
+    /// Link the new process to the caller, atomically (no window where it can die
+    /// unlinked).
+    pub fn link(mut self) -> SpawnOpts {
+        self.link = true;
+        self
+    }
+
+    /// Monitor the new process from the caller, atomically.
+    pub fn monitor(mut self) -> SpawnOpts {
+        self.monitor = true;
+        self
+    }
+
+    /// Start with `trap_exit` set.
+    pub fn trap_exit(mut self) -> SpawnOpts {
+        self.trap_exit = true;
+        self
+    }
+
+    /// Run on tokio's blocking pool: a "dirty" process may call blocking functions
+    /// (file I/O, CPU-heavy work, blocking C libraries) without stalling others. It is
+    /// still a full process: mailbox, links, kill at its next `.await`.
+    pub fn dirty(mut self) -> SpawnOpts {
+        self.dirty = true;
+        self
+    }
+
+    /// Register the new process under `name` before it runs. Spawning panics if the
+    /// name is taken; check with [`whereis`](crate::whereis) or register yourself
+    /// when the name may be contested.
+    pub fn name(mut self, name: impl Into<Atom>) -> SpawnOpts {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Spawns `fut` as a new process.
+    ///
+    /// # Panics
+    ///
+    /// If called outside a tokio runtime, or asked to link or monitor from outside a
+    /// process, or if the name is taken.
+    #[track_caller]
+    pub fn spawn<F>(self, fut: F) -> Spawned
+    where
+        F: Future + Send + 'static,
+        F::Output: IntoExitReason,
+    {
+        let handle = tokio::runtime::Handle::try_current()
+            .expect("tether::spawn must be called inside a Tether (tokio) runtime");
+        let parent = current::try_with(|p| p.pid);
+        if (self.link || self.monitor) && parent.is_none() {
+            panic!("spawning with link or monitor needs a calling process");
+        }
+        let mut monitor = None;
+        let shared = table().insert(|pid| ProcessShared::new(pid, self.trap_exit, self.dirty));
+        let pid = shared.pid;
+        {
+            let mut st = shared.state();
+            if let Some(parent) = parent {
+                if self.link {
+                    st.rel().links.insert(parent);
+                }
+                if self.monitor {
+                    let r = alias::make_ref();
+                    st.rel().monitored_by.insert(r, (parent, Monitored::Pid(pid)));
+                    monitor = Some(r);
+                }
+            }
+        }
+        if let Some(parent) = parent {
+            current::with(|p| {
+                let mut st = p.state();
+                if self.link {
+                    st.rel().links.insert(pid);
+                }
+                if let Some(r) = monitor {
+                    let out = MonitorOut { target: Some(pid), object: Monitored::Pid(pid) };
+                    st.rel().monitors.insert(r, out);
+                }
+                debug_assert_eq!(p.pid, parent);
+            });
+        }
+        if let Some(n) = self.name {
+            if let Err(e) = name::register(n, pid) {
+                panic!("cannot spawn a process under that name: {e}");
+            }
+        }
+        let run = task::run(shared, fut);
+        if self.dirty {
+            let h = handle.clone();
+            handle.spawn_blocking(move || h.block_on(run));
+        } else {
+            handle.spawn(run);
+        }
+        Spawned { pid, monitor }
+    }
+}
+
+/// Spawns `fut` as a new process and returns its pid (Erlang's `spawn/1`).
+///
+/// The future's output is the exit reason: `()` for `normal`, or any
+/// [`IntoExitReason`]. A panic becomes the reason [`ExitReason::Panic`](crate::ExitReason::Panic).
+///
+/// ```
+/// use tether::Runtime;
+/// Runtime::new().unwrap().block_on(async {
+///     let parent = tether::self_pid();
+///     let child = tether::spawn(async move {
+///         tether::send(parent, tether::self_pid()).unwrap();
+///     });
+///     assert_eq!(tether::receive::<tether::Pid>().await, child);
+/// });
+/// ```
+#[track_caller]
+pub fn spawn<F>(fut: F) -> Pid
+where
+    F: Future + Send + 'static,
+    F::Output: IntoExitReason,
+{
+    SpawnOpts::new().spawn(fut).pid
+}
+
+/// Spawns a process linked to the caller (Erlang's `spawn_link/1`).
+#[track_caller]
+pub fn spawn_link<F>(fut: F) -> Pid
+where
+    F: Future + Send + 'static,
+    F::Output: IntoExitReason,
+{
+    SpawnOpts::new().link().spawn(fut).pid
+}
+
+/// Spawns a process monitored by the caller (Erlang's `spawn_monitor/1`).
+#[track_caller]
+pub fn spawn_monitor<F>(fut: F) -> (Pid, Reference)
+where
+    F: Future + Send + 'static,
+    F::Output: IntoExitReason,
+{
+    let s = SpawnOpts::new().monitor().spawn(fut);
+    (s.pid, s.monitor.expect("asked for a monitor"))
+}
+
+/// The calling process's pid (Erlang's `self()`).
+///
+/// # Panics
+///
+/// Outside a process.
+#[track_caller]
+pub fn self_pid() -> Pid {
+    current::with(|p| p.pid)
+}
+
+/// The calling process's pid, or `None` outside a process.
+pub fn try_self_pid() -> Option<Pid> {
+    current::try_with(|p| p.pid)
+}
+
+/// Whether `pid` is a live local process (Erlang's `is_process_alive/1`).
+///
+/// Signals the caller already sent to `pid` count: after `exit(pid, Kill)` this is
+/// `false` at once (S7). Remote pids are never reported alive here.
+pub fn is_alive(pid: Pid) -> bool {
+    table().with(pid, |p| p.alive_after_pending()).unwrap_or(false)
+}

@@ -1,0 +1,205 @@
+//! The process task: how a user future becomes a process.
+//!
+//! A process is one tokio task running [`run`]. Each time tokio polls it, the task
+//!
+//! 1. makes the process *current* on this thread (so `self_pid()` and `receive()` work),
+//! 2. drains the inbox, which may decide that the process must die (a kill, an
+//!    untrapped exit signal),
+//! 3. polls the user's future, catching panics,
+//! 4. parks: leaves its waker in the inbox, unless new signals arrived meanwhile, in
+//!    which case it goes round again (a few times, then yields to be fair).
+//!
+//! Because any signal wakes the task, a kill reaches a process that is awaiting a
+//! socket or a sleep rather than its mailbox: the next poll sees the signal and drops
+//! the user's future (so `Drop` code runs), exactly "at its next await".
+//!
+//! When the process ends — its future returned, it panicked, or it was killed — the
+//! task runs the exit sequence in [`finish`]: close the inbox, release the registered
+//! name, leave the process table, then tell links and monitors (SEMANTICS S6: the
+//! name is free before anyone hears of the death).
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use super::core::{ProcessShared, Status};
+use super::signal::Signal;
+use super::{ExitReason, IntoExitReason, current, name, route, table, timer};
+
+/// Polls of the user future per task poll before yielding to other tasks.
+const ROUNDS_BEFORE_YIELD: usize = 4;
+
+/// The payload of [`exit_self`](crate::exit_self)'s unwind: a deliberate exit, not a crash.
+pub(crate) struct ExitUnwind(pub ExitReason);
+
+thread_local! {
+    /// Where the last panic on this thread happened, recorded by the panic hook.
+    static PANIC_LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Installs (once) a panic hook that keeps panics inside processes out of stderr: they
+/// become exit reasons and are reported through `tracing` with the pid. Panics
+/// elsewhere go to the previous hook.
+pub(crate) fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if current::in_process() {
+                let loc = info.location().map(|l| l.to_string());
+                PANIC_LOCATION.with(|p| *p.borrow_mut() = loc);
+            } else {
+                previous(info);
+            }
+        }));
+    });
+}
+
+struct Guarded<F> {
+    shared: Arc<ProcessShared>,
+    fut: Option<Pin<Box<F>>>,
+}
+
+fn panic_reason(payload: Box<dyn Any + Send>) -> ExitReason {
+    let payload = match payload.downcast::<ExitUnwind>() {
+        Ok(exit) => return exit.0,
+        Err(p) => p,
+    };
+    let msg = if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic with a non-string payload".to_string()
+    };
+    ExitReason::Panic(Arc::from(msg))
+}
+
+impl<F> Guarded<F> {
+    /// Drops the user future (running its destructors inside the process) and returns
+    /// the reason, or the reason of a panic raised while dropping.
+    fn end(&mut self, reason: ExitReason) -> Poll<ExitReason> {
+        let fut = self.fut.take();
+        match catch_unwind(AssertUnwindSafe(move || drop(fut))) {
+            Ok(()) => Poll::Ready(reason),
+            Err(p) if reason.is_normal() => Poll::Ready(panic_reason(p)),
+            Err(_) => Poll::Ready(reason),
+        }
+    }
+}
+
+impl<F> Future for Guarded<F>
+where
+    F: Future,
+    F::Output: IntoExitReason,
+{
+    type Output = ExitReason;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ExitReason> {
+        let this = self.get_mut();
+        let shared = this.shared.clone();
+        let _enter = current::enter(&shared);
+        for _ in 0..ROUNDS_BEFORE_YIELD {
+            {
+                let mut st = shared.state();
+                shared.drain(&mut st);
+                if let Some(r) = st.pending_exit.take() {
+                    drop(st);
+                    return this.end(r);
+                }
+            }
+            shared.set_status(Status::Running);
+            let Some(fut) = this.fut.as_mut() else {
+                return Poll::Ready(ExitReason::Normal);
+            };
+            match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
+                Ok(Poll::Ready(out)) => {
+                    let reason = out.into_exit_reason();
+                    return this.end(reason);
+                }
+                Ok(Poll::Pending) => {}
+                Err(payload) => {
+                    let reason = panic_reason(payload);
+                    return this.end(reason);
+                }
+            }
+            if let Some(r) = shared.state().pending_exit.take() {
+                return this.end(r);
+            }
+            if shared.park(cx.waker()) {
+                return Poll::Pending;
+            }
+        }
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+/// The whole life of a process.
+pub(crate) async fn run<F>(shared: Arc<ProcessShared>, fut: F)
+where
+    F: Future,
+    F::Output: IntoExitReason,
+{
+    let reason = Guarded { shared: shared.clone(), fut: Some(Box::pin(fut)) }.await;
+    finish(&shared, reason);
+}
+
+/// The exit sequence (see the module docs).
+pub(crate) fn finish(shared: &Arc<ProcessShared>, reason: ExitReason) {
+    let me = shared.pid;
+    shared.set_status(Status::Exiting);
+    if let ExitReason::Panic(msg) = &reason {
+        let loc = PANIC_LOCATION.with(|p| p.borrow_mut().take());
+        tracing::error!(pid = %me, location = loc.as_deref().unwrap_or("?"), "process panicked: {msg}");
+    } else if !reason.is_clean() {
+        tracing::debug!(pid = %me, reason = %reason, "process exited");
+    }
+    let leftovers = shared.close();
+    let (name, rel, mailbox) = {
+        let mut st = shared.state();
+        // Link and monitor requests that raced with our death still count: their
+        // senders must hear of it.
+        for signal in leftovers {
+            match signal {
+                Signal::Link { from } => {
+                    st.rel().links.insert(from);
+                }
+                Signal::Unlink { from } => {
+                    st.rel().links.remove(&from);
+                }
+                Signal::Monitor { from, reference, object } => {
+                    st.rel().monitored_by.insert(reference, (from, object));
+                }
+                Signal::Demonitor { reference } => {
+                    st.rel().monitored_by.remove(&reference);
+                }
+                _ => {}
+            }
+        }
+        (st.name.take(), st.rel.take(), std::mem::take(&mut st.mailbox))
+    };
+    // Messages are user values whose destructors may panic; keep that inside.
+    let _ = catch_unwind(AssertUnwindSafe(move || drop(mailbox)));
+    if let Some(name) = name {
+        name::release(&name, me);
+    }
+    table::table().remove(me);
+    let Some(rel) = rel else { return };
+    for t in rel.timers {
+        timer::cancel_for_exit(t);
+    }
+    for (reference, out) in rel.monitors {
+        route::demonitor(me, &out, reference);
+    }
+    for pid in rel.links {
+        route::exit(me, pid, reason.clone(), true);
+    }
+    for (reference, (watcher, object)) in rel.monitored_by {
+        route::down(me, watcher, reference, object, reason.clone());
+    }
+}

@@ -1,0 +1,134 @@
+//! Timers: `send_after`, `cancel_timer`, `read_timer` (SEMANTICS §2.3).
+//!
+//! Each timer is a small tokio task sleeping until its deadline, plus an entry in a
+//! sharded table keyed by the timer's reference. Whoever removes the entry first wins:
+//! the task (then it delivers the message) or `cancel_timer` (then it aborts the task
+//! and reports the time left). A timer aimed at a local pid is also recorded in that
+//! process, whose exit cancels it (T2), so `cancel_timer` answers `None` afterwards.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use tether_term::Reference;
+use tokio::task::AbortHandle;
+use tokio::time::Instant;
+
+use super::send::{Dest, deliver};
+use super::table::table;
+use super::{Message, alias, current, route};
+
+const SHARDS: usize = 16;
+
+struct Entry {
+    deadline: Instant,
+    task: Option<AbortHandle>,
+}
+
+fn timers() -> &'static [Mutex<HashMap<Reference, Entry>>] {
+    static T: OnceLock<Vec<Mutex<HashMap<Reference, Entry>>>> = OnceLock::new();
+    T.get_or_init(|| (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect())
+}
+
+fn shard(r: &Reference) -> &'static Mutex<HashMap<Reference, Entry>> {
+    &timers()[r.words()[0] as usize % SHARDS]
+}
+
+fn take(r: &Reference) -> Option<Entry> {
+    shard(r).lock().unwrap_or_else(|e| e.into_inner()).remove(r)
+}
+
+/// Sends `msg` to `dest` after `delay` (Erlang's `erlang:send_after/3`); returns the
+/// timer's reference.
+///
+/// A timer to a local pid is cancelled if that process ends first. A timer to a name
+/// resolves the name when it fires and silently drops the message if it is free.
+///
+/// ```
+/// use std::time::Duration;
+/// use tether::Runtime;
+/// Runtime::new().unwrap().block_on(async {
+///     let t = tether::send_after(Duration::from_secs(60), tether::self_pid(), "later");
+///     assert!(tether::read_timer(t).unwrap() > Duration::from_secs(59));
+///     assert!(tether::cancel_timer(t).is_some());
+///     assert_eq!(tether::cancel_timer(t), None);
+///     tether::send_after(Duration::from_millis(5), tether::self_pid(), "soon");
+///     assert_eq!(tether::receive::<&str>().await, "soon");
+/// });
+/// ```
+pub fn send_after<T: Send + 'static>(delay: Duration, dest: impl Into<Dest>, msg: T) -> Reference {
+    send_message_after(delay, dest.into(), Message::new(msg))
+}
+
+/// [`send_after`] for an already built [`Message`].
+pub fn send_message_after(delay: Duration, dest: Dest, msg: Message) -> Reference {
+    let r = alias::make_ref();
+    let deadline = Instant::now() + delay;
+    let from = current::try_with(|p| p.pid).unwrap_or(route::NOBODY);
+    if let Dest::Pid(pid) = &dest
+        && pid.node.is_local()
+    {
+        let alive = table().with(*pid, |p| {
+            let mut st = p.state();
+            if p.is_closed() {
+                return false;
+            }
+            st.rel().timers.insert(r);
+            true
+        });
+        if alive != Some(true) {
+            return r; // T2: a timer to a dead process never fires
+        }
+    }
+    let shard = shard(&r);
+    let mut map = shard.lock().unwrap_or_else(|e| e.into_inner());
+    map.insert(r, Entry { deadline, task: None });
+    let handle = tokio::spawn(async move {
+        tokio::time::sleep_until(deadline).await;
+        if take(&r).is_some() {
+            if let Dest::Pid(pid) = &dest {
+                forget(*pid, r);
+            }
+            let _ = deliver(from, dest, msg);
+        }
+    });
+    if let Some(e) = map.get_mut(&r) {
+        e.task = Some(handle.abort_handle());
+    }
+    r
+}
+
+fn forget(pid: tether_term::Pid, r: Reference) {
+    table().with(pid, |p| {
+        if let Some(rel) = p.state().rel.as_mut() {
+            rel.timers.remove(&r);
+        }
+    });
+}
+
+/// Cancels a timer (Erlang's `erlang:cancel_timer/1`): the time that was left, or
+/// `None` if it already fired, was cancelled, or never was a timer. `None` does not
+/// say whether the message has been received yet.
+pub fn cancel_timer(timer: Reference) -> Option<Duration> {
+    let e = take(&timer)?;
+    if let Some(t) = e.task {
+        t.abort();
+    }
+    if let Some(me) = current::try_with(|p| p.pid) {
+        forget(me, timer);
+    }
+    Some(e.deadline.saturating_duration_since(Instant::now()))
+}
+
+/// The time left on a timer (Erlang's `erlang:read_timer/1`), or `None`.
+pub fn read_timer(timer: Reference) -> Option<Duration> {
+    let map = shard(&timer).lock().unwrap_or_else(|e| e.into_inner());
+    map.get(&timer).map(|e| e.deadline.saturating_duration_since(Instant::now()))
+}
+
+/// Cancels a timer whose target process is exiting.
+pub(crate) fn cancel_for_exit(timer: Reference) {
+    if let Some(Entry { task: Some(t), .. }) = take(&timer) {
+        t.abort();
+    }
+}

@@ -1,0 +1,114 @@
+//! The runtime: a tokio multi-thread runtime under Tether's control.
+
+use std::future::Future;
+use std::io;
+
+use tokio::sync::oneshot;
+
+use crate::process::{ExitReason, SpawnOpts, task};
+
+/// A Tether runtime: tokio worker threads (one per core by default) plus Tether's
+/// process machinery.
+///
+/// ```
+/// let rt = tether::Runtime::new().unwrap();
+/// let answer = rt.block_on(async {
+///     let me = tether::self_pid();
+///     tether::spawn(async move { tether::send(me, 42u32).unwrap(); });
+///     tether::receive::<u32>().await
+/// });
+/// assert_eq!(answer, 42);
+/// ```
+pub struct Runtime {
+    inner: tokio::runtime::Runtime,
+}
+
+/// Configures a [`Runtime`].
+///
+/// ```
+/// let rt = tether::Runtime::builder().worker_threads(1).build().unwrap();
+/// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Builder {
+    worker_threads: Option<usize>,
+    thread_name: Option<String>,
+}
+
+impl Builder {
+    /// Number of worker threads (default: the number of cores).
+    pub fn worker_threads(mut self, n: usize) -> Builder {
+        self.worker_threads = Some(n.max(1));
+        self
+    }
+
+    /// Name of the worker threads (default `tether-worker`).
+    pub fn thread_name(mut self, name: impl Into<String>) -> Builder {
+        self.thread_name = Some(name.into());
+        self
+    }
+
+    /// Builds the runtime.
+    pub fn build(self) -> io::Result<Runtime> {
+        task::install_panic_hook();
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.enable_all();
+        b.thread_name(self.thread_name.unwrap_or_else(|| "tether-worker".into()));
+        if let Some(n) = self.worker_threads {
+            b.worker_threads(n);
+        }
+        Ok(Runtime { inner: b.build()? })
+    }
+}
+
+impl Runtime {
+    /// A runtime with default settings.
+    pub fn new() -> io::Result<Runtime> {
+        Builder::default().build()
+    }
+
+    /// A builder to configure a runtime.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// Runs `fut` as a process (so it can receive, link, monitor ...) and waits for
+    /// its result.
+    ///
+    /// # Panics
+    ///
+    /// If the process panics or is killed before finishing, with its exit reason.
+    pub fn block_on<F>(&self, fut: F) -> F::Output
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let _guard = self.inner.enter();
+        let (tx, rx) = oneshot::channel();
+        let (reason_tx, reason_rx) = oneshot::channel::<ExitReason>();
+        let root = SpawnOpts::new().spawn(async move {
+            let out = fut.await;
+            let _ = tx.send(out);
+        });
+        // A watcher reports why the root ended if it ended without a result.
+        SpawnOpts::new().spawn(async move {
+            crate::monitor(root.pid);
+            let down: crate::Down = crate::receive().await;
+            let _ = reason_tx.send(down.reason);
+        });
+        self.inner.block_on(async move {
+            match rx.await {
+                Ok(v) => v,
+                Err(_) => {
+                    let reason = reason_rx.await.unwrap_or(ExitReason::Killed);
+                    panic!("the block_on process ended without a result: {reason}")
+                }
+            }
+        })
+    }
+
+    /// The underlying tokio handle, to spawn plain tasks or enter the runtime.
+    pub fn handle(&self) -> &tokio::runtime::Handle {
+        self.inner.handle()
+    }
+}
