@@ -105,7 +105,9 @@ pub fn exit(pid: Pid, reason: ExitReason) {
 /// use tether::{Down, ExitReason, Runtime};
 /// Runtime::new().unwrap().block_on(async {
 ///     tether::spawn_monitor(async {
-///         let _: () = tether::exit_self(ExitReason::Shutdown);
+///         if true {
+///             tether::exit_self(ExitReason::Shutdown);
+///         }
 ///     });
 ///     let down: Down = tether::receive().await;
 ///     assert_eq!(down.reason, ExitReason::Shutdown);
