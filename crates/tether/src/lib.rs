@@ -21,7 +21,7 @@
 //!         loop {
 //!             match tether::receive::<Msg>().await {
 //!                 Msg::Ping(from) => tether::send(from, "pong").unwrap(),
-//!                 Msg::Stop => return Err(ExitReason::from("stopped")),
+//!                 Msg::Stop => tether::exit_self(ExitReason::from("stopped")),
 //!             }
 //!         }
 //!     });

@@ -33,7 +33,7 @@ impl std::error::Error for NoProc {}
 ///     tether::trap_exit(true);
 ///     let child = tether::spawn(async {
 ///         let _ = tether::receive::<()>().await;
-///         Err::<(), _>(ExitReason::from("crash"))
+///         tether::exit_self(ExitReason::from("crash"))
 ///     });
 ///     tether::link(child).unwrap();
 ///     tether::send(child, ()).unwrap();

@@ -137,7 +137,7 @@ impl fmt::Debug for Message {
 /// let rt = Runtime::new().unwrap();
 /// rt.block_on(async {
 ///     tether::trap_exit(true);
-///     let child = tether::spawn_link(async { Err::<(), _>(ExitReason::from("boom")) });
+///     let child = tether::spawn_link(async { tether::exit_self(ExitReason::from("boom")) });
 ///     let exit: Exit = tether::receive().await;
 ///     assert_eq!(exit.from, child);
 ///     assert_eq!(exit.reason, ExitReason::from("boom"));

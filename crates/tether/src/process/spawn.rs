@@ -6,7 +6,7 @@ use tether_term::{Atom, Pid, Reference};
 
 use super::core::{MonitorOut, ProcessShared};
 use super::table::table;
-use super::{IntoExitReason, Monitored, alias, current, name, task};
+use super::{Monitored, alias, current, name, task};
 
 /// Options for spawning a process (Erlang's `spawn_opt`).
 ///
@@ -86,8 +86,7 @@ impl SpawnOpts {
     #[track_caller]
     pub fn spawn<F>(self, fut: F) -> Spawned
     where
-        F: Future + Send + 'static,
-        F::Output: IntoExitReason,
+        F: Future<Output = ()> + Send + 'static,
     {
         let handle = tokio::runtime::Handle::try_current()
             .expect("tether::spawn must be called inside a Tether (tokio) runtime");
@@ -142,8 +141,9 @@ impl SpawnOpts {
 
 /// Spawns `fut` as a new process and returns its pid (Erlang's `spawn/1`).
 ///
-/// The future's output is the exit reason: `()` for `normal`, or any
-/// [`IntoExitReason`]. A panic becomes the reason [`ExitReason::Panic`](crate::ExitReason::Panic).
+/// A process that returns ends with reason `normal`; one that calls
+/// [`exit_self`](crate::exit_self) ends with the reason given (Erlang's `exit/1`); one
+/// that panics ends with [`ExitReason::Panic`](crate::ExitReason::Panic).
 ///
 /// ```
 /// use tether::Runtime;
@@ -158,8 +158,7 @@ impl SpawnOpts {
 #[track_caller]
 pub fn spawn<F>(fut: F) -> Pid
 where
-    F: Future + Send + 'static,
-    F::Output: IntoExitReason,
+    F: Future<Output = ()> + Send + 'static,
 {
     SpawnOpts::new().spawn(fut).pid
 }
@@ -168,8 +167,7 @@ where
 #[track_caller]
 pub fn spawn_link<F>(fut: F) -> Pid
 where
-    F: Future + Send + 'static,
-    F::Output: IntoExitReason,
+    F: Future<Output = ()> + Send + 'static,
 {
     SpawnOpts::new().link().spawn(fut).pid
 }
@@ -178,8 +176,7 @@ where
 #[track_caller]
 pub fn spawn_monitor<F>(fut: F) -> (Pid, Reference)
 where
-    F: Future + Send + 'static,
-    F::Output: IntoExitReason,
+    F: Future<Output = ()> + Send + 'static,
 {
     let s = SpawnOpts::new().monitor().spawn(fut);
     (s.pid, s.monitor.expect("asked for a monitor"))

@@ -28,7 +28,7 @@ use std::task::{Context, Poll};
 
 use super::core::{ProcessShared, Status};
 use super::signal::Signal;
-use super::{ExitReason, IntoExitReason, current, name, route, table, timer};
+use super::{ExitReason, current, name, route, table, timer};
 
 /// Polls of the user future per task poll before yielding to other tasks.
 const ROUNDS_BEFORE_YIELD: usize = 4;
@@ -94,8 +94,7 @@ impl<F> Guarded<F> {
 
 impl<F> Future for Guarded<F>
 where
-    F: Future,
-    F::Output: IntoExitReason,
+    F: Future<Output = ()>,
 {
     type Output = ExitReason;
 
@@ -117,10 +116,7 @@ where
                 return Poll::Ready(ExitReason::Normal);
             };
             match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
-                Ok(Poll::Ready(out)) => {
-                    let reason = out.into_exit_reason();
-                    return this.end(reason);
-                }
+                Ok(Poll::Ready(())) => return this.end(ExitReason::Normal),
                 Ok(Poll::Pending) => {}
                 Err(payload) => {
                     let reason = panic_reason(payload);
@@ -142,8 +138,7 @@ where
 /// The whole life of a process.
 pub(crate) async fn run<F>(shared: Arc<ProcessShared>, fut: F)
 where
-    F: Future,
-    F::Output: IntoExitReason,
+    F: Future<Output = ()>,
 {
     let reason = Guarded { shared: shared.clone(), fut: Some(Box::pin(fut)) }.await;
     finish(&shared, reason);
