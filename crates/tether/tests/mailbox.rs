@@ -1,0 +1,197 @@
+//! Behaviour tests for send, receive and timers: SEMANTICS.md §2.
+//!
+//! Ported from the cases of SEMANTICS.md §2.4 (Erlang's expressions reference,
+//! `process_SUITE`, Elixir's `process_test.exs`). Each test names its source case.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{SETTLE, flush, run, wait_forever};
+use tether::{Message, SendErrorKind, receive, receive_select, receive_select_timeout};
+
+fn is<T: PartialEq + Unpin + 'static>(v: T) -> impl FnMut(&Message) -> bool + Unpin {
+    move |m| m.downcast_ref::<T>() == Some(&v)
+}
+
+/// §2.4 case 1: selective receive leaves the other messages in order.
+#[test]
+fn selective_receive_order() {
+    run(async {
+        let me = tether::self_pid();
+        for c in ['a', 'b', 'c'] {
+            tether::send(me, c).unwrap();
+        }
+        receive_select(is('c')).await;
+        let rest: Vec<char> =
+            flush().await.into_iter().map(|m| m.downcast::<char>().unwrap()).collect();
+        assert_eq!(rest, ['a', 'b']);
+    })
+}
+
+/// §2.4 case 2: the first *message* that matches any clause wins, not the first clause.
+#[test]
+fn message_order_beats_clause_order() {
+    run(async {
+        let me = tether::self_pid();
+        tether::send(me, 'x').unwrap();
+        tether::send(me, 'y').unwrap();
+        // "receive y -> 1; x -> 2 end"
+        let m = receive_select(|m| matches!(m.downcast_ref::<char>(), Some('y') | Some('x'))).await;
+        let result = match m.downcast::<char>().unwrap() {
+            'y' => 1,
+            _ => 2,
+        };
+        assert_eq!(result, 2);
+    })
+}
+
+/// §2.4 case 3: `after 0` never waits; it takes a matching message if one is there.
+#[test]
+fn after_zero() {
+    run(async {
+        let t = Instant::now();
+        assert!(receive_select_timeout(Duration::ZERO, |_| true).await.is_none());
+        assert!(t.elapsed() < Duration::from_secs(1));
+        tether::send(tether::self_pid(), 5u8).unwrap();
+        let m = receive_select_timeout(Duration::ZERO, is(5u8)).await;
+        assert_eq!(m.unwrap().downcast::<u8>().unwrap(), 5);
+    })
+}
+
+/// §2.4 case 4: non-matching traffic does not extend a receive timeout.
+#[test]
+fn junk_does_not_extend_timeout() {
+    run(async {
+        let me = tether::self_pid();
+        let junk = tether::spawn(async move {
+            loop {
+                tether::send(me, "junk").unwrap();
+                tether::sleep(Duration::from_millis(10)).await;
+            }
+        });
+        let t = Instant::now();
+        let got = receive_select_timeout(Duration::from_millis(100), is("never")).await;
+        let waited = t.elapsed();
+        assert!(got.is_none());
+        assert!(waited >= Duration::from_millis(100), "{waited:?}");
+        // Generous upper bound: this checks the timer is not restarted by junk, not speed.
+        assert!(waited < Duration::from_secs(5), "{waited:?}");
+        tether::exit(junk, tether::ExitReason::Kill);
+    })
+}
+
+/// §2.4 case 5: sending to an unregistered name fails; to a dead pid it does not.
+#[test]
+fn send_to_unregistered_name_and_dead_pid() {
+    run(async {
+        let err = tether::send("not_registered_anywhere", 1u32).unwrap_err();
+        assert_eq!(err.kind, SendErrorKind::NotRegistered("not_registered_anywhere".into()));
+        assert_eq!(err.message, 1);
+        let (dead, _) = tether::spawn_monitor(async {});
+        let _: tether::Down = receive().await;
+        assert!(tether::send(dead, 1u32).is_ok());
+        // `{Name, node()}` for the local node behaves like the local name (X3).
+        let err = tether::send(("not_registered_anywhere", tether::Node::local()), 1u32);
+        assert!(err.is_err());
+    })
+}
+
+/// §2.4 case 6, `process_SUITE:process_info_other_msg`: one sender's messages are
+/// queued in send order.
+#[test]
+fn process_info_other_msg() {
+    run(async {
+        let receiver = tether::spawn(wait_forever());
+        for i in 0..100u32 {
+            tether::send(receiver, i).unwrap();
+        }
+        tether::sleep(SETTLE).await;
+        let info = tether::process_info(receiver).unwrap();
+        assert_eq!(info.message_queue_len, 100);
+        tether::exit(receiver, tether::ExitReason::Kill);
+    })
+}
+
+/// §2.4 case 7, Elixir `process_test.exs: "send_after/3 returns a timer reference
+/// that can be read or cancelled"`.
+#[test]
+fn send_after_read_and_cancel() {
+    run(async {
+        let t = tether::send_after(Duration::from_millis(1000), tether::self_pid(), "later");
+        let left = tether::read_timer(t).unwrap();
+        assert!(left <= Duration::from_millis(1000) && left > Duration::ZERO);
+        let left = tether::cancel_timer(t).unwrap();
+        assert!(left <= Duration::from_millis(1000));
+        assert_eq!(tether::read_timer(t), None);
+        assert_eq!(tether::cancel_timer(t), None);
+        assert_eq!(tether::receive_timeout::<&str>(Duration::from_millis(50)).await, None);
+
+        let t = tether::send_after(Duration::from_millis(1), tether::self_pid(), "now");
+        assert_eq!(receive::<&str>().await, "now");
+        assert_eq!(tether::read_timer(t), None);
+        assert_eq!(tether::cancel_timer(t), None);
+    })
+}
+
+/// §2.4 case 8: a timer to a pid that dies never fires; cancel afterwards is `None`.
+#[test]
+fn send_after_to_process_that_dies() {
+    run(async {
+        let (p, _) = tether::spawn_monitor(async {
+            let _ = receive::<()>().await;
+        });
+        let t = tether::send_after(Duration::from_millis(200), p, "tick");
+        tether::send(p, ()).unwrap();
+        let _: tether::Down = receive().await;
+        assert_eq!(tether::cancel_timer(t), None);
+    })
+}
+
+/// §2.3 T2: a timer to a name resolves the name when it fires.
+#[test]
+fn send_after_to_name_resolves_at_expiry() {
+    run(async {
+        let me = tether::self_pid();
+        tether::send_after(Duration::from_millis(50), "timer_target_late", "hello");
+        tether::register("timer_target_late", me).unwrap();
+        assert_eq!(receive::<&str>().await, "hello");
+        tether::unregister("timer_target_late").unwrap();
+    })
+}
+
+/// §2.2 R4: `receive after T` with no clauses just sleeps and consumes nothing.
+#[test]
+fn sleep_consumes_nothing() {
+    run(async {
+        tether::send(tether::self_pid(), 1u8).unwrap();
+        tether::sleep(Duration::from_millis(10)).await;
+        assert_eq!(tether::mailbox_len(), 1);
+    })
+}
+
+/// Sending never blocks: a flood to a process that never receives.
+#[test]
+fn send_never_blocks() {
+    run(async {
+        let sink = tether::spawn(wait_forever());
+        for i in 0..100_000u32 {
+            tether::send(sink, i).unwrap();
+        }
+        tether::exit(sink, tether::ExitReason::Kill);
+    })
+}
+
+/// Messages can carry pids and be any Rust value; they are moved, not copied.
+#[test]
+fn messages_are_moved() {
+    run(async {
+        let data = std::sync::Arc::new(vec![1u8; 1024]);
+        let weak = std::sync::Arc::downgrade(&data);
+        tether::send(tether::self_pid(), data).unwrap();
+        let back: std::sync::Arc<Vec<u8>> = receive().await;
+        assert_eq!(std::sync::Arc::strong_count(&back), 1);
+        drop(back);
+        assert!(weak.upgrade().is_none());
+    })
+}
