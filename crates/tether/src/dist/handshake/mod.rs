@@ -40,6 +40,9 @@ pub use error::HandshakeError;
 pub use initiator::connect;
 pub use message::{PacketLen, Status};
 
+#[cfg(test)]
+mod tests;
+
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
