@@ -206,14 +206,8 @@ impl Registration {
     /// it, which EPMD never does). After that the name is no longer registered.
     pub async fn closed(&mut self) {
         let mut b = [0u8; 64];
-        loop {
-            match self.stream.read(&mut b).await {
-                Ok(0) | Err(_) => return,
-                Ok(_) => {
-                    tracing::warn!(name = %self.name, "unexpected data on the EPMD registration connection");
-                    return;
-                }
-            }
+        if matches!(self.stream.read(&mut b).await, Ok(n) if n > 0) {
+            tracing::warn!(name = %self.name, "unexpected data on the EPMD registration connection");
         }
     }
 
