@@ -223,3 +223,22 @@ async fn malformed_requests_close_only_their_connection() {
         7
     );
 }
+
+/// Embedded use: start an EPMD only when none answers at the address.
+#[tokio::test]
+async fn ensure_running_starts_only_when_absent() {
+    let existing = our_epmd().await;
+    assert!(
+        EpmdServer::ensure_running(existing.local_addr())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let addr: SocketAddr = ([127, 0, 0, 1], interop::free_port()).into();
+    let started = EpmdServer::ensure_running(addr)
+        .await
+        .unwrap()
+        .expect("started");
+    assert_eq!(started.local_addr(), addr);
+    assert!(EpmdClient::new(addr).names().await.unwrap().is_empty());
+}

@@ -406,3 +406,33 @@ async fn atom_order_matches_erlang() {
     let ours: Vec<&str> = ours.iter().map(NodeName::as_str).collect();
     assert_eq!(ours, erl);
 }
+
+/// An Elixir node connects to us with `Node.connect/1` through our EPMD.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn elixir_node_connects_to_us() {
+    init_tracing();
+    let mut ours = our_node("telx").await;
+    let cfg = config(&ours.name, "cookie_x");
+    let mut accepted = accept_loop(ours.listener.take().unwrap(), cfg, Arc::new(AcceptAll));
+    let script = format!(
+        "n = :\"{}\"; IO.puts(\"CONNECT #{{Node.connect(n)}}\"); Process.sleep(:infinity)",
+        ours.name
+    );
+    let mut spec = BeamSpec::erl(
+        "elx",
+        "cookie_x",
+        Some(ours.epmd.local_addr().port()),
+        &script,
+    );
+    spec.elixir = true;
+    let mut beam = Beam::start(&spec);
+    let hs = tokio::time::timeout(T, accepted.recv())
+        .await
+        .unwrap()
+        .unwrap()
+        .expect("accepted");
+    assert_eq!(hs.peer.as_str(), beam.node);
+    let conn = run_connection(hs.stream, ticks(60));
+    assert_eq!(beam.wait_line("CONNECT", T).await, "CONNECT true");
+    assert!(!conn.is_finished());
+}
