@@ -1,0 +1,248 @@
+//! The writer task: batched frame writes and ticks.
+//!
+//! ```text
+//! loop:
+//!   frame queued  → append Len:32 + frame to the batch buffer, then drain whatever
+//!                   else is queued (up to max_batch_bytes), one write_all, mark written
+//!   tick period   → nothing read for `intensity` periods?  → TickTimeout
+//!                   nothing written since the last period? → write 4 zero bytes
+//!   all senders dropped → flush and end Ok
+//! ```
+//!
+//! A batch write that does not complete within `net_ticktime` (the peer stopped
+//! reading) ends the connection too: a stuck write would otherwise hide the peer's
+//! death from the tick logic.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::{FrameError, FramingConfig, Stats};
+
+/// Queues frames for the writer task. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct FrameSender(mpsc::Sender<Bytes>);
+
+/// The writer task has ended; the frame is handed back.
+#[derive(Debug)]
+pub struct SendError(pub Bytes);
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("connection writer has stopped")
+    }
+}
+
+impl std::error::Error for SendError {}
+
+impl FrameSender {
+    /// Queues one frame body (without its length), waiting if the queue is full.
+    pub async fn send(&self, frame: Bytes) -> Result<(), SendError> {
+        self.0.send(frame).await.map_err(|e| SendError(e.0))
+    }
+
+    /// Queues one frame body if there is room now.
+    pub fn try_send(&self, frame: Bytes) -> Result<(), SendError> {
+        self.0.try_send(frame).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(b) | mpsc::error::TrySendError::Closed(b) => {
+                SendError(b)
+            }
+        })
+    }
+
+    /// Whether the writer task has ended.
+    pub fn is_closed(&self) -> bool {
+        self.0.is_closed()
+    }
+}
+
+/// The running writer task. It ends when every [`FrameSender`] is dropped (`Ok`), or
+/// with the error that ended the connection. Dropping the handle does not stop it.
+#[derive(Debug)]
+pub struct WriterHandle(JoinHandle<Result<(), FrameError>>);
+
+impl WriterHandle {
+    /// Waits for the writer to end.
+    pub async fn join(self) -> Result<(), FrameError> {
+        match self.0.await {
+            Ok(r) => r,
+            Err(e) => Err(FrameError::Io(std::io::Error::other(e.to_string()))),
+        }
+    }
+
+    /// Stops the writer at once (unsent frames are lost).
+    pub fn abort(&self) {
+        self.0.abort();
+    }
+
+    /// Whether the writer has ended.
+    pub fn is_finished(&self) -> bool {
+        self.0.is_finished()
+    }
+}
+
+/// Starts the writer task on `w`. `stats.read` must be advanced by the connection's
+/// reader for liveness detection.
+pub fn spawn_writer<W>(
+    w: W,
+    config: FramingConfig,
+    stats: Arc<Stats>,
+) -> (FrameSender, WriterHandle)
+where
+    W: AsyncWrite + Send + Unpin + 'static,
+{
+    let (tx, rx) = mpsc::channel(config.queue_len.max(1));
+    let task = tokio::spawn(run(w, rx, config, stats));
+    (FrameSender(tx), WriterHandle(task))
+}
+
+struct Batch<W> {
+    w: W,
+    buf: BytesMut,
+    config: FramingConfig,
+    stats: Arc<Stats>,
+}
+
+impl<W: AsyncWrite + Unpin> Batch<W> {
+    fn push(&mut self, frame: &[u8]) -> Result<(), FrameError> {
+        let len = u32::try_from(frame.len())
+            .map_err(|_| FrameError::Malformed("outgoing frame longer than 4 GiB".into()))?;
+        self.buf.extend_from_slice(&len.to_be_bytes());
+        self.buf.extend_from_slice(frame);
+        self.stats.written.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<(), FrameError> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let write = async {
+            self.w.write_all(&self.buf).await?;
+            self.w.flush().await
+        };
+        match tokio::time::timeout(self.config.net_ticktime, write).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(FrameError::Io(e)),
+            Err(_) => return Err(FrameError::TickTimeout),
+        }
+        self.buf.clear();
+        if self.buf.capacity() > 4 * self.config.max_batch_bytes {
+            self.buf = BytesMut::with_capacity(self.config.max_batch_bytes);
+        }
+        Ok(())
+    }
+}
+
+async fn run<W: AsyncWrite + Unpin>(
+    w: W,
+    mut rx: mpsc::Receiver<Bytes>,
+    config: FramingConfig,
+    stats: Arc<Stats>,
+) -> Result<(), FrameError> {
+    let period = config.tick_period();
+    let intensity = config.tick_intensity.clamp(4, 1000);
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut b = Batch {
+        w,
+        buf: BytesMut::with_capacity(config.max_batch_bytes.min(64 << 10)),
+        config,
+        stats,
+    };
+    let mut last_read = b.stats.read.load(Ordering::Relaxed);
+    let mut silent_periods = 0u32;
+    let mut wrote = false;
+    loop {
+        tokio::select! {
+            biased;
+            frame = rx.recv() => {
+                let Some(frame) = frame else {
+                    b.flush().await?;
+                    let _ = b.w.shutdown().await;
+                    return Ok(());
+                };
+                b.push(&frame)?;
+                while b.buf.len() < b.config.max_batch_bytes {
+                    match rx.try_recv() {
+                        Ok(next) => b.push(&next)?,
+                        Err(_) => break,
+                    }
+                }
+                b.flush().await?;
+                wrote = true;
+            }
+            _ = ticker.tick() => {
+                let read = b.stats.read.load(Ordering::Relaxed);
+                if read == last_read {
+                    silent_periods += 1;
+                    if silent_periods >= intensity {
+                        return Err(FrameError::TickTimeout);
+                    }
+                } else {
+                    silent_periods = 0;
+                    last_read = read;
+                }
+                if !wrote && rx.is_empty() {
+                    b.push(&[])?;
+                    b.flush().await?;
+                }
+                wrote = false;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+    use tokio::io::AsyncReadExt;
+
+    fn cfg() -> FramingConfig {
+        FramingConfig {
+            net_ticktime: Duration::from_secs(4),
+            ..FramingConfig::default()
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn ticks_when_idle_and_times_out_on_silence() {
+        let (ours, mut theirs) = tokio::io::duplex(1024);
+        let stats = Arc::new(Stats::default());
+        let (tx, handle) = spawn_writer(ours, cfg(), stats.clone());
+        // Period 1 s. After each idle period a tick is written.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let mut b = [0u8; 4];
+        theirs.read_exact(&mut b).await.unwrap();
+        assert_eq!(b, [0; 4]);
+        // Peer speaks once (simulated by the read counter), then stays silent:
+        stats.read.fetch_add(1, Ordering::Relaxed);
+        let err = handle.join().await.unwrap_err();
+        assert!(matches!(err, FrameError::TickTimeout), "{err}");
+        drop(tx);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn batches_frames_and_skips_ticks_when_busy() {
+        let (ours, mut theirs) = tokio::io::duplex(1 << 16);
+        let stats = Arc::new(Stats::default());
+        let (tx, handle) = spawn_writer(ours, cfg(), stats.clone());
+        for i in 0..100u8 {
+            tx.send(Bytes::from(vec![i; 3])).await.unwrap();
+        }
+        drop(tx);
+        handle.join().await.unwrap();
+        let mut all = Vec::new();
+        theirs.read_to_end(&mut all).await.unwrap();
+        assert_eq!(all.len(), 100 * 7);
+        assert_eq!(&all[..7], &[0, 0, 0, 3, 0, 0, 0]);
+        assert_eq!(&all[693..], &[0, 0, 0, 3, 99, 99, 99]);
+        assert_eq!(stats.written.load(Ordering::Relaxed), 100);
+    }
+}
