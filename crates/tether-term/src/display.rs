@@ -6,6 +6,10 @@
 //! Lists of integers are always written as lists (`[104,105]`, never `"hi"`), as `~w`
 //! does, so that the output says exactly what the term is.
 //!
+//! Maps print their pairs in the order the [`Term::Map`] holds them. A decoded map of
+//! up to 32 keys holds them in Erlang's order, so it prints as Erlang prints it; for
+//! larger maps erts prints its hash order backwards, which Tether does not mimic.
+//!
 //! Pids, ports and references print as Erlang prints them (`<0.42.0>`,
 //! `#Port<0.7>`, `#Ref<0.1.2.3>`), with the node's table index where Erlang prints its
 //! own per-node number. Local funs print as `#Fun<module.index.uniq>`. Floats use the
@@ -51,9 +55,11 @@ pub(crate) fn write_escaped(
     Ok(())
 }
 
-/// Writes a float as Erlang's `io_lib_format:fwrite_g/1` does.
+/// Writes a float as Erlang's `float_to_list(F, [short])` (and so `~w`) does: the
+/// shortest digits that read back to the same float, in plain or scientific notation,
+/// whichever is shorter (plain on a tie), and always scientific from 2^53 up.
 pub(crate) fn write_float(f: &mut impl Write, v: f64) -> fmt::Result {
-    // Rust's `{:e}` gives the shortest digits that round-trip: "d.ddde±x".
+    // Rust's `{:e}` gives the shortest round-trip digits: "d.ddde±x".
     let s = format!("{:e}", v.abs());
     let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
@@ -61,34 +67,27 @@ pub(crate) fn write_float(f: &mut impl Write, v: f64) -> fmt::Result {
     if v.is_sign_negative() {
         f.write_char('-')?;
     }
-    // value = 0.DIGITS * 10^place
-    let place = exp + 1;
-    let len = digits.len() as i32;
     if digits == "0" {
         return f.write_str("0.0");
     }
-    if place == 0 {
-        return write!(f, "0.{digits}");
-    }
-    if place > 0 && place < len {
-        let (a, b) = digits.split_at(place as usize);
-        return write!(f, "{a}.{b}");
-    }
-    let exp_text = (place - 1).to_string();
-    let exp_dot = if len == 1 { 2 } else { 1 };
-    let exp_cost = exp_text.len() as i32 + 1 + exp_dot;
-    if place < 0 {
-        if 2 - place <= exp_cost {
-            return write!(f, "0.{}{digits}", "0".repeat((-place) as usize));
-        }
-    } else if place - len + 2 <= exp_cost {
-        return write!(f, "{digits}{}.0", "0".repeat((place - len) as usize));
-    }
-    let (first, rest) = digits.split_at(1);
-    if rest.is_empty() {
-        write!(f, "{first}.0e{exp_text}")
+    // value = 0.DIGITS * 10^place
+    let place = exp + 1;
+    let len = digits.len() as i32;
+    let plain = if place <= 0 {
+        format!("0.{}{digits}", "0".repeat((-place) as usize))
+    } else if place >= len {
+        format!("{digits}{}.0", "0".repeat((place - len) as usize))
     } else {
-        write!(f, "{first}.{rest}e{exp_text}")
+        let (a, b) = digits.split_at(place as usize);
+        format!("{a}.{b}")
+    };
+    let (first, rest) = digits.split_at(1);
+    let rest = if rest.is_empty() { "0" } else { rest };
+    let sci = format!("{first}.{rest}e{exp}");
+    if v.abs() < 9007199254740992.0 && plain.len() <= sci.len() {
+        f.write_str(&plain)
+    } else {
+        f.write_str(&sci)
     }
 }
 
@@ -228,6 +227,12 @@ mod tests {
             (0.0001, "0.0001"),
             (0.00001, "1.0e-5"),
             (1.5e300, "1.5e300"),
+            (9007199254740991.0, "9007199254740991.0"),
+            (9007199254740992.0, "9.007199254740992e15"),
+            (1.2e-4, "1.2e-4"),
+            (2560.0, "2560.0"),
+            (25600.0, "2.56e4"),
+            (1.0e23, "1.0e23"),
             (-2.5, "-2.5"),
         ];
         for (v, s) in cases {
