@@ -75,7 +75,7 @@ fn local_identities_and_atom_cache() {
     assert_eq!(refs.get(1).unwrap().as_str(), "ok");
     let err = cache.read_header(&[1, 0x00, 9]).unwrap_err();
     assert_eq!(err.kind(), &DecodeErrorKind::UnknownAtomCacheRef(9));
-    let long = [1, 0x08, 0x01, 5, 0, 2, b'h', b'i'];
+    let long = [1, 0x18, 5, 0, 2, b'h', b'i'];
     let (refs, used) = cache.read_header(&long).unwrap();
     assert_eq!((refs.get(0).unwrap().as_str(), used), ("hi", long.len()));
     // An index past the message's references.
