@@ -4,9 +4,30 @@
 //! global table: a peer that sends a million distinct atoms costs memory only while
 //! those terms are alive, never forever (the BEAM's atom table is a classic way to
 //! crash a node; Tether does not repeat it).
+//!
+//! # Representation
+//!
+//! Most atoms are short (`ok`, `error`, `'$gen_call'`, module names), so an atom of up
+//! to [`INLINE_CAP`] bytes is stored inline, in the value itself: making one, as the
+//! decoder does for every atom it reads, allocates nothing. Longer atoms share one
+//! heap string through an [`Arc`], so cloning any atom is cheap.
+//!
+//! Atoms compare, hash and order by their UTF-8 text. Byte order of UTF-8 is code
+//! point order, which is how Erlang orders atoms.
 
+use std::cmp::Ordering;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
+
+/// Atoms of at most this many bytes are stored without allocating.
+pub(crate) const INLINE_CAP: usize = 22;
+
+#[derive(Clone)]
+enum Repr {
+    Inline { len: u8, buf: [u8; INLINE_CAP] },
+    Heap(Arc<str>),
+}
 
 /// An Erlang atom, such as `ok` or `'EXIT'`.
 ///
@@ -17,19 +38,80 @@ use std::sync::Arc;
 /// let ok = Atom::new("ok");
 /// assert_eq!(ok.as_str(), "ok");
 /// assert_eq!(ok, Atom::from("ok"));
+/// assert!(Atom::new("abc") < Atom::new("abd"));
 /// ```
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Atom(Arc<str>);
+#[derive(Clone)]
+pub struct Atom(Repr);
 
 impl Atom {
     /// Makes an atom from its text.
     pub fn new(text: &str) -> Atom {
-        Atom(Arc::from(text))
+        let bytes = text.as_bytes();
+        if bytes.len() <= INLINE_CAP {
+            let mut buf = [0u8; INLINE_CAP];
+            buf[..bytes.len()].copy_from_slice(bytes);
+            Atom(Repr::Inline {
+                len: bytes.len() as u8,
+                buf,
+            })
+        } else {
+            Atom(Repr::Heap(Arc::from(text)))
+        }
     }
 
     /// The atom's text.
     pub fn as_str(&self) -> &str {
-        &self.0
+        match &self.0 {
+            // The inline buffer only ever holds a copy of a `str`'s bytes, so this
+            // never fails; the fallback keeps the code free of `unsafe`.
+            Repr::Inline { len, buf } => std::str::from_utf8(&buf[..*len as usize]).unwrap_or(""),
+            Repr::Heap(s) => s,
+        }
+    }
+
+    /// The atom's text as UTF-8 bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        match &self.0 {
+            Repr::Inline { len, buf } => &buf[..*len as usize],
+            Repr::Heap(s) => s.as_bytes(),
+        }
+    }
+
+    /// The length of the text in bytes.
+    pub fn len(&self) -> usize {
+        self.as_bytes().len()
+    }
+
+    /// Whether this is the empty atom `''`.
+    pub fn is_empty(&self) -> bool {
+        self.as_bytes().is_empty()
+    }
+}
+
+impl PartialEq for Atom {
+    fn eq(&self, other: &Atom) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for Atom {}
+
+impl PartialOrd for Atom {
+    fn partial_cmp(&self, other: &Atom) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Atom {
+    fn cmp(&self, other: &Atom) -> Ordering {
+        self.as_bytes().cmp(other.as_bytes())
+    }
+}
+
+impl Hash for Atom {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // Must hash exactly as `str` does, since `Atom: Borrow<str>`.
+        self.as_str().hash(state)
     }
 }
 
@@ -41,19 +123,23 @@ impl From<&str> for Atom {
 
 impl From<String> for Atom {
     fn from(text: String) -> Atom {
-        Atom(Arc::from(text))
+        if text.len() <= INLINE_CAP {
+            Atom::new(&text)
+        } else {
+            Atom(Repr::Heap(Arc::from(text)))
+        }
     }
 }
 
 impl PartialEq<str> for Atom {
     fn eq(&self, other: &str) -> bool {
-        &*self.0 == other
+        self.as_bytes() == other.as_bytes()
     }
 }
 
 impl PartialEq<&str> for Atom {
     fn eq(&self, other: &&str) -> bool {
-        &*self.0 == *other
+        self.as_bytes() == other.as_bytes()
     }
 }
 
@@ -64,42 +150,93 @@ impl fmt::Debug for Atom {
 }
 
 impl fmt::Display for Atom {
-    /// Writes the atom as Erlang source would, quoting it when needed.
+    /// Writes the atom as Erlang's `io_lib:write_atom/1` does, quoting it when needed
+    /// (characters beyond Latin-1 are written as themselves, as `~tw` does).
+    ///
+    /// ```
+    /// use tether_term::Atom;
+    /// assert_eq!(Atom::new("ok").to_string(), "ok");
+    /// assert_eq!(Atom::new("EXIT").to_string(), "'EXIT'");
+    /// assert_eq!(Atom::new("it's").to_string(), "'it\\'s'");
+    /// assert_eq!(Atom::new("after").to_string(), "'after'");
+    /// ```
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = self.as_str();
-        let mut chars = s.chars();
-        let bare = matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
-            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '@');
-        if bare && !is_reserved_word(s) {
+        if is_bare_atom(s) {
             f.write_str(s)
         } else {
             f.write_str("'")?;
-            for c in s.chars() {
-                match c {
-                    '\'' => f.write_str("\\'")?,
-                    '\\' => f.write_str("\\\\")?,
-                    '\n' => f.write_str("\\n")?,
-                    '\t' => f.write_str("\\t")?,
-                    c => write!(f, "{c}")?,
-                }
-            }
+            crate::display::write_escaped(f, s.chars(), '\'')?;
             f.write_str("'")
         }
     }
 }
 
+/// Whether Erlang's scanner reads `c` as a lowercase letter (ASCII or Latin-1).
+pub(crate) fn is_lower(c: char) -> bool {
+    c.is_ascii_lowercase() || (('\u{df}'..='\u{ff}').contains(&c) && c != '\u{f7}')
+}
+
+/// Whether Erlang's scanner reads `c` as an uppercase letter (ASCII or Latin-1).
+pub(crate) fn is_upper(c: char) -> bool {
+    c.is_ascii_uppercase() || (('\u{c0}'..='\u{de}').contains(&c) && c != '\u{d7}')
+}
+
+/// Whether `c` may continue an unquoted atom or a variable name.
+pub(crate) fn is_name_char(c: char) -> bool {
+    is_lower(c) || is_upper(c) || c.is_ascii_digit() || c == '_' || c == '@'
+}
+
+/// Whether the atom can be written without quotes.
+pub(crate) fn is_bare_atom(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if is_lower(c))
+        && chars.all(is_name_char)
+        && !is_reserved_word(s)
+}
+
 fn is_reserved_word(s: &str) -> bool {
     matches!(
         s,
-        "after" | "and" | "andalso" | "band" | "begin" | "bnot" | "bor" | "bsl" | "bsr"
-            | "bxor" | "case" | "catch" | "cond" | "div" | "end" | "fun" | "if" | "let"
-            | "maybe" | "not" | "of" | "or" | "orelse" | "receive" | "rem" | "try" | "when"
+        "after"
+            | "and"
+            | "andalso"
+            | "band"
+            | "begin"
+            | "bnot"
+            | "bor"
+            | "bsl"
+            | "bsr"
+            | "bxor"
+            | "case"
+            | "catch"
+            | "cond"
+            | "div"
+            | "end"
+            | "fun"
+            | "if"
+            | "let"
+            | "maybe"
+            | "not"
+            | "of"
+            | "or"
+            | "orelse"
+            | "receive"
+            | "rem"
+            | "try"
+            | "when"
             | "xor"
     )
 }
 
 impl std::borrow::Borrow<str> for Atom {
     fn borrow(&self) -> &str {
-        &self.0
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Atom {
+    fn as_ref(&self) -> &str {
+        self.as_str()
     }
 }

@@ -55,7 +55,10 @@ fn table() -> &'static RwLock<NodeTable> {
         let local = Atom::new("nonode@nohost");
         let mut index = HashMap::new();
         index.insert(local.clone(), 0);
-        RwLock::new(NodeTable { names: vec![local], index })
+        RwLock::new(NodeTable {
+            names: vec![local],
+            index,
+        })
     })
 }
 
@@ -123,6 +126,45 @@ impl Node {
     pub fn index(self) -> u32 {
         self.0
     }
+
+    /// The node at table index `index`, if the table has that many names.
+    ///
+    /// ```
+    /// use tether_term::Node;
+    /// let n = Node::intern("idx@host").unwrap();
+    /// assert_eq!(Node::from_index(n.index()), Some(n));
+    /// assert_eq!(Node::from_index(u32::MAX), None);
+    /// ```
+    pub fn from_index(index: u32) -> Option<Node> {
+        let t = table().read().unwrap_or_else(|e| e.into_inner());
+        ((index as usize) < t.names.len()).then_some(Node(index))
+    }
+
+    /// Runs `f` on the node's name without cloning it.
+    pub(crate) fn with_name<R>(self, f: impl FnOnce(&Atom) -> R) -> R {
+        let t = table().read().unwrap_or_else(|e| e.into_inner());
+        f(&t.names[self.0 as usize])
+    }
+
+    /// Maps a `(name, creation)` pair read from the wire to a node and the creation
+    /// to store: the local node's current incarnation becomes `(Node::local(), 0)`.
+    pub(crate) fn resolve(name: &str, creation: u32) -> Result<(Node, u32), NodeTableFull> {
+        let node = Node::intern(name)?;
+        if node.is_local() && creation == Node::local_creation() {
+            Ok((node, 0))
+        } else {
+            Ok((node, creation))
+        }
+    }
+
+    /// The creation to write for an identifier of this node carrying `creation`.
+    pub(crate) fn wire_creation(self, creation: u32) -> u32 {
+        if self.is_local() && creation == 0 {
+            Node::local_creation()
+        } else {
+            creation
+        }
+    }
 }
 
 impl fmt::Debug for Node {
@@ -162,7 +204,12 @@ pub struct Pid {
 impl Pid {
     /// Builds a pid from its parts.
     pub const fn new(node: Node, id: u32, serial: u32, creation: u32) -> Pid {
-        Pid { node, id, serial, creation }
+        Pid {
+            node,
+            id,
+            serial,
+            creation,
+        }
     }
 
     /// Whether the pid names a process of this node.
@@ -216,7 +263,12 @@ impl Reference {
         let mut ids = [0; 5];
         let len = words.len().min(5);
         ids[..len].copy_from_slice(&words[..len]);
-        Reference { node, creation, len: len as u8, ids }
+        Reference {
+            node,
+            creation,
+            len: len as u8,
+            ids,
+        }
     }
 
     /// The id words.

@@ -1,0 +1,341 @@
+//! The encoder.
+//!
+//! Writes straight into the caller's buffer; the only back-patching is the size field
+//! of a fun, which is why the target is a [`EncodeBuf`] (a growable byte buffer with
+//! random access) rather than any writer. On error the buffer is truncated back to
+//! where the term started, so a failed encode appends nothing.
+
+use bytes::BytesMut;
+
+use super::error::EncodeError;
+use super::{VERSION, tag};
+use crate::{Atom, BigInt, Node, Term};
+
+/// A buffer the encoder can append to: `Vec<u8>` or [`BytesMut`].
+pub trait EncodeBuf: sealed::Sealed {
+    /// Appends bytes.
+    fn put_slice(&mut self, bytes: &[u8]);
+    /// Appends one byte.
+    fn put_byte(&mut self, b: u8);
+    /// The current length.
+    fn buf_len(&self) -> usize;
+    /// Overwrites 4 bytes at `at` (which the encoder wrote earlier).
+    fn patch_u32(&mut self, at: usize, v: u32);
+    /// Shortens the buffer to `len`.
+    fn truncate_to(&mut self, len: usize);
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for Vec<u8> {}
+    impl Sealed for bytes::BytesMut {}
+}
+
+impl EncodeBuf for Vec<u8> {
+    #[inline]
+    fn put_slice(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes)
+    }
+    #[inline]
+    fn put_byte(&mut self, b: u8) {
+        self.push(b)
+    }
+    #[inline]
+    fn buf_len(&self) -> usize {
+        self.len()
+    }
+    fn patch_u32(&mut self, at: usize, v: u32) {
+        self[at..at + 4].copy_from_slice(&v.to_be_bytes())
+    }
+    fn truncate_to(&mut self, len: usize) {
+        self.truncate(len)
+    }
+}
+
+impl EncodeBuf for BytesMut {
+    #[inline]
+    fn put_slice(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes)
+    }
+    #[inline]
+    fn put_byte(&mut self, b: u8) {
+        self.extend_from_slice(&[b])
+    }
+    #[inline]
+    fn buf_len(&self) -> usize {
+        self.len()
+    }
+    fn patch_u32(&mut self, at: usize, v: u32) {
+        self[at..at + 4].copy_from_slice(&v.to_be_bytes())
+    }
+    fn truncate_to(&mut self, len: usize) {
+        self.truncate(len)
+    }
+}
+
+/// Encodes a term with its version byte, as `term_to_binary/1` does.
+///
+/// ```
+/// use tether_term::{encode, Term};
+/// let t = Term::tuple([Term::atom("ok"), Term::from(42)]);
+/// assert_eq!(encode(&t).unwrap(), [131, 104, 2, 119, 2, b'o', b'k', 97, 42]);
+/// ```
+pub fn encode(term: &Term) -> Result<Vec<u8>, EncodeError> {
+    let mut buf = Vec::with_capacity(64);
+    encode_to(term, &mut buf)?;
+    Ok(buf)
+}
+
+/// Appends a term with its version byte to `buf`.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use tether_term::{encode_to, Term};
+/// let mut buf = BytesMut::new();
+/// encode_to(&Term::nil(), &mut buf).unwrap();
+/// assert_eq!(&buf[..], &[131, 106]);
+/// ```
+pub fn encode_to<B: EncodeBuf>(term: &Term, buf: &mut B) -> Result<(), EncodeError> {
+    let start = buf.buf_len();
+    buf.put_byte(VERSION);
+    encode_term_to(term, buf).inspect_err(|_| buf.truncate_to(start))
+}
+
+/// Appends a term *without* a version byte to `buf`, as terms follow a distribution
+/// header.
+///
+/// ```
+/// use tether_term::{encode_term_to, Term};
+/// let mut buf = Vec::new();
+/// encode_term_to(&Term::from(1), &mut buf).unwrap();
+/// encode_term_to(&Term::atom("ok"), &mut buf).unwrap();
+/// assert_eq!(buf, [97, 1, 119, 2, b'o', b'k']);
+/// ```
+pub fn encode_term_to<B: EncodeBuf>(term: &Term, buf: &mut B) -> Result<(), EncodeError> {
+    let start = buf.buf_len();
+    write_term(term, buf).inspect_err(|_| buf.truncate_to(start))
+}
+
+fn len32(n: usize) -> Result<u32, EncodeError> {
+    u32::try_from(n).map_err(|_| EncodeError::TooLarge)
+}
+
+fn write_term<B: EncodeBuf>(term: &Term, buf: &mut B) -> Result<(), EncodeError> {
+    match term {
+        Term::Atom(a) => write_atom(a, buf)?,
+        Term::Int(i) => write_int(*i, buf),
+        Term::BigInt(b) => write_big(b, buf),
+        Term::Float(f) => {
+            if !f.is_finite() {
+                return Err(EncodeError::NonFiniteFloat);
+            }
+            buf.put_byte(tag::NEW_FLOAT);
+            buf.put_slice(&f.to_bits().to_be_bytes());
+        }
+        Term::Binary(b) => {
+            buf.put_byte(tag::BINARY);
+            buf.put_slice(&len32(b.len())?.to_be_bytes());
+            buf.put_slice(b);
+        }
+        Term::BitBinary { bytes, bits } => {
+            let Some((&last, init)) = bytes.split_last() else {
+                return Err(EncodeError::InvalidBitCount(*bits));
+            };
+            if !(1..=7).contains(bits) {
+                return Err(EncodeError::InvalidBitCount(*bits));
+            }
+            buf.put_byte(tag::BIT_BINARY);
+            buf.put_slice(&len32(bytes.len())?.to_be_bytes());
+            buf.put_byte(*bits);
+            buf.put_slice(init);
+            buf.put_byte(last & (0xffu8 << (8 - bits)));
+        }
+        Term::Pid(p) => {
+            buf.put_byte(tag::NEW_PID);
+            write_node(p.node, buf)?;
+            buf.put_slice(&p.id.to_be_bytes());
+            buf.put_slice(&p.serial.to_be_bytes());
+            buf.put_slice(&p.node.wire_creation(p.creation).to_be_bytes());
+        }
+        Term::Port(p) => {
+            if let Ok(id) = u32::try_from(p.id) {
+                buf.put_byte(tag::NEW_PORT);
+                write_node(p.node, buf)?;
+                buf.put_slice(&id.to_be_bytes());
+            } else {
+                buf.put_byte(tag::V4_PORT);
+                write_node(p.node, buf)?;
+                buf.put_slice(&p.id.to_be_bytes());
+            }
+            buf.put_slice(&p.node.wire_creation(p.creation).to_be_bytes());
+        }
+        Term::Ref(r) => {
+            buf.put_byte(tag::NEWER_REFERENCE);
+            buf.put_slice(&(r.words().len() as u16).to_be_bytes());
+            write_node(r.node, buf)?;
+            buf.put_slice(&r.node.wire_creation(r.creation).to_be_bytes());
+            for w in r.words() {
+                buf.put_slice(&w.to_be_bytes());
+            }
+        }
+        Term::Tuple(items) => {
+            if items.len() < 256 {
+                buf.put_slice(&[tag::SMALL_TUPLE, items.len() as u8]);
+            } else {
+                buf.put_byte(tag::LARGE_TUPLE);
+                buf.put_slice(&len32(items.len())?.to_be_bytes());
+            }
+            for t in items {
+                write_term(t, buf)?;
+            }
+        }
+        Term::List(items) => write_list(&[items], None, buf)?,
+        Term::ImproperList(items, tail) => {
+            // Flatten list tails so that the output is canonical.
+            let mut parts: Vec<&[Term]> = vec![items];
+            let mut tail: &Term = tail;
+            loop {
+                match tail {
+                    Term::ImproperList(more, t) => {
+                        parts.push(more);
+                        tail = t;
+                    }
+                    Term::List(more) => {
+                        parts.push(more);
+                        break write_list(&parts, None, buf)?;
+                    }
+                    other => break write_list(&parts, Some(other), buf)?,
+                }
+            }
+        }
+        Term::Map(pairs) => {
+            buf.put_byte(tag::MAP);
+            buf.put_slice(&len32(pairs.len())?.to_be_bytes());
+            for (k, v) in pairs {
+                write_term(k, buf)?;
+                write_term(v, buf)?;
+            }
+        }
+        Term::Fun(f) => {
+            buf.put_byte(tag::NEW_FUN);
+            let size_at = buf.buf_len();
+            buf.put_slice(&[0; 4]);
+            buf.put_byte(f.arity);
+            buf.put_slice(&f.uniq);
+            buf.put_slice(&f.index.to_be_bytes());
+            buf.put_slice(&len32(f.free_vars.len())?.to_be_bytes());
+            write_atom(&f.module, buf)?;
+            write_term(&f.old_index, buf)?;
+            write_term(&f.old_uniq, buf)?;
+            write_term(&f.pid, buf)?;
+            for v in &f.free_vars {
+                write_term(v, buf)?;
+            }
+            let size = len32(buf.buf_len() - size_at)?;
+            buf.patch_u32(size_at, size);
+        }
+        Term::Export(e) => {
+            buf.put_byte(tag::EXPORT);
+            write_atom(&e.module, buf)?;
+            write_atom(&e.function, buf)?;
+            buf.put_slice(&[tag::SMALL_INTEGER, e.arity]);
+        }
+    }
+    Ok(())
+}
+
+#[inline]
+fn write_atom<B: EncodeBuf>(a: &Atom, buf: &mut B) -> Result<(), EncodeError> {
+    let b = a.as_bytes();
+    if b.len() < 256 {
+        buf.put_slice(&[tag::SMALL_ATOM_UTF8, b.len() as u8]);
+    } else if b.len() <= u16::MAX as usize {
+        buf.put_byte(tag::ATOM_UTF8);
+        buf.put_slice(&(b.len() as u16).to_be_bytes());
+    } else {
+        return Err(EncodeError::AtomTooLong);
+    }
+    buf.put_slice(b);
+    Ok(())
+}
+
+fn write_node<B: EncodeBuf>(node: Node, buf: &mut B) -> Result<(), EncodeError> {
+    node.with_name(|a| write_atom(a, buf))
+}
+
+#[inline]
+fn write_int<B: EncodeBuf>(i: i64, buf: &mut B) {
+    if (0..=255).contains(&i) {
+        buf.put_slice(&[tag::SMALL_INTEGER, i as u8]);
+    } else if let Ok(v) = i32::try_from(i) {
+        buf.put_byte(tag::INTEGER);
+        buf.put_slice(&v.to_be_bytes());
+    } else {
+        let mag = i.unsigned_abs().to_le_bytes();
+        let n = 8 - mag.iter().rev().take_while(|&&b| b == 0).count();
+        buf.put_slice(&[tag::SMALL_BIG, n as u8, (i < 0) as u8]);
+        buf.put_slice(&mag[..n]);
+    }
+}
+
+fn write_big<B: EncodeBuf>(b: &BigInt, buf: &mut B) {
+    if let Some(i) = b.to_i64() {
+        return write_int(i, buf);
+    }
+    let mut mag = &b.magnitude[..];
+    while let [rest @ .., 0] = mag {
+        mag = rest;
+    }
+    if mag.len() < 256 {
+        buf.put_slice(&[tag::SMALL_BIG, mag.len() as u8]);
+    } else {
+        buf.put_byte(tag::LARGE_BIG);
+        // A magnitude of 4 GiB cannot be held in memory on any supported target.
+        buf.put_slice(&(mag.len() as u32).to_be_bytes());
+    }
+    buf.put_byte(b.negative as u8);
+    buf.put_slice(mag);
+}
+
+/// Writes the concatenation of `parts` followed by `tail` (`None` = `[]`).
+fn write_list<B: EncodeBuf>(
+    parts: &[&[Term]],
+    tail: Option<&Term>,
+    buf: &mut B,
+) -> Result<(), EncodeError> {
+    let n: usize = parts.iter().map(|p| p.len()).sum();
+    if n == 0 {
+        return match tail {
+            None => {
+                buf.put_byte(tag::NIL);
+                Ok(())
+            }
+            Some(t) => write_term(t, buf),
+        };
+    }
+    let is_byte = |t: &Term| matches!(t, Term::Int(i) if (0..=255).contains(i));
+    if tail.is_none() && n <= u16::MAX as usize && parts.iter().all(|p| p.iter().all(is_byte)) {
+        buf.put_byte(tag::STRING);
+        buf.put_slice(&(n as u16).to_be_bytes());
+        for p in parts {
+            for t in p.iter() {
+                if let Term::Int(i) = t {
+                    buf.put_byte(*i as u8);
+                }
+            }
+        }
+        return Ok(());
+    }
+    buf.put_byte(tag::LIST);
+    buf.put_slice(&len32(n)?.to_be_bytes());
+    for p in parts {
+        for t in p.iter() {
+            write_term(t, buf)?;
+        }
+    }
+    match tail {
+        None => buf.put_byte(tag::NIL),
+        Some(t) => write_term(t, buf)?,
+    }
+    Ok(())
+}
