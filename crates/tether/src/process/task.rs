@@ -140,8 +140,26 @@ pub(crate) async fn run<F>(shared: Arc<ProcessShared>, fut: F)
 where
     F: Future<Output = ()>,
 {
-    let reason = Guarded { shared: shared.clone(), fut: Some(Box::pin(fut)) }.await;
-    finish(&shared, reason);
+    let mut life = Life { shared, done: false };
+    let reason = Guarded { shared: life.shared.clone(), fut: Some(Box::pin(fut)) }.await;
+    life.done = true;
+    finish(&life.shared, reason);
+}
+
+/// Runs the exit sequence if the task is dropped before the process ended (the
+/// runtime shut down under it): the process dies `killed`, and its links, monitors,
+/// name and table slot are released all the same.
+struct Life {
+    shared: Arc<ProcessShared>,
+    done: bool,
+}
+
+impl Drop for Life {
+    fn drop(&mut self) {
+        if !self.done {
+            finish(&self.shared, ExitReason::Killed);
+        }
+    }
 }
 
 /// The exit sequence (see the module docs).
