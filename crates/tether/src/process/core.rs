@@ -86,6 +86,8 @@ pub(crate) struct Relations {
     pub monitored_by: HashMap<Reference, (Pid, Monitored)>,
     pub aliases: HashMap<Reference, AliasMode>,
     pub timers: HashSet<Reference>,
+    /// The registered name (kept here too, so the exit sequence can release it).
+    pub name: Option<Atom>,
 }
 
 pub(crate) struct State {
@@ -94,16 +96,20 @@ pub(crate) struct State {
     /// Spare buffer swapped with the inbox queue on drain (keeps both allocations).
     spare: VecDeque<Signal>,
     pub trap_exit: bool,
-    pub name: Option<Atom>,
     pub rel: Option<Box<Relations>>,
     /// Set when a fatal signal was handled; the process ends at its next await.
-    pub pending_exit: Option<ExitReason>,
+    /// Boxed: it is rare, and idle processes should stay small.
+    pub pending_exit: Option<Box<ExitReason>>,
     pub received: u64,
 }
 
 impl State {
     pub fn rel(&mut self) -> &mut Relations {
         self.rel.get_or_insert_with(Default::default)
+    }
+
+    pub fn name(&self) -> Option<&Atom> {
+        self.rel.as_ref().and_then(|r| r.name.as_ref())
     }
 
     fn is_linked(&self, pid: &Pid) -> bool {
@@ -118,6 +124,8 @@ pub(crate) struct ProcessShared {
     status: AtomicU8,
     /// Mirror of `state.trap_exit`, readable without the state lock (for `is_alive`).
     trapping: AtomicBool,
+    /// Set whenever `state.pending_exit` is set, so the task can check it cheaply.
+    dying: AtomicBool,
     pub dirty: bool,
 }
 
@@ -136,13 +144,13 @@ impl ProcessShared {
                 mailbox: VecDeque::new(),
                 spare: VecDeque::new(),
                 trap_exit,
-                name: None,
                 rel: None,
                 pending_exit: None,
                 received: 0,
             }),
             status: AtomicU8::new(Status::Runnable as u8),
             trapping: AtomicBool::new(trap_exit),
+            dying: AtomicBool::new(false),
             dirty,
         }
     }
@@ -196,6 +204,11 @@ impl ProcessShared {
         }
     }
 
+    /// Whether a fatal signal has been handled (the process ends at its next await).
+    pub fn is_dying(&self) -> bool {
+        self.dying.load(Ordering::Relaxed)
+    }
+
     /// Number of signals not yet drained.
     pub fn inbox_len(&self) -> usize {
         lock(&self.inbox).queue.len()
@@ -232,7 +245,7 @@ impl ProcessShared {
             }
             std::mem::swap(&mut inbox.queue, &mut batch);
         }
-        for signal in batch.drain(..) {
+        while let Some(signal) = batch.pop_front() {
             self.handle(st, signal);
         }
         st.spare = batch;
@@ -280,7 +293,10 @@ impl ProcessShared {
                         st.received += 1;
                         st.mailbox.push_back(Message::new(Exit { from, reason }));
                     }
-                    ExitAction::Die(r) => st.pending_exit = Some(r),
+                    ExitAction::Die(r) => {
+                        st.pending_exit = Some(Box::new(r));
+                        self.dying.store(true, Ordering::Relaxed);
+                    }
                 }
             }
             Signal::Link { from } => {

@@ -80,7 +80,7 @@ fn snapshot(p: &ProcessShared) -> ProcessInfo {
         links,
         monitors,
         monitored_by,
-        registered_name: st.name.clone(),
+        registered_name: st.name().cloned(),
         trap_exit: st.trap_exit,
         dirty: p.dirty,
         memory,

@@ -38,7 +38,7 @@ pub use alias::{alias, make_ref, unalias};
 pub use info::{ProcessInfo, all_process_info, process_count, process_info, processes};
 pub use link::{NoProc, exit, exit_self, link, trap_exit, unlink};
 pub use mailbox::{
-    Receive, mailbox_len, receive, receive_any, receive_select, receive_select_timeout,
+    Receive, ReceiveAs, ReceiveNext, ReceiveSelect, mailbox_len, receive, receive_any, receive_select, receive_select_timeout,
     receive_timeout, sleep,
 };
 pub use message::{Down, Exit, Message, Monitored};

@@ -70,7 +70,7 @@ pub fn register(name: impl Into<Atom>, pid: Pid) -> Result<(), RegisterError> {
     if process.is_closed() {
         return Err(RegisterError::NotAlive(pid));
     }
-    if let Some(old) = &st.name {
+    if let Some(old) = st.name() {
         return Err(RegisterError::AlreadyNamed(pid, old.clone()));
     }
     let mut map = names().write().unwrap_or_else(|e| e.into_inner());
@@ -78,7 +78,7 @@ pub fn register(name: impl Into<Atom>, pid: Pid) -> Result<(), RegisterError> {
         return Err(RegisterError::NameTaken(name, holder));
     }
     map.insert(name.clone(), pid);
-    st.name = Some(name);
+    st.rel().name = Some(name);
     Ok(())
 }
 
@@ -101,8 +101,8 @@ pub fn unregister(name: impl Into<Atom>) -> Result<(), NotRegistered> {
     let Some(pid) = pid else { return Err(NotRegistered(name)) };
     if let Some(process) = table().get(pid) {
         let mut st = process.state();
-        if st.name.as_ref() == Some(&name) {
-            st.name = None;
+        if st.name() == Some(&name) {
+            st.rel().name = None;
         }
         let mut map = names().write().unwrap_or_else(|e| e.into_inner());
         return match map.get(&name) {

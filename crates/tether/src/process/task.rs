@@ -59,9 +59,14 @@ pub(crate) fn install_panic_hook() {
     });
 }
 
-struct Guarded<F> {
-    shared: Arc<ProcessShared>,
-    fut: Option<Pin<Box<F>>>,
+pin_project_lite::pin_project! {
+    /// Polls the user's future as described in the module docs. The future lives
+    /// inline (no extra allocation) and is dropped in place when the process ends.
+    struct Guarded<'a, F> {
+        shared: &'a ProcessShared,
+        #[pin]
+        fut: Option<F>,
+    }
 }
 
 fn panic_reason(payload: Box<dyn Any + Send>) -> ExitReason {
@@ -79,52 +84,51 @@ fn panic_reason(payload: Box<dyn Any + Send>) -> ExitReason {
     ExitReason::Panic(Arc::from(msg))
 }
 
-impl<F> Guarded<F> {
-    /// Drops the user future (running its destructors inside the process) and returns
-    /// the reason, or the reason of a panic raised while dropping.
-    fn end(&mut self, reason: ExitReason) -> Poll<ExitReason> {
-        let fut = self.fut.take();
-        match catch_unwind(AssertUnwindSafe(move || drop(fut))) {
-            Ok(()) => Poll::Ready(reason),
-            Err(p) if reason.is_normal() => Poll::Ready(panic_reason(p)),
-            Err(_) => Poll::Ready(reason),
-        }
+/// Drops the user future in place (running its destructors inside the process) and
+/// returns the reason, or the reason of a panic raised while dropping.
+fn end<F>(mut fut: Pin<&mut Option<F>>, reason: ExitReason) -> Poll<ExitReason> {
+    match catch_unwind(AssertUnwindSafe(|| fut.set(None))) {
+        Ok(()) => Poll::Ready(reason),
+        Err(p) if reason.is_normal() => Poll::Ready(panic_reason(p)),
+        Err(_) => Poll::Ready(reason),
     }
 }
 
-impl<F> Future for Guarded<F>
+impl<F> Future for Guarded<'_, F>
 where
     F: Future<Output = ()>,
 {
     type Output = ExitReason;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ExitReason> {
-        let this = self.get_mut();
-        let shared = this.shared.clone();
-        let _enter = current::enter(&shared);
+        let mut this = self.project();
+        let shared: &ProcessShared = this.shared;
+        let _enter = current::enter(shared);
         for _ in 0..ROUNDS_BEFORE_YIELD {
             {
                 let mut st = shared.state();
                 shared.drain(&mut st);
                 if let Some(r) = st.pending_exit.take() {
                     drop(st);
-                    return this.end(r);
+                    return end(this.fut, *r);
                 }
             }
             shared.set_status(Status::Running);
-            let Some(fut) = this.fut.as_mut() else {
+            let Some(fut) = this.fut.as_mut().as_pin_mut() else {
                 return Poll::Ready(ExitReason::Normal);
             };
-            match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
-                Ok(Poll::Ready(())) => return this.end(ExitReason::Normal),
+            match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
+                Ok(Poll::Ready(())) => return end(this.fut, ExitReason::Normal),
                 Ok(Poll::Pending) => {}
                 Err(payload) => {
                     let reason = panic_reason(payload);
-                    return this.end(reason);
+                    return end(this.fut, reason);
                 }
             }
-            if let Some(r) = shared.state().pending_exit.take() {
-                return this.end(r);
+            if shared.is_dying()
+                && let Some(r) = shared.state().pending_exit.take()
+            {
+                return end(this.fut, *r);
             }
             if shared.park(cx.waker()) {
                 return Poll::Pending;
@@ -141,7 +145,7 @@ where
     F: Future<Output = ()>,
 {
     let mut life = Life { shared, done: false };
-    let reason = Guarded { shared: life.shared.clone(), fut: Some(Box::pin(fut)) }.await;
+    let reason = Guarded { shared: &life.shared, fut: Some(fut) }.await;
     life.done = true;
     finish(&life.shared, reason);
 }
@@ -194,7 +198,8 @@ pub(crate) fn finish(shared: &Arc<ProcessShared>, reason: ExitReason) {
                 _ => {}
             }
         }
-        (st.name.take(), st.rel.take(), std::mem::take(&mut st.mailbox))
+        let name = st.rel.as_mut().and_then(|r| r.name.take());
+        (name, st.rel.take(), std::mem::take(&mut st.mailbox))
     };
     // Messages are user values whose destructors may panic; keep that inside.
     let _ = catch_unwind(AssertUnwindSafe(move || drop(mailbox)));
