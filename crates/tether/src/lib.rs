@@ -48,9 +48,11 @@
 //!
 //! Terms, pids and references come from the `tether-term` crate and are re-exported.
 
+pub mod otp;
 pub mod process;
 mod runtime;
 
 pub use process::*;
+pub use otp::gen_server::{self, GenServer};
 pub use runtime::{Builder, Runtime};
 pub use tether_term::{Atom, Node, Pid, Reference, Term};

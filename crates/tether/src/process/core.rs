@@ -106,6 +106,12 @@ impl State {
         self.rel.get_or_insert_with(Default::default)
     }
 
+    /// Drops spare buffer capacity (gen_server hibernation).
+    pub fn shrink(&mut self) {
+        self.mailbox.shrink_to_fit();
+        self.spare = VecDeque::new();
+    }
+
     fn is_linked(&self, pid: &Pid) -> bool {
         self.rel.as_ref().is_some_and(|r| r.links.contains(pid))
     }

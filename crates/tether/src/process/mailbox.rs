@@ -124,6 +124,40 @@ pub async fn receive_timeout<T: Send + 'static>(timeout: Duration) -> Option<T> 
     Some(m.downcast::<T>().unwrap_or_else(|_| unreachable!("matched on type")))
 }
 
+/// A mark in the calling process's mailbox: the number of messages already in it.
+///
+/// Used with [`receive_select_after`] for Erlang's *ref-receive optimisation*: a
+/// process that makes a fresh reference (a call's monitor, a task's alias) knows that
+/// no message already queued can carry it, so the reply wait skips them. Only valid
+/// while the process does not take messages out of its mailbox before the receive
+/// that uses the mark (a receive removes from anywhere; the mark would then be too
+/// far and could skip a new message).
+pub(crate) fn mailbox_mark() -> usize {
+    current::with(|p| {
+        let mut st = p.state();
+        p.drain(&mut st);
+        st.mailbox.len()
+    })
+}
+
+/// [`receive_select_timeout`] that starts scanning at `mark` (see [`mailbox_mark`]);
+/// `None` waits forever.
+pub(crate) fn receive_select_after<F: FnMut(&Message) -> bool + Unpin>(
+    mark: usize,
+    timeout: Option<Duration>,
+    matches: F,
+) -> Receive<F> {
+    let deadline = timeout.map(|t| Instant::now() + t);
+    Receive { matches, scanned: mark, deadline, sleep: None }
+}
+
+/// Releases the spare capacity of the calling process's mailbox (what a gen_server
+/// `hibernate` can do here: there is no heap to compact, but a burst of messages may
+/// have left large buffers behind).
+pub(crate) fn shrink_mailbox() {
+    current::with(|p| p.state().shrink());
+}
+
 /// Waits for any message.
 pub async fn receive_any() -> Message {
     receive_select(|_: &Message| true).await

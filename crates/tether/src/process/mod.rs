@@ -37,6 +37,7 @@ pub use self::core::{AliasMode, Status};
 pub use alias::{alias, make_ref, unalias};
 pub use info::{ProcessInfo, all_process_info, process_count, process_info, processes};
 pub use link::{NoProc, exit, exit_self, link, trap_exit, unlink};
+pub(crate) use mailbox::{mailbox_mark, receive_select_after, shrink_mailbox};
 pub use mailbox::{
     Receive, mailbox_len, receive, receive_any, receive_select, receive_select_timeout,
     receive_timeout, sleep,

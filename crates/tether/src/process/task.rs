@@ -64,7 +64,9 @@ struct Guarded<F> {
     fut: Option<Pin<Box<F>>>,
 }
 
-fn panic_reason(payload: Box<dyn Any + Send>) -> ExitReason {
+/// The exit reason for a caught unwind: an [`ExitUnwind`] gives its reason, a panic
+/// becomes [`ExitReason::Panic`] (the OTP behaviours catch callback unwinds with it).
+pub(crate) fn panic_reason(payload: Box<dyn Any + Send>) -> ExitReason {
     let payload = match payload.downcast::<ExitUnwind>() {
         Ok(exit) => return exit.0,
         Err(p) => p,
