@@ -1,1 +1,7 @@
-fn main() {}
+mod call;
+
+fn main() {
+    for (name, value, unit) in call::run() {
+        println!("{name:<40} {value:>10.1} {unit}");
+    }
+}
