@@ -52,7 +52,11 @@ fn ns_per_call(threads: usize, calls: u64) -> f64 {
 /// Runs the workload: `(name, value, unit)` rows.
 pub fn run() -> Vec<(String, f64, String)> {
     let calls = std::env::var("CALLS").ok().and_then(|s| s.parse().ok()).unwrap_or(200_000);
-    [1, 2]
+    let threads: Vec<usize> = match std::env::var("THREADS") {
+        Ok(t) => t.split(',').filter_map(|n| n.parse().ok()).collect(),
+        Err(_) => vec![1, 2],
+    };
+    threads
         .into_iter()
         .map(|t| (format!("gen_server call, {t} thread(s)"), ns_per_call(t, calls), "ns/call".to_string()))
         .collect()

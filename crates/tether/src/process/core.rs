@@ -174,6 +174,23 @@ impl ProcessShared {
         Ok(())
     }
 
+    /// Appends a signal *without waking* the process; hands it back if the process has
+    /// exited.
+    ///
+    /// For signals whose only effect is bookkeeping the receiver needs by the time it
+    /// exits: `Monitor` and `Demonitor` (the exit sequence handles those left in the
+    /// inbox). The receiver drains them with whatever wakes it next, still in order
+    /// with the sender's other signals. This saves a gen_server a wake-up per call
+    /// (the caller's monitor, then its demonitor when the reply arrives).
+    pub fn push_lazy(&self, signal: Signal) -> Result<(), Signal> {
+        let mut inbox = lock(&self.inbox);
+        if inbox.closed {
+            return Err(signal);
+        }
+        inbox.queue.push_back(signal);
+        Ok(())
+    }
+
     /// Parks the process: stores its waker unless signals are already waiting.
     /// Returns `false` if there is work to do instead.
     pub fn park(&self, waker: &Waker) -> bool {

@@ -60,6 +60,17 @@ pub(crate) fn push_local(to: Pid, signal: Signal) -> Result<(), Signal> {
     }
 }
 
+/// [`push_local`] without waking the target (see [`ProcessShared::push_lazy`]).
+fn push_local_lazy(to: Pid, signal: Signal) -> Result<(), Signal> {
+    let mut signal = Some(signal);
+    let pushed = table().with(to, |p| p.push_lazy(signal.take().expect("taken once")));
+    match (pushed, signal) {
+        (Some(r), _) => r,
+        (None, Some(s)) => Err(s),
+        (None, None) => unreachable!("the closure runs only when the process exists"),
+    }
+}
+
 /// Sends a message to a pid. Returns the message if it cannot cross to `to`'s node.
 pub(crate) fn message(from: Pid, to: Pid, msg: Message) -> Result<(), Message> {
     if to.node.is_local() {
@@ -137,7 +148,7 @@ pub(crate) fn monitor(from: Pid, out: &MonitorOut, reference: Reference) {
     match out.target {
         Some(to) if to.node.is_local() => {
             let signal = Signal::Monitor { from, reference, object: object.clone() };
-            if push_local(to, signal).is_err() {
+            if push_local_lazy(to, signal).is_err() {
                 let down = Signal::Down { reference, object, reason: ExitReason::Noproc };
                 let _ = push_local(from, down);
             }
@@ -159,7 +170,7 @@ pub(crate) fn monitor(from: Pid, out: &MonitorOut, reference: Reference) {
 pub(crate) fn demonitor(from: Pid, out: &MonitorOut, reference: Reference) {
     match out.target {
         Some(to) if to.node.is_local() => {
-            let _ = push_local(to, Signal::Demonitor { reference });
+            let _ = push_local_lazy(to, Signal::Demonitor { reference });
         }
         _ => {
             if let Some(r) = remote() {
