@@ -31,9 +31,14 @@ impl GenServer for Counter {
 
 /// Nanoseconds per call with `threads` workers, best of a few rounds.
 fn ns_per_call(threads: usize, calls: u64) -> f64 {
-    let rt = Runtime::builder().worker_threads(threads).build().expect("runtime");
+    let rt = Runtime::builder()
+        .worker_threads(threads)
+        .build()
+        .expect("runtime");
     rt.block_on(async move {
-        let server = gen_server::start::<Counter>((), StartOpts::new()).await.expect("start");
+        let server = gen_server::start::<Counter>((), StartOpts::new())
+            .await
+            .expect("start");
         for _ in 0..calls / 10 {
             server.call(1).await.expect("warm-up call");
         }
@@ -51,13 +56,22 @@ fn ns_per_call(threads: usize, calls: u64) -> f64 {
 
 /// Runs the workload: `(name, value, unit)` rows.
 pub fn run() -> Vec<(String, f64, String)> {
-    let calls = std::env::var("CALLS").ok().and_then(|s| s.parse().ok()).unwrap_or(200_000);
+    let calls = std::env::var("CALLS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(200_000);
     let threads: Vec<usize> = match std::env::var("THREADS") {
         Ok(t) => t.split(',').filter_map(|n| n.parse().ok()).collect(),
         Err(_) => vec![1, 2],
     };
     threads
         .into_iter()
-        .map(|t| (format!("gen_server call, {t} thread(s)"), ns_per_call(t, calls), "ns/call".to_string()))
+        .map(|t| {
+            (
+                format!("gen_server call, {t} thread(s)"),
+                ns_per_call(t, calls),
+                "ns/call".to_string(),
+            )
+        })
         .collect()
 }

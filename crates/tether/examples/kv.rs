@@ -47,7 +47,10 @@ impl GenServer for Kv {
     type Continue = ();
 
     async fn init(initial: Self::Args) -> Init<Self> {
-        Init::ok(Kv { data: initial.into_iter().collect(), ..Kv::default() })
+        Init::ok(Kv {
+            data: initial.into_iter().collect(),
+            ..Kv::default()
+        })
     }
 
     async fn handle_call(&mut self, request: Call, from: &ReplyTo<Reply>) -> CallResult<Self> {
@@ -142,12 +145,17 @@ fn main() {
                 })
             })
             .collect();
-        tether::otp::task::Task::await_many(writers, Timeout::DEFAULT).await.expect("writers");
+        tether::otp::task::Task::await_many(writers, Timeout::DEFAULT)
+            .await
+            .expect("writers");
         client::put("greeting", "hello").await;
         println!("{}", tether::receive::<String>().await);
 
         client::delete("language");
-        println!("language after delete = {:?}", client::get("language").await);
+        println!(
+            "language after delete = {:?}",
+            client::get("language").await
+        );
         println!("state: {}", sys::get_state("kv").await.expect("get_state"));
 
         // A call to a server that is not there fails cleanly.

@@ -52,7 +52,7 @@ pub mod otp;
 pub mod process;
 mod runtime;
 
-pub use process::*;
 pub use otp::gen_server::{self, GenServer};
+pub use process::*;
 pub use runtime::{Builder, Runtime};
 pub use tether_term::{Atom, Node, Pid, Reference, Term};

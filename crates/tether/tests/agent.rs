@@ -17,7 +17,9 @@ use tether::{Down, ExitReason};
 #[test]
 fn start_link_workflow_with_unregistered_name_and_anonymous_functions() {
     run(async {
-        let pid = Agent::start_link(Vec::<i32>::new, StartOpts::new()).await.unwrap();
+        let pid = Agent::start_link(Vec::<i32>::new, StartOpts::new())
+            .await
+            .unwrap();
         let info = tether::process_info(pid.pid()).unwrap();
         assert!(info.links.contains(&tether::self_pid()));
         assert_eq!(info.registered_name, None);
@@ -26,7 +28,10 @@ fn start_link_workflow_with_unregistered_name_and_anonymous_functions() {
         assert_eq!(pid.get_and_update(|v| v.pop()).await.unwrap(), Some(1));
         assert_eq!(pid.update(|v| v.push(2)).await, Ok(()));
         assert_eq!(pid.get(|v| v.clone()).await.unwrap(), vec![2]);
-        assert_eq!(pid.stop(ExitReason::Normal, Timeout::Infinity).await, Ok(()));
+        assert_eq!(
+            pid.stop(ExitReason::Normal, Timeout::Infinity).await,
+            Ok(())
+        );
         assert!(!tether::is_alive(pid.pid()));
     })
 }
@@ -35,7 +40,9 @@ fn start_link_workflow_with_unregistered_name_and_anonymous_functions() {
 #[test]
 fn start_workflow_with_registered_name() {
     run(async {
-        let a = Agent::start(|| 41, StartOpts::new().name("agent_named")).await.unwrap();
+        let a = Agent::start(|| 41, StartOpts::new().name("agent_named"))
+            .await
+            .unwrap();
         let info = tether::process_info(a.pid()).unwrap();
         assert!(!info.links.contains(&tether::self_pid()));
         let named = Agent::<i32>::whereis("agent_named").unwrap();
@@ -55,7 +62,10 @@ fn start_workflow_with_registered_name() {
 fn start_failures() {
     run(async {
         let r = Agent::<i32>::start(|| panic!("oops"), StartOpts::new()).await;
-        assert!(matches!(r, Err(StartError::Failed(ExitReason::Panic(ref m))) if &**m == "oops"), "{r:?}");
+        assert!(
+            matches!(r, Err(StartError::Failed(ExitReason::Panic(ref m))) if &**m == "oops"),
+            "{r:?}"
+        );
         let slow = || {
             std::thread::sleep(Duration::from_millis(300));
             0
@@ -74,10 +84,18 @@ fn call_failures() {
             let a = Agent::start(|| 0u32, StartOpts::new()).await.unwrap();
             (a, tether::monitor(a.pid()))
         };
-        let r = a.get_timeout(|_| std::thread::sleep(Duration::from_millis(100)), Duration::from_millis(10)).await;
+        let r = a
+            .get_timeout(
+                |_| std::thread::sleep(Duration::from_millis(100)),
+                Duration::from_millis(10),
+            )
+            .await;
         assert_eq!(r, Err(CallError::Timeout));
         let r = a.update(|_| panic!("bad update")).await;
-        assert!(matches!(r, Err(CallError::Exit(ExitReason::Panic(_)))), "{r:?}");
+        assert!(
+            matches!(r, Err(CallError::Exit(ExitReason::Panic(_)))),
+            "{r:?}"
+        );
         let d: Down = tether::receive().await;
         assert!(matches!(d.reason, ExitReason::Panic(_)));
         assert_eq!(a.get(|n| *n).await, Err(CallError::NoProc));

@@ -88,7 +88,11 @@ impl GenServer for Tester {
     type Continue = &'static str;
 
     async fn init((notify, mode): (Pid, Mode)) -> Init<Self> {
-        let s = Tester { notify, n: 0, panic_in_terminate: false };
+        let s = Tester {
+            notify,
+            n: 0,
+            panic_in_terminate: false,
+        };
         s.tell(Event::Init);
         match mode {
             Mode::Ok => Init::ok(s),
@@ -141,7 +145,9 @@ impl GenServer for Tester {
                 CallResult::reply(res.and_then(|r| r))
             }
             Req::StopSelf => {
-                let res = gen_server::stop(tether::self_pid(), ExitReason::Normal, Timeout::Infinity).await;
+                let res =
+                    gen_server::stop(tether::self_pid(), ExitReason::Normal, Timeout::Infinity)
+                        .await;
                 CallResult::reply(res.map(|()| "stopped"))
             }
             Req::PanicInTerminate => {
@@ -224,10 +230,11 @@ async fn event() -> Event {
 
 async fn down_of(pid: Pid) -> ExitReason {
     let r = tether::monitor(pid);
-    let d: Down = tether::receive_select(move |m| m.downcast_ref::<Down>().is_some_and(|d| d.reference == r))
-        .await
-        .downcast()
-        .unwrap();
+    let d: Down =
+        tether::receive_select(move |m| m.downcast_ref::<Down>().is_some_and(|d| d.reference == r))
+            .await
+            .downcast()
+            .unwrap();
     d.reason
 }
 
@@ -257,7 +264,12 @@ impl Via for TestVia {
         via_table().lock().unwrap().remove(self.0);
     }
     fn whereis_name(&self) -> Option<Pid> {
-        via_table().lock().unwrap().get(self.0).copied().filter(|p| tether::is_alive(*p))
+        via_table()
+            .lock()
+            .unwrap()
+            .get(self.0)
+            .copied()
+            .filter(|p| tether::is_alive(*p))
     }
 }
 
@@ -282,30 +294,54 @@ fn start() {
         assert_eq!(again, Err(StartError::AlreadyStarted(s.pid())));
         let r = gen_server::call::<Tester>("start_local", Req::Ping, Timeout::DEFAULT).await;
         assert_eq!(r.unwrap(), Ok("pong"));
-        gen_server::stop("start_local", ExitReason::Normal, Timeout::Infinity).await.unwrap();
+        gen_server::stop("start_local", ExitReason::Normal, Timeout::Infinity)
+            .await
+            .unwrap();
         let r = gen_server::call::<Tester>("start_local", Req::Ping, Timeout::DEFAULT).await;
         assert_eq!(r.unwrap_err(), CallError::NoProc);
 
         // via name
         let opts = || StartOpts::new().via(TestVia("start_via"));
         let me = tether::self_pid();
-        let s = gen_server::start::<Tester>((me, Mode::Ok), opts()).await.unwrap();
+        let s = gen_server::start::<Tester>((me, Mode::Ok), opts())
+            .await
+            .unwrap();
         let again = gen_server::start::<Tester>((me, Mode::Ok), opts()).await;
         assert_eq!(again, Err(StartError::AlreadyStarted(s.pid())));
         let via = ServerRef::via(TestVia("start_via"));
-        assert_eq!(gen_server::call::<Tester>(via.clone(), Req::Ping, Timeout::DEFAULT).await.unwrap(), Ok("pong"));
-        gen_server::stop(via.clone(), ExitReason::Normal, Timeout::Infinity).await.unwrap();
-        assert_eq!(gen_server::call::<Tester>(via, Req::Ping, Timeout::DEFAULT).await.unwrap_err(), CallError::NoProc);
+        assert_eq!(
+            gen_server::call::<Tester>(via.clone(), Req::Ping, Timeout::DEFAULT)
+                .await
+                .unwrap(),
+            Ok("pong")
+        );
+        gen_server::stop(via.clone(), ExitReason::Normal, Timeout::Infinity)
+            .await
+            .unwrap();
+        assert_eq!(
+            gen_server::call::<Tester>(via, Req::Ping, Timeout::DEFAULT)
+                .await
+                .unwrap_err(),
+            CallError::NoProc
+        );
 
         // ignore, {error, foobar}, {stop, stopped}
         assert_eq!(start_tester(Mode::Ignore).await, Err(StartError::Ignore));
         let foobar = ExitReason::from("foobar");
-        assert_eq!(start_tester(Mode::Error(foobar.clone())).await, Err(StartError::Failed(foobar)));
+        assert_eq!(
+            start_tester(Mode::Error(foobar.clone())).await,
+            Err(StartError::Failed(foobar))
+        );
         let stopped = ExitReason::from("stopped");
-        assert_eq!(start_tester(Mode::Stop(stopped.clone())).await, Err(StartError::Failed(stopped)));
+        assert_eq!(
+            start_tester(Mode::Stop(stopped.clone())).await,
+            Err(StartError::Failed(stopped))
+        );
 
         // sleep with {timeout, 100}; the name is free again afterwards
-        let opts = StartOpts::new().name("start_slow").timeout(Duration::from_millis(100));
+        let opts = StartOpts::new()
+            .name("start_slow")
+            .timeout(Duration::from_millis(100));
         let r = gen_server::start::<Tester>((me, Mode::Sleep(10_000)), opts).await;
         assert_eq!(r, Err(StartError::Timeout));
         assert_eq!(tether::whereis("start_slow"), None);
@@ -325,20 +361,33 @@ fn loop_start_fail() {
         let failed = ExitReason::from("failed_to_start");
         let bailout = ExitReason::from("bailout");
         let cases: Vec<(Mode, fn(&StartError) -> bool)> = vec![
-            (Mode::Stop(failed.clone()), |e| *e == StartError::Failed(ExitReason::from("failed_to_start"))),
+            (Mode::Stop(failed.clone()), |e| {
+                *e == StartError::Failed(ExitReason::from("failed_to_start"))
+            }),
             (Mode::Ignore, |e| e.is_ignore()),
-            (Mode::Panic, |e| matches!(e, StartError::Failed(ExitReason::Panic(m)) if &**m == "bailout")),
-            (Mode::Exit(bailout.clone()), |e| *e == StartError::Failed(ExitReason::from("bailout"))),
+            (
+                Mode::Panic,
+                |e| matches!(e, StartError::Failed(ExitReason::Panic(m)) if &**m == "bailout"),
+            ),
+            (Mode::Exit(bailout.clone()), |e| {
+                *e == StartError::Failed(ExitReason::from("bailout"))
+            }),
             (Mode::Sleep(10_000), |e| e.is_timeout()),
         ];
         for (mode, expect) in cases {
             for round in 0..3 {
-                let opts = StartOpts::new().name("loop_start_fail").timeout(Duration::from_millis(50));
+                let opts = StartOpts::new()
+                    .name("loop_start_fail")
+                    .timeout(Duration::from_millis(50));
                 let args = (me, mode.clone());
                 let err = match round {
                     0 => gen_server::start::<Tester>(args, opts).await.map(|_| ()),
-                    1 => gen_server::start_link::<Tester>(args, opts).await.map(|_| ()),
-                    _ => gen_server::start_monitor::<Tester>(args, opts).await.map(|_| ()),
+                    1 => gen_server::start_link::<Tester>(args, opts)
+                        .await
+                        .map(|_| ()),
+                    _ => gen_server::start_monitor::<Tester>(args, opts)
+                        .await
+                        .map(|_| ()),
                 }
                 .unwrap_err();
                 assert!(expect(&err), "{mode:?} round {round}: {err:?}");
@@ -361,9 +410,11 @@ fn start_link_stop_kills_non_trapping_caller() {
     run(async {
         let me = tether::self_pid();
         let (p, _) = tether::spawn_monitor(async move {
-            let r = gen_server::start_link::<Tester>((me, Mode::Error(boom())), StartOpts::new()).await;
+            let r =
+                gen_server::start_link::<Tester>((me, Mode::Error(boom())), StartOpts::new()).await;
             assert_eq!(r, Err(StartError::Failed(boom())));
-            let _ = gen_server::start_link::<Tester>((me, Mode::Stop(boom())), StartOpts::new()).await;
+            let _ =
+                gen_server::start_link::<Tester>((me, Mode::Stop(boom())), StartOpts::new()).await;
             tether::sleep(Duration::from_secs(5)).await;
         });
         let d: Down = receive().await;
@@ -384,11 +435,16 @@ fn call() {
         let r = s.call_timeout(Req::Delay(30), Duration::from_secs(5)).await;
         assert_eq!(r.unwrap(), Ok("delayed"));
         // timeout 1 ms on a 30 ms job
-        let r = s.call_timeout(Req::Delay(30), Duration::from_millis(1)).await;
+        let r = s
+            .call_timeout(Req::Delay(30), Duration::from_millis(1))
+            .await;
         assert_eq!(r.unwrap_err(), CallError::Timeout);
         // a crashing callback: the caller gets the server's exit reason
         let r = s.call(Req::Panic).await.unwrap_err();
-        assert!(matches!(r, CallError::Exit(ExitReason::Panic(ref m)) if &**m == "bailout"), "{r:?}");
+        assert!(
+            matches!(r, CallError::Exit(ExitReason::Panic(ref m)) if &**m == "bailout"),
+            "{r:?}"
+        );
         let r = s.call(Req::Ping).await.unwrap_err();
         assert_eq!(r, CallError::NoProc);
     })
@@ -403,14 +459,27 @@ fn calling_self() {
         let s = gen_server::start::<Tester>((me, Mode::Ok), StartOpts::new().name("calling_self"))
             .await
             .unwrap();
-        for r in [ServerRef::from(s.pid()), "calling_self".into(), ("calling_self", Node::local()).into()] {
-            assert_eq!(s.call(Req::CallRef(r)).await.unwrap(), Err(CallError::CallingSelf));
+        for r in [
+            ServerRef::from(s.pid()),
+            "calling_self".into(),
+            ("calling_self", Node::local()).into(),
+        ] {
+            assert_eq!(
+                s.call(Req::CallRef(r)).await.unwrap(),
+                Err(CallError::CallingSelf)
+            );
         }
-        let v = gen_server::start::<Tester>((me, Mode::Ok), StartOpts::new().via(TestVia("calling_self")))
-            .await
-            .unwrap();
+        let v = gen_server::start::<Tester>(
+            (me, Mode::Ok),
+            StartOpts::new().via(TestVia("calling_self")),
+        )
+        .await
+        .unwrap();
         let via = ServerRef::via(TestVia("calling_self"));
-        assert_eq!(v.call(Req::CallRef(via)).await.unwrap(), Err(CallError::CallingSelf));
+        assert_eq!(
+            v.call(Req::CallRef(via)).await.unwrap(),
+            Err(CallError::CallingSelf)
+        );
 
         // noproc for an unregistered name and for a stopped pid
         let r = gen_server::call::<Tester>("nobody_here", Req::Ping, Timeout::DEFAULT).await;
@@ -423,7 +492,8 @@ fn calling_self() {
 
         // {nodedown, bogus_node} for {name, bogus_node}
         let bogus = Node::intern("bogus_node@nohost").unwrap();
-        let r = gen_server::call::<WireServer>(("name", bogus), Term::atom("x"), Timeout::DEFAULT).await;
+        let r = gen_server::call::<WireServer>(("name", bogus), Term::atom("x"), Timeout::DEFAULT)
+            .await;
         assert_eq!(r.unwrap_err(), CallError::NodeDown(bogus));
     })
 }
@@ -435,13 +505,18 @@ fn late_reply_is_dropped() {
     run(async {
         let s = start_tester(Mode::Ok).await.unwrap();
         let _ = event().await;
-        let r = s.call_timeout(Req::Delay(100), Duration::from_millis(10)).await;
+        let r = s
+            .call_timeout(Req::Delay(100), Duration::from_millis(10))
+            .await;
         assert_eq!(r.unwrap_err(), CallError::Timeout);
         tether::sleep(Duration::from_millis(200)).await;
         assert_eq!(s.call(Req::Ping).await.unwrap(), Ok("pong"));
         s.stop(ExitReason::Normal).await.unwrap();
         let _ = event().await; // terminate
-        assert!(flush().await.is_empty(), "stray messages after a timed-out call");
+        assert!(
+            flush().await.is_empty(),
+            "stray messages after a timed-out call"
+        );
     })
 }
 
@@ -464,7 +539,8 @@ fn deferred_reply() {
 #[test]
 fn crash() {
     run(async {
-        let shutdown_with = ExitReason::from_term(Term::tuple([Term::atom("shutdown"), Term::atom("reason")]));
+        let shutdown_with =
+            ExitReason::from_term(Term::tuple([Term::atom("shutdown"), Term::atom("reason")]));
         for reason in [ExitReason::Shutdown, shutdown_with] {
             let s = start_tester(Mode::Ok).await.unwrap();
             let _ = event().await;
@@ -475,13 +551,18 @@ fn crash() {
         let s = start_tester(Mode::Ok).await.unwrap();
         let _ = event().await;
         let r = s.call(Req::Panic).await.unwrap_err();
-        let Event::Terminate(ExitReason::Panic(m)) = event().await else { panic!("terminate expected") };
+        let Event::Terminate(ExitReason::Panic(m)) = event().await else {
+            panic!("terminate expected")
+        };
         assert_eq!(&*m, "bailout");
         assert!(matches!(r, CallError::Exit(ExitReason::Panic(_))));
         // exit_self inside a callback: terminate gets the exit reason (E3)
         let s = start_tester(Mode::Ok).await.unwrap();
         let _ = event().await;
-        assert_eq!(s.call(Req::Exit(boom())).await.unwrap_err(), CallError::Exit(boom()));
+        assert_eq!(
+            s.call(Req::Exit(boom())).await.unwrap_err(),
+            CallError::Exit(boom())
+        );
         assert_eq!(event().await, Event::Terminate(boom()));
     })
 }
@@ -492,8 +573,13 @@ fn terminate_raises() {
     run(async {
         let s = start_tester(Mode::Ok).await.unwrap();
         assert_eq!(s.call(Req::PanicInTerminate).await.unwrap(), Ok("armed"));
-        let r = gen_server::stop(s, ExitReason::Normal, Timeout::Infinity).await.unwrap_err();
-        assert!(matches!(r, CallError::Exit(ExitReason::Panic(ref m)) if &**m == "terminate failed"), "{r:?}");
+        let r = gen_server::stop(s, ExitReason::Normal, Timeout::Infinity)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(r, CallError::Exit(ExitReason::Panic(ref m)) if &**m == "terminate failed"),
+            "{r:?}"
+        );
     })
 }
 
@@ -504,7 +590,10 @@ fn stop_with_reply_after_terminate() {
     run(async {
         let s = start_tester(Mode::Ok).await.unwrap();
         let _ = event().await;
-        assert_eq!(s.call(Req::StopReply(ExitReason::Normal)).await.unwrap(), Ok("stopping"));
+        assert_eq!(
+            s.call(Req::StopReply(ExitReason::Normal)).await.unwrap(),
+            Ok("stopping")
+        );
         // terminate's event was sent before the reply, by the same process
         let e = receive_timeout::<Event>(Duration::ZERO).await;
         assert_eq!(e, Some(Event::Terminate(ExitReason::Normal)));
@@ -585,7 +674,9 @@ fn continue_stop() {
         }
     }
     run(async {
-        let (s, mref) = gen_server::start_monitor::<Stopper>((), StartOpts::new()).await.unwrap();
+        let (s, mref) = gen_server::start_monitor::<Stopper>((), StartOpts::new())
+            .await
+            .unwrap();
         let d: Down = receive().await;
         assert_eq!((d.reference, d.reason), (mref, ExitReason::Normal));
         assert!(!tether::is_alive(s.pid()));
@@ -599,7 +690,9 @@ fn parent_exit_terminates_trapping_server() {
     run(async {
         let me = tether::self_pid();
         tether::spawn(async move {
-            let s = gen_server::start_link::<Tester>((me, Mode::Trap), StartOpts::new()).await.unwrap();
+            let s = gen_server::start_link::<Tester>((me, Mode::Trap), StartOpts::new())
+                .await
+                .unwrap();
             tether::send(me, s).unwrap();
         });
         let s: Server<Tester> = receive().await;
@@ -633,7 +726,10 @@ fn timeout() {
         assert_eq!(s.call(Req::Timeout(200)).await.unwrap(), Ok("ok"));
         tether::send(s.pid(), "cancel").unwrap();
         assert_eq!(event().await, Event::Info("cancel".into()));
-        assert_eq!(receive_timeout::<Event>(Duration::from_millis(400)).await, None);
+        assert_eq!(
+            receive_timeout::<Event>(Duration::from_millis(400)).await,
+            None
+        );
         // a system message does not
         s.cast(Req::Timeout(100));
         assert_eq!(event().await, Event::Cast);
@@ -670,7 +766,9 @@ fn hibernate() {
         // hibernate_after: re-hibernates after being idle
         let me = tether::self_pid();
         let opts = StartOpts::new().hibernate_after(Duration::from_millis(20));
-        let s = gen_server::start::<Tester>((me, Mode::Ok), opts).await.unwrap();
+        let s = gen_server::start::<Tester>((me, Mode::Ok), opts)
+            .await
+            .unwrap();
         for _ in 0..2 {
             assert_eq!(s.call(Req::Ping).await.unwrap(), Ok("pong"));
             let mut tries = 0;
@@ -697,22 +795,43 @@ fn stop() {
         let refs: Vec<(StartOpts, ServerRef)> = vec![
             (StartOpts::new(), ServerRef::Name("unused".into())),
             (StartOpts::new().name("stop_local"), "stop_local".into()),
-            (StartOpts::new().name("stop_node"), ("stop_node", Node::local()).into()),
-            (StartOpts::new().via(TestVia("stop_via")), ServerRef::via(TestVia("stop_via"))),
+            (
+                StartOpts::new().name("stop_node"),
+                ("stop_node", Node::local()).into(),
+            ),
+            (
+                StartOpts::new().via(TestVia("stop_via")),
+                ServerRef::via(TestVia("stop_via")),
+            ),
         ];
         for (i, (opts, r)) in refs.into_iter().enumerate() {
-            let s = gen_server::start::<Tester>((me, Mode::Ok), opts).await.unwrap();
+            let s = gen_server::start::<Tester>((me, Mode::Ok), opts)
+                .await
+                .unwrap();
             let r = if i == 0 { ServerRef::from(s.pid()) } else { r };
-            assert_eq!(gen_server::stop(r.clone(), ExitReason::Normal, Timeout::Infinity).await, Ok(()));
+            assert_eq!(
+                gen_server::stop(r.clone(), ExitReason::Normal, Timeout::Infinity).await,
+                Ok(())
+            );
             assert!(!tether::is_alive(s.pid()));
             let again = gen_server::stop(r, ExitReason::Normal, Timeout::Infinity).await;
             assert_eq!(again, Err(CallError::NoProc));
         }
         // with a reason: terminate sees it
         let s = start_tester(Mode::Ok).await.unwrap();
-        assert_eq!(gen_server::stop(s, ExitReason::Shutdown, Timeout::Infinity).await, Ok(()));
-        let events: Vec<Event> = flush().await.into_iter().filter_map(|m| m.downcast::<Event>().ok()).collect();
-        assert!(events.contains(&Event::Terminate(ExitReason::Shutdown)), "{events:?}");
+        assert_eq!(
+            gen_server::stop(s, ExitReason::Shutdown, Timeout::Infinity).await,
+            Ok(())
+        );
+        let events: Vec<Event> = flush()
+            .await
+            .into_iter()
+            .filter_map(|m| m.downcast::<Event>().ok())
+            .collect();
+        assert!(
+            events.contains(&Event::Terminate(ExitReason::Shutdown)),
+            "{events:?}"
+        );
         // a server busy past the timeout (stop9)
         let s = start_tester(Mode::Ok).await.unwrap();
         let pid = s.pid();
@@ -724,7 +843,12 @@ fn stop() {
         assert_eq!(r, Err(CallError::Timeout));
         // a name on a node that is not connected (stop10)
         let bogus = Node::intern("bogus_node@nohost").unwrap();
-        let r = gen_server::stop(("stop_remote", bogus), ExitReason::Normal, Timeout::Infinity).await;
+        let r = gen_server::stop(
+            ("stop_remote", bogus),
+            ExitReason::Normal,
+            Timeout::Infinity,
+        )
+        .await;
         assert_eq!(r, Err(CallError::NodeDown(bogus)));
     })
 }
@@ -735,7 +859,10 @@ fn stop() {
 fn stop3() {
     run(async {
         let s = start_tester(Mode::Ok).await.unwrap();
-        assert_eq!(s.call(Req::StopSelf).await.unwrap(), Err(CallError::CallingSelf));
+        assert_eq!(
+            s.call(Req::StopSelf).await.unwrap(),
+            Err(CallError::CallingSelf)
+        );
         assert_eq!(s.stop(ExitReason::Normal).await, Ok(()));
         assert_eq!(s.stop(ExitReason::Normal).await, Err(CallError::NoProc));
     })
@@ -768,19 +895,30 @@ fn is_undef(r: &ExitReason, callback: &str) -> bool {
 fn undef_callbacks() {
     run(async {
         // handle_call missing: the server crashes with undef, the caller gets it
-        let s = gen_server::start::<Bare>((), StartOpts::new()).await.unwrap();
-        let Err(CallError::Exit(r)) = s.call(()).await else { panic!("undef expected") };
+        let s = gen_server::start::<Bare>((), StartOpts::new())
+            .await
+            .unwrap();
+        let Err(CallError::Exit(r)) = s.call(()).await else {
+            panic!("undef expected")
+        };
         assert!(is_undef(&r, "handle_call"), "{r:?}");
         // handle_cast missing: crash with undef
-        let (s, mref) = gen_server::start_monitor::<Bare>((), StartOpts::new()).await.unwrap();
+        let (s, mref) = gen_server::start_monitor::<Bare>((), StartOpts::new())
+            .await
+            .unwrap();
         s.cast(());
         let d: Down = receive().await;
         assert_eq!(d.reference, mref);
         assert!(is_undef(&d.reason, "handle_cast"), "{:?}", d.reason);
         // handle_info missing: logged and dropped, the server lives on
-        let s = gen_server::start::<Bare>((), StartOpts::new()).await.unwrap();
+        let s = gen_server::start::<Bare>((), StartOpts::new())
+            .await
+            .unwrap();
         tether::send(s.pid(), "unexpected").unwrap();
-        assert_eq!(sys::get_state(s).await.unwrap(), std::any::type_name::<Bare>());
+        assert_eq!(
+            sys::get_state(s).await.unwrap(),
+            std::any::type_name::<Bare>()
+        );
         // terminate missing: nothing is called, stop works
         assert_eq!(s.stop(ExitReason::Normal).await, Ok(()));
     })
@@ -796,7 +934,10 @@ fn get_state_and_replace_state() {
     run(async {
         let s = start_tester(Mode::Ok).await.unwrap();
         assert_eq!(sys::get_state(s).await.unwrap(), "Tester(n=0)");
-        assert_eq!(sys::replace_state::<Tester>(s, |t| t.n = 1).await.unwrap(), "Tester(n=1)");
+        assert_eq!(
+            sys::replace_state::<Tester>(s, |t| t.n = 1).await.unwrap(),
+            "Tester(n=1)"
+        );
         sys::suspend(s).await.unwrap();
         // a call waits while suspended
         let pid = s.pid();
@@ -806,13 +947,19 @@ fn get_state_and_replace_state() {
             tether::send(me, r).unwrap();
         });
         assert_eq!(sys::get_state(s).await.unwrap(), "Tester(n=1)");
-        assert_eq!(sys::replace_state::<Tester>(s, |t| t.n = 2).await.unwrap(), "Tester(n=2)");
+        assert_eq!(
+            sys::replace_state::<Tester>(s, |t| t.n = 2).await.unwrap(),
+            "Tester(n=2)"
+        );
         assert_eq!(receive_timeout::<Reply>(SETTLE).await, None);
         sys::resume(s).await.unwrap();
         assert!(receive::<Result<Reply, CallError>>().await.is_ok());
         // a panicking replace function
         let r = sys::replace_state::<Tester>(s, |_| panic!("nope")).await;
-        assert!(matches!(r, Err(CallError::CallbackFailed(ExitReason::Panic(_)))), "{r:?}");
+        assert!(
+            matches!(r, Err(CallError::CallbackFailed(ExitReason::Panic(_)))),
+            "{r:?}"
+        );
         assert_eq!(sys::get_state(s).await.unwrap(), "Tester(n=2)");
         // the wrong type
         let r = sys::replace_state::<Bare>(s, |_| ()).await;
@@ -832,8 +979,15 @@ fn get_state_and_replace_state() {
                 panic!("format_status crashed")
             }
         }
-        let b = gen_server::start::<BadStatus>((), StartOpts::new()).await.unwrap();
-        assert!(sys::get_state(b).await.unwrap().contains("format_status failed"));
+        let b = gen_server::start::<BadStatus>((), StartOpts::new())
+            .await
+            .unwrap();
+        assert!(
+            sys::get_state(b)
+                .await
+                .unwrap()
+                .contains("format_status failed")
+        );
         assert!(tether::is_alive(b.pid()));
     })
 }
@@ -883,7 +1037,11 @@ fn alias_tag(r: tether::Reference) -> Term {
 }
 
 fn gen_call(from: Pid, tag: Term, req: Term) -> Term {
-    Term::tuple([Term::atom("$gen_call"), Term::tuple([Term::Pid(from), tag]), req])
+    Term::tuple([
+        Term::atom("$gen_call"),
+        Term::tuple([Term::Pid(from), tag]),
+        req,
+    ])
 }
 
 /// §4.3 C2: a `{'$gen_call', {Pid, [alias | Mref]}, Req}` term is answered with the
@@ -893,7 +1051,9 @@ fn gen_call(from: Pid, tag: Term, req: Term) -> Term {
 fn wire_gen_call() {
     run(async {
         let me = tether::self_pid();
-        let s = gen_server::start::<WireServer>(me, StartOpts::new()).await.unwrap();
+        let s = gen_server::start::<WireServer>(me, StartOpts::new())
+            .await
+            .unwrap();
         let got = |req: &str| Term::tuple([Term::atom("got"), Term::atom(req)]);
 
         // OTP 24+ caller: [alias | Mref]
@@ -905,7 +1065,10 @@ fn wire_gen_call() {
         // plain reference tag: replied to the pid
         let r = tether::make_ref();
         tether::send(s.pid(), gen_call(me, Term::Ref(r), Term::atom("plain"))).unwrap();
-        assert_eq!(receive::<Term>().await, Term::tuple([Term::Ref(r), got("plain")]));
+        assert_eq!(
+            receive::<Term>().await,
+            Term::tuple([Term::Ref(r), got("plain")])
+        );
 
         // [[alias | Ref] | _]
         let a = tether::alias(tether::AliasMode::Reply);
@@ -921,14 +1084,21 @@ fn wire_gen_call() {
         assert_eq!(receive_timeout::<Term>(Duration::ZERO).await, None);
 
         // {'$gen_cast', Req}
-        tether::send(s.pid(), Term::tuple([Term::atom("$gen_cast"), Term::Int(7)])).unwrap();
+        tether::send(
+            s.pid(),
+            Term::tuple([Term::atom("$gen_cast"), Term::Int(7)]),
+        )
+        .unwrap();
         assert_eq!(receive::<(&str, Term)>().await, ("cast", Term::Int(7)));
 
         // a late wire reply to a deactivated alias is dropped
         let mref = tether::monitor_alias(s.pid(), tether::AliasMode::ReplyDemonitor);
         tether::demonitor(mref);
         tether::send(s.pid(), gen_call(me, alias_tag(mref), Term::atom("late"))).unwrap();
-        assert_eq!(sys::get_state(s).await.unwrap(), std::any::type_name::<WireServer>());
+        assert_eq!(
+            sys::get_state(s).await.unwrap(),
+            std::any::type_name::<WireServer>()
+        );
         assert!(flush().await.is_empty());
     })
 }

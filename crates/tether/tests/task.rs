@@ -27,7 +27,13 @@ async fn sleep_then<T>(d: u64, v: T) -> T {
 fn async_await() {
     run(async {
         let t = Task::spawn_async(async { 42 });
-        assert!(tether::process_info(tether::self_pid()).unwrap().links.contains(&t.pid()) || !tether::is_alive(t.pid()));
+        assert!(
+            tether::process_info(tether::self_pid())
+                .unwrap()
+                .links
+                .contains(&t.pid())
+                || !tether::is_alive(t.pid())
+        );
         assert_eq!(t.owner(), tether::self_pid());
         assert_eq!(t.await_(Timeout::DEFAULT).await, Ok(42));
         assert!(flush().await.is_empty());
@@ -46,7 +52,10 @@ fn await_demonitors_and_unalias_on_timeout() {
         let mref = tether::monitor(pid);
         let d: Down = receive().await;
         assert_eq!((d.reference, d.reason), (mref, ExitReason::Normal));
-        assert!(flush().await.is_empty(), "stray messages after an await timeout");
+        assert!(
+            flush().await.is_empty(),
+            "stray messages after an await timeout"
+        );
     })
 }
 
@@ -57,7 +66,10 @@ fn await_demonitors_and_unalias_on_timeout() {
 fn await_exits_on_normal_exit() {
     run(async {
         let t: Task<()> = Task::spawn_async(async { tether::exit_self(ExitReason::Normal) });
-        assert_eq!(t.await_(Timeout::DEFAULT).await, Err(TaskError::Exit(ExitReason::Normal)));
+        assert_eq!(
+            t.await_(Timeout::DEFAULT).await,
+            Err(TaskError::Exit(ExitReason::Normal))
+        );
 
         let (p, _) = tether::spawn_monitor(async {
             let t: Task<()> = Task::spawn_async(async { tether::exit_self(ExitReason::Normal) });
@@ -65,9 +77,13 @@ fn await_exits_on_normal_exit() {
         });
         let d: Down = receive().await;
         let _ = p;
-        let Term::Tuple(items) = d.reason.to_term() else { panic!("tuple expected") };
+        let Term::Tuple(items) = d.reason.to_term() else {
+            panic!("tuple expected")
+        };
         assert_eq!(items[0], Term::atom("normal"));
-        let Term::Tuple(mfa) = &items[1] else { panic!("mfa expected") };
+        let Term::Tuple(mfa) = &items[1] else {
+            panic!("mfa expected")
+        };
         assert_eq!(mfa[0..2], [Term::atom("Elixir.Task"), Term::atom("await")]);
         assert!(matches!(&mfa[2], Term::List(a) if a[1] == Term::Int(5000)));
     })
@@ -82,13 +98,17 @@ fn await_crash() {
         let t: Task<()> = Task::spawn_async(async { panic!("task crashed") });
         let pid = t.pid();
         let r = t.await_(Timeout::DEFAULT).await;
-        assert!(matches!(r, Err(TaskError::Exit(ExitReason::Panic(_)))), "{r:?}");
+        assert!(
+            matches!(r, Err(TaskError::Exit(ExitReason::Panic(_)))),
+            "{r:?}"
+        );
         let e: Exit = receive().await;
         assert_eq!(e.from, pid);
 
         tether::trap_exit(false);
         let (_, _) = tether::spawn_monitor(async {
-            let t: Task<()> = Task::spawn_async(async { tether::exit_self(ExitReason::from("boom")) });
+            let t: Task<()> =
+                Task::spawn_async(async { tether::exit_self(ExitReason::from("boom")) });
             let _ = t.await_(Timeout::DEFAULT).await;
             tether::sleep(Duration::from_secs(5)).await;
         });
@@ -136,7 +156,10 @@ fn shutdown() {
             tether::sleep(Duration::from_secs(10)).await;
         });
         tether::sleep(ms(20)).await;
-        assert_eq!(t.shutdown(Shutdown::Timeout(ms(50))).await, Some(Err(ExitReason::Killed)));
+        assert_eq!(
+            t.shutdown(Shutdown::Timeout(ms(50))).await,
+            Some(Err(ExitReason::Killed))
+        );
 
         // "returns nil on killing task": brutal_kill of a trapping task
         let t = Task::spawn_async(async {
@@ -150,7 +173,10 @@ fn shutdown() {
         tether::trap_exit(true);
         let t: Task<()> = Task::spawn_async(async { tether::exit_self(ExitReason::from("early")) });
         tether::sleep(SETTLE).await;
-        assert_eq!(t.shutdown(Shutdown::default()).await, Some(Err(ExitReason::from("early"))));
+        assert_eq!(
+            t.shutdown(Shutdown::default()).await,
+            Some(Err(ExitReason::from("early")))
+        );
     })
 }
 
@@ -161,7 +187,12 @@ fn ignore_discards_late_replies() {
         let t = Task::spawn_async(sleep_then(50, "late"));
         let pid = t.pid();
         assert_eq!(t.ignore().await, None);
-        assert!(!tether::process_info(tether::self_pid()).unwrap().links.contains(&pid));
+        assert!(
+            !tether::process_info(tether::self_pid())
+                .unwrap()
+                .links
+                .contains(&pid)
+        );
         let mref = tether::monitor(pid);
         let d: Down = receive().await;
         assert_eq!((d.reference, d.reason), (mref, ExitReason::Normal));
@@ -183,7 +214,10 @@ fn await_many() {
             Task::spawn_async(sleep_then(30, 2)),
             Task::spawn_async(sleep_then(0, 3)),
         ];
-        assert_eq!(Task::await_many(tasks, Timeout::DEFAULT).await, Ok(vec![1, 2, 3]));
+        assert_eq!(
+            Task::await_many(tasks, Timeout::DEFAULT).await,
+            Ok(vec![1, 2, 3])
+        );
 
         tether::trap_exit(true);
         let tasks: Vec<Task<u32>> = vec![
@@ -195,7 +229,10 @@ fn await_many() {
         assert_eq!(r, Err(TaskError::Exit(ExitReason::from("bad"))));
         // timeout: every pending task abandoned
         let tasks = vec![Task::spawn_async(sleep_then(10_000, 1))];
-        assert_eq!(Task::await_many(tasks, ms(10)).await, Err(TaskError::Timeout));
+        assert_eq!(
+            Task::await_many(tasks, ms(10)).await,
+            Err(TaskError::Timeout)
+        );
         tether::exit(slow, ExitReason::Kill);
     })
 }
@@ -204,7 +241,11 @@ fn await_many() {
 #[test]
 fn async_stream_ordered() {
     run(async {
-        let s = Task::async_stream(vec![40u64, 0, 20, 10], |d| sleep_then(d, d), StreamOpts::new().max_concurrency(4));
+        let s = Task::async_stream(
+            vec![40u64, 0, 20, 10],
+            |d| sleep_then(d, d),
+            StreamOpts::new().max_concurrency(4),
+        );
         let out: Vec<u64> = s.collect().await.into_iter().map(Result::unwrap).collect();
         assert_eq!(out, vec![40, 0, 20, 10]);
         assert!(flush().await.is_empty());
@@ -217,10 +258,18 @@ fn async_stream_ordered() {
 fn async_stream_ordered_false() {
     run(async {
         let opts = StreamOpts::new().ordered(false);
-        let s = Task::async_stream(vec![150u64, 0, 100, 50], |d| sleep_then(d, d), opts.max_concurrency(1));
+        let s = Task::async_stream(
+            vec![150u64, 0, 100, 50],
+            |d| sleep_then(d, d),
+            opts.max_concurrency(1),
+        );
         let out: Vec<u64> = s.collect().await.into_iter().map(Result::unwrap).collect();
         assert_eq!(out, vec![150, 0, 100, 50]);
-        let s = Task::async_stream(vec![450u64, 0, 300, 150], |d| sleep_then(d, d), opts.max_concurrency(4));
+        let s = Task::async_stream(
+            vec![450u64, 0, 300, 150],
+            |d| sleep_then(d, d),
+            opts.max_concurrency(4),
+        );
         let out: Vec<u64> = s.collect().await.into_iter().map(Result::unwrap).collect();
         assert_eq!(out, vec![0, 150, 300, 450]);
     })
@@ -251,13 +300,21 @@ fn async_stream_on_timeout_kill_task() {
 fn async_stream_timeout() {
     run(async {
         tether::spawn_monitor(async {
-            let mut s = Task::async_stream(vec![10_000u64], |d| sleep_then(d, d), StreamOpts::new().timeout(Duration::ZERO));
+            let mut s = Task::async_stream(
+                vec![10_000u64],
+                |d| sleep_then(d, d),
+                StreamOpts::new().timeout(Duration::ZERO),
+            );
             let _ = s.next().await;
         });
         let d: Down = receive().await;
         let want = Term::tuple([
             Term::atom("timeout"),
-            Term::tuple([Term::atom("Elixir.Task.Supervised"), Term::atom("stream"), Term::List(vec![Term::Int(0)])]),
+            Term::tuple([
+                Term::atom("Elixir.Task.Supervised"),
+                Term::atom("stream"),
+                Term::List(vec![Term::Int(0)]),
+            ]),
         ]);
         assert_eq!(d.reason.to_term(), want);
     })
@@ -268,7 +325,11 @@ fn async_stream_timeout() {
 #[test]
 fn async_stream_halt_and_crash() {
     run(async {
-        let mut s = Task::async_stream(vec![0u64, 10_000, 10_000], |d| sleep_then(d, d), StreamOpts::new().max_concurrency(3));
+        let mut s = Task::async_stream(
+            vec![0u64, 10_000, 10_000],
+            |d| sleep_then(d, d),
+            StreamOpts::new().max_concurrency(3),
+        );
         assert_eq!(s.next().await, Some(Ok(0)));
         drop(s);
         tether::sleep(SETTLE).await;
@@ -281,7 +342,9 @@ fn async_stream_halt_and_crash() {
             }
             x
         };
-        let out = Task::async_stream(vec![1u32, 2, 3], f, StreamOpts::new()).collect().await;
+        let out = Task::async_stream(vec![1u32, 2, 3], f, StreamOpts::new())
+            .collect()
+            .await;
         assert_eq!(out, vec![Ok(1), Err(ExitReason::from("two")), Ok(3)]);
         assert!(receive_timeout::<Exit>(Duration::ZERO).await.is_none());
         assert!(flush().await.is_empty());
@@ -297,6 +360,10 @@ fn await_from_non_owner_panics() {
             let _ = t.await_(Timeout::DEFAULT).await;
         });
         let d: Down = receive().await;
-        assert!(matches!(d.reason, ExitReason::Panic(ref m) if m.contains("owner")), "{:?}", d.reason);
+        assert!(
+            matches!(d.reason, ExitReason::Panic(ref m) if m.contains("owner")),
+            "{:?}",
+            d.reason
+        );
     })
 }

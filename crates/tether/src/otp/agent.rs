@@ -117,7 +117,10 @@ impl<S: Send + 'static> Agent<S> {
 
     /// A handle for `pid`, trusted to be an agent over `S`.
     pub fn from_pid(pid: Pid) -> Agent<S> {
-        Agent { pid, _state: PhantomData }
+        Agent {
+            pid,
+            _state: PhantomData,
+        }
     }
 
     /// The agent registered under `name`, if any.
@@ -152,7 +155,9 @@ impl<S: Send + 'static> Agent<S> {
     ) -> Result<R, CallError> {
         let call: CallFn<S> = Box::new(move |s| Box::new(f(s)));
         let reply = self.server().call_timeout(call, timeout).await?;
-        Ok(*reply.downcast::<R>().unwrap_or_else(|_| unreachable!("the agent ran our function")))
+        Ok(*reply
+            .downcast::<R>()
+            .unwrap_or_else(|_| unreachable!("the agent ran our function")))
     }
 
     /// Runs `f` on the state inside the agent and returns its result (5 s timeout).
@@ -213,7 +218,11 @@ impl<S: Send + 'static> Agent<S> {
 
     /// Stops the agent with `reason` and waits for it to exit (see
     /// [`gen_server::stop`]; Elixir's default is `normal` and no timeout).
-    pub async fn stop(&self, reason: ExitReason, timeout: impl Into<Timeout>) -> Result<(), CallError> {
+    pub async fn stop(
+        &self,
+        reason: ExitReason,
+        timeout: impl Into<Timeout>,
+    ) -> Result<(), CallError> {
         gen_server::stop(self.pid, reason, timeout).await
     }
 }

@@ -45,8 +45,8 @@ use tokio::time::Instant;
 pub use self::stream::{AsyncStream, OnTimeout, StreamOpts};
 use super::gen_server::Timeout;
 use crate::{
-    AliasMode, Down, ExitReason, Message, Monitored, SpawnOpts, demonitor_flush, exit,
-    exit_self, receive_select_timeout, self_pid, unalias, unlink,
+    AliasMode, Down, ExitReason, Message, Monitored, SpawnOpts, demonitor_flush, exit, exit_self,
+    receive_select_timeout, self_pid, unalias, unlink,
 };
 
 /// The message a task sends to its owner's alias.
@@ -70,7 +70,10 @@ pub struct Task<T> {
 
 impl<T> fmt::Debug for Task<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Task").field("pid", &self.pid).field("owner", &self.owner).finish()
+        f.debug_struct("Task")
+            .field("pid", &self.pid)
+            .field("owner", &self.owner)
+            .finish()
     }
 }
 
@@ -114,7 +117,11 @@ impl TaskError {
     /// assert!(matches!(r.to_term(), Term::Tuple(t) if t[0] == Term::atom("timeout")));
     /// ```
     pub fn exit_reason(&self, function: &str, args: Vec<Term>) -> ExitReason {
-        let mfa = Term::tuple([Term::atom("Elixir.Task"), Term::atom(function), Term::List(args)]);
+        let mfa = Term::tuple([
+            Term::atom("Elixir.Task"),
+            Term::atom(function),
+            Term::List(args),
+        ]);
         ExitReason::from_term(Term::tuple([self.reason().to_term(), mfa]))
     }
 }
@@ -231,8 +238,10 @@ impl<T: Send + 'static> Task<T> {
     fn matcher(&self) -> impl FnMut(&Message) -> bool + Unpin + use<T> {
         let (alias, mref) = (self.alias, self.monitor);
         move |m: &Message| {
-            m.downcast_ref::<TaskReply<T>>().is_some_and(|r| r.alias == alias)
-                || m.downcast_ref::<Down>().is_some_and(|d| d.reference == mref)
+            m.downcast_ref::<TaskReply<T>>()
+                .is_some_and(|r| r.alias == alias)
+                || m.downcast_ref::<Down>()
+                    .is_some_and(|d| d.reference == mref)
         }
     }
 
@@ -250,7 +259,9 @@ impl<T: Send + 'static> Task<T> {
             }
             Err(m) => {
                 unalias(self.alias);
-                Err(m.downcast::<Down>().unwrap_or_else(|_| unreachable!("matched")))
+                Err(m
+                    .downcast::<Down>()
+                    .unwrap_or_else(|_| unreachable!("matched")))
             }
         })
     }
@@ -268,7 +279,9 @@ impl<T: Send + 'static> Task<T> {
         self.check_owner("await");
         match self.wait(timeout.into()).await {
             Some(Ok(v)) => Ok(v),
-            Some(Err(d)) if d.reason == ExitReason::Noconnection => Err(TaskError::NodeDown(node_of(&d))),
+            Some(Err(d)) if d.reason == ExitReason::Noconnection => {
+                Err(TaskError::NodeDown(node_of(&d)))
+            }
             Some(Err(d)) => Err(TaskError::Exit(d.reason)),
             None => {
                 unalias(self.alias);
@@ -298,7 +311,9 @@ impl<T: Send + 'static> Task<T> {
         if self.done {
             return None;
         }
-        self.wait(timeout.into()).await.map(|r| r.map_err(|d| d.reason))
+        self.wait(timeout.into())
+            .await
+            .map(|r| r.map_err(|d| d.reason))
     }
 
     /// Stops the task (Elixir's `Task.shutdown/2`): unlinks it, sends exit `shutdown`
@@ -315,7 +330,10 @@ impl<T: Send + 'static> Task<T> {
         }
         unlink(self.pid);
         let mref = self.monitor;
-        let is_down = move |m: &Message| m.downcast_ref::<Down>().is_some_and(|d| d.reference == mref);
+        let is_down = move |m: &Message| {
+            m.downcast_ref::<Down>()
+                .is_some_and(|d| d.reference == mref)
+        };
         let (signal, wait) = match how {
             Shutdown::Timeout(t) => (ExitReason::Shutdown, Some(t)),
             Shutdown::BrutalKill => (ExitReason::Kill, None),
@@ -333,13 +351,21 @@ impl<T: Send + 'static> Task<T> {
             },
             None => crate::receive_select(is_down).await,
         };
-        let reason = down.downcast::<Down>().unwrap_or_else(|_| unreachable!("matched")).reason;
+        let reason = down
+            .downcast::<Down>()
+            .unwrap_or_else(|_| unreachable!("matched"))
+            .reason;
         self.done = true;
         let alias = self.alias;
-        let is_reply = move |m: &Message| m.downcast_ref::<TaskReply<T>>().is_some_and(|r| r.alias == alias);
+        let is_reply = move |m: &Message| {
+            m.downcast_ref::<TaskReply<T>>()
+                .is_some_and(|r| r.alias == alias)
+        };
         unalias(alias);
         if let Some(r) = receive_select_timeout(Duration::ZERO, is_reply).await {
-            let r = r.downcast::<TaskReply<T>>().unwrap_or_else(|_| unreachable!("matched"));
+            let r = r
+                .downcast::<TaskReply<T>>()
+                .unwrap_or_else(|_| unreachable!("matched"));
             return Some(Ok(r.value));
         }
         match (&reason, how, timed_out) {
@@ -385,7 +411,10 @@ impl<T: Send + 'static> Task<T> {
     ///     assert_eq!(Task::await_many(tasks, Timeout::DEFAULT).await, Ok(vec![1, 2, 3]));
     /// });
     /// ```
-    pub async fn await_many(tasks: Vec<Task<T>>, timeout: impl Into<Timeout>) -> Result<Vec<T>, TaskError> {
+    pub async fn await_many(
+        tasks: Vec<Task<T>>,
+        timeout: impl Into<Timeout>,
+    ) -> Result<Vec<T>, TaskError> {
         let deadline = timeout.into().duration().map(|t| Instant::now() + t);
         let mut index: HashMap<Reference, usize> = HashMap::new();
         for (i, t) in tasks.iter().enumerate() {
@@ -405,11 +434,16 @@ impl<T: Send + 'static> Task<T> {
         };
         while pending > 0 {
             let matches = |m: &Message| {
-                m.downcast_ref::<TaskReply<T>>().is_some_and(|r| index.contains_key(&r.alias))
-                    || m.downcast_ref::<Down>().is_some_and(|d| index.contains_key(&d.reference))
+                m.downcast_ref::<TaskReply<T>>()
+                    .is_some_and(|r| index.contains_key(&r.alias))
+                    || m.downcast_ref::<Down>()
+                        .is_some_and(|d| index.contains_key(&d.reference))
             };
             let got = match deadline {
-                Some(d) => receive_select_timeout(d.saturating_duration_since(Instant::now()), matches).await,
+                Some(d) => {
+                    receive_select_timeout(d.saturating_duration_since(Instant::now()), matches)
+                        .await
+                }
                 None => Some(crate::receive_select(matches).await),
             };
             let Some(m) = got else {
@@ -425,7 +459,9 @@ impl<T: Send + 'static> Task<T> {
                     pending -= 1;
                 }
                 Err(m) => {
-                    let d = m.downcast::<Down>().unwrap_or_else(|_| unreachable!("matched"));
+                    let d = m
+                        .downcast::<Down>()
+                        .unwrap_or_else(|_| unreachable!("matched"));
                     abandon(&tasks, &results);
                     return Err(match d.reason {
                         ExitReason::Noconnection => TaskError::NodeDown(node_of(&d)),
@@ -434,7 +470,10 @@ impl<T: Send + 'static> Task<T> {
                 }
             }
         }
-        Ok(results.into_iter().map(|r| r.expect("all results arrived")).collect())
+        Ok(results
+            .into_iter()
+            .map(|r| r.expect("all results arrived"))
+            .collect())
     }
 
     /// Runs `f` on every input in its own task, at most `opts.max_concurrency` at a

@@ -154,14 +154,19 @@ pub async fn stop(
         Target::NoProc => return Err(CallError::NoProc),
         Target::Pid(p) if p == me => return Err(CallError::CallingSelf),
         Target::Pid(p) => (Dest::Pid(p), MonitorTarget::Pid(p), p.node),
-        Target::RemoteName(n, node) => {
-            (Dest::Remote(n.clone(), node), MonitorTarget::Remote(n, node), node)
-        }
+        Target::RemoteName(n, node) => (
+            Dest::Remote(n.clone(), node),
+            MonitorTarget::Remote(n, node),
+            node,
+        ),
     };
     let mark = mailbox_mark();
     let mref = monitor(target);
     let msg = if node.is_local() {
-        Message::new(SysMsg { reply_to: None, request: SysRequest::Terminate(reason.clone()) })
+        Message::new(SysMsg {
+            reply_to: None,
+            request: SysRequest::Terminate(reason.clone()),
+        })
     } else {
         // sys:terminate as a system message term: {system, {Pid, Tag}, {terminate, R}}.
         let req = Term::tuple([Term::atom("terminate"), reason.to_term()]);
@@ -169,10 +174,15 @@ pub async fn stop(
         Message::new(Term::tuple([Term::atom("system"), from, req]))
     };
     let _ = send_message(dest, msg);
-    let is_down = move |m: &Message| m.downcast_ref::<Down>().is_some_and(|d| d.reference == mref);
+    let is_down = move |m: &Message| {
+        m.downcast_ref::<Down>()
+            .is_some_and(|d| d.reference == mref)
+    };
     match receive_select_after(mark, timeout.into().duration(), is_down).await {
         Some(m) => {
-            let down = m.downcast::<Down>().unwrap_or_else(|_| unreachable!("matched"));
+            let down = m
+                .downcast::<Down>()
+                .unwrap_or_else(|_| unreachable!("matched"));
             match down.reason {
                 r if r == reason => Ok(()),
                 r => Err(down_error(r, node)),
@@ -207,9 +217,11 @@ pub(crate) async fn call_raw<R: Send + 'static>(
         Target::NoProc => return Err(CallError::NoProc),
         Target::Pid(p) if p == me => return Err(CallError::CallingSelf),
         Target::Pid(p) => (Dest::Pid(p), MonitorTarget::Pid(p), p.node),
-        Target::RemoteName(n, node) => {
-            (Dest::Remote(n.clone(), node), MonitorTarget::Remote(n, node), node)
-        }
+        Target::RemoteName(n, node) => (
+            Dest::Remote(n.clone(), node),
+            MonitorTarget::Remote(n, node),
+            node,
+        ),
     };
     let mark = mailbox_mark();
     let mref = monitor_alias(target, AliasMode::ReplyDemonitor);
@@ -243,10 +255,15 @@ fn is_reply<R: 'static>(m: &Message, mref: Reference) -> bool {
 }
 
 fn is_down(m: &Message, mref: Reference) -> bool {
-    m.downcast_ref::<Down>().is_some_and(|d| d.reference == mref)
+    m.downcast_ref::<Down>()
+        .is_some_and(|d| d.reference == mref)
 }
 
-fn outcome<R: 'static>(m: Message, node: Node, decode: fn(&Term) -> Option<R>) -> Result<R, CallError> {
+fn outcome<R: 'static>(
+    m: Message,
+    node: Node,
+    decode: fn(&Term) -> Option<R>,
+) -> Result<R, CallError> {
     let m = match m.downcast::<CallReply<R>>() {
         Ok(r) => return Ok(r.value),
         Err(m) => m,

@@ -16,11 +16,13 @@ use crate::process::task::panic_reason;
 /// Runs `fut`; an unwind inside it becomes `Err(reason)`.
 pub(crate) async fn catching<F: Future>(fut: F) -> Result<F::Output, ExitReason> {
     let mut fut = pin!(fut);
-    poll_fn(|cx| match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
-        Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
-        Ok(Poll::Pending) => Poll::Pending,
-        Err(payload) => Poll::Ready(Err(panic_reason(payload))),
-    })
+    poll_fn(
+        |cx| match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(payload) => Poll::Ready(Err(panic_reason(payload))),
+        },
+    )
     .await
 }
 

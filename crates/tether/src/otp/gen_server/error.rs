@@ -105,8 +105,15 @@ impl CallError {
     /// ]));
     /// ```
     pub fn exit_reason(&self, function: &str, args: Vec<Term>) -> ExitReason {
-        let mfa = Term::tuple([Term::atom("gen_server"), Term::atom(function), Term::List(args)]);
-        ExitReason::Term(std::sync::Arc::new(Term::tuple([self.reason().to_term(), mfa])))
+        let mfa = Term::tuple([
+            Term::atom("gen_server"),
+            Term::atom(function),
+            Term::List(args),
+        ]);
+        ExitReason::Term(std::sync::Arc::new(Term::tuple([
+            self.reason().to_term(),
+            mfa,
+        ])))
     }
 }
 

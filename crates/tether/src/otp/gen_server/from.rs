@@ -54,7 +54,11 @@ pub struct ReplyTo<R> {
 
 impl<R> Clone for ReplyTo<R> {
     fn clone(&self) -> Self {
-        ReplyTo { caller: self.caller, tag: self.tag.clone(), encode: self.encode }
+        ReplyTo {
+            caller: self.caller,
+            tag: self.tag.clone(),
+            encode: self.encode,
+        }
     }
 }
 
@@ -69,11 +73,19 @@ impl<R> fmt::Debug for ReplyTo<R> {
 
 impl<R: Send + 'static> ReplyTo<R> {
     pub(crate) fn local(caller: Pid, alias: Reference, encode: fn(&R) -> Option<Term>) -> Self {
-        ReplyTo { caller, tag: Tag::Local(alias), encode }
+        ReplyTo {
+            caller,
+            tag: Tag::Local(alias),
+            encode,
+        }
     }
 
     pub(crate) fn wire(caller: Pid, tag: Term, encode: fn(&R) -> Option<Term>) -> Self {
-        ReplyTo { caller, tag: Tag::Wire(Arc::new(tag)), encode }
+        ReplyTo {
+            caller,
+            tag: Tag::Wire(Arc::new(tag)),
+            encode,
+        }
     }
 
     /// The calling process.

@@ -197,7 +197,10 @@ pub trait GenServer: Sized + Send + 'static {
     }
 
     /// Handles a [`cast`].
-    fn handle_cast(&mut self, request: Self::Cast) -> impl Future<Output = CastResult<Self>> + Send {
+    fn handle_cast(
+        &mut self,
+        request: Self::Cast,
+    ) -> impl Future<Output = CastResult<Self>> + Send {
         let _ = request;
         async { CastResult::stop(undef::<Self>("handle_cast")) }
     }

@@ -52,7 +52,10 @@ struct Stopping<S: GenServer> {
 
 impl<S: GenServer> Stopping<S> {
     fn new(reason: ExitReason) -> Self {
-        Stopping { reason, reply: None }
+        Stopping {
+            reason,
+            reply: None,
+        }
     }
 }
 
@@ -73,7 +76,13 @@ fn is_system(m: &Message) -> bool {
 
 impl<S: GenServer> Loop<S> {
     pub(crate) fn new(state: S, parent: Option<Pid>, hibernate_after: Option<Duration>) -> Self {
-        Loop { state, parent, hibernate_after, hibernating: false, suspended: false }
+        Loop {
+            state,
+            parent,
+            hibernate_after,
+            hibernating: false,
+            suspended: false,
+        }
     }
 
     /// Runs the server until it stops; returns the exit reason (after `terminate`).
@@ -168,7 +177,11 @@ impl<S: GenServer> Loop<S> {
 
     async fn on_wire(&mut self, w: WireMsg<'_>) -> Step<S> {
         match w {
-            WireMsg::Call { caller, tag, request } => match S::decode_call(request) {
+            WireMsg::Call {
+                caller,
+                tag,
+                request,
+            } => match S::decode_call(request) {
                 Some(req) => {
                     let from = ReplyTo::wire(caller, tag.clone(), S::encode_reply);
                     self.on_call(req, from).await
@@ -199,9 +212,10 @@ impl<S: GenServer> Loop<S> {
                 Ok(next)
             }
             Ok(CallResult::NoReply(next)) => Ok(next),
-            Ok(CallResult::Stop(reason, reply)) => {
-                Err(Stopping { reason, reply: reply.map(|r| (from, r)) })
-            }
+            Ok(CallResult::Stop(reason, reply)) => Err(Stopping {
+                reason,
+                reply: reply.map(|r| (from, r)),
+            }),
             Err(reason) => Err(Stopping::new(reason)),
         }
     }

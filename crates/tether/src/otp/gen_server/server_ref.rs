@@ -139,7 +139,9 @@ impl ServerRef {
         match self {
             ServerRef::Pid(p) => Term::Pid(*p),
             ServerRef::Name(n) => Term::Atom(n.clone()),
-            ServerRef::Remote(n, node) => Term::tuple([Term::Atom(n.clone()), Term::Atom(node.name())]),
+            ServerRef::Remote(n, node) => {
+                Term::tuple([Term::Atom(n.clone()), Term::Atom(node.name())])
+            }
             ServerRef::Via(v) => v.to_term(),
         }
     }
@@ -177,7 +179,11 @@ impl From<Atom> for ServerRef {
 impl From<(Atom, Node)> for ServerRef {
     /// `{Name, Node}`; with the local node it is just the local name (§3.2).
     fn from((n, node): (Atom, Node)) -> ServerRef {
-        if node.is_local() { ServerRef::Name(n) } else { ServerRef::Remote(n, node) }
+        if node.is_local() {
+            ServerRef::Name(n)
+        } else {
+            ServerRef::Remote(n, node)
+        }
     }
 }
 
@@ -241,7 +247,10 @@ impl<S: GenServer> Server<S> {
     /// A handle for `pid`, trusted to be a server of type `S` (if it is not, calls
     /// reach its `handle_info` and time out).
     pub fn from_pid(pid: Pid) -> Server<S> {
-        Server { pid, _server: PhantomData }
+        Server {
+            pid,
+            _server: PhantomData,
+        }
     }
 
     /// A handle for the server registered under `name` (local or [`Via`]), if any.

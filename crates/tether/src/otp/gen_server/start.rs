@@ -18,12 +18,12 @@ use std::time::Duration;
 
 use tether_term::{Atom, Pid, Reference};
 
+use super::GenServer;
 use super::catch::catching;
 use super::error::StartError;
 use super::result::{Init, Timeout};
 use super::server_loop::Loop;
 use super::server_ref::{Server, Via};
-use super::GenServer;
 use crate::process::{mailbox_mark, receive_select_after};
 use crate::{
     Down, Exit, ExitReason, Message, RegisterError, SpawnOpts, demonitor_flush, exit, exit_self,
@@ -195,21 +195,34 @@ async fn start_inner<S: GenServer>(
     let me = self_pid();
     let tag = make_ref();
     let mark = mailbox_mark();
-    let spawn = if link { SpawnOpts::new().link() } else { SpawnOpts::new() };
+    let spawn = if link {
+        SpawnOpts::new().link()
+    } else {
+        SpawnOpts::new()
+    };
     let timeout = opts.timeout;
     let parent = link.then_some(me);
-    let spawned = spawn.monitor().spawn(enter::<S>(args, opts, me, tag, parent));
-    let (pid, mref) = (spawned.pid, spawned.monitor.expect("spawned with a monitor"));
+    let spawned = spawn
+        .monitor()
+        .spawn(enter::<S>(args, opts, me, tag, parent));
+    let (pid, mref) = (
+        spawned.pid,
+        spawned.monitor.expect("spawned with a monitor"),
+    );
     let answer = move |m: &Message| {
         m.downcast_ref::<StartAck>().is_some_and(|a| a.tag == tag)
-            || m.downcast_ref::<Down>().is_some_and(|d| d.reference == mref)
+            || m.downcast_ref::<Down>()
+                .is_some_and(|d| d.reference == mref)
     };
     let Some(m) = receive_select_after(mark, timeout, answer).await else {
         // {timeout, T}: kill it, wait until it is gone (its name is free), and drop
         // the EXIT a trapping starter would get.
         unlink(pid);
         exit(pid, ExitReason::Kill);
-        let down = move |m: &Message| m.downcast_ref::<Down>().is_some_and(|d| d.reference == mref);
+        let down = move |m: &Message| {
+            m.downcast_ref::<Down>()
+                .is_some_and(|d| d.reference == mref)
+        };
         receive_select_after(mark, None, down).await;
         let exit_msg = move |m: &Message| m.downcast_ref::<Exit>().is_some_and(|e| e.from == pid);
         receive_select_timeout(Duration::ZERO, exit_msg).await;
@@ -223,7 +236,9 @@ async fn start_inner<S: GenServer>(
             ack.result.map(|()| (pid, mref))
         }
         Err(m) => {
-            let down = m.downcast::<Down>().unwrap_or_else(|_| unreachable!("matched"));
+            let down = m
+                .downcast::<Down>()
+                .unwrap_or_else(|_| unreachable!("matched"));
             Err(StartError::Failed(down.reason))
         }
     }
@@ -254,7 +269,9 @@ async fn enter<S: GenServer>(
     match catching(S::init(args)).await {
         Ok(Init::Ok(state, next)) => {
             ack(Ok(()));
-            let reason = Loop::new(state, parent, opts.hibernate_after).run(next).await;
+            let reason = Loop::new(state, parent, opts.hibernate_after)
+                .run(next)
+                .await;
             if !reason.is_normal() {
                 exit_self(reason);
             }

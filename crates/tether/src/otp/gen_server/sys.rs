@@ -32,12 +32,12 @@ use std::any::Any;
 
 use tether_term::Pid;
 
+use super::GenServer;
 use super::call::call_raw;
 use super::error::CallError;
 use super::from::ReplyTo;
 use super::result::Timeout;
 use super::server_ref::ServerRef;
-use super::GenServer;
 use crate::{ExitReason, Message};
 
 /// A system message, as moved into a local server's mailbox.
@@ -86,7 +86,11 @@ fn no_encoding(_: &SysValue) -> Option<tether_term::Term> {
     None
 }
 
-async fn request(server: ServerRef, request: SysRequest, timeout: Timeout) -> Result<SysValue, CallError> {
+async fn request(
+    server: ServerRef,
+    request: SysRequest,
+    timeout: Timeout,
+) -> Result<SysValue, CallError> {
     let build = move |me, alias, remote: bool| {
         if remote {
             return None;
@@ -151,7 +155,13 @@ pub async fn replace_state<S: GenServer>(
         }
         None => Err(ExitReason::from("wrong_server_type")),
     });
-    match request(server.into(), SysRequest::Replace(replace), Timeout::DEFAULT).await? {
+    match request(
+        server.into(),
+        SysRequest::Replace(replace),
+        Timeout::DEFAULT,
+    )
+    .await?
+    {
         SysValue::State(s) => Ok(s),
         _ => unreachable!("replace_state answers with a state"),
     }
@@ -160,10 +170,14 @@ pub async fn replace_state<S: GenServer>(
 /// Suspends the server (Erlang's `sys:suspend/1`): until [`resume`], it answers only
 /// system messages; calls, casts and other messages wait in its mailbox.
 pub async fn suspend(server: impl Into<ServerRef>) -> Result<(), CallError> {
-    request(server.into(), SysRequest::Suspend, Timeout::DEFAULT).await.map(|_| ())
+    request(server.into(), SysRequest::Suspend, Timeout::DEFAULT)
+        .await
+        .map(|_| ())
 }
 
 /// Resumes a suspended server (Erlang's `sys:resume/1`).
 pub async fn resume(server: impl Into<ServerRef>) -> Result<(), CallError> {
-    request(server.into(), SysRequest::Resume, Timeout::DEFAULT).await.map(|_| ())
+    request(server.into(), SysRequest::Resume, Timeout::DEFAULT)
+        .await
+        .map(|_| ())
 }

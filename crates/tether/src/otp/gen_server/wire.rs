@@ -12,7 +12,11 @@ use tether_term::{Pid, Term};
 
 /// A recognised wire message, borrowing from the term.
 pub(crate) enum WireMsg<'a> {
-    Call { caller: Pid, tag: &'a Term, request: &'a Term },
+    Call {
+        caller: Pid,
+        tag: &'a Term,
+        request: &'a Term,
+    },
     Cast(&'a Term),
 }
 
@@ -22,7 +26,11 @@ pub(crate) fn parse(t: &Term) -> Option<WireMsg<'_>> {
     match items.as_slice() {
         [kind, from, request] if kind.is_atom("$gen_call") => match from {
             Term::Tuple(f) => match f.as_slice() {
-                [Term::Pid(caller), tag] => Some(WireMsg::Call { caller: *caller, tag, request }),
+                [Term::Pid(caller), tag] => Some(WireMsg::Call {
+                    caller: *caller,
+                    tag,
+                    request,
+                }),
                 _ => None,
             },
             _ => None,
@@ -34,7 +42,11 @@ pub(crate) fn parse(t: &Term) -> Option<WireMsg<'_>> {
 
 /// `{'$gen_call', {Pid, Tag}, Request}`.
 pub(crate) fn call_term(caller: Pid, tag: Term, request: Term) -> Term {
-    Term::tuple([Term::atom("$gen_call"), Term::tuple([Term::Pid(caller), tag]), request])
+    Term::tuple([
+        Term::atom("$gen_call"),
+        Term::tuple([Term::Pid(caller), tag]),
+        request,
+    ])
 }
 
 /// `{'$gen_cast', Request}`.

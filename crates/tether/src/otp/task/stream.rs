@@ -69,7 +69,12 @@ impl StreamOpts {
     /// timeout.
     pub fn new() -> StreamOpts {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        StreamOpts { max_concurrency: cores, ordered: true, timeout: Timeout::DEFAULT, on_timeout: OnTimeout::Exit }
+        StreamOpts {
+            max_concurrency: cores,
+            ordered: true,
+            timeout: Timeout::DEFAULT,
+            on_timeout: OnTimeout::Exit,
+        }
     }
 
     /// How many tasks may run at once.
@@ -199,7 +204,11 @@ impl<T: Send + 'static> AsyncStream<T> {
     /// tasks are linked to that one).
     pub async fn next(&mut self) -> Option<Result<T, ExitReason>> {
         let me = self_pid();
-        assert_eq!(*self.owner.get_or_insert(me), me, "an async stream is consumed by one process");
+        assert_eq!(
+            *self.owner.get_or_insert(me),
+            me,
+            "an async stream is consumed by one process"
+        );
         loop {
             self.spawn_more();
             if let Some(r) = self.ready() {
@@ -224,20 +233,44 @@ impl<T: Send + 'static> AsyncStream<T> {
     /// Waits until one running task ends (or times out) and records its result.
     async fn wait_one(&mut self) {
         let monitors: Vec<Reference> = self.running.iter().map(|r| r.monitor).collect();
-        let is_down = move |m: &Message| m.downcast_ref::<Down>().is_some_and(|d| monitors.contains(&d.reference));
-        let deadline = self.running.iter().filter(|r| !r.killed).filter_map(|r| r.deadline).min();
+        let is_down = move |m: &Message| {
+            m.downcast_ref::<Down>()
+                .is_some_and(|d| monitors.contains(&d.reference))
+        };
+        let deadline = self
+            .running
+            .iter()
+            .filter(|r| !r.killed)
+            .filter_map(|r| r.deadline)
+            .min();
         let got = match deadline {
-            Some(d) => receive_select_timeout(d.saturating_duration_since(Instant::now()), is_down).await,
+            Some(d) => {
+                receive_select_timeout(d.saturating_duration_since(Instant::now()), is_down).await
+            }
             None => Some(receive_select(is_down).await),
         };
-        let Some(m) = got else { return self.timed_out().await };
-        let down = m.downcast::<Down>().unwrap_or_else(|_| unreachable!("matched"));
-        let i = self.running.iter().position(|r| r.monitor == down.reference).expect("matched");
+        let Some(m) = got else {
+            return self.timed_out().await;
+        };
+        let down = m
+            .downcast::<Down>()
+            .unwrap_or_else(|_| unreachable!("matched"));
+        let i = self
+            .running
+            .iter()
+            .position(|r| r.monitor == down.reference)
+            .expect("matched");
         let task = self.running.swap_remove(i);
         let alias = task.alias;
-        let is_reply = move |m: &Message| m.downcast_ref::<TaskReply<T>>().is_some_and(|r| r.alias == alias);
+        let is_reply = move |m: &Message| {
+            m.downcast_ref::<TaskReply<T>>()
+                .is_some_and(|r| r.alias == alias)
+        };
         let result = match receive_select_timeout(Duration::ZERO, is_reply).await {
-            Some(m) => Ok(m.downcast::<TaskReply<T>>().unwrap_or_else(|_| unreachable!("matched")).value),
+            Some(m) => Ok(m
+                .downcast::<TaskReply<T>>()
+                .unwrap_or_else(|_| unreachable!("matched"))
+                .value),
             None if task.killed => Err(ExitReason::from("timeout")),
             None => Err(down.reason),
         };
@@ -257,7 +290,11 @@ impl<T: Send + 'static> AsyncStream<T> {
         let now = Instant::now();
         match self.opts.on_timeout {
             OnTimeout::KillTask => {
-                for r in self.running.iter_mut().filter(|r| !r.killed && r.deadline.is_some_and(|d| d <= now)) {
+                for r in self
+                    .running
+                    .iter_mut()
+                    .filter(|r| !r.killed && r.deadline.is_some_and(|d| d <= now))
+                {
                     unlink(r.pid);
                     exit(r.pid, ExitReason::Kill);
                     r.killed = true;
@@ -271,7 +308,10 @@ impl<T: Send + 'static> AsyncStream<T> {
                     Term::atom("stream"),
                     Term::List(vec![ms]),
                 ]);
-                exit_self(ExitReason::from_term(Term::tuple([Term::atom("timeout"), mfa])));
+                exit_self(ExitReason::from_term(Term::tuple([
+                    Term::atom("timeout"),
+                    mfa,
+                ])));
             }
         }
     }
