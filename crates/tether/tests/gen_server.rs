@@ -349,6 +349,9 @@ fn start() {
     })
 }
 
+/// A predicate on a start error.
+type Check = fn(&StartError) -> bool;
+
 /// §4.13 case 2, `gen_server_SUITE:loop_start_fail`, for start, start_link (trapping
 /// exits, so the caller survives the link) and start_monitor. Failures free the name
 /// before the starter hears of them, so every retry under the same name sees the same
@@ -360,7 +363,7 @@ fn loop_start_fail() {
         let me = tether::self_pid();
         let failed = ExitReason::from("failed_to_start");
         let bailout = ExitReason::from("bailout");
-        let cases: Vec<(Mode, fn(&StartError) -> bool)> = vec![
+        let cases: Vec<(Mode, Check)> = vec![
             (Mode::Stop(failed.clone()), |e| {
                 *e == StartError::Failed(ExitReason::from("failed_to_start"))
             }),

@@ -141,11 +141,10 @@ fn shutdown() {
         let t = Task::spawn_async(sleep_then(10_000, ()));
         assert_eq!(t.shutdown(Shutdown::default()).await, None);
 
-        // "returns {:ok, result} when reply and abnormal :DOWN in message queue"
-        let t = Task::spawn_async(async {
-            let alias_sent = "reply";
-            alias_sent
-        });
+        // "returns {:ok, result} when reply and abnormal :DOWN in message queue": the
+        // reply wins over the DOWN (here a normal one: a Tether task that replied
+        // cannot exit abnormally afterwards)
+        let t = Task::spawn_async(async { "reply" });
         tether::sleep(SETTLE).await;
         assert_eq!(t.shutdown(Shutdown::default()).await, Some(Ok("reply")));
 

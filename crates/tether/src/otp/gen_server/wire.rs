@@ -24,15 +24,12 @@ pub(crate) enum WireMsg<'a> {
 pub(crate) fn parse(t: &Term) -> Option<WireMsg<'_>> {
     let Term::Tuple(items) = t else { return None };
     match items.as_slice() {
-        [kind, from, request] if kind.is_atom("$gen_call") => match from {
-            Term::Tuple(f) => match f.as_slice() {
-                [Term::Pid(caller), tag] => Some(WireMsg::Call {
-                    caller: *caller,
-                    tag,
-                    request,
-                }),
-                _ => None,
-            },
+        [kind, Term::Tuple(from), request] if kind.is_atom("$gen_call") => match from.as_slice() {
+            [Term::Pid(caller), tag] => Some(WireMsg::Call {
+                caller: *caller,
+                tag,
+                request,
+            }),
             _ => None,
         },
         [kind, request] if kind.is_atom("$gen_cast") => Some(WireMsg::Cast(request)),
