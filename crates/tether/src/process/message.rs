@@ -18,6 +18,7 @@ use super::ExitReason;
 /// The boxed value inside a [`Message`].
 trait Payload: Send {
     fn as_any(&self) -> &dyn Any;
+    /// The envelope itself (`Local<T>` or `Portable<T>`) as `Any`: no new allocation.
     fn into_any(self: Box<Self>) -> Box<dyn Any>;
     fn to_term(&self) -> Option<Term>;
     fn type_name(&self) -> &'static str;
@@ -30,7 +31,7 @@ impl<T: Any + Send> Payload for Local<T> {
         &self.0
     }
     fn into_any(self: Box<Self>) -> Box<dyn Any> {
-        Box::new(self.0)
+        self
     }
     fn to_term(&self) -> Option<Term> {
         (&self.0 as &dyn Any).downcast_ref::<Term>().cloned()
@@ -50,7 +51,7 @@ impl<T: Any + Send> Payload for Portable<T> {
         &self.value
     }
     fn into_any(self: Box<Self>) -> Box<dyn Any> {
-        Box::new(self.value)
+        self
     }
     fn to_term(&self) -> Option<Term> {
         Some((self.encode)(&self.value))
@@ -103,9 +104,13 @@ impl Message {
         if !self.is::<T>() {
             return Err(self);
         }
-        match self.0.into_any().downcast::<T>() {
-            Ok(v) => Ok(*v),
-            Err(_) => unreachable!("type checked above"),
+        // Unwrap the envelope in place rather than re-boxing the value.
+        match self.0.into_any().downcast::<Local<T>>() {
+            Ok(local) => Ok(local.0),
+            Err(any) => match any.downcast::<Portable<T>>() {
+                Ok(portable) => Ok(portable.value),
+                Err(_) => unreachable!("type checked above"),
+            },
         }
     }
 
