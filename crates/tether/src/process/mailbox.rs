@@ -44,11 +44,15 @@ impl<F: FnMut(&Message) -> bool + Unpin> Future for Receive<F> {
         if let Some(m) = this.scan(expired) {
             return Poll::Ready(Some(m));
         }
-        let Some(deadline) = this.deadline else { return Poll::Pending };
+        let Some(deadline) = this.deadline else {
+            return Poll::Pending;
+        };
         if expired {
             return Poll::Ready(None);
         }
-        let sleep = this.sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        let sleep = this
+            .sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
         match sleep.as_mut().poll(cx) {
             Poll::Ready(()) => match this.scan(true) {
                 Some(m) => Poll::Ready(Some(m)),
@@ -72,7 +76,11 @@ impl<F: FnMut(&Message) -> bool + Unpin> Receive<F> {
                 return None; // the process task ends us at once
             }
             let start = self.scanned.min(st.mailbox.len());
-            let hit = st.mailbox.iter().skip(start).position(|m| (self.matches)(m));
+            let hit = st
+                .mailbox
+                .iter()
+                .skip(start)
+                .position(|m| (self.matches)(m));
             match hit {
                 Some(i) => st.mailbox.remove(start + i),
                 None => {
@@ -115,7 +123,12 @@ impl<F: FnMut(&Message) -> bool + Unpin> Future for ReceiveSelect<F> {
 /// });
 /// ```
 pub fn receive_select<F: FnMut(&Message) -> bool + Unpin>(matches: F) -> ReceiveSelect<F> {
-    ReceiveSelect(Receive { matches, scanned: 0, deadline: None, sleep: None })
+    ReceiveSelect(Receive {
+        matches,
+        scanned: 0,
+        deadline: None,
+        sleep: None,
+    })
 }
 
 /// [`receive_select`] with a timeout: `None` if nothing matched in time.
@@ -124,7 +137,12 @@ pub fn receive_select_timeout<F: FnMut(&Message) -> bool + Unpin>(
     timeout: Duration,
     matches: F,
 ) -> Receive<F> {
-    Receive { matches, scanned: 0, deadline: Some(Instant::now() + timeout), sleep: None }
+    Receive {
+        matches,
+        scanned: 0,
+        deadline: Some(Instant::now() + timeout),
+        sleep: None,
+    }
 }
 
 type TypeMatch = fn(&Message) -> bool;
@@ -142,9 +160,10 @@ pub struct ReceiveAs<T> {
 impl<T: Send + 'static> ReceiveAs<T> {
     fn poll_inner(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         match Pin::new(&mut self.inner).poll(cx) {
-            Poll::Ready(Some(m)) => {
-                Poll::Ready(Some(m.downcast::<T>().unwrap_or_else(|_| unreachable!("matched on type"))))
-            }
+            Poll::Ready(Some(m)) => Poll::Ready(Some(
+                m.downcast::<T>()
+                    .unwrap_or_else(|_| unreachable!("matched on type")),
+            )),
             Poll::Ready(None) => Poll::Ready(None),
             Poll::Pending => Poll::Pending,
         }
@@ -186,8 +205,16 @@ impl<T: Send + 'static> Future for ReceiveAs<T> {
 /// });
 /// ```
 pub fn receive<T: Send + 'static>() -> ReceiveNext<T> {
-    let inner = Receive { matches: is_a::<T> as TypeMatch, scanned: 0, deadline: None, sleep: None };
-    ReceiveNext(ReceiveAs { inner, _type: PhantomData })
+    let inner = Receive {
+        matches: is_a::<T> as TypeMatch,
+        scanned: 0,
+        deadline: None,
+        sleep: None,
+    };
+    ReceiveNext(ReceiveAs {
+        inner,
+        _type: PhantomData,
+    })
 }
 
 /// Waits up to `timeout` for a message of type `T`.
@@ -201,7 +228,49 @@ pub fn receive<T: Send + 'static>() -> ReceiveNext<T> {
 /// ```
 pub fn receive_timeout<T: Send + 'static>(timeout: Duration) -> ReceiveAs<T> {
     let inner = receive_select_timeout(timeout, is_a::<T> as TypeMatch);
-    ReceiveAs { inner, _type: PhantomData }
+    ReceiveAs {
+        inner,
+        _type: PhantomData,
+    }
+}
+
+/// A mark in the calling process's mailbox: the number of messages already in it.
+///
+/// Used with [`receive_select_after`] for Erlang's *ref-receive optimisation*: a
+/// process that makes a fresh reference (a call's monitor, a task's alias) knows that
+/// no message already queued can carry it, so the reply wait skips them. Only valid
+/// while the process does not take messages out of its mailbox before the receive
+/// that uses the mark (a receive removes from anywhere; the mark would then be too
+/// far and could skip a new message).
+pub(crate) fn mailbox_mark() -> usize {
+    current::with(|p| {
+        let mut st = p.state();
+        p.drain(&mut st);
+        st.mailbox.len()
+    })
+}
+
+/// [`receive_select_timeout`] that starts scanning at `mark` (see [`mailbox_mark`]);
+/// `None` waits forever.
+pub(crate) fn receive_select_after<F: FnMut(&Message) -> bool + Unpin>(
+    mark: usize,
+    timeout: Option<Duration>,
+    matches: F,
+) -> Receive<F> {
+    let deadline = timeout.map(|t| Instant::now() + t);
+    Receive {
+        matches,
+        scanned: mark,
+        deadline,
+        sleep: None,
+    }
+}
+
+/// Releases the spare capacity of the calling process's mailbox (what a gen_server
+/// `hibernate` can do here: there is no heap to compact, but a burst of messages may
+/// have left large buffers behind).
+pub(crate) fn shrink_mailbox() {
+    current::with(|p| p.state().shrink());
 }
 
 /// Waits for any message.

@@ -69,7 +69,9 @@ pin_project_lite::pin_project! {
     }
 }
 
-fn panic_reason(payload: Box<dyn Any + Send>) -> ExitReason {
+/// The exit reason for a caught unwind: an [`ExitUnwind`] gives its reason, a panic
+/// becomes [`ExitReason::Panic`] (the OTP behaviours catch callback unwinds with it).
+pub(crate) fn panic_reason(payload: Box<dyn Any + Send>) -> ExitReason {
     let payload = match payload.downcast::<ExitUnwind>() {
         Ok(exit) => return exit.0,
         Err(p) => p,
@@ -144,8 +146,15 @@ pub(crate) async fn run<F>(shared: Arc<ProcessShared>, fut: F)
 where
     F: Future<Output = ()>,
 {
-    let mut life = Life { shared, done: false };
-    let reason = Guarded { shared: &life.shared, fut: Some(fut) }.await;
+    let mut life = Life {
+        shared,
+        done: false,
+    };
+    let reason = Guarded {
+        shared: &life.shared,
+        fut: Some(fut),
+    }
+    .await;
     life.done = true;
     finish(&life.shared, reason);
 }
@@ -189,7 +198,11 @@ pub(crate) fn finish(shared: &Arc<ProcessShared>, reason: ExitReason) {
                 Signal::Unlink { from } => {
                     st.rel().links.remove(&from);
                 }
-                Signal::Monitor { from, reference, object } => {
+                Signal::Monitor {
+                    from,
+                    reference,
+                    object,
+                } => {
                     st.rel().monitored_by.insert(reference, (from, object));
                 }
                 Signal::Demonitor { reference } => {
