@@ -1,1 +1,3 @@
+//! The `tether` command (placeholder until the node lands).
+
 fn main() {}
