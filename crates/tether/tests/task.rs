@@ -355,10 +355,16 @@ fn async_stream_halt_and_crash() {
 fn await_from_non_owner_panics() {
     run(async {
         let t = Task::spawn_async(async { 1 });
-        let (_, _) = tether::spawn_monitor(async move {
+        let (_, mref) = tether::spawn_monitor(async move {
             let _ = t.await_(Timeout::DEFAULT).await;
         });
-        let d: Down = receive().await;
+        // The task's own monitor may deliver its DOWN first: wait for ours.
+        let d = tether::receive_select(move |m| {
+            m.downcast_ref::<Down>().is_some_and(|d| d.reference == mref)
+        })
+        .await
+        .downcast::<Down>()
+        .unwrap();
         assert!(
             matches!(d.reason, ExitReason::Panic(ref m) if m.contains("owner")),
             "{:?}",
