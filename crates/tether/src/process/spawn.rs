@@ -88,8 +88,6 @@ impl SpawnOpts {
     where
         F: Future<Output = ()> + Send + 'static,
     {
-        let handle = tokio::runtime::Handle::try_current()
-            .expect("tether::spawn must be called inside a Tether (tokio) runtime");
         let parent = current::try_with(|p| p.pid);
         if (self.link || self.monitor) && parent.is_none() {
             panic!("spawning with link or monitor needs a calling process");
@@ -135,10 +133,10 @@ impl SpawnOpts {
         }
         let run = task::run(shared, fut);
         if self.dirty {
-            let h = handle.clone();
-            handle.spawn_blocking(move || h.block_on(run));
+            let h = tokio::runtime::Handle::current();
+            tokio::task::spawn_blocking(move || h.block_on(run));
         } else {
-            handle.spawn(run);
+            tokio::spawn(run);
         }
         Spawned { pid, monitor }
     }
