@@ -11,6 +11,8 @@
 //! no stray `epmd` daemon outlives the test.
 #![allow(dead_code)]
 
+pub mod node;
+
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU32, Ordering};
