@@ -55,6 +55,9 @@ pub enum EpmdMode {
     Embedded,
     /// Use the EPMD on this host; fail if none listens.
     External,
+    /// Do not register (the node only connects out, like a command-line client), but
+    /// find peers through the EPMD on their host.
+    Lookup,
     /// No EPMD: listen on the fixed port of [`NodeConfig::port`] and find peers
     /// through [`NodeConfig::peer_address`], else at that same port on their host
     /// (`-erl_epmd_port` semantics).
@@ -341,7 +344,7 @@ pub async fn start(config: NodeConfig) -> Result<DistNode, StartError> {
     let epmd_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, config.epmd_port));
     let mut embedded = None;
     let creation = match config.epmd.clone() {
-        EpmdMode::None => loop {
+        EpmdMode::None | EpmdMode::Lookup => loop {
             let c = getrandom::u32().unwrap_or(1);
             if c != 0 {
                 break c;

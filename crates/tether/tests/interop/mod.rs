@@ -11,6 +11,7 @@
 //! no stray `epmd` daemon outlives the test.
 #![allow(dead_code)]
 
+pub mod child;
 pub mod node;
 
 use std::path::PathBuf;
