@@ -23,7 +23,11 @@ use tether::dist::{self, EpmdMode, NodeConfig};
 use tether::{Node, Runtime, Term};
 
 #[derive(Parser)]
-#[command(name = "tether", version, about = "Run a Tether node and talk to Erlang, Elixir and Tether nodes")]
+#[command(
+    name = "tether",
+    version,
+    about = "Run a Tether node and talk to Erlang, Elixir and Tether nodes"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -122,7 +126,8 @@ enum Command {
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "tether=info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "tether=info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -156,8 +161,13 @@ fn config(name: &str, common: &Common) -> NodeConfig {
 
 async fn client(common: &Common) -> Result<(), String> {
     let name = format!("tether_cli_{}", std::process::id());
-    let cfg = config(&name, common).epmd(EpmdMode::Lookup).listen("127.0.0.1".parse().unwrap());
-    dist::start(cfg).await.map(|_| ()).map_err(|e| e.to_string())
+    let cfg = config(&name, common)
+        .epmd(EpmdMode::Lookup)
+        .listen("127.0.0.1".parse().unwrap());
+    dist::start(cfg)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 fn peer(name: &str) -> Result<Node, String> {
@@ -167,7 +177,15 @@ fn peer(name: &str) -> Result<Node, String> {
 
 async fn run(command: Command) -> Result<(), String> {
     match command {
-        Command::Node { name, common, hidden: _, visible, epmd, port, listen } => {
+        Command::Node {
+            name,
+            common,
+            hidden: _,
+            visible,
+            epmd,
+            port,
+            listen,
+        } => {
             let mut cfg = config(&name, &common).listen(listen);
             cfg = if visible { cfg.visible() } else { cfg.hidden() };
             cfg = cfg.epmd(match epmd {
@@ -182,7 +200,12 @@ async fn run(command: Command) -> Result<(), String> {
             }
             let node = dist::start(cfg).await.map_err(|e| e.to_string())?;
             dist::demo::start(&node);
-            println!("node {} up on port {} (epmd {})", node.name(), node.port(), node.epmd_addr());
+            println!(
+                "node {} up on port {} (epmd {})",
+                node.name(),
+                node.port(),
+                node.epmd_addr()
+            );
             let _ = tokio::signal::ctrl_c().await;
             Ok(())
         }
@@ -201,7 +224,15 @@ async fn run(command: Command) -> Result<(), String> {
                 }
             }
         }
-        Command::Rpc { node, module, function, args, erpc, timeout, common } => {
+        Command::Rpc {
+            node,
+            module,
+            function,
+            args,
+            erpc,
+            timeout,
+            common,
+        } => {
             let args: Term = args.parse().map_err(|e| format!("bad arguments: {e}"))?;
             let Some(args) = args.as_list().map(<[Term]>::to_vec) else {
                 return Err("the arguments must be a list, e.g. '[1, foo]'".into());
@@ -210,9 +241,13 @@ async fn run(command: Command) -> Result<(), String> {
             let n = peer(&node)?;
             let t = Duration::from_secs(timeout);
             let result = if erpc {
-                dist::erpc::call(n, &module, &function, args, t).await.map_err(|e| e.to_string())
+                dist::erpc::call(n, &module, &function, args, t)
+                    .await
+                    .map_err(|e| e.to_string())
             } else {
-                dist::rpc::call(n, &module, &function, args, t).await.map_err(|e| e.to_string())
+                dist::rpc::call(n, &module, &function, args, t)
+                    .await
+                    .map_err(|e| e.to_string())
             };
             let v = result?;
             println!("{v}");
@@ -228,7 +263,10 @@ async fn run(command: Command) -> Result<(), String> {
                     .ok_or("no address")?
                     .ip(),
             };
-            let names = EpmdClient::new(SocketAddr::new(ip, epmd_port())).names().await.map_err(|e| e.to_string())?;
+            let names = EpmdClient::new(SocketAddr::new(ip, epmd_port()))
+                .names()
+                .await
+                .map_err(|e| e.to_string())?;
             for (name, port) in names {
                 println!("name {name} at port {port}");
             }
@@ -236,7 +274,9 @@ async fn run(command: Command) -> Result<(), String> {
         }
         Command::Epmd { port, address } => {
             let addr = SocketAddr::new(address, port.unwrap_or_else(epmd_port));
-            let server = EpmdServer::bind(addr).await.map_err(|e| format!("cannot bind {addr}: {e}"))?;
+            let server = EpmdServer::bind(addr)
+                .await
+                .map_err(|e| format!("cannot bind {addr}: {e}"))?;
             println!("epmd listening on {}", server.local_addr());
             tokio::select! {
                 _ = server.serve() => {}

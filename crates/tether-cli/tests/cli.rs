@@ -28,9 +28,16 @@ impl Proc {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}. Install erl/elixir with the README's test command."));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {cmd:?}: {e}. Install erl/elixir with the README's test command."
+                )
+            });
         let (tx, rx) = mpsc::channel();
-        for out in [Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>, Box::new(child.stderr.take().unwrap())] {
+        for out in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
             let tx = tx.clone();
             std::thread::spawn(move || {
                 for line in BufReader::new(out).lines().map_while(Result::ok) {
@@ -38,7 +45,11 @@ impl Proc {
                 }
             });
         }
-        Proc { child, lines: rx, seen: Vec::new() }
+        Proc {
+            child,
+            lines: rx,
+            seen: Vec::new(),
+        }
     }
 
     fn wait_line(&mut self, needle: &str) -> String {
@@ -66,12 +77,21 @@ impl Drop for Proc {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn host() -> String {
     let out = Command::new("hostname").output().unwrap();
-    String::from_utf8_lossy(&out.stdout).trim().split('.').next().unwrap().to_owned()
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .split('.')
+        .next()
+        .unwrap()
+        .to_owned()
 }
 
 fn tether(epmd: u16, args: &[&str]) -> Command {
@@ -85,15 +105,39 @@ fn tether_node_serves_erl_and_its_death_is_seen() {
     let epmd = free_port();
     let name = format!("clinode_{}", std::process::id());
     let full = format!("{name}@{}", host());
-    let mut node = Proc::start(tether(epmd, &["node", "--name", &name, "--cookie", COOKIE, "--visible", "--listen", "127.0.0.1"]));
+    let mut node = Proc::start(tether(
+        epmd,
+        &[
+            "node",
+            "--name",
+            &name,
+            "--cookie",
+            COOKIE,
+            "--visible",
+            "--listen",
+            "127.0.0.1",
+        ],
+    ));
     node.wait_line("up on port");
 
     // ping, rpc and names from the CLI.
-    let out = tether(epmd, &["ping", &full, "--cookie", COOKIE]).output().unwrap();
+    let out = tether(epmd, &["ping", &full, "--cookie", COOKIE])
+        .output()
+        .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "pong");
-    let out = tether(epmd, &["rpc", &full, "tether", "ping", "[]", "--cookie", COOKIE]).output().unwrap();
+    let out = tether(
+        epmd,
+        &["rpc", &full, "tether", "ping", "[]", "--cookie", COOKIE],
+    )
+    .output()
+    .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "pong");
-    let out = tether(epmd, &["rpc", &full, "erlang", "node", "--erpc", "--cookie", COOKIE]).output().unwrap();
+    let out = tether(
+        epmd,
+        &["rpc", &full, "erlang", "node", "--erpc", "--cookie", COOKIE],
+    )
+    .output()
+    .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), full);
     let out = tether(epmd, &["names"]).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains(&name));
@@ -109,7 +153,15 @@ fn tether_node_serves_erl_and_its_death_is_seen() {
     );
     let mut erl = Command::new("erl");
     erl.env("ERL_EPMD_PORT", epmd.to_string()).args([
-        "-noshell", "-sname", &format!("clierl_{}", std::process::id()), "-setcookie", COOKIE, "-start_epmd", "false", "-eval", &code,
+        "-noshell",
+        "-sname",
+        &format!("clierl_{}", std::process::id()),
+        "-setcookie",
+        COOKIE,
+        "-start_epmd",
+        "false",
+        "-eval",
+        &code,
     ]);
     let mut erl = Proc::start(erl);
     assert!(erl.wait_line("visible=").contains("true"));

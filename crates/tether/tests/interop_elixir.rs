@@ -70,15 +70,26 @@ Process.sleep(:infinity)
         assert_eq!(lines[1], "put=:ok");
         assert!(lines[2].ends_with("true"), "{}", lines[2]);
         assert_eq!(lines[3], "cast={:ok, 'chars'}");
-        assert!(lines[4].contains(&node().name().to_string()) && lines[4].ends_with("visible=[]"), "{}", lines[4]);
+        assert!(
+            lines[4].contains(&node().name().to_string()) && lines[4].ends_with("visible=[]"),
+            "{}",
+            lines[4]
+        );
         assert_eq!(lines[5], "noproc=:noproc");
         assert_eq!(lines[6], "rpc=:pong");
         let user: Term = tether::receive_timeout(T).await.expect("the struct");
         assert_eq!(
             tether_term::from_term::<User>(user).unwrap(),
-            User { name: "ann".into(), age: 7, tags: vec!["a".into(), "b".into()] }
+            User {
+                name: "ann".into(),
+                age: 7,
+                tags: vec!["a".into(), "b".into()]
+            }
         );
         let chars: Term = tether::receive_timeout(T).await.expect("the charlist");
-        assert_eq!(tether_term::from_term::<String>(chars).unwrap(), "a charlist");
+        assert_eq!(
+            tether_term::from_term::<String>(chars).unwrap(),
+            "a charlist"
+        );
     });
 }

@@ -28,25 +28,57 @@ fn stoppable(name: &str, reason: &'static str) -> Pid {
 
 /// A BEAM process that exits with `bye` when sent `die`.
 async fn beam_dier(b: tether::Node) -> Pid {
-    eval(b, "spawn(fun() -> receive die -> exit(bye) end end).").await.as_pid().unwrap()
+    eval(b, "spawn(fun() -> receive die -> exit(bye) end end).")
+        .await
+        .as_pid()
+        .unwrap()
 }
 
 #[test]
 fn echo_both_ways_by_name_and_pid() {
     run(async {
         let (_b, b) = beam("echo").await;
-        let r = eval(b, &format!("{{echo, {}}} ! {{self(), hello}}, receive M -> M after 5000 -> timeout end.", me())).await;
+        let r = eval(
+            b,
+            &format!(
+                "{{echo, {}}} ! {{self(), hello}}, receive M -> M after 5000 -> timeout end.",
+                me()
+            ),
+        )
+        .await;
         assert_eq!(r, Term::atom("hello"));
         let becho = eval(b, "register(becho, spawn(fun L() -> receive {F, M} -> F ! M, L() end end)), whereis(becho).").await;
         let me_pid = tether::self_pid();
-        tether::send(("becho", b), Term::tuple([Term::Pid(me_pid), Term::atom("by_name")])).unwrap();
-        assert_eq!(tether::receive_timeout::<Term>(T).await, Some(Term::atom("by_name")));
-        tether::send(becho.as_pid().unwrap(), Term::tuple([Term::Pid(me_pid), Term::atom("by_pid")])).unwrap();
-        assert_eq!(tether::receive_timeout::<Term>(T).await, Some(Term::atom("by_pid")));
+        tether::send(
+            ("becho", b),
+            Term::tuple([Term::Pid(me_pid), Term::atom("by_name")]),
+        )
+        .unwrap();
+        assert_eq!(
+            tether::receive_timeout::<Term>(T).await,
+            Some(Term::atom("by_name"))
+        );
+        tether::send(
+            becho.as_pid().unwrap(),
+            Term::tuple([Term::Pid(me_pid), Term::atom("by_pid")]),
+        )
+        .unwrap();
+        assert_eq!(
+            tether::receive_timeout::<Term>(T).await,
+            Some(Term::atom("by_pid"))
+        );
         // The erl node registered with the EPMD this Tether node serves.
         assert!(node().serves_epmd());
-        let names = EpmdClient::new(([127, 0, 0, 1], epmd_port()).into()).names().await.unwrap();
-        assert!(names.iter().any(|(n, _)| b.name().as_str().starts_with(n.as_str())), "{names:?}");
+        let names = EpmdClient::new(([127, 0, 0, 1], epmd_port()).into())
+            .names()
+            .await
+            .unwrap();
+        assert!(
+            names
+                .iter()
+                .any(|(n, _)| b.name().as_str().starts_with(n.as_str())),
+            "{names:?}"
+        );
     });
 }
 
@@ -69,9 +101,19 @@ fn every_etf_type_round_trips_through_echo() {
         let r = eval(b, &code).await;
         assert_eq!(r.as_tuple().unwrap()[0], Term::atom("true"), "{r}");
         // Terms built in Rust survive a trip through a BEAM echo.
-        eval(b, "register(becho, spawn(fun L() -> receive {F, M} -> F ! M, L() end end)).").await;
-        let t = term("{ok, [1,2,3], #{{a,1} => <<\"x\">>}, 1180591620717411303424, -3.5, 'ünï', [1|2], <<5:3>>, \"abc\"}");
-        tether::send(("becho", b), Term::tuple([Term::Pid(tether::self_pid()), t.clone()])).unwrap();
+        eval(
+            b,
+            "register(becho, spawn(fun L() -> receive {F, M} -> F ! M, L() end end)).",
+        )
+        .await;
+        let t = term(
+            "{ok, [1,2,3], #{{a,1} => <<\"x\">>}, 1180591620717411303424, -3.5, 'ünï', [1|2], <<5:3>>, \"abc\"}",
+        );
+        tether::send(
+            ("becho", b),
+            Term::tuple([Term::Pid(tether::self_pid()), t.clone()]),
+        )
+        .unwrap();
         assert_eq!(tether::receive_timeout::<Term>(T).await, Some(t));
     });
 }
@@ -85,9 +127,21 @@ fn a_one_megabyte_binary_is_echoed_both_ways() {
             me()
         );
         assert_eq!(eval(b, &code).await, Term::atom("true"));
-        eval(b, "register(becho, spawn(fun L() -> receive {F, M} -> F ! M, L() end end)).").await;
-        let big = Term::binary((0..1_048_576u32).map(|i| (i * 7) as u8).collect::<Vec<u8>>());
-        tether::send(("becho", b), Term::tuple([Term::Pid(tether::self_pid()), big.clone()])).unwrap();
+        eval(
+            b,
+            "register(becho, spawn(fun L() -> receive {F, M} -> F ! M, L() end end)).",
+        )
+        .await;
+        let big = Term::binary(
+            (0..1_048_576u32)
+                .map(|i| (i * 7) as u8)
+                .collect::<Vec<u8>>(),
+        );
+        tether::send(
+            ("becho", b),
+            Term::tuple([Term::Pid(tether::self_pid()), big.clone()]),
+        )
+        .unwrap();
         assert_eq!(tether::receive_timeout::<Term>(T).await, Some(big));
     });
 }
@@ -104,7 +158,10 @@ fn gen_server_call_and_cast_from_erl_to_kv() {
              E = try gen_server:call({{nosuch, {m}}}, x, 3000) catch exit:{{Reason, _}} -> Reason end,
              {{A, B, C, D, E}}."
         );
-        assert_eq!(eval(b, &code).await, term("{ok, {ok, <<\"v\">>}, {ok, 2}, error, noproc}"));
+        assert_eq!(
+            eval(b, &code).await,
+            term("{ok, {ok, <<\"v\">>}, {ok, 2}, error, noproc}")
+        );
     });
 }
 
@@ -113,8 +170,19 @@ fn tether_calls_a_beam_gen_server_and_sees_noproc() {
     run(async {
         let (_b, b) = beam("call").await;
         // application_controller is a gen_server on every node.
-        let r = dist::call(("application_controller", b), Term::atom("which_applications"), T).await.unwrap();
-        assert!(r.as_list().is_some_and(|l| l.iter().any(|a| a.as_tuple().is_some_and(|t| t[0].is_atom("kernel")))), "{r}");
+        let r = dist::call(
+            ("application_controller", b),
+            Term::atom("which_applications"),
+            T,
+        )
+        .await
+        .unwrap();
+        assert!(
+            r.as_list().is_some_and(|l| l
+                .iter()
+                .any(|a| a.as_tuple().is_some_and(|t| t[0].is_atom("kernel")))),
+            "{r}"
+        );
         let r = dist::call(("nosuch", b), Term::atom("x"), T).await;
         assert_eq!(r, Err(dist::CallError::NoProc));
     });
@@ -129,8 +197,16 @@ fn links_exits_and_unlink_tether_side() {
         let p = beam_dier(b).await;
         tether::link(p).unwrap();
         tether::send(p, Term::atom("die")).unwrap();
-        let e: Exit = tether::receive_timeout(T).await.expect("exit from the BEAM process");
-        assert_eq!(e, Exit { from: p, reason: ExitReason::from("bye") });
+        let e: Exit = tether::receive_timeout(T)
+            .await
+            .expect("exit from the BEAM process");
+        assert_eq!(
+            e,
+            Exit {
+                from: p,
+                reason: ExitReason::from("bye")
+            }
+        );
         // Unlink (UNLINK_ID + ack), then the exit no longer reaches us.
         let p = beam_dier(b).await;
         tether::link(p).unwrap();
@@ -167,7 +243,11 @@ fn links_exits_and_unlink_tether_side() {
 async fn beam_links(p: Pid, b: tether::Node) -> Term {
     let r = tether::make_ref();
     eval(b, "catch register(linkinfo, spawn(fun L() -> receive {F, R, P} -> {links, Ls} = process_info(P, links), F ! {R, length(Ls)}, L() end end)).").await;
-    tether::send(("linkinfo", b), Term::tuple([Term::Pid(tether::self_pid()), Term::Ref(r), Term::Pid(p)])).unwrap();
+    tether::send(
+        ("linkinfo", b),
+        Term::tuple([Term::Pid(tether::self_pid()), Term::Ref(r), Term::Pid(p)]),
+    )
+    .unwrap();
     let m = tether::receive_select_timeout(T, |m: &tether::Message| {
         matches!(m.downcast_ref::<Term>().and_then(Term::as_tuple), Some([Term::Ref(x), _]) if *x == r)
     })
@@ -196,15 +276,24 @@ fn links_monitors_and_exits_beam_side() {
             "Ref = monitor(process, {{'{name}', {m}}}), {{'{name}', {m}}} ! stop,
              receive {{'DOWN', Ref, process, Obj, R}} -> {{Obj, R}} after 5000 -> timeout end."
         );
-        assert_eq!(eval(b, &code).await, term(&format!("{{{{'{name}', {m}}}, bang}}")));
+        assert_eq!(
+            eval(b, &code).await,
+            term(&format!("{{{{'{name}', {m}}}, bang}}"))
+        );
         // Monitor of a missing name: noproc at once.
-        let code = format!("Ref = monitor(process, {{nosuch, {m}}}), receive {{'DOWN', Ref, _, _, R}} -> R after 5000 -> timeout end.");
+        let code = format!(
+            "Ref = monitor(process, {{nosuch, {m}}}), receive {{'DOWN', Ref, _, _, R}} -> R after 5000 -> timeout end."
+        );
         assert_eq!(eval(b, &code).await, Term::atom("noproc"));
         // exit/2 from the BEAM kills a Tether process we monitor.
         let (p, r) = tether::spawn_monitor(std::future::pending::<()>());
         let pname = unique("killme");
         tether::register(pname.as_str(), p).unwrap();
-        eval(b, &format!("exit(erpc:call({m}, erlang, whereis, ['{pname}']), kill).")).await;
+        eval(
+            b,
+            &format!("exit(erpc:call({m}, erlang, whereis, ['{pname}']), kill)."),
+        )
+        .await;
         let d: Down = tether::receive_timeout(T).await.unwrap();
         assert_eq!((d.reference, d.reason), (r, ExitReason::Killed));
         // BEAM links, unlinks (UNLINK_ID), then the Tether process dies: no EXIT.
@@ -224,7 +313,9 @@ fn rpc_and_erpc_from_erl_into_tether() {
         let (_b, b) = beam("rpcin").await;
         let n = node();
         let rpc = n.rpc();
-        rpc.register_sync("tt", "add", 2, |a| Ok(Term::from(a[0].as_i64().unwrap() + a[1].as_i64().unwrap())));
+        rpc.register_sync("tt", "add", 2, |a| {
+            Ok(Term::from(a[0].as_i64().unwrap() + a[1].as_i64().unwrap()))
+        });
         rpc.register_sync("tt", "fail", 1, |a| match a[0].as_atom() {
             Some("error") => Err(Exception::Error(Term::atom("oops"))),
             Some("exit") => Err(Exception::Exit(Term::atom("gone"))),
@@ -240,16 +331,25 @@ fn rpc_and_erpc_from_erl_into_tether() {
               gen_server:call({{rex, {m}}}, {{call, tt, add, [1, 1], user}}),
               begin {{rex, {m}}} ! {{self(), {{call, tt, add, [4, 4], user}}}}, receive {{rex, X}} -> X after 5000 -> timeout end end}}."
         );
-        let expect = format!("{{pong, {m}, 5, {{badrpc, notsup}}, {{'EXIT', {{{{erpc, notsup}}, []}}}}, {{error, {{exception, oops, []}}}}, {{exit, {{exception, gone}}}}, {{throw, ball}}, 2, 8}}");
+        let expect = format!(
+            "{{pong, {m}, 5, {{badrpc, notsup}}, {{'EXIT', {{{{erpc, notsup}}, []}}}}, {{error, {{exception, oops, []}}}}, {{exit, {{exception, gone}}}}, {{throw, ball}}, 2, 8}}"
+        );
         let got = eval(b, &code).await;
         // erpc re-raises remote errors as `{exception, Reason, Stack}` and exits as
         // `{exception, Reason}`. `catch` adds a stack trace we do not spell out.
-        let (g, e) = (got.as_tuple().unwrap().to_vec(), term(&expect).as_tuple().unwrap().to_vec());
+        let (g, e) = (
+            got.as_tuple().unwrap().to_vec(),
+            term(&expect).as_tuple().unwrap().to_vec(),
+        );
         for i in [0, 1, 2, 3, 5, 6, 7, 8, 9] {
             assert_eq!(g[i], e[i], "element {i} of {got}");
         }
         let caught = g[4].as_tuple().unwrap();
-        assert_eq!(caught[1].as_tuple().unwrap()[0], term("{erpc, notsup}"), "{got}");
+        assert_eq!(
+            caught[1].as_tuple().unwrap()[0],
+            term("{erpc, notsup}"),
+            "{got}"
+        );
     });
 }
 
@@ -260,11 +360,17 @@ fn rpc_and_erpc_from_tether_into_erl() {
         let r = dist::rpc::call(b, "lists", "reverse", vec![term("[1,2,3]")], T).await;
         assert_eq!(r, Ok(term("[3,2,1]")));
         let r = dist::rpc::call(b, "nosuch", "fn", vec![], T).await;
-        assert!(matches!(r, Err(RpcError::BadRpc(ref t)) if t.as_tuple().is_some_and(|t| t[0].is_atom("EXIT"))), "{r:?}");
+        assert!(
+            matches!(r, Err(RpcError::BadRpc(ref t)) if t.as_tuple().is_some_and(|t| t[0].is_atom("EXIT"))),
+            "{r:?}"
+        );
         let r = dist::erpc::call(b, "lists", "seq", vec![Term::from(1), Term::from(5)], T).await;
         assert_eq!(r, Ok(term("[1,2,3,4,5]")));
         let r = dist::erpc::call(b, "erlang", "binary_to_atom", vec![Term::from(1)], T).await;
-        assert!(matches!(r, Err(ErpcError::Error(ref e, _)) if e.is_atom("badarg")), "{r:?}");
+        assert!(
+            matches!(r, Err(ErpcError::Error(ref e, _)) if e.is_atom("badarg")),
+            "{r:?}"
+        );
         let r = dist::erpc::call(b, "erlang", "exit", vec![Term::atom("bye")], T).await;
         assert_eq!(r, Err(ErpcError::Exit(Term::atom("bye"))));
         let r = dist::erpc::call(b, "erlang", "throw", vec![Term::atom("t")], T).await;
@@ -272,7 +378,14 @@ fn rpc_and_erpc_from_tether_into_erl() {
         // io from the remote function goes to us as group leader and is answered.
         let r = dist::erpc::call(b, "io", "format", vec![Term::charlist("hi~n")], T).await;
         assert_eq!(r, Ok(Term::atom("ok")));
-        let r = dist::erpc::call(b, "timer", "sleep", vec![Term::from(5000)], Duration::from_millis(300)).await;
+        let r = dist::erpc::call(
+            b,
+            "timer",
+            "sleep",
+            vec![Term::from(5000)],
+            Duration::from_millis(300),
+        )
+        .await;
         assert_eq!(r, Err(ErpcError::Timeout));
     });
 }
@@ -291,7 +404,13 @@ fn killing_the_beam_node_gives_noconnection() {
         dist::monitor_nodes(true, true).unwrap();
         beam_proc.kill().await;
         let e: Exit = tether::receive_timeout(T).await.expect("exit");
-        assert_eq!(e, Exit { from: p, reason: ExitReason::Noconnection });
+        assert_eq!(
+            e,
+            Exit {
+                from: p,
+                reason: ExitReason::Noconnection
+            }
+        );
         let mut downs = Vec::new();
         for _ in 0..2 {
             let d: Down = tether::receive_timeout(T).await.expect("down");
@@ -302,8 +421,14 @@ fn killing_the_beam_node_gives_noconnection() {
         let mut want = vec![r, rn];
         want.sort_by_key(|r| r.words().to_vec());
         assert_eq!(downs, want);
-        assert_eq!(tether::receive_timeout::<NodeEvent>(T).await, Some(NodeEvent::Down(b)));
-        assert_eq!(tether::receive_timeout::<NodeEvent>(T).await, Some(NodeEvent::Down(b)));
+        assert_eq!(
+            tether::receive_timeout::<NodeEvent>(T).await,
+            Some(NodeEvent::Down(b))
+        );
+        assert_eq!(
+            tether::receive_timeout::<NodeEvent>(T).await,
+            Some(NodeEvent::Down(b))
+        );
         dist::monitor_nodes(false, true).unwrap();
         assert!(!dist::nodes(dist::NodeKind::Connected).contains(&b));
     });
@@ -315,14 +440,28 @@ fn wrong_cookie_is_refused_both_ways() {
         let (_b, b) = beam_with("badcookie", "not_the_cookie", &[]).await;
         let r = dist::call(("net_kernel", b), Term::atom("x"), T).await;
         assert_eq!(r, Err(dist::CallError::NodeDown(b)));
-        let code = format!("io:format(\"ping=~p~n\", [net_adm:ping({})]), receive after infinity -> ok end.", me());
-        let mut p = Beam::start(&BeamSpec::erl("badpinger", "also_wrong", Some(epmd_port()), &code));
+        let code = format!(
+            "io:format(\"ping=~p~n\", [net_adm:ping({})]), receive after infinity -> ok end.",
+            me()
+        );
+        let mut p = Beam::start(&BeamSpec::erl(
+            "badpinger",
+            "also_wrong",
+            Some(epmd_port()),
+            &code,
+        ));
         let line = p.wait_line("ping=", T).await;
         assert!(line.contains("pang"), "{line}");
         // A per-node cookie override makes it work.
-        node().cookies().set_for(b.name().as_str(), tether::dist::Cookie::new("not_the_cookie").unwrap());
+        node().cookies().set_for(
+            b.name().as_str(),
+            tether::dist::Cookie::new("not_the_cookie").unwrap(),
+        );
         let req = Term::tuple([Term::atom("is_auth"), Term::atom("x")]);
-        assert_eq!(dist::call(("net_kernel", b), req, T).await, Ok(Term::atom("yes")));
+        assert_eq!(
+            dist::call(("net_kernel", b), req, T).await,
+            Ok(Term::atom("yes"))
+        );
     });
 }
 
@@ -347,7 +486,10 @@ fn simultaneous_connect_gives_one_connection() {
             assert!(ok, "round {round}");
             assert!(line.contains("pong"), "round {round}: {line}");
             let req = Term::tuple([Term::atom("is_auth"), Term::atom("x")]);
-            assert_eq!(dist::call(("net_kernel", b), req, T).await, Ok(Term::atom("yes")));
+            assert_eq!(
+                dist::call(("net_kernel", b), req, T).await,
+                Ok(Term::atom("yes"))
+            );
         }
     });
 }

@@ -18,8 +18,11 @@ fn child_node() {
 }
 
 async fn whereis(child: tether::Node, name: &str) -> Pid {
-    let r = dist::erpc::call(child, "erlang", "whereis", vec![Term::atom(name)], T).await.unwrap();
-    r.as_pid().unwrap_or_else(|| panic!("{name} not registered: {r}"))
+    let r = dist::erpc::call(child, "erlang", "whereis", vec![Term::atom(name)], T)
+        .await
+        .unwrap();
+    r.as_pid()
+        .unwrap_or_else(|| panic!("{name} not registered: {r}"))
 }
 
 #[test]
@@ -28,21 +31,44 @@ fn ping_echo_kv_and_types() {
         let c = Child::start(ChildSpec::default()).await;
         let n = c.node;
         let req = Term::tuple([Term::atom("is_auth"), Term::atom("x")]);
-        assert_eq!(dist::call(("net_kernel", n), req, T).await, Ok(Term::atom("yes")));
+        assert_eq!(
+            dist::call(("net_kernel", n), req, T).await,
+            Ok(Term::atom("yes"))
+        );
         let me_pid = tether::self_pid();
-        let t = term("{ok, [1,2,3], #{{a,1} => <<\"x\">>}, 1180591620717411303424, -3.5, 'ünï', [1|2], <<5:3>>, \"abc\", {}, #{}}");
+        let t = term(
+            "{ok, [1,2,3], #{{a,1} => <<\"x\">>}, 1180591620717411303424, -3.5, 'ünï', [1|2], <<5:3>>, \"abc\", {}, #{}}",
+        );
         let tuple300 = Term::Tuple((0..300).map(Term::from).collect());
         let big = Term::binary(vec![42u8; 1 << 20]);
-        for m in [t, tuple300, big, Term::Pid(me_pid), Term::Ref(tether::make_ref())] {
+        for m in [
+            t,
+            tuple300,
+            big,
+            Term::Pid(me_pid),
+            Term::Ref(tether::make_ref()),
+        ] {
             tether::send(("echo", n), Term::tuple([Term::Pid(me_pid), m.clone()])).unwrap();
             assert_eq!(tether::receive_timeout::<Term>(T).await, Some(m));
         }
         let kv = ("kv", n);
-        assert_eq!(dist::call(kv, term("{put, k, 1}"), T).await, Ok(Term::atom("ok")));
+        assert_eq!(
+            dist::call(kv, term("{put, k, 1}"), T).await,
+            Ok(Term::atom("ok"))
+        );
         tether::send(("kv", n), term("{'$gen_cast', {put, k2, 2}}")).unwrap();
-        assert_eq!(dist::call(kv, term("{get, k2}"), T).await, Ok(term("{ok, 2}")));
-        assert_eq!(dist::call(kv, term("{get, nope}"), T).await, Ok(Term::atom("error")));
-        assert_eq!(dist::call(("nosuch", n), Term::nil(), T).await, Err(dist::CallError::NoProc));
+        assert_eq!(
+            dist::call(kv, term("{get, k2}"), T).await,
+            Ok(term("{ok, 2}"))
+        );
+        assert_eq!(
+            dist::call(kv, term("{get, nope}"), T).await,
+            Ok(Term::atom("error"))
+        );
+        assert_eq!(
+            dist::call(("nosuch", n), Term::nil(), T).await,
+            Err(dist::CallError::NoProc)
+        );
     });
 }
 
@@ -58,7 +84,13 @@ fn links_monitors_exits_and_restarts() {
         let rn = tether::monitor((Atom::new("kv"), n));
         tether::exit(echo, ExitReason::Kill);
         let e: Exit = tether::receive_timeout(T).await.unwrap();
-        assert_eq!(e, Exit { from: echo, reason: ExitReason::Killed });
+        assert_eq!(
+            e,
+            Exit {
+                from: echo,
+                reason: ExitReason::Killed
+            }
+        );
         let d: Down = tether::receive_timeout(T).await.unwrap();
         assert_eq!((d.reference, d.reason), (r, ExitReason::Killed));
         // The keeper restarts echo under the same name.
@@ -69,12 +101,22 @@ fn links_monitors_exits_and_restarts() {
         tether::link(echo2).unwrap();
         tether::unlink(echo2);
         tether::exit(echo2, ExitReason::from("bye"));
-        assert_eq!(tether::receive_timeout::<Exit>(Duration::from_millis(500)).await, None);
+        assert_eq!(
+            tether::receive_timeout::<Exit>(Duration::from_millis(500)).await,
+            None
+        );
         // kv, monitored by name, dies: the DOWN names {kv, Node}.
         let kv = whereis(n, "kv").await;
         tether::exit(kv, ExitReason::from("stop_it"));
         let d: Down = tether::receive_timeout(T).await.unwrap();
-        assert_eq!((d.reference, d.object, d.reason), (rn, tether::Monitored::Name(Atom::new("kv"), n), ExitReason::from("stop_it")));
+        assert_eq!(
+            (d.reference, d.object, d.reason),
+            (
+                rn,
+                tether::Monitored::Name(Atom::new("kv"), n),
+                ExitReason::from("stop_it")
+            )
+        );
         // Dead pid: noproc for link and monitor.
         tether::link(echo).unwrap();
         let e: Exit = tether::receive_timeout(T).await.unwrap();
@@ -90,15 +132,34 @@ fn rpc_and_erpc_both_ways() {
     run(async {
         let c = Child::start(ChildSpec::default()).await;
         let n = c.node;
-        assert_eq!(dist::rpc::call(n, "tether", "ping", vec![], T).await, Ok(Term::atom("pong")));
-        assert_eq!(dist::erpc::call(n, "erlang", "node", vec![], T).await, Ok(Term::Atom(n.name())));
-        assert_eq!(dist::erpc::call(n, "os", "cmd", vec![Term::charlist("ls")], T).await, Err(ErpcError::Spawn(Term::atom("notsup"))));
+        assert_eq!(
+            dist::rpc::call(n, "tether", "ping", vec![], T).await,
+            Ok(Term::atom("pong"))
+        );
+        assert_eq!(
+            dist::erpc::call(n, "erlang", "node", vec![], T).await,
+            Ok(Term::Atom(n.name()))
+        );
+        assert_eq!(
+            dist::erpc::call(n, "os", "cmd", vec![Term::charlist("ls")], T).await,
+            Err(ErpcError::Spawn(Term::atom("notsup")))
+        );
         let r = dist::rpc::call(n, "os", "cmd", vec![Term::charlist("ls")], T).await;
         assert_eq!(r, Err(dist::RpcError::BadRpc(Term::atom("notsup"))));
         // The child calls back into us.
-        node().rpc().register_sync("parent", "double", 1, |a| Ok(Term::from(a[0].as_i64().unwrap() * 2)));
-        let args = vec![Term::Atom(node().name().as_str().into()), Term::atom("parent"), Term::atom("double"), term("[21]")];
-        assert_eq!(dist::erpc::call(n, "relay", "erpc", args, T).await, Ok(Term::from(42)));
+        node().rpc().register_sync("parent", "double", 1, |a| {
+            Ok(Term::from(a[0].as_i64().unwrap() * 2))
+        });
+        let args = vec![
+            Term::Atom(node().name().as_str().into()),
+            Term::atom("parent"),
+            Term::atom("double"),
+            term("[21]"),
+        ];
+        assert_eq!(
+            dist::erpc::call(n, "relay", "erpc", args, T).await,
+            Ok(Term::from(42))
+        );
     });
 }
 
@@ -120,10 +181,19 @@ fn killing_a_tether_node_gives_noconnection_and_nodedown() {
         dist::monitor_node(n, true).unwrap();
         c.kill().await;
         let e: Exit = tether::receive_timeout(T).await.unwrap();
-        assert_eq!(e, Exit { from: echo, reason: ExitReason::Noconnection });
+        assert_eq!(
+            e,
+            Exit {
+                from: echo,
+                reason: ExitReason::Noconnection
+            }
+        );
         let d: Down = tether::receive_timeout(T).await.unwrap();
         assert_eq!((d.reference, d.reason), (r, ExitReason::Noconnection));
-        assert_eq!(tether::receive_timeout::<NodeEvent>(T).await, Some(NodeEvent::Down(n)));
+        assert_eq!(
+            tether::receive_timeout::<NodeEvent>(T).await,
+            Some(NodeEvent::Down(n))
+        );
         b.wait_line("nodedown", T).await;
         let _ = me();
     });
@@ -132,7 +202,11 @@ fn killing_a_tether_node_gives_noconnection_and_nodedown() {
 #[test]
 fn wrong_cookie_and_simultaneous_connect() {
     run(async {
-        let c = Child::start(ChildSpec { cookie: Some("other".into()), ..Default::default() }).await;
+        let c = Child::start(ChildSpec {
+            cookie: Some("other".into()),
+            ..Default::default()
+        })
+        .await;
         let r = dist::call(("net_kernel", c.node), Term::atom("x"), T).await;
         assert_eq!(r, Err(dist::CallError::NodeDown(c.node)));
         for _ in 0..3 {
@@ -149,7 +223,10 @@ fn wrong_cookie_and_simultaneous_connect() {
             let _ = std::fs::remove_file(&go);
             assert!(line.contains("Ok(Atom(yes))"), "{line}");
             let req = Term::tuple([Term::atom("is_auth"), Term::atom("x")]);
-            assert_eq!(dist::call(("net_kernel", c.node), req, T).await, Ok(Term::atom("yes")));
+            assert_eq!(
+                dist::call(("net_kernel", c.node), req, T).await,
+                Ok(Term::atom("yes"))
+            );
         }
     });
 }

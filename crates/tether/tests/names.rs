@@ -15,7 +15,10 @@ fn bad_register() {
     run(async {
         let (dead, _) = tether::spawn_monitor(async {});
         let _: Down = receive().await;
-        assert_eq!(tether::register("bad_reg_a", dead), Err(RegisterError::NotAlive(dead)));
+        assert_eq!(
+            tether::register("bad_reg_a", dead),
+            Err(RegisterError::NotAlive(dead))
+        );
 
         let p = tether::spawn(wait_forever());
         let q = tether::spawn(wait_forever());

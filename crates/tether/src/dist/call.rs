@@ -91,19 +91,33 @@ impl std::error::Error for CallError {}
 /// # Panics
 ///
 /// Outside a process.
-pub async fn call(server: impl Into<Server>, request: Term, timeout: Duration) -> Result<Term, CallError> {
+pub async fn call(
+    server: impl Into<Server>,
+    request: Term,
+    timeout: Duration,
+) -> Result<Term, CallError> {
     let server = server.into();
     let (target, dest, node) = match &server {
         Server::Pid(p) => (MonitorTarget::Pid(*p), Dest::Pid(*p), p.node),
-        Server::Local(n) => (MonitorTarget::Name(n.clone()), Dest::Name(n.clone()), Node::local()),
-        Server::Remote(n, node) => {
-            (MonitorTarget::from((n.clone(), *node)), Dest::Remote(n.clone(), *node), *node)
-        }
+        Server::Local(n) => (
+            MonitorTarget::Name(n.clone()),
+            Dest::Name(n.clone()),
+            Node::local(),
+        ),
+        Server::Remote(n, node) => (
+            MonitorTarget::from((n.clone(), *node)),
+            Dest::Remote(n.clone(), *node),
+            *node,
+        ),
     };
     let mref = crate::monitor_alias(target, AliasMode::ReplyDemonitor);
     let tag = Term::improper_list([Term::atom("alias")], Term::Ref(mref));
     let me = crate::self_pid();
-    let msg = Term::tuple([Term::atom("$gen_call"), Term::tuple([Term::Pid(me), tag.clone()]), request]);
+    let msg = Term::tuple([
+        Term::atom("$gen_call"),
+        Term::tuple([Term::Pid(me), tag.clone()]),
+        request,
+    ]);
     if crate::send_message(dest, Message::new(msg)).is_err() {
         crate::demonitor_flush(mref);
         return Err(CallError::NoProc);
@@ -137,7 +151,9 @@ pub async fn call(server: impl Into<Server>, request: Term, timeout: Duration) -
             let _ = node;
             crate::demonitor_flush(mref);
             crate::unalias(mref);
-            let t = m.downcast::<Term>().unwrap_or_else(|_| unreachable!("matched a term"));
+            let t = m
+                .downcast::<Term>()
+                .unwrap_or_else(|_| unreachable!("matched a term"));
             match t {
                 Term::Tuple(mut items) => Ok(items.pop().expect("two elements")),
                 _ => unreachable!("matched a pair"),

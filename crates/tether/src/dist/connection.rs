@@ -90,7 +90,9 @@ impl Conn {
                     }
                 }
             }
-            Err(e) => tracing::warn!(peer = %self.name, error = %e, "cannot encode a message; dropped"),
+            Err(e) => {
+                tracing::warn!(peer = %self.name, error = %e, "cannot encode a message; dropped")
+            }
         }
     }
 
@@ -112,7 +114,7 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 pub(crate) fn open(
     hs: Handshake<TcpStream>,
     inner: &NodeInner,
-) -> Result<(Arc<Conn>, impl FnOnce(Arc<NodeInner>) + Send + use<>), String> {
+) -> Result<(Arc<Conn>, Starter), String> {
     let peer = Node::intern(hs.peer.as_str()).map_err(|e| e.to_string())?;
     hs.stream.set_nodelay(true).ok();
     let hidden = hs.is_hidden();
@@ -129,11 +131,25 @@ pub(crate) fn open(
         rel: Mutex::new(ConnRel::default()),
         stop: Notify::new(),
     });
-    let c = conn.clone();
-    let start = move |inner: Arc<NodeInner>| {
-        tokio::spawn(run(inner, c, reader, writer));
+    let starter = Starter {
+        conn: conn.clone(),
+        reader,
+        writer,
     };
-    Ok((conn, start))
+    Ok((conn, starter))
+}
+
+/// Starts a connection's reader once it is in the table.
+pub(crate) struct Starter {
+    conn: Arc<Conn>,
+    reader: framing::FrameReader<tokio::io::ReadHalf<TcpStream>>,
+    writer: WriterHandle,
+}
+
+impl Starter {
+    pub fn start(self, inner: Arc<NodeInner>) {
+        tokio::spawn(run(inner, self.conn, self.reader, self.writer));
+    }
 }
 
 async fn run(

@@ -51,11 +51,19 @@ pub enum Control {
     /// `LINK`: `from` links to `to`.
     Link { from: Pid, to: Pid },
     /// `SEND` / `SEND_SENDER`: a message to a pid (`from` unknown for plain `SEND`).
-    Send { from: Option<Pid>, to: Pid, msg: Term },
+    Send {
+        from: Option<Pid>,
+        to: Pid,
+        msg: Term,
+    },
     /// `REG_SEND`: a message to a registered name.
     RegSend { from: Pid, to: Atom, msg: Term },
     /// `ALIAS_SEND`: a message to an alias.
-    AliasSend { from: Pid, alias: Reference, msg: Term },
+    AliasSend {
+        from: Pid,
+        alias: Reference,
+        msg: Term,
+    },
     /// `EXIT` / `PAYLOAD_EXIT`: a linked process ended.
     Exit { from: Pid, to: Pid, reason: Term },
     /// `EXIT2` / `PAYLOAD_EXIT2`: `exit(To, Reason)`.
@@ -67,11 +75,24 @@ pub enum Control {
     /// `UNLINK_ID_ACK`.
     UnlinkIdAck { id: u64, from: Pid, to: Pid },
     /// `MONITOR_P`.
-    MonitorP { from: Pid, to: ProcRef, reference: Reference },
+    MonitorP {
+        from: Pid,
+        to: ProcRef,
+        reference: Reference,
+    },
     /// `DEMONITOR_P`.
-    DemonitorP { from: Pid, to: ProcRef, reference: Reference },
+    DemonitorP {
+        from: Pid,
+        to: ProcRef,
+        reference: Reference,
+    },
     /// `MONITOR_P_EXIT` / `PAYLOAD_MONITOR_P_EXIT`.
-    MonitorPExit { from: ProcRef, to: Pid, reference: Reference, reason: Term },
+    MonitorPExit {
+        from: ProcRef,
+        to: Pid,
+        reference: Reference,
+        reason: Term,
+    },
     /// `GROUP_LEADER`: `from` becomes the group leader of `to`.
     GroupLeader { from: Pid, to: Pid },
     /// `SPAWN_REQUEST`.
@@ -86,7 +107,12 @@ pub enum Control {
         args: Term,
     },
     /// `SPAWN_REPLY`: `result` is the new pid or an error atom.
-    SpawnReply { req_id: Reference, to: Pid, flags: u32, result: Term },
+    SpawnReply {
+        req_id: Reference,
+        to: Pid,
+        flags: u32,
+        result: Term,
+    },
     /// `NODE_LINK` (never sent by modern nodes; ignored).
     NodeLink,
 }
@@ -108,11 +134,14 @@ fn bad<T>(m: impl Into<String>) -> Result<T, BadControl> {
 }
 
 fn pid(t: &Term, what: &str) -> Result<Pid, BadControl> {
-    t.as_pid().ok_or_else(|| BadControl(format!("{what} is not a pid: {t}")))
+    t.as_pid()
+        .ok_or_else(|| BadControl(format!("{what} is not a pid: {t}")))
 }
 
 fn reference(t: &Term, what: &str) -> Result<Reference, BadControl> {
-    t.as_ref().copied().ok_or_else(|| BadControl(format!("{what} is not a reference: {t}")))
+    t.as_ref()
+        .copied()
+        .ok_or_else(|| BadControl(format!("{what} is not a reference: {t}")))
 }
 
 fn atom(t: &Term, what: &str) -> Result<Atom, BadControl> {
@@ -152,29 +181,45 @@ impl Control {
         let Term::Tuple(items) = ctrl else {
             return bad(format!("control message is not a tuple: {ctrl}"));
         };
-        let op = items.first().and_then(Term::as_i64).ok_or_else(|| {
-            BadControl("control tuple does not start with an opcode".to_string())
-        })?;
+        let op = items
+            .first()
+            .and_then(Term::as_i64)
+            .ok_or_else(|| BadControl("control tuple does not start with an opcode".to_string()))?;
         let arity = items.len();
         let f = |i: usize| &items[i];
         let want = |n: usize| -> Result<(), BadControl> {
-            if arity == n { Ok(()) } else { bad(format!("opcode {op} with {arity} elements")) }
+            if arity == n {
+                Ok(())
+            } else {
+                bad(format!("opcode {op} with {arity} elements"))
+            }
         };
         let need_payload = |p: Option<Term>| -> Result<Term, BadControl> {
             p.ok_or_else(|| BadControl(format!("opcode {op} without its payload")))
         };
         let no_payload = |p: &Option<Term>| -> Result<(), BadControl> {
-            if p.is_some() { bad(format!("opcode {op} with an unexpected payload")) } else { Ok(()) }
+            if p.is_some() {
+                bad(format!("opcode {op} with an unexpected payload"))
+            } else {
+                Ok(())
+            }
         };
         let c = match op {
             1 => {
                 want(3)?;
                 no_payload(&payload)?;
-                Control::Link { from: pid(f(1), "LINK from")?, to: pid(f(2), "LINK to")? }
+                Control::Link {
+                    from: pid(f(1), "LINK from")?,
+                    to: pid(f(2), "LINK to")?,
+                }
             }
             2 | 12 => {
                 want(if op == 2 { 3 } else { 4 })?;
-                Control::Send { from: None, to: pid(f(2), "SEND to")?, msg: need_payload(payload)? }
+                Control::Send {
+                    from: None,
+                    to: pid(f(2), "SEND to")?,
+                    msg: need_payload(payload)?,
+                }
             }
             22 | 23 => {
                 want(if op == 22 { 3 } else { 4 })?;
@@ -211,7 +256,7 @@ impl Control {
                     Control::Exit2 { from, to, reason }
                 }
             }
-            24 | 25 | 26 | 27 => {
+            24..=27 => {
                 want(if op % 2 == 0 { 3 } else { 4 })?;
                 let (from, to) = (pid(f(1), "EXIT from")?, pid(f(2), "EXIT to")?);
                 let reason = need_payload(payload)?;
@@ -224,7 +269,10 @@ impl Control {
             4 => {
                 want(3)?;
                 no_payload(&payload)?;
-                Control::Unlink { from: pid(f(1), "UNLINK from")?, to: pid(f(2), "UNLINK to")? }
+                Control::Unlink {
+                    from: pid(f(1), "UNLINK from")?,
+                    to: pid(f(2), "UNLINK to")?,
+                }
             }
             35 | 36 => {
                 want(4)?;
@@ -243,9 +291,17 @@ impl Control {
                 let to = proc_ref(f(2), "MONITOR_P target")?;
                 let reference = reference(f(3), "MONITOR_P ref")?;
                 if op == 19 {
-                    Control::MonitorP { from, to, reference }
+                    Control::MonitorP {
+                        from,
+                        to,
+                        reference,
+                    }
                 } else {
-                    Control::DemonitorP { from, to, reference }
+                    Control::DemonitorP {
+                        from,
+                        to,
+                        reference,
+                    }
                 }
             }
             21 | 28 => {
@@ -266,7 +322,10 @@ impl Control {
             }
             7 => {
                 want(3)?;
-                Control::GroupLeader { from: pid(f(1), "GROUP_LEADER from")?, to: pid(f(2), "to")? }
+                Control::GroupLeader {
+                    from: pid(f(1), "GROUP_LEADER from")?,
+                    to: pid(f(2), "to")?,
+                }
             }
             29 | 30 => {
                 want(if op == 29 { 6 } else { 7 })?;
@@ -314,55 +373,114 @@ impl Control {
         let empty = || Term::atom("");
         let payload_exits = flags.contains(DistFlags::EXIT_PAYLOAD);
         match self {
-            Control::Link { from, to } => (Term::tuple([op(1), Term::Pid(*from), Term::Pid(*to)]), None),
-            Control::Send { from: Some(from), to, msg } if flags.contains(DistFlags::SEND_SENDER) => {
-                (Term::tuple([op(22), Term::Pid(*from), Term::Pid(*to)]), Some(msg))
+            Control::Link { from, to } => {
+                (Term::tuple([op(1), Term::Pid(*from), Term::Pid(*to)]), None)
             }
-            Control::Send { to, msg, .. } => (Term::tuple([op(2), empty(), Term::Pid(*to)]), Some(msg)),
+            Control::Send {
+                from: Some(from),
+                to,
+                msg,
+            } if flags.contains(DistFlags::SEND_SENDER) => (
+                Term::tuple([op(22), Term::Pid(*from), Term::Pid(*to)]),
+                Some(msg),
+            ),
+            Control::Send { to, msg, .. } => {
+                (Term::tuple([op(2), empty(), Term::Pid(*to)]), Some(msg))
+            }
             Control::RegSend { from, to, msg } => (
                 Term::tuple([op(6), Term::Pid(*from), empty(), Term::Atom(to.clone())]),
                 Some(msg),
             ),
-            Control::AliasSend { from, alias, msg } => {
-                (Term::tuple([op(33), Term::Pid(*from), Term::Ref(*alias)]), Some(msg))
-            }
+            Control::AliasSend { from, alias, msg } => (
+                Term::tuple([op(33), Term::Pid(*from), Term::Ref(*alias)]),
+                Some(msg),
+            ),
             Control::Exit { from, to, reason } | Control::Exit2 { from, to, reason } => {
                 let link = matches!(self, Control::Exit { .. });
                 let (plain, with_payload) = if link { (3, 24) } else { (8, 26) };
                 if payload_exits {
-                    (Term::tuple([op(with_payload), Term::Pid(*from), Term::Pid(*to)]), Some(reason))
+                    (
+                        Term::tuple([op(with_payload), Term::Pid(*from), Term::Pid(*to)]),
+                        Some(reason),
+                    )
                 } else {
-                    let t = Term::tuple([op(plain), Term::Pid(*from), Term::Pid(*to), reason.clone()]);
+                    let t =
+                        Term::tuple([op(plain), Term::Pid(*from), Term::Pid(*to), reason.clone()]);
                     (t, None)
                 }
             }
-            Control::Unlink { from, to } => (Term::tuple([op(4), Term::Pid(*from), Term::Pid(*to)]), None),
-            Control::UnlinkId { id, from, to } => {
-                (Term::tuple([op(35), id_term(*id), Term::Pid(*from), Term::Pid(*to)]), None)
+            Control::Unlink { from, to } => {
+                (Term::tuple([op(4), Term::Pid(*from), Term::Pid(*to)]), None)
             }
-            Control::UnlinkIdAck { id, from, to } => {
-                (Term::tuple([op(36), id_term(*id), Term::Pid(*from), Term::Pid(*to)]), None)
-            }
-            Control::MonitorP { from, to, reference } => {
-                (Term::tuple([op(19), Term::Pid(*from), to.to_term(), Term::Ref(*reference)]), None)
-            }
-            Control::DemonitorP { from, to, reference } => {
-                (Term::tuple([op(20), Term::Pid(*from), to.to_term(), Term::Ref(*reference)]), None)
-            }
-            Control::MonitorPExit { from, to, reference, reason } => {
-                let head = [op(if payload_exits { 28 } else { 21 }), from.to_term(), Term::Pid(*to)];
+            Control::UnlinkId { id, from, to } => (
+                Term::tuple([op(35), id_term(*id), Term::Pid(*from), Term::Pid(*to)]),
+                None,
+            ),
+            Control::UnlinkIdAck { id, from, to } => (
+                Term::tuple([op(36), id_term(*id), Term::Pid(*from), Term::Pid(*to)]),
+                None,
+            ),
+            Control::MonitorP {
+                from,
+                to,
+                reference,
+            } => (
+                Term::tuple([
+                    op(19),
+                    Term::Pid(*from),
+                    to.to_term(),
+                    Term::Ref(*reference),
+                ]),
+                None,
+            ),
+            Control::DemonitorP {
+                from,
+                to,
+                reference,
+            } => (
+                Term::tuple([
+                    op(20),
+                    Term::Pid(*from),
+                    to.to_term(),
+                    Term::Ref(*reference),
+                ]),
+                None,
+            ),
+            Control::MonitorPExit {
+                from,
+                to,
+                reference,
+                reason,
+            } => {
+                let head = [
+                    op(if payload_exits { 28 } else { 21 }),
+                    from.to_term(),
+                    Term::Pid(*to),
+                ];
                 if payload_exits {
                     let t = Term::tuple(head.into_iter().chain([Term::Ref(*reference)]));
                     (t, Some(reason))
                 } else {
-                    let t = Term::tuple(head.into_iter().chain([Term::Ref(*reference), reason.clone()]));
+                    let t = Term::tuple(
+                        head.into_iter()
+                            .chain([Term::Ref(*reference), reason.clone()]),
+                    );
                     (t, None)
                 }
             }
             Control::GroupLeader { from, to } => {
                 (Term::tuple([op(7), Term::Pid(*from), Term::Pid(*to)]), None)
             }
-            Control::SpawnRequest { req_id, from, group_leader, module, function, arity, opts, args } => {
+            Control::SpawnRequest {
+                req_id,
+                from,
+                group_leader,
+                module,
+                function,
+                arity,
+                opts,
+                args,
+            } => {
                 let mfa = Term::tuple([
                     Term::Atom(module.clone()),
                     Term::Atom(function.clone()),
@@ -378,8 +496,19 @@ impl Control {
                 ]);
                 (t, Some(args))
             }
-            Control::SpawnReply { req_id, to, flags, result } => (
-                Term::tuple([op(31), Term::Ref(*req_id), Term::Pid(*to), Term::from(*flags), result.clone()]),
+            Control::SpawnReply {
+                req_id,
+                to,
+                flags,
+                result,
+            } => (
+                Term::tuple([
+                    op(31),
+                    Term::Ref(*req_id),
+                    Term::Pid(*to),
+                    Term::from(*flags),
+                    result.clone(),
+                ]),
                 None,
             ),
             Control::NodeLink => (Term::tuple([op(5)]), None),
@@ -402,7 +531,10 @@ impl Control {
             | Control::DemonitorP { from, .. }
             | Control::SpawnRequest { from, .. } => Some(*from),
             Control::Send { from, .. } => *from,
-            Control::MonitorPExit { from: ProcRef::Pid(p), .. } => Some(*p),
+            Control::MonitorPExit {
+                from: ProcRef::Pid(p),
+                ..
+            } => Some(*p),
             _ => None,
         }
     }
@@ -421,32 +553,87 @@ mod tests {
     fn round_trips_with_and_without_flags() {
         let r = Reference::new(Node::local(), 0, &[1, 2, 3]);
         let all = [
-            Control::Link { from: p(1), to: p(2) },
-            Control::Send { from: Some(p(1)), to: p(2), msg: Term::atom("hi") },
-            Control::RegSend { from: p(1), to: Atom::new("kv"), msg: Term::from(1) },
-            Control::AliasSend { from: p(1), alias: r, msg: Term::nil() },
-            Control::Exit { from: p(1), to: p(2), reason: Term::atom("boom") },
-            Control::Exit2 { from: p(1), to: p(2), reason: Term::atom("kill") },
-            Control::Unlink { from: p(1), to: p(2) },
-            Control::UnlinkId { id: u64::MAX, from: p(1), to: p(2) },
-            Control::UnlinkIdAck { id: 7, from: p(1), to: p(2) },
-            Control::MonitorP { from: p(1), to: ProcRef::Name(Atom::new("kv")), reference: r },
-            Control::DemonitorP { from: p(1), to: ProcRef::Pid(p(3)), reference: r },
+            Control::Link {
+                from: p(1),
+                to: p(2),
+            },
+            Control::Send {
+                from: Some(p(1)),
+                to: p(2),
+                msg: Term::atom("hi"),
+            },
+            Control::RegSend {
+                from: p(1),
+                to: Atom::new("kv"),
+                msg: Term::from(1),
+            },
+            Control::AliasSend {
+                from: p(1),
+                alias: r,
+                msg: Term::nil(),
+            },
+            Control::Exit {
+                from: p(1),
+                to: p(2),
+                reason: Term::atom("boom"),
+            },
+            Control::Exit2 {
+                from: p(1),
+                to: p(2),
+                reason: Term::atom("kill"),
+            },
+            Control::Unlink {
+                from: p(1),
+                to: p(2),
+            },
+            Control::UnlinkId {
+                id: u64::MAX,
+                from: p(1),
+                to: p(2),
+            },
+            Control::UnlinkIdAck {
+                id: 7,
+                from: p(1),
+                to: p(2),
+            },
+            Control::MonitorP {
+                from: p(1),
+                to: ProcRef::Name(Atom::new("kv")),
+                reference: r,
+            },
+            Control::DemonitorP {
+                from: p(1),
+                to: ProcRef::Pid(p(3)),
+                reference: r,
+            },
             Control::MonitorPExit {
                 from: ProcRef::Name(Atom::new("kv")),
                 to: p(1),
                 reference: r,
                 reason: Term::atom("noproc"),
             },
-            Control::GroupLeader { from: p(1), to: p(2) },
-            Control::SpawnReply { req_id: r, to: p(1), flags: 2, result: Term::Pid(p(4)) },
+            Control::GroupLeader {
+                from: p(1),
+                to: p(2),
+            },
+            Control::SpawnReply {
+                req_id: r,
+                to: p(1),
+                flags: 2,
+                result: Term::Pid(p(4)),
+            },
         ];
         for flags in [DistFlags::DEFAULT, DistFlags::MANDATORY_OTP25] {
             for c in &all {
                 let (ctrl, payload) = c.encode_parts(flags);
                 let back = Control::decode(ctrl, payload.cloned()).unwrap();
                 match (c, &back) {
-                    (Control::Send { to, msg, .. }, Control::Send { to: t2, msg: m2, .. }) => {
+                    (
+                        Control::Send { to, msg, .. },
+                        Control::Send {
+                            to: t2, msg: m2, ..
+                        },
+                    ) => {
                         assert_eq!((to, msg), (t2, m2))
                     }
                     _ => assert_eq!(c, &back),
@@ -462,8 +649,18 @@ mod tests {
             Term::tuple([]),
             Term::tuple([Term::from(1), Term::from(2)]),
             Term::tuple([Term::from(99)]),
-            Term::tuple([Term::from(35), Term::from(0), Term::Pid(p(1)), Term::Pid(p(2))]),
-            Term::tuple([Term::from(19), Term::Pid(p(1)), Term::from(3), Term::from(4)]),
+            Term::tuple([
+                Term::from(35),
+                Term::from(0),
+                Term::Pid(p(1)),
+                Term::Pid(p(2)),
+            ]),
+            Term::tuple([
+                Term::from(19),
+                Term::Pid(p(1)),
+                Term::from(3),
+                Term::from(4),
+            ]),
         ];
         for t in bad {
             assert!(Control::decode(t.clone(), None).is_err(), "{t}");

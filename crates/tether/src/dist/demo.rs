@@ -32,9 +32,13 @@ pub const RESTART_WINDOW: Duration = Duration::from_secs(5);
 pub fn start(node: &DistNode) -> Pid {
     let rpc = node.rpc();
     rpc.register_sync("tether", "ping", 0, |_| Ok(Term::atom("pong")));
-    rpc.register_sync("erlang", "node", 0, |_| Ok(Term::Atom(tether_term::Node::local().name())));
+    rpc.register_sync("erlang", "node", 0, |_| {
+        Ok(Term::Atom(tether_term::Node::local().name()))
+    });
     rpc.register_sync("erlang", "whereis", 1, |args| match &args[0] {
-        Term::Atom(a) => Ok(crate::whereis(a.as_str()).map(Term::Pid).unwrap_or(Term::atom("undefined"))),
+        Term::Atom(a) => Ok(crate::whereis(a.as_str())
+            .map(Term::Pid)
+            .unwrap_or(Term::atom("undefined"))),
         _ => Err(super::erpc::Exception::Error(Term::atom("badarg"))),
     });
     crate::spawn(keeper())
@@ -65,7 +69,10 @@ async fn keeper() {
         };
         let now = Instant::now();
         restarts.push_back(now);
-        while restarts.front().is_some_and(|t| now.duration_since(*t) > RESTART_WINDOW) {
+        while restarts
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > RESTART_WINDOW)
+        {
             restarts.pop_front();
         }
         if restarts.len() > MAX_RESTARTS {

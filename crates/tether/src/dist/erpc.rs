@@ -72,7 +72,10 @@ impl Registry {
     {
         let func: Func = Arc::new(move |args| Box::pin(f(args)));
         let key = (Atom::new(module), Atom::new(function), arity);
-        self.0.write().unwrap_or_else(|e| e.into_inner()).insert(key, func);
+        self.0
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, func);
     }
 
     /// Registers a plain function.
@@ -90,44 +93,74 @@ impl Registry {
     /// Removes a function.
     pub fn unregister(&self, module: &str, function: &str, arity: usize) {
         let key = (Atom::new(module), Atom::new(function), arity);
-        self.0.write().unwrap_or_else(|e| e.into_inner()).remove(&key);
+        self.0
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&key);
     }
 
     pub(crate) fn get(&self, module: &Atom, function: &Atom, arity: usize) -> Option<Func> {
         let key = (module.clone(), function.clone(), arity);
-        self.0.read().unwrap_or_else(|e| e.into_inner()).get(&key).cloned()
+        self.0
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned()
     }
 }
 
 /// Runs a registered function by name in the calling process: `None` if it is not
 /// registered.
-pub(crate) async fn apply(module: &Atom, function: &Atom, args: Vec<Term>) -> Option<Result<Term, Exception>> {
+pub(crate) async fn apply(
+    module: &Atom,
+    function: &Atom,
+    args: Vec<Term>,
+) -> Option<Result<Term, Exception>> {
     let f = inner()?.rpc.get(module, function, args.len())?;
     Some(f(args).await)
 }
 
 fn has_opt(opts: &Term, name: &str) -> bool {
-    opts.as_list().is_some_and(|l| l.iter().any(|o| o.is_atom(name)))
+    opts.as_list()
+        .is_some_and(|l| l.iter().any(|o| o.is_atom(name)))
 }
 
 /// Answers a `SPAWN_REQUEST` from `conn`'s peer (see the module docs).
 pub(crate) fn serve_spawn_request(inner: &Arc<NodeInner>, conn: &Arc<Conn>, ctrl: Control) {
-    let Control::SpawnRequest { req_id, from, module, function, arity, opts, args, .. } = ctrl else {
+    let Control::SpawnRequest {
+        req_id,
+        from,
+        module,
+        function,
+        arity,
+        opts,
+        args,
+        ..
+    } = ctrl
+    else {
         return;
     };
     let refuse = |why: &str| {
         tracing::info!(peer = %conn.name, %module, %function, arity, "refused spawn request: {why}");
-        conn.send(&Control::SpawnReply { req_id, to: from, flags: 0, result: Term::atom("notsup") });
+        conn.send(&Control::SpawnReply {
+            req_id,
+            to: from,
+            flags: 0,
+            result: Term::atom("notsup"),
+        });
     };
     let Some(arg_list) = args.as_list().map(<[Term]>::to_vec) else {
         return refuse("the argument list is not a proper list");
     };
-    let is_execute_call = module.as_str() == "erpc" && function.as_str() == "execute_call" && arity == 4;
+    let is_execute_call =
+        module.as_str() == "erpc" && function.as_str() == "execute_call" && arity == 4;
     let (func, call_args, result_ref) = if is_execute_call {
         let [rref, Term::Atom(m), Term::Atom(f), a] = arg_list.as_slice() else {
             return refuse("malformed erpc:execute_call/4 arguments");
         };
-        let Some(a) = a.as_list() else { return refuse("the call's arguments are not a list") };
+        let Some(a) = a.as_list() else {
+            return refuse("the call's arguments are not a list");
+        };
         match inner.rpc.get(m, f, a.len()) {
             Some(func) => (func, a.to_vec(), Some(rref.clone())),
             None => return refuse(&format!("{m}:{f}/{} is not registered", a.len())),
@@ -168,11 +201,17 @@ pub(crate) fn serve_spawn_request(inner: &Arc<NodeInner>, conn: &Arc<Conn>, ctrl
             rel.links.insert((pid, from), None);
         }
         if monitor {
-            rel.monitors_in.insert(req_id, (pid, from, ProcRef::Pid(pid)));
+            rel.monitors_in
+                .insert(req_id, (pid, from, ProcRef::Pid(pid)));
         }
     }
     let flags = u32::from(link) | (u32::from(monitor) << 1);
-    conn.send(&Control::SpawnReply { req_id, to: from, flags, result: Term::Pid(pid) });
+    conn.send(&Control::SpawnReply {
+        req_id,
+        to: from,
+        flags,
+        result: Term::Pid(pid),
+    });
     let _ = gate_tx.send(());
 }
 
@@ -235,7 +274,12 @@ pub async fn call(
         function: Atom::new("execute_call"),
         arity: 4,
         opts: Term::list([Term::atom("monitor")]),
-        args: Term::list([res.clone(), Term::atom(module), Term::atom(function), Term::list(args)]),
+        args: Term::list([
+            res.clone(),
+            Term::atom(module),
+            Term::atom(function),
+            Term::list(args),
+        ]),
     };
     inner.route(node, request, true);
     let deadline = tokio::time::Instant::now() + timeout;
@@ -243,8 +287,10 @@ pub async fn call(
     loop {
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         let got = crate::receive_select_timeout(left, |m: &Message| {
-            m.downcast_ref::<SpawnReply>().is_some_and(|r| r.req_id == req_id)
-                || m.downcast_ref::<Down>().is_some_and(|d| d.reference == req_id)
+            m.downcast_ref::<SpawnReply>()
+                .is_some_and(|r| r.req_id == req_id)
+                || m.downcast_ref::<Down>()
+                    .is_some_and(|d| d.reference == req_id)
                 || m.downcast_ref::<Term>().is_some_and(is_io_request)
         })
         .await;
@@ -274,6 +320,48 @@ pub async fn call(
         if let Ok(t) = m.downcast::<Term>() {
             answer_io_request(&t);
         }
+    }
+}
+
+/// `erlang:spawn(Node, Module, Function, Args)` through a spawn request: the new
+/// process's pid. A Tether peer runs only registered functions; a BEAM peer runs
+/// any. Link or monitor the pid afterwards as with any other.
+///
+/// # Panics
+///
+/// Outside a process.
+pub async fn spawn(
+    node: Node,
+    module: &str,
+    function: &str,
+    args: Vec<Term>,
+    timeout: Duration,
+) -> Result<Pid, ErpcError> {
+    let inner = inner().ok_or(ErpcError::NotAlive)?;
+    let me = crate::self_pid();
+    let req_id = crate::make_ref();
+    let request = Control::SpawnRequest {
+        req_id,
+        from: me,
+        group_leader: me,
+        module: Atom::new(module),
+        function: Atom::new(function),
+        arity: args.len() as u32,
+        opts: Term::nil(),
+        args: Term::list(args),
+    };
+    inner.route(node, request, true);
+    let got = crate::receive_select_timeout(timeout, |m: &Message| {
+        m.downcast_ref::<SpawnReply>()
+            .is_some_and(|r| r.req_id == req_id)
+            || m.downcast_ref::<Down>()
+                .is_some_and(|d| d.reference == req_id)
+    })
+    .await
+    .ok_or(ErpcError::Timeout)?;
+    match got.downcast::<SpawnReply>() {
+        Ok(r) => r.result.as_pid().ok_or(ErpcError::Spawn(r.result)),
+        Err(_) => Err(ErpcError::NoConnection),
     }
 }
 

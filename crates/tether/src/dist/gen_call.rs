@@ -41,7 +41,11 @@ pub(crate) fn classify(msg: Term) -> GenMsg {
         match items.as_slice() {
             [tag, from, request] if tag.is_atom("$gen_call") => {
                 if let Some([Term::Pid(pid), t]) = from.as_tuple() {
-                    return GenMsg::Call(GenCall { from: *pid, tag: t.clone(), request: request.clone() });
+                    return GenMsg::Call(GenCall {
+                        from: *pid,
+                        tag: t.clone(),
+                        request: request.clone(),
+                    });
                 }
             }
             [tag, m] if tag.is_atom("$gen_cast") => return GenMsg::Cast(m.clone()),
@@ -88,10 +92,19 @@ mod tests {
         let r = Reference::new(Node::local(), 0, &[1, 2, 3]);
         let alias = Term::improper_list([Term::atom("alias")], Term::Ref(r));
         assert_eq!(alias_of(&alias), Some(r));
-        assert_eq!(alias_of(&Term::improper_list([alias.clone()], Term::atom("x"))), Some(r));
-        assert_eq!(alias_of(&Term::list([alias.clone(), Term::atom("x")])), Some(r));
+        assert_eq!(
+            alias_of(&Term::improper_list([alias.clone()], Term::atom("x"))),
+            Some(r)
+        );
+        assert_eq!(
+            alias_of(&Term::list([alias.clone(), Term::atom("x")])),
+            Some(r)
+        );
         assert_eq!(alias_of(&Term::Ref(r)), None);
-        assert_eq!(alias_of(&Term::tuple([Term::Ref(r), Term::atom("n@h")])), None);
+        assert_eq!(
+            alias_of(&Term::tuple([Term::Ref(r), Term::atom("n@h")])),
+            None
+        );
         let p = Pid::new(Node::local(), 1, 0, 0);
         let call = Term::tuple([
             Term::atom("$gen_call"),

@@ -42,19 +42,29 @@ pub fn full_name(name: &str, long: bool) -> Result<String, String> {
         }
         Ok(format!("{name}@{host}"))
     } else {
-        Ok(format!("{name}@{}", host.split('.').next().unwrap_or("localhost")))
+        Ok(format!(
+            "{name}@{}",
+            host.split('.').next().unwrap_or("localhost")
+        ))
     }
 }
 
 /// Reads the cookie file (`$HOME/.erlang.cookie`, then the XDG location).
 pub fn read_cookie_file() -> Result<Cookie, String> {
-    let home = std::env::var("HOME").map_err(|_| "HOME is not set and no cookie was given".to_string())?;
-    let paths = [format!("{home}/.erlang.cookie"), format!("{home}/.config/erlang/.erlang.cookie")];
+    let home =
+        std::env::var("HOME").map_err(|_| "HOME is not set and no cookie was given".to_string())?;
+    let paths = [
+        format!("{home}/.erlang.cookie"),
+        format!("{home}/.config/erlang/.erlang.cookie"),
+    ];
     for p in &paths {
         if let Ok(text) = std::fs::read_to_string(p) {
             let text = text.trim().to_owned();
             return Cookie::new(text).ok_or_else(|| format!("{p} is empty"));
         }
     }
-    Err(format!("no cookie given and none found in {}", paths.join(" or ")))
+    Err(format!(
+        "no cookie given and none found in {}",
+        paths.join(" or ")
+    ))
 }

@@ -41,11 +41,17 @@ fn local(pid: &Pid) -> bool {
 }
 
 /// Acts on one control message from `conn`'s peer. An error closes the connection.
-pub(crate) fn dispatch(inner: &Arc<NodeInner>, conn: &Arc<Conn>, ctrl: Control) -> Result<(), String> {
+pub(crate) fn dispatch(
+    inner: &Arc<NodeInner>,
+    conn: &Arc<Conn>,
+    ctrl: Control,
+) -> Result<(), String> {
     if let Some(p) = ctrl.sender()
         && p.node != conn.peer
     {
-        return Err(format!("bad control message: a signal from {p:?}, not a process of the peer"));
+        return Err(format!(
+            "bad control message: a signal from {p:?}, not a process of the peer"
+        ));
     }
     match ctrl {
         Control::Send { to, msg, .. } => {
@@ -72,13 +78,21 @@ pub(crate) fn dispatch(inner: &Arc<NodeInner>, conn: &Arc<Conn>, ctrl: Control) 
                 rel.links.insert((to, from), None);
             } else {
                 drop(rel);
-                let exit = Control::Exit { from: to, to: from, reason: Term::atom("noproc") };
+                let exit = Control::Exit {
+                    from: to,
+                    to: from,
+                    reason: Term::atom("noproc"),
+                };
                 conn.send(&exit);
             }
         }
         Control::UnlinkId { id, from, to } => {
             let mut rel = conn.rel();
-            conn.send(&Control::UnlinkIdAck { id, from: to, to: from });
+            conn.send(&Control::UnlinkIdAck {
+                id,
+                from: to,
+                to: from,
+            });
             if rel.links.get(&(to, from)) == Some(&None) {
                 rel.links.remove(&(to, from));
                 inject::unlink(from, to);
@@ -109,10 +123,17 @@ pub(crate) fn dispatch(inner: &Arc<NodeInner>, conn: &Arc<Conn>, ctrl: Control) 
                 inject::exit(from, to, ExitReason::from_term(reason), false);
             }
         }
-        Control::MonitorP { from, to, reference } => {
+        Control::MonitorP {
+            from,
+            to,
+            reference,
+        } => {
             let (target, object) = match &to {
                 ProcRef::Pid(p) => (Some(*p).filter(local), Monitored::Pid(*p)),
-                ProcRef::Name(n) => (whereis(n.as_str()), Monitored::Name(n.clone(), tether_term::Node::local())),
+                ProcRef::Name(n) => (
+                    whereis(n.as_str()),
+                    Monitored::Name(n.clone(), tether_term::Node::local()),
+                ),
             };
             let mut rel = conn.rel();
             match target {
@@ -121,7 +142,12 @@ pub(crate) fn dispatch(inner: &Arc<NodeInner>, conn: &Arc<Conn>, ctrl: Control) 
                 }
                 _ => {
                     drop(rel);
-                    let down = Control::MonitorPExit { from: to, to: from, reference, reason: Term::atom("noproc") };
+                    let down = Control::MonitorPExit {
+                        from: to,
+                        to: from,
+                        reference,
+                        reason: Term::atom("noproc"),
+                    };
                     conn.send(&down);
                 }
             }
@@ -132,7 +158,12 @@ pub(crate) fn dispatch(inner: &Arc<NodeInner>, conn: &Arc<Conn>, ctrl: Control) 
                 inject::demonitor(target, reference);
             }
         }
-        Control::MonitorPExit { to, reference, reason, .. } => {
+        Control::MonitorPExit {
+            to,
+            reference,
+            reason,
+            ..
+        } => {
             let mut rel = conn.rel();
             let reason = ExitReason::from_term(reason);
             if let Some((watcher, object)) = rel.monitors_out.remove(&reference) {
@@ -146,7 +177,12 @@ pub(crate) fn dispatch(inner: &Arc<NodeInner>, conn: &Arc<Conn>, ctrl: Control) 
             }
         }
         Control::SpawnRequest { .. } => erpc::serve_spawn_request(inner, conn, ctrl),
-        Control::SpawnReply { req_id, to, flags, result } => {
+        Control::SpawnReply {
+            req_id,
+            to,
+            flags,
+            result,
+        } => {
             if result.as_pid().is_none() || flags & 2 == 0 {
                 conn.rel().spawn_monitors.remove(&req_id);
             }
@@ -155,7 +191,14 @@ pub(crate) fn dispatch(inner: &Arc<NodeInner>, conn: &Arc<Conn>, ctrl: Control) 
             {
                 conn.rel().links.insert((to, p), None);
             }
-            inject::value(to, SpawnReply { req_id, flags, result });
+            inject::value(
+                to,
+                SpawnReply {
+                    req_id,
+                    flags,
+                    result,
+                },
+            );
         }
         Control::GroupLeader { .. } | Control::NodeLink => {}
     }

@@ -19,7 +19,8 @@ pub(crate) fn start() {
             let msg: Term = crate::receive().await;
             match gen_call::classify(msg) {
                 GenMsg::Call(c) => {
-                    let is_auth = matches!(c.request.as_tuple(), Some([t, _]) if t.is_atom("is_auth"));
+                    let is_auth =
+                        matches!(c.request.as_tuple(), Some([t, _]) if t.is_atom("is_auth"));
                     let answer = if is_auth {
                         Term::atom("yes")
                     } else {

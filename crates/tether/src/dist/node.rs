@@ -312,7 +312,11 @@ impl DistNode {
 
     /// Whether this process serves the EPMD the node uses.
     pub fn serves_epmd(&self) -> bool {
-        self.0.embedded_epmd.lock().map(|e| e.is_some()).unwrap_or(false)
+        self.0
+            .embedded_epmd
+            .lock()
+            .map(|e| e.is_some())
+            .unwrap_or(false)
     }
 
     /// The cookies (set the node's own or per-peer ones, like `erlang:set_cookie/1,2`).
@@ -336,7 +340,9 @@ pub async fn start(config: NodeConfig) -> Result<DistNode, StartError> {
     let full = host::full_name(&config.name, config.long_names).map_err(StartError::BadName)?;
     let name = NodeName::parse(&full).map_err(|e| StartError::BadName(e.to_string()))?;
     let cookie = match &config.cookie {
-        Some(c) => Cookie::new(c.clone()).ok_or_else(|| StartError::NoCookie("empty cookie".into()))?,
+        Some(c) => {
+            Cookie::new(c.clone()).ok_or_else(|| StartError::NoCookie("empty cookie".into()))?
+        }
         None => host::read_cookie_file().map_err(StartError::NoCookie)?,
     };
     let listener = bind(&config).await.map_err(StartError::Listen)?;
@@ -352,13 +358,18 @@ pub async fn start(config: NodeConfig) -> Result<DistNode, StartError> {
         },
         mode => {
             if mode == EpmdMode::Embedded {
-                embedded = EpmdServer::ensure_running(epmd_addr).await.map_err(StartError::EmbeddedEpmd)?;
+                embedded = EpmdServer::ensure_running(epmd_addr)
+                    .await
+                    .map_err(StartError::EmbeddedEpmd)?;
                 if embedded.is_some() {
                     tracing::info!(%epmd_addr, "no epmd was listening: serving epmd in-process");
                 }
             }
             let client = EpmdClient::new(epmd_addr);
-            let reg = client.register(&NodeInfo::new(name.alive(), port)).await.map_err(StartError::Epmd)?;
+            let reg = client
+                .register(&NodeInfo::new(name.alive(), port))
+                .await
+                .map_err(StartError::Epmd)?;
             let creation = reg.creation();
             let who = name.clone();
             tokio::spawn(async move {

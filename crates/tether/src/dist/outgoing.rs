@@ -43,7 +43,9 @@ fn object(to: &ProcRef, node: Node) -> Monitored {
 pub(crate) fn deliver(inner: &Arc<NodeInner>, conn: &Conn, ctrl: Control) {
     match &ctrl {
         Control::Send { to, .. } if !conn.is_current(to) => {}
-        Control::Send { .. } | Control::RegSend { .. } | Control::AliasSend { .. } => conn.send(&ctrl),
+        Control::Send { .. } | Control::RegSend { .. } | Control::AliasSend { .. } => {
+            conn.send(&ctrl)
+        }
         Control::Link { from, to } => {
             if !conn.is_current(to) {
                 return inject::exit(*to, *from, ExitReason::Noproc, true);
@@ -64,7 +66,11 @@ pub(crate) fn deliver(inner: &Arc<NodeInner>, conn: &Conn, ctrl: Control) {
             if conn.flags.contains(DistFlags::UNLINK_ID) {
                 let id = inner.next_unlink_id.fetch_add(1, Ordering::Relaxed);
                 rel.links.insert((*from, *to), Some(id));
-                conn.send(&Control::UnlinkId { id, from: *from, to: *to });
+                conn.send(&Control::UnlinkId {
+                    id,
+                    from: *from,
+                    to: *to,
+                });
             } else {
                 rel.links.remove(&(*from, *to));
                 conn.send(&ctrl);
@@ -77,7 +83,11 @@ pub(crate) fn deliver(inner: &Arc<NodeInner>, conn: &Conn, ctrl: Control) {
             }
             conn.send(&ctrl);
         }
-        Control::MonitorP { from, to, reference } => {
+        Control::MonitorP {
+            from,
+            to,
+            reference,
+        } => {
             if let ProcRef::Pid(p) = to
                 && !conn.is_current(p)
             {
@@ -86,9 +96,15 @@ pub(crate) fn deliver(inner: &Arc<NodeInner>, conn: &Conn, ctrl: Control) {
             let mut rel = conn.rel();
             if rel.closed {
                 drop(rel);
-                return inject::down(*from, *reference, object(to, conn.peer), ExitReason::Noconnection);
+                return inject::down(
+                    *from,
+                    *reference,
+                    object(to, conn.peer),
+                    ExitReason::Noconnection,
+                );
             }
-            rel.monitors_out.insert(*reference, (*from, object(to, conn.peer)));
+            rel.monitors_out
+                .insert(*reference, (*from, object(to, conn.peer)));
             conn.send(&ctrl);
         }
         Control::DemonitorP { reference, .. } => {
@@ -97,7 +113,12 @@ pub(crate) fn deliver(inner: &Arc<NodeInner>, conn: &Conn, ctrl: Control) {
                 conn.send(&ctrl);
             }
         }
-        Control::MonitorPExit { to, reference, reason, .. } => {
+        Control::MonitorPExit {
+            to,
+            reference,
+            reason,
+            ..
+        } => {
             let mut rel = conn.rel();
             let Some((target, _, as_named)) = rel.monitors_in.remove(reference) else {
                 return; // demonitored meanwhile, or never ours
@@ -113,13 +134,18 @@ pub(crate) fn deliver(inner: &Arc<NodeInner>, conn: &Conn, ctrl: Control) {
             };
             conn.send(&out);
         }
-        Control::SpawnRequest { req_id, from, opts, .. } => {
+        Control::SpawnRequest {
+            req_id, from, opts, ..
+        } => {
             let mut rel = conn.rel();
             if rel.closed {
                 drop(rel);
                 return spawn_down(*from, *req_id, conn.peer, ExitReason::Noconnection);
             }
-            if opts.as_list().is_some_and(|l| l.iter().any(|o| o.is_atom("monitor"))) {
+            if opts
+                .as_list()
+                .is_some_and(|l| l.iter().any(|o| o.is_atom("monitor")))
+            {
                 rel.spawn_monitors.insert(*req_id, *from);
             }
             conn.send(&ctrl);
@@ -132,9 +158,11 @@ pub(crate) fn deliver(inner: &Arc<NodeInner>, conn: &Conn, ctrl: Control) {
 pub(crate) fn fail(node: Node, ctrl: Control) {
     match ctrl {
         Control::Link { from, to } => inject::exit(to, from, ExitReason::Noconnection, true),
-        Control::MonitorP { from, to, reference } => {
-            inject::down(from, reference, object(&to, node), ExitReason::Noconnection)
-        }
+        Control::MonitorP {
+            from,
+            to,
+            reference,
+        } => inject::down(from, reference, object(&to, node), ExitReason::Noconnection),
         Control::SpawnRequest { req_id, from, .. } => {
             spawn_down(from, req_id, node, ExitReason::Noconnection)
         }
@@ -145,5 +173,12 @@ pub(crate) fn fail(node: Node, ctrl: Control) {
 /// Delivers the DOWN of one of our spawn requests' monitors.
 pub(crate) fn spawn_down(requester: Pid, reference: Reference, node: Node, reason: ExitReason) {
     let object = Monitored::Name(Atom::new("spawn_request"), node);
-    inject::down_message(requester, Down { reference, object, reason });
+    inject::down_message(
+        requester,
+        Down {
+            reference,
+            object,
+            reason,
+        },
+    );
 }

@@ -76,7 +76,10 @@ impl PeerTable {
     pub fn conn(&self, node: Node) -> Option<Arc<Conn>> {
         let r = self.peers.read().unwrap_or_else(|e| e.into_inner());
         match r.get(&node) {
-            Some(Peer { state: State::Up(c), .. }) => Some(c.clone()),
+            Some(Peer {
+                state: State::Up(c),
+                ..
+            }) => Some(c.clone()),
             _ => None,
         }
     }
@@ -101,7 +104,10 @@ impl NodeInner {
         }
         let mut w = self.table.write();
         match w.get_mut(&node) {
-            Some(Peer { state: State::Up(c), .. }) => {
+            Some(Peer {
+                state: State::Up(c),
+                ..
+            }) => {
                 let c = c.clone();
                 drop(w);
                 outgoing::deliver(self, &c, ctrl);
@@ -109,7 +115,13 @@ impl NodeInner {
             Some(p) => p.queue.push(ctrl),
             None if connect && !node.is_local() => {
                 let attempt = self.table.next_attempt.fetch_add(1, Ordering::Relaxed);
-                w.insert(node, Peer { state: State::Connecting(attempt), queue: vec![ctrl] });
+                w.insert(
+                    node,
+                    Peer {
+                        state: State::Connecting(attempt),
+                        queue: vec![ctrl],
+                    },
+                );
                 drop(w);
                 tokio::spawn(connect_task(self.clone(), node, attempt));
             }
@@ -130,7 +142,13 @@ impl NodeInner {
             return;
         }
         let attempt = self.table.next_attempt.fetch_add(1, Ordering::Relaxed);
-        w.insert(node, Peer { state: State::Connecting(attempt), queue: Vec::new() });
+        w.insert(
+            node,
+            Peer {
+                state: State::Connecting(attempt),
+                queue: Vec::new(),
+            },
+        );
         drop(w);
         tokio::spawn(connect_task(self.clone(), node, attempt));
     }
@@ -149,7 +167,10 @@ impl NodeInner {
             {
                 let r = self.table.peers.read().unwrap_or_else(|e| e.into_inner());
                 match r.get(&node) {
-                    Some(Peer { state: State::Up(_), .. }) => return true,
+                    Some(Peer {
+                        state: State::Up(_),
+                        ..
+                    }) => return true,
                     None => return false,
                     _ => {}
                 }
@@ -169,9 +190,10 @@ impl NodeInner {
         };
         let old = {
             let mut w = self.table.write();
-            let entry = w
-                .entry(conn.peer)
-                .or_insert(Peer { state: State::Accepting, queue: Vec::new() });
+            let entry = w.entry(conn.peer).or_insert(Peer {
+                state: State::Accepting,
+                queue: Vec::new(),
+            });
             let old = match std::mem::replace(&mut entry.state, State::Up(conn.clone())) {
                 State::Up(c) => Some(c),
                 _ => None,
@@ -188,7 +210,7 @@ impl NodeInner {
         tracing::info!(peer = %conn.name, flags = ?conn.flags, hidden = conn.hidden, "connection up");
         self.monitors.node_up(conn.peer, conn.hidden);
         self.table.changed.notify_waiters();
-        start(self.clone());
+        start.start(self.clone());
     }
 
     /// A connection ended: drop it from the table and tell everyone who depended
@@ -196,7 +218,10 @@ impl NodeInner {
     pub(crate) fn connection_lost(self: &Arc<Self>, conn: &Arc<Conn>) {
         {
             let mut w = self.table.write();
-            if let Some(Peer { state: State::Up(c), .. }) = w.get(&conn.peer)
+            if let Some(Peer {
+                state: State::Up(c),
+                ..
+            }) = w.get(&conn.peer)
                 && c.id == conn.id
             {
                 let p = w.remove(&conn.peer).expect("present");
@@ -240,7 +265,8 @@ impl NodeInner {
     /// Our dialing attempt failed.
     fn attempt_failed(&self, node: Node, attempt: u64, why: &str) {
         let mut w = self.table.write();
-        if !matches!(w.get(&node), Some(Peer { state: State::Connecting(a), .. }) if *a == attempt) {
+        if !matches!(w.get(&node), Some(Peer { state: State::Connecting(a), .. }) if *a == attempt)
+        {
             return; // superseded by an incoming connection
         }
         let p = w.remove(&node).expect("present");
@@ -274,7 +300,8 @@ async fn connect_task(inner: Arc<NodeInner>, node: Node, attempt: u64) {
             if simultaneous {
                 // The peer's own attempt wins; wait for it to arrive and replace ours.
                 let until = tokio::time::Instant::now() + inner.handshake.setup_timeout;
-                while inner.is_attempt_current(node, attempt) && tokio::time::Instant::now() < until {
+                while inner.is_attempt_current(node, attempt) && tokio::time::Instant::now() < until
+                {
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
             }
@@ -283,7 +310,10 @@ async fn connect_task(inner: Arc<NodeInner>, node: Node, attempt: u64) {
     }
 }
 
-async fn dial(inner: &Arc<NodeInner>, name: &NodeName) -> Result<Handshake<TcpStream>, (String, bool)> {
+async fn dial(
+    inner: &Arc<NodeInner>,
+    name: &NodeName,
+) -> Result<Handshake<TcpStream>, (String, bool)> {
     let addr = resolve(inner, name).await.map_err(|e| (e, false))?;
     let stream = tokio::time::timeout(inner.handshake.setup_timeout, TcpStream::connect(addr))
         .await
@@ -310,13 +340,19 @@ async fn resolve(inner: &NodeInner, name: &NodeName) -> Result<SocketAddr, Strin
                 .map(|a| a.ip())
                 .collect::<Vec<_>>();
             addrs.sort_by_key(|ip| !ip.is_ipv4());
-            *addrs.first().ok_or_else(|| format!("host {host} has no address"))?
+            *addrs
+                .first()
+                .ok_or_else(|| format!("host {host} has no address"))?
         }
     };
     if inner.epmd_mode == EpmdMode::None {
         return Ok(SocketAddr::new(ip, inner.port));
     }
-    let epmd_ip = if ip.is_loopback() { IpAddr::V4(Ipv4Addr::LOCALHOST) } else { ip };
+    let epmd_ip = if ip.is_loopback() {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    } else {
+        ip
+    };
     let client = EpmdClient::new(SocketAddr::new(epmd_ip, inner.epmd_addr.port()));
     match client.port_please(name.alive()).await {
         Ok(Some(info)) => Ok(SocketAddr::new(ip, info.port)),
@@ -363,17 +399,32 @@ impl ConnectArbiter for Arbiter {
             Some(State::Up(_)) => PeerState::Up,
         };
         let d = handshake::decide_incoming(local, peer, state);
-        if matches!(d, IncomingDecision::Accept | IncomingDecision::AcceptSimultaneous) {
-            w.entry(node).or_insert(Peer { state: State::Accepting, queue: Vec::new() }).state =
-                State::Accepting;
+        if matches!(
+            d,
+            IncomingDecision::Accept | IncomingDecision::AcceptSimultaneous
+        ) {
+            w.entry(node)
+                .or_insert(Peer {
+                    state: State::Accepting,
+                    queue: Vec::new(),
+                })
+                .state = State::Accepting;
         }
         d
     }
 
     fn incoming_failed(&self, peer: &NodeName) {
-        let Ok(node) = Node::intern(peer.as_str()) else { return };
+        let Ok(node) = Node::intern(peer.as_str()) else {
+            return;
+        };
         let mut w = self.0.table.write();
-        if !matches!(w.get(&node), Some(Peer { state: State::Accepting, .. })) {
+        if !matches!(
+            w.get(&node),
+            Some(Peer {
+                state: State::Accepting,
+                ..
+            })
+        ) {
             return;
         }
         let p = w.remove(&node).expect("present");
@@ -386,9 +437,17 @@ impl ConnectArbiter for Arbiter {
     }
 
     fn still_pending(&self, peer: &NodeName) -> bool {
-        let Ok(node) = Node::intern(peer.as_str()) else { return false };
+        let Ok(node) = Node::intern(peer.as_str()) else {
+            return false;
+        };
         let r = self.0.table.peers.read().unwrap_or_else(|e| e.into_inner());
-        matches!(r.get(&node), Some(Peer { state: State::Connecting(_), .. }))
+        matches!(
+            r.get(&node),
+            Some(Peer {
+                state: State::Connecting(_),
+                ..
+            })
+        )
     }
 }
 
@@ -403,11 +462,31 @@ fn with_node(f: impl FnOnce(&Arc<NodeInner>)) {
 
 impl RemoteSignals for Router {
     fn send(&self, from: Pid, to: Pid, msg: Term) {
-        with_node(|n| n.route(to.node, Control::Send { from: Some(from), to, msg }, true));
+        with_node(|n| {
+            n.route(
+                to.node,
+                Control::Send {
+                    from: Some(from),
+                    to,
+                    msg,
+                },
+                true,
+            )
+        });
     }
 
     fn send_named(&self, from: Pid, name: Atom, node: Node, msg: Term) {
-        with_node(|n| n.route(node, Control::RegSend { from, to: name, msg }, true));
+        with_node(|n| {
+            n.route(
+                node,
+                Control::RegSend {
+                    from,
+                    to: name,
+                    msg,
+                },
+                true,
+            )
+        });
     }
 
     fn send_alias(&self, from: Pid, alias: Reference, msg: Term) {
@@ -438,7 +517,17 @@ impl RemoteSignals for Router {
             Monitored::Pid(p) => (p.node, ProcRef::Pid(*p)),
             Monitored::Name(a, node) => (*node, ProcRef::Name(a.clone())),
         };
-        with_node(|n| n.route(node, Control::MonitorP { from, to, reference }, true));
+        with_node(|n| {
+            n.route(
+                node,
+                Control::MonitorP {
+                    from,
+                    to,
+                    reference,
+                },
+                true,
+            )
+        });
     }
 
     fn demonitor(&self, from: Pid, target: &Monitored, reference: Reference) {
@@ -446,7 +535,17 @@ impl RemoteSignals for Router {
             Monitored::Pid(p) => (p.node, ProcRef::Pid(*p)),
             Monitored::Name(a, node) => (*node, ProcRef::Name(a.clone())),
         };
-        with_node(|n| n.route(node, Control::DemonitorP { from, to, reference }, false));
+        with_node(|n| {
+            n.route(
+                node,
+                Control::DemonitorP {
+                    from,
+                    to,
+                    reference,
+                },
+                false,
+            )
+        });
     }
 
     fn down(&self, from: Pid, watcher: Pid, reference: Reference, reason: ExitReason) {

@@ -22,7 +22,9 @@ use super::gen_call::{self, GenMsg};
 
 fn parse_call(req: &Term) -> Option<(Atom, Atom, Vec<Term>)> {
     match req.as_tuple()? {
-        [kind, Term::Atom(m), Term::Atom(f), a, _gl] if kind.is_atom("call") || kind.is_atom("block_call") || kind.is_atom("cast") => {
+        [kind, Term::Atom(m), Term::Atom(f), a, _gl]
+            if kind.is_atom("call") || kind.is_atom("block_call") || kind.is_atom("cast") =>
+        {
             Some((m.clone(), f.clone(), a.as_list()?.to_vec()))
         }
         _ => None,
@@ -79,7 +81,11 @@ fn info(t: Term) {
     let from: Pid = *from;
     if req.is_atom("features_request") {
         let me = Term::Atom(tether_term::Node::local().name());
-        let reply = Term::tuple([Term::atom("features_reply"), me, Term::list([Term::atom("erpc")])]);
+        let reply = Term::tuple([
+            Term::atom("features_reply"),
+            me,
+            Term::list([Term::atom("erpc")]),
+        ]);
         let _ = crate::send(from, reply);
     } else if let Some((m, f, a)) = parse_call(req) {
         crate::spawn(async move {

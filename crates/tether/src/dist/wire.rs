@@ -18,7 +18,9 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::{BufMut, Bytes, BytesMut};
-use tether_term::{AtomCacheRefs, DecodeLimits, Decoder, EncodeError, Term, encode_term_to, encode_to};
+use tether_term::{
+    AtomCacheRefs, DecodeLimits, Decoder, EncodeError, Term, encode_term_to, encode_to,
+};
 
 use super::control::{BadControl, Control};
 use super::flags::DistFlags;
@@ -28,7 +30,11 @@ use super::framing::header;
 pub const FRAGMENT_SIZE: usize = 64 << 10;
 
 /// Encodes `ctrl` into one or more frame bodies for a connection with `flags`.
-pub fn encode(ctrl: &Control, flags: DistFlags, seq: &AtomicU64) -> Result<Vec<Bytes>, EncodeError> {
+pub fn encode(
+    ctrl: &Control,
+    flags: DistFlags,
+    seq: &AtomicU64,
+) -> Result<Vec<Bytes>, EncodeError> {
     let (c, payload) = ctrl.encode_parts(flags);
     if !flags.contains(DistFlags::DIST_HDR_ATOM_CACHE) && !flags.contains(DistFlags::FRAGMENTS) {
         let mut buf = BytesMut::with_capacity(64);
@@ -52,7 +58,13 @@ pub fn encode(ctrl: &Control, flags: DistFlags, seq: &AtomicU64) -> Result<Vec<B
             return Ok(vec![f.freeze()]);
         }
         // Fragments without the atom cache: a single fragment is a whole message.
-        return Ok(vec![fragment(69, seq.fetch_add(1, Ordering::Relaxed), 1, &body, true)]);
+        return Ok(vec![fragment(
+            69,
+            seq.fetch_add(1, Ordering::Relaxed),
+            1,
+            &body,
+            true,
+        )]);
     }
     let body = body.freeze();
     let count = body.len().div_ceil(FRAGMENT_SIZE) as u64;
@@ -62,7 +74,13 @@ pub fn encode(ctrl: &Control, flags: DistFlags, seq: &AtomicU64) -> Result<Vec<B
         .enumerate()
         .map(|(i, part)| {
             let first = i == 0;
-            fragment(if first { 69 } else { 70 }, id, count - i as u64, part, first)
+            fragment(
+                if first { 69 } else { 70 },
+                id,
+                count - i as u64,
+                part,
+                first,
+            )
         })
         .collect();
     Ok(frames)
@@ -83,15 +101,28 @@ fn fragment(tag: u8, seq: u64, id: u64, part: &[u8], first: bool) -> Bytes {
 /// Decodes one complete message into a control message.
 pub fn decode(msg: &header::Message, limits: DecodeLimits) -> Result<Control, BadControl> {
     let refs = AtomCacheRefs::from_atoms(msg.atom_refs.clone());
-    let mut d = Decoder::from_bytes(&msg.body).with_limits(limits).with_atom_cache(Some(&refs));
+    let mut d = Decoder::from_bytes(&msg.body)
+        .with_limits(limits)
+        .with_atom_cache(Some(&refs));
     let read = |d: &mut Decoder<'_>| -> Result<Term, BadControl> {
-        let r = if msg.versioned { d.decode() } else { d.decode_term() };
+        let r = if msg.versioned {
+            d.decode()
+        } else {
+            d.decode_term()
+        };
         r.map_err(|e| BadControl(format!("undecodable term: {e}")))
     };
     let ctrl = read(&mut d)?;
-    let payload = if d.is_empty() { None } else { Some(read(&mut d)?) };
+    let payload = if d.is_empty() {
+        None
+    } else {
+        Some(read(&mut d)?)
+    };
     if !d.is_empty() {
-        return Err(BadControl(format!("{} bytes after the payload", d.remaining().len())));
+        return Err(BadControl(format!(
+            "{} bytes after the payload",
+            d.remaining().len()
+        )));
     }
     Control::decode(ctrl, payload)
 }
@@ -112,7 +143,11 @@ mod tests {
             DistFlags::PASS_THROUGH | DistFlags::FRAGMENTS,
         ] {
             for msg in [Term::atom("small"), big.clone()] {
-                let c = Control::Send { from: None, to, msg: msg.clone() };
+                let c = Control::Send {
+                    from: None,
+                    to,
+                    msg: msg.clone(),
+                };
                 let seq = AtomicU64::new(1);
                 let frames = encode(&c, flags, &seq).unwrap();
                 if flags.contains(DistFlags::FRAGMENTS) && msg == big {

@@ -131,7 +131,11 @@ impl ProcessShared {
     pub fn new(pid: Pid, trap_exit: bool, dirty: bool) -> ProcessShared {
         ProcessShared {
             pid,
-            inbox: Mutex::new(Inbox { queue: VecDeque::new(), waker: None, closed: false }),
+            inbox: Mutex::new(Inbox {
+                queue: VecDeque::new(),
+                waker: None,
+                closed: false,
+            }),
             state: Mutex::new(State {
                 mailbox: VecDeque::new(),
                 spare: VecDeque::new(),
@@ -215,7 +219,11 @@ impl ProcessShared {
         }
         let trapping = self.trapping.load(Ordering::Relaxed);
         !inbox.queue.iter().any(|s| match s {
-            Signal::Exit { reason: ExitReason::Kill, link: false, .. } => true,
+            Signal::Exit {
+                reason: ExitReason::Kill,
+                link: false,
+                ..
+            } => true,
             Signal::Exit { reason, .. } => !trapping && !reason.is_normal(),
             _ => false,
         })
@@ -248,7 +256,9 @@ impl ProcessShared {
             }
             Signal::AliasMessage { alias, message } => {
                 let Some(rel) = st.rel.as_mut() else { return };
-                let Some(&mode) = rel.aliases.get(&alias) else { return };
+                let Some(&mode) = rel.aliases.get(&alias) else {
+                    return;
+                };
                 match mode {
                     AliasMode::Explicit | AliasMode::Demonitor => {}
                     AliasMode::Reply => {
@@ -291,7 +301,11 @@ impl ProcessShared {
                     rel.links.remove(&from);
                 }
             }
-            Signal::Monitor { from, reference, object } => {
+            Signal::Monitor {
+                from,
+                reference,
+                object,
+            } => {
                 st.rel().monitored_by.insert(reference, (from, object));
             }
             Signal::Demonitor { reference } => {
@@ -299,7 +313,11 @@ impl ProcessShared {
                     rel.monitored_by.remove(&reference);
                 }
             }
-            Signal::Down { reference, object, reason } => {
+            Signal::Down {
+                reference,
+                object,
+                reason,
+            } => {
                 let Some(rel) = st.rel.as_mut() else { return };
                 if rel.monitors.remove(&reference).is_none() {
                     return; // demonitored meanwhile
@@ -311,7 +329,11 @@ impl ProcessShared {
                 }
                 if st.pending_exit.is_none() {
                     st.received += 1;
-                    st.mailbox.push_back(Message::new(Down { reference, object, reason }));
+                    st.mailbox.push_back(Message::new(Down {
+                        reference,
+                        object,
+                        reason,
+                    }));
                 }
             }
         }

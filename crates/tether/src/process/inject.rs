@@ -29,7 +29,13 @@ pub(crate) fn message(to: Pid, msg: Term) -> bool {
 /// or not ours).
 pub(crate) fn alias_message(alias: Reference, msg: Term) {
     if let Some(owner) = super::alias::owner(&alias) {
-        let _ = push_local(owner, Signal::AliasMessage { alias, message: Message::new(msg) });
+        let _ = push_local(
+            owner,
+            Signal::AliasMessage {
+                alias,
+                message: Message::new(msg),
+            },
+        );
     }
 }
 
@@ -56,7 +62,15 @@ pub(crate) fn exit(from: Pid, to: Pid, reason: ExitReason, link: bool) {
 
 /// The remote pid `from` monitors local `to`. `false` if `to` is not alive.
 pub(crate) fn monitor(from: Pid, to: Pid, reference: Reference, object: Monitored) -> bool {
-    push_local(to, Signal::Monitor { from, reference, object }).is_ok()
+    push_local(
+        to,
+        Signal::Monitor {
+            from,
+            reference,
+            object,
+        },
+    )
+    .is_ok()
 }
 
 /// A remote watcher dropped its monitor on local `to`.
@@ -66,7 +80,14 @@ pub(crate) fn demonitor(to: Pid, reference: Reference) {
 
 /// A monitor held by local `watcher` fired (delivered only if still active).
 pub(crate) fn down(watcher: Pid, reference: Reference, object: Monitored, reason: ExitReason) {
-    let _ = push_local(watcher, Signal::Down { reference, object, reason });
+    let _ = push_local(
+        watcher,
+        Signal::Down {
+            reference,
+            object,
+            reason,
+        },
+    );
 }
 
 /// A `Down` message delivered as is, for monitors the distribution layer tracks
@@ -77,7 +98,12 @@ pub(crate) fn down_message(watcher: Pid, down: Down) {
 
 /// Spawns a process for a parent on another node, linked to it and/or monitored by
 /// it (`monitor`: the monitor's reference) before it first runs.
-pub(crate) fn spawn_for_remote<F>(parent: Pid, link: bool, monitor: Option<Reference>, fut: F) -> Pid
+pub(crate) fn spawn_for_remote<F>(
+    parent: Pid,
+    link: bool,
+    monitor: Option<Reference>,
+    fut: F,
+) -> Pid
 where
     F: Future<Output = ()> + Send + 'static,
 {
@@ -89,7 +115,9 @@ where
             st.rel().links.insert(parent);
         }
         if let Some(r) = monitor {
-            st.rel().monitored_by.insert(r, (parent, Monitored::Pid(pid)));
+            st.rel()
+                .monitored_by
+                .insert(r, (parent, Monitored::Pid(pid)));
         }
     }
     tokio::spawn(task::run(shared, fut));

@@ -39,7 +39,11 @@ impl<F: FnMut(&Message) -> bool + Unpin> Future for Receive<F> {
                 return None; // the process task ends us at once
             }
             let start = this.scanned.min(st.mailbox.len());
-            let hit = st.mailbox.iter().skip(start).position(|m| (this.matches)(m));
+            let hit = st
+                .mailbox
+                .iter()
+                .skip(start)
+                .position(|m| (this.matches)(m));
             match hit {
                 Some(i) => st.mailbox.remove(start + i),
                 None => {
@@ -51,11 +55,15 @@ impl<F: FnMut(&Message) -> bool + Unpin> Future for Receive<F> {
         if let Some(m) = found {
             return Poll::Ready(Some(m));
         }
-        let Some(deadline) = this.deadline else { return Poll::Pending };
+        let Some(deadline) = this.deadline else {
+            return Poll::Pending;
+        };
         if deadline <= Instant::now() {
             return Poll::Ready(None);
         }
-        let sleep = this.sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        let sleep = this
+            .sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
         match sleep.as_mut().poll(cx) {
             Poll::Ready(()) => Poll::Ready(None),
             Poll::Pending => Poll::Pending,
@@ -81,8 +89,16 @@ impl<F: FnMut(&Message) -> bool + Unpin> Future for Receive<F> {
 pub fn receive_select<F: FnMut(&Message) -> bool + Unpin>(
     matches: F,
 ) -> impl Future<Output = Message> {
-    let r = Receive { matches, scanned: 0, deadline: None, sleep: None };
-    async move { r.await.expect("a receive without timeout only ends with a message") }
+    let r = Receive {
+        matches,
+        scanned: 0,
+        deadline: None,
+        sleep: None,
+    };
+    async move {
+        r.await
+            .expect("a receive without timeout only ends with a message")
+    }
 }
 
 /// [`receive_select`] with a timeout: `None` if nothing matched in time.
@@ -91,7 +107,12 @@ pub fn receive_select_timeout<F: FnMut(&Message) -> bool + Unpin>(
     timeout: Duration,
     matches: F,
 ) -> Receive<F> {
-    Receive { matches, scanned: 0, deadline: Some(Instant::now() + timeout), sleep: None }
+    Receive {
+        matches,
+        scanned: 0,
+        deadline: Some(Instant::now() + timeout),
+        sleep: None,
+    }
 }
 
 /// Waits for the next message of type `T` (skipping, and keeping, other messages).
@@ -107,7 +128,8 @@ pub fn receive_select_timeout<F: FnMut(&Message) -> bool + Unpin>(
 /// ```
 pub async fn receive<T: Send + 'static>() -> T {
     let m = receive_select(|m: &Message| m.is::<T>()).await;
-    m.downcast::<T>().unwrap_or_else(|_| unreachable!("matched on type"))
+    m.downcast::<T>()
+        .unwrap_or_else(|_| unreachable!("matched on type"))
 }
 
 /// Waits up to `timeout` for a message of type `T`.
@@ -121,7 +143,10 @@ pub async fn receive<T: Send + 'static>() -> T {
 /// ```
 pub async fn receive_timeout<T: Send + 'static>(timeout: Duration) -> Option<T> {
     let m = receive_select_timeout(timeout, |m: &Message| m.is::<T>()).await?;
-    Some(m.downcast::<T>().unwrap_or_else(|_| unreachable!("matched on type")))
+    Some(
+        m.downcast::<T>()
+            .unwrap_or_else(|_| unreachable!("matched on type")),
+    )
 }
 
 /// Waits for any message.

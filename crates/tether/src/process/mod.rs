@@ -50,5 +50,7 @@ pub use monitor::{
 pub use name::{NotRegistered, RegisterError, register, registered, unregister, whereis};
 pub use reason::ExitReason;
 pub use send::{Dest, SendError, SendErrorKind, send, send_message};
-pub use spawn::{SpawnOpts, Spawned, is_alive, self_pid, spawn, spawn_link, spawn_monitor, try_self_pid};
+pub use spawn::{
+    SpawnOpts, Spawned, is_alive, self_pid, spawn, spawn_link, spawn_monitor, try_self_pid,
+};
 pub use timer::{cancel_timer, read_timer, send_after, send_message_after};

@@ -97,8 +97,14 @@ impl std::error::Error for NotRegistered {}
 /// Removes a registered name (Erlang's `unregister/1`).
 pub fn unregister(name: impl Into<Atom>) -> Result<(), NotRegistered> {
     let name = name.into();
-    let pid = names().read().unwrap_or_else(|e| e.into_inner()).get(&name).copied();
-    let Some(pid) = pid else { return Err(NotRegistered(name)) };
+    let pid = names()
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&name)
+        .copied();
+    let Some(pid) = pid else {
+        return Err(NotRegistered(name));
+    };
     if let Some(process) = table().get(pid) {
         let mut st = process.state();
         if st.name.as_ref() == Some(&name) {
@@ -120,12 +126,21 @@ pub fn unregister(name: impl Into<Atom>) -> Result<(), NotRegistered> {
 
 /// The pid registered under `name`, if any (Erlang's `whereis/1`).
 pub fn whereis(name: &str) -> Option<Pid> {
-    names().read().unwrap_or_else(|e| e.into_inner()).get(name).copied()
+    names()
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(name)
+        .copied()
 }
 
 /// All registered names (Erlang's `registered/0`).
 pub fn registered() -> Vec<Atom> {
-    names().read().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect()
+    names()
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .keys()
+        .cloned()
+        .collect()
 }
 
 /// Removes `name` if it still maps to `pid` (exit sequence).

@@ -140,7 +140,11 @@ pub(crate) async fn run<F>(shared: Arc<ProcessShared>, fut: F)
 where
     F: Future<Output = ()>,
 {
-    let reason = Guarded { shared: shared.clone(), fut: Some(Box::pin(fut)) }.await;
+    let reason = Guarded {
+        shared: shared.clone(),
+        fut: Some(Box::pin(fut)),
+    }
+    .await;
     finish(&shared, reason);
 }
 
@@ -167,7 +171,11 @@ pub(crate) fn finish(shared: &Arc<ProcessShared>, reason: ExitReason) {
                 Signal::Unlink { from } => {
                     st.rel().links.remove(&from);
                 }
-                Signal::Monitor { from, reference, object } => {
+                Signal::Monitor {
+                    from,
+                    reference,
+                    object,
+                } => {
                     st.rel().monitored_by.insert(reference, (from, object));
                 }
                 Signal::Demonitor { reference } => {
@@ -176,7 +184,11 @@ pub(crate) fn finish(shared: &Arc<ProcessShared>, reason: ExitReason) {
                 _ => {}
             }
         }
-        (st.name.take(), st.rel.take(), std::mem::take(&mut st.mailbox))
+        (
+            st.name.take(),
+            st.rel.take(),
+            std::mem::take(&mut st.mailbox),
+        )
     };
     // Messages are user values whose destructors may panic; keep that inside.
     let _ = catch_unwind(AssertUnwindSafe(move || drop(mailbox)));

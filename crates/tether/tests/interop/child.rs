@@ -49,7 +49,10 @@ impl Child {
     /// Starts a child node registered with our EPMD and waits until it is up.
     pub async fn start(spec: ChildSpec) -> Child {
         let name = super::unique("child");
-        let cookie = spec.cookie.clone().unwrap_or_else(|| super::node::COOKIE.to_owned());
+        let cookie = spec
+            .cookie
+            .clone()
+            .unwrap_or_else(|| super::node::COOKIE.to_owned());
         let value = [
             name.clone(),
             super::node::epmd_port().to_string(),
@@ -82,7 +85,12 @@ impl Child {
             });
         }
         let full = format!("{name}@{}", super::short_host());
-        let mut c = Child { node: Node::intern(&full).unwrap(), proc, lines: rx, seen: Vec::new() };
+        let mut c = Child {
+            node: Node::intern(&full).unwrap(),
+            proc,
+            lines: rx,
+            seen: Vec::new(),
+        };
         c.wait_line("child ready", super::node::T).await;
         c
     }
@@ -98,7 +106,11 @@ impl Child {
                         return line;
                     }
                 }
-                _ => panic!("child {} never printed {needle:?}:\n{}", self.node, self.seen.join("\n")),
+                _ => panic!(
+                    "child {} never printed {needle:?}:\n{}",
+                    self.node,
+                    self.seen.join("\n")
+                ),
             }
         }
     }
@@ -111,13 +123,16 @@ impl Child {
 
 /// The body of the `child_node` test: runs a node if asked to, else returns.
 pub fn child_main() {
-    let Ok(value) = std::env::var(VAR) else { return };
+    let Ok(value) = std::env::var(VAR) else {
+        return;
+    };
     let parts: Vec<String> = value.split('|').map(str::to_owned).collect();
     let [name, epmd_port, cookie, ping, go_file, visible] = parts.as_slice() else {
         panic!("bad {VAR}: {value}");
     };
     let rt = Runtime::builder().worker_threads(2).build().unwrap();
-    let (name, cookie, ping, go_file) = (name.clone(), cookie.clone(), ping.clone(), go_file.clone());
+    let (name, cookie, ping, go_file) =
+        (name.clone(), cookie.clone(), ping.clone(), go_file.clone());
     let epmd_port: u16 = epmd_port.parse().unwrap();
     let visible = visible == "true";
     rt.block_on(async move {
@@ -134,7 +149,14 @@ pub fn child_main() {
         node.rpc().register("relay", "erpc", 4, |a| async move {
             let node = Node::intern(a[0].as_atom().unwrap_or("x@y")).unwrap();
             let args = a[3].as_list().map(<[Term]>::to_vec).unwrap_or_default();
-            let r = dist::erpc::call(node, a[1].as_atom().unwrap_or(""), a[2].as_atom().unwrap_or(""), args, super::node::T).await;
+            let r = dist::erpc::call(
+                node,
+                a[1].as_atom().unwrap_or(""),
+                a[2].as_atom().unwrap_or(""),
+                args,
+                super::node::T,
+            )
+            .await;
             r.map_err(|e| dist::Exception::Error(Term::from(e.to_string().as_str())))
         });
         println!("child ready");

@@ -50,7 +50,11 @@ fn env() -> &'static Env {
             dist::demo::start(&node);
             node
         });
-        Env { rt, node, epmd_port }
+        Env {
+            rt,
+            node,
+            epmd_port,
+        }
     })
 }
 
@@ -150,5 +154,6 @@ pub async fn try_eval_timeout(beam: Node, code: &str, t: Duration) -> Result<Ter
 
 /// Parses Erlang term syntax.
 pub fn term(text: &str) -> Term {
-    text.parse().unwrap_or_else(|e| panic!("bad term {text}: {e}"))
+    text.parse()
+        .unwrap_or_else(|e| panic!("bad term {text}: {e}"))
 }
