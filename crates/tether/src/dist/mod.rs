@@ -58,6 +58,7 @@ pub mod node_name;
 mod outgoing;
 mod remote;
 mod rex;
+mod router;
 pub mod rpc;
 mod wire;
 

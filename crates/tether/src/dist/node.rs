@@ -46,7 +46,7 @@ use super::handshake::{AllowList, HandshakeConfig};
 use super::node_monitor::NodeMonitors;
 use super::node_name::NodeName;
 use super::remote::PeerTable;
-use super::{erpc, host, net_kernel, remote, rex};
+use super::{erpc, host, net_kernel, remote, rex, router};
 
 /// How the node is found by others.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -409,7 +409,7 @@ pub async fn start(config: NodeConfig) -> Result<DistNode, StartError> {
         return Err(StartError::AlreadyStarted);
     }
     Node::set_local(name.as_str(), creation);
-    crate::process::route::install_remote(Box::new(remote::Router));
+    crate::process::route::install_remote(Box::new(router::Router));
     net_kernel::start();
     rex::start();
     tokio::spawn(remote::accept_loop(inner.clone(), listener));

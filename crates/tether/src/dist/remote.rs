@@ -22,10 +22,8 @@
 //! `Accepting` (keeping its queue), and our own dialing task, refused with `nok`,
 //! sees that its attempt was superseded and leaves the entry alone.
 //!
-//! [`Router`] is the process layer's `RemoteSignals`: it maps each signal to a
-//! control message and routes it here. Messages, links, monitors and `exit/2` connect
-//! on demand (as a BEAM does); unlink, demonitor and the signals of a dying process
-//! never do (the peer already saw `noconnection`).
+//! `router::Router`, the process layer's `RemoteSignals`, maps each signal to a
+//! control message and routes it here.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -33,19 +31,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockWriteGuard};
 use std::time::Duration;
 
-use tether_term::{Atom, Node, Pid, Reference, Term};
+use tether_term::Node;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
 use super::connection::{self, Conn};
-use super::control::{Control, ProcRef};
+use super::control::Control;
 use super::epmd::EpmdClient;
 use super::handshake::{self, ConnectArbiter, Handshake, IncomingDecision, PeerState};
-use super::node::{EpmdMode, NodeInner, inner};
+use super::node::{EpmdMode, NodeInner};
 use super::node_name::NodeName;
 use super::outgoing;
-use crate::process::route::RemoteSignals;
-use crate::process::{ExitReason, Monitored};
+use crate::process::ExitReason;
 
 pub(crate) enum State {
     Connecting(u64),
@@ -448,113 +445,5 @@ impl ConnectArbiter for Arbiter {
                 ..
             })
         )
-    }
-}
-
-/// The process layer's door to other nodes.
-pub(crate) struct Router;
-
-fn with_node(f: impl FnOnce(&Arc<NodeInner>)) {
-    if let Some(n) = inner() {
-        f(n)
-    }
-}
-
-impl RemoteSignals for Router {
-    fn send(&self, from: Pid, to: Pid, msg: Term) {
-        with_node(|n| {
-            n.route(
-                to.node,
-                Control::Send {
-                    from: Some(from),
-                    to,
-                    msg,
-                },
-                true,
-            )
-        });
-    }
-
-    fn send_named(&self, from: Pid, name: Atom, node: Node, msg: Term) {
-        with_node(|n| {
-            n.route(
-                node,
-                Control::RegSend {
-                    from,
-                    to: name,
-                    msg,
-                },
-                true,
-            )
-        });
-    }
-
-    fn send_alias(&self, from: Pid, alias: Reference, msg: Term) {
-        with_node(|n| n.route(alias.node, Control::AliasSend { from, alias, msg }, true));
-    }
-
-    fn link(&self, from: Pid, to: Pid) {
-        with_node(|n| n.route(to.node, Control::Link { from, to }, true));
-    }
-
-    fn unlink(&self, from: Pid, to: Pid) {
-        with_node(|n| n.route(to.node, Control::Unlink { from, to }, false));
-    }
-
-    fn exit(&self, from: Pid, to: Pid, reason: ExitReason, link: bool) {
-        let reason = reason.to_term();
-        with_node(|n| {
-            if link {
-                n.route(to.node, Control::Exit { from, to, reason }, false)
-            } else {
-                n.route(to.node, Control::Exit2 { from, to, reason }, true)
-            }
-        });
-    }
-
-    fn monitor(&self, from: Pid, target: &Monitored, reference: Reference) {
-        let (node, to) = match target {
-            Monitored::Pid(p) => (p.node, ProcRef::Pid(*p)),
-            Monitored::Name(a, node) => (*node, ProcRef::Name(a.clone())),
-        };
-        with_node(|n| {
-            n.route(
-                node,
-                Control::MonitorP {
-                    from,
-                    to,
-                    reference,
-                },
-                true,
-            )
-        });
-    }
-
-    fn demonitor(&self, from: Pid, target: &Monitored, reference: Reference) {
-        let (node, to) = match target {
-            Monitored::Pid(p) => (p.node, ProcRef::Pid(*p)),
-            Monitored::Name(a, node) => (*node, ProcRef::Name(a.clone())),
-        };
-        with_node(|n| {
-            n.route(
-                node,
-                Control::DemonitorP {
-                    from,
-                    to,
-                    reference,
-                },
-                false,
-            )
-        });
-    }
-
-    fn down(&self, from: Pid, watcher: Pid, reference: Reference, reason: ExitReason) {
-        let ctrl = Control::MonitorPExit {
-            from: ProcRef::Pid(from),
-            to: watcher,
-            reference,
-            reason: reason.to_term(),
-        };
-        with_node(|n| n.route(watcher.node, ctrl, false));
     }
 }
