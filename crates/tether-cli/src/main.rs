@@ -1,3 +1,288 @@
-//! The `tether` command (placeholder until the node lands).
+//! `tether`: run a Tether node, and talk to Erlang/Elixir/Tether nodes.
+//!
+//! ```text
+//! tether node --name N [--cookie C] [--hidden|--visible] [--epmd embedded|external|none] [--port P]
+//! tether ping NODE
+//! tether rpc NODE MOD FUN '[Args]'          (arguments and result in Erlang syntax)
+//! tether names [HOST]
+//! tether epmd [--port P]
+//! ```
+//!
+//! `tether node` runs the demo services (`echo`, `kv`, rpc `tether:ping/0`,
+//! `erlang:node/0`, `erlang:whereis/1`; see `tether::dist::demo`). `ping` and `rpc`
+//! start a hidden, unregistered node of their own to make the call. Logs go to
+//! stderr; `RUST_LOG` filters them (default `tether=info`).
 
-fn main() {}
+use std::net::{IpAddr, SocketAddr};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use tether::dist::epmd::{EpmdClient, EpmdServer, epmd_port};
+use tether::dist::{self, EpmdMode, NodeConfig};
+use tether::{Node, Runtime, Term};
+
+#[derive(Parser)]
+#[command(
+    name = "tether",
+    version,
+    about = "Run a Tether node and talk to Erlang, Elixir and Tether nodes"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Epmd {
+    /// Use the running epmd, or serve one in-process if none runs.
+    Embedded,
+    /// Use the running epmd; fail if none runs.
+    External,
+    /// No epmd: listen on --port, reach peers at the same port.
+    None,
+}
+
+#[derive(clap::Args)]
+struct Common {
+    /// Cookie (default: $HOME/.erlang.cookie).
+    #[arg(long)]
+    cookie: Option<String>,
+    /// Use long names (name@fully.qualified.host).
+    #[arg(long)]
+    long_names: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a node with the demo services until interrupted.
+    Node {
+        /// Node name: `name` or `name@host`.
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        common: Common,
+        /// Run hidden (the default: a visible node that does not speak `global` stalls
+        /// `global:sync/0` on BEAM peers).
+        #[arg(long, conflicts_with = "visible")]
+        hidden: bool,
+        /// Run visible.
+        #[arg(long)]
+        visible: bool,
+        /// How to use EPMD.
+        #[arg(long, value_enum, default_value = "embedded")]
+        epmd: Epmd,
+        /// Listen port (default: any; required with --epmd none).
+        #[arg(long)]
+        port: Option<u16>,
+        /// Listen address.
+        #[arg(long, default_value = "0.0.0.0")]
+        listen: IpAddr,
+    },
+    /// Ping a node: prints pong or pang.
+    Ping {
+        /// The node to ping.
+        node: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Call a function on a node: `tether rpc beam@host lists reverse '[[1,2,3]]'`.
+    Rpc {
+        /// The node.
+        node: String,
+        /// Module.
+        module: String,
+        /// Function.
+        function: String,
+        /// The argument list, in Erlang syntax.
+        #[arg(default_value = "[]")]
+        args: String,
+        /// Use erpc (spawn requests) instead of rex.
+        #[arg(long)]
+        erpc: bool,
+        /// Timeout in seconds.
+        #[arg(long, default_value_t = 10)]
+        timeout: u64,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// List the nodes registered with EPMD on a host.
+    Names {
+        /// Host (default: this one).
+        #[arg(default_value = "127.0.0.1")]
+        host: String,
+    },
+    /// Run an EPMD server in the foreground.
+    Epmd {
+        /// Port (default: ERL_EPMD_PORT or 4369).
+        #[arg(long)]
+        port: Option<u16>,
+        /// Address to bind.
+        #[arg(long, default_value = "0.0.0.0")]
+        address: IpAddr,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "tether=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let rt = match Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("tether: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = rt.block_on(async move {
+        match run(cli.command).await {
+            Ok(()) => 0u8,
+            Err(e) => {
+                eprintln!("tether: {e}");
+                1
+            }
+        }
+    });
+    ExitCode::from(code)
+}
+
+fn config(name: &str, common: &Common) -> NodeConfig {
+    let mut cfg = NodeConfig::new(name).long_names(common.long_names);
+    if let Some(c) = &common.cookie {
+        cfg = cfg.cookie(c.clone());
+    }
+    cfg
+}
+
+async fn client(common: &Common) -> Result<(), String> {
+    let name = format!("tether_cli_{}", std::process::id());
+    let cfg = config(&name, common)
+        .epmd(EpmdMode::Lookup)
+        .listen("127.0.0.1".parse().unwrap());
+    dist::start(cfg)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+fn peer(name: &str) -> Result<Node, String> {
+    let full = dist::host::full_name(name, name.contains('.'))?;
+    Node::intern(&full).map_err(|e| e.to_string())
+}
+
+async fn run(command: Command) -> Result<(), String> {
+    match command {
+        Command::Node {
+            name,
+            common,
+            hidden: _,
+            visible,
+            epmd,
+            port,
+            listen,
+        } => {
+            let mut cfg = config(&name, &common).listen(listen);
+            cfg = if visible { cfg.visible() } else { cfg.hidden() };
+            cfg = cfg.epmd(match epmd {
+                Epmd::Embedded => EpmdMode::Embedded,
+                Epmd::External => EpmdMode::External,
+                Epmd::None => EpmdMode::None,
+            });
+            if let Some(p) = port {
+                cfg = cfg.port(p);
+            } else if matches!(epmd, Epmd::None) {
+                return Err("--epmd none needs --port".into());
+            }
+            let node = dist::start(cfg).await.map_err(|e| e.to_string())?;
+            dist::demo::start(&node);
+            println!(
+                "node {} up on port {} (epmd {})",
+                node.name(),
+                node.port(),
+                node.epmd_addr()
+            );
+            let _ = tokio::signal::ctrl_c().await;
+            Ok(())
+        }
+        Command::Ping { node, common } => {
+            client(&common).await?;
+            let n = peer(&node)?;
+            let req = Term::tuple([Term::atom("is_auth"), Term::Atom(Node::local().name())]);
+            match dist::call(("net_kernel", n), req, Duration::from_secs(10)).await {
+                Ok(t) if t.is_atom("yes") => {
+                    println!("pong");
+                    Ok(())
+                }
+                _ => {
+                    println!("pang");
+                    Err(format!("{n} did not answer"))
+                }
+            }
+        }
+        Command::Rpc {
+            node,
+            module,
+            function,
+            args,
+            erpc,
+            timeout,
+            common,
+        } => {
+            let args: Term = args.parse().map_err(|e| format!("bad arguments: {e}"))?;
+            let Some(args) = args.as_list().map(<[Term]>::to_vec) else {
+                return Err("the arguments must be a list, e.g. '[1, foo]'".into());
+            };
+            client(&common).await?;
+            let n = peer(&node)?;
+            let t = Duration::from_secs(timeout);
+            let result = if erpc {
+                dist::erpc::call(n, &module, &function, args, t)
+                    .await
+                    .map_err(|e| e.to_string())
+            } else {
+                dist::rpc::call(n, &module, &function, args, t)
+                    .await
+                    .map_err(|e| e.to_string())
+            };
+            let v = result?;
+            println!("{v}");
+            Ok(())
+        }
+        Command::Names { host } => {
+            let ip: IpAddr = match host.parse() {
+                Ok(ip) => ip,
+                Err(_) => tokio::net::lookup_host((host.as_str(), 0))
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .next()
+                    .ok_or("no address")?
+                    .ip(),
+            };
+            let names = EpmdClient::new(SocketAddr::new(ip, epmd_port()))
+                .names()
+                .await
+                .map_err(|e| e.to_string())?;
+            for (name, port) in names {
+                println!("name {name} at port {port}");
+            }
+            Ok(())
+        }
+        Command::Epmd { port, address } => {
+            let addr = SocketAddr::new(address, port.unwrap_or_else(epmd_port));
+            let server = EpmdServer::bind(addr)
+                .await
+                .map_err(|e| format!("cannot bind {addr}: {e}"))?;
+            println!("epmd listening on {}", server.local_addr());
+            tokio::select! {
+                _ = server.serve() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            Ok(())
+        }
+    }
+}

@@ -360,7 +360,8 @@ fn await_from_non_owner_panics() {
         });
         // The task's own monitor may deliver its DOWN first: wait for ours.
         let d = tether::receive_select(move |m| {
-            m.downcast_ref::<Down>().is_some_and(|d| d.reference == mref)
+            m.downcast_ref::<Down>()
+                .is_some_and(|d| d.reference == mref)
         })
         .await
         .downcast::<Down>()

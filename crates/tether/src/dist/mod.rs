@@ -1,34 +1,77 @@
 //! Distribution: Erlang's wire protocol, so a Tether node is a peer in an Erlang or
 //! Elixir cluster.
 //!
-//! This module holds the network-facing foundations, which need no process layer:
+//! Start a node with [`start`] and a [`NodeConfig`]; from then on `send`, `link`,
+//! `monitor` and `exit` take remote pids and `{name, node}` exactly as local ones
+//! (the first signal to a node connects to it), and BEAM nodes can ping the node,
+//! call its processes with `gen_server:call`, link to them, and call registered
+//! functions with `rpc`/`erpc`.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use tether::{Node, Term};
+//! use tether::dist::{self, NodeConfig};
+//!
+//! tether::Runtime::new().unwrap().block_on(async {
+//!     let node = dist::start(NodeConfig::new("tether").cookie("secret")).await.unwrap();
+//!     let beam = Node::intern("beam@localhost").unwrap();
+//!     let pong = dist::call(("net_kernel", beam), "{is_auth, x@y}".parse().unwrap(), Duration::from_secs(5)).await;
+//!     let rev = dist::rpc::call(beam, "lists", "reverse", vec!["[1,2,3]".parse().unwrap()], Duration::from_secs(5)).await;
+//!     # let _ = (node, pong, rev);
+//! });
+//! ```
 //!
 //! | module | what |
 //! |---|---|
-//! | [`epmd`] | the port mapper: client (register, look up, list) and an async server |
-//! | [`handshake`] | the version 6 handshake as initiator and acceptor |
-//! | [`framing`] | the connected phase: 4-byte frames, ticks, batched writes, atom-cache headers and fragments |
-//! | [`flags`] | the `DFLAG_*` capability flags and what Tether advertises |
-//! | [`cookie`] | cookies, per-node overrides and the challenge digest |
-//! | [`node_name`] | validated `name@host` names and Erlang's atom order |
-//!
-//! A connection's life: register with EPMD ([`epmd::EpmdClient::register`]) to get a
-//! creation; dial a peer found with [`epmd::EpmdClient::port_please`] and run
-//! [`handshake::connect`], or accept and run [`handshake::accept`]; then
-//! [`framing::split`] the stream into a frame reader and a ticking writer task.
+//! | [`node`] | starting a node: name, cookie, listener, EPMD modes |
+//! | `remote` | the connection table, on-demand connect, the process layer's `RemoteSignals` |
+//! | `connection` | one peer: reader task, writer, teardown with `noconnection` |
+//! | [`control`], `wire` | control messages; frames (pass-through, dist header, fragments) |
+//! | `incoming`, `outgoing` | link/monitor bookkeeping both ways (the UNLINK_ID state machine) |
+//! | [`node_monitor`] | `monitor_node`, `monitor_nodes`, `nodes()` |
+//! | `net_kernel`, `rex`, [`erpc`] | node services: ping, rpc, spawn requests over a function registry |
+//! | [`call`], [`rpc`], [`erpc::call`] | clients: `gen_server` calls, rpc, erpc |
+//! | [`demo`] | the `echo` and `kv` services of `tether node` |
+//! | [`epmd`], [`handshake`], [`framing`], [`flags`], [`cookie`], [`node_name`] | the foundations |
 //!
 //! Everything here reads untrusted bytes: every length is checked before use, every
 //! buffer is bounded, every network step has a timeout, and a bad peer only ever
 //! closes its own connection.
 
+pub mod call;
+mod connection;
+pub mod control;
 pub mod cookie;
+pub mod demo;
 pub mod epmd;
+pub mod erpc;
 pub mod flags;
 pub mod framing;
+mod gen_call;
 pub mod handshake;
+pub mod host;
+mod incoming;
+mod net_kernel;
+pub mod node;
+pub mod node_monitor;
 pub mod node_name;
+mod outgoing;
+mod remote;
+mod rex;
+mod router;
+pub mod rpc;
+mod wire;
 
+pub use call::{CallError, Server, call};
 pub use cookie::{Cookie, Cookies};
+pub use erpc::{ErpcError, Exception};
 pub use flags::DistFlags;
 pub use handshake::{AllowList, Handshake, HandshakeConfig, HandshakeError};
+pub use incoming::SpawnReply;
+pub use node::{DistNode, EpmdMode, NodeConfig, StartError, start};
+pub use node_monitor::{
+    NodeEvent, NodeKind, NotAlive, connect_node, disconnect_node, monitor_node, monitor_nodes,
+    nodes,
+};
 pub use node_name::NodeName;
+pub use rpc::RpcError;

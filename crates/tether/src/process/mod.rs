@@ -14,11 +14,13 @@
 //! | `link.rs`, `monitor.rs`, `alias.rs` | links and exit signals, monitors, references and aliases |
 //! | `name.rs`, `timer.rs`, `info.rs` | registered names, timers, introspection |
 //! | `reason.rs`, `message.rs` | exit reasons; messages and the system messages `Exit` and `Down` |
+//! | `inject.rs` | signals arriving from other nodes, handed in by the distribution layer |
 
 mod alias;
 pub(crate) mod core;
 mod current;
 mod info;
+pub(crate) mod inject;
 mod link;
 mod mailbox;
 mod message;

@@ -11,6 +11,9 @@
 //! no stray `epmd` daemon outlives the test.
 #![allow(dead_code)]
 
+pub mod child;
+pub mod node;
+
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -21,8 +24,8 @@ use tokio::process::{Child, Command};
 use tokio::sync::mpsc;
 
 /// How to get the BEAM tools: printed when they are missing.
-pub const INSTALL_HINT: &str = "interop tests need Erlang/OTP and Elixir: run the test command from the README \
-     (it installs the Debian packages erlang-nox and elixir), e.g. `apt-get install -y erlang-nox elixir`";
+pub const INSTALL_HINT: &str = "interop tests need Erlang/OTP and Elixir: run the test command `scripts/test.sh` \
+     (it installs the Debian packages erlang-nox and elixir), or `apt-get install -y erlang-nox elixir`";
 
 /// Finds an executable on PATH, failing the test with [`INSTALL_HINT`] if absent.
 pub fn require(tool: &str) -> PathBuf {

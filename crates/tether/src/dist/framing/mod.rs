@@ -7,7 +7,7 @@
 //!   violation ends the connection with [`FrameError::TooLarge`]), classifies them
 //!   ([`FrameKind`]) and counts every frame read for liveness.
 //! - a writer task ([`spawn_writer`]) owns the write half. Senders hand it whole frame
-//!   bodies through a [`FrameSender`]; per wakeup it drains everything queued into one
+//!   bodies through a [`FrameSender`] (an unbounded queue: sending never blocks); per wakeup it drains everything queued into one
 //!   buffer (up to [`FramingConfig::max_batch_bytes`]) and writes it with one call, so
 //!   many small messages cost few syscalls.
 //!
@@ -58,8 +58,6 @@ pub struct FramingConfig {
     pub tick_intensity: u32,
     /// Most bytes gathered into one write.
     pub max_batch_bytes: usize,
-    /// Frames the send queue holds before senders wait.
-    pub queue_len: usize,
 }
 
 impl Default for FramingConfig {
@@ -69,7 +67,6 @@ impl Default for FramingConfig {
             net_ticktime: Duration::from_secs(60),
             tick_intensity: 4,
             max_batch_bytes: 256 << 10,
-            queue_len: 1024,
         }
     }
 }

@@ -26,7 +26,7 @@ use super::{FrameError, FramingConfig, Stats};
 
 /// Queues frames for the writer task. Cheap to clone.
 #[derive(Clone, Debug)]
-pub struct FrameSender(mpsc::Sender<Bytes>);
+pub struct FrameSender(mpsc::UnboundedSender<Bytes>);
 
 /// The writer task has ended; the frame is handed back.
 #[derive(Debug)]
@@ -41,18 +41,16 @@ impl fmt::Display for SendError {
 impl std::error::Error for SendError {}
 
 impl FrameSender {
-    /// Queues one frame body (without its length), waiting if the queue is full.
+    /// Queues one frame body (without its length).
     pub async fn send(&self, frame: Bytes) -> Result<(), SendError> {
-        self.0.send(frame).await.map_err(|e| SendError(e.0))
+        self.try_send(frame)
     }
 
-    /// Queues one frame body if there is room now.
+    /// Queues one frame body now. The queue is unbounded: sending never blocks the
+    /// sender (Tether's contract for `send`; OTP's busy-dist-port back-pressure,
+    /// SEMANTICS S9, is not reproduced). It fails only once the writer has stopped.
     pub fn try_send(&self, frame: Bytes) -> Result<(), SendError> {
-        self.0.try_send(frame).map_err(|e| match e {
-            mpsc::error::TrySendError::Full(b) | mpsc::error::TrySendError::Closed(b) => {
-                SendError(b)
-            }
-        })
+        self.0.send(frame).map_err(|e| SendError(e.0))
     }
 
     /// Whether the writer task has ended.
@@ -80,6 +78,12 @@ impl WriterHandle {
         self.0.abort();
     }
 
+    /// A handle that stops the writer, usable after [`WriterHandle::join`] took the
+    /// handle itself.
+    pub fn abort_handle(&self) -> tokio::task::AbortHandle {
+        self.0.abort_handle()
+    }
+
     /// Whether the writer has ended.
     pub fn is_finished(&self) -> bool {
         self.0.is_finished()
@@ -96,7 +100,7 @@ pub fn spawn_writer<W>(
 where
     W: AsyncWrite + Send + Unpin + 'static,
 {
-    let (tx, rx) = mpsc::channel(config.queue_len.max(1));
+    let (tx, rx) = mpsc::unbounded_channel();
     let task = tokio::spawn(run(w, rx, config, stats));
     (FrameSender(tx), WriterHandle(task))
 }
@@ -141,7 +145,7 @@ impl<W: AsyncWrite + Unpin> Batch<W> {
 
 async fn run<W: AsyncWrite + Unpin>(
     w: W,
-    mut rx: mpsc::Receiver<Bytes>,
+    mut rx: mpsc::UnboundedReceiver<Bytes>,
     config: FramingConfig,
     stats: Arc<Stats>,
 ) -> Result<(), FrameError> {

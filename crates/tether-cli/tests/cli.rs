@@ -1,0 +1,173 @@
+//! The `tether` binary against real `erl`: `tether node` serves the demo services to
+//! a BEAM node (visible on request), `tether ping` and `tether rpc` reach it, `tether
+//! names` lists it, and killing the `tether node` process gives `nodedown` on the
+//! BEAM side.
+//!
+//! Needs `erl` on PATH (run the README's test command, which installs Erlang/OTP and
+//! Elixir); the test fails, never skips, without it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_tether");
+const COOKIE: &str = "cli_test_cookie";
+const T: Duration = Duration::from_secs(20);
+
+struct Proc {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Proc {
+    fn start(mut cmd: Command) -> Proc {
+        let mut child = cmd
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {cmd:?}: {e}. Install erl/elixir with the README's test command."
+                )
+            });
+        let (tx, rx) = mpsc::channel();
+        for out in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(out).lines().map_while(Result::ok) {
+                    let _ = tx.send(line);
+                }
+            });
+        }
+        Proc {
+            child,
+            lines: rx,
+            seen: Vec::new(),
+        }
+    }
+
+    fn wait_line(&mut self, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + T;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(l) => {
+                    self.seen.push(l.clone());
+                    if l.contains(needle) {
+                        return l;
+                    }
+                }
+                Err(_) => panic!("never saw {needle:?}:\n{}", self.seen.join("\n")),
+            }
+        }
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn host() -> String {
+    let out = Command::new("hostname").output().unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .split('.')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+fn tether(epmd: u16, args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.env("ERL_EPMD_PORT", epmd.to_string()).args(args);
+    c
+}
+
+#[test]
+fn tether_node_serves_erl_and_its_death_is_seen() {
+    let epmd = free_port();
+    let name = format!("clinode_{}", std::process::id());
+    let full = format!("{name}@{}", host());
+    let mut node = Proc::start(tether(
+        epmd,
+        &[
+            "node",
+            "--name",
+            &name,
+            "--cookie",
+            COOKIE,
+            "--visible",
+            "--listen",
+            "127.0.0.1",
+        ],
+    ));
+    node.wait_line("up on port");
+
+    // ping, rpc and names from the CLI.
+    let out = tether(epmd, &["ping", &full, "--cookie", COOKIE])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "pong");
+    let out = tether(
+        epmd,
+        &["rpc", &full, "tether", "ping", "[]", "--cookie", COOKIE],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "pong");
+    let out = tether(
+        epmd,
+        &["rpc", &full, "erlang", "node", "--erpc", "--cookie", COOKIE],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), full);
+    let out = tether(epmd, &["names"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&name));
+
+    // An erl node uses the services, sees the node as visible, then watches it die.
+    let code = format!(
+        "N = '{full}', pong = net_adm:ping(N), io:format(\"visible=~p~n\", [lists:member(N, nodes())]),
+         ok = gen_server:call({{kv, N}}, {{put, a, 1}}), {{ok, 1}} = gen_server:call({{kv, N}}, {{get, a}}),
+         {{echo, N}} ! {{self(), hi}}, receive hi -> io:format(\"echoed~n\") after 5000 -> timeout end,
+         monitor_node(N, true), io:format(\"watching~n\"),
+         receive {{nodedown, N}} -> io:format(\"nodedown~n\") after 20000 -> io:format(\"no nodedown~n\") end,
+         receive after infinity -> ok end."
+    );
+    let mut erl = Command::new("erl");
+    erl.env("ERL_EPMD_PORT", epmd.to_string()).args([
+        "-noshell",
+        "-sname",
+        &format!("clierl_{}", std::process::id()),
+        "-setcookie",
+        COOKIE,
+        "-start_epmd",
+        "false",
+        "-eval",
+        &code,
+    ]);
+    let mut erl = Proc::start(erl);
+    assert!(erl.wait_line("visible=").contains("true"));
+    erl.wait_line("echoed");
+    erl.wait_line("watching");
+    let _ = node.child.kill();
+    let l = erl.wait_line("nodedown");
+    assert_eq!(l, "nodedown");
+}

@@ -1,0 +1,208 @@
+//! One connection to one peer node, in the connected phase.
+//!
+//! ```text
+//!            FrameReader ──frames──▶ InboundDecoder ──msgs──▶ wire::decode ──▶ incoming::dispatch
+//!  socket ──┤                                                                   (into local processes)
+//!            FrameSender ◀──frames── wire::encode ◀── Conn::send (any thread: process signals)
+//!            (writer task: batching, ticks)
+//! ```
+//!
+//! A [`Conn`] is shared (`Arc`) between the node's connection table, the task that
+//! reads it, and every thread that sends to the peer. Messages are encoded on the
+//! sending thread and queued to the writer without any lock, so sends from many
+//! processes encode in parallel and one sender's messages stay in order. Signals that
+//! change link or monitor state (LINK, UNLINK_ID, MONITOR_P, the exits) update
+//! [`ConnRel`] and queue their frame under its lock, so that bookkeeping and wire
+//! order agree (the UNLINK_ID state machine depends on it).
+//!
+//! [`run`] drives the connection: it reads until the peer closes, a frame or control
+//! message is bad, the writer fails (including the tick timeout), or the node asks it
+//! to stop, then logs the reason and tears down ([`super::remote`]): every link over
+//! the connection gets `noconnection`, every monitor a `noconnection` DOWN, node
+//! monitors `nodedown`. Only this connection ends; the node serves the others.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tether_term::{Node, Pid, Reference};
+use tokio::net::TcpStream;
+use tokio::sync::Notify;
+
+use super::control::{Control, ProcRef};
+use super::flags::DistFlags;
+use super::framing::{self, FrameSender, WriterHandle, header::InboundDecoder};
+use super::handshake::Handshake;
+use super::node::NodeInner;
+use super::node_name::NodeName;
+use super::{incoming, wire};
+use crate::process::Monitored;
+
+/// Link and monitor state of one connection (DISTRIBUTION.md §4.3).
+#[derive(Default)]
+pub(crate) struct ConnRel {
+    /// `(local, remote)` → `None` while active, `Some(id)` while our UNLINK_ID `id` is
+    /// unacknowledged.
+    pub links: HashMap<(Pid, Pid), Option<u64>>,
+    /// Monitors held by local processes on remote ones: ref → (watcher, object).
+    pub monitors_out: HashMap<Reference, (Pid, Monitored)>,
+    /// Monitors held by remote processes on local ones: ref → (target, watcher, how
+    /// the watcher named the target).
+    pub monitors_in: HashMap<Reference, (Pid, Pid, ProcRef)>,
+    /// Our spawn requests with a monitor: request id → requesting local process.
+    pub spawn_monitors: HashMap<Reference, Pid>,
+    /// Set once the connection is torn down: late signals are not recorded.
+    pub closed: bool,
+}
+
+/// A live connection to a peer.
+pub(crate) struct Conn {
+    /// The peer.
+    pub peer: Node,
+    /// The peer's name.
+    pub name: NodeName,
+    /// Negotiated flags.
+    pub flags: DistFlags,
+    /// The peer's creation.
+    pub creation: u32,
+    /// Whether the connection is hidden.
+    pub hidden: bool,
+    /// Identifies this connection among successive ones to the same peer.
+    pub id: u64,
+    sender: FrameSender,
+    seq: AtomicU64,
+    rel: Mutex<ConnRel>,
+    stop: Notify,
+}
+
+impl Conn {
+    pub fn rel(&self) -> MutexGuard<'_, ConnRel> {
+        self.rel.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Encodes and queues a control message.
+    pub fn send(&self, ctrl: &Control) {
+        match wire::encode(ctrl, self.flags, &self.seq) {
+            Ok(frames) => {
+                for f in frames {
+                    if self.sender.try_send(f).is_err() {
+                        return; // the connection is going down; teardown reports it
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(peer = %self.name, error = %e, "cannot encode a message; dropped")
+            }
+        }
+    }
+
+    /// Asks the connection to close.
+    pub fn stop(&self) {
+        self.stop.notify_one();
+    }
+
+    /// Whether a remote pid belongs to the peer's current incarnation.
+    pub fn is_current(&self, pid: &Pid) -> bool {
+        pid.node == self.peer && pid.creation == self.creation
+    }
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Builds a connection from a finished handshake and starts its writer. The reader
+/// is started by [`run`] once the connection is in the table.
+pub(crate) fn open(
+    hs: Handshake<TcpStream>,
+    inner: &NodeInner,
+) -> Result<(Arc<Conn>, Starter), String> {
+    let peer = Node::intern(hs.peer.as_str()).map_err(|e| e.to_string())?;
+    hs.stream.set_nodelay(true).ok();
+    let hidden = hs.is_hidden();
+    let (reader, sender, writer) = framing::split(hs.stream, inner.framing.clone());
+    let conn = Arc::new(Conn {
+        peer,
+        name: hs.peer,
+        flags: hs.flags,
+        creation: hs.peer_creation,
+        hidden,
+        id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+        sender,
+        seq: AtomicU64::new(1),
+        rel: Mutex::new(ConnRel::default()),
+        stop: Notify::new(),
+    });
+    let starter = Starter {
+        conn: conn.clone(),
+        reader,
+        writer,
+    };
+    Ok((conn, starter))
+}
+
+/// Starts a connection's reader once it is in the table.
+pub(crate) struct Starter {
+    conn: Arc<Conn>,
+    reader: framing::FrameReader<tokio::io::ReadHalf<TcpStream>>,
+    writer: WriterHandle,
+}
+
+impl Starter {
+    pub fn start(self, inner: Arc<NodeInner>) {
+        tokio::spawn(run(inner, self.conn, self.reader, self.writer));
+    }
+}
+
+async fn run(
+    inner: Arc<NodeInner>,
+    conn: Arc<Conn>,
+    mut reader: framing::FrameReader<tokio::io::ReadHalf<TcpStream>>,
+    writer: WriterHandle,
+) {
+    let max = inner.framing.max_frame_len as usize;
+    let limits = inner.limits;
+    let read = async {
+        let mut inbound = InboundDecoder::new(max);
+        loop {
+            let kind = match reader.next_kind().await {
+                Ok(Some(k)) => k,
+                Ok(None) => return "connection closed by peer".to_string(),
+                Err(e) => return e.to_string(),
+            };
+            let msg = match inbound.decode(kind) {
+                Ok(Some(m)) => m,
+                Ok(None) => continue,
+                Err(e) => return e.to_string(),
+            };
+            let ctrl = match wire::decode(&msg, limits) {
+                Ok(c) => c,
+                Err(e) => return e.to_string(),
+            };
+            if let Err(e) = incoming::dispatch(&inner, &conn, ctrl) {
+                return e;
+            }
+        }
+    };
+    let abort = writer_abort(&writer);
+    let reason = tokio::select! {
+        r = read => r,
+        w = writer.join() => match w {
+            Ok(()) => "connection writer stopped".to_string(),
+            Err(e) => e.to_string(),
+        },
+        _ = conn.stop.notified() => "disconnected by this node".to_string(),
+    };
+    abort();
+    let quiet = reason.contains("closed by peer") || reason.contains("by this node");
+    if quiet {
+        tracing::info!(peer = %conn.name, %reason, "connection down");
+    } else {
+        tracing::warn!(peer = %conn.name, %reason, "connection closed");
+    }
+    inner.connection_lost(&conn);
+}
+
+fn writer_abort(w: &WriterHandle) -> impl FnOnce() + use<> {
+    // The handle is consumed by `join` in the select; keep an abort handle aside.
+    let h = w.abort_handle();
+    move || h.abort()
+}

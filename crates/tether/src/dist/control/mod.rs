@@ -1,0 +1,312 @@
+//! Control messages: the signals nodes exchange (DISTRIBUTION.md §4.1).
+//!
+//! Every message on a connection is a *control tuple* `{Op, ...}`, optionally followed
+//! by a second term (the message of a send, the reason of a `PAYLOAD_*` exit, the
+//! argument list of a spawn request). [`Control`] is one variant per signal, with the
+//! payload inside the variant; the opcode is chosen when encoding, from the
+//! connection's negotiated flags:
+//!
+//! | signal | without the flag | with it |
+//! |---|---|---|
+//! | send to a pid | `SEND` (2) | `SEND_SENDER` (22), flag `SEND_SENDER` |
+//! | link exit | `EXIT` (3), reason in the tuple | `PAYLOAD_EXIT` (24), flag `EXIT_PAYLOAD` |
+//! | `exit/2` | `EXIT2` (8) | `PAYLOAD_EXIT2` (26) |
+//! | monitor fired | `MONITOR_P_EXIT` (21) | `PAYLOAD_MONITOR_P_EXIT` (28) |
+//! | unlink | `UNLINK` (4) | `UNLINK_ID` (35), flag `UNLINK_ID` |
+//!
+//! Decoding accepts every opcode a peer may send whatever we advertised (the plain
+//! and payload forms, the seq-trace `_TT` forms whose token is dropped, the obsolete
+//! `NODE_LINK`), and checks the shape of every field: a malformed control message is
+//! an error that closes the connection, never a panic.
+
+use std::fmt;
+
+use tether_term::{Atom, Pid, Reference, Term};
+
+use super::flags::DistFlags;
+
+mod decode;
+#[cfg(test)]
+mod tests;
+
+/// A monitor's target or source on the wire: a pid, or a registered name.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ProcRef {
+    /// A process.
+    Pid(Pid),
+    /// A registered name on the node the message concerns.
+    Name(Atom),
+}
+
+impl ProcRef {
+    fn to_term(&self) -> Term {
+        match self {
+            ProcRef::Pid(p) => Term::Pid(*p),
+            ProcRef::Name(a) => Term::Atom(a.clone()),
+        }
+    }
+}
+
+/// One control message (with its payload, if it has one). Field names follow the
+/// control tuples of DISTRIBUTION.md §4.1.
+#[allow(missing_docs)]
+#[derive(Clone, Debug, PartialEq)]
+pub enum Control {
+    /// `LINK`: `from` links to `to`.
+    Link { from: Pid, to: Pid },
+    /// `SEND` / `SEND_SENDER`: a message to a pid (`from` unknown for plain `SEND`).
+    Send {
+        from: Option<Pid>,
+        to: Pid,
+        msg: Term,
+    },
+    /// `REG_SEND`: a message to a registered name.
+    RegSend { from: Pid, to: Atom, msg: Term },
+    /// `ALIAS_SEND`: a message to an alias.
+    AliasSend {
+        from: Pid,
+        alias: Reference,
+        msg: Term,
+    },
+    /// `EXIT` / `PAYLOAD_EXIT`: a linked process ended.
+    Exit { from: Pid, to: Pid, reason: Term },
+    /// `EXIT2` / `PAYLOAD_EXIT2`: `exit(To, Reason)`.
+    Exit2 { from: Pid, to: Pid, reason: Term },
+    /// Obsolete `UNLINK` (OTP 25 sends it when `UNLINK_ID` is not negotiated).
+    Unlink { from: Pid, to: Pid },
+    /// `UNLINK_ID`: start removing a link.
+    UnlinkId { id: u64, from: Pid, to: Pid },
+    /// `UNLINK_ID_ACK`.
+    UnlinkIdAck { id: u64, from: Pid, to: Pid },
+    /// `MONITOR_P`.
+    MonitorP {
+        from: Pid,
+        to: ProcRef,
+        reference: Reference,
+    },
+    /// `DEMONITOR_P`.
+    DemonitorP {
+        from: Pid,
+        to: ProcRef,
+        reference: Reference,
+    },
+    /// `MONITOR_P_EXIT` / `PAYLOAD_MONITOR_P_EXIT`.
+    MonitorPExit {
+        from: ProcRef,
+        to: Pid,
+        reference: Reference,
+        reason: Term,
+    },
+    /// `GROUP_LEADER`: `from` becomes the group leader of `to`.
+    GroupLeader { from: Pid, to: Pid },
+    /// `SPAWN_REQUEST`.
+    SpawnRequest {
+        req_id: Reference,
+        from: Pid,
+        group_leader: Pid,
+        module: Atom,
+        function: Atom,
+        arity: u32,
+        opts: Term,
+        args: Term,
+    },
+    /// `SPAWN_REPLY`: `result` is the new pid or an error atom.
+    SpawnReply {
+        req_id: Reference,
+        to: Pid,
+        flags: u32,
+        result: Term,
+    },
+    /// `NODE_LINK` (never sent by modern nodes; ignored).
+    NodeLink,
+}
+
+/// A control message could not be understood.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BadControl(pub String);
+
+impl fmt::Display for BadControl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "bad control message: {}", self.0)
+    }
+}
+
+impl std::error::Error for BadControl {}
+
+fn id_term(id: u64) -> Term {
+    Term::from(id)
+}
+
+impl Control {
+    /// The control tuple and the payload to send, for a connection with `flags`.
+    pub fn encode_parts(&self, flags: DistFlags) -> (Term, Option<&Term>) {
+        let op = |n: i64| Term::Int(n);
+        let empty = || Term::atom("");
+        let payload_exits = flags.contains(DistFlags::EXIT_PAYLOAD);
+        match self {
+            Control::Link { from, to } => {
+                (Term::tuple([op(1), Term::Pid(*from), Term::Pid(*to)]), None)
+            }
+            Control::Send {
+                from: Some(from),
+                to,
+                msg,
+            } if flags.contains(DistFlags::SEND_SENDER) => (
+                Term::tuple([op(22), Term::Pid(*from), Term::Pid(*to)]),
+                Some(msg),
+            ),
+            Control::Send { to, msg, .. } => {
+                (Term::tuple([op(2), empty(), Term::Pid(*to)]), Some(msg))
+            }
+            Control::RegSend { from, to, msg } => (
+                Term::tuple([op(6), Term::Pid(*from), empty(), Term::Atom(to.clone())]),
+                Some(msg),
+            ),
+            Control::AliasSend { from, alias, msg } => (
+                Term::tuple([op(33), Term::Pid(*from), Term::Ref(*alias)]),
+                Some(msg),
+            ),
+            Control::Exit { from, to, reason } | Control::Exit2 { from, to, reason } => {
+                let link = matches!(self, Control::Exit { .. });
+                let (plain, with_payload) = if link { (3, 24) } else { (8, 26) };
+                if payload_exits {
+                    (
+                        Term::tuple([op(with_payload), Term::Pid(*from), Term::Pid(*to)]),
+                        Some(reason),
+                    )
+                } else {
+                    let t =
+                        Term::tuple([op(plain), Term::Pid(*from), Term::Pid(*to), reason.clone()]);
+                    (t, None)
+                }
+            }
+            Control::Unlink { from, to } => {
+                (Term::tuple([op(4), Term::Pid(*from), Term::Pid(*to)]), None)
+            }
+            Control::UnlinkId { id, from, to } => (
+                Term::tuple([op(35), id_term(*id), Term::Pid(*from), Term::Pid(*to)]),
+                None,
+            ),
+            Control::UnlinkIdAck { id, from, to } => (
+                Term::tuple([op(36), id_term(*id), Term::Pid(*from), Term::Pid(*to)]),
+                None,
+            ),
+            Control::MonitorP {
+                from,
+                to,
+                reference,
+            } => (
+                Term::tuple([
+                    op(19),
+                    Term::Pid(*from),
+                    to.to_term(),
+                    Term::Ref(*reference),
+                ]),
+                None,
+            ),
+            Control::DemonitorP {
+                from,
+                to,
+                reference,
+            } => (
+                Term::tuple([
+                    op(20),
+                    Term::Pid(*from),
+                    to.to_term(),
+                    Term::Ref(*reference),
+                ]),
+                None,
+            ),
+            Control::MonitorPExit {
+                from,
+                to,
+                reference,
+                reason,
+            } => {
+                let head = [
+                    op(if payload_exits { 28 } else { 21 }),
+                    from.to_term(),
+                    Term::Pid(*to),
+                ];
+                if payload_exits {
+                    let t = Term::tuple(head.into_iter().chain([Term::Ref(*reference)]));
+                    (t, Some(reason))
+                } else {
+                    let t = Term::tuple(
+                        head.into_iter()
+                            .chain([Term::Ref(*reference), reason.clone()]),
+                    );
+                    (t, None)
+                }
+            }
+            Control::GroupLeader { from, to } => {
+                (Term::tuple([op(7), Term::Pid(*from), Term::Pid(*to)]), None)
+            }
+            Control::SpawnRequest {
+                req_id,
+                from,
+                group_leader,
+                module,
+                function,
+                arity,
+                opts,
+                args,
+            } => {
+                let mfa = Term::tuple([
+                    Term::Atom(module.clone()),
+                    Term::Atom(function.clone()),
+                    Term::from(*arity),
+                ]);
+                let t = Term::tuple([
+                    op(29),
+                    Term::Ref(*req_id),
+                    Term::Pid(*from),
+                    Term::Pid(*group_leader),
+                    mfa,
+                    opts.clone(),
+                ]);
+                (t, Some(args))
+            }
+            Control::SpawnReply {
+                req_id,
+                to,
+                flags,
+                result,
+            } => (
+                Term::tuple([
+                    op(31),
+                    Term::Ref(*req_id),
+                    Term::Pid(*to),
+                    Term::from(*flags),
+                    result.clone(),
+                ]),
+                None,
+            ),
+            Control::NodeLink => (Term::tuple([op(5)]), None),
+        }
+    }
+
+    /// The pid on the *sending* node that this signal comes from, when it names one:
+    /// a peer may only speak for its own processes.
+    pub fn sender(&self) -> Option<Pid> {
+        match self {
+            Control::Link { from, .. }
+            | Control::RegSend { from, .. }
+            | Control::AliasSend { from, .. }
+            | Control::Exit { from, .. }
+            | Control::Exit2 { from, .. }
+            | Control::Unlink { from, .. }
+            | Control::UnlinkId { from, .. }
+            | Control::UnlinkIdAck { from, .. }
+            | Control::MonitorP { from, .. }
+            | Control::DemonitorP { from, .. }
+            | Control::SpawnRequest { from, .. } => Some(*from),
+            Control::Send { from, .. } => *from,
+            Control::MonitorPExit {
+                from: ProcRef::Pid(p),
+                ..
+            } => Some(*p),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,430 @@
+//! Starting a distributed node: name, cookie, listener, EPMD.
+//!
+//! [`NodeConfig`] says who the node is and how it is found; [`start`] makes the
+//! running Tether runtime a node:
+//!
+//! 1. bind the distribution listener (an address and a port range; 0 = any port);
+//! 2. register with EPMD as [`EpmdMode`] says, which gives the node's *creation*
+//!    (its incarnation number, stamped into every pid and reference it sends);
+//! 3. rename the local node (`Node::set_local`): pids already spawned take the name;
+//! 4. install the distribution layer into the process layer (the `RemoteSignals`
+//!    trait), so send, link, monitor and exit reach remote pids through the same API;
+//! 5. start the node services as ordinary processes: `net_kernel` (answers
+//!    `net_adm:ping`) and `rex` (answers `rpc`), and accept connections.
+//!
+//! A Tether OS process runs at most one node (the local node identity is
+//! process-wide, like a BEAM's); [`start`] fails if one already runs.
+//!
+//! **Hidden by default.** A *visible* node that does not run `global` makes
+//! `global:sync/0` block on every BEAM peer for as long as it stays connected
+//! (DISTRIBUTION.md §6.4, measured at 98 s). Until Tether speaks `global`, nodes start
+//! hidden: BEAM peers list them in `nodes(hidden)` rather than `nodes()`, and nothing
+//! else changes (ping, send, links, monitors, rpc all work). [`NodeConfig::visible`]
+//! opts in.
+//!
+//! **EPMD.** By default ([`EpmdMode::Embedded`]) the node uses the EPMD listening on
+//! `127.0.0.1:ERL_EPMD_PORT` (4369 unless the variable says otherwise, as for `erl`)
+//! or, when none listens, serves EPMD itself in-process, so one command runs a node
+//! on a bare machine. Other nodes on the host may register with that embedded EPMD;
+//! their registrations end with this OS process, as with a real epmd that exits.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::ops::RangeInclusive;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use tether_term::{DecodeLimits, Node};
+use tokio::net::TcpListener;
+
+use super::cookie::{Cookie, Cookies};
+use super::epmd::{self, EpmdClient, EpmdHandle, EpmdServer, NodeInfo};
+use super::framing::FramingConfig;
+use super::handshake::{AllowList, HandshakeConfig};
+use super::node_monitor::NodeMonitors;
+use super::node_name::NodeName;
+use super::remote::PeerTable;
+use super::{erpc, host, net_kernel, remote, rex, router};
+
+/// How the node is found by others.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EpmdMode {
+    /// Use the EPMD on this host; start one in-process if none listens (default).
+    Embedded,
+    /// Use the EPMD on this host; fail if none listens.
+    External,
+    /// Do not register (the node only connects out, like a command-line client), but
+    /// find peers through the EPMD on their host.
+    Lookup,
+    /// No EPMD: listen on the fixed port of [`NodeConfig::port`] and find peers
+    /// through [`NodeConfig::peer_address`], else at that same port on their host
+    /// (`-erl_epmd_port` semantics).
+    None,
+}
+
+/// Everything a node needs to start.
+///
+/// ```
+/// use tether::dist::{EpmdMode, NodeConfig};
+/// let cfg = NodeConfig::new("demo").cookie("secret").epmd(EpmdMode::External);
+/// assert!(cfg.is_hidden());
+/// ```
+#[derive(Clone)]
+pub struct NodeConfig {
+    pub(crate) name: String,
+    pub(crate) long_names: bool,
+    pub(crate) cookie: Option<String>,
+    pub(crate) hidden: bool,
+    pub(crate) listen: IpAddr,
+    pub(crate) ports: RangeInclusive<u16>,
+    pub(crate) epmd: EpmdMode,
+    pub(crate) epmd_port: u16,
+    pub(crate) peers: HashMap<String, SocketAddr>,
+    pub(crate) net_ticktime: Duration,
+    pub(crate) limits: DecodeLimits,
+    pub(crate) allow: Option<AllowList>,
+    pub(crate) max_frame_len: u32,
+}
+
+impl NodeConfig {
+    /// A node named `name`: `alive` (the host is added: the short host name, or the
+    /// full one with [`NodeConfig::long_names`]) or a full `alive@host`.
+    pub fn new(name: impl Into<String>) -> NodeConfig {
+        NodeConfig {
+            name: name.into(),
+            long_names: false,
+            cookie: None,
+            hidden: true,
+            listen: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            ports: 0..=0,
+            epmd: EpmdMode::Embedded,
+            epmd_port: epmd::epmd_port(),
+            peers: HashMap::new(),
+            net_ticktime: Duration::from_secs(60),
+            limits: DecodeLimits::default(),
+            allow: None,
+            max_frame_len: 128 << 20,
+        }
+    }
+
+    /// Use long names (`-name`): the host part is the fully qualified host name.
+    pub fn long_names(mut self, on: bool) -> Self {
+        self.long_names = on;
+        self
+    }
+
+    /// The node's cookie. Without one, `$HOME/.erlang.cookie` is read (as `erl`
+    /// does; Tether never generates a cookie).
+    pub fn cookie(mut self, cookie: impl Into<String>) -> Self {
+        self.cookie = Some(cookie.into());
+        self
+    }
+
+    /// Run as a visible node (`PUBLISHED`). See the module docs for why hidden is the
+    /// default.
+    pub fn visible(mut self) -> Self {
+        self.hidden = false;
+        self
+    }
+
+    /// Run as a hidden node (the default).
+    pub fn hidden(mut self) -> Self {
+        self.hidden = true;
+        self
+    }
+
+    /// Whether the node will be hidden.
+    pub fn is_hidden(&self) -> bool {
+        self.hidden
+    }
+
+    /// The address the distribution listener binds (default all interfaces, as
+    /// `erl`; use `127.0.0.1` to keep the node on this host).
+    pub fn listen(mut self, addr: IpAddr) -> Self {
+        self.listen = addr;
+        self
+    }
+
+    /// A fixed listen port.
+    pub fn port(mut self, port: u16) -> Self {
+        self.ports = port..=port;
+        self
+    }
+
+    /// A listen port range (`inet_dist_listen_min/max`).
+    pub fn port_range(mut self, ports: RangeInclusive<u16>) -> Self {
+        self.ports = ports;
+        self
+    }
+
+    /// How the node registers and finds peers.
+    pub fn epmd(mut self, mode: EpmdMode) -> Self {
+        self.epmd = mode;
+        self
+    }
+
+    /// The EPMD port (default `ERL_EPMD_PORT`, else 4369).
+    pub fn epmd_port(mut self, port: u16) -> Self {
+        self.epmd_port = port;
+        self
+    }
+
+    /// A fixed address for a peer (used before EPMD, and instead of it in
+    /// [`EpmdMode::None`]).
+    pub fn peer_address(mut self, node: &str, addr: SocketAddr) -> Self {
+        self.peers.insert(node.to_owned(), addr);
+        self
+    }
+
+    /// `net_ticktime` (default 60 s).
+    pub fn net_ticktime(mut self, t: Duration) -> Self {
+        self.net_ticktime = t;
+        self
+    }
+
+    /// Bounds on terms decoded from peers (depth, size). A peer that exceeds them is
+    /// disconnected.
+    pub fn decode_limits(mut self, limits: DecodeLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Largest frame accepted from a peer (default 128 MiB).
+    pub fn max_frame_len(mut self, len: u32) -> Self {
+        self.max_frame_len = len;
+        self
+    }
+
+    /// Only these peers may connect (`net_kernel:allow/1`).
+    pub fn allow(mut self, allow: AllowList) -> Self {
+        self.allow = Some(allow);
+        self
+    }
+}
+
+impl fmt::Debug for NodeConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NodeConfig")
+            .field("name", &self.name)
+            .field("hidden", &self.hidden)
+            .field("listen", &self.listen)
+            .field("ports", &self.ports)
+            .field("epmd", &self.epmd)
+            .field("epmd_port", &self.epmd_port)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a node could not start.
+#[derive(Debug)]
+pub enum StartError {
+    /// A node already runs in this OS process.
+    AlreadyStarted,
+    /// The name or host is invalid.
+    BadName(String),
+    /// No cookie was given and none could be read.
+    NoCookie(String),
+    /// The listener could not be bound.
+    Listen(std::io::Error),
+    /// EPMD refused or could not be reached.
+    Epmd(epmd::EpmdError),
+    /// The embedded EPMD could not start.
+    EmbeddedEpmd(std::io::Error),
+}
+
+impl fmt::Display for StartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StartError::AlreadyStarted => f.write_str("a node already runs in this process"),
+            StartError::BadName(m) => write!(f, "bad node name: {m}"),
+            StartError::NoCookie(m) => write!(f, "no cookie: {m}"),
+            StartError::Listen(e) => write!(f, "cannot listen for distribution: {e}"),
+            StartError::Epmd(e) => write!(f, "{e}"),
+            StartError::EmbeddedEpmd(e) => write!(f, "cannot start the embedded epmd: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// The running node's shared state.
+pub(crate) struct NodeInner {
+    pub name: NodeName,
+    pub handshake: HandshakeConfig,
+    pub framing: FramingConfig,
+    pub limits: DecodeLimits,
+    pub cookies: Arc<Cookies>,
+    pub epmd_addr: SocketAddr,
+    pub epmd_mode: EpmdMode,
+    pub port: u16,
+    pub peers_static: HashMap<String, SocketAddr>,
+    pub table: PeerTable,
+    pub monitors: NodeMonitors,
+    pub rpc: erpc::Registry,
+    pub next_unlink_id: AtomicU64,
+    pub embedded_epmd: Mutex<Option<EpmdHandle>>,
+}
+
+static NODE: OnceLock<Arc<NodeInner>> = OnceLock::new();
+
+/// The running node, if any.
+pub(crate) fn inner() -> Option<&'static Arc<NodeInner>> {
+    NODE.get()
+}
+
+/// A handle on the running node. Cheap to clone.
+#[derive(Clone)]
+pub struct DistNode(pub(crate) Arc<NodeInner>);
+
+impl fmt::Debug for DistNode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DistNode({})", self.0.name)
+    }
+}
+
+impl DistNode {
+    /// The running node (started with [`start`]), if any.
+    pub fn get() -> Option<DistNode> {
+        inner().cloned().map(DistNode)
+    }
+
+    /// The node's full name.
+    pub fn name(&self) -> &NodeName {
+        &self.0.name
+    }
+
+    /// The node's creation.
+    pub fn creation(&self) -> u32 {
+        self.0.handshake.creation
+    }
+
+    /// The distribution listener's port.
+    pub fn port(&self) -> u16 {
+        self.0.port
+    }
+
+    /// The EPMD address the node registered with.
+    pub fn epmd_addr(&self) -> SocketAddr {
+        self.0.epmd_addr
+    }
+
+    /// Whether this process serves the EPMD the node uses.
+    pub fn serves_epmd(&self) -> bool {
+        self.0
+            .embedded_epmd
+            .lock()
+            .map(|e| e.is_some())
+            .unwrap_or(false)
+    }
+
+    /// The cookies (set the node's own or per-peer ones, like `erlang:set_cookie/1,2`).
+    pub fn cookies(&self) -> &Cookies {
+        &self.0.cookies
+    }
+
+    /// The rpc/erpc function registry (see [`erpc::Registry`]).
+    pub fn rpc(&self) -> &erpc::Registry {
+        &self.0.rpc
+    }
+}
+
+/// Makes this Tether runtime a distributed node (see the module docs).
+///
+/// Must be called inside a Tether runtime.
+pub async fn start(config: NodeConfig) -> Result<DistNode, StartError> {
+    if NODE.get().is_some() {
+        return Err(StartError::AlreadyStarted);
+    }
+    let full = host::full_name(&config.name, config.long_names).map_err(StartError::BadName)?;
+    let name = NodeName::parse(&full).map_err(|e| StartError::BadName(e.to_string()))?;
+    let cookie = match &config.cookie {
+        Some(c) => {
+            Cookie::new(c.clone()).ok_or_else(|| StartError::NoCookie("empty cookie".into()))?
+        }
+        None => host::read_cookie_file().map_err(StartError::NoCookie)?,
+    };
+    let listener = bind(&config).await.map_err(StartError::Listen)?;
+    let port = listener.local_addr().map_err(StartError::Listen)?.port();
+    let epmd_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, config.epmd_port));
+    let mut embedded = None;
+    let creation = match config.epmd.clone() {
+        EpmdMode::None | EpmdMode::Lookup => loop {
+            let c = getrandom::u32().unwrap_or(1);
+            if c != 0 {
+                break c;
+            }
+        },
+        mode => {
+            if mode == EpmdMode::Embedded {
+                embedded = EpmdServer::ensure_running(epmd_addr)
+                    .await
+                    .map_err(StartError::EmbeddedEpmd)?;
+                if embedded.is_some() {
+                    tracing::info!(%epmd_addr, "no epmd was listening: serving epmd in-process");
+                }
+            }
+            let client = EpmdClient::new(epmd_addr);
+            let reg = client
+                .register(&NodeInfo::new(name.alive(), port))
+                .await
+                .map_err(StartError::Epmd)?;
+            let creation = reg.creation();
+            let who = name.clone();
+            tokio::spawn(async move {
+                let mut reg = reg;
+                reg.closed().await;
+                tracing::error!(node = %who, "the epmd registration was lost; peers cannot look this node up");
+            });
+            creation
+        }
+    };
+    let cookies = Arc::new(Cookies::new(cookie));
+    let mut handshake = HandshakeConfig::new(name.clone(), creation, cookies.clone());
+    handshake.is_hidden = config.hidden;
+    handshake.allow = config.allow.clone();
+    let framing = FramingConfig {
+        net_ticktime: config.net_ticktime,
+        max_frame_len: config.max_frame_len,
+        ..FramingConfig::default()
+    };
+    let inner = Arc::new(NodeInner {
+        name: name.clone(),
+        handshake,
+        framing,
+        limits: config.limits,
+        cookies,
+        epmd_addr,
+        epmd_mode: config.epmd.clone(),
+        port,
+        peers_static: config.peers.clone(),
+        table: PeerTable::default(),
+        monitors: NodeMonitors::default(),
+        rpc: erpc::Registry::default(),
+        next_unlink_id: AtomicU64::new(1),
+        embedded_epmd: Mutex::new(embedded),
+    });
+    if NODE.set(inner.clone()).is_err() {
+        return Err(StartError::AlreadyStarted);
+    }
+    Node::set_local(name.as_str(), creation);
+    crate::process::route::install_remote(Box::new(router::Router));
+    net_kernel::start();
+    rex::start();
+    tokio::spawn(remote::accept_loop(inner.clone(), listener));
+    tracing::info!(node = %name, port, creation, hidden = config.hidden, "node started");
+    Ok(DistNode(inner))
+}
+
+async fn bind(config: &NodeConfig) -> std::io::Result<TcpListener> {
+    let (lo, hi) = (*config.ports.start(), *config.ports.end());
+    let mut last = None;
+    for p in lo..=hi.max(lo) {
+        match TcpListener::bind((config.listen, p)).await {
+            Ok(l) => return Ok(l),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("empty port range")))
+}

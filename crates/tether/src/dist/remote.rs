@@ -1,0 +1,449 @@
+//! The connection table: reaching remote pids, connecting on demand.
+//!
+//! Each peer the node knows of has one entry, in one of three states:
+//!
+//! ```text
+//!             first signal / monitor_node / connect_node
+//!   (none) ───────────────────────────────────────────▶ Connecting(attempt) ──┐ handshake ok
+//!     ▲  ▲   incoming handshake accepted                                       ▼
+//!     │  └──────────────────────────────────────────▶ Accepting ─────────▶ Up(conn)
+//!     │            attempt failed: queued signals fail with noconnection        │
+//!     └────────────────────────────────────────────────────────────────────────┘ connection lost
+//! ```
+//!
+//! While an entry is `Connecting` or `Accepting`, signals for the peer wait in its
+//! queue; the handshake's success flushes the queue into the new connection under
+//! the table's write lock before any other sender can see it `Up`, so nothing
+//! overtakes the queued signals (SEMANTICS S2). If the attempt fails, queued links
+//! and monitors fire with `noconnection` and `monitor_node` watchers get `nodedown`.
+//!
+//! Simultaneous connects follow net_kernel's rule through [`Arbiter`], the table's
+//! [`ConnectArbiter`]: an incoming attempt that wins turns our `Connecting` entry into
+//! `Accepting` (keeping its queue), and our own dialing task, refused with `nok`,
+//! sees that its attempt was superseded and leaves the entry alone.
+//!
+//! `router::Router`, the process layer's `RemoteSignals`, maps each signal to a
+//! control message and routes it here.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock, RwLockWriteGuard};
+use std::time::Duration;
+
+use tether_term::Node;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+
+use super::connection::{self, Conn};
+use super::control::Control;
+use super::epmd::EpmdClient;
+use super::handshake::{self, ConnectArbiter, Handshake, IncomingDecision, PeerState};
+use super::node::{EpmdMode, NodeInner};
+use super::node_name::NodeName;
+use super::outgoing;
+use crate::process::ExitReason;
+
+pub(crate) enum State {
+    Connecting(u64),
+    Accepting,
+    Up(Arc<Conn>),
+}
+
+pub(crate) struct Peer {
+    pub state: State,
+    pub queue: Vec<Control>,
+}
+
+/// Peers by node.
+#[derive(Default)]
+pub(crate) struct PeerTable {
+    peers: RwLock<HashMap<Node, Peer>>,
+    next_attempt: AtomicU64,
+    /// Woken on every state change (for [`NodeInner::connect_node`]).
+    pub changed: Notify,
+}
+
+impl PeerTable {
+    pub fn write(&self) -> RwLockWriteGuard<'_, HashMap<Node, Peer>> {
+        self.peers.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The live connection to `node`, if up.
+    pub fn conn(&self, node: Node) -> Option<Arc<Conn>> {
+        let r = self.peers.read().unwrap_or_else(|e| e.into_inner());
+        match r.get(&node) {
+            Some(Peer {
+                state: State::Up(c),
+                ..
+            }) => Some(c.clone()),
+            _ => None,
+        }
+    }
+
+    /// Every live connection.
+    pub fn conns(&self) -> Vec<Arc<Conn>> {
+        let r = self.peers.read().unwrap_or_else(|e| e.into_inner());
+        r.values()
+            .filter_map(|p| match &p.state {
+                State::Up(c) => Some(c.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+impl NodeInner {
+    /// Sends `ctrl` to `node`, connecting first if `connect` and no connection exists.
+    pub(crate) fn route(self: &Arc<Self>, node: Node, ctrl: Control, connect: bool) {
+        if let Some(c) = self.table.conn(node) {
+            return outgoing::deliver(self, &c, ctrl);
+        }
+        let mut w = self.table.write();
+        match w.get_mut(&node) {
+            Some(Peer {
+                state: State::Up(c),
+                ..
+            }) => {
+                let c = c.clone();
+                drop(w);
+                outgoing::deliver(self, &c, ctrl);
+            }
+            Some(p) => p.queue.push(ctrl),
+            None if connect && !node.is_local() => {
+                let attempt = self.table.next_attempt.fetch_add(1, Ordering::Relaxed);
+                w.insert(
+                    node,
+                    Peer {
+                        state: State::Connecting(attempt),
+                        queue: vec![ctrl],
+                    },
+                );
+                drop(w);
+                tokio::spawn(connect_task(self.clone(), node, attempt));
+            }
+            None => {
+                drop(w);
+                outgoing::fail(node, ctrl);
+            }
+        }
+    }
+
+    /// Starts connecting to `node` unless connected or connecting.
+    pub(crate) fn ensure_connecting(self: &Arc<Self>, node: Node) {
+        if node.is_local() || self.table.conn(node).is_some() {
+            return;
+        }
+        let mut w = self.table.write();
+        if w.contains_key(&node) {
+            return;
+        }
+        let attempt = self.table.next_attempt.fetch_add(1, Ordering::Relaxed);
+        w.insert(
+            node,
+            Peer {
+                state: State::Connecting(attempt),
+                queue: Vec::new(),
+            },
+        );
+        drop(w);
+        tokio::spawn(connect_task(self.clone(), node, attempt));
+    }
+
+    /// Connects to `node` and waits for the outcome (`net_kernel:connect_node/1`).
+    pub(crate) async fn connect_node(self: &Arc<Self>, node: Node) -> bool {
+        if node.is_local() {
+            return true;
+        }
+        let deadline = tokio::time::Instant::now() + self.handshake.setup_timeout * 2;
+        self.ensure_connecting(node);
+        loop {
+            let changed = self.table.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            {
+                let r = self.table.peers.read().unwrap_or_else(|e| e.into_inner());
+                match r.get(&node) {
+                    Some(Peer {
+                        state: State::Up(_),
+                        ..
+                    }) => return true,
+                    None => return false,
+                    _ => {}
+                }
+            }
+            if tokio::time::timeout_at(deadline, changed).await.is_err() {
+                return self.table.conn(node).is_some();
+            }
+        }
+    }
+
+    /// Puts a finished handshake into the table as the peer's connection.
+    pub(crate) fn install(self: &Arc<Self>, hs: Handshake<TcpStream>) {
+        let peer = hs.peer.clone();
+        let (conn, start) = match connection::open(hs, self) {
+            Ok(x) => x,
+            Err(e) => return tracing::warn!(%peer, error = %e, "cannot open connection"),
+        };
+        let old = {
+            let mut w = self.table.write();
+            let entry = w.entry(conn.peer).or_insert(Peer {
+                state: State::Accepting,
+                queue: Vec::new(),
+            });
+            let old = match std::mem::replace(&mut entry.state, State::Up(conn.clone())) {
+                State::Up(c) => Some(c),
+                _ => None,
+            };
+            for ctrl in std::mem::take(&mut entry.queue) {
+                outgoing::deliver(self, &conn, ctrl);
+            }
+            old
+        };
+        if let Some(old) = old {
+            old.stop();
+            self.lost(&old);
+        }
+        tracing::info!(peer = %conn.name, flags = ?conn.flags, hidden = conn.hidden, "connection up");
+        self.monitors.node_up(conn.peer, conn.hidden);
+        self.table.changed.notify_waiters();
+        start.start(self.clone());
+    }
+
+    /// A connection ended: drop it from the table and tell everyone who depended
+    /// on it (see the module docs of `connection`).
+    pub(crate) fn connection_lost(self: &Arc<Self>, conn: &Arc<Conn>) {
+        {
+            let mut w = self.table.write();
+            if let Some(Peer {
+                state: State::Up(c),
+                ..
+            }) = w.get(&conn.peer)
+                && c.id == conn.id
+            {
+                let p = w.remove(&conn.peer).expect("present");
+                drop(w);
+                for ctrl in p.queue {
+                    outgoing::fail(conn.peer, ctrl);
+                }
+            }
+        }
+        self.lost(conn);
+        self.table.changed.notify_waiters();
+    }
+
+    fn lost(&self, conn: &Conn) {
+        let rel = {
+            let mut rel = conn.rel();
+            if rel.closed {
+                return;
+            }
+            rel.closed = true;
+            std::mem::take(&mut *rel)
+        };
+        use crate::process::inject;
+        for ((local, remote), state) in rel.links {
+            if state.is_none() {
+                inject::exit(remote, local, ExitReason::Noconnection, true);
+            }
+        }
+        for (reference, (watcher, object)) in rel.monitors_out {
+            inject::down(watcher, reference, object, ExitReason::Noconnection);
+        }
+        for (reference, (target, _, _)) in rel.monitors_in {
+            inject::demonitor(target, reference);
+        }
+        for (reference, requester) in rel.spawn_monitors {
+            outgoing::spawn_down(requester, reference, conn.peer, ExitReason::Noconnection);
+        }
+        self.monitors.node_down(conn.peer, conn.hidden);
+    }
+
+    /// Our dialing attempt failed.
+    fn attempt_failed(&self, node: Node, attempt: u64, why: &str) {
+        let mut w = self.table.write();
+        if !matches!(w.get(&node), Some(Peer { state: State::Connecting(a), .. }) if *a == attempt)
+        {
+            return; // superseded by an incoming connection
+        }
+        let p = w.remove(&node).expect("present");
+        drop(w);
+        tracing::info!(peer = %node, reason = why, "cannot connect");
+        for ctrl in p.queue {
+            outgoing::fail(node, ctrl);
+        }
+        self.monitors.connect_failed(node);
+        self.table.changed.notify_waiters();
+    }
+
+    fn is_attempt_current(&self, node: Node, attempt: u64) -> bool {
+        let r = self.table.peers.read().unwrap_or_else(|e| e.into_inner());
+        matches!(r.get(&node), Some(Peer { state: State::Connecting(a), .. }) if *a == attempt)
+    }
+}
+
+async fn connect_task(inner: Arc<NodeInner>, node: Node, attempt: u64) {
+    let name = match NodeName::parse(node.name().as_str()) {
+        Ok(n) => n,
+        Err(e) => return inner.attempt_failed(node, attempt, &e.to_string()),
+    };
+    match dial(&inner, &name).await {
+        Ok(hs) => {
+            if inner.is_attempt_current(node, attempt) || inner.table.conn(node).is_none() {
+                inner.install(hs);
+            }
+        }
+        Err((e, simultaneous)) => {
+            if simultaneous {
+                // The peer's own attempt wins; wait for it to arrive and replace ours.
+                let until = tokio::time::Instant::now() + inner.handshake.setup_timeout;
+                while inner.is_attempt_current(node, attempt) && tokio::time::Instant::now() < until
+                {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+            inner.attempt_failed(node, attempt, &e);
+        }
+    }
+}
+
+async fn dial(
+    inner: &Arc<NodeInner>,
+    name: &NodeName,
+) -> Result<Handshake<TcpStream>, (String, bool)> {
+    let addr = resolve(inner, name).await.map_err(|e| (e, false))?;
+    let stream = tokio::time::timeout(inner.handshake.setup_timeout, TcpStream::connect(addr))
+        .await
+        .map_err(|_| (format!("connecting to {addr} timed out"), false))?
+        .map_err(|e| (format!("cannot connect to {addr}: {e}"), false))?;
+    handshake::connect(stream, &inner.handshake, name, &Arbiter(inner.clone()))
+        .await
+        .map_err(|e| (e.to_string(), e.is_simultaneous_connect()))
+}
+
+/// Where `name` listens: a configured address, else EPMD on its host (or, without
+/// EPMD, our own port on its host).
+async fn resolve(inner: &NodeInner, name: &NodeName) -> Result<SocketAddr, String> {
+    if let Some(a) = inner.peers_static.get(name.as_str()) {
+        return Ok(*a);
+    }
+    let host = name.host();
+    let ip: IpAddr = match host.parse() {
+        Ok(ip) => ip,
+        Err(_) => {
+            let mut addrs = tokio::net::lookup_host((host, 0))
+                .await
+                .map_err(|e| format!("cannot resolve host {host}: {e}"))?
+                .map(|a| a.ip())
+                .collect::<Vec<_>>();
+            addrs.sort_by_key(|ip| !ip.is_ipv4());
+            *addrs
+                .first()
+                .ok_or_else(|| format!("host {host} has no address"))?
+        }
+    };
+    if inner.epmd_mode == EpmdMode::None {
+        return Ok(SocketAddr::new(ip, inner.port));
+    }
+    let epmd_ip = if ip.is_loopback() {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    } else {
+        ip
+    };
+    let client = EpmdClient::new(SocketAddr::new(epmd_ip, inner.epmd_addr.port()));
+    match client.port_please(name.alive()).await {
+        Ok(Some(info)) => Ok(SocketAddr::new(ip, info.port)),
+        Ok(None) => Err(format!("{name} is not registered with epmd on {host}")),
+        Err(e) => Err(format!("epmd on {host}: {e}")),
+    }
+}
+
+/// Accepts incoming connections forever.
+pub(crate) async fn accept_loop(inner: Arc<NodeInner>, listener: TcpListener) {
+    loop {
+        let (stream, addr) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let inner = inner.clone();
+        tokio::spawn(async move {
+            let arbiter = Arbiter(inner.clone());
+            match handshake::accept(stream, &inner.handshake, &arbiter).await {
+                Ok(hs) => inner.install(hs),
+                Err(e) => tracing::debug!(%addr, error = %e, "incoming connection refused"),
+            }
+        });
+    }
+}
+
+/// The table's side of simultaneous-connect resolution.
+pub(crate) struct Arbiter(pub Arc<NodeInner>);
+
+impl ConnectArbiter for Arbiter {
+    fn incoming(&self, local: &NodeName, peer: &NodeName) -> IncomingDecision {
+        let Ok(node) = Node::intern(peer.as_str()) else {
+            return IncomingDecision::AlreadyPending;
+        };
+        let mut w = self.0.table.write();
+        let state = match w.get(&node).map(|p| &p.state) {
+            None => PeerState::Idle,
+            Some(State::Connecting(_)) => PeerState::Connecting,
+            Some(State::Accepting) => PeerState::Accepting,
+            Some(State::Up(_)) => PeerState::Up,
+        };
+        let d = handshake::decide_incoming(local, peer, state);
+        if matches!(
+            d,
+            IncomingDecision::Accept | IncomingDecision::AcceptSimultaneous
+        ) {
+            w.entry(node)
+                .or_insert(Peer {
+                    state: State::Accepting,
+                    queue: Vec::new(),
+                })
+                .state = State::Accepting;
+        }
+        d
+    }
+
+    fn incoming_failed(&self, peer: &NodeName) {
+        let Ok(node) = Node::intern(peer.as_str()) else {
+            return;
+        };
+        let mut w = self.0.table.write();
+        if !matches!(
+            w.get(&node),
+            Some(Peer {
+                state: State::Accepting,
+                ..
+            })
+        ) {
+            return;
+        }
+        let p = w.remove(&node).expect("present");
+        drop(w);
+        for ctrl in p.queue {
+            outgoing::fail(node, ctrl);
+        }
+        self.0.monitors.connect_failed(node);
+        self.0.table.changed.notify_waiters();
+    }
+
+    fn still_pending(&self, peer: &NodeName) -> bool {
+        let Ok(node) = Node::intern(peer.as_str()) else {
+            return false;
+        };
+        let r = self.0.table.peers.read().unwrap_or_else(|e| e.into_inner());
+        matches!(
+            r.get(&node),
+            Some(Peer {
+                state: State::Connecting(_),
+                ..
+            })
+        )
+    }
+}
