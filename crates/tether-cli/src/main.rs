@@ -58,7 +58,7 @@ enum Command {
     /// Run a node with the demo services until interrupted.
     Node {
         /// Node name: `name` or `name@host`.
-        #[arg(long)]
+        #[arg(long, default_value = "tether")]
         name: String,
         #[command(flatten)]
         common: Common,
@@ -130,6 +130,7 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| "tether=info".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     let rt = match Runtime::new() {
@@ -187,6 +188,11 @@ async fn run(command: Command) -> Result<(), String> {
             listen,
         } => {
             let mut cfg = config(&name, &common).listen(listen);
+            if common.cookie.is_none() {
+                // As `erl` does: use ~/.erlang.cookie, creating it on first run.
+                let c = dist::host::read_or_create_cookie_file()?;
+                cfg = cfg.cookie(c.expose());
+            }
             cfg = if visible { cfg.visible() } else { cfg.hidden() };
             cfg = cfg.epmd(match epmd {
                 Epmd::Embedded => EpmdMode::Embedded,

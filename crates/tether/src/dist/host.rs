@@ -51,6 +51,22 @@ pub fn full_name(name: &str, long: bool) -> Result<String, String> {
 
 /// Reads the cookie file (`$HOME/.erlang.cookie`, then the XDG location).
 pub fn read_cookie_file() -> Result<Cookie, String> {
+    read_cookie_file_inner(false)
+}
+
+/// Like [`read_cookie_file`], but when there is no cookie file, creates
+/// `$HOME/.erlang.cookie` as `erl` does the first time it runs distributed: twenty
+/// random upper-case letters, readable by the owner only. BEAM nodes started by the
+/// same user then share the cookie with no further setup.
+///
+/// ```no_run
+/// let cookie = tether::dist::host::read_or_create_cookie_file().unwrap();
+/// ```
+pub fn read_or_create_cookie_file() -> Result<Cookie, String> {
+    read_cookie_file_inner(true)
+}
+
+fn read_cookie_file_inner(create: bool) -> Result<Cookie, String> {
     let home =
         std::env::var("HOME").map_err(|_| "HOME is not set and no cookie was given".to_string())?;
     let paths = [
@@ -63,8 +79,29 @@ pub fn read_cookie_file() -> Result<Cookie, String> {
             return Cookie::new(text).ok_or_else(|| format!("{p} is empty"));
         }
     }
+    if create {
+        return create_cookie_file(&paths[0]);
+    }
     Err(format!(
         "no cookie given and none found in {}",
         paths.join(" or ")
     ))
+}
+
+fn create_cookie_file(path: &str) -> Result<Cookie, String> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut bytes = [0u8; 20];
+    getrandom::fill(&mut bytes).map_err(|e| format!("no randomness for a cookie: {e}"))?;
+    let text: String = bytes.iter().map(|b| (b'A' + b % 26) as char).collect();
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o400)
+        .open(path)
+        .map_err(|e| format!("cannot create {path}: {e}"))?;
+    f.write_all(text.as_bytes())
+        .map_err(|e| format!("cannot write {path}: {e}"))?;
+    tracing::info!("created {path}, as erl does when no cookie exists");
+    Cookie::new(text).ok_or_else(|| "empty cookie".to_string())
 }
