@@ -208,3 +208,27 @@ fn messages_are_moved() {
         assert!(weak.upgrade().is_none());
     })
 }
+
+/// A process whose mailbox never runs dry still lets others run: each receive costs
+/// cooperative budget, as each BEAM operation costs reductions (one worker thread, so
+/// without yielding the busy process would hold it forever).
+#[test]
+fn busy_receiver_yields_to_others() {
+    let rt = tether::Runtime::builder().worker_threads(1).build().unwrap();
+    rt.block_on(async {
+        let busy = tether::spawn(async {
+            let me = tether::self_pid();
+            tether::send(me, 0u64).unwrap();
+            loop {
+                let n: u64 = receive().await;
+                tether::send(me, n + 1).unwrap();
+            }
+        });
+        let parent = tether::self_pid();
+        tether::spawn(async move {
+            tether::send(parent, "others still run").unwrap();
+        });
+        assert_eq!(receive::<&str>().await, "others still run");
+        tether::exit(busy, tether::ExitReason::Kill);
+    })
+}

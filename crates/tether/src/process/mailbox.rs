@@ -38,10 +38,15 @@ impl<F: FnMut(&Message) -> bool + Unpin> Future for Receive<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Message>> {
         let this = self.get_mut();
+        // Each message taken costs a unit of tokio's cooperative budget, the way each
+        // BEAM operation costs reductions: a process with a full mailbox yields to
+        // others now and then instead of holding its worker thread.
+        let coop = std::task::ready!(tokio::task::coop::poll_proceed(cx));
         let expired = this.deadline.is_some_and(|d| d <= Instant::now());
         // On expiry, look once more at everything that has arrived, so that `after 0`
         // sees messages sent just before it.
         if let Some(m) = this.scan(expired) {
+            coop.made_progress();
             return Poll::Ready(Some(m));
         }
         let Some(deadline) = this.deadline else {
