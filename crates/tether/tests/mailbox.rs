@@ -209,26 +209,34 @@ fn messages_are_moved() {
     })
 }
 
-/// A process whose mailbox never runs dry still lets others run: each receive costs
-/// cooperative budget, as each BEAM operation costs reductions (one worker thread, so
-/// without yielding the busy process would hold it forever).
+/// A process working through a long mailbox still lets others run: each receive costs
+/// cooperative budget, as each BEAM operation costs reductions. On one worker thread,
+/// another process gets to run while the busy one still has most of its queue left.
 #[test]
 fn busy_receiver_yields_to_others() {
     let rt = tether::Runtime::builder().worker_threads(1).build().unwrap();
     rt.block_on(async {
-        let busy = tether::spawn(async {
-            let me = tether::self_pid();
-            tether::send(me, 0u64).unwrap();
-            loop {
-                let n: u64 = receive().await;
-                tether::send(me, n + 1).unwrap();
+        const N: u64 = 200_000;
+        let parent = tether::self_pid();
+        let busy = tether::spawn(async move {
+            let _go: &str = receive().await;
+            tether::send(parent, "started").unwrap();
+            for _ in 0..N {
+                let _: u64 = receive().await;
             }
         });
-        let parent = tether::self_pid();
+        for i in 0..N {
+            tether::send(busy, i).unwrap();
+        }
+        tether::send(busy, "go").unwrap();
+        assert_eq!(receive::<&str>().await, "started");
+        // We only run again once the busy process has yielded the (single) worker.
         tether::spawn(async move {
             tether::send(parent, "others still run").unwrap();
         });
         assert_eq!(receive::<&str>().await, "others still run");
+        let left = tether::process_info(busy).map_or(0, |i| i.message_queue_len);
+        assert!(left > 0, "the busy process ran to the end before anyone else ran");
         tether::exit(busy, tether::ExitReason::Kill);
     })
 }
