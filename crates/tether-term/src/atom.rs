@@ -23,6 +23,8 @@ use std::sync::Arc;
 /// Atoms of at most this many bytes are stored without allocating.
 pub(crate) const INLINE_CAP: usize = 22;
 
+/// Invariant: an inline buffer holds the text's bytes and zeros past `len`, and only
+/// texts of up to [`INLINE_CAP`] bytes are inline (so equal atoms have equal reprs).
 #[derive(Clone)]
 enum Repr {
     Inline { len: u8, buf: [u8; INLINE_CAP] },
@@ -59,6 +61,28 @@ impl Atom {
         }
     }
 
+    /// Makes an atom from bytes that should be UTF-8 (as the decoder reads them);
+    /// `None` if they are not. Short ASCII names, the common case, skip the general
+    /// UTF-8 validation.
+    #[inline]
+    pub(crate) fn from_utf8(bytes: &[u8]) -> Option<Atom> {
+        if bytes.len() <= INLINE_CAP {
+            if bytes.iter().fold(0u8, |acc, b| acc | b) >= 0x80 {
+                std::str::from_utf8(bytes).ok()?;
+            }
+            let mut buf = [0u8; INLINE_CAP];
+            buf[..bytes.len()].copy_from_slice(bytes);
+            Some(Atom(Repr::Inline {
+                len: bytes.len() as u8,
+                buf,
+            }))
+        } else {
+            Some(Atom(Repr::Heap(Arc::from(
+                std::str::from_utf8(bytes).ok()?,
+            ))))
+        }
+    }
+
     /// The atom's text.
     pub fn as_str(&self) -> &str {
         match &self.0 {
@@ -77,6 +101,15 @@ impl Atom {
         }
     }
 
+    /// The inline buffer and length, for atoms stored inline (zeros past `len`).
+    #[inline]
+    pub(crate) fn inline(&self) -> Option<(usize, &[u8; INLINE_CAP])> {
+        match &self.0 {
+            Repr::Inline { len, buf } => Some((*len as usize, buf)),
+            Repr::Heap(_) => None,
+        }
+    }
+
     /// The length of the text in bytes.
     pub fn len(&self) -> usize {
         self.as_bytes().len()
@@ -89,8 +122,13 @@ impl Atom {
 }
 
 impl PartialEq for Atom {
+    #[inline]
     fn eq(&self, other: &Atom) -> bool {
-        self.as_bytes() == other.as_bytes()
+        match (&self.0, &other.0) {
+            // Inline buffers are zero past `len`, so whole buffers compare.
+            (Repr::Inline { len: a, buf: x }, Repr::Inline { len: b, buf: y }) => a == b && x == y,
+            _ => self.as_bytes() == other.as_bytes(),
+        }
     }
 }
 
