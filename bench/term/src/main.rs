@@ -48,7 +48,18 @@ impl Beam {
             return None;
         }
         let mut child = Command::new("erl")
-            .args(["-noshell", "-pa"])
+            // No scheduler busy-waiting: a spinning BEAM would steal the CPU that the
+            // Rust side is being timed on.
+            .args([
+                "+sbwt",
+                "none",
+                "+sbwtdcpu",
+                "none",
+                "+sbwtdio",
+                "none",
+                "-noshell",
+                "-pa",
+            ])
             .arg(&dir)
             .args(["-run", "term_bench", "main"])
             .stdin(Stdio::piped())

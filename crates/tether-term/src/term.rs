@@ -34,6 +34,7 @@ use crate::{Atom, BigInt, Pid, Port, Reference};
 /// assert_eq!(t.to_string(), "{ok,42}");
 /// ```
 #[derive(Clone, Debug)]
+#[repr(u8)]
 pub enum Term {
     /// An atom.
     Atom(Atom),
@@ -47,10 +48,10 @@ pub enum Term {
     Binary(Bytes),
     /// A bitstring whose last byte holds `bits` (1..=7) significant bits.
     BitBinary {
-        /// The bytes.
-        bytes: Bytes,
         /// Significant bits in the last byte (1..=7).
         bits: u8,
+        /// The bytes.
+        bytes: Bytes,
     },
     /// A pid.
     Pid(Pid),
@@ -473,5 +474,17 @@ impl FromIterator<Term> for Term {
     /// A proper list.
     fn from_iter<I: IntoIterator<Item = Term>>(iter: I) -> Term {
         Term::List(iter.into_iter().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        // Terms are moved a lot; keep them small (see the note on atom layout).
+        assert_eq!(std::mem::size_of::<Term>(), 40);
+        assert_eq!(std::mem::size_of::<Atom>(), 32);
     }
 }

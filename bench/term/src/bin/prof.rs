@@ -10,12 +10,14 @@ fn main() {
     let term: Term = match args[1].as_str() {
         "small" => "{ok, 42, atom}".parse().unwrap(),
         "bin" => Term::binary(vec![7u8; 1024]),
-        _ => "#{users => [#{id => 1, name => <<\"user 1\">>, tags => [admin, ops], meta => #{score => 1.5, active => true, visits => 1001}}, #{id => 2, name => <<\"user 2\">>, tags => [admin, ops], meta => #{score => 3.0, active => false, visits => 1002}}], total => 2}".parse().unwrap(),
+        "map" => "#{users => [#{id => 1, name => <<\"user 1\">>, tags => [admin, ops], meta => #{score => 1.5, active => true, visits => 1001}}, #{id => 2, name => <<\"user 2\">>, tags => [admin, ops], meta => #{score => 3.0, active => false, visits => 1002}}], total => 2}".parse().unwrap(),
+        text => text.parse().unwrap(),
     };
     let etf = encode(&term).unwrap();
     let shared = Bytes::from(etf.clone());
     let eterm = eetf::Term::decode(&etf[..]).unwrap();
-    for _ in 0..100_000 {
+    let iters: u64 = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(100_000);
+    for _ in 0..iters {
         match args[2].as_str() {
             "enc" => drop(black_box(encode(black_box(&term)).unwrap())),
             "dec" => drop(black_box(decode_bytes(black_box(&shared)).unwrap())),

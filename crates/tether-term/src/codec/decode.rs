@@ -74,6 +74,7 @@ pub struct Decoder<'a> {
 /// let t = decode(&[131, 104, 2, 119, 2, b'o', b'k', 97, 42]).unwrap();
 /// assert_eq!(t, Term::tuple([Term::atom("ok"), Term::from(42)]));
 /// ```
+#[inline]
 pub fn decode(data: &[u8]) -> Result<Term, DecodeError> {
     Decoder::new(data).decode_exact()
 }
@@ -88,6 +89,7 @@ pub fn decode(data: &[u8]) -> Result<Term, DecodeError> {
 /// let t = decode_bytes(&buf).unwrap();
 /// assert_eq!(t.as_binary().unwrap().as_ptr(), buf[6..].as_ptr()); // shared, not copied
 /// ```
+#[inline]
 pub fn decode_bytes(data: &Bytes) -> Result<Term, DecodeError> {
     Decoder::from_bytes(data).decode_exact()
 }
@@ -145,6 +147,7 @@ impl<'a> Decoder<'a> {
     /// Reads a versioned term: the byte 131, then a term or a compressed term (tag 80).
     ///
     /// The cursor is left after the term; bytes may follow it.
+    #[inline]
     pub fn decode(&mut self) -> Result<Term, DecodeError> {
         self.check_size()?;
         let v = self.u8()?;
@@ -167,12 +170,13 @@ impl<'a> Decoder<'a> {
 
     /// Reads a versioned term and fails with [`K::TrailingBytes`] unless it ends the
     /// input.
+    #[inline]
     pub fn decode_exact(&mut self) -> Result<Term, DecodeError> {
-        let t = self.decode()?;
-        if !self.is_empty() {
+        let t = self.decode();
+        if t.is_ok() && !self.is_empty() {
             return Err(self.err(K::TrailingBytes));
         }
-        Ok(t)
+        t
     }
 
     fn check_size(&self) -> Result<(), DecodeError> {
@@ -373,12 +377,40 @@ impl<'a> Decoder<'a> {
         }
     }
 
+    /// Like [`Decoder::elem`], but pushes onto `v`: building a leaf straight into the
+    /// vector avoids a temporary whose piecewise stores, reloaded whole by the move
+    /// into the vector, stall the CPU's store forwarding (this was the main cost of
+    /// decoding small tuples).
+    #[inline(always)]
+    fn elem_into(&mut self, v: &mut Vec<Term>) -> Result<(), DecodeError> {
+        match self.data.get(self.pos..self.pos + 2) {
+            Some(&[tag::SMALL_INTEGER, i]) => {
+                self.pos += 2;
+                v.push(Term::Int(i as i64));
+            }
+            Some(&[tag::SMALL_ATOM_UTF8, n]) => {
+                let at = self.pos;
+                self.pos += 2;
+                let s = self.take(n as usize)?;
+                match Atom::from_utf8(s) {
+                    Some(a) => v.push(Term::Atom(a)),
+                    None => return Err(self.err_at(at, K::InvalidAtom)),
+                }
+            }
+            _ => {
+                let t = self.term()?;
+                v.push(t);
+            }
+        }
+        Ok(())
+    }
+
     fn tuple(&mut self, n: usize) -> Result<Term, DecodeError> {
         let n = self.count(n, 1)?;
         self.enter()?;
         let mut v = Vec::with_capacity(n);
         for _ in 0..n {
-            v.push(self.elem()?);
+            self.elem_into(&mut v)?;
         }
         self.depth -= 1;
         Ok(Term::Tuple(v))
@@ -390,7 +422,7 @@ impl<'a> Decoder<'a> {
         self.enter()?;
         let mut v = Vec::with_capacity(n);
         for _ in 0..n {
-            v.push(self.elem()?);
+            self.elem_into(&mut v)?;
         }
         let tail = self.term()?;
         self.depth -= 1;
