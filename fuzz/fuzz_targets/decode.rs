@@ -3,10 +3,14 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tether_term::{AtomCache, AtomCacheRefs, Atom, DecodeLimits, Decoder, decode, encode};
+use tether_term::{Atom, AtomCache, AtomCacheRefs, DecodeLimits, Decoder, decode, encode};
 
 fuzz_target!(|data: &[u8]| {
-    let limits = DecodeLimits { max_depth: 128, max_size: 1 << 20, max_decompressed: 1 << 20 };
+    let limits = DecodeLimits {
+        max_depth: 128,
+        max_size: 1 << 20,
+        max_decompressed: 1 << 20,
+    };
     if let Ok(t) = Decoder::new(data).with_limits(limits).decode_exact() {
         let bytes = encode(&t).expect("a decoded term encodes");
         let back = decode(&bytes).expect("an encoded term decodes");
@@ -16,7 +20,9 @@ fuzz_target!(|data: &[u8]| {
     }
     // Terms after a distribution header: no version byte, atom-cache references.
     let refs = AtomCacheRefs::from_atoms(vec![Atom::new("a"), Atom::new("b")]);
-    let mut d = Decoder::new(data).with_limits(limits).with_atom_cache(Some(&refs));
+    let mut d = Decoder::new(data)
+        .with_limits(limits)
+        .with_atom_cache(Some(&refs));
     while !d.is_empty() {
         if d.decode_term().is_err() {
             break;

@@ -6,7 +6,9 @@ use libfuzzer_sys::fuzz_target;
 use tether_term::Term;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Ok(t) = text.parse::<Term>() {
         let shown = t.to_string();
         let back: Term = shown.parse().expect("Display output parses");

@@ -109,7 +109,14 @@ fn write_seq(f: &mut fmt::Formatter<'_>, items: &[Term]) -> fmt::Result {
 }
 
 impl fmt::Display for Term {
-    /// Writes the term in Erlang syntax (see the [module docs](self)).
+    /// Writes the term in Erlang syntax, as `io_lib:format("~w", [T])` does, except
+    /// that binaries of printable ASCII are written as strings (`<<"abc">>`, as `~p`
+    /// does). Lists are always lists of integers (`[104,105]`, never `"hi"`); maps
+    /// print their pairs in the order the term holds them; pids, ports and references
+    /// print with their node's table index (`<0.42.0>`); local funs as
+    /// `#Fun<module.index.uniq>`; floats with the shortest digits that read back
+    /// exactly, placed as Erlang places them (`1.0`, `0.1`, `1.0e20`). Everything but
+    /// funs parses back with [`Term::parse`].
     ///
     /// ```
     /// use tether_term::Term;

@@ -190,6 +190,7 @@ impl fmt::Display for Node {
 /// assert_eq!(p.to_string(), "<0.42.0>");
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(align(8))] // keeps Term's fields 8-byte aligned (see the note in atom.rs)
 pub struct Pid {
     /// The node the process lives on.
     pub node: Node,
@@ -248,6 +249,7 @@ impl fmt::Debug for Pid {
 /// assert_eq!(r.words(), &[1, 2, 3]);
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(align(8))] // keeps Term's fields 8-byte aligned (see the note in atom.rs)
 pub struct Reference {
     /// The node that made the reference.
     pub node: Node,

@@ -12,9 +12,9 @@ use std::fmt;
 
 /// An integer of any size: a sign and a little-endian magnitude.
 ///
-/// The decoder produces a `BigInt` only for values outside the `i64` range; values
-/// made with [`BigInt::from_i128`] or [`BigInt::parse_decimal`] are normalized the
-/// same way by [`Term::int`](crate::Term::int) style constructors.
+/// The decoder produces a `BigInt` only for values outside the `i64` range; wrap a
+/// `BigInt` with [`Term::big`](crate::Term::big) (or `Term::from`) to get the same
+/// normalization.
 ///
 /// ```
 /// use tether_term::BigInt;

@@ -34,6 +34,7 @@ use crate::{Atom, BigInt, Pid, Port, Reference};
 /// assert_eq!(t.to_string(), "{ok,42}");
 /// ```
 #[derive(Clone, Debug)]
+#[repr(u8)]
 pub enum Term {
     /// An atom.
     Atom(Atom),
@@ -47,10 +48,10 @@ pub enum Term {
     Binary(Bytes),
     /// A bitstring whose last byte holds `bits` (1..=7) significant bits.
     BitBinary {
-        /// The bytes.
-        bytes: Bytes,
         /// Significant bits in the last byte (1..=7).
         bits: u8,
+        /// The bytes.
+        bytes: Bytes,
     },
     /// A pid.
     Pid(Pid),
@@ -171,10 +172,11 @@ impl Term {
 
     /// A map from pairs.
     ///
-    /// Later pairs replace earlier ones with an exactly equal key. Maps of up to 32
-    /// pairs are sorted in the order erts keeps small maps in (term order, with all
-    /// integers before all floats), which is the order `term_to_binary` writes them;
-    /// larger maps keep the given order (erts writes those in hash order).
+    /// Later pairs replace earlier ones with an exactly equal key. The pairs are sorted
+    /// in the order erts keeps small maps in (term order, with all integers before all
+    /// floats), which is the order `term_to_binary` writes maps of up to 32 keys, so
+    /// such a map built in Rust encodes to the same bytes as in Erlang. (erts writes
+    /// larger maps in hash order; any order decodes to the same map.)
     ///
     /// ```
     /// use tether_term::Term;
@@ -182,16 +184,15 @@ impl Term {
     /// assert_eq!(m.to_string(), "#{a => 1,b => 2}");
     /// ```
     pub fn map(pairs: impl IntoIterator<Item = (Term, Term)>) -> Term {
-        let mut out: Vec<(Term, Term)> = Vec::new();
-        for (k, v) in pairs {
-            if let Some(slot) = out.iter_mut().find(|(ok, _)| ok.exact_eq(&k)) {
-                slot.1 = v;
-            } else {
-                out.push((k, v));
+        let mut sorted: Vec<(Term, Term)> = pairs.into_iter().collect();
+        // Stable, so that among equal keys the last given stays last.
+        sorted.sort_by(|a, b| a.0.cmp_exact(&b.0));
+        let mut out: Vec<(Term, Term)> = Vec::with_capacity(sorted.len());
+        for pair in sorted {
+            match out.last_mut() {
+                Some(last) if last.0.exact_eq(&pair.0) => *last = pair,
+                _ => out.push(pair),
             }
-        }
-        if out.len() <= 32 {
-            out.sort_by(|a, b| a.0.cmp_exact(&b.0));
         }
         Term::Map(out)
     }
@@ -473,5 +474,17 @@ impl FromIterator<Term> for Term {
     /// A proper list.
     fn from_iter<I: IntoIterator<Item = Term>>(iter: I) -> Term {
         Term::List(iter.into_iter().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes() {
+        // Terms are moved a lot; keep them small (see the note on atom layout).
+        assert_eq!(std::mem::size_of::<Term>(), 40);
+        assert_eq!(std::mem::size_of::<Atom>(), 32);
     }
 }

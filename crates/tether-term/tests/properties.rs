@@ -72,11 +72,12 @@ fn term(creations: bool) -> impl Strategy<Value = Term> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
 
     #[test]
     fn encode_decode_round_trip(t in term(true)) {
         let bytes = encode(&t).unwrap();
+        prop_assert_eq!(tether_term::codec::encoded_len(&t) + 1, bytes.len());
         let back = decode(&bytes).unwrap();
         prop_assert_eq!(&back, &t);
         prop_assert_eq!(encode(&back).unwrap(), bytes.clone());

@@ -74,6 +74,7 @@ pub struct Decoder<'a> {
 /// let t = decode(&[131, 104, 2, 119, 2, b'o', b'k', 97, 42]).unwrap();
 /// assert_eq!(t, Term::tuple([Term::atom("ok"), Term::from(42)]));
 /// ```
+#[inline]
 pub fn decode(data: &[u8]) -> Result<Term, DecodeError> {
     Decoder::new(data).decode_exact()
 }
@@ -88,6 +89,7 @@ pub fn decode(data: &[u8]) -> Result<Term, DecodeError> {
 /// let t = decode_bytes(&buf).unwrap();
 /// assert_eq!(t.as_binary().unwrap().as_ptr(), buf[6..].as_ptr()); // shared, not copied
 /// ```
+#[inline]
 pub fn decode_bytes(data: &Bytes) -> Result<Term, DecodeError> {
     Decoder::from_bytes(data).decode_exact()
 }
@@ -145,6 +147,7 @@ impl<'a> Decoder<'a> {
     /// Reads a versioned term: the byte 131, then a term or a compressed term (tag 80).
     ///
     /// The cursor is left after the term; bytes may follow it.
+    #[inline]
     pub fn decode(&mut self) -> Result<Term, DecodeError> {
         self.check_size()?;
         let v = self.u8()?;
@@ -167,12 +170,13 @@ impl<'a> Decoder<'a> {
 
     /// Reads a versioned term and fails with [`K::TrailingBytes`] unless it ends the
     /// input.
+    #[inline]
     pub fn decode_exact(&mut self) -> Result<Term, DecodeError> {
-        let t = self.decode()?;
-        if !self.is_empty() {
+        let t = self.decode();
+        if t.is_ok() && !self.is_empty() {
             return Err(self.err(K::TrailingBytes));
         }
-        Ok(t)
+        t
     }
 
     fn check_size(&self) -> Result<(), DecodeError> {
@@ -276,9 +280,32 @@ impl<'a> Decoder<'a> {
         Ok(())
     }
 
+    /// Reads one term. Containers recurse from here; everything else is in
+    /// [`Decoder::leaf`], which keeps this frame small (the recursion depth is bounded
+    /// by [`DecodeLimits::max_depth`], and small frames keep that bound safe on small
+    /// stacks, even in unoptimized builds).
     fn term(&mut self) -> Result<Term, DecodeError> {
         let at = self.pos;
         let t = self.u8()?;
+        match t {
+            tag::SMALL_TUPLE => {
+                let n = self.u8()? as usize;
+                self.tuple(n)
+            }
+            tag::LARGE_TUPLE => {
+                let n = self.u32()? as usize;
+                self.tuple(n)
+            }
+            tag::LIST => self.list(),
+            tag::MAP => self.map(at),
+            tag::NEW_FUN => self.fun(),
+            tag::EXPORT => self.export(),
+            _ => self.leaf(t, at),
+        }
+    }
+
+    #[inline(never)]
+    fn leaf(&mut self, t: u8, at: usize) -> Result<Term, DecodeError> {
         Ok(match t {
             tag::SMALL_INTEGER => Term::Int(self.u8()? as i64),
             tag::INTEGER => Term::Int(self.u32()? as i32 as i64),
@@ -287,26 +314,16 @@ impl<'a> Decoder<'a> {
             | tag::ATOM
             | tag::SMALL_ATOM
             | tag::ATOM_CACHE_REF => Term::Atom(self.atom_body(t, at)?),
-            tag::SMALL_TUPLE => {
-                let n = self.u8()? as usize;
-                self.tuple(n)?
-            }
-            tag::LARGE_TUPLE => {
-                let n = self.u32()? as usize;
-                self.tuple(n)?
-            }
             tag::NIL => Term::List(Vec::new()),
             tag::STRING => {
                 let n = self.u16()? as usize;
                 let s = self.take(n)?;
                 Term::List(s.iter().map(|&b| Term::Int(b as i64)).collect())
             }
-            tag::LIST => self.list()?,
             tag::BINARY => {
                 let n = self.u32()? as usize;
                 Term::Binary(self.binary(n)?)
             }
-            tag::MAP => self.map(at)?,
             tag::NEW_FLOAT => {
                 let f = f64::from_bits(self.u64()?);
                 if !f.is_finite() {
@@ -332,8 +349,6 @@ impl<'a> Decoder<'a> {
             | tag::NEWER_REFERENCE
             | tag::NEW_REFERENCE
             | tag::REFERENCE => self.identity(t, at)?,
-            tag::EXPORT => self.export()?,
-            tag::NEW_FUN => self.fun()?,
             tag::COMPRESSED | tag::FUN | tag::LOCAL | tag::DIST_HEADER | tag::DIST_FRAG_HEADER => {
                 return Err(self.err_at(at, K::UnsupportedTag(t)));
             }
@@ -341,12 +356,61 @@ impl<'a> Decoder<'a> {
         })
     }
 
+    /// Reads an element of a container: the common leaves (small integers, short
+    /// UTF-8 atoms) inline, the rest through [`Decoder::term`].
+    #[inline(always)]
+    fn elem(&mut self) -> Result<Term, DecodeError> {
+        match self.data.get(self.pos..self.pos + 2) {
+            Some(&[tag::SMALL_INTEGER, v]) => {
+                self.pos += 2;
+                Ok(Term::Int(v as i64))
+            }
+            Some(&[tag::SMALL_ATOM_UTF8, n]) => {
+                let at = self.pos;
+                self.pos += 2;
+                let s = self.take(n as usize)?;
+                Atom::from_utf8(s)
+                    .map(Term::Atom)
+                    .ok_or_else(|| self.err_at(at, K::InvalidAtom))
+            }
+            _ => self.term(),
+        }
+    }
+
+    /// Like [`Decoder::elem`], but pushes onto `v`: building a leaf straight into the
+    /// vector avoids a temporary whose piecewise stores, reloaded whole by the move
+    /// into the vector, stall the CPU's store forwarding (this was the main cost of
+    /// decoding small tuples).
+    #[inline(always)]
+    fn elem_into(&mut self, v: &mut Vec<Term>) -> Result<(), DecodeError> {
+        match self.data.get(self.pos..self.pos + 2) {
+            Some(&[tag::SMALL_INTEGER, i]) => {
+                self.pos += 2;
+                v.push(Term::Int(i as i64));
+            }
+            Some(&[tag::SMALL_ATOM_UTF8, n]) => {
+                let at = self.pos;
+                self.pos += 2;
+                let s = self.take(n as usize)?;
+                match Atom::from_utf8(s) {
+                    Some(a) => v.push(Term::Atom(a)),
+                    None => return Err(self.err_at(at, K::InvalidAtom)),
+                }
+            }
+            _ => {
+                let t = self.term()?;
+                v.push(t);
+            }
+        }
+        Ok(())
+    }
+
     fn tuple(&mut self, n: usize) -> Result<Term, DecodeError> {
         let n = self.count(n, 1)?;
         self.enter()?;
         let mut v = Vec::with_capacity(n);
         for _ in 0..n {
-            v.push(self.term()?);
+            self.elem_into(&mut v)?;
         }
         self.depth -= 1;
         Ok(Term::Tuple(v))
@@ -358,7 +422,7 @@ impl<'a> Decoder<'a> {
         self.enter()?;
         let mut v = Vec::with_capacity(n);
         for _ in 0..n {
-            v.push(self.term()?);
+            self.elem_into(&mut v)?;
         }
         let tail = self.term()?;
         self.depth -= 1;
@@ -375,8 +439,8 @@ impl<'a> Decoder<'a> {
         self.enter()?;
         let mut v: Vec<(Term, Term)> = Vec::with_capacity(n);
         for _ in 0..n {
-            let k = self.term()?;
-            let val = self.term()?;
+            let k = self.elem()?;
+            let val = self.elem()?;
             v.push((k, val));
         }
         self.depth -= 1;
@@ -597,8 +661,7 @@ impl<'a> Decoder<'a> {
             tag::SMALL_ATOM_UTF8 => {
                 let n = self.u8()? as usize;
                 let s = self.take(n)?;
-                let s = std::str::from_utf8(s).map_err(|_| self.err_at(at, K::InvalidAtom))?;
-                Ok(Atom::new(s))
+                Atom::from_utf8(s).ok_or_else(|| self.err_at(at, K::InvalidAtom))
             }
             tag::ATOM_UTF8 => {
                 let n = self.u16()? as usize;

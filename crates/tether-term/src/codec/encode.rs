@@ -23,6 +23,8 @@ pub trait EncodeBuf: sealed::Sealed {
     fn patch_u32(&mut self, at: usize, v: u32);
     /// Shortens the buffer to `len`.
     fn truncate_to(&mut self, len: usize);
+    /// Makes room for `n` more bytes.
+    fn reserve_bytes(&mut self, n: usize);
 }
 
 mod sealed {
@@ -50,6 +52,9 @@ impl EncodeBuf for Vec<u8> {
     fn truncate_to(&mut self, len: usize) {
         self.truncate(len)
     }
+    fn reserve_bytes(&mut self, n: usize) {
+        self.reserve(n)
+    }
 }
 
 impl EncodeBuf for BytesMut {
@@ -71,6 +76,9 @@ impl EncodeBuf for BytesMut {
     fn truncate_to(&mut self, len: usize) {
         self.truncate(len)
     }
+    fn reserve_bytes(&mut self, n: usize) {
+        self.reserve(n)
+    }
 }
 
 /// Encodes a term with its version byte, as `term_to_binary/1` does.
@@ -81,9 +89,129 @@ impl EncodeBuf for BytesMut {
 /// assert_eq!(encode(&t).unwrap(), [131, 104, 2, 119, 2, b'o', b'k', 97, 42]);
 /// ```
 pub fn encode(term: &Term) -> Result<Vec<u8>, EncodeError> {
-    let mut buf = Vec::with_capacity(64);
+    // Sizing exactly first ([`encoded_len`]) costs more than it saves on the small
+    // terms that dominate messaging. Instead, start from the size of the last term this
+    // thread encoded (messages in a stream tend to look alike), within bounds; a
+    // top-level binary is sized exactly, and big binaries reserve room as they go.
+    let mut buf = Vec::with_capacity(capacity_hint(term));
     encode_to(term, &mut buf)?;
+    LAST_LEN.with(|l| l.set(buf.len()));
     Ok(buf)
+}
+
+thread_local! {
+    static LAST_LEN: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// A cheap first guess at the encoded size: exact for a top-level binary, else the
+/// last encoded size on this thread plus some slack, between 128 bytes and 4 KiB.
+#[inline]
+fn capacity_hint(term: &Term) -> usize {
+    match term {
+        Term::Binary(b) => 6 + b.len(),
+        _ => LAST_LEN
+            .with(|l| l.get() + l.get() / 8 + 16)
+            .clamp(128, 4096),
+    }
+}
+
+/// The number of bytes [`encode_term_to`] writes for `term` (add 1 for the version
+/// byte), so that buffers can be sized once.
+///
+/// ```
+/// use tether_term::{codec::encoded_len, encode, Term};
+/// let t: Term = "{ok, [1,2,3], <<\"bin\">>, #{a => 1.5}}".parse().unwrap();
+/// assert_eq!(encoded_len(&t) + 1, encode(&t).unwrap().len());
+/// ```
+pub fn encoded_len(term: &Term) -> usize {
+    match term {
+        Term::Atom(a) => atom_len(a),
+        Term::Int(i) => int_len(*i),
+        Term::Binary(b) => 5 + b.len(),
+        Term::Tuple(items) => {
+            (if items.len() < 256 { 2 } else { 5 }) + items.iter().map(encoded_len).sum::<usize>()
+        }
+        Term::List(items) => list_len(items),
+        Term::Map(pairs) => {
+            5 + pairs
+                .iter()
+                .map(|(k, v)| encoded_len(k) + encoded_len(v))
+                .sum::<usize>()
+        }
+        Term::Float(_) => 9,
+        other => rare_len(other),
+    }
+}
+
+#[inline]
+fn atom_len(a: &Atom) -> usize {
+    if a.len() < 256 {
+        2 + a.len()
+    } else {
+        3 + a.len()
+    }
+}
+
+#[inline]
+fn int_len(i: i64) -> usize {
+    if (0..=255).contains(&i) {
+        2
+    } else if i32::try_from(i).is_ok() {
+        5
+    } else {
+        3 + 8 - i.unsigned_abs().leading_zeros() as usize / 8
+    }
+}
+
+fn list_len(items: &[Term]) -> usize {
+    let is_byte = |t: &Term| matches!(t, Term::Int(i) if (0..=255).contains(i));
+    if items.is_empty() {
+        1
+    } else if items.len() <= u16::MAX as usize && items.iter().all(is_byte) {
+        3 + items.len()
+    } else {
+        6 + items.iter().map(encoded_len).sum::<usize>()
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn rare_len(term: &Term) -> usize {
+    let node = |n: Node| n.with_name(atom_len);
+    match term {
+        Term::BigInt(b) => match b.to_i64() {
+            Some(i) => int_len(i),
+            None => {
+                let n = b
+                    .magnitude
+                    .iter()
+                    .rposition(|&d| d != 0)
+                    .map_or(0, |p| p + 1);
+                if n < 256 { 3 + n } else { 6 + n }
+            }
+        },
+        Term::BitBinary { bytes, .. } => 6 + bytes.len(),
+        Term::Pid(p) => 13 + node(p.node),
+        Term::Port(p) => (if p.id <= u32::MAX as u64 { 9 } else { 13 }) + node(p.node),
+        Term::Ref(r) => 7 + node(r.node) + 4 * r.words().len(),
+        Term::ImproperList(items, tail) => match &**tail {
+            // Non-canonical shapes are flattened by the encoder; an estimate will do.
+            Term::List(_) | Term::ImproperList(..) => {
+                6 + items.iter().map(encoded_len).sum::<usize>() + encoded_len(tail)
+            }
+            t if items.is_empty() => encoded_len(t),
+            t => 5 + items.iter().map(encoded_len).sum::<usize>() + encoded_len(t),
+        },
+        Term::Fun(f) => {
+            30 + atom_len(&f.module)
+                + encoded_len(&f.old_index)
+                + encoded_len(&f.old_uniq)
+                + encoded_len(&f.pid)
+                + f.free_vars.iter().map(encoded_len).sum::<usize>()
+        }
+        Term::Export(e) => 3 + atom_len(&e.module) + atom_len(&e.function),
+        _ => encoded_len(term),
+    }
 }
 
 /// Appends a term with its version byte to `buf`.
@@ -98,7 +226,7 @@ pub fn encode(term: &Term) -> Result<Vec<u8>, EncodeError> {
 pub fn encode_to<B: EncodeBuf>(term: &Term, buf: &mut B) -> Result<(), EncodeError> {
     let start = buf.buf_len();
     buf.put_byte(VERSION);
-    encode_term_to(term, buf).inspect_err(|_| buf.truncate_to(start))
+    write_term(term, buf).inspect_err(|_| buf.truncate_to(start))
 }
 
 /// Appends a term *without* a version byte to `buf`, as terms follow a distribution
@@ -120,6 +248,20 @@ fn len32(n: usize) -> Result<u32, EncodeError> {
     u32::try_from(n).map_err(|_| EncodeError::TooLarge)
 }
 
+/// Writes an element of a container: leaves inline, the rest through [`write_term`]
+/// (most elements are atoms and small integers, and a call per leaf adds up).
+#[inline(always)]
+fn write_elem<B: EncodeBuf>(term: &Term, buf: &mut B) -> Result<(), EncodeError> {
+    match term {
+        Term::Atom(a) => write_atom(a, buf),
+        Term::Int(i) => {
+            write_int(*i, buf);
+            Ok(())
+        }
+        _ => write_term(term, buf),
+    }
+}
+
 fn write_term<B: EncodeBuf>(term: &Term, buf: &mut B) -> Result<(), EncodeError> {
     match term {
         Term::Atom(a) => write_atom(a, buf)?,
@@ -133,6 +275,7 @@ fn write_term<B: EncodeBuf>(term: &Term, buf: &mut B) -> Result<(), EncodeError>
             buf.put_slice(&f.to_bits().to_be_bytes());
         }
         Term::Binary(b) => {
+            buf.reserve_bytes(5 + b.len());
             buf.put_byte(tag::BINARY);
             buf.put_slice(&len32(b.len())?.to_be_bytes());
             buf.put_slice(b);
@@ -186,7 +329,7 @@ fn write_term<B: EncodeBuf>(term: &Term, buf: &mut B) -> Result<(), EncodeError>
                 buf.put_slice(&len32(items.len())?.to_be_bytes());
             }
             for t in items {
-                write_term(t, buf)?;
+                write_elem(t, buf)?;
             }
         }
         Term::List(items) => write_list(&[items], None, buf)?,
@@ -212,8 +355,8 @@ fn write_term<B: EncodeBuf>(term: &Term, buf: &mut B) -> Result<(), EncodeError>
             buf.put_byte(tag::MAP);
             buf.put_slice(&len32(pairs.len())?.to_be_bytes());
             for (k, v) in pairs {
-                write_term(k, buf)?;
-                write_term(v, buf)?;
+                write_elem(k, buf)?;
+                write_elem(v, buf)?;
             }
         }
         Term::Fun(f) => {
@@ -246,6 +389,17 @@ fn write_term<B: EncodeBuf>(term: &Term, buf: &mut B) -> Result<(), EncodeError>
 
 #[inline]
 fn write_atom<B: EncodeBuf>(a: &Atom, buf: &mut B) -> Result<(), EncodeError> {
+    if let Some((len, text)) = a.inline() {
+        // Write a fixed-size block and trim it: cheaper than a variable-length copy.
+        let mut block = [0u8; 2 + crate::atom::INLINE_CAP];
+        block[0] = tag::SMALL_ATOM_UTF8;
+        block[1] = len as u8;
+        block[2..].copy_from_slice(text);
+        let start = buf.buf_len();
+        buf.put_slice(&block);
+        buf.truncate_to(start + 2 + len);
+        return Ok(());
+    }
     let b = a.as_bytes();
     if b.len() < 256 {
         buf.put_slice(&[tag::SMALL_ATOM_UTF8, b.len() as u8]);
@@ -330,7 +484,7 @@ fn write_list<B: EncodeBuf>(
     buf.put_slice(&len32(n)?.to_be_bytes());
     for p in parts {
         for t in p.iter() {
-            write_term(t, buf)?;
+            write_elem(t, buf)?;
         }
     }
     match tail {

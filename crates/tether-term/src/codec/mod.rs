@@ -43,7 +43,7 @@ mod error;
 
 pub use atom_cache::{AtomCache, AtomCacheRefs};
 pub use decode::{DecodeLimits, Decoder, decode, decode_bytes};
-pub use encode::{EncodeBuf, encode, encode_term_to, encode_to};
+pub use encode::{EncodeBuf, encode, encode_term_to, encode_to, encoded_len};
 pub use error::{DecodeError, DecodeErrorKind, EncodeError};
 
 /// The version byte that starts a term.
