@@ -214,7 +214,10 @@ fn messages_are_moved() {
 /// another process gets to run while the busy one still has most of its queue left.
 #[test]
 fn busy_receiver_yields_to_others() {
-    let rt = tether::Runtime::builder().worker_threads(1).build().unwrap();
+    let rt = tether::Runtime::builder()
+        .worker_threads(1)
+        .build()
+        .unwrap();
     rt.block_on(async {
         const N: u64 = 200_000;
         let parent = tether::self_pid();
@@ -236,7 +239,10 @@ fn busy_receiver_yields_to_others() {
         });
         assert_eq!(receive::<&str>().await, "others still run");
         let left = tether::process_info(busy).map_or(0, |i| i.message_queue_len);
-        assert!(left > 0, "the busy process ran to the end before anyone else ran");
+        assert!(
+            left > 0,
+            "the busy process ran to the end before anyone else ran"
+        );
         tether::exit(busy, tether::ExitReason::Kill);
     })
 }
