@@ -1,9 +1,10 @@
 //! Tether's benchmark harness.
 //!
 //! `cargo run --release -p tether-bench -- [--quick] [WORKLOAD ...]` prints one
-//! `NAME VALUE UNIT` line per figure. Workloads: spawn, ring, pingpong, fanin, skynet
-//! (default: all). Each runs with two worker threads and with one.
+//! `NAME VALUE UNIT` line per figure. Workloads: spawn, ring, pingpong, fanin, skynet,
+//! call (default: all). Each runs with two worker threads and with one.
 
+mod call;
 mod mem;
 mod process;
 
@@ -23,7 +24,11 @@ impl Row {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let quick = args.iter().any(|a| a == "--quick");
-    let chosen: Vec<&str> = args.iter().filter(|a| !a.starts_with("--")).map(|s| s.as_str()).collect();
+    let chosen: Vec<&str> = args
+        .iter()
+        .filter(|a| !a.starts_with("--"))
+        .map(|s| s.as_str())
+        .collect();
     let want = |w: &str| chosen.is_empty() || chosen.contains(&w);
     let scale = if quick { 10 } else { 1 };
     for threads in [2, 1] {
@@ -42,6 +47,11 @@ fn main() {
         }
         if want("skynet") {
             rows.extend(process::skynet(threads, 1_000_000 / scale as u64));
+        }
+        if want("call") && threads == 2 {
+            for (name, value, unit) in call::run() {
+                println!("{name} {value:.1} {unit}");
+            }
         }
         for r in rows {
             println!("{} {:.1} {}", r.name, r.value, r.unit);

@@ -12,7 +12,10 @@ use tether::{Down, ExitReason, Pid, Runtime};
 use crate::Row;
 
 fn runtime(threads: usize) -> Runtime {
-    Runtime::builder().worker_threads(threads).build().expect("runtime")
+    Runtime::builder()
+        .worker_threads(threads)
+        .build()
+        .expect("runtime")
 }
 
 /// Spawns `n` processes that wait for a message; reports ns per spawn and bytes per
@@ -31,14 +34,17 @@ pub fn spawn_idle(threads: usize, n: usize) -> Vec<Row> {
         let spawn_ns = t.elapsed().as_nanos() as f64 / n as f64;
         // Let every process reach its first receive, so each is truly idle.
         while tether::all_process_info().len() > n + 1
-            && pids.iter().take(1).any(|p| tether::process_info(*p).is_some_and(|i| i.status != tether::Status::Waiting))
+            && pids.iter().take(1).any(|p| {
+                tether::process_info(*p).is_some_and(|i| i.status != tether::Status::Waiting)
+            })
         {
             tether::sleep(Duration::from_millis(10)).await;
         }
         tether::sleep(Duration::from_millis(200)).await;
         let after = crate::mem::rss();
         let pids_vec_bytes = (n * std::mem::size_of::<Pid>()) as u64;
-        let per_proc = (after.saturating_sub(before).saturating_sub(pids_vec_bytes)) as f64 / n as f64;
+        let per_proc =
+            (after.saturating_sub(before).saturating_sub(pids_vec_bytes)) as f64 / n as f64;
         assert!(tether::process_count() > n, "all processes alive");
         let peak = crate::mem::peak_rss();
         for p in &pids {
@@ -49,8 +55,16 @@ pub fn spawn_idle(threads: usize, n: usize) -> Vec<Row> {
         }
         vec![
             Row::new(format!("spawn_ns_per_process_t{threads}"), spawn_ns, "ns"),
-            Row::new(format!("idle_bytes_per_process_t{threads}"), per_proc, "bytes"),
-            Row::new(format!("spawn_peak_rss_t{threads}"), peak as f64 / 1e6, "MB"),
+            Row::new(
+                format!("idle_bytes_per_process_t{threads}"),
+                per_proc,
+                "bytes",
+            ),
+            Row::new(
+                format!("spawn_peak_rss_t{threads}"),
+                peak as f64 / 1e6,
+                "MB",
+            ),
         ]
     })
 }
@@ -117,7 +131,11 @@ pub fn ping_pong(threads: usize, rounds: u64) -> Vec<Row> {
             assert_eq!(back, i);
         }
         let ns = t.elapsed().as_nanos() as f64 / rounds as f64;
-        vec![Row::new(format!("pingpong_ns_per_roundtrip_t{threads}"), ns, "ns")]
+        vec![Row::new(
+            format!("pingpong_ns_per_roundtrip_t{threads}"),
+            ns,
+            "ns",
+        )]
     })
 }
 
@@ -146,7 +164,11 @@ pub fn fan_in(threads: usize, senders: usize, per: u64) -> Vec<Row> {
         let count: u64 = tether::receive().await;
         let secs = t.elapsed().as_secs_f64();
         assert_eq!(count, total);
-        vec![Row::new(format!("fanin_msgs_per_sec_t{threads}"), total as f64 / secs / 1e6, "M/s")]
+        vec![Row::new(
+            format!("fanin_msgs_per_sec_t{threads}"),
+            total as f64 / secs / 1e6,
+            "M/s",
+        )]
     })
 }
 

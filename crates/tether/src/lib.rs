@@ -49,9 +49,11 @@
 //! Terms, pids and references come from the `tether-term` crate and are re-exported.
 
 pub mod dist;
+pub mod otp;
 pub mod process;
 mod runtime;
 
+pub use otp::gen_server::{self, GenServer};
 pub use process::*;
 pub use runtime::{Builder, Runtime};
 pub use tether_term::{Atom, Node, Pid, Reference, Term};

@@ -23,8 +23,11 @@ fn selective_receive_order() {
             tether::send(me, c).unwrap();
         }
         receive_select(is('c')).await;
-        let rest: Vec<char> =
-            flush().await.into_iter().map(|m| m.downcast::<char>().unwrap()).collect();
+        let rest: Vec<char> = flush()
+            .await
+            .into_iter()
+            .map(|m| m.downcast::<char>().unwrap())
+            .collect();
         assert_eq!(rest, ['a', 'b']);
     })
 }
@@ -51,7 +54,11 @@ fn message_order_beats_clause_order() {
 fn after_zero() {
     run(async {
         let t = Instant::now();
-        assert!(receive_select_timeout(Duration::ZERO, |_| true).await.is_none());
+        assert!(
+            receive_select_timeout(Duration::ZERO, |_| true)
+                .await
+                .is_none()
+        );
         assert!(t.elapsed() < Duration::from_secs(1));
         tether::send(tether::self_pid(), 5u8).unwrap();
         let m = receive_select_timeout(Duration::ZERO, is(5u8)).await;
@@ -86,7 +93,10 @@ fn junk_does_not_extend_timeout() {
 fn send_to_unregistered_name_and_dead_pid() {
     run(async {
         let err = tether::send("not_registered_anywhere", 1u32).unwrap_err();
-        assert_eq!(err.kind, SendErrorKind::NotRegistered("not_registered_anywhere".into()));
+        assert_eq!(
+            err.kind,
+            SendErrorKind::NotRegistered("not_registered_anywhere".into())
+        );
         assert_eq!(err.message, 1);
         let (dead, _) = tether::spawn_monitor(async {});
         let _: tether::Down = receive().await;
@@ -125,7 +135,10 @@ fn send_after_read_and_cancel() {
         assert!(left <= Duration::from_millis(1000));
         assert_eq!(tether::read_timer(t), None);
         assert_eq!(tether::cancel_timer(t), None);
-        assert_eq!(tether::receive_timeout::<&str>(Duration::from_millis(50)).await, None);
+        assert_eq!(
+            tether::receive_timeout::<&str>(Duration::from_millis(50)).await,
+            None
+        );
 
         let t = tether::send_after(Duration::from_millis(1), tether::self_pid(), "now");
         assert_eq!(receive::<&str>().await, "now");

@@ -15,7 +15,10 @@ fn bad_register() {
     run(async {
         let (dead, _) = tether::spawn_monitor(async {});
         let _: Down = receive().await;
-        assert_eq!(tether::register("bad_reg_a", dead), Err(RegisterError::NotAlive(dead)));
+        assert_eq!(
+            tether::register("bad_reg_a", dead),
+            Err(RegisterError::NotAlive(dead))
+        );
 
         let p = tether::spawn(wait_forever());
         let q = tether::spawn(wait_forever());
@@ -113,4 +116,23 @@ fn process_info_relations() {
         assert!(!tether::processes().contains(&p));
         assert!(tether::process_info(p).is_none());
     })
+}
+
+/// Shutting a runtime down ends its processes properly: their names are released
+/// and they leave the process table, as if killed.
+#[test]
+fn runtime_shutdown_releases_processes() {
+    let rt = tether::Runtime::builder()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    let pid = rt.block_on(async {
+        let p = tether::spawn(wait_forever());
+        tether::register("owned_by_dropped_runtime", p).unwrap();
+        p
+    });
+    assert_eq!(tether::whereis("owned_by_dropped_runtime"), Some(pid));
+    drop(rt);
+    assert_eq!(tether::whereis("owned_by_dropped_runtime"), None);
+    assert!(tether::process_info(pid).is_none());
 }

@@ -11,8 +11,7 @@ use std::time::Duration;
 
 use common::{SETTLE, flush, run, wait_forever};
 use tether::{
-    AliasMode, Down, Exit, ExitReason, Monitored, Node, SpawnOpts, Term, receive,
-    receive_timeout,
+    AliasMode, Down, Exit, ExitReason, Monitored, Node, SpawnOpts, Term, receive, receive_timeout,
 };
 
 /// §1.9 case 1, `process_SUITE:t_exit_2_other_normal`.
@@ -22,7 +21,10 @@ fn t_exit_2_other_normal() {
         tether::trap_exit(true);
         let p = tether::spawn_link(wait_forever());
         tether::exit(p, ExitReason::Normal);
-        assert_eq!(receive_timeout::<Exit>(Duration::from_millis(300)).await, None);
+        assert_eq!(
+            receive_timeout::<Exit>(Duration::from_millis(300)).await,
+            None
+        );
         assert!(tether::is_alive(p));
         tether::exit(p, ExitReason::Kill);
     })
@@ -38,7 +40,13 @@ fn normal_suicide_exit() {
             wait_forever().await
         });
         let e: Exit = receive().await;
-        assert_eq!(e, Exit { from: p, reason: ExitReason::Normal });
+        assert_eq!(
+            e,
+            Exit {
+                from: p,
+                reason: ExitReason::Normal
+            }
+        );
         assert!(!tether::is_alive(p));
     })
 }
@@ -53,7 +61,13 @@ fn self_exit() {
             let big = ExitReason::from_term(Term::tuple([Term::atom("big"), Term::Int(1 << 40)]));
             tether::exit(tether::self_pid(), big.clone());
             let e: Exit = receive().await;
-            assert_eq!(e, Exit { from: tether::self_pid(), reason: big });
+            assert_eq!(
+                e,
+                Exit {
+                    from: tether::self_pid(),
+                    reason: big
+                }
+            );
             tether::send(parent, "still running").unwrap();
         });
         assert_eq!(receive::<&str>().await, "still running");
@@ -66,7 +80,8 @@ fn self_exit() {
 fn t_exit_2_catch() {
     run(async {
         let (p, _) = tether::spawn_monitor(async {
-            let caught = std::panic::catch_unwind(|| tether::exit(tether::self_pid(), "die".into()));
+            let caught =
+                std::panic::catch_unwind(|| tether::exit(tether::self_pid(), "die".into()));
             assert!(caught.is_ok());
             wait_forever().await
         });
@@ -96,7 +111,13 @@ fn kill_is_converted_to_killed() {
         let b = tether::spawn_link(wait_forever());
         tether::exit(b, ExitReason::Kill);
         let e: Exit = receive().await;
-        assert_eq!(e, Exit { from: b, reason: ExitReason::Killed });
+        assert_eq!(
+            e,
+            Exit {
+                from: b,
+                reason: ExitReason::Killed
+            }
+        );
     })
 }
 
@@ -108,7 +129,13 @@ fn own_kill_reason_is_trappable() {
         tether::trap_exit(true);
         let b = tether::spawn_link(async { tether::exit_self(ExitReason::Kill) });
         let e: Exit = receive().await;
-        assert_eq!(e, Exit { from: b, reason: ExitReason::Kill });
+        assert_eq!(
+            e,
+            Exit {
+                from: b,
+                reason: ExitReason::Kill
+            }
+        );
         assert!(tether::is_alive(tether::self_pid()));
     })
 }
@@ -193,7 +220,13 @@ fn link_to_dead_pid() {
         tether::trap_exit(true);
         assert_eq!(tether::link(dead), Ok(()));
         let e: Exit = receive().await;
-        assert_eq!(e, Exit { from: dead, reason: ExitReason::Noproc });
+        assert_eq!(
+            e,
+            Exit {
+                from: dead,
+                reason: ExitReason::Noproc
+            }
+        );
     })
 }
 
@@ -236,7 +269,10 @@ fn mon_1() {
         let r = tether::monitor(p);
         tether::exit(p, "frop".into());
         let d: Down = receive().await;
-        assert_eq!((d.reference, d.object, d.reason), (r, Monitored::Pid(p), "frop".into()));
+        assert_eq!(
+            (d.reference, d.object, d.reason),
+            (r, Monitored::Pid(p), "frop".into())
+        );
 
         // a dead pid
         let r = tether::monitor(p);
@@ -412,7 +448,9 @@ fn message_then_exit_signal_keep_order() {
             let first = tether::receive_any().await;
             let second = tether::receive_any().await;
             let ok = first.downcast_ref::<&str>() == Some(&"m1")
-                && second.downcast_ref::<Exit>().is_some_and(|e| e.reason == "foo".into());
+                && second
+                    .downcast_ref::<Exit>()
+                    .is_some_and(|e| e.reason == "foo".into());
             tether::send(parent, ok).unwrap();
         });
         assert_eq!(receive::<&str>().await, "ready");
@@ -512,12 +550,17 @@ fn exit_self_is_an_exit_not_a_crash() {
     run(async {
         let (_, r) = tether::spawn_monitor(async {
             if true {
-                tether::exit_self(ExitReason::ShutdownWith(std::sync::Arc::new(Term::atom("done"))));
+                tether::exit_self(ExitReason::ShutdownWith(std::sync::Arc::new(Term::atom(
+                    "done",
+                ))));
             }
         });
         let d: Down = receive().await;
         assert_eq!(d.reference, r);
-        assert_eq!(d.reason.to_term(), Term::tuple([Term::atom("shutdown"), Term::atom("done")]));
+        assert_eq!(
+            d.reason.to_term(),
+            Term::tuple([Term::atom("shutdown"), Term::atom("done")])
+        );
         assert!(d.reason.is_clean());
     })
 }

@@ -46,7 +46,11 @@ fn next_counter() -> u64 {
 /// ```
 pub fn make_ref() -> Reference {
     let n = next_counter();
-    Reference::new(Node::local(), 0, &[n as u32 & 0x3_ffff, (n >> 18) as u32, (n >> 50) as u32])
+    Reference::new(
+        Node::local(),
+        0,
+        &[n as u32 & 0x3_ffff, (n >> 18) as u32, (n >> 50) as u32],
+    )
 }
 
 /// A reference that routes to `owner` (not yet active anywhere).
@@ -55,7 +59,13 @@ pub(crate) fn alias_ref(owner: Pid) -> Reference {
     Reference::new(
         Node::local(),
         0,
-        &[n as u32 & 0x3_ffff, (n >> 18) as u32, ALIAS_MARK, owner.id, owner.serial],
+        &[
+            n as u32 & 0x3_ffff,
+            (n >> 18) as u32,
+            ALIAS_MARK,
+            owner.id,
+            owner.serial,
+        ],
     )
 }
 
@@ -96,6 +106,8 @@ pub fn alias(mode: AliasMode) -> Reference {
 pub fn unalias(alias: Reference) -> bool {
     current::with(|p| {
         let mut st = p.state();
-        st.rel.as_mut().is_some_and(|rel| rel.aliases.remove(&alias).is_some())
+        st.rel
+            .as_mut()
+            .is_some_and(|rel| rel.aliases.remove(&alias).is_some())
     })
 }

@@ -78,14 +78,88 @@ pub(crate) struct MonitorOut {
     pub object: Monitored,
 }
 
+/// Hashes a [`Reference`] cheaply, for the per-process monitor and alias maps.
+///
+/// The derived `Hash` of a reference makes five small writes; through SipHash, with
+/// several lookups per gen_server call, hashing was a quarter of a call's cost. This
+/// hasher folds each write in with one 64×64→128-bit multiply (the scheme of foldhash,
+/// hashbrown's default) under a key drawn at random once per OS process, so references
+/// from other nodes cannot be chosen to collide without knowing the key.
+#[derive(Clone, Copy)]
+pub(crate) struct RefHash(u64);
+
+impl Default for RefHash {
+    fn default() -> Self {
+        use std::hash::BuildHasher;
+        static KEY: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+        RefHash(*KEY.get_or_init(|| std::hash::RandomState::new().hash_one(0x7e7_4e4u64) | 1))
+    }
+}
+
+impl std::hash::BuildHasher for RefHash {
+    type Hasher = RefHasher;
+    fn build_hasher(&self) -> RefHasher {
+        RefHasher {
+            acc: self.0,
+            key: self.0,
+        }
+    }
+}
+
+/// See [`RefHash`].
+pub(crate) struct RefHasher {
+    acc: u64,
+    key: u64,
+}
+
+impl RefHasher {
+    fn mix(&mut self, word: u64) {
+        let p = u128::from(self.acc ^ word) * u128::from(self.key ^ 0x243f_6a88_85a3_08d3);
+        self.acc = (p as u64) ^ ((p >> 64) as u64);
+    }
+}
+
+impl std::hash::Hasher for RefHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..chunk.len()].copy_from_slice(chunk);
+            self.mix(u64::from_le_bytes(w));
+        }
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.mix(u64::from(n));
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.mix(u64::from(n));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.mix(n);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.mix(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        let p = u128::from(self.acc) * u128::from(self.key.rotate_left(23) | 1);
+        (p as u64) ^ ((p >> 64) as u64)
+    }
+}
+
 /// Links, monitors and the rest: boxed, because most processes have none.
 #[derive(Default)]
 pub(crate) struct Relations {
     pub links: HashSet<Pid>,
-    pub monitors: HashMap<Reference, MonitorOut>,
-    pub monitored_by: HashMap<Reference, (Pid, Monitored)>,
-    pub aliases: HashMap<Reference, AliasMode>,
+    pub monitors: HashMap<Reference, MonitorOut, RefHash>,
+    pub monitored_by: HashMap<Reference, (Pid, Monitored), RefHash>,
+    pub aliases: HashMap<Reference, AliasMode, RefHash>,
     pub timers: HashSet<Reference>,
+    /// The registered name (kept here too, so the exit sequence can release it).
+    pub name: Option<Atom>,
 }
 
 pub(crate) struct State {
@@ -94,16 +168,26 @@ pub(crate) struct State {
     /// Spare buffer swapped with the inbox queue on drain (keeps both allocations).
     spare: VecDeque<Signal>,
     pub trap_exit: bool,
-    pub name: Option<Atom>,
     pub rel: Option<Box<Relations>>,
     /// Set when a fatal signal was handled; the process ends at its next await.
-    pub pending_exit: Option<ExitReason>,
+    /// Boxed: it is rare, and idle processes should stay small.
+    pub pending_exit: Option<Box<ExitReason>>,
     pub received: u64,
 }
 
 impl State {
     pub fn rel(&mut self) -> &mut Relations {
         self.rel.get_or_insert_with(Default::default)
+    }
+
+    pub fn name(&self) -> Option<&Atom> {
+        self.rel.as_ref().and_then(|r| r.name.as_ref())
+    }
+
+    /// Drops spare buffer capacity (gen_server hibernation).
+    pub fn shrink(&mut self) {
+        self.mailbox.shrink_to_fit();
+        self.spare = VecDeque::new();
     }
 
     fn is_linked(&self, pid: &Pid) -> bool {
@@ -118,6 +202,8 @@ pub(crate) struct ProcessShared {
     status: AtomicU8,
     /// Mirror of `state.trap_exit`, readable without the state lock (for `is_alive`).
     trapping: AtomicBool,
+    /// Set whenever `state.pending_exit` is set, so the task can check it cheaply.
+    dying: AtomicBool,
     pub dirty: bool,
 }
 
@@ -131,18 +217,22 @@ impl ProcessShared {
     pub fn new(pid: Pid, trap_exit: bool, dirty: bool) -> ProcessShared {
         ProcessShared {
             pid,
-            inbox: Mutex::new(Inbox { queue: VecDeque::new(), waker: None, closed: false }),
+            inbox: Mutex::new(Inbox {
+                queue: VecDeque::new(),
+                waker: None,
+                closed: false,
+            }),
             state: Mutex::new(State {
                 mailbox: VecDeque::new(),
                 spare: VecDeque::new(),
                 trap_exit,
-                name: None,
                 rel: None,
                 pending_exit: None,
                 received: 0,
             }),
             status: AtomicU8::new(Status::Runnable as u8),
             trapping: AtomicBool::new(trap_exit),
+            dying: AtomicBool::new(false),
             dirty,
         }
     }
@@ -165,6 +255,23 @@ impl ProcessShared {
             self.status.store(Status::Runnable as u8, Ordering::Relaxed);
             w.wake();
         }
+        Ok(())
+    }
+
+    /// Appends a signal *without waking* the process; hands it back if the process has
+    /// exited.
+    ///
+    /// For signals whose only effect is bookkeeping the receiver needs by the time it
+    /// exits: `Monitor` and `Demonitor` (the exit sequence handles those left in the
+    /// inbox). The receiver drains them with whatever wakes it next, still in order
+    /// with the sender's other signals. This saves a gen_server a wake-up per call
+    /// (the caller's monitor, then its demonitor when the reply arrives).
+    pub fn push_lazy(&self, signal: Signal) -> Result<(), Signal> {
+        let mut inbox = lock(&self.inbox);
+        if inbox.closed {
+            return Err(signal);
+        }
+        inbox.queue.push_back(signal);
         Ok(())
     }
 
@@ -196,6 +303,11 @@ impl ProcessShared {
         }
     }
 
+    /// Whether a fatal signal has been handled (the process ends at its next await).
+    pub fn is_dying(&self) -> bool {
+        self.dying.load(Ordering::Relaxed)
+    }
+
     /// Number of signals not yet drained.
     pub fn inbox_len(&self) -> usize {
         lock(&self.inbox).queue.len()
@@ -215,7 +327,11 @@ impl ProcessShared {
         }
         let trapping = self.trapping.load(Ordering::Relaxed);
         !inbox.queue.iter().any(|s| match s {
-            Signal::Exit { reason: ExitReason::Kill, link: false, .. } => true,
+            Signal::Exit {
+                reason: ExitReason::Kill,
+                link: false,
+                ..
+            } => true,
             Signal::Exit { reason, .. } => !trapping && !reason.is_normal(),
             _ => false,
         })
@@ -232,7 +348,7 @@ impl ProcessShared {
             }
             std::mem::swap(&mut inbox.queue, &mut batch);
         }
-        for signal in batch.drain(..) {
+        while let Some(signal) = batch.pop_front() {
             self.handle(st, signal);
         }
         st.spare = batch;
@@ -248,7 +364,9 @@ impl ProcessShared {
             }
             Signal::AliasMessage { alias, message } => {
                 let Some(rel) = st.rel.as_mut() else { return };
-                let Some(&mode) = rel.aliases.get(&alias) else { return };
+                let Some(&mode) = rel.aliases.get(&alias) else {
+                    return;
+                };
                 match mode {
                     AliasMode::Explicit | AliasMode::Demonitor => {}
                     AliasMode::Reply => {
@@ -280,7 +398,10 @@ impl ProcessShared {
                         st.received += 1;
                         st.mailbox.push_back(Message::new(Exit { from, reason }));
                     }
-                    ExitAction::Die(r) => st.pending_exit = Some(r),
+                    ExitAction::Die(r) => {
+                        st.pending_exit = Some(Box::new(r));
+                        self.dying.store(true, Ordering::Relaxed);
+                    }
                 }
             }
             Signal::Link { from } => {
@@ -291,7 +412,11 @@ impl ProcessShared {
                     rel.links.remove(&from);
                 }
             }
-            Signal::Monitor { from, reference, object } => {
+            Signal::Monitor {
+                from,
+                reference,
+                object,
+            } => {
                 st.rel().monitored_by.insert(reference, (from, object));
             }
             Signal::Demonitor { reference } => {
@@ -299,7 +424,11 @@ impl ProcessShared {
                     rel.monitored_by.remove(&reference);
                 }
             }
-            Signal::Down { reference, object, reason } => {
+            Signal::Down {
+                reference,
+                object,
+                reason,
+            } => {
                 let Some(rel) = st.rel.as_mut() else { return };
                 if rel.monitors.remove(&reference).is_none() {
                     return; // demonitored meanwhile
@@ -311,7 +440,11 @@ impl ProcessShared {
                 }
                 if st.pending_exit.is_none() {
                     st.received += 1;
-                    st.mailbox.push_back(Message::new(Down { reference, object, reason }));
+                    st.mailbox.push_back(Message::new(Down {
+                        reference,
+                        object,
+                        reason,
+                    }));
                 }
             }
         }

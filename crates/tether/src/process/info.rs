@@ -59,7 +59,10 @@ fn snapshot(p: &ProcessShared) -> ProcessInfo {
     let (links, monitors, monitored_by, rel_bytes) = match &st.rel {
         Some(rel) => (
             rel.links.iter().copied().collect(),
-            rel.monitors.iter().map(|(r, m)| (*r, m.object.clone())).collect(),
+            rel.monitors
+                .iter()
+                .map(|(r, m)| (*r, m.object.clone()))
+                .collect(),
             rel.monitored_by.values().map(|(p, _)| *p).collect(),
             (rel.links.capacity() * size_of::<Pid>())
                 + (rel.monitors.capacity() + rel.monitored_by.capacity()) * 64
@@ -80,7 +83,7 @@ fn snapshot(p: &ProcessShared) -> ProcessInfo {
         links,
         monitors,
         monitored_by,
-        registered_name: st.name.clone(),
+        registered_name: st.name().cloned(),
         trap_exit: st.trap_exit,
         dirty: p.dirty,
         memory,

@@ -55,7 +55,10 @@ pub fn link(pid: Pid) -> Result<(), NoProc> {
             return Ok(());
         }
         if st.trap_exit {
-            let exit = Exit { from: pid, reason: ExitReason::Noproc };
+            let exit = Exit {
+                from: pid,
+                reason: ExitReason::Noproc,
+            };
             let _ = p.push(Signal::Message(Message::new(exit)));
             Ok(())
         } else {
@@ -114,7 +117,10 @@ pub fn exit(pid: Pid, reason: ExitReason) {
 /// });
 /// ```
 pub fn exit_self(reason: ExitReason) -> ! {
-    assert!(current::in_process(), "exit_self must be called from inside a Tether process");
+    assert!(
+        current::in_process(),
+        "exit_self must be called from inside a Tether process"
+    );
     std::panic::resume_unwind(Box::new(ExitUnwind(reason)))
 }
 

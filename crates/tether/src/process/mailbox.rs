@@ -7,10 +7,16 @@
 //! arrived since (it remembers how far it got), so a long queue of unrelated messages
 //! is not rescanned on every arrival.
 //!
+//! A receive does not touch the inbox itself: the process task drains it before each
+//! poll of the user's future, and polls again when new signals arrive before it
+//! parks (see `task.rs`), so a receive sees every message without taking the inbox
+//! lock.
+//!
 //! A timeout starts when the receive starts; non-matching messages do not extend it
 //! (R4). A zero timeout scans what is there once and never waits.
 
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -32,32 +38,70 @@ impl<F: FnMut(&Message) -> bool + Unpin> Future for Receive<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Message>> {
         let this = self.get_mut();
-        let found = current::with(|p| {
+        let expired = this.deadline.is_some_and(|d| d <= Instant::now());
+        // On expiry, look once more at everything that has arrived, so that `after 0`
+        // sees messages sent just before it.
+        if let Some(m) = this.scan(expired) {
+            return Poll::Ready(Some(m));
+        }
+        let Some(deadline) = this.deadline else {
+            return Poll::Pending;
+        };
+        if expired {
+            return Poll::Ready(None);
+        }
+        let sleep = this
+            .sleep
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+        match sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => match this.scan(true) {
+                Some(m) => Poll::Ready(Some(m)),
+                None => Poll::Ready(None),
+            },
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<F: FnMut(&Message) -> bool + Unpin> Receive<F> {
+    /// Takes the first matching message not scanned yet, draining the inbox first if
+    /// `drain` is set.
+    fn scan(&mut self, drain: bool) -> Option<Message> {
+        current::with(|p| {
             let mut st = p.state();
-            p.drain(&mut st);
+            if drain {
+                p.drain(&mut st);
+            }
             if st.pending_exit.is_some() {
                 return None; // the process task ends us at once
             }
-            let start = this.scanned.min(st.mailbox.len());
-            let hit = st.mailbox.iter().skip(start).position(|m| (this.matches)(m));
+            let start = self.scanned.min(st.mailbox.len());
+            let hit = st
+                .mailbox
+                .iter()
+                .skip(start)
+                .position(|m| (self.matches)(m));
             match hit {
                 Some(i) => st.mailbox.remove(start + i),
                 None => {
-                    this.scanned = st.mailbox.len();
+                    self.scanned = st.mailbox.len();
                     None
                 }
             }
-        });
-        if let Some(m) = found {
-            return Poll::Ready(Some(m));
-        }
-        let Some(deadline) = this.deadline else { return Poll::Pending };
-        if deadline <= Instant::now() {
-            return Poll::Ready(None);
-        }
-        let sleep = this.sleep.get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-        match sleep.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(None),
+        })
+    }
+}
+
+/// A receive without timeout; see [`receive_select`].
+pub struct ReceiveSelect<F>(Receive<F>);
+
+impl<F: FnMut(&Message) -> bool + Unpin> Future for ReceiveSelect<F> {
+    type Output = Message;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Message> {
+        match Pin::new(&mut self.0).poll(cx) {
+            Poll::Ready(Some(m)) => Poll::Ready(m),
+            Poll::Ready(None) => unreachable!("a receive without timeout only ends with a message"),
             Poll::Pending => Poll::Pending,
         }
     }
@@ -78,11 +122,13 @@ impl<F: FnMut(&Message) -> bool + Unpin> Future for Receive<F> {
 ///     assert_eq!(tether::receive::<u32>().await, 1); // 1 and 2 kept their order
 /// });
 /// ```
-pub fn receive_select<F: FnMut(&Message) -> bool + Unpin>(
-    matches: F,
-) -> impl Future<Output = Message> {
-    let r = Receive { matches, scanned: 0, deadline: None, sleep: None };
-    async move { r.await.expect("a receive without timeout only ends with a message") }
+pub fn receive_select<F: FnMut(&Message) -> bool + Unpin>(matches: F) -> ReceiveSelect<F> {
+    ReceiveSelect(Receive {
+        matches,
+        scanned: 0,
+        deadline: None,
+        sleep: None,
+    })
 }
 
 /// [`receive_select`] with a timeout: `None` if nothing matched in time.
@@ -91,7 +137,60 @@ pub fn receive_select_timeout<F: FnMut(&Message) -> bool + Unpin>(
     timeout: Duration,
     matches: F,
 ) -> Receive<F> {
-    Receive { matches, scanned: 0, deadline: Some(Instant::now() + timeout), sleep: None }
+    Receive {
+        matches,
+        scanned: 0,
+        deadline: Some(Instant::now() + timeout),
+        sleep: None,
+    }
+}
+
+type TypeMatch = fn(&Message) -> bool;
+
+fn is_a<T: 'static>(m: &Message) -> bool {
+    m.is::<T>()
+}
+
+/// A typed receive; see [`receive`] and [`receive_timeout`].
+pub struct ReceiveAs<T> {
+    inner: Receive<TypeMatch>,
+    _type: PhantomData<fn() -> T>,
+}
+
+impl<T: Send + 'static> ReceiveAs<T> {
+    fn poll_inner(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        match Pin::new(&mut self.inner).poll(cx) {
+            Poll::Ready(Some(m)) => Poll::Ready(Some(
+                m.downcast::<T>()
+                    .unwrap_or_else(|_| unreachable!("matched on type")),
+            )),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// The future of [`receive`].
+pub struct ReceiveNext<T>(ReceiveAs<T>);
+
+impl<T: Send + 'static> Future for ReceiveNext<T> {
+    type Output = T;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        match self.0.poll_inner(cx) {
+            Poll::Ready(Some(v)) => Poll::Ready(v),
+            Poll::Ready(None) => unreachable!("a receive without timeout only ends with a message"),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T: Send + 'static> Future for ReceiveAs<T> {
+    type Output = Option<T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        self.poll_inner(cx)
+    }
 }
 
 /// Waits for the next message of type `T` (skipping, and keeping, other messages).
@@ -105,9 +204,17 @@ pub fn receive_select_timeout<F: FnMut(&Message) -> bool + Unpin>(
 ///     assert_eq!(tether::receive::<&str>().await, "text");
 /// });
 /// ```
-pub async fn receive<T: Send + 'static>() -> T {
-    let m = receive_select(|m: &Message| m.is::<T>()).await;
-    m.downcast::<T>().unwrap_or_else(|_| unreachable!("matched on type"))
+pub fn receive<T: Send + 'static>() -> ReceiveNext<T> {
+    let inner = Receive {
+        matches: is_a::<T> as TypeMatch,
+        scanned: 0,
+        deadline: None,
+        sleep: None,
+    };
+    ReceiveNext(ReceiveAs {
+        inner,
+        _type: PhantomData,
+    })
 }
 
 /// Waits up to `timeout` for a message of type `T`.
@@ -119,9 +226,51 @@ pub async fn receive<T: Send + 'static>() -> T {
 ///     assert_eq!(tether::receive_timeout::<u8>(Duration::ZERO).await, None);
 /// });
 /// ```
-pub async fn receive_timeout<T: Send + 'static>(timeout: Duration) -> Option<T> {
-    let m = receive_select_timeout(timeout, |m: &Message| m.is::<T>()).await?;
-    Some(m.downcast::<T>().unwrap_or_else(|_| unreachable!("matched on type")))
+pub fn receive_timeout<T: Send + 'static>(timeout: Duration) -> ReceiveAs<T> {
+    let inner = receive_select_timeout(timeout, is_a::<T> as TypeMatch);
+    ReceiveAs {
+        inner,
+        _type: PhantomData,
+    }
+}
+
+/// A mark in the calling process's mailbox: the number of messages already in it.
+///
+/// Used with [`receive_select_after`] for Erlang's *ref-receive optimisation*: a
+/// process that makes a fresh reference (a call's monitor, a task's alias) knows that
+/// no message already queued can carry it, so the reply wait skips them. Only valid
+/// while the process does not take messages out of its mailbox before the receive
+/// that uses the mark (a receive removes from anywhere; the mark would then be too
+/// far and could skip a new message).
+pub(crate) fn mailbox_mark() -> usize {
+    current::with(|p| {
+        let mut st = p.state();
+        p.drain(&mut st);
+        st.mailbox.len()
+    })
+}
+
+/// [`receive_select_timeout`] that starts scanning at `mark` (see [`mailbox_mark`]);
+/// `None` waits forever.
+pub(crate) fn receive_select_after<F: FnMut(&Message) -> bool + Unpin>(
+    mark: usize,
+    timeout: Option<Duration>,
+    matches: F,
+) -> Receive<F> {
+    let deadline = timeout.map(|t| Instant::now() + t);
+    Receive {
+        matches,
+        scanned: mark,
+        deadline,
+        sleep: None,
+    }
+}
+
+/// Releases the spare capacity of the calling process's mailbox (what a gen_server
+/// `hibernate` can do here: there is no heap to compact, but a burst of messages may
+/// have left large buffers behind).
+pub(crate) fn shrink_mailbox() {
+    current::with(|p| p.state().shrink());
 }
 
 /// Waits for any message.

@@ -18,7 +18,9 @@ use super::ExitReason;
 /// The boxed value inside a [`Message`].
 trait Payload: Send {
     fn as_any(&self) -> &dyn Any;
-    fn into_any(self: Box<Self>) -> Box<dyn Any>;
+    /// Moves the value into `slot`, an `&mut Option<T>` of the value's own type, so a
+    /// downcast frees the box without allocating another.
+    fn take_into(self: Box<Self>, slot: &mut dyn Any);
     fn to_term(&self) -> Option<Term>;
     fn type_name(&self) -> &'static str;
 }
@@ -29,8 +31,10 @@ impl<T: Any + Send> Payload for Local<T> {
     fn as_any(&self) -> &dyn Any {
         &self.0
     }
-    fn into_any(self: Box<Self>) -> Box<dyn Any> {
-        Box::new(self.0)
+    fn take_into(self: Box<Self>, slot: &mut dyn Any) {
+        if let Some(slot) = slot.downcast_mut::<Option<T>>() {
+            *slot = Some(self.0);
+        }
     }
     fn to_term(&self) -> Option<Term> {
         (&self.0 as &dyn Any).downcast_ref::<Term>().cloned()
@@ -49,8 +53,10 @@ impl<T: Any + Send> Payload for Portable<T> {
     fn as_any(&self) -> &dyn Any {
         &self.value
     }
-    fn into_any(self: Box<Self>) -> Box<dyn Any> {
-        Box::new(self.value)
+    fn take_into(self: Box<Self>, slot: &mut dyn Any) {
+        if let Some(slot) = slot.downcast_mut::<Option<T>>() {
+            *slot = Some(self.value);
+        }
     }
     fn to_term(&self) -> Option<Term> {
         Some((self.encode)(&self.value))
@@ -103,10 +109,9 @@ impl Message {
         if !self.is::<T>() {
             return Err(self);
         }
-        match self.0.into_any().downcast::<T>() {
-            Ok(v) => Ok(*v),
-            Err(_) => unreachable!("type checked above"),
-        }
+        let mut slot: Option<T> = None;
+        self.0.take_into(&mut slot);
+        Ok(slot.expect("type checked above"))
     }
 
     /// The message as a term, if it can cross to another node.

@@ -40,9 +40,10 @@ pub use alias::{alias, make_ref, unalias};
 pub use info::{ProcessInfo, all_process_info, process_count, process_info, processes};
 pub use link::{NoProc, exit, exit_self, link, trap_exit, unlink};
 pub use mailbox::{
-    Receive, mailbox_len, receive, receive_any, receive_select, receive_select_timeout,
-    receive_timeout, sleep,
+    Receive, ReceiveAs, ReceiveNext, ReceiveSelect, mailbox_len, receive, receive_any,
+    receive_select, receive_select_timeout, receive_timeout, sleep,
 };
+pub(crate) use mailbox::{mailbox_mark, receive_select_after, shrink_mailbox};
 pub use message::{Down, Exit, Message, Monitored};
 pub use monitor::{
     MonitorTarget, demonitor, demonitor_flush, demonitor_info, monitor, monitor_alias,
@@ -50,5 +51,7 @@ pub use monitor::{
 pub use name::{NotRegistered, RegisterError, register, registered, unregister, whereis};
 pub use reason::ExitReason;
 pub use send::{Dest, SendError, SendErrorKind, send, send_message};
-pub use spawn::{SpawnOpts, Spawned, is_alive, self_pid, spawn, spawn_link, spawn_monitor, try_self_pid};
+pub use spawn::{
+    SpawnOpts, Spawned, is_alive, self_pid, spawn, spawn_link, spawn_monitor, try_self_pid,
+};
 pub use timer::{cancel_timer, read_timer, send_after, send_message_after};

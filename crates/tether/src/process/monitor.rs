@@ -36,7 +36,11 @@ impl From<Atom> for MonitorTarget {
 
 impl From<(Atom, Node)> for MonitorTarget {
     fn from((n, node): (Atom, Node)) -> Self {
-        if node.is_local() { MonitorTarget::Name(n) } else { MonitorTarget::Remote(n, node) }
+        if node.is_local() {
+            MonitorTarget::Name(n)
+        } else {
+            MonitorTarget::Remote(n, node)
+        }
     }
 }
 
@@ -74,14 +78,18 @@ fn monitor_inner(target: MonitorTarget, mode: Option<AliasMode>) -> Reference {
             None => alias::make_ref(),
         };
         let out = match target {
-            MonitorTarget::Pid(pid) => MonitorOut { target: Some(pid), object: Monitored::Pid(pid) },
+            MonitorTarget::Pid(pid) => MonitorOut {
+                target: Some(pid),
+                object: Monitored::Pid(pid),
+            },
             MonitorTarget::Name(n) => MonitorOut {
                 target: name::whereis(n.as_str()),
                 object: Monitored::Name(n, Node::local()),
             },
-            MonitorTarget::Remote(n, node) => {
-                MonitorOut { target: None, object: Monitored::Name(n, node) }
-            }
+            MonitorTarget::Remote(n, node) => MonitorOut {
+                target: None,
+                object: Monitored::Name(n, node),
+            },
         };
         let mut st = p.state();
         if let Some(m) = mode {
@@ -129,8 +137,11 @@ pub fn demonitor_info(reference: Reference, flush: bool) -> bool {
     current::with(|p| {
         let mut st = p.state();
         p.drain(&mut st);
-        let Some(rel) = st.rel.as_mut() else { return false };
-        if let Some(AliasMode::Demonitor | AliasMode::ReplyDemonitor) = rel.aliases.get(&reference) {
+        let Some(rel) = st.rel.as_mut() else {
+            return false;
+        };
+        if let Some(AliasMode::Demonitor | AliasMode::ReplyDemonitor) = rel.aliases.get(&reference)
+        {
             rel.aliases.remove(&reference);
         }
         let found = match rel.monitors.remove(&reference) {
@@ -142,7 +153,8 @@ pub fn demonitor_info(reference: Reference, flush: bool) -> bool {
         };
         if flush {
             let pos = st.mailbox.iter().position(|m| {
-                m.downcast_ref::<super::Down>().is_some_and(|d| d.reference == reference)
+                m.downcast_ref::<super::Down>()
+                    .is_some_and(|d| d.reference == reference)
             });
             if let Some(i) = pos {
                 st.mailbox.remove(i);

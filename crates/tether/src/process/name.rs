@@ -70,7 +70,7 @@ pub fn register(name: impl Into<Atom>, pid: Pid) -> Result<(), RegisterError> {
     if process.is_closed() {
         return Err(RegisterError::NotAlive(pid));
     }
-    if let Some(old) = &st.name {
+    if let Some(old) = st.name() {
         return Err(RegisterError::AlreadyNamed(pid, old.clone()));
     }
     let mut map = names().write().unwrap_or_else(|e| e.into_inner());
@@ -78,7 +78,7 @@ pub fn register(name: impl Into<Atom>, pid: Pid) -> Result<(), RegisterError> {
         return Err(RegisterError::NameTaken(name, holder));
     }
     map.insert(name.clone(), pid);
-    st.name = Some(name);
+    st.rel().name = Some(name);
     Ok(())
 }
 
@@ -97,12 +97,18 @@ impl std::error::Error for NotRegistered {}
 /// Removes a registered name (Erlang's `unregister/1`).
 pub fn unregister(name: impl Into<Atom>) -> Result<(), NotRegistered> {
     let name = name.into();
-    let pid = names().read().unwrap_or_else(|e| e.into_inner()).get(&name).copied();
-    let Some(pid) = pid else { return Err(NotRegistered(name)) };
+    let pid = names()
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&name)
+        .copied();
+    let Some(pid) = pid else {
+        return Err(NotRegistered(name));
+    };
     if let Some(process) = table().get(pid) {
         let mut st = process.state();
-        if st.name.as_ref() == Some(&name) {
-            st.name = None;
+        if st.name() == Some(&name) {
+            st.rel().name = None;
         }
         let mut map = names().write().unwrap_or_else(|e| e.into_inner());
         return match map.get(&name) {
@@ -120,12 +126,21 @@ pub fn unregister(name: impl Into<Atom>) -> Result<(), NotRegistered> {
 
 /// The pid registered under `name`, if any (Erlang's `whereis/1`).
 pub fn whereis(name: &str) -> Option<Pid> {
-    names().read().unwrap_or_else(|e| e.into_inner()).get(name).copied()
+    names()
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(name)
+        .copied()
 }
 
 /// All registered names (Erlang's `registered/0`).
 pub fn registered() -> Vec<Atom> {
-    names().read().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect()
+    names()
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .keys()
+        .cloned()
+        .collect()
 }
 
 /// Removes `name` if it still maps to `pid` (exit sequence).

@@ -60,6 +60,17 @@ pub(crate) fn push_local(to: Pid, signal: Signal) -> Result<(), Signal> {
     }
 }
 
+/// [`push_local`] without waking the target (see [`ProcessShared::push_lazy`]).
+fn push_local_lazy(to: Pid, signal: Signal) -> Result<(), Signal> {
+    let mut signal = Some(signal);
+    let pushed = table().with(to, |p| p.push_lazy(signal.take().expect("taken once")));
+    match (pushed, signal) {
+        (Some(r), _) => r,
+        (None, Some(s)) => Err(s),
+        (None, None) => unreachable!("the closure runs only when the process exists"),
+    }
+}
+
 /// Sends a message to a pid. Returns the message if it cannot cross to `to`'s node.
 pub(crate) fn message(from: Pid, to: Pid, msg: Message) -> Result<(), Message> {
     if to.node.is_local() {
@@ -86,7 +97,13 @@ pub(crate) fn named_remote(from: Pid, name: Atom, node: Node, msg: Message) -> R
 pub(crate) fn alias(from: Pid, alias: Reference, msg: Message) -> Result<(), Message> {
     if alias.node.is_local() {
         if let Some(owner) = super::alias::owner(&alias) {
-            let _ = push_local(owner, Signal::AliasMessage { alias, message: msg });
+            let _ = push_local(
+                owner,
+                Signal::AliasMessage {
+                    alias,
+                    message: msg,
+                },
+            );
         }
         return Ok(());
     }
@@ -107,7 +124,11 @@ pub(crate) fn link(from: Pid, to: Pid) -> bool {
         None => {
             let _ = push_local(
                 from,
-                Signal::Exit { from: to, reason: ExitReason::Noconnection, link: true },
+                Signal::Exit {
+                    from: to,
+                    reason: ExitReason::Noconnection,
+                    link: true,
+                },
             );
         }
     }
@@ -136,20 +157,36 @@ pub(crate) fn monitor(from: Pid, out: &MonitorOut, reference: Reference) {
     let object = out.object.clone();
     match out.target {
         Some(to) if to.node.is_local() => {
-            let signal = Signal::Monitor { from, reference, object: object.clone() };
-            if push_local(to, signal).is_err() {
-                let down = Signal::Down { reference, object, reason: ExitReason::Noproc };
+            let signal = Signal::Monitor {
+                from,
+                reference,
+                object: object.clone(),
+            };
+            if push_local_lazy(to, signal).is_err() {
+                let down = Signal::Down {
+                    reference,
+                    object,
+                    reason: ExitReason::Noproc,
+                };
                 let _ = push_local(from, down);
             }
         }
         None if matches!(&object, Monitored::Name(_, n) if n.is_local()) => {
-            let down = Signal::Down { reference, object, reason: ExitReason::Noproc };
+            let down = Signal::Down {
+                reference,
+                object,
+                reason: ExitReason::Noproc,
+            };
             let _ = push_local(from, down);
         }
         _ => match remote() {
             Some(r) => r.monitor(from, &object, reference),
             None => {
-                let down = Signal::Down { reference, object, reason: ExitReason::Noconnection };
+                let down = Signal::Down {
+                    reference,
+                    object,
+                    reason: ExitReason::Noconnection,
+                };
                 let _ = push_local(from, down);
             }
         },
@@ -159,7 +196,7 @@ pub(crate) fn monitor(from: Pid, out: &MonitorOut, reference: Reference) {
 pub(crate) fn demonitor(from: Pid, out: &MonitorOut, reference: Reference) {
     match out.target {
         Some(to) if to.node.is_local() => {
-            let _ = push_local(to, Signal::Demonitor { reference });
+            let _ = push_local_lazy(to, Signal::Demonitor { reference });
         }
         _ => {
             if let Some(r) = remote() {
@@ -169,9 +206,22 @@ pub(crate) fn demonitor(from: Pid, out: &MonitorOut, reference: Reference) {
     }
 }
 
-pub(crate) fn down(from: Pid, watcher: Pid, reference: Reference, object: Monitored, reason: ExitReason) {
+pub(crate) fn down(
+    from: Pid,
+    watcher: Pid,
+    reference: Reference,
+    object: Monitored,
+    reason: ExitReason,
+) {
     if watcher.node.is_local() {
-        let _ = push_local(watcher, Signal::Down { reference, object, reason });
+        let _ = push_local(
+            watcher,
+            Signal::Down {
+                reference,
+                object,
+                reason,
+            },
+        );
     } else if let Some(r) = remote() {
         r.down(from, watcher, reference, reason);
     }

@@ -81,7 +81,9 @@ pub enum SendErrorKind {
 
 impl<T> fmt::Debug for SendError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SendError").field("kind", &self.kind).finish_non_exhaustive()
+        f.debug_struct("SendError")
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
     }
 }
 
@@ -90,7 +92,10 @@ impl<T> fmt::Display for SendError<T> {
         match &self.kind {
             SendErrorKind::NotRegistered(n) => write!(f, "no process is registered as {n}"),
             SendErrorKind::NotPortable => {
-                write!(f, "the message cannot be sent to another node: it is not a term")
+                write!(
+                    f,
+                    "the message cannot be sent to another node: it is not a term"
+                )
             }
         }
     }
@@ -125,7 +130,10 @@ pub fn send_message(dest: impl Into<Dest>, msg: Message) -> Result<(), SendError
 }
 
 pub(crate) fn deliver(from: Pid, dest: Dest, msg: Message) -> Result<(), SendError<Message>> {
-    let not_portable = |message| SendError { message, kind: SendErrorKind::NotPortable };
+    let not_portable = |message| SendError {
+        message,
+        kind: SendErrorKind::NotPortable,
+    };
     match dest {
         Dest::Pid(pid) => route::message(from, pid, msg).map_err(not_portable),
         Dest::Alias(r) => route::alias(from, r, msg).map_err(not_portable),
@@ -134,7 +142,10 @@ pub(crate) fn deliver(from: Pid, dest: Dest, msg: Message) -> Result<(), SendErr
         }
         Dest::Name(n) | Dest::Remote(n, _) => match name::whereis(n.as_str()) {
             Some(pid) => route::message(from, pid, msg).map_err(not_portable),
-            None => Err(SendError { message: msg, kind: SendErrorKind::NotRegistered(n) }),
+            None => Err(SendError {
+                message: msg,
+                kind: SendErrorKind::NotRegistered(n),
+            }),
         },
     }
 }

@@ -21,17 +21,29 @@ pub(crate) enum Signal {
     /// is still active when the receiver handles it (SEMANTICS §1.7 A1).
     AliasMessage { alias: Reference, message: Message },
     /// An exit signal. `link` is set when it comes from a dying linked process.
-    Exit { from: Pid, reason: ExitReason, link: bool },
+    Exit {
+        from: Pid,
+        reason: ExitReason,
+        link: bool,
+    },
     /// `from` linked to the receiver.
     Link { from: Pid },
     /// `from` removed its link to the receiver.
     Unlink { from: Pid },
     /// `from` started monitoring the receiver; `object` is how it named it.
-    Monitor { from: Pid, reference: Reference, object: Monitored },
+    Monitor {
+        from: Pid,
+        reference: Reference,
+        object: Monitored,
+    },
     /// `from` dropped the monitor `reference`.
     Demonitor { reference: Reference },
     /// A monitored process went away.
-    Down { reference: Reference, object: Monitored, reason: ExitReason },
+    Down {
+        reference: Reference,
+        object: Monitored,
+        reason: ExitReason,
+    },
 }
 
 /// What the receiver of an exit signal does, per the table of SEMANTICS.md §1.3.
@@ -83,7 +95,10 @@ mod tests {
     use tether_term::Node;
 
     fn pids() -> (Pid, Pid) {
-        (Pid::new(Node::local(), 1, 0, 0), Pid::new(Node::local(), 2, 0, 0))
+        (
+            Pid::new(Node::local(), 1, 0, 0),
+            Pid::new(Node::local(), 2, 0, 0),
+        )
     }
 
     #[test]
@@ -93,25 +108,29 @@ mod tests {
         use ExitAction::*;
         use ExitReason as R;
         let rows: [(Pid, &ExitReason, bool, bool, bool, ExitAction); 16] = [
-            (other, &R::Normal, true, true, false, Ignore),          // 1
-            (other, &R::Normal, true, true, true, Trap),             // 1
-            (other, &R::Kill, true, true, false, Die(R::Kill)),      // 2
-            (other, &R::Kill, true, true, true, Trap),               // 2
-            (other, &R::Killed, true, true, false, Die(R::Killed)),  // 3
-            (other, &boom, true, true, false, Die(boom.clone())),    // 4
-            (other, &boom, true, false, false, Ignore),              // 5
-            (other, &boom, true, false, true, Ignore),               // 5
-            (other, &R::Normal, false, false, false, Ignore),        // 6
-            (other, &R::Normal, false, false, true, Trap),           // 6
-            (other, &R::Kill, false, false, true, Die(R::Killed)),   // 7
-            (me, &R::Kill, false, false, false, Die(R::Killed)),     // 7
-            (other, &boom, false, false, true, Trap),                // 8
-            (me, &R::Normal, false, false, false, Die(R::Normal)),   // 9
-            (me, &R::Normal, false, false, true, Trap),              // 9
-            (me, &boom, false, false, false, Die(boom.clone())),     // 10
+            (other, &R::Normal, true, true, false, Ignore), // 1
+            (other, &R::Normal, true, true, true, Trap),    // 1
+            (other, &R::Kill, true, true, false, Die(R::Kill)), // 2
+            (other, &R::Kill, true, true, true, Trap),      // 2
+            (other, &R::Killed, true, true, false, Die(R::Killed)), // 3
+            (other, &boom, true, true, false, Die(boom.clone())), // 4
+            (other, &boom, true, false, false, Ignore),     // 5
+            (other, &boom, true, false, true, Ignore),      // 5
+            (other, &R::Normal, false, false, false, Ignore), // 6
+            (other, &R::Normal, false, false, true, Trap),  // 6
+            (other, &R::Kill, false, false, true, Die(R::Killed)), // 7
+            (me, &R::Kill, false, false, false, Die(R::Killed)), // 7
+            (other, &boom, false, false, true, Trap),       // 8
+            (me, &R::Normal, false, false, false, Die(R::Normal)), // 9
+            (me, &R::Normal, false, false, true, Trap),     // 9
+            (me, &boom, false, false, false, Die(boom.clone())), // 10
         ];
         for (i, (from, reason, link, linked, trap, want)) in rows.into_iter().enumerate() {
-            assert_eq!(exit_action(me, from, reason, link, linked, trap), want, "case {i}");
+            assert_eq!(
+                exit_action(me, from, reason, link, linked, trap),
+                want,
+                "case {i}"
+            );
         }
     }
 }

@@ -105,7 +105,9 @@ impl SpawnOpts {
                 }
                 if self.monitor {
                     let r = alias::make_ref();
-                    st.rel().monitored_by.insert(r, (parent, Monitored::Pid(pid)));
+                    st.rel()
+                        .monitored_by
+                        .insert(r, (parent, Monitored::Pid(pid)));
                     monitor = Some(r);
                 }
             }
@@ -117,7 +119,10 @@ impl SpawnOpts {
                     st.rel().links.insert(pid);
                 }
                 if let Some(r) = monitor {
-                    let out = MonitorOut { target: Some(pid), object: Monitored::Pid(pid) };
+                    let out = MonitorOut {
+                        target: Some(pid),
+                        object: Monitored::Pid(pid),
+                    };
                     st.rel().monitors.insert(r, out);
                 }
                 debug_assert_eq!(p.pid, parent);
@@ -202,5 +207,7 @@ pub fn try_self_pid() -> Option<Pid> {
 /// Signals the caller already sent to `pid` count: after `exit(pid, Kill)` this is
 /// `false` at once (S7). Remote pids are never reported alive here.
 pub fn is_alive(pid: Pid) -> bool {
-    table().with(pid, |p| p.alive_after_pending()).unwrap_or(false)
+    table()
+        .with(pid, |p| p.alive_after_pending())
+        .unwrap_or(false)
 }

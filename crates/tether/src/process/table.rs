@@ -32,7 +32,12 @@ pub(crate) fn table() -> &'static Table {
     static TABLE: OnceLock<Table> = OnceLock::new();
     TABLE.get_or_init(|| Table {
         shards: (0..SHARDS)
-            .map(|_| RwLock::new(Shard { slots: Slab::new(), next_serial: 0 }))
+            .map(|_| {
+                RwLock::new(Shard {
+                    slots: Slab::new(),
+                    next_serial: 0,
+                })
+            })
             .collect(),
         live: AtomicUsize::new(0),
     })

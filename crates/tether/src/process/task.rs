@@ -59,12 +59,19 @@ pub(crate) fn install_panic_hook() {
     });
 }
 
-struct Guarded<F> {
-    shared: Arc<ProcessShared>,
-    fut: Option<Pin<Box<F>>>,
+pin_project_lite::pin_project! {
+    /// Polls the user's future as described in the module docs. The future lives
+    /// inline (no extra allocation) and is dropped in place when the process ends.
+    struct Guarded<'a, F> {
+        shared: &'a ProcessShared,
+        #[pin]
+        fut: Option<F>,
+    }
 }
 
-fn panic_reason(payload: Box<dyn Any + Send>) -> ExitReason {
+/// The exit reason for a caught unwind: an [`ExitUnwind`] gives its reason, a panic
+/// becomes [`ExitReason::Panic`] (the OTP behaviours catch callback unwinds with it).
+pub(crate) fn panic_reason(payload: Box<dyn Any + Send>) -> ExitReason {
     let payload = match payload.downcast::<ExitUnwind>() {
         Ok(exit) => return exit.0,
         Err(p) => p,
@@ -79,52 +86,51 @@ fn panic_reason(payload: Box<dyn Any + Send>) -> ExitReason {
     ExitReason::Panic(Arc::from(msg))
 }
 
-impl<F> Guarded<F> {
-    /// Drops the user future (running its destructors inside the process) and returns
-    /// the reason, or the reason of a panic raised while dropping.
-    fn end(&mut self, reason: ExitReason) -> Poll<ExitReason> {
-        let fut = self.fut.take();
-        match catch_unwind(AssertUnwindSafe(move || drop(fut))) {
-            Ok(()) => Poll::Ready(reason),
-            Err(p) if reason.is_normal() => Poll::Ready(panic_reason(p)),
-            Err(_) => Poll::Ready(reason),
-        }
+/// Drops the user future in place (running its destructors inside the process) and
+/// returns the reason, or the reason of a panic raised while dropping.
+fn end<F>(mut fut: Pin<&mut Option<F>>, reason: ExitReason) -> Poll<ExitReason> {
+    match catch_unwind(AssertUnwindSafe(|| fut.set(None))) {
+        Ok(()) => Poll::Ready(reason),
+        Err(p) if reason.is_normal() => Poll::Ready(panic_reason(p)),
+        Err(_) => Poll::Ready(reason),
     }
 }
 
-impl<F> Future for Guarded<F>
+impl<F> Future for Guarded<'_, F>
 where
     F: Future<Output = ()>,
 {
     type Output = ExitReason;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ExitReason> {
-        let this = self.get_mut();
-        let shared = this.shared.clone();
-        let _enter = current::enter(&shared);
+        let mut this = self.project();
+        let shared: &ProcessShared = this.shared;
+        let _enter = current::enter(shared);
         for _ in 0..ROUNDS_BEFORE_YIELD {
             {
                 let mut st = shared.state();
                 shared.drain(&mut st);
                 if let Some(r) = st.pending_exit.take() {
                     drop(st);
-                    return this.end(r);
+                    return end(this.fut, *r);
                 }
             }
             shared.set_status(Status::Running);
-            let Some(fut) = this.fut.as_mut() else {
+            let Some(fut) = this.fut.as_mut().as_pin_mut() else {
                 return Poll::Ready(ExitReason::Normal);
             };
-            match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
-                Ok(Poll::Ready(())) => return this.end(ExitReason::Normal),
+            match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
+                Ok(Poll::Ready(())) => return end(this.fut, ExitReason::Normal),
                 Ok(Poll::Pending) => {}
                 Err(payload) => {
                     let reason = panic_reason(payload);
-                    return this.end(reason);
+                    return end(this.fut, reason);
                 }
             }
-            if let Some(r) = shared.state().pending_exit.take() {
-                return this.end(r);
+            if shared.is_dying()
+                && let Some(r) = shared.state().pending_exit.take()
+            {
+                return end(this.fut, *r);
             }
             if shared.park(cx.waker()) {
                 return Poll::Pending;
@@ -140,8 +146,33 @@ pub(crate) async fn run<F>(shared: Arc<ProcessShared>, fut: F)
 where
     F: Future<Output = ()>,
 {
-    let reason = Guarded { shared: shared.clone(), fut: Some(Box::pin(fut)) }.await;
-    finish(&shared, reason);
+    let mut life = Life {
+        shared,
+        done: false,
+    };
+    let reason = Guarded {
+        shared: &life.shared,
+        fut: Some(fut),
+    }
+    .await;
+    life.done = true;
+    finish(&life.shared, reason);
+}
+
+/// Runs the exit sequence if the task is dropped before the process ended (the
+/// runtime shut down under it): the process dies `killed`, and its links, monitors,
+/// name and table slot are released all the same.
+struct Life {
+    shared: Arc<ProcessShared>,
+    done: bool,
+}
+
+impl Drop for Life {
+    fn drop(&mut self) {
+        if !self.done {
+            finish(&self.shared, ExitReason::Killed);
+        }
+    }
 }
 
 /// The exit sequence (see the module docs).
@@ -167,7 +198,11 @@ pub(crate) fn finish(shared: &Arc<ProcessShared>, reason: ExitReason) {
                 Signal::Unlink { from } => {
                     st.rel().links.remove(&from);
                 }
-                Signal::Monitor { from, reference, object } => {
+                Signal::Monitor {
+                    from,
+                    reference,
+                    object,
+                } => {
                     st.rel().monitored_by.insert(reference, (from, object));
                 }
                 Signal::Demonitor { reference } => {
@@ -176,7 +211,8 @@ pub(crate) fn finish(shared: &Arc<ProcessShared>, reason: ExitReason) {
                 _ => {}
             }
         }
-        (st.name.take(), st.rel.take(), std::mem::take(&mut st.mailbox))
+        let name = st.rel.as_mut().and_then(|r| r.name.take());
+        (name, st.rel.take(), std::mem::take(&mut st.mailbox))
     };
     // Messages are user values whose destructors may panic; keep that inside.
     let _ = catch_unwind(AssertUnwindSafe(move || drop(mailbox)));

@@ -82,7 +82,13 @@ pub fn send_message_after(delay: Duration, dest: Dest, msg: Message) -> Referenc
     }
     let shard = shard(&r);
     let mut map = shard.lock().unwrap_or_else(|e| e.into_inner());
-    map.insert(r, Entry { deadline, task: None });
+    map.insert(
+        r,
+        Entry {
+            deadline,
+            task: None,
+        },
+    );
     let handle = tokio::spawn(async move {
         tokio::time::sleep_until(deadline).await;
         if take(&r).is_some() {
@@ -123,7 +129,8 @@ pub fn cancel_timer(timer: Reference) -> Option<Duration> {
 /// The time left on a timer (Erlang's `erlang:read_timer/1`), or `None`.
 pub fn read_timer(timer: Reference) -> Option<Duration> {
     let map = shard(&timer).lock().unwrap_or_else(|e| e.into_inner());
-    map.get(&timer).map(|e| e.deadline.saturating_duration_since(Instant::now()))
+    map.get(&timer)
+        .map(|e| e.deadline.saturating_duration_since(Instant::now()))
 }
 
 /// Cancels a timer whose target process is exiting.

@@ -12,7 +12,11 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    Runtime::builder().worker_threads(2).build().unwrap().block_on(f)
+    Runtime::builder()
+        .worker_threads(2)
+        .build()
+        .unwrap()
+        .block_on(f)
 }
 
 /// A process that waits forever (until killed).

@@ -1,0 +1,282 @@
+//! The client side: [`call`], [`cast`], [`stop`] (SEMANTICS §4.3, §4.4, §4.8).
+//!
+//! ## The call protocol
+//!
+//! A call is OTP 24+'s `gen:do_call/4`:
+//!
+//! 1. resolve the server (an unknown name fails with `noproc` without sending);
+//! 2. remember the end of the mailbox (the *mark*), then
+//!    `monitor_alias(server, ReplyDemonitor)`: one fresh reference that is both a
+//!    monitor of the server and an alias of the caller;
+//! 3. send the request tagged with that alias;
+//! 4. wait selectively, scanning only messages that arrived after the mark (nothing
+//!    older can carry a fresh reference), for the reply sent to the alias or the DOWN
+//!    of the monitor.
+//!
+//! The first reply deactivates the alias and removes the monitor in one step; a DOWN
+//! does the same. On timeout the caller removes the monitor (which deactivates the
+//! alias) and takes a reply that raced in, if any; any later reply is dropped by the
+//! runtime at the caller, so it never shows up in the mailbox (SEMANTICS A6, C5).
+
+use std::time::Duration;
+
+use tether_term::{Node, Pid, Reference, Term};
+
+use super::error::CallError;
+use super::from::{CallReply, LocalCall, LocalCast, ReplyTo, alias_of, alias_tag};
+use super::result::Timeout;
+use super::server_ref::{ServerRef, Target};
+use super::sys::{SysMsg, SysRequest};
+use super::{GenServer, wire};
+use crate::process::{mailbox_mark, receive_select_after};
+use crate::{
+    AliasMode, Dest, Down, ExitReason, Message, MonitorTarget, demonitor_flush, monitor,
+    monitor_alias, self_pid, send_message,
+};
+
+/// Calls `server` and waits up to `timeout` for the reply (Erlang's
+/// `gen_server:call/3`).
+///
+/// `S` names the server's type (the request and reply types follow from it); use
+/// [`Server::call`](super::Server::call) on a typed handle to avoid the turbofish.
+///
+/// ```
+/// use tether::Runtime;
+/// use tether::otp::gen_server::{self, CallResult, GenServer, Init, ReplyTo, StartOpts, Timeout};
+///
+/// struct Echo;
+/// impl GenServer for Echo {
+///     type Args = ();
+///     type Call = String;
+///     type Cast = ();
+///     type Reply = String;
+///     type Continue = ();
+///     async fn init(_: ()) -> Init<Self> { Init::ok(Echo) }
+///     async fn handle_call(&mut self, req: String, _: &ReplyTo<String>) -> CallResult<Self> {
+///         CallResult::reply(req)
+///     }
+/// }
+///
+/// Runtime::new().unwrap().block_on(async {
+///     gen_server::start::<Echo>((), StartOpts::new().name("echo")).await.unwrap();
+///     let r = gen_server::call::<Echo>("echo", "hi".to_string(), Timeout::DEFAULT).await;
+///     assert_eq!(r.unwrap(), "hi");
+///     let r = gen_server::call::<Echo>("nobody", "hi".to_string(), Timeout::DEFAULT).await;
+///     assert!(r.unwrap_err().is_noproc());
+/// });
+/// ```
+pub async fn call<S: GenServer>(
+    server: impl Into<ServerRef>,
+    request: S::Call,
+    timeout: impl Into<Timeout>,
+) -> Result<S::Reply, CallError> {
+    let build = move |me: Pid, alias: Reference, remote: bool| {
+        if remote {
+            let req = S::encode_call(&request)?;
+            Some(Message::new(wire::call_term(me, alias_tag(alias), req)))
+        } else {
+            let from = ReplyTo::local(me, alias, S::encode_reply);
+            Some(Message::new(LocalCall { from, request }))
+        }
+    };
+    call_raw(&server.into(), timeout.into(), build, S::decode_reply).await
+}
+
+/// Sends a cast (Erlang's `gen_server:cast/2`): `handle_cast(request)` runs in the
+/// server some time later. Never fails, never waits: a dead server, an unknown name
+/// or an unreachable node are all ignored (SEMANTICS §4.4 K1).
+///
+/// ```
+/// use tether::Runtime;
+/// use tether::otp::gen_server;
+/// # use tether::otp::gen_server::{GenServer, Init};
+/// # struct Sink;
+/// # impl GenServer for Sink { type Args = (); type Call = (); type Cast = u32; type Reply = (); type Continue = ();
+/// #   async fn init(_: ()) -> Init<Self> { Init::ok(Sink) } }
+/// Runtime::new().unwrap().block_on(async {
+///     gen_server::cast::<Sink>("not_registered", 1); // fine: casts never fail
+/// });
+/// ```
+pub fn cast<S: GenServer>(server: impl Into<ServerRef>, request: S::Cast) {
+    let remote_term = |req: &S::Cast| S::encode_cast(req).map(|t| Message::new(wire::cast_term(t)));
+    match server.into() {
+        ServerRef::Via(v) => {
+            let _ = v.send(Message::new(LocalCast(request)));
+        }
+        r => match r.target() {
+            Target::Pid(p) if p.node.is_local() => {
+                let _ = crate::send(p, LocalCast(request));
+            }
+            Target::Pid(p) => {
+                if let Some(m) = remote_term(&request) {
+                    let _ = send_message(p, m);
+                }
+            }
+            Target::RemoteName(n, node) => {
+                if let Some(m) = remote_term(&request) {
+                    let _ = send_message(Dest::Remote(n, node), m);
+                }
+            }
+            Target::NoProc => {}
+        },
+    }
+}
+
+/// Stops a server and waits for it to exit (Erlang's `gen_server:stop/3`): the server
+/// runs `terminate(reason)` and exits with `reason`.
+///
+/// `Ok(())` if it exited with `reason`; [`CallError::Exit`] with the other reason if it
+/// exited otherwise (for example `terminate` panicked); `NoProc` if it was not
+/// running; `Timeout` if it did not stop in time (it is not killed); `CallingSelf`
+/// from inside the server. Erlang's default is `normal` and `Timeout::Infinity`.
+///
+/// ```
+/// use tether::{ExitReason, Runtime};
+/// use tether::otp::gen_server::{self, Timeout};
+/// # use tether::otp::gen_server::{GenServer, Init, StartOpts};
+/// # struct Idle;
+/// # impl GenServer for Idle { type Args = (); type Call = (); type Cast = (); type Reply = (); type Continue = ();
+/// #   async fn init(_: ()) -> Init<Self> { Init::ok(Idle) } }
+/// Runtime::new().unwrap().block_on(async {
+///     let s = gen_server::start::<Idle>((), StartOpts::new()).await.unwrap();
+///     assert_eq!(gen_server::stop(s, ExitReason::Normal, Timeout::Infinity).await, Ok(()));
+///     let again = gen_server::stop(s, ExitReason::Normal, Timeout::Infinity).await;
+///     assert!(again.unwrap_err().is_noproc());
+/// });
+/// ```
+pub async fn stop(
+    server: impl Into<ServerRef>,
+    reason: ExitReason,
+    timeout: impl Into<Timeout>,
+) -> Result<(), CallError> {
+    let me = self_pid();
+    let (dest, target, node) = match server.into().target() {
+        Target::NoProc => return Err(CallError::NoProc),
+        Target::Pid(p) if p == me => return Err(CallError::CallingSelf),
+        Target::Pid(p) => (Dest::Pid(p), MonitorTarget::Pid(p), p.node),
+        Target::RemoteName(n, node) => (
+            Dest::Remote(n.clone(), node),
+            MonitorTarget::Remote(n, node),
+            node,
+        ),
+    };
+    let mark = mailbox_mark();
+    let mref = monitor(target);
+    let msg = if node.is_local() {
+        Message::new(SysMsg {
+            reply_to: None,
+            request: SysRequest::Terminate(reason.clone()),
+        })
+    } else {
+        // sys:terminate as a system message term: {system, {Pid, Tag}, {terminate, R}}.
+        let req = Term::tuple([Term::atom("terminate"), reason.to_term()]);
+        let from = Term::tuple([Term::Pid(me), Term::Ref(mref)]);
+        Message::new(Term::tuple([Term::atom("system"), from, req]))
+    };
+    let _ = send_message(dest, msg);
+    let is_down = move |m: &Message| {
+        m.downcast_ref::<Down>()
+            .is_some_and(|d| d.reference == mref)
+    };
+    match receive_select_after(mark, timeout.into().duration(), is_down).await {
+        Some(m) => {
+            let down = m
+                .downcast::<Down>()
+                .unwrap_or_else(|_| unreachable!("matched"));
+            match down.reason {
+                r if r == reason => Ok(()),
+                r => Err(down_error(r, node)),
+            }
+        }
+        None => {
+            demonitor_flush(mref);
+            Err(CallError::Timeout)
+        }
+    }
+}
+
+/// The error for a DOWN received instead of a reply.
+fn down_error(reason: ExitReason, node: Node) -> CallError {
+    match reason {
+        ExitReason::Noproc => CallError::NoProc,
+        ExitReason::Noconnection => CallError::NodeDown(node),
+        r => CallError::Exit(r),
+    }
+}
+
+/// The call protocol (see the module docs). `build` makes the request message for the
+/// caller's pid and the call's alias, as a term when `remote` (`None`: not portable).
+pub(crate) async fn call_raw<R: Send + 'static>(
+    server: &ServerRef,
+    timeout: Timeout,
+    build: impl FnOnce(Pid, Reference, bool) -> Option<Message>,
+    decode: fn(&Term) -> Option<R>,
+) -> Result<R, CallError> {
+    let me = self_pid();
+    let (dest, target, node) = match server.target() {
+        Target::NoProc => return Err(CallError::NoProc),
+        Target::Pid(p) if p == me => return Err(CallError::CallingSelf),
+        Target::Pid(p) => (Dest::Pid(p), MonitorTarget::Pid(p), p.node),
+        Target::RemoteName(n, node) => (
+            Dest::Remote(n.clone(), node),
+            MonitorTarget::Remote(n, node),
+            node,
+        ),
+    };
+    let mark = mailbox_mark();
+    let mref = monitor_alias(target, AliasMode::ReplyDemonitor);
+    let Some(msg) = build(me, mref, !node.is_local()) else {
+        demonitor_flush(mref);
+        return Err(CallError::NotPortable);
+    };
+    let _ = send_message(dest, msg);
+    let answer = move |m: &Message| is_reply::<R>(m, mref) || is_down(m, mref);
+    if let Some(m) = receive_select_after(mark, timeout.duration(), answer).await {
+        return outcome(m, node, decode);
+    }
+    // Timed out: deactivate the alias (no reply can arrive from now on), then take a
+    // reply that raced in before that.
+    demonitor_flush(mref);
+    let reply = move |m: &Message| is_reply::<R>(m, mref);
+    match receive_select_after(mark, Some(Duration::ZERO), reply).await {
+        Some(m) => outcome(m, node, decode),
+        None => Err(CallError::Timeout),
+    }
+}
+
+fn is_reply<R: 'static>(m: &Message, mref: Reference) -> bool {
+    if let Some(r) = m.downcast_ref::<CallReply<R>>() {
+        return r.tag == mref;
+    }
+    match m.downcast_ref::<Term>() {
+        Some(Term::Tuple(items)) if items.len() == 2 => alias_of(&items[0]) == Some(mref),
+        _ => false,
+    }
+}
+
+fn is_down(m: &Message, mref: Reference) -> bool {
+    m.downcast_ref::<Down>()
+        .is_some_and(|d| d.reference == mref)
+}
+
+fn outcome<R: 'static>(
+    m: Message,
+    node: Node,
+    decode: fn(&Term) -> Option<R>,
+) -> Result<R, CallError> {
+    let m = match m.downcast::<CallReply<R>>() {
+        Ok(r) => return Ok(r.value),
+        Err(m) => m,
+    };
+    let m = match m.downcast::<Down>() {
+        Ok(d) => return Err(down_error(d.reason, node)),
+        Err(m) => m,
+    };
+    match m.downcast::<Term>() {
+        Ok(Term::Tuple(mut items)) if items.len() == 2 => {
+            let reply = items.pop().unwrap_or_else(Term::nil);
+            decode(&reply).ok_or(CallError::BadReply(reply))
+        }
+        _ => unreachable!("only replies and DOWNs are matched"),
+    }
+}

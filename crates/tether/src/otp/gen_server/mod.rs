@@ -1,0 +1,289 @@
+//! GenServer: a process that keeps a state and serves requests (Erlang's
+//! `gen_server`, Elixir's `GenServer`).
+//!
+//! A server is a type implementing [`GenServer`]: the value *is* the server's state,
+//! and the callbacks are `async` methods on it. [`start_link`] spawns the process,
+//! runs [`GenServer::init`] there and returns once it has finished; then clients
+//! [`call`] (request and wait for a reply) and [`cast`] (fire and forget), and any
+//! other message sent to the process reaches [`GenServer::handle_info`].
+//!
+//! ```
+//! use tether::Runtime;
+//! use tether::otp::gen_server::{self, CallResult, CastResult, GenServer, Init, ReplyTo, StartOpts};
+//!
+//! /// A stack: `push` is a cast, `pop` a call.
+//! struct Stack(Vec<String>);
+//!
+//! enum Call { Pop }
+//! enum Cast { Push(String) }
+//!
+//! impl GenServer for Stack {
+//!     type Args = Vec<String>;
+//!     type Call = Call;
+//!     type Cast = Cast;
+//!     type Reply = Option<String>;
+//!     type Continue = ();
+//!
+//!     async fn init(items: Vec<String>) -> Init<Self> {
+//!         Init::ok(Stack(items))
+//!     }
+//!
+//!     async fn handle_call(&mut self, req: Call, _from: &ReplyTo<Self::Reply>) -> CallResult<Self> {
+//!         match req {
+//!             Call::Pop => CallResult::reply(self.0.pop()),
+//!         }
+//!     }
+//!
+//!     async fn handle_cast(&mut self, req: Cast) -> CastResult<Self> {
+//!         match req {
+//!             Cast::Push(item) => self.0.push(item),
+//!         }
+//!         CastResult::noreply()
+//!     }
+//! }
+//!
+//! Runtime::new().unwrap().block_on(async {
+//!     let stack = gen_server::start_link::<Stack>(vec!["hello".into()], StartOpts::new()).await.unwrap();
+//!     assert_eq!(stack.call(Call::Pop).await.unwrap(), Some("hello".to_string()));
+//!     stack.cast(Cast::Push("world".into()));
+//!     assert_eq!(stack.call(Call::Pop).await.unwrap(), Some("world".to_string()));
+//!     assert_eq!(stack.call(Call::Pop).await.unwrap(), None);
+//! });
+//! ```
+//!
+//! ## How it maps to OTP
+//!
+//! | OTP | Tether |
+//! |---|---|
+//! | `init(Args) -> {ok, S} \| {ok, S, T \| hibernate \| {continue, C}} \| ignore \| {stop, R} \| {error, R}` | [`GenServer::init`] → [`Init`] |
+//! | `{reply, R, S[, X]}`, `{noreply, S[, X]}`, `{stop, R[, Reply], S}` | [`CallResult`], [`CastResult`], with [`Next`] for `X` |
+//! | `From`, `gen_server:reply/2` | [`ReplyTo`], [`ReplyTo::reply`] |
+//! | `timeout` message | [`TimeoutMsg`] in `handle_info` |
+//! | `gen_server:call/3` exits `{Reason, {gen_server, call, _}}` | [`call`] returns `Err(CallError)` |
+//! | `ServerRef`, `{via, M, N}` | [`ServerRef`], [`Via`] |
+//! | `sys:get_state/1`, `replace_state/2`, `suspend/1`, `resume/1` | [`sys`] |
+//!
+//! Messages are handled strictly in arrival order (no selective receive in the loop);
+//! only [`Next::Continue`] runs before the next message.
+//!
+//! ## Terms from other nodes
+//!
+//! Erlang and Elixir nodes (and remote Tether nodes) reach a server with terms:
+//! `{'$gen_call', {Pid, Tag}, Request}` and `{'$gen_cast', Request}`. The server turns
+//! them into its own types with [`GenServer::decode_call`] and
+//! [`GenServer::decode_cast`], and answers with `{Tag, Reply}` made by
+//! [`GenServer::encode_reply`], exactly as `gen:reply/2` does (to the alias in the tag
+//! when there is one). A server whose hooks return `None` (the default) simply cannot
+//! be used from other nodes: such requests are logged and dropped. The client-side
+//! hooks [`GenServer::encode_call`], [`GenServer::encode_cast`] and
+//! [`GenServer::decode_reply`] do the reverse when a Tether node calls a remote
+//! server.
+
+mod call;
+mod catch;
+mod error;
+mod from;
+mod result;
+mod server_loop;
+mod server_ref;
+mod start;
+pub mod sys;
+mod wire;
+
+use std::future::Future;
+
+use tether_term::Term;
+
+pub use call::{call, cast, stop};
+pub use error::{CallError, StartError};
+pub use from::ReplyTo;
+pub use result::{CallResult, CastResult, Init, Next, Timeout};
+pub use server_ref::{Server, ServerRef, Via};
+pub use start::{StartOpts, start, start_link, start_monitor};
+
+use crate::{ExitReason, Message};
+
+/// The message `handle_info` gets when a [`Next::Timeout`] expires (Erlang's
+/// `timeout` atom).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TimeoutMsg;
+
+/// The reason a server stops with when a callback it needs is not implemented
+/// (Erlang's `undef`).
+fn undef<S>(callback: &str) -> ExitReason {
+    ExitReason::from_term(Term::tuple([
+        Term::atom("undef"),
+        Term::tuple([Term::atom(std::any::type_name::<S>()), Term::atom(callback)]),
+    ]))
+}
+
+/// A generic server's callbacks. The implementing type is the server's state.
+///
+/// Only [`init`](GenServer::init) is required. The defaults follow Elixir's
+/// `use GenServer` (SEMANTICS §4.11): a call or cast the server does not implement, or
+/// a continue it cannot handle, stops it with `{undef, {Type, Callback}}`; an unhandled
+/// message is logged and dropped; `terminate` does nothing.
+///
+/// Callbacks are `async`: a server may await I/O inside them, but while it does it
+/// handles no other message (that is the point of a server: one request at a time).
+pub trait GenServer: Sized + Send + 'static {
+    /// What [`start`] passes to [`init`](GenServer::init).
+    type Args: Send + 'static;
+    /// The requests [`call`] sends.
+    type Call: Send + 'static;
+    /// The requests [`cast`] sends.
+    type Cast: Send + 'static;
+    /// The replies to calls.
+    type Reply: Send + 'static;
+    /// The value of [`Next::Continue`] (use `()` if the server never continues).
+    type Continue: Send + 'static;
+
+    /// Builds the state, in the new process, before the starter returns
+    /// (SEMANTICS §4.2). A panic here fails the start with the panic as reason.
+    fn init(args: Self::Args) -> impl Future<Output = Init<Self>> + Send;
+
+    /// Handles a [`call`]. Return [`CallResult::reply`] to answer now, or keep a clone
+    /// of `from` and return [`CallResult::noreply`] to answer later with
+    /// [`ReplyTo::reply`], from this process or any other.
+    ///
+    /// ```
+    /// use tether::Runtime;
+    /// use tether::otp::gen_server::{self, CallResult, CastResult, GenServer, Init, ReplyTo, StartOpts};
+    ///
+    /// /// Answers `Wait` calls only when someone casts `Release`.
+    /// #[derive(Default)]
+    /// struct Gate(Vec<ReplyTo<&'static str>>);
+    /// enum Call { Wait }
+    /// enum Cast { Release }
+    ///
+    /// impl GenServer for Gate {
+    ///     type Args = ();
+    ///     type Call = Call;
+    ///     type Cast = Cast;
+    ///     type Reply = &'static str;
+    ///     type Continue = ();
+    ///     async fn init(_: ()) -> Init<Self> { Init::ok(Gate::default()) }
+    ///     async fn handle_call(&mut self, _: Call, from: &ReplyTo<&'static str>) -> CallResult<Self> {
+    ///         self.0.push(from.clone());
+    ///         CallResult::noreply()
+    ///     }
+    ///     async fn handle_cast(&mut self, _: Cast) -> CastResult<Self> {
+    ///         for from in self.0.drain(..) {
+    ///             from.reply("open");
+    ///         }
+    ///         CastResult::noreply()
+    ///     }
+    /// }
+    ///
+    /// Runtime::new().unwrap().block_on(async {
+    ///     let gate = gen_server::start::<Gate>((), StartOpts::new()).await.unwrap();
+    ///     let me = tether::self_pid();
+    ///     tether::spawn(async move {
+    ///         let r = gate.call(Call::Wait).await.unwrap();
+    ///         tether::send(me, r).unwrap();
+    ///     });
+    ///     tether::sleep(std::time::Duration::from_millis(20)).await;
+    ///     gate.cast(Cast::Release);
+    ///     assert_eq!(tether::receive::<&str>().await, "open");
+    /// });
+    /// ```
+    fn handle_call(
+        &mut self,
+        request: Self::Call,
+        from: &ReplyTo<Self::Reply>,
+    ) -> impl Future<Output = CallResult<Self>> + Send {
+        let _ = (request, from);
+        async { CallResult::stop(undef::<Self>("handle_call")) }
+    }
+
+    /// Handles a [`cast`].
+    fn handle_cast(
+        &mut self,
+        request: Self::Cast,
+    ) -> impl Future<Output = CastResult<Self>> + Send {
+        let _ = request;
+        async { CastResult::stop(undef::<Self>("handle_cast")) }
+    }
+
+    /// Handles any other message: plain sends, monitors' `Down`s, `Exit`s when
+    /// trapping exits (except from the parent), [`TimeoutMsg`].
+    ///
+    /// The default logs the message and drops it; the server keeps running.
+    fn handle_info(&mut self, message: Message) -> impl Future<Output = CastResult<Self>> + Send {
+        tracing::warn!(
+            server = %crate::self_pid(),
+            "{} received an unexpected message {message:?}",
+            std::any::type_name::<Self>()
+        );
+        async { CastResult::noreply() }
+    }
+
+    /// Continues after a callback returned [`Next::Continue`], before any message is
+    /// read.
+    fn handle_continue(
+        &mut self,
+        continuation: Self::Continue,
+    ) -> impl Future<Output = CastResult<Self>> + Send {
+        let _ = continuation;
+        async { CastResult::stop(undef::<Self>("handle_continue")) }
+    }
+
+    /// Runs when the server stops: a callback returned a stop, a callback panicked or
+    /// exited, the parent's `Exit` arrived (trapping exits), or [`stop`] was called.
+    /// It does *not* run when the process is killed or dies from an exit signal it
+    /// does not trap (SEMANTICS §4.6). The server then exits with `reason` (or with
+    /// the reason of a panic inside `terminate`).
+    fn terminate(&mut self, reason: &ExitReason) -> impl Future<Output = ()> + Send {
+        let _ = reason;
+        async {}
+    }
+
+    /// The state as text, for [`sys::get_state`], [`sys::get_status`] and crash logs
+    /// (Erlang's `format_status/1`: trim or redact here). A panic inside is caught.
+    /// The default is the type's name.
+    fn format_status(&self) -> String {
+        std::any::type_name::<Self>().to_string()
+    }
+
+    /// Turns the `Request` of a `{'$gen_call', From, Request}` term into a call, for
+    /// callers on other nodes. The default accepts none.
+    fn decode_call(request: &Term) -> Option<Self::Call> {
+        let _ = request;
+        None
+    }
+
+    /// Turns the `Request` of a `{'$gen_cast', Request}` term into a cast. The default
+    /// accepts none.
+    fn decode_cast(request: &Term) -> Option<Self::Cast> {
+        let _ = request;
+        None
+    }
+
+    /// Turns a reply into the term sent to a caller on another node. The default
+    /// encodes none (such callers get no reply, and time out).
+    fn encode_reply(reply: &Self::Reply) -> Option<Term> {
+        let _ = reply;
+        None
+    }
+
+    /// Client side: the term to send for a call to a server on another node. The
+    /// default encodes none ([`CallError::NotPortable`]).
+    fn encode_call(request: &Self::Call) -> Option<Term> {
+        let _ = request;
+        None
+    }
+
+    /// Client side: the term to send for a cast to a server on another node. The
+    /// default encodes none (the cast is dropped).
+    fn encode_cast(request: &Self::Cast) -> Option<Term> {
+        let _ = request;
+        None
+    }
+
+    /// Client side: the reply of a server on another node. The default decodes none
+    /// ([`CallError::BadReply`]).
+    fn decode_reply(reply: &Term) -> Option<Self::Reply> {
+        let _ = reply;
+        None
+    }
+}

@@ -1,0 +1,320 @@
+//! Starting a server: the proc_lib start protocol (SEMANTICS §4.1, §4.2).
+//!
+//! The starter checks the name, spawns the server (linked for `start_link`) with a
+//! monitor, and waits for an *ack*. The new process registers its name **before**
+//! `init` runs (a taken name acks `already_started` and exits `normal` without calling
+//! `init`), runs `init`, and acks its outcome. On any failure it frees the name
+//! *before* acking, so an immediate retry cannot see `already_started`.
+//!
+//! The starter waits for the ack or the monitor's DOWN (a process killed during
+//! `init`) — scanning only messages newer than the spawn — until the start timeout;
+//! then it unlinks, kills the process, waits for it to be gone and returns `Timeout`.
+//! A failing `init` whose process exits abnormally (`Stop`, a panic) kills a
+//! `start_link` caller that does not trap exits, exactly as in OTP; `Ignore` and
+//! `Error` exit `normal` and are always safe.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tether_term::{Atom, Pid, Reference};
+
+use super::GenServer;
+use super::catch::catching;
+use super::error::StartError;
+use super::result::{Init, Timeout};
+use super::server_loop::Loop;
+use super::server_ref::{Server, Via};
+use crate::process::{mailbox_mark, receive_select_after};
+use crate::{
+    Down, Exit, ExitReason, Message, RegisterError, SpawnOpts, demonitor_flush, exit, exit_self,
+    make_ref, receive_select_timeout, self_pid, unlink,
+};
+
+/// How a server is registered (Erlang's `ServerName`).
+#[derive(Clone, Debug)]
+enum Name {
+    Local(Atom),
+    Via(Arc<dyn Via>),
+}
+
+impl Name {
+    fn whereis(&self) -> Option<Pid> {
+        match self {
+            Name::Local(n) => crate::whereis(n.as_str()),
+            Name::Via(v) => v.whereis_name(),
+        }
+    }
+
+    fn register(&self, pid: Pid) -> Result<(), StartError> {
+        match self {
+            Name::Local(n) => match crate::register(n.clone(), pid) {
+                Ok(()) => Ok(()),
+                Err(RegisterError::NameTaken(_, holder)) => Err(StartError::AlreadyStarted(holder)),
+                Err(_) => Err(StartError::BadName(n.clone())),
+            },
+            Name::Via(v) => match v.register_name(pid) {
+                true => Ok(()),
+                false => match v.whereis_name() {
+                    Some(holder) => Err(StartError::AlreadyStarted(holder)),
+                    None => Err(StartError::Failed(ExitReason::from("already_registered"))),
+                },
+            },
+        }
+    }
+
+    fn unregister(&self) {
+        match self {
+            Name::Local(n) => {
+                let _ = crate::unregister(n.clone());
+            }
+            Name::Via(v) => v.unregister_name(),
+        }
+    }
+}
+
+/// Options for starting a server (Erlang's start options; Elixir's `:name`,
+/// `:timeout`, `:hibernate_after`).
+///
+/// ```
+/// use std::time::Duration;
+/// use tether::otp::gen_server::StartOpts;
+/// let opts = StartOpts::new().name("kv").timeout(Duration::from_secs(1));
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct StartOpts {
+    name: Option<Name>,
+    timeout: Option<Duration>,
+    hibernate_after: Option<Duration>,
+}
+
+impl StartOpts {
+    /// No name, no start timeout (`infinity`), no automatic hibernation.
+    pub fn new() -> StartOpts {
+        StartOpts::default()
+    }
+
+    /// Registers the server under a local name (`{local, Name}`).
+    pub fn name(mut self, name: impl Into<Atom>) -> StartOpts {
+        self.name = Some(Name::Local(name.into()));
+        self
+    }
+
+    /// Registers the server through a registry (`{via, Module, Name}`, and
+    /// `{global, Name}` once `global` implements [`Via`]).
+    pub fn via(mut self, via: impl Via) -> StartOpts {
+        self.name = Some(Name::Via(Arc::new(via)));
+        self
+    }
+
+    /// [`StartOpts::via`] for a shared `Via`.
+    pub fn via_arc(mut self, via: Arc<dyn Via>) -> StartOpts {
+        self.name = Some(Name::Via(via));
+        self
+    }
+
+    /// Gives up if `init` has not returned within `timeout`: the process is killed and
+    /// the start returns [`StartError::Timeout`] (`{timeout, T}`; default: wait
+    /// forever).
+    pub fn timeout(mut self, timeout: Duration) -> StartOpts {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Hibernates the server whenever it has been idle this long (`hibernate_after`).
+    pub fn hibernate_after(mut self, idle: Duration) -> StartOpts {
+        self.hibernate_after = Some(idle);
+        self
+    }
+}
+
+/// The new process's answer to its starter.
+struct StartAck {
+    tag: Reference,
+    result: Result<(), StartError>,
+}
+
+/// Starts a server without linking it to the caller (Erlang's `gen_server:start/3,4`).
+/// Returns once `init` has finished.
+///
+/// ```
+/// use tether::Runtime;
+/// use tether::otp::gen_server::{self, GenServer, Init, StartError, StartOpts};
+///
+/// struct Picky;
+/// impl GenServer for Picky {
+///     type Args = bool;
+///     type Call = ();
+///     type Cast = ();
+///     type Reply = ();
+///     type Continue = ();
+///     async fn init(ok: bool) -> Init<Self> {
+///         if ok { Init::ok(Picky) } else { Init::Ignore }
+///     }
+/// }
+///
+/// Runtime::new().unwrap().block_on(async {
+///     assert!(gen_server::start::<Picky>(true, StartOpts::new()).await.is_ok());
+///     assert_eq!(gen_server::start::<Picky>(false, StartOpts::new()).await, Err(StartError::Ignore));
+/// });
+/// ```
+pub async fn start<S: GenServer>(args: S::Args, opts: StartOpts) -> Result<Server<S>, StartError> {
+    let (pid, _) = start_inner::<S>(args, opts, false, false).await?;
+    Ok(Server::from_pid(pid))
+}
+
+/// Starts a server linked to the caller (Erlang's `gen_server:start_link/3,4`): the
+/// caller becomes its parent, and if the server traps exits an `Exit` from the parent
+/// makes it terminate with the parent's reason.
+pub async fn start_link<S: GenServer>(
+    args: S::Args,
+    opts: StartOpts,
+) -> Result<Server<S>, StartError> {
+    let (pid, _) = start_inner::<S>(args, opts, true, false).await?;
+    Ok(Server::from_pid(pid))
+}
+
+/// Starts a server monitored by the caller (Erlang's `gen_server:start_monitor/3,4`):
+/// returns the server and the monitor's reference.
+pub async fn start_monitor<S: GenServer>(
+    args: S::Args,
+    opts: StartOpts,
+) -> Result<(Server<S>, Reference), StartError> {
+    let (pid, mref) = start_inner::<S>(args, opts, false, true).await?;
+    Ok((Server::from_pid(pid), mref))
+}
+
+async fn start_inner<S: GenServer>(
+    args: S::Args,
+    opts: StartOpts,
+    link: bool,
+    keep_monitor: bool,
+) -> Result<(Pid, Reference), StartError> {
+    if let Some(holder) = opts.name.as_ref().and_then(Name::whereis) {
+        return Err(StartError::AlreadyStarted(holder));
+    }
+    let me = self_pid();
+    let tag = make_ref();
+    let mark = mailbox_mark();
+    let spawn = if link {
+        SpawnOpts::new().link()
+    } else {
+        SpawnOpts::new()
+    };
+    let timeout = opts.timeout;
+    let parent = link.then_some(me);
+    let spawned = spawn
+        .monitor()
+        .spawn(enter::<S>(args, opts, me, tag, parent));
+    let (pid, mref) = (
+        spawned.pid,
+        spawned.monitor.expect("spawned with a monitor"),
+    );
+    let answer = move |m: &Message| {
+        m.downcast_ref::<StartAck>().is_some_and(|a| a.tag == tag)
+            || m.downcast_ref::<Down>()
+                .is_some_and(|d| d.reference == mref)
+    };
+    let Some(m) = receive_select_after(mark, timeout, answer).await else {
+        // {timeout, T}: kill it, wait until it is gone (its name is free), and drop
+        // the EXIT a trapping starter would get.
+        unlink(pid);
+        exit(pid, ExitReason::Kill);
+        let down = move |m: &Message| {
+            m.downcast_ref::<Down>()
+                .is_some_and(|d| d.reference == mref)
+        };
+        receive_select_after(mark, None, down).await;
+        let exit_msg = move |m: &Message| m.downcast_ref::<Exit>().is_some_and(|e| e.from == pid);
+        receive_select_timeout(Duration::ZERO, exit_msg).await;
+        return Err(StartError::Timeout);
+    };
+    match m.downcast::<StartAck>() {
+        Ok(ack) => {
+            if ack.result.is_err() || !keep_monitor {
+                demonitor_flush(mref);
+            }
+            ack.result.map(|()| (pid, mref))
+        }
+        Err(m) => {
+            let down = m
+                .downcast::<Down>()
+                .unwrap_or_else(|_| unreachable!("matched"));
+            Err(StartError::Failed(down.reason))
+        }
+    }
+}
+
+/// The new process: register, `init`, ack, then run the loop.
+async fn enter<S: GenServer>(
+    args: S::Args,
+    opts: StartOpts,
+    starter: Pid,
+    tag: Reference,
+    parent: Option<Pid>,
+) {
+    let ack = |result| {
+        let _ = crate::send(starter, StartAck { tag, result });
+    };
+    if let Some(name) = &opts.name
+        && let Err(e) = name.register(self_pid())
+    {
+        return ack(Err(e)); // exits normal; init never runs
+    }
+    let failed = |r: ExitReason| {
+        if let Some(name) = &opts.name {
+            name.unregister();
+        }
+        ack(Err(StartError::Failed(r)));
+    };
+    match catching(S::init(args)).await {
+        Ok(Init::Ok(state, next)) => {
+            ack(Ok(()));
+            let reason = Loop::new(state, parent, opts.hibernate_after)
+                .run(next)
+                .await;
+            if !reason.is_normal() {
+                exit_self(reason);
+            }
+        }
+        Ok(Init::Ignore) => {
+            if let Some(name) = &opts.name {
+                name.unregister();
+            }
+            ack(Err(StartError::Ignore));
+        }
+        Ok(Init::Error(r)) => failed(r),
+        Ok(Init::Stop(r)) | Err(r) => {
+            failed(r.clone());
+            if !r.is_normal() {
+                exit_self(r);
+            }
+        }
+    }
+}
+
+impl<S: GenServer> Server<S> {
+    /// Calls the server with the default 5 s timeout (see [`call`](super::call)).
+    pub async fn call(&self, request: S::Call) -> Result<S::Reply, super::CallError> {
+        super::call::<S>(self.pid(), request, Timeout::DEFAULT).await
+    }
+
+    /// Calls the server with a timeout (see [`call`](super::call)).
+    pub async fn call_timeout(
+        &self,
+        request: S::Call,
+        timeout: impl Into<Timeout>,
+    ) -> Result<S::Reply, super::CallError> {
+        super::call::<S>(self.pid(), request, timeout).await
+    }
+
+    /// Casts to the server (see [`cast`](super::cast)).
+    pub fn cast(&self, request: S::Cast) {
+        super::cast::<S>(self.pid(), request)
+    }
+
+    /// Stops the server with `reason` and waits for it to exit (see
+    /// [`stop`](super::stop); no timeout).
+    pub async fn stop(&self, reason: ExitReason) -> Result<(), super::CallError> {
+        super::stop(self.pid(), reason, Timeout::Infinity).await
+    }
+}

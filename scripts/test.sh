@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The test command of README.md: installs what the tests need, then runs them all.
+#
+#   bash scripts/test.sh
+#
+# The interop tests start real Erlang/OTP and Elixir nodes. When `erl` or `elixir` is
+# missing this installs Debian's erlang-nox and elixir packages (needs root, as on CI
+# machines); the tests never skip silently.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_install=0
+command -v erl >/dev/null 2>&1 || need_install=1
+command -v elixir >/dev/null 2>&1 || need_install=1
+if [ "$need_install" = 1 ]; then
+    echo "== installing erlang-nox and elixir (Debian packages)"
+    if [ "$(id -u)" != 0 ]; then
+        echo "error: erl/elixir missing and not root; install erlang-nox and elixir" >&2
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq || true
+    apt-get install -y -qq erlang-nox elixir >/dev/null
+fi
+echo "== $(erl -noshell -eval 'io:format("OTP ~s", [erlang:system_info(otp_release)]), halt().') / $(elixir --version | tail -1)"
+
+echo "== cargo test (unit, behaviour, interop and doc tests)"
+cargo test --workspace --all-targets
+cargo test --workspace --doc
