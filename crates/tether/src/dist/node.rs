@@ -46,7 +46,7 @@ use super::handshake::{AllowList, HandshakeConfig};
 use super::node_monitor::NodeMonitors;
 use super::node_name::NodeName;
 use super::remote::PeerTable;
-use super::{erpc, host, net_kernel, remote, rex};
+use super::{erpc, global, host, net_kernel, remote, rex};
 
 /// How the node is found by others.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -401,6 +401,7 @@ pub async fn start(config: NodeConfig) -> Result<DistNode, StartError> {
     crate::process::route::install_remote(Box::new(remote::Router));
     net_kernel::start();
     rex::start();
+    global::start(); // before accepting: peers' init_connect must find it
     tokio::spawn(remote::accept_loop(inner.clone(), listener));
     tracing::info!(node = %name, port, creation, hidden = config.hidden, "node started");
     Ok(DistNode(inner))
