@@ -43,6 +43,9 @@ pub fn start(node: &DistNode) -> Pid {
     rpc.register_sync("global", "whereis_name", 1, |args| {
         Ok(super::global::whereis_name(&args[0]).map(Term::Pid).unwrap_or(Term::atom("undefined")))
     });
+    if crate::whereis("pg").is_none() {
+        let _ = super::pg::start("pg");
+    }
     rpc.register_sync("global", "registered_names", 0, |_| Ok(Term::list(super::global::registered_names())));
     crate::spawn(keeper())
 }
@@ -125,6 +128,7 @@ async fn kv() {
     // re_register: a restarted kv takes the name over even before the old owner's
     // DOWN has been processed.
     super::global::re_register_name(kv_global_name(tether_term::Node::local()), me).await;
+    let _ = super::pg::join("pg", Term::atom("kv"), &[me]).await;
     let mut store = BTreeMap::new();
     loop {
         let msg: Term = crate::receive().await;

@@ -58,6 +58,7 @@ pub mod node;
 pub mod node_monitor;
 pub mod node_name;
 mod outgoing;
+pub mod pg;
 mod remote;
 mod rex;
 pub mod rpc;
