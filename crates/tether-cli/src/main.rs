@@ -8,8 +8,10 @@
 //! tether epmd [--port P]
 //! ```
 //!
-//! `tether node` runs the demo services (`echo`, `kv`, rpc `tether:ping/0`,
-//! `erlang:node/0`, `erlang:whereis/1`; see `tether::dist::demo`). `ping` and `rpc`
+//! `tether node` runs a visible node (it speaks `global` and `pg`) with the demo
+//! services (`echo`, `kv` also registered globally as `{kv, Node}` and in pg group
+//! `kv`, rpc `tether:ping/0`, `erlang:node/0`, `erlang:whereis/1`,
+//! `global:whereis_name/1`, `global:registered_names/0`; see `tether::dist::demo`). `ping` and `rpc`
 //! start a hidden, unregistered node of their own to make the call. Logs go to
 //! stderr; `RUST_LOG` filters them (default `tether=info`).
 
@@ -58,11 +60,11 @@ enum Command {
         name: String,
         #[command(flatten)]
         common: Common,
-        /// Run hidden (the default: a visible node that does not speak `global` stalls
-        /// `global:sync/0` on BEAM peers).
+        /// Run hidden: BEAM peers list the node in `nodes(hidden)`, and `global` and `pg`
+        /// do not sync with it (the default is visible: the node speaks `global`).
         #[arg(long, conflicts_with = "visible")]
         hidden: bool,
-        /// Run visible.
+        /// Run visible (the default; kept for scripts that pass it).
         #[arg(long)]
         visible: bool,
         /// How to use EPMD.
@@ -156,7 +158,7 @@ fn config(name: &str, common: &Common) -> NodeConfig {
 
 async fn client(common: &Common) -> Result<(), String> {
     let name = format!("tether_cli_{}", std::process::id());
-    let cfg = config(&name, common).epmd(EpmdMode::Lookup).listen("127.0.0.1".parse().unwrap());
+    let cfg = config(&name, common).hidden().epmd(EpmdMode::Lookup).listen("127.0.0.1".parse().unwrap());
     dist::start(cfg).await.map(|_| ()).map_err(|e| e.to_string())
 }
 
@@ -167,9 +169,9 @@ fn peer(name: &str) -> Result<Node, String> {
 
 async fn run(command: Command) -> Result<(), String> {
     match command {
-        Command::Node { name, common, hidden: _, visible, epmd, port, listen } => {
+        Command::Node { name, common, hidden, visible: _, epmd, port, listen } => {
             let mut cfg = config(&name, &common).listen(listen);
-            cfg = if visible { cfg.visible() } else { cfg.hidden() };
+            cfg = if hidden { cfg.hidden() } else { cfg.visible() };
             cfg = cfg.epmd(match epmd {
                 Epmd::Embedded => EpmdMode::Embedded,
                 Epmd::External => EpmdMode::External,

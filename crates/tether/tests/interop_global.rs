@@ -13,7 +13,9 @@ use interop::child::{Child, ChildSpec, child_main};
 use interop::node::{T, beam, beam_with, eval, me, node, run, term, visible};
 use interop::{Beam, BeamSpec, unique};
 use tether::dist::global::{self, Global, LockId};
-use tether::otp::gen_server::{self, CallResult, GenServer, Init, ReplyTo, ServerRef, StartOpts, Timeout};
+use tether::otp::gen_server::{
+    self, CallResult, GenServer, Init, ReplyTo, ServerRef, StartOpts, Timeout,
+};
 use tether::{Exit, ExitReason, Node, Pid, Term};
 
 /// Not a test of its own: the entry point of child nodes.
@@ -57,9 +59,14 @@ fn sleeper() -> Pid {
 async fn sync_all(beams: &[Node]) {
     for &b in beams {
         let ms = eval(b, "{T, ok} = timer:tc(fun global:sync/0), T div 1000.").await;
-        assert!(ms.as_i64().unwrap() < 10_000, "global:sync() on {b} took {ms} ms");
+        assert!(
+            ms.as_i64().unwrap() < 10_000,
+            "global:sync() on {b} took {ms} ms"
+        );
     }
-    tokio::time::timeout(T, global::sync()).await.expect("global::sync() here");
+    tokio::time::timeout(T, global::sync())
+        .await
+        .expect("global::sync() here");
 }
 
 #[test]
@@ -95,12 +102,22 @@ fn names_registered_on_either_side_are_seen_everywhere() {
         for b in [n1, n2] {
             assert_eq!(beam_where(b, &tname).await, Term::Pid(p));
         }
-        assert!(eval(n1, "global:registered_names().").await.as_list().unwrap().contains(&atom(&tname)));
+        assert!(
+            eval(n1, "global:registered_names().")
+                .await
+                .as_list()
+                .unwrap()
+                .contains(&atom(&tname))
+        );
         // Taken: no, from both sides; a pid gets one name.
         assert!(!global::register_name(atom(&tname), sleeper()).await);
         let other = unique("other");
         assert!(!global::register_name(atom(&other), p).await);
-        let r = eval(n2, &format!("global:register_name('{tname}', spawn(fun() -> ok end)).")).await;
+        let r = eval(
+            n2,
+            &format!("global:register_name('{tname}', spawn(fun() -> ok end))."),
+        )
+        .await;
         assert_eq!(r, atom("no"));
 
         // Registered on a BEAM node, seen here and on the other BEAM node.
@@ -120,7 +137,10 @@ fn names_registered_on_either_side_are_seen_everywhere() {
         assert!(global::re_register_name(atom(&bname), q).await);
         assert_eq!(beam_where(n2, &bname).await, Term::Pid(q));
         // send/2 from Tether.
-        assert_eq!(global::send(&atom(&unique("nobody")), atom("x")), Err(atom("x")));
+        assert_eq!(
+            global::send(&atom(&unique("nobody")), atom("x")),
+            Err(atom("x"))
+        );
     });
 }
 
@@ -137,9 +157,13 @@ fn names_vanish_when_the_owner_dies_or_its_node_is_killed() {
         assert!(global::register_name(atom(&tname), p).await);
         assert_eq!(beam_where(n1, &tname).await, Term::Pid(p));
         tether::exit(p, ExitReason::Kill);
-        eventually("a dead Tether owner's name vanishes on the BEAM nodes", || async {
-            beam_where(n1, &tname).await == atom("undefined") && beam_where(n2, &tname).await == atom("undefined")
-        })
+        eventually(
+            "a dead Tether owner's name vanishes on the BEAM nodes",
+            || async {
+                beam_where(n1, &tname).await == atom("undefined")
+                    && beam_where(n2, &tname).await == atom("undefined")
+            },
+        )
         .await;
         assert_eq!(global::whereis_name(&atom(&tname)), None);
         // A BEAM owner dies.
@@ -147,15 +171,24 @@ fn names_vanish_when_the_owner_dies_or_its_node_is_killed() {
         let bp = eval(n1, &format!("P = spawn(fun() -> receive stop -> ok end end), yes = global:register_name('{bname}', P), P.")).await;
         assert_eq!(global::whereis_name(&atom(&bname)), bp.as_pid());
         tether::send(bp.as_pid().unwrap(), atom("stop")).unwrap();
-        eventually("a dead BEAM owner's name vanishes here", || async { global::whereis_name(&atom(&bname)).is_none() }).await;
+        eventually("a dead BEAM owner's name vanishes here", || async {
+            global::whereis_name(&atom(&bname)).is_none()
+        })
+        .await;
         // A node is killed: its names vanish here and on the other BEAM node.
         let kname = unique("killed");
         let kp = eval(n2, &format!("P = spawn(fun() -> receive after infinity -> ok end end), yes = global:register_name('{kname}', P), P.")).await;
         assert_eq!(global::whereis_name(&atom(&kname)), kp.as_pid());
         assert_eq!(beam_where(n1, &kname).await, kp);
         b2.kill().await;
-        eventually("a killed node's names vanish here", || async { global::whereis_name(&atom(&kname)).is_none() }).await;
-        eventually("... and on the other BEAM node", || async { beam_where(n1, &kname).await == atom("undefined") }).await;
+        eventually("a killed node's names vanish here", || async {
+            global::whereis_name(&atom(&kname)).is_none()
+        })
+        .await;
+        eventually("... and on the other BEAM node", || async {
+            beam_where(n1, &kname).await == atom("undefined")
+        })
+        .await;
         // global still works afterwards.
         let after = unique("after");
         assert!(global::register_name(atom(&after), sleeper()).await);
@@ -183,7 +216,10 @@ impl GenServer for Counter {
                 self.0 += d;
                 CallResult::reply(Term::from(self.0))
             }
-            _ => CallResult::reply(Term::tuple([atom("tether_node"), Term::Atom(Node::local().name())])),
+            _ => CallResult::reply(Term::tuple([
+                atom("tether_node"),
+                Term::Atom(Node::local().name()),
+            ])),
         }
     }
 
@@ -212,12 +248,19 @@ fn gen_server_calls_through_global_names_both_ways() {
         sync_all(&[n1]).await;
         // A Tether GenServer started under {global, Name}; an Erlang caller reaches it.
         let name = unique("counter");
-        let srv = gen_server::start::<Counter>(10, StartOpts::new().via(Global::new(atom(&name)))).await.unwrap();
+        let srv = gen_server::start::<Counter>(10, StartOpts::new().via(Global::new(atom(&name))))
+            .await
+            .unwrap();
         assert_eq!(global::whereis_name(&atom(&name)), Some(srv.pid()));
-        let r = eval(n1, &format!("gen_server:call({{global, '{name}'}}, {{add, 5}}).")).await;
+        let r = eval(
+            n1,
+            &format!("gen_server:call({{global, '{name}'}}, {{add, 5}})."),
+        )
+        .await;
         assert_eq!(r, Term::from(15));
         // A second start under the same global name: already_started.
-        let again = gen_server::start::<Counter>(0, StartOpts::new().via(Global::new(atom(&name)))).await;
+        let again =
+            gen_server::start::<Counter>(0, StartOpts::new().via(Global::new(atom(&name)))).await;
         assert!(format!("{again:?}").contains("AlreadyStarted"), "{again:?}");
         // An Erlang gen_server registered globally, called from Tether.
         let ename = unique("erlsrv");
@@ -226,17 +269,41 @@ fn gen_server_calls_through_global_names_both_ways() {
              yes = global:register_name('{ename}', P), P."
         );
         let ep = eval(n1, &code).await.as_pid().unwrap();
-        let r = gen_server::call::<Counter>(ServerRef::via(Global::new(atom(&ename))), atom("hello"), Timeout::from(T)).await.unwrap();
-        assert_eq!(r, Term::tuple([atom("erl"), Term::Atom(ep.node.name()), atom("hello")]));
+        let r = gen_server::call::<Counter>(
+            ServerRef::via(Global::new(atom(&ename))),
+            atom("hello"),
+            Timeout::from(T),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            r,
+            Term::tuple([atom("erl"), Term::Atom(ep.node.name()), atom("hello")])
+        );
         // An unknown global name: noproc, at once.
-        let r = gen_server::call::<Counter>(ServerRef::via(Global::new(atom("nobody_here"))), atom("x"), Timeout::from(T)).await;
+        let r = gen_server::call::<Counter>(
+            ServerRef::via(Global::new(atom("nobody_here"))),
+            atom("x"),
+            Timeout::from(T),
+        )
+        .await;
         assert!(r.unwrap_err().is_noproc());
         // Elixir-style: a BEAM node calls the Tether server via {:global, name} (the
         // same gen:call path) after it moved to a new pid.
         tether::exit(srv.pid(), ExitReason::Kill);
-        eventually("the dead server's name is gone", || async { beam_where(n1, &name).await == atom("undefined") }).await;
-        let srv2 = gen_server::start::<Counter>(100, StartOpts::new().via(Global::new(atom(&name)))).await.unwrap();
-        let r = eval(n1, &format!("gen_server:call({{global, '{name}'}}, {{add, 1}}).")).await;
+        eventually("the dead server's name is gone", || async {
+            beam_where(n1, &name).await == atom("undefined")
+        })
+        .await;
+        let srv2 =
+            gen_server::start::<Counter>(100, StartOpts::new().via(Global::new(atom(&name))))
+                .await
+                .unwrap();
+        let r = eval(
+            n1,
+            &format!("gen_server:call({{global, '{name}'}}, {{add, 1}})."),
+        )
+        .await;
         assert_eq!(r, Term::from(101));
         let _ = srv2;
     });
@@ -253,12 +320,24 @@ fn locks_and_trans_are_shared_with_beam_nodes() {
         let id = LockId::new(atom(&res), Term::Pid(me_pid));
         assert!(global::set_lock(&id, None, Some(0)).await);
         // Held: a BEAM requester with another id cannot take it.
-        let r = eval(n1, &format!("global:set_lock({{'{res}', self()}}, [node() | nodes()], 0).")).await;
+        let r = eval(
+            n1,
+            &format!("global:set_lock({{'{res}', self()}}, [node() | nodes()], 0)."),
+        )
+        .await;
         assert_eq!(r, atom("false"));
-        let r = eval(n1, &format!("global:trans({{'{res}', self()}}, fun() -> ran end, [node() | nodes()], 0).")).await;
+        let r = eval(
+            n1,
+            &format!("global:trans({{'{res}', self()}}, fun() -> ran end, [node() | nodes()], 0)."),
+        )
+        .await;
         assert_eq!(r, atom("aborted"));
         global::del_lock(&id, None).await;
-        let r = eval(n1, &format!("global:trans({{'{res}', self()}}, fun() -> ran end, [node() | nodes()], 0).")).await;
+        let r = eval(
+            n1,
+            &format!("global:trans({{'{res}', self()}}, fun() -> ran end, [node() | nodes()], 0)."),
+        )
+        .await;
         assert_eq!(r, atom("ran"));
         // A BEAM process holds it: our trans aborts; when it dies, the lock is released.
         let holder = eval(n1, &format!(
@@ -287,7 +366,12 @@ async fn isolated_beam(prefix: &str, name: &str) -> (Beam, Node, String) {
          io:format(\"registered ~p~n\", [P]), {}",
         interop::node::AGENT
     );
-    let spec = BeamSpec::erl(prefix, interop::node::COOKIE, Some(interop::node::epmd_port()), &eval_code);
+    let spec = BeamSpec::erl(
+        prefix,
+        interop::node::COOKIE,
+        Some(interop::node::epmd_port()),
+        &eval_code,
+    );
     let mut b = Beam::start(&spec);
     let line = b.wait_line("registered", T).await;
     b.wait_line("agent ready", T).await;
@@ -324,11 +408,14 @@ fn a_conflict_after_partitions_meet_is_resolved_as_otp_does() {
             let winner = winner.expect("random_exit_name keeps one");
             if beam_wins {
                 assert_eq!(winner.node, n2, "the pid on the lower node name is kept");
-                let e: Exit = tether::receive_timeout(T).await.expect("our process was killed");
+                let e: Exit = tether::receive_timeout(T)
+                    .await
+                    .expect("our process was killed");
                 assert_eq!((e.from, e.reason), (ours, ExitReason::Killed));
             } else {
                 assert_eq!(winner, ours);
-                let alive = eval(n2, &format!("is_process_alive(list_to_pid(\"{theirs}\")).")).await;
+                let alive =
+                    eval(n2, &format!("is_process_alive(list_to_pid(\"{theirs}\")).")).await;
                 assert_eq!(alive, atom("false"), "the BEAM pid was killed");
                 tether::exit(ours, ExitReason::Kill);
                 let _: Option<Exit> = tether::receive_timeout(T).await;
@@ -341,10 +428,20 @@ fn a_conflict_after_partitions_meet_is_resolved_as_otp_does() {
 fn tether_nodes_only() {
     visible();
     run(async {
-        let c1 = Child::start(ChildSpec { visible: true, ..Default::default() }).await;
-        let c2 = Child::start(ChildSpec { visible: true, ..Default::default() }).await;
+        let c1 = Child::start(ChildSpec {
+            visible: true,
+            ..Default::default()
+        })
+        .await;
+        let c2 = Child::start(ChildSpec {
+            visible: true,
+            ..Default::default()
+        })
+        .await;
         let call = |n: Node, f: &'static str, args: Vec<Term>| async move {
-            tether::dist::erpc::call(n, "global", f, args, T).await.unwrap()
+            tether::dist::erpc::call(n, "global", f, args, T)
+                .await
+                .unwrap()
         };
         // Connect to both; global joins and meshes the children.
         assert!(tether::dist::connect_node(c1.node).await);
@@ -379,7 +476,12 @@ fn tether_nodes_only() {
         let kv2 = global::whereis_name(&key).unwrap();
         let r = tether::dist::call(kv2, term("{put, a, 1}"), T).await;
         assert_eq!(r, Ok(atom("ok")));
-        let r = gen_server::call::<Counter>(ServerRef::via(Global::new(key.clone())), term("{get, a}"), Timeout::from(T)).await;
+        let r = gen_server::call::<Counter>(
+            ServerRef::via(Global::new(key.clone())),
+            term("{get, a}"),
+            Timeout::from(T),
+        )
+        .await;
         assert_eq!(r.unwrap(), term("{ok, 1}"));
         c2.kill().await;
         eventually("the killed child's names vanish", || {
@@ -395,5 +497,48 @@ fn tether_nodes_only() {
         })
         .await;
         let _ = (node(), beam_with);
+    });
+}
+
+#[test]
+fn malformed_global_messages_are_dropped() {
+    visible();
+    run(async {
+        let (_b1, n1) = beam("gbad").await;
+        sync_all(&[n1]).await;
+        let name = unique("keep");
+        let p = sleeper();
+        assert!(global::register_name(atom(&name), p).await);
+        let before = global::registered_names().len();
+        // Garbage casts, calls and plain messages at our name server, from a peer.
+        let code = format!(
+            "T = {{global_name_server, {me}}}, \
+             [gen_server:cast(T, M) || M <- [garbage, {{init_connect, bad, notanode, x}}, {{init_connect, {{8, 1}}, 'x@y', notalocker}}, \
+                {{exchange, notanode, x, y, z}}, {{exchange, node(), notalist, [], 1}}, {{exchange, node(), [{{'{name}', notapid, m}}], [], 1}}, \
+                {{resolved, node(), notops, [], unused, [], 1}}, {{new_nodes, node(), [{{insert, bad}}], [], notalist, []}}, \
+                {{new_nodes, node(), [{{delete, '{name}'}}], [], [42], []}}, {{in_sync, 42, true}}, {{lock_set, notapid, true, [], 1}}, {{}}]], \
+             [T ! M || M <- [garbage, {{init_connect_ack, 42, 1, 2}}, {{cancel_connect, node(), notmytag}}, {{lost_connection, a, b, c, d}}, \
+                {{remove_connection, 42}}, {{whereis, '{name}', notafrom}}]], \
+             R1 = catch gen_server:call(T, {{set_lock, notatuple}}, 500), \
+             R2 = catch gen_server:call(T, {{unknown, call}}, 500), \
+             {{element(1, R1), element(1, R2)}}.",
+            me = me()
+        );
+        let r = eval(n1, &code).await;
+        assert_eq!(
+            r,
+            Term::tuple([atom("EXIT"), atom("EXIT")]),
+            "malformed calls get no answer (OTP: noreply)"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        // The table is untouched and global still works both ways.
+        assert_eq!(global::whereis_name(&atom(&name)), Some(p));
+        assert_eq!(global::registered_names().len(), before);
+        assert_eq!(beam_where(n1, &name).await, Term::Pid(p));
+        let more = unique("more");
+        assert!(global::register_name(atom(&more), sleeper()).await);
+        assert!(beam_where(n1, &more).await.as_pid().is_some());
+        let ms = eval(n1, "{T, ok} = timer:tc(fun global:sync/0), T div 1000.").await;
+        assert!(ms.as_i64().unwrap() < 10_000);
     });
 }

@@ -49,10 +49,17 @@ struct Members {
 
 type Table = Arc<RwLock<BTreeMap<OrdTerm, Members>>>;
 
+/// Groups and their members, as `monitor_scope` returns them.
+pub type Groups = Vec<(Term, Vec<Pid>)>;
+
 static SCOPES: LazyLock<RwLock<HashMap<Atom, Table>>> = LazyLock::new(Default::default);
 
 fn table(scope: &str) -> Option<Table> {
-    SCOPES.read().unwrap_or_else(|e| e.into_inner()).get(&Atom::new(scope)).cloned()
+    SCOPES
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&Atom::new(scope))
+        .cloned()
 }
 
 /// Why a scope could not start.
@@ -94,11 +101,29 @@ impl std::error::Error for PgError {}
 
 /// Requests from the local API.
 enum Request {
-    Join { group: Term, pids: Vec<Pid>, reply: oneshot::Sender<()> },
-    Leave { group: Term, pids: Vec<Pid>, reply: oneshot::Sender<bool> },
-    MonitorScope { pid: Pid, reply: oneshot::Sender<(Reference, Vec<(Term, Vec<Pid>)>)> },
-    MonitorGroup { pid: Pid, group: Term, reply: oneshot::Sender<(Reference, Vec<Pid>)> },
-    Demonitor { reference: Reference, reply: oneshot::Sender<bool> },
+    Join {
+        group: Term,
+        pids: Vec<Pid>,
+        reply: oneshot::Sender<()>,
+    },
+    Leave {
+        group: Term,
+        pids: Vec<Pid>,
+        reply: oneshot::Sender<bool>,
+    },
+    MonitorScope {
+        pid: Pid,
+        reply: oneshot::Sender<(Reference, Groups)>,
+    },
+    MonitorGroup {
+        pid: Pid,
+        group: Term,
+        reply: oneshot::Sender<(Reference, Vec<Pid>)>,
+    },
+    Demonitor {
+        reference: Reference,
+        reply: oneshot::Sender<bool>,
+    },
 }
 
 /// Starts scope `scope` (OTP's `pg:start/1`; [`start`]`("pg")` is `pg:start_link/0`'s
@@ -135,7 +160,10 @@ fn start_opts(scope: &str, opts: SpawnOpts) -> Result<Pid, StartError> {
     Ok(spawned.pid)
 }
 
-async fn request<T>(scope: &str, make: impl FnOnce(oneshot::Sender<T>) -> Request) -> Result<T, PgError> {
+async fn request<T>(
+    scope: &str,
+    make: impl FnOnce(oneshot::Sender<T>) -> Request,
+) -> Result<T, PgError> {
     let (tx, rx) = oneshot::channel();
     let none = || PgError::NoScope(Atom::new(scope));
     crate::send(scope, make(tx)).map_err(|_| none())?;
@@ -177,23 +205,32 @@ pub fn get_local_members(scope: &str, group: &Term) -> Vec<Pid> {
 }
 
 fn read(scope: &str, group: &Term, f: impl Fn(&Members) -> Vec<Pid>) -> Vec<Pid> {
-    let Some(t) = table(scope) else { return Vec::new() };
+    let Some(t) = table(scope) else {
+        return Vec::new();
+    };
     let t = t.read().unwrap_or_else(|e| e.into_inner());
     t.get(&OrdTerm(group.clone())).map(f).unwrap_or_default()
 }
 
 /// `pg:which_groups(Scope)`.
 pub fn which_groups(scope: &str) -> Vec<Term> {
-    let Some(t) = table(scope) else { return Vec::new() };
+    let Some(t) = table(scope) else {
+        return Vec::new();
+    };
     let t = t.read().unwrap_or_else(|e| e.into_inner());
     t.keys().map(|k| k.0.clone()).collect()
 }
 
 /// `pg:which_local_groups(Scope)`.
 pub fn which_local_groups(scope: &str) -> Vec<Term> {
-    let Some(t) = table(scope) else { return Vec::new() };
+    let Some(t) = table(scope) else {
+        return Vec::new();
+    };
     let t = t.read().unwrap_or_else(|e| e.into_inner());
-    t.iter().filter(|(_, m)| !m.local.is_empty()).map(|(k, _)| k.0.clone()).collect()
+    t.iter()
+        .filter(|(_, m)| !m.local.is_empty())
+        .map(|(k, _)| k.0.clone())
+        .collect()
 }
 
 /// `pg:monitor_scope(Scope)`: the current groups, and `{Ref, join | leave, Group,
@@ -202,13 +239,16 @@ pub fn which_local_groups(scope: &str) -> Vec<Term> {
 /// # Panics
 ///
 /// Outside a process.
-pub async fn monitor_scope(scope: &str) -> Result<(Reference, Vec<(Term, Vec<Pid>)>), PgError> {
+pub async fn monitor_scope(scope: &str) -> Result<(Reference, Groups), PgError> {
     let pid = crate::self_pid();
     request(scope, |reply| Request::MonitorScope { pid, reply }).await
 }
 
 /// `pg:monitor(Scope, Group)`: the group's members, then its changes.
-pub async fn monitor(scope: &str, group: impl Into<Term>) -> Result<(Reference, Vec<Pid>), PgError> {
+pub async fn monitor(
+    scope: &str,
+    group: impl Into<Term>,
+) -> Result<(Reference, Vec<Pid>), PgError> {
     let (pid, group) = (crate::self_pid(), group.into());
     request(scope, |reply| Request::MonitorGroup { pid, group, reply }).await
 }
@@ -216,7 +256,9 @@ pub async fn monitor(scope: &str, group: impl Into<Term>) -> Result<(Reference, 
 /// `pg:demonitor(Scope, Ref)`: `true` (`ok`) and pending notifications flushed, or
 /// `false` for an unknown reference.
 pub async fn demonitor(scope: &str, reference: Reference) -> bool {
-    let ok = request(scope, |reply| Request::Demonitor { reference, reply }).await.unwrap_or(false);
+    let ok = request(scope, |reply| Request::Demonitor { reference, reply })
+        .await
+        .unwrap_or(false);
     if ok {
         while crate::receive_select_timeout(std::time::Duration::ZERO, |m: &Message| {
             matches!(m.downcast_ref::<Term>().and_then(Term::as_tuple),
@@ -333,7 +375,9 @@ impl Scope {
                     tracing::warn!(scope = %self.name, msg = %t, "pg: malformed or unexpected message dropped");
                 }
             }
-            Err(m) => tracing::warn!(scope = %self.name, msg = ?m, "pg: unexpected message dropped"),
+            Err(m) => {
+                tracing::warn!(scope = %self.name, msg = ?m, "pg: unexpected message dropped")
+            }
         }
     }
 
@@ -365,8 +409,12 @@ impl Scope {
             Request::Leave { group, pids, reply } => {
                 let mut changed = false;
                 for p in &pids {
-                    let Some((mref, groups)) = self.local.get_mut(p) else { continue };
-                    let Some(i) = groups.iter().position(|g| g.exact_eq(&group)) else { continue };
+                    let Some((mref, groups)) = self.local.get_mut(p) else {
+                        continue;
+                    };
+                    let Some(i) = groups.iter().position(|g| g.exact_eq(&group)) else {
+                        continue;
+                    };
                     changed = true;
                     groups.remove(i);
                     if groups.is_empty() {
@@ -388,7 +436,9 @@ impl Scope {
             Request::MonitorScope { pid, reply } => {
                 let groups = {
                     let t = self.table.read().unwrap_or_else(|e| e.into_inner());
-                    t.iter().map(|(k, m)| (k.0.clone(), m.all.clone())).collect()
+                    t.iter()
+                        .map(|(k, m)| (k.0.clone(), m.all.clone()))
+                        .collect()
                 };
                 let mref = crate::monitor(pid);
                 self.scope_monitors.insert(mref, pid);
@@ -397,12 +447,16 @@ impl Scope {
             Request::MonitorGroup { pid, group, reply } => {
                 let members = get_members(self.name.as_str(), &group);
                 let mref = crate::monitor(pid);
-                self.monitored_groups.entry(OrdTerm(group.clone())).or_default().insert(0, (pid, mref));
+                self.monitored_groups
+                    .entry(OrdTerm(group.clone()))
+                    .or_default()
+                    .insert(0, (pid, mref));
                 self.group_monitors.insert(mref, (pid, group));
                 let _ = reply.send((mref, members));
             }
             Request::Demonitor { reference, reply } => {
-                let known = self.scope_monitors.contains_key(&reference) || self.group_monitors.contains_key(&reference);
+                let known = self.scope_monitors.contains_key(&reference)
+                    || self.group_monitors.contains_key(&reference);
                 if known {
                     crate::demonitor(reference);
                     self.drop_monitor(reference);
@@ -423,20 +477,32 @@ impl Scope {
     }
 
     fn leave_local_update(&self, group: &Term, pids: &[Pid]) {
-        let exists = self.table.read().unwrap_or_else(|e| e.into_inner()).contains_key(&OrdTerm(group.clone()));
+        let exists = self
+            .table
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(&OrdTerm(group.clone()));
         if !exists {
             return;
         }
         self.update(group, |m| {
             m.all = subtract(&m.all, pids);
-            m.local = if m.all.is_empty() { Vec::new() } else { subtract(&m.local, pids) };
+            m.local = if m.all.is_empty() {
+                Vec::new()
+            } else {
+                subtract(&m.local, pids)
+            };
         });
         self.notify(group, "leave", pids);
     }
 
     fn leave_remote_update(&self, pids: &[Pid], groups: &[Term]) {
         for g in groups {
-            let exists = self.table.read().unwrap_or_else(|e| e.into_inner()).contains_key(&OrdTerm(g.clone()));
+            let exists = self
+                .table
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains_key(&OrdTerm(g.clone()));
             if !exists {
                 continue;
             }
@@ -453,7 +519,14 @@ impl Scope {
     }
 
     fn notify(&self, group: &Term, verb: &str, pids: &[Pid]) {
-        let msg = |r: Reference| Term::tuple([Term::Ref(r), Term::atom(verb), group.clone(), pids_term(pids)]);
+        let msg = |r: Reference| {
+            Term::tuple([
+                Term::Ref(r),
+                Term::atom(verb),
+                group.clone(),
+                pids_term(pids),
+            ])
+        };
         for (r, p) in &self.scope_monitors {
             let _ = crate::send(*p, msg(*r));
         }
@@ -519,24 +592,35 @@ impl Scope {
                     let mut by_group: BTreeMap<OrdTerm, Vec<Pid>> = BTreeMap::new();
                     for (p, (_, groups)) in &self.local {
                         for g in groups {
-                            by_group.entry(OrdTerm(g.clone())).or_default().insert(0, *p);
+                            by_group
+                                .entry(OrdTerm(g.clone()))
+                                .or_default()
+                                .insert(0, *p);
                         }
                     }
                     by_group.into_iter().map(|(g, ps)| (g.0, ps)).collect()
                 };
-                let groups = Term::list(mine.into_iter().map(|(g, ps)| Term::tuple([g, pids_term(&ps)])));
+                let groups = Term::list(
+                    mine.into_iter()
+                        .map(|(g, ps)| Term::tuple([g, pids_term(&ps)])),
+                );
                 let sync = Term::tuple([Term::atom("sync"), Term::Pid(crate::self_pid()), groups]);
                 let _ = crate::send(*peer, Term::tuple([Term::atom("$gen_cast"), sync]));
                 if !self.remote.contains_key(peer) {
                     let mref = crate::monitor(*peer);
-                    let _ = crate::send(*peer, Term::tuple([Term::atom("discover"), Term::Pid(crate::self_pid())]));
+                    let _ = crate::send(
+                        *peer,
+                        Term::tuple([Term::atom("discover"), Term::Pid(crate::self_pid())]),
+                    );
                     self.remote.insert(*peer, (mref, BTreeMap::new()));
                 }
                 true
             }
             Some([k, cast]) if k.is_atom("$gen_cast") => match cast.as_tuple() {
                 Some([s, Term::Pid(peer), groups]) if s.is_atom("sync") => {
-                    let Some(list) = groups.as_list() else { return false };
+                    let Some(list) = groups.as_list() else {
+                        return false;
+                    };
                     let mut parsed = Vec::with_capacity(list.len());
                     for e in list {
                         match e.as_tuple() {
@@ -553,16 +637,25 @@ impl Scope {
                 _ => false,
             },
             Some([k, Term::Pid(peer), group, pids]) if k.is_atom("join") => {
-                let Some(pids) = pids_of(pids) else { return false };
+                let Some(pids) = pids_of(pids) else {
+                    return false;
+                };
                 if let Some((_, groups)) = self.remote.get_mut(peer) {
-                    groups.entry(OrdTerm(group.clone())).or_default().splice(0..0, pids.iter().copied());
+                    groups
+                        .entry(OrdTerm(group.clone()))
+                        .or_default()
+                        .splice(0..0, pids.iter().copied());
                     self.join_remote_update(group, &pids);
                 }
                 true
             }
             Some([k, Term::Pid(peer), pids, groups]) if k.is_atom("leave") => {
-                let Some(pids) = pids_of(pids) else { return false };
-                let Some(groups) = groups.as_list() else { return false };
+                let Some(pids) = pids_of(pids) else {
+                    return false;
+                };
+                let Some(groups) = groups.as_list() else {
+                    return false;
+                };
                 let groups = groups.to_vec();
                 if let Some((_, map)) = self.remote.get_mut(peer) {
                     for g in &groups {
@@ -616,7 +709,10 @@ mod tests {
         assert_eq!(subtract(&[p(1), p(2), p(1)], &[p(1)]), vec![p(2), p(1)]);
         assert_eq!(subtract(&[p(1)], &[p(3)]), vec![p(1)]);
         assert_eq!(pids_of(&Term::atom("x")), None);
-        assert_eq!(pids_of(&Term::list([Term::Pid(p(1)), Term::atom("x")])), None);
+        assert_eq!(
+            pids_of(&Term::list([Term::Pid(p(1)), Term::atom("x")])),
+            None
+        );
         assert_eq!(pids_of(&Term::Pid(p(1))), Some(vec![p(1)]));
     }
 }

@@ -29,12 +29,25 @@ use crate::Message;
 /// What the locker is told.
 pub(crate) enum LockerMsg {
     /// The peer's locker, from its `init_connect`.
-    HisTheLocker { locker: Pid, vsn: u32, his_tag: Term, my_tag: i64 },
+    HisTheLocker {
+        locker: Pid,
+        vsn: u32,
+        his_tag: Term,
+        my_tag: i64,
+    },
     /// Stop working with `node` (tag `None`: no sync was in progress); run `then`
     /// (sending `new_nodes`) while still holding the lock, then release it.
-    Cancel { node: Node, tag: Option<i64>, then: Option<Box<dyn FnOnce() + Send>> },
+    Cancel {
+        node: Node,
+        tag: Option<i64>,
+        then: Option<Box<dyn FnOnce() + Send>>,
+    },
     /// A peer's locker answered (forwarded by the name server).
-    LockSet { pid: Pid, set: bool, tag: Option<Term> },
+    LockSet {
+        pid: Pid,
+        set: bool,
+        tag: Option<Term>,
+    },
     /// Nodes now known.
     AddToKnown(Vec<Node>),
     /// A node no longer known.
@@ -58,7 +71,11 @@ struct Locker {
 /// The locker's body.
 pub(crate) async fn run() {
     crate::trap_exit(true);
-    let mut s = Locker { others: Vec::new(), known: Vec::new(), just_synced: false };
+    let mut s = Locker {
+        others: Vec::new(),
+        known: Vec::new(),
+        just_synced: false,
+    };
     loop {
         let msg = match crate::receive_select_timeout(Duration::ZERO, |_| true).await {
             Some(m) => Some(m),
@@ -70,7 +87,9 @@ pub(crate) async fn run() {
                 } else if s.known.is_empty() {
                     Some(Duration::from_millis(200))
                 } else {
-                    Some(Duration::from_millis((1000 + 100 * s.known.len() as u64).min(3000)))
+                    Some(Duration::from_millis(
+                        (1000 + 100 * s.known.len() as u64).min(3000),
+                    ))
                 };
                 s.just_synced = false;
                 match t {
@@ -92,7 +111,11 @@ pub(crate) async fn run() {
 
 fn lock_id(a: Pid, b: Pid) -> Term {
     let (a, b) = (Term::Pid(a), Term::Pid(b));
-    let pair = if a.cmp_exact(&b).is_le() { [a, b] } else { [b, a] };
+    let pair = if a.cmp_exact(&b).is_le() {
+        [a, b]
+    } else {
+        [b, a]
+    };
     Term::tuple([Term::atom("global"), Term::list(pair)])
 }
 
@@ -106,7 +129,11 @@ impl Locker {
     }
 
     fn remove(&mut self, node: Node, tag: i64) {
-        if let Some(i) = self.others.iter().position(|h| h.node == node && h.my_tag == tag) {
+        if let Some(i) = self
+            .others
+            .iter()
+            .position(|h| h.node == node && h.my_tag == tag)
+        {
             self.others.remove(i);
         }
     }
@@ -131,7 +158,10 @@ impl Locker {
     /// `update_locker_known/1`).
     async fn drain_known(&mut self) {
         while let Some(m) = crate::receive_select_timeout(Duration::ZERO, |m: &Message| {
-            matches!(m.downcast_ref::<LockerMsg>(), Some(LockerMsg::AddToKnown(_) | LockerMsg::RemoveFromKnown(_)))
+            matches!(
+                m.downcast_ref::<LockerMsg>(),
+                Some(LockerMsg::AddToKnown(_) | LockerMsg::RemoveFromKnown(_))
+            )
         })
         .await
         {
@@ -156,16 +186,39 @@ impl Locker {
             }
             return;
         }
-        let Ok(msg) = m.downcast::<LockerMsg>() else { return };
+        let Ok(msg) = m.downcast::<LockerMsg>() else {
+            return;
+        };
         match msg {
-            LockerMsg::HisTheLocker { locker, vsn, his_tag, my_tag } => {
+            LockerMsg::HisTheLocker {
+                locker,
+                vsn,
+                his_tag,
+                my_tag,
+            } => {
                 let _ = vsn; // OTP 25 peers all speak version 8 to the locker
-                self.others.insert(0, Him { node: locker.node, locker, my_tag, his_tag });
+                self.others.insert(
+                    0,
+                    Him {
+                        node: locker.node,
+                        locker,
+                        my_tag,
+                        his_tag,
+                    },
+                );
             }
-            LockerMsg::Cancel { node, tag: Some(tag), .. } => self.remove(node, tag),
+            LockerMsg::Cancel {
+                node,
+                tag: Some(tag),
+                ..
+            } => self.remove(node, tag),
             LockerMsg::Cancel { .. } => {}
             LockerMsg::LockSet { set: false, .. } => {}
-            LockerMsg::LockSet { pid, set: true, tag } => self.peer_locked(pid, tag).await,
+            LockerMsg::LockSet {
+                pid,
+                set: true,
+                tag,
+            } => self.peer_locked(pid, tag).await,
             other => self.update_known(other),
         }
     }
@@ -195,7 +248,14 @@ impl Locker {
         if locked {
             let mut known2 = vec![Node::local()];
             known2.extend(self.known.iter().copied());
-            let _ = crate::send(GNS, super::server::GnsMsg::LockIsSet { node, tag: him.my_tag, lock_id: id.clone() });
+            let _ = crate::send(
+                GNS,
+                super::server::GnsMsg::LockIsSet {
+                    node,
+                    tag: him.my_tag,
+                    lock_id: id.clone(),
+                },
+            );
             self.wait_cancel(node, him.my_tag, &id, &known2).await;
             self.just_synced = true;
             self.remove(node, him.my_tag);
@@ -232,7 +292,12 @@ impl Locker {
             del_lock(id, &first).await;
             return false;
         }
-        let rest: Vec<Node> = self.known.iter().copied().filter(|n| !first.contains(n)).collect();
+        let rest: Vec<Node> = self
+            .known
+            .iter()
+            .copied()
+            .filter(|n| !first.contains(n))
+            .collect();
         if set_lock_on_nodes(id, &rest).await {
             return true;
         }
@@ -268,7 +333,11 @@ impl Locker {
         let my_tag = him.my_tag;
         loop {
             let m = crate::receive_select(|m: &Message| match m.downcast_ref::<LockerMsg>() {
-                Some(LockerMsg::Cancel { node: n, tag: Some(t), .. }) => *n == node && *t == my_tag,
+                Some(LockerMsg::Cancel {
+                    node: n,
+                    tag: Some(t),
+                    ..
+                }) => *n == node && *t == my_tag,
                 _ => as_lock_set(m).is_some_and(|(p, _, _)| p.node == node),
             })
             .await;
@@ -282,10 +351,18 @@ impl Locker {
             match msg {
                 LockerMsg::LockSet { tag: Some(t), .. } if t != Term::from(my_tag) => continue,
                 LockerMsg::LockSet { set: true, .. } => {
-                    let _ = crate::send(GNS, super::server::GnsMsg::LockIsSet { node, tag: my_tag, lock_id: id.clone() });
+                    let _ = crate::send(
+                        GNS,
+                        super::server::GnsMsg::LockIsSet {
+                            node,
+                            tag: my_tag,
+                            lock_id: id.clone(),
+                        },
+                    );
                     self.wait_cancel(node, my_tag, id, known1).await;
                     self.just_synced = true;
-                    self.others.retain(|h| !(h.node == node && h.my_tag == my_tag));
+                    self.others
+                        .retain(|h| !(h.node == node && h.my_tag == my_tag));
                     return;
                 }
                 LockerMsg::LockSet { set: false, .. } => {

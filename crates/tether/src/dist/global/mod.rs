@@ -77,7 +77,10 @@ pub(crate) fn node_lt(a: Node, b: Node) -> bool {
 
 /// The greatest node (`lists:max/1`), which every lock is taken on first.
 pub(crate) fn the_boss(nodes: &[Node]) -> Option<Node> {
-    nodes.iter().copied().max_by(|a, b| a.name().as_str().cmp(b.name().as_str()))
+    nodes
+        .iter()
+        .copied()
+        .max_by(|a, b| a.name().as_str().cmp(b.name().as_str()))
 }
 
 /// Starts the name server, its locker and registrar. Called once by the node start.
@@ -90,10 +93,11 @@ pub(crate) fn start() {
     let registrar = crate::spawn(registrar::run());
     let _ = REGISTRAR.set(registrar);
     if let Some(n) = crate::dist::node::inner() {
-        n.rpc.register_sync("global", "resolve_it", 4, |a| match (&a[2], &a[3]) {
-            (Term::Pid(p1), Term::Pid(p2)) => Ok(resolve::resolve_it(&a[0], &a[1], *p1, *p2)),
-            _ => Err(crate::dist::Exception::Error(Term::atom("function_clause"))),
-        });
+        n.rpc
+            .register_sync("global", "resolve_it", 4, |a| match (&a[2], &a[3]) {
+                (Term::Pid(p1), Term::Pid(p2)) => Ok(resolve::resolve_it(&a[0], &a[1], *p1, *p2)),
+                _ => Err(crate::dist::Exception::Error(Term::atom("function_clause"))),
+            });
     }
 }
 
@@ -144,7 +148,14 @@ pub async fn register_name(name: impl Into<Term>, pid: Pid) -> bool {
 /// [`register_name`] with a resolve method.
 pub async fn register_name_with(name: impl Into<Term>, pid: Pid, resolve: Resolve) -> bool {
     let (name, method) = (name.into(), resolve.to_term());
-    job(|reply| Job::Register { name, pid, method, reply }).await.unwrap_or(false)
+    job(|reply| Job::Register {
+        name,
+        pid,
+        method,
+        reply,
+    })
+    .await
+    .unwrap_or(false)
 }
 
 /// `global:re_register_name(Name, Pid)`: registers even if the name is taken.
@@ -155,7 +166,14 @@ pub async fn re_register_name(name: impl Into<Term>, pid: Pid) -> bool {
 /// [`re_register_name`] with a resolve method.
 pub async fn re_register_name_with(name: impl Into<Term>, pid: Pid, resolve: Resolve) -> bool {
     let (name, method) = (name.into(), resolve.to_term());
-    job(|reply| Job::ReRegister { name, pid, method, reply }).await.unwrap_or(false)
+    job(|reply| Job::ReRegister {
+        name,
+        pid,
+        method,
+        reply,
+    })
+    .await
+    .unwrap_or(false)
 }
 
 /// `global:unregister_name(Name)`.
@@ -206,7 +224,10 @@ pub struct LockId {
 impl LockId {
     /// `{Resource, Requester}`.
     pub fn new(resource: impl Into<Term>, requester: impl Into<Term>) -> LockId {
-        LockId { resource: resource.into(), requester: requester.into() }
+        LockId {
+            resource: resource.into(),
+            requester: requester.into(),
+        }
     }
 
     fn to_term(&self) -> Term {
@@ -241,7 +262,12 @@ pub async fn del_lock(id: &LockId, nodes: Option<&[Node]>) {
 
 /// `global:trans(Id, Fun, Nodes, Retries)`: runs `f` holding the lock; `None`
 /// (`aborted`) if the lock could not be taken.
-pub async fn trans<T, F, Fut>(id: &LockId, nodes: Option<&[Node]>, retries: Option<u32>, f: F) -> Option<T>
+pub async fn trans<T, F, Fut>(
+    id: &LockId,
+    nodes: Option<&[Node]>,
+    retries: Option<u32>,
+    f: F,
+) -> Option<T>
 where
     F: FnOnce() -> Fut,
     Fut: Future<Output = T>,
@@ -264,7 +290,10 @@ pub async fn sync() {
 /// `global:sync(Nodes)`.
 pub async fn sync_nodes(nodes: &[Node]) {
     let (tx, rx) = oneshot::channel();
-    let msg = server::GnsMsg::Sync { nodes: nodes.to_vec(), reply: tx };
+    let msg = server::GnsMsg::Sync {
+        nodes: nodes.to_vec(),
+        reply: tx,
+    };
     if crate::send(GNS, msg).is_ok() {
         let _ = rx.await;
     }
@@ -304,7 +333,12 @@ impl Via for Global {
     fn register_name(&self, pid: Pid) -> bool {
         let (tx, rx) = oneshot::channel();
         let Some(r) = registrar() else { return false };
-        let job = Job::Register { name: self.0.clone(), pid, method: Resolve::default().to_term(), reply: tx };
+        let job = Job::Register {
+            name: self.0.clone(),
+            pid,
+            method: Resolve::default().to_term(),
+            reply: tx,
+        };
         if crate::send(r, job).is_err() {
             return false;
         }
@@ -321,7 +355,13 @@ impl Via for Global {
     fn unregister_name(&self) {
         let (tx, _rx) = oneshot::channel();
         if let Some(r) = registrar() {
-            let _ = crate::send(r, Job::Unregister { name: self.0.clone(), reply: tx });
+            let _ = crate::send(
+                r,
+                Job::Unregister {
+                    name: self.0.clone(),
+                    reply: tx,
+                },
+            );
         }
     }
 

@@ -60,12 +60,17 @@ pub(crate) async fn set_lock_on_nodes(id: &Term, nodes: &[Node]) -> bool {
     if nodes.len() > 1 && nodes.contains(&Node::local()) && !can_set_lock_locally(id) {
         return false;
     }
-    let (replies, _bad) = multi_call(nodes, Term::tuple([Term::atom("set_lock"), id.clone()])).await;
+    let (replies, _bad) =
+        multi_call(nodes, Term::tuple([Term::atom("set_lock"), id.clone()])).await;
     if replies.iter().all(|(_, r)| r.is_atom("true")) {
         return true;
     }
     if replies.len() > 1 {
-        let granted: Vec<Node> = replies.iter().filter(|(_, r)| r.is_atom("true")).map(|(n, _)| *n).collect();
+        let granted: Vec<Node> = replies
+            .iter()
+            .filter(|(_, r)| r.is_atom("true"))
+            .map(|(n, _)| *n)
+            .collect();
         del_lock(id, &granted).await;
     }
     false
@@ -116,7 +121,11 @@ pub(crate) async fn delete_global_lock(id: &Term, nodes: &[Node]) {
 
 /// OTP's `random_sleep/1`: up to 125 ms · 2^times, capped at 8 s.
 pub(crate) async fn random_sleep(times: u32) {
-    let max_ms: u64 = if times > 5 { 8000 } else { (1u64 << times) * 1000 / 8 };
+    let max_ms: u64 = if times > 5 {
+        8000
+    } else {
+        (1u64 << times) * 1000 / 8
+    };
     let ms = 1 + getrandom::u64().unwrap_or(7) % max_ms.max(1);
     crate::sleep(Duration::from_millis(ms)).await;
 }

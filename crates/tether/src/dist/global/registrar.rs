@@ -18,11 +18,24 @@ use super::{GNS, the_boss};
 /// A registration job.
 pub(crate) enum Job {
     /// `register_name`: `yes` only if the name is free and the pid has no name.
-    Register { name: Term, pid: Pid, method: Term, reply: oneshot::Sender<bool> },
+    Register {
+        name: Term,
+        pid: Pid,
+        method: Term,
+        reply: oneshot::Sender<bool>,
+    },
     /// `re_register_name`: always registers.
-    ReRegister { name: Term, pid: Pid, method: Term, reply: oneshot::Sender<bool> },
+    ReRegister {
+        name: Term,
+        pid: Pid,
+        method: Term,
+        reply: oneshot::Sender<bool>,
+    },
     /// `unregister_name`.
-    Unregister { name: Term, reply: oneshot::Sender<()> },
+    Unregister {
+        name: Term,
+        reply: oneshot::Sender<()>,
+    },
 }
 
 async fn get_known() -> Vec<Node> {
@@ -38,19 +51,31 @@ pub(crate) async fn run() {
         let id = Term::tuple([Term::atom("global"), Term::Pid(crate::self_pid())]);
         let nodes = set_lock_known(&id).await;
         match job {
-            Job::Register { name, pid, method, reply } => {
+            Job::Register {
+                name,
+                pid,
+                method,
+                reply,
+            } => {
                 let ok = super::whereis_name(&name).is_none() && check_dupname(&name, pid);
                 if ok {
                     multi_call(&nodes, register_req(&name, pid, &method)).await;
                 }
                 let _ = reply.send(ok);
             }
-            Job::ReRegister { name, pid, method, reply } => {
+            Job::ReRegister {
+                name,
+                pid,
+                method,
+                reply,
+            } => {
                 multi_call(&nodes, register_req(&name, pid, &method)).await;
                 let _ = reply.send(true);
             }
             Job::Unregister { name, reply } => {
-                if super::whereis_name(&name).is_some() || super::table::read().name(&name).is_some() {
+                if super::whereis_name(&name).is_some()
+                    || super::table::read().name(&name).is_some()
+                {
                     multi_call(&nodes, Term::tuple([Term::atom("unregister"), name])).await;
                 }
                 let _ = reply.send(());
@@ -61,7 +86,12 @@ pub(crate) async fn run() {
 }
 
 fn register_req(name: &Term, pid: Pid, method: &Term) -> Term {
-    Term::tuple([Term::atom("register"), name.clone(), Term::Pid(pid), method.clone()])
+    Term::tuple([
+        Term::atom("register"),
+        name.clone(),
+        Term::Pid(pid),
+        method.clone(),
+    ])
 }
 
 /// OTP's default `global_multi_name_action`: a pid gets one name.
@@ -82,7 +112,9 @@ async fn set_lock_known(id: &Term) -> Vec<Node> {
         nodes.extend(known.iter().copied());
         let boss = the_boss(&nodes).unwrap_or_else(Node::local);
         if set_lock_on_nodes(id, &[boss]).await {
-            if set_lock_on_nodes(id, &nodes).await && get_known().await.iter().all(|n| known.contains(n)) {
+            if set_lock_on_nodes(id, &nodes).await
+                && get_known().await.iter().all(|n| known.contains(n))
+            {
                 return nodes;
             }
             del_lock(id, &[boss]).await;

@@ -52,9 +52,11 @@ impl Op {
     pub fn from_term(t: &Term) -> Option<Op> {
         match t.as_tuple()? {
             [k, v] if k.is_atom("insert") => match v.as_tuple()? {
-                [name, Term::Pid(pid), method] => {
-                    Some(Op::Insert { name: name.clone(), pid: *pid, method: method.clone() })
-                }
+                [name, Term::Pid(pid), method] => Some(Op::Insert {
+                    name: name.clone(),
+                    pid: *pid,
+                    method: method.clone(),
+                }),
                 _ => None,
             },
             [k, name] if k.is_atom("delete") => Some(Op::Delete(name.clone())),
@@ -100,7 +102,11 @@ pub(crate) fn names_from_term(t: &Term) -> Option<Vec<(Term, Pid, Term)>> {
 }
 
 pub(crate) fn names_to_term(names: &[(Term, Pid, Term)]) -> Term {
-    Term::list(names.iter().map(|(n, p, m)| Term::tuple([n.clone(), Term::Pid(*p), m.clone()])))
+    Term::list(
+        names
+            .iter()
+            .map(|(n, p, m)| Term::tuple([n.clone(), Term::Pid(*p), m.clone()])),
+    )
 }
 
 /// What the resolver process receives.
@@ -112,10 +118,23 @@ pub(crate) struct Resolve {
 /// The resolver for `node`, started at nodeup: waits for the peer's names, compares,
 /// reports to the name server and ends.
 pub(crate) async fn resolver(node: Node, tag: i64) {
-    let m = crate::receive_select(|m: &crate::Message| m.downcast_ref::<Resolve>().is_some_and(|r| r.node == node)).await;
-    let Ok(r) = m.downcast::<Resolve>() else { return };
+    let m = crate::receive_select(|m: &crate::Message| {
+        m.downcast_ref::<Resolve>().is_some_and(|r| r.node == node)
+    })
+    .await;
+    let Ok(r) = m.downcast::<Resolve>() else {
+        return;
+    };
     let (ops, resolved) = exchange_names(r.names, node).await;
-    let _ = crate::send(GNS, GnsMsg::ExchangeOps { node, tag, ops, resolved });
+    let _ = crate::send(
+        GNS,
+        GnsMsg::ExchangeOps {
+            node,
+            tag,
+            ops,
+            resolved,
+        },
+    );
 }
 
 /// Compares the peer's names with ours: `(ops for us, ops for him)`.
@@ -132,7 +151,11 @@ pub(crate) async fn exchange_names(his: Vec<(Term, Pid, Term)>, node: Node) -> (
                 let verdict = resolve_on(pid2.node, &method2, &name, pid, pid2).await;
                 match verdict {
                     Verdict::Keep(p) if p == pid => ops.push(Op::Insert { name, pid, method }),
-                    Verdict::Keep(p) if p == pid2 => res.push(Op::Insert { name, pid: pid2, method: method2 }),
+                    Verdict::Keep(p) if p == pid2 => res.push(Op::Insert {
+                        name,
+                        pid: pid2,
+                        method: method2,
+                    }),
                     Verdict::BadRpc(why) => {
                         tracing::info!(%why, %name, "global: badrpc while resolving a conflicting name");
                         ops.push(Op::Insert { name, pid, method });
@@ -164,8 +187,15 @@ async fn resolve_on(node2: Node, method: &Term, name: &Term, pid: Pid, pid2: Pid
     let t = if node2.is_local() {
         resolve_it(method, name, pid, pid2)
     } else {
-        let args = vec![method.clone(), name.clone(), Term::Pid(pid), Term::Pid(pid2)];
-        match crate::dist::rpc::call(node2, "global", "resolve_it", args, Duration::from_secs(60)).await {
+        let args = vec![
+            method.clone(),
+            name.clone(),
+            Term::Pid(pid),
+            Term::Pid(pid2),
+        ];
+        match crate::dist::rpc::call(node2, "global", "resolve_it", args, Duration::from_secs(60))
+            .await
+        {
             Ok(t) => t,
             Err(crate::dist::RpcError::BadRpc(why)) => return Verdict::BadRpc(why),
             Err(e) => return Verdict::BadRpc(Term::from(e.to_string().as_str())),
@@ -180,17 +210,26 @@ async fn resolve_on(node2: Node, method: &Term, name: &Term, pid: Pid, pid2: Pid
 
 /// `{Min, Max}` by node name (OTP's `minmax/2`).
 fn minmax(p1: Pid, p2: Pid) -> (Pid, Pid) {
-    if node_lt(p1.node, p2.node) { (p1, p2) } else { (p2, p1) }
+    if node_lt(p1.node, p2.node) {
+        (p1, p2)
+    } else {
+        (p2, p1)
+    }
 }
 
 /// `global:resolve_it/4`: runs one of the predefined resolve methods; what it
 /// returns is what OTP's `catch Method(Name, Pid1, Pid2)` would.
 pub(crate) fn resolve_it(method: &Term, name: &Term, pid1: Pid, pid2: Pid) -> Term {
     let which = match method {
-        Term::Export(e) if e.module.as_str() == "global" && e.arity == 3 => e.function.as_str().to_owned(),
+        Term::Export(e) if e.module.as_str() == "global" && e.arity == 3 => {
+            e.function.as_str().to_owned()
+        }
         other => {
             tracing::info!(method = %other, "global: cannot run this resolve method; the name is dropped");
-            return Term::tuple([Term::atom("EXIT"), Term::tuple([Term::atom("undef"), other.clone()])]);
+            return Term::tuple([
+                Term::atom("EXIT"),
+                Term::tuple([Term::atom("undef"), other.clone()]),
+            ]);
         }
     };
     let (min, max) = minmax(pid1, pid2);
@@ -201,15 +240,27 @@ pub(crate) fn resolve_it(method: &Term, name: &Term, pid1: Pid, pid2: Pid) -> Te
             Term::Pid(min)
         }
         "random_notify_name" => {
-            let _ = crate::send(max, Term::tuple([Term::atom("global_name_conflict"), name.clone()]));
+            let _ = crate::send(
+                max,
+                Term::tuple([Term::atom("global_name_conflict"), name.clone()]),
+            );
             Term::Pid(min)
         }
         "notify_all_name" => {
-            let conflict = |other: Pid| Term::tuple([Term::atom("global_name_conflict"), name.clone(), Term::Pid(other)]);
+            let conflict = |other: Pid| {
+                Term::tuple([
+                    Term::atom("global_name_conflict"),
+                    name.clone(),
+                    Term::Pid(other),
+                ])
+            };
             let _ = crate::send(pid1, conflict(pid2));
             let _ = crate::send(pid2, conflict(pid1));
             Term::atom("none")
         }
-        other => Term::tuple([Term::atom("EXIT"), Term::tuple([Term::atom("undef"), Term::atom(other)])]),
+        other => Term::tuple([
+            Term::atom("EXIT"),
+            Term::tuple([Term::atom("undef"), Term::atom(other)]),
+        ]),
     }
 }

@@ -62,11 +62,19 @@ pub(crate) enum GnsMsg {
     /// From the locker: the `global` lock is held with `node`.
     LockIsSet { node: Node, tag: i64, lock_id: Term },
     /// From a resolver.
-    ExchangeOps { node: Node, tag: i64, ops: Vec<Op>, resolved: Vec<Op> },
+    ExchangeOps {
+        node: Node,
+        tag: i64,
+        ops: Vec<Op>,
+        resolved: Vec<Op>,
+    },
     /// The known nodes (for the registrar).
     GetKnown(oneshot::Sender<Vec<Node>>),
     /// `global:sync/1`: reply once these nodes are synced (or down).
-    Sync { nodes: Vec<Node>, reply: oneshot::Sender<()> },
+    Sync {
+        nodes: Vec<Node>,
+        reply: oneshot::Sender<()>,
+    },
 }
 
 #[derive(Default)]
@@ -87,7 +95,10 @@ enum WaitLock {
 
 enum SaveOps {
     Ops(Vec<Op>),
-    Resolved { his_known: Term, his_resolved: Vec<Op> },
+    Resolved {
+        his_known: Term,
+        his_resolved: Vec<Op>,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -174,7 +185,10 @@ impl Gns {
     }
 
     fn his_tag(&self, node: Node) -> Term {
-        self.peers.get(&node).and_then(|p| p.his_tag.clone()).unwrap_or(Term::atom("undefined"))
+        self.peers
+            .get(&node)
+            .and_then(|p| p.his_tag.clone())
+            .unwrap_or(Term::atom("undefined"))
     }
 
     fn reset_node_state(&mut self, node: Node) {
@@ -221,13 +235,20 @@ impl Gns {
                     self.cancel_locker(node, Some(tag), None);
                 }
             }
-            GnsMsg::ExchangeOps { node, tag, ops, resolved } => self.exchange_ops(node, tag, ops, resolved),
+            GnsMsg::ExchangeOps {
+                node,
+                tag,
+                ops,
+                resolved,
+            } => self.exchange_ops(node, tag, ops, resolved),
             GnsMsg::GetKnown(tx) => {
                 let _ = tx.send(self.known.keys().copied().collect());
             }
             GnsMsg::Sync { nodes, reply } => {
-                let nodes: Vec<Node> =
-                    nodes.into_iter().filter(|n| !n.is_local() && !self.synced.contains(n)).collect();
+                let nodes: Vec<Node> = nodes
+                    .into_iter()
+                    .filter(|n| !n.is_local() && !self.synced.contains(n))
+                    .collect();
                 let pid = sync::start_syncer(nodes, reply);
                 self.syncers.push(pid);
             }
@@ -268,18 +289,28 @@ impl Gns {
                 Term::atom("ok")
             }
             Some([k, id]) if k.is_atom("set_lock") => match id.as_tuple() {
-                Some([res, req]) => Term::atom(if self.handle_set_lock(res, req, from) { "true" } else { "false" }),
-                _ => return tracing::warn!(request = %c.request, "global: malformed set_lock dropped"),
+                Some([res, req]) => Term::atom(if self.handle_set_lock(res, req, from) {
+                    "true"
+                } else {
+                    "false"
+                }),
+                _ => {
+                    return tracing::warn!(request = %c.request, "global: malformed set_lock dropped");
+                }
             },
             Some([k, id]) if k.is_atom("del_lock") => match id.as_tuple() {
                 Some([res, req]) => {
                     self.handle_del_lock(res, req, from);
                     Term::atom("true")
                 }
-                _ => return tracing::warn!(request = %c.request, "global: malformed del_lock dropped"),
+                _ => {
+                    return tracing::warn!(request = %c.request, "global: malformed del_lock dropped");
+                }
             },
             _ if c.request.is_atom("get_known") => self.known_list(),
-            _ if c.request.is_atom("get_synced") => Term::list(self.synced.iter().map(|n| node_atom(*n))),
+            _ if c.request.is_atom("get_synced") => {
+                Term::list(self.synced.iter().map(|n| node_atom(*n)))
+            }
             _ if c.request.is_atom("get_protocol_version") => Term::from(VSN as i64),
             _ if c.request.is_atom("get_names_ext") => Term::nil(),
             _ => {
@@ -291,19 +322,31 @@ impl Gns {
     }
 
     fn known_list(&self) -> Term {
-        Term::list(self.known.iter().map(|(n, v)| Term::tuple([node_atom(*n), Term::from(*v as i64)])))
+        Term::list(
+            self.known
+                .iter()
+                .map(|(n, v)| Term::tuple([node_atom(*n), Term::from(*v as i64)])),
+        )
     }
 
     // ---- casts ------------------------------------------------------------------
 
     /// Returns false for a malformed or unknown cast.
     fn cast(&mut self, m: &Term) -> bool {
-        let Some(items) = m.as_tuple() else { return false };
-        let Some((kind, args)) = items.split_first() else { return false };
-        let Some(kind) = kind.as_atom() else { return false };
+        let Some(items) = m.as_tuple() else {
+            return false;
+        };
+        let Some((kind, args)) = items.split_first() else {
+            return false;
+        };
+        let Some(kind) = kind.as_atom() else {
+            return false;
+        };
         match (kind, args) {
             ("init_connect", [vsn, node, init_msg]) => {
-                let Some(node) = node_of_term(node) else { return false };
+                let Some(node) = node_of_term(node) else {
+                    return false;
+                };
                 let (his_vsn, his_tag) = match vsn.as_tuple() {
                     Some([Term::Int(v), tag, ..]) if *v >= 0 => (*v as u32, tag.clone()),
                     _ => {
@@ -315,8 +358,12 @@ impl Gns {
                 true
             }
             ("exchange", [node, names, _ext, tag]) => {
-                let Some(node) = node_of_term(node) else { return false };
-                let Some(names) = resolve::names_from_term(names) else { return false };
+                let Some(node) = node_of_term(node) else {
+                    return false;
+                };
+                let Some(names) = resolve::names_from_term(names) else {
+                    return false;
+                };
                 if self.tag_is_mine(node, tag) {
                     self.exchange(node, names);
                 } else {
@@ -325,8 +372,12 @@ impl Gns {
                 true
             }
             ("resolved", [node, his_resolved, his_known, _unused, _ext, tag]) => {
-                let Some(node) = node_of_term(node) else { return false };
-                let Some(his_resolved) = resolve::ops_from_term(his_resolved) else { return false };
+                let Some(node) = node_of_term(node) else {
+                    return false;
+                };
+                let Some(his_resolved) = resolve::ops_from_term(his_resolved) else {
+                    return false;
+                };
                 if his_known.as_list().is_none() {
                     return false;
                 }
@@ -335,18 +386,28 @@ impl Gns {
                     return true;
                 }
                 match self.peer(node).save_ops.take() {
-                    Some(SaveOps::Ops(ops)) => self.resolved(node, ops, his_resolved, his_known.clone()),
+                    Some(SaveOps::Ops(ops)) => {
+                        self.resolved(node, ops, his_resolved, his_known.clone())
+                    }
                     _ => {
-                        self.peer(node).save_ops =
-                            Some(SaveOps::Resolved { his_known: his_known.clone(), his_resolved });
+                        self.peer(node).save_ops = Some(SaveOps::Resolved {
+                            his_known: his_known.clone(),
+                            his_resolved,
+                        });
                     }
                 }
                 true
             }
             ("new_nodes", [node, ops, _ext, nodes, extra]) => {
-                let Some(conn) = node_of_term(node) else { return false };
-                let Some(ops) = resolve::ops_from_term(ops) else { return false };
-                let Some(nodes) = node_vsn_list(nodes) else { return false };
+                let Some(conn) = node_of_term(node) else {
+                    return false;
+                };
+                let Some(ops) = resolve::ops_from_term(ops) else {
+                    return false;
+                };
+                let Some(nodes) = node_vsn_list(nodes) else {
+                    return false;
+                };
                 let added = self.add_to_known(&nodes);
                 sync::sync_others(&added);
                 self.do_ops(ops, conn, Some(extra));
@@ -354,7 +415,9 @@ impl Gns {
                 true
             }
             ("in_sync", [node, _is_known]) => {
-                let Some(node) = node_of_term(node) else { return false };
+                let Some(node) = node_of_term(node) else {
+                    return false;
+                };
                 self.notify_syncers(node);
                 if !self.synced.contains(&node) {
                     self.synced.push(node);
@@ -369,13 +432,27 @@ impl Gns {
             ("lock_set", [Term::Pid(pid), Term::Atom(set), _known, tag]) => {
                 if self.tag_is_mine(pid.node, tag) {
                     let set = set.as_str() == "true";
-                    let _ = crate::send(self.locker, LockerMsg::LockSet { pid: *pid, set, tag: Some(tag.clone()) });
+                    let _ = crate::send(
+                        self.locker,
+                        LockerMsg::LockSet {
+                            pid: *pid,
+                            set,
+                            tag: Some(tag.clone()),
+                        },
+                    );
                 }
                 true
             }
             ("lock_set", [Term::Pid(pid), Term::Atom(set), _known]) => {
                 let set = set.as_str() == "true";
-                let _ = crate::send(self.locker, LockerMsg::LockSet { pid: *pid, set, tag: None });
+                let _ = crate::send(
+                    self.locker,
+                    LockerMsg::LockSet {
+                        pid: *pid,
+                        set,
+                        tag: None,
+                    },
+                );
                 true
             }
             _ => false,
@@ -385,12 +462,20 @@ impl Gns {
     // ---- plain messages ---------------------------------------------------------
 
     fn info(&mut self, m: &Term) -> bool {
-        let Some(items) = m.as_tuple() else { return false };
-        let Some((kind, args)) = items.split_first() else { return false };
-        let Some(kind) = kind.as_atom() else { return false };
+        let Some(items) = m.as_tuple() else {
+            return false;
+        };
+        let Some((kind, args)) = items.split_first() else {
+            return false;
+        };
+        let Some(kind) = kind.as_atom() else {
+            return false;
+        };
         match (kind, args) {
             ("init_connect_ack", [node, his_my_tag, his_his_tag]) => {
-                let Some(node) = node_of_term(node) else { return false };
+                let Some(node) = node_of_term(node) else {
+                    return false;
+                };
                 let ok = self.tag_is_mine(node, his_my_tag) && self.his_tag(node) == *his_his_tag;
                 if !ok {
                     send_cancel_connect_message(node, his_his_tag.clone());
@@ -400,7 +485,9 @@ impl Gns {
                 true
             }
             ("cancel_connect", [node, tag]) => {
-                let Some(node) = node_of_term(node) else { return false };
+                let Some(node) = node_of_term(node) else {
+                    return false;
+                };
                 if self.tag_is_mine(node, tag) {
                     let t = self.my_tag(node);
                     self.cancel_locker(node, t, None);
@@ -411,12 +498,16 @@ impl Gns {
                 true
             }
             ("lost_connection", [a, xcre, Term::Int(op_id), b]) => {
-                let (Some(a), Some(b)) = (node_of_term(a), node_of_term(b)) else { return false };
+                let (Some(a), Some(b)) = (node_of_term(a), node_of_term(b)) else {
+                    return false;
+                };
                 self.lost_connection(a, xcre.clone(), *op_id, b, m);
                 true
             }
             ("remove_connection", [node]) => {
-                let Some(node) = node_of_term(node) else { return false };
+                let Some(node) = node_of_term(node) else {
+                    return false;
+                };
                 if self.potentially_known(node) {
                     tracing::warn!(%node, "global: disconnecting in order to prevent overlapping partitions");
                     crate::dist::disconnect_node(node);
@@ -427,8 +518,14 @@ impl Gns {
             ("whereis", [name, from]) => {
                 // Older protocol: answer like gen_server:reply(From, where(Name)).
                 if let Some([Term::Pid(p), tag]) = from.as_tuple() {
-                    let c = GenCall { from: *p, tag: tag.clone(), request: Term::nil() };
-                    let r = super::whereis_name(name).map(Term::Pid).unwrap_or(Term::atom("undefined"));
+                    let c = GenCall {
+                        from: *p,
+                        tag: tag.clone(),
+                        request: Term::nil(),
+                    };
+                    let r = super::whereis_name(name)
+                        .map(Term::Pid)
+                        .unwrap_or(Term::atom("undefined"));
                     gen_call::reply(&c, r);
                     return true;
                 }
@@ -456,7 +553,10 @@ impl Gns {
                 node_atom(node),
                 init_msg,
             ]);
-            let _ = crate::send(crate::self_pid(), Term::tuple([Term::atom("$gen_cast"), again]));
+            let _ = crate::send(
+                crate::self_pid(),
+                Term::tuple([Term::atom("$gen_cast"), again]),
+            );
         }
         let tag = self.next_tag;
         self.next_tag += 1;
@@ -467,7 +567,12 @@ impl Gns {
             Term::map([]),
             Term::Pid(self.locker),
         ]);
-        let init = Term::tuple([Term::atom("init_connect"), Term::tuple([Term::from(VSN as i64), Term::from(tag)]), me(), locker]);
+        let init = Term::tuple([
+            Term::atom("init_connect"),
+            Term::tuple([Term::from(VSN as i64), Term::from(tag)]),
+            me(),
+            locker,
+        ]);
         tracing::debug!(peer = %node, tag, "global: init_connect");
         cast(node, init);
         let resolver = crate::spawn(resolve::resolver(node, tag));
@@ -492,14 +597,29 @@ impl Gns {
             Some(&(my_tag, _)) => {
                 let his_locker = match init_msg.as_tuple() {
                     Some([k, _, _, Term::Pid(l)]) if k.is_atom("locker") => *l,
-                    _ => return tracing::warn!(%node, msg = %init_msg, "global: malformed init_connect dropped"),
+                    _ => {
+                        return tracing::warn!(%node, msg = %init_msg, "global: malformed init_connect dropped");
+                    }
                 };
                 let _ = crate::send(
                     self.locker,
-                    LockerMsg::HisTheLocker { locker: his_locker, vsn, his_tag: his_tag.clone(), my_tag },
+                    LockerMsg::HisTheLocker {
+                        locker: his_locker,
+                        vsn,
+                        his_tag: his_tag.clone(),
+                        my_tag,
+                    },
                 );
                 if his_vsn >= 8 {
-                    volatile_send(node, Term::tuple([Term::atom("init_connect_ack"), me(), his_tag, Term::from(my_tag)]));
+                    volatile_send(
+                        node,
+                        Term::tuple([
+                            Term::atom("init_connect_ack"),
+                            me(),
+                            his_tag,
+                            Term::from(my_tag),
+                        ]),
+                    );
                 }
                 self.pending.insert(node, his_vsn);
             }
@@ -519,7 +639,10 @@ impl Gns {
     fn lock_is_set(&mut self, node: Node, lock_id: Term) {
         let names = resolve::names_to_term(&table::read().all_names());
         let his = self.his_tag(node);
-        cast(node, Term::tuple([Term::atom("exchange"), me(), names, Term::nil(), his]));
+        cast(
+            node,
+            Term::tuple([Term::atom("exchange"), me(), names, Term::nil(), his]),
+        );
         let p = self.peer(node);
         p.lock_id = Some(lock_id);
         match p.wait_lock.take() {
@@ -558,7 +681,10 @@ impl Gns {
         ]);
         cast(node, msg);
         match self.peer(node).save_ops.take() {
-            Some(SaveOps::Resolved { his_known, his_resolved }) => self.resolved(node, ops, his_resolved, his_known),
+            Some(SaveOps::Resolved {
+                his_known,
+                his_resolved,
+            }) => self.resolved(node, ops, his_resolved, his_known),
             _ => self.peer(node).save_ops = Some(SaveOps::Ops(ops)),
         }
     }
@@ -568,12 +694,23 @@ impl Gns {
         let mut ops = my_ops;
         ops.extend(his_resolved);
         let his_known = node_vsn_list(&his_known).unwrap_or_default();
-        let mut new_nodes = vec![(node, self.peers.get(&node).and_then(|p| p.prot_vsn).unwrap_or(0))];
+        let mut new_nodes = vec![(
+            node,
+            self.peers.get(&node).and_then(|p| p.prot_vsn).unwrap_or(0),
+        )];
         new_nodes.extend(his_known.iter().copied());
         let his_known_nodes: Vec<Node> = his_known.iter().map(|(n, _)| *n).collect();
         sync::sync_others(&his_known_nodes);
-        let vsn = self.peers.get(&node).and_then(|p| p.prot_vsn).unwrap_or(VSN);
-        let lock = self.peers.get(&node).and_then(|p| p.lock_id.clone()).unwrap_or(Term::atom("undefined"));
+        let vsn = self
+            .peers
+            .get(&node)
+            .and_then(|p| p.prot_vsn)
+            .unwrap_or(VSN);
+        let lock = self
+            .peers
+            .get(&node)
+            .and_then(|p| p.lock_id.clone())
+            .unwrap_or(Term::atom("undefined"));
         let extra = Term::list([
             Term::tuple([Term::atom("vsn"), Term::from(vsn as i64)]),
             Term::tuple([Term::atom("lock"), lock]),
@@ -591,7 +728,11 @@ impl Gns {
             me(),
             resolve::ops_to_term(&ops),
             Term::nil(),
-            Term::list(new_nodes.iter().map(|(n, v)| Term::tuple([node_atom(*n), Term::from(*v as i64)]))),
+            Term::list(
+                new_nodes
+                    .iter()
+                    .map(|(n, v)| Term::tuple([node_atom(*n), Term::from(*v as i64)])),
+            ),
             extra,
         ]);
         let old_known: Vec<Node> = self.known.keys().copied().collect();
@@ -635,7 +776,12 @@ impl Gns {
         }
     }
 
-    fn cancel_locker(&mut self, node: Node, tag: Option<i64>, then: Option<Box<dyn FnOnce() + Send>>) {
+    fn cancel_locker(
+        &mut self,
+        node: Node,
+        tag: Option<i64>,
+        then: Option<Box<dyn FnOnce() + Send>>,
+    ) {
         let _ = crate::send(self.locker, LockerMsg::Cancel { node, tag, then });
         self.send_cancel_connect(node, tag);
         if let Some(&(t, r)) = self.resolvers.get(&node)
@@ -691,7 +837,7 @@ impl Gns {
     }
 
     fn multicast(&self, msg: &Term, ignore: Node, min_vsn: u32) {
-        let targets = self.known.iter().chain(self.pending.iter().map(|(n, v)| (n, v)));
+        let targets = self.known.iter().chain(self.pending.iter());
         let mut sent = HashSet::new();
         for (n, v) in targets {
             if *n != ignore && *v >= min_vsn && sent.insert(*n) {
@@ -706,7 +852,13 @@ impl Gns {
         }
         let op_id = self.next_tag;
         self.next_tag += 1;
-        let msg = Term::tuple([Term::atom("lost_connection"), me(), self.xcreation.clone(), Term::from(op_id), node_atom(node)]);
+        let msg = Term::tuple([
+            Term::atom("lost_connection"),
+            me(),
+            self.xcreation.clone(),
+            Term::from(op_id),
+            node_atom(node),
+        ]);
         self.multicast(&msg, node, 7);
     }
 
@@ -747,7 +899,14 @@ impl Gns {
 
     /// `ins_name` / `insert_global_name`: `from` is the calling pid for a registration
     /// multi-call, `conn` the node a name list came from.
-    fn ins_name(&mut self, name: Term, pid: Pid, method: Term, from: Option<Pid>, conn: Option<(Node, &Term)>) {
+    fn ins_name(
+        &mut self,
+        name: Term,
+        pid: Pid,
+        method: Term,
+        from: Option<Pid>,
+        conn: Option<(Node, &Term)>,
+    ) {
         self.delete_name(&name);
         let mref = crate::monitor(pid);
         table::write().insert_name(name.clone(), NameEntry { pid, method, mref });
@@ -762,12 +921,12 @@ impl Gns {
             Some(l) => match (from, conn) {
                 (Some(p), _) => l.holders.iter().any(|(h, _)| *h == p),
                 (None, Some((_, extra))) => {
-                    let lock = extra
-                        .as_list()
-                        .and_then(|l| l.iter().find_map(|e| match e.as_tuple() {
+                    let lock = extra.as_list().and_then(|l| {
+                        l.iter().find_map(|e| match e.as_tuple() {
                             Some([k, v]) if k.is_atom("lock") => Some(v.clone()),
                             _ => None,
-                        }));
+                        })
+                    });
                     match lock.as_ref().and_then(Term::as_tuple) {
                         Some([g, id]) if g.is_atom("global") => l.requester.exact_eq(id),
                         _ => false,
@@ -792,7 +951,9 @@ impl Gns {
         let mut deletes = Vec::new();
         for op in ops {
             match op {
-                Op::Insert { name, pid, method } => self.ins_name(name, pid, method, None, Some((conn, extra))),
+                Op::Insert { name, pid, method } => {
+                    self.ins_name(name, pid, method, None, Some((conn, extra)))
+                }
                 Op::Delete(name) => deletes.push(name),
             }
         }
@@ -816,7 +977,9 @@ impl Gns {
     }
 
     fn handle_del_lock(&mut self, res: &Term, req: &Term, pid: Pid) {
-        let same = table::read().lock(res).is_some_and(|l| l.requester.exact_eq(req));
+        let same = table::read()
+            .lock(res)
+            .is_some_and(|l| l.requester.exact_eq(req));
         if same {
             self.remove_lock(res, pid, false);
         }
@@ -834,7 +997,10 @@ impl Gns {
 }
 
 fn send_cancel_connect_message(node: Node, his_tag: Term) {
-    volatile_send(node, Term::tuple([Term::atom("cancel_connect"), me(), his_tag]));
+    volatile_send(
+        node,
+        Term::tuple([Term::atom("cancel_connect"), me(), his_tag]),
+    );
 }
 
 /// `[Node | {Node, Vsn}]` → `[(Node, Vsn)]` (0: version unknown).
@@ -845,7 +1011,9 @@ fn node_vsn_list(t: &Term) -> Option<Vec<(Node, u32)>> {
         match e {
             Term::Atom(_) => out.push((node_of_term(e)?, 0)),
             Term::Tuple(items) => match items.as_slice() {
-                [n, Term::Int(v)] if *v >= 0 => out.push((node_of_term(n)?, (*v).min(u32::MAX as i64) as u32)),
+                [n, Term::Int(v)] if *v >= 0 => {
+                    out.push((node_of_term(n)?, (*v).min(u32::MAX as i64) as u32))
+                }
                 _ => return None,
             },
             _ => return None,

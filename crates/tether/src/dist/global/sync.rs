@@ -52,7 +52,11 @@ pub(crate) fn sync_others(nodes: &[Node]) {
             continue;
         }
         crate::spawn(async move {
-            let msg = Term::tuple([Term::atom("in_sync"), node_atom(Node::local()), Term::atom("true")]);
+            let msg = Term::tuple([
+                Term::atom("in_sync"),
+                node_atom(Node::local()),
+                Term::atom("true"),
+            ]);
             if crate::dist::connect_node(n).await {
                 let _ = crate::send((GNS, n), Term::tuple([Term::atom("$gen_cast"), msg]));
             } else {

@@ -73,7 +73,10 @@ impl Tables {
 
     /// Every `(name, pid, method)`, the list exchanged with a new peer.
     pub fn all_names(&self) -> Vec<(Term, Pid, Term)> {
-        self.names.iter().map(|(k, e)| (k.0.clone(), e.pid, e.method.clone())).collect()
+        self.names
+            .iter()
+            .map(|(k, e)| (k.0.clone(), e.pid, e.method.clone()))
+            .collect()
     }
 
     /// Every name.
@@ -83,7 +86,10 @@ impl Tables {
 
     /// The names `pid` holds.
     pub fn names_of(&self, pid: Pid) -> Vec<Term> {
-        self.pid_names.get(&pid).map(|v| v.iter().map(|k| k.0.clone()).collect()).unwrap_or_default()
+        self.pid_names
+            .get(&pid)
+            .map(|v| v.iter().map(|k| k.0.clone()).collect())
+            .unwrap_or_default()
     }
 
     /// Inserts (or replaces) a name.
@@ -91,7 +97,10 @@ impl Tables {
         let key = OrdTerm(name);
         self.remove_name(&key.0);
         self.name_refs.insert(entry.mref, key.clone());
-        self.pid_names.entry(entry.pid).or_default().push(key.clone());
+        self.pid_names
+            .entry(entry.pid)
+            .or_default()
+            .push(key.clone());
         self.names.insert(key, entry);
     }
 
@@ -137,7 +146,10 @@ impl Tables {
     pub fn add_holder(&mut self, resource: Term, requester: Term, pid: Pid, mref: Reference) {
         let key = OrdTerm(resource);
         self.lock_refs.entry(mref).or_default().push(key.clone());
-        let l = self.locks.entry(key).or_insert(Lock { requester, holders: Vec::new() });
+        let l = self.locks.entry(key).or_insert(Lock {
+            requester,
+            holders: Vec::new(),
+        });
         l.holders.insert(0, (pid, mref));
     }
 
@@ -146,8 +158,12 @@ impl Tables {
     /// the lock is gone.
     pub fn remove_holder(&mut self, resource: &Term, pid: Pid) -> (Option<Reference>, bool) {
         let key = OrdTerm(resource.clone());
-        let Some(l) = self.locks.get_mut(&key) else { return (None, false) };
-        let Some(i) = l.holders.iter().position(|(p, _)| *p == pid) else { return (None, false) };
+        let Some(l) = self.locks.get_mut(&key) else {
+            return (None, false);
+        };
+        let Some(i) = l.holders.iter().position(|(p, _)| *p == pid) else {
+            return (None, false);
+        };
         let (_, mref) = l.holders.remove(i);
         if let Some(v) = self.lock_refs.get_mut(&mref) {
             v.retain(|k| *k != key);
@@ -164,7 +180,9 @@ impl Tables {
 
     /// The locks a monitor guards: `(resource, holder)`.
     pub fn locks_by_ref(&self, mref: &Reference) -> Vec<(Term, Pid)> {
-        let Some(keys) = self.lock_refs.get(mref) else { return Vec::new() };
+        let Some(keys) = self.lock_refs.get(mref) else {
+            return Vec::new();
+        };
         keys.iter()
             .filter_map(|k| {
                 let l = self.locks.get(k)?;
@@ -191,12 +209,33 @@ mod tests {
     fn names_and_locks() {
         let mut t = Tables::default();
         let m = Term::export("global", "random_exit_name", 3);
-        t.insert_name(Term::atom("a"), NameEntry { pid: pid(1), method: m.clone(), mref: r(1) });
-        t.insert_name(Term::from(1), NameEntry { pid: pid(1), method: m.clone(), mref: r(2) });
+        t.insert_name(
+            Term::atom("a"),
+            NameEntry {
+                pid: pid(1),
+                method: m.clone(),
+                mref: r(1),
+            },
+        );
+        t.insert_name(
+            Term::from(1),
+            NameEntry {
+                pid: pid(1),
+                method: m.clone(),
+                mref: r(2),
+            },
+        );
         assert_eq!(t.names_of(pid(1)).len(), 2);
         assert!(t.name(&Term::Float(1.0)).is_none(), "exact comparison");
         assert_eq!(t.name_by_ref(&r(2)), Some(Term::from(1)));
-        t.insert_name(Term::atom("a"), NameEntry { pid: pid(2), method: m, mref: r(3) });
+        t.insert_name(
+            Term::atom("a"),
+            NameEntry {
+                pid: pid(2),
+                method: m,
+                mref: r(3),
+            },
+        );
         assert_eq!(t.names_of(pid(1)), vec![Term::from(1)]);
         assert_eq!(t.name_by_ref(&r(1)), None);
         assert!(t.remove_name(&Term::atom("a")).is_some());
