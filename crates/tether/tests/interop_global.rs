@@ -532,12 +532,64 @@ fn malformed_global_messages_are_dropped() {
         tokio::time::sleep(Duration::from_millis(300)).await;
         // The table is untouched and global still works both ways.
         assert_eq!(global::whereis_name(&atom(&name)), Some(p));
-        assert!(!global::registered_names().iter().any(|n| n.is_atom("notapid")));
+        assert!(
+            !global::registered_names()
+                .iter()
+                .any(|n| n.is_atom("notapid"))
+        );
         assert_eq!(beam_where(n1, &name).await, Term::Pid(p));
         let more = unique("more");
         assert!(global::register_name(atom(&more), sleeper()).await);
         assert!(beam_where(n1, &more).await.as_pid().is_some());
         let ms = eval(n1, "{T, ok} = timer:tc(fun global:sync/0), T div 1000.").await;
         assert!(ms.as_i64().unwrap() < 10_000);
+    });
+}
+
+#[test]
+fn elixir_calls_a_tether_gen_server_by_global_name_and_back() {
+    visible();
+    run(async {
+        let name = unique("exglobal");
+        let srv = gen_server::start::<Counter>(40, StartOpts::new().via(Global::new(atom(&name))))
+            .await
+            .unwrap();
+        let ename = unique("exsrv");
+        let script = format!(
+            r#"
+defmodule Echo do
+  use GenServer
+  def init(x), do: {{:ok, x}}
+  def handle_call(req, _from, s), do: {{:reply, {{:elixir, req}}, s}}
+end
+true = Node.connect(:{me})
+:ok = :global.sync()
+IO.puts("call=#{{inspect(GenServer.call({{:global, :{name}}}, {{:add, 2}}))}}")
+{{:ok, _}} = GenServer.start(Echo, nil, name: {{:global, :{ename}}})
+IO.puts("registered")
+Process.sleep(:infinity)
+"#,
+            me = me()
+        );
+        let spec = BeamSpec {
+            sname: unique("exg"),
+            cookie: interop::node::COOKIE.into(),
+            epmd_port: Some(interop::node::epmd_port()),
+            eval: script,
+            elixir: true,
+            args: vec![],
+        };
+        let mut ex = Beam::start(&spec);
+        assert_eq!(ex.wait_line("call=", T).await, "call=42");
+        ex.wait_line("registered", T).await;
+        let r = gen_server::call::<Counter>(
+            ServerRef::via(Global::new(atom(&ename))),
+            atom("hi"),
+            Timeout::from(T),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r, Term::tuple([atom("elixir"), atom("hi")]));
+        let _ = srv;
     });
 }
