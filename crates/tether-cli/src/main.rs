@@ -8,8 +8,10 @@
 //! tether epmd [--port P]
 //! ```
 //!
-//! `tether node` runs the demo services (`echo`, `kv`, rpc `tether:ping/0`,
-//! `erlang:node/0`, `erlang:whereis/1`; see `tether::dist::demo`). `ping` and `rpc`
+//! `tether node` runs a visible node (it speaks `global` and `pg`) with the demo
+//! services (`echo`, `kv` also registered globally as `{kv, Node}` and in pg group
+//! `kv`, rpc `tether:ping/0`, `erlang:node/0`, `erlang:whereis/1`,
+//! `global:whereis_name/1`, `global:registered_names/0`; see `tether::dist::demo`). `ping` and `rpc`
 //! start a hidden, unregistered node of their own to make the call. Logs go to
 //! stderr; `RUST_LOG` filters them (default `tether=info`).
 
@@ -62,11 +64,11 @@ enum Command {
         name: String,
         #[command(flatten)]
         common: Common,
-        /// Run hidden (the default: a visible node that does not speak `global` stalls
-        /// `global:sync/0` on BEAM peers).
+        /// Run hidden: BEAM peers list the node in `nodes(hidden)`, and `global` and `pg`
+        /// do not sync with it (the default is visible: the node speaks `global`).
         #[arg(long, conflicts_with = "visible")]
         hidden: bool,
-        /// Run visible.
+        /// Run visible (the default; kept for scripts that pass it).
         #[arg(long)]
         visible: bool,
         /// How to use EPMD.
@@ -163,6 +165,7 @@ fn config(name: &str, common: &Common) -> NodeConfig {
 async fn client(common: &Common) -> Result<(), String> {
     let name = format!("tether_cli_{}", std::process::id());
     let cfg = config(&name, common)
+        .hidden()
         .epmd(EpmdMode::Lookup)
         .listen("127.0.0.1".parse().unwrap());
     dist::start(cfg)
@@ -181,8 +184,8 @@ async fn run(command: Command) -> Result<(), String> {
         Command::Node {
             name,
             common,
-            hidden: _,
-            visible,
+            hidden,
+            visible: _,
             epmd,
             port,
             listen,
@@ -193,7 +196,7 @@ async fn run(command: Command) -> Result<(), String> {
                 let c = dist::host::read_or_create_cookie_file()?;
                 cfg = cfg.cookie(c.expose());
             }
-            cfg = if visible { cfg.visible() } else { cfg.hidden() };
+            cfg = if hidden { cfg.hidden() } else { cfg.visible() };
             cfg = cfg.epmd(match epmd {
                 Epmd::Embedded => EpmdMode::Embedded,
                 Epmd::External => EpmdMode::External,

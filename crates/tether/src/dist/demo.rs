@@ -5,7 +5,10 @@
 //!   `{put, K, V}` → `ok`, `{get, K}` → `{ok, V}` | `error`, `{delete, K}` → `ok`;
 //!   the cast `{put, K, V}`. Keys are any terms, compared with Erlang's `==`
 //!   semantics of term order (`OrdTerm`).
-//! - rpc functions `tether:ping/0` → `pong`, `erlang:node/0`, `erlang:whereis/1`.
+//!   It registers itself globally as `{kv, NodeName}` (NodeName the node's atom) and
+//!   joins the `pg` group `kv` in the default scope `pg`, which [`start`] runs.
+//! - rpc functions `tether:ping/0` → `pong`, `erlang:node/0`, `erlang:whereis/1`,
+//!   `global:whereis_name/1`, `global:registered_names/0`.
 //!
 //! [`start`] runs both servers under a small *keeper* process that traps exits and
 //! restarts a server that dies (at most [`MAX_RESTARTS`] within [`RESTART_WINDOW`],
@@ -41,7 +44,23 @@ pub fn start(node: &DistNode) -> Pid {
             .unwrap_or(Term::atom("undefined"))),
         _ => Err(super::erpc::Exception::Error(Term::atom("badarg"))),
     });
+    rpc.register_sync("global", "whereis_name", 1, |args| {
+        Ok(super::global::whereis_name(&args[0])
+            .map(Term::Pid)
+            .unwrap_or(Term::atom("undefined")))
+    });
+    if crate::whereis("pg").is_none() {
+        let _ = super::pg::start("pg");
+    }
+    rpc.register_sync("global", "registered_names", 0, |_| {
+        Ok(Term::list(super::global::registered_names()))
+    });
     crate::spawn(keeper())
+}
+
+/// The global name of a node's `kv` server: `{kv, NodeName}`.
+pub fn kv_global_name(node: tether_term::Node) -> Term {
+    Term::tuple([Term::atom("kv"), Term::Atom(node.name())])
 }
 
 type Service = fn() -> Pid;
@@ -116,6 +135,11 @@ fn kv_apply(store: &mut BTreeMap<OrdTerm, Term>, req: &Term) -> Option<Term> {
 }
 
 async fn kv() {
+    let me = crate::self_pid();
+    // re_register: a restarted kv takes the name over even before the old owner's
+    // DOWN has been processed.
+    super::global::re_register_name(kv_global_name(tether_term::Node::local()), me).await;
+    let _ = super::pg::join("pg", Term::atom("kv"), &[me]).await;
     let mut store = BTreeMap::new();
     loop {
         let msg: Term = crate::receive().await;

@@ -31,6 +31,7 @@
 //! | [`node_monitor`] | `monitor_node`, `monitor_nodes`, `nodes()` |
 //! | `net_kernel`, `rex`, [`erpc`] | node services: ping, rpc, spawn requests over a function registry |
 //! | [`call`], [`rpc`], [`erpc::call`] | clients: `gen_server` calls, rpc, erpc |
+//! | [`global`], [`pg`] | cluster-wide names and locks, process groups (OTP's protocols) |
 //! | [`demo`] | the `echo` and `kv` services of `tether node` |
 //! | [`epmd`], [`handshake`], [`framing`], [`flags`], [`cookie`], [`node_name`] | the foundations |
 //!
@@ -48,6 +49,7 @@ pub mod erpc;
 pub mod flags;
 pub mod framing;
 mod gen_call;
+pub mod global;
 pub mod handshake;
 pub mod host;
 mod incoming;
@@ -56,6 +58,7 @@ pub mod node;
 pub mod node_monitor;
 pub mod node_name;
 mod outgoing;
+pub mod pg;
 mod remote;
 mod rex;
 mod router;

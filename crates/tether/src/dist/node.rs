@@ -10,17 +10,19 @@
 //! 4. install the distribution layer into the process layer (the `RemoteSignals`
 //!    trait), so send, link, monitor and exit reach remote pids through the same API;
 //! 5. start the node services as ordinary processes: `net_kernel` (answers
-//!    `net_adm:ping`) and `rex` (answers `rpc`), and accept connections.
+//!    `net_adm:ping`), `rex` (answers `rpc`) and `global_name_server` (speaks
+//!    `global`), and accept connections.
 //!
 //! A Tether OS process runs at most one node (the local node identity is
 //! process-wide, like a BEAM's); [`start`] fails if one already runs.
 //!
-//! **Hidden by default.** A *visible* node that does not run `global` makes
-//! `global:sync/0` block on every BEAM peer for as long as it stays connected
-//! (DISTRIBUTION.md §6.4, measured at 98 s). Until Tether speaks `global`, nodes start
-//! hidden: BEAM peers list them in `nodes(hidden)` rather than `nodes()`, and nothing
-//! else changes (ping, send, links, monitors, rpc all work). [`NodeConfig::visible`]
-//! opts in.
+//! **Visible by default.** The node speaks `global` (see [`global`](super::global)):
+//! on each visible connection its `global_name_server` joins the peer's, so BEAM
+//! peers' `global:sync/0` returns promptly (a visible node that does not speak
+//! `global` stalls it for as long as it stays connected, DISTRIBUTION.md §6.4) and
+//! the two share one name table; `pg` scopes likewise discover each other.
+//! [`NodeConfig::hidden`] opts out: BEAM peers then list the node in
+//! `nodes(hidden)`, `global` and `pg` do not sync with it, and nothing else changes.
 //!
 //! **EPMD.** By default ([`EpmdMode::Embedded`]) the node uses the EPMD listening on
 //! `127.0.0.1:ERL_EPMD_PORT` (4369 unless the variable says otherwise, as for `erl`)
@@ -46,7 +48,7 @@ use super::handshake::{AllowList, HandshakeConfig};
 use super::node_monitor::NodeMonitors;
 use super::node_name::NodeName;
 use super::remote::PeerTable;
-use super::{erpc, host, net_kernel, remote, rex, router};
+use super::{erpc, global, host, net_kernel, remote, rex, router};
 
 /// How the node is found by others.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,7 +71,7 @@ pub enum EpmdMode {
 /// ```
 /// use tether::dist::{EpmdMode, NodeConfig};
 /// let cfg = NodeConfig::new("demo").cookie("secret").epmd(EpmdMode::External);
-/// assert!(cfg.is_hidden());
+/// assert!(!cfg.is_hidden());
 /// ```
 #[derive(Clone)]
 pub struct NodeConfig {
@@ -96,7 +98,7 @@ impl NodeConfig {
             name: name.into(),
             long_names: false,
             cookie: None,
-            hidden: true,
+            hidden: false,
             listen: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             ports: 0..=0,
             epmd: EpmdMode::Embedded,
@@ -122,14 +124,13 @@ impl NodeConfig {
         self
     }
 
-    /// Run as a visible node (`PUBLISHED`). See the module docs for why hidden is the
-    /// default.
+    /// Run as a visible node (`PUBLISHED`, the default).
     pub fn visible(mut self) -> Self {
         self.hidden = false;
         self
     }
 
-    /// Run as a hidden node (the default).
+    /// Run as a hidden node (`-hidden`).
     pub fn hidden(mut self) -> Self {
         self.hidden = true;
         self
@@ -412,6 +413,7 @@ pub async fn start(config: NodeConfig) -> Result<DistNode, StartError> {
     crate::process::route::install_remote(Box::new(router::Router));
     net_kernel::start();
     rex::start();
+    global::start(); // before accepting: peers' init_connect must find it
     tokio::spawn(remote::accept_loop(inner.clone(), listener));
     tracing::info!(node = %name, port, creation, hidden = config.hidden, "node started");
     Ok(DistNode(inner))

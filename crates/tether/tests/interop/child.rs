@@ -141,9 +141,7 @@ pub fn child_main() {
             .listen("127.0.0.1".parse().unwrap())
             .epmd(EpmdMode::External)
             .epmd_port(epmd_port);
-        if visible {
-            cfg = cfg.visible();
-        }
+        cfg = if visible { cfg.visible() } else { cfg.hidden() };
         let node = dist::start(cfg).await.expect("child node starts");
         dist::demo::start(&node);
         node.rpc().register("relay", "erpc", 4, |a| async move {

@@ -26,6 +26,14 @@ pub const COOKIE: &str = "tether_interop_cookie";
 /// Default time allowed for one step.
 pub const T: Duration = Duration::from_secs(15);
 
+static VISIBLE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Makes this binary's node visible (it is hidden otherwise). Call before the first
+/// [`run`]; every test of a binary that wants a visible node calls it.
+pub fn visible() {
+    VISIBLE.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
 struct Env {
     rt: Runtime,
     node: DistNode,
@@ -40,7 +48,13 @@ fn env() -> &'static Env {
         let epmd_port = super::free_port();
         let name = super::unique("tether");
         let node = rt.block_on(async move {
-            let cfg = NodeConfig::new(name)
+            let cfg = NodeConfig::new(name);
+            let cfg = if VISIBLE.load(std::sync::atomic::Ordering::SeqCst) {
+                cfg.visible()
+            } else {
+                cfg.hidden()
+            };
+            let cfg = cfg
                 .cookie(COOKIE)
                 .listen("127.0.0.1".parse().unwrap())
                 .epmd(EpmdMode::Embedded)

@@ -2,7 +2,9 @@
 //! the typed handle [`Server`] (SEMANTICS §3.2).
 
 use std::fmt;
+use std::future::Future;
 use std::marker::PhantomData;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use tether_term::{Atom, Node, Pid, Term};
@@ -50,6 +52,13 @@ use crate::{Message, whereis};
 pub trait Via: Send + Sync + fmt::Debug + 'static {
     /// Registers `pid` under this name; `false` (Erlang's `no`) if it is taken.
     fn register_name(&self, pid: Pid) -> bool;
+
+    /// [`Via::register_name`] for registries that must wait for others (`global`
+    /// makes a cluster-wide round trip); servers register through this one. The
+    /// default calls `register_name`.
+    fn register_name_async(&self, pid: Pid) -> Pin<Box<dyn Future<Output = bool> + Send + '_>> {
+        Box::pin(std::future::ready(self.register_name(pid)))
+    }
 
     /// Removes the name.
     fn unregister_name(&self);

@@ -45,14 +45,14 @@ impl Name {
         }
     }
 
-    fn register(&self, pid: Pid) -> Result<(), StartError> {
+    async fn register(&self, pid: Pid) -> Result<(), StartError> {
         match self {
             Name::Local(n) => match crate::register(n.clone(), pid) {
                 Ok(()) => Ok(()),
                 Err(RegisterError::NameTaken(_, holder)) => Err(StartError::AlreadyStarted(holder)),
                 Err(_) => Err(StartError::BadName(n.clone())),
             },
-            Name::Via(v) => match v.register_name(pid) {
+            Name::Via(v) => match v.register_name_async(pid).await {
                 true => Ok(()),
                 false => match v.whereis_name() {
                     Some(holder) => Err(StartError::AlreadyStarted(holder)),
@@ -256,7 +256,7 @@ async fn enter<S: GenServer>(
         let _ = crate::send(starter, StartAck { tag, result });
     };
     if let Some(name) = &opts.name
-        && let Err(e) = name.register(self_pid())
+        && let Err(e) = name.register(self_pid()).await
     {
         return ack(Err(e)); // exits normal; init never runs
     }
