@@ -48,6 +48,7 @@
 //!
 //! Terms, pids and references come from the `tether-term` crate and are re-exported.
 
+pub mod otp;
 pub mod process;
 mod runtime;
 

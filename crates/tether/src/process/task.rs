@@ -64,7 +64,7 @@ struct Guarded<F> {
     fut: Option<Pin<Box<F>>>,
 }
 
-fn panic_reason(payload: Box<dyn Any + Send>) -> ExitReason {
+pub(crate) fn panic_reason(payload: Box<dyn Any + Send>) -> ExitReason {
     let payload = match payload.downcast::<ExitUnwind>() {
         Ok(exit) => return exit.0,
         Err(p) => p,

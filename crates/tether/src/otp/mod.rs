@@ -1,0 +1,25 @@
+//! The OTP behaviours, built directly on [`crate::process`].
+//!
+//! | Module | OTP / Elixir counterpart |
+//! |---|---|
+//! | [`supervisor`] | `supervisor` / `Supervisor` |
+//! | [`dynamic_supervisor`] | `DynamicSupervisor` |
+//! | [`task_supervisor`] | `Task.Supervisor` |
+//! | [`registry`] | `Registry` |
+//! | [`pg`] | `pg` (local scopes) |
+
+mod call;
+mod server_ref;
+mod start;
+mod term_key;
+mod unwind;
+
+pub mod dynamic_supervisor;
+pub mod pg;
+pub mod registry;
+pub mod supervisor;
+pub mod task_supervisor;
+
+pub use call::CallError;
+pub use server_ref::{ServerRef, ViaName};
+pub use term_key::TermKey;
