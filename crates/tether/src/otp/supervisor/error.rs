@@ -92,6 +92,9 @@ pub enum SupervisorError {
     InvalidSpec(SpecError),
     /// The dynamic supervisor has `max_children` children.
     MaxChildren,
+    /// The request needs child ids, which a dynamic supervisor does not keep
+    /// (Erlang's `{error, simple_one_for_one}`).
+    NotSupported,
     /// The supervisor could not be reached or died during the call.
     Call(CallError),
 }
@@ -113,6 +116,7 @@ impl fmt::Display for SupervisorError {
             SupervisorError::StartFailed(r) => write!(f, "the child failed to start: {r}"),
             SupervisorError::InvalidSpec(e) => write!(f, "invalid child spec: {e}"),
             SupervisorError::MaxChildren => f.write_str("max_children reached"),
+            SupervisorError::NotSupported => f.write_str("not supported by a dynamic supervisor"),
             SupervisorError::Call(e) => write!(f, "{e}"),
         }
     }

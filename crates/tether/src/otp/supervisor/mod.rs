@@ -46,7 +46,7 @@
 //! | `tree.rs` | walking a supervision tree from its root |
 //! | `error.rs` | start and management errors |
 
-mod api;
+pub(crate) mod api;
 mod error;
 mod intensity;
 mod restart;

@@ -19,8 +19,8 @@ use tether_term::{Pid, Term};
 use super::api::Request;
 use super::shutdown::{Stopping, shutdown_one};
 use super::{
-    AutoShutdown, ChildPid, ChildSpec, ExtraArgs, Intensity, Restart, StartError, Strategy,
-    Supervisor, check_childspecs,
+    AutoShutdown, ChildPid, ChildSpec, ExtraArgs, Intensity, Restart, StartError, StartResult,
+    Strategy, Supervisor, check_childspecs,
 };
 use crate::otp::start::Ack;
 use crate::otp::unwind::CatchUnwind;
@@ -47,10 +47,16 @@ pub(crate) struct State {
     pub children: Vec<Child>,
 }
 
-/// Runs a child's start function in the calling (supervisor) process. A panic or
-/// `exit_self` inside it is a failed start with reason `{'EXIT', Reason}` (I1).
-pub(crate) async fn start_child_process(spec: &ChildSpec, extra: &ExtraArgs) -> Result<Option<Pid>, ExitReason> {
-    match CatchUnwind((spec.start)(extra)).await {
+/// Runs a child's start function in the calling (supervisor) process; `Err` if it
+/// unwound (panicked or called `exit_self`), with that reason.
+pub(crate) async fn run_start(spec: &ChildSpec, extra: &ExtraArgs) -> Result<StartResult, ExitReason> {
+    CatchUnwind((spec.start)(extra)).await
+}
+
+/// [`run_start`] as a static supervisor sees it: an unwind is a failed start with
+/// reason `{'EXIT', Reason}`, Erlang's `catch` (I1).
+pub(crate) async fn start_child_process(spec: &ChildSpec, extra: &ExtraArgs) -> StartResult {
+    match run_start(spec, extra).await {
         Ok(r) => r,
         Err(reason) => Err(ExitReason::Term(Arc::new(Term::tuple([
             Term::atom("EXIT"),
