@@ -24,7 +24,11 @@ pub fn run() -> Vec<(String, f64, String)> {
         let counter = starts.clone();
         let crasher = ChildSpec::new("crasher", move || {
             counter.fetch_add(1, Ordering::Relaxed);
-            async { Ok(Some(tether::spawn_link(async { tether::exit_self(ExitReason::from("crash")) }))) }
+            async {
+                Ok(Some(tether::spawn_link(async {
+                    tether::exit_self(ExitReason::from("crash"))
+                })))
+            }
         });
         let t0 = Instant::now();
         let sup = Supervisor::new(Strategy::OneForOne)
@@ -40,7 +44,8 @@ pub fn run() -> Vec<(String, f64, String)> {
         let mref = tether::monitor(sup);
         tether::exit(sup, ExitReason::Kill);
         let _ = tether::receive_select(move |m| {
-            m.downcast_ref::<tether::Down>().is_some_and(|d| d.reference == mref)
+            m.downcast_ref::<tether::Down>()
+                .is_some_and(|d| d.reference == mref)
         })
         .await;
         restarts as f64 / elapsed.as_secs_f64()

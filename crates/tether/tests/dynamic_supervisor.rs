@@ -22,7 +22,10 @@ use tether::otp::task_supervisor::{self, TaskError};
 use tether::{Down, Exit, ExitReason, Pid, receive, receive_select, receive_timeout};
 
 async fn down(mref: tether::Reference) -> ExitReason {
-    let m = receive_select(move |m| m.downcast_ref::<Down>().is_some_and(|d| d.reference == mref));
+    let m = receive_select(move |m| {
+        m.downcast_ref::<Down>()
+            .is_some_and(|d| d.reference == mref)
+    });
     m.await.downcast::<Down>().unwrap().reason
 }
 
@@ -35,7 +38,7 @@ fn returning(r: fn() -> StartResult) -> ChildSpec {
 fn with_different_returns() {
     run(async {
         let sup = DynamicSupervisor::new().start_link().await.unwrap();
-        let ok = ChildSpec::process("c", || wait_forever());
+        let ok = ChildSpec::process("c", wait_forever);
         assert!(matches!(start_child(sup, ok).await, Ok(Some(_))));
         // `ignore` returns Ok(None) (Elixir `:ignore`) and stores nothing.
         assert_eq!(start_child(sup, returning(|| Ok(None))).await, Ok(None));
@@ -45,7 +48,15 @@ fn with_different_returns() {
             Err(SupervisorError::StartFailed("found".into()))
         );
         let c = count_children(sup).await.unwrap();
-        assert_eq!(c, ChildCounts { specs: 1, active: 1, supervisors: 0, workers: 1 });
+        assert_eq!(
+            c,
+            ChildCounts {
+                specs: 1,
+                active: 1,
+                supervisors: 0,
+                workers: 1
+            }
+        );
     })
 }
 
@@ -56,7 +67,10 @@ fn with_throw_error_exit() {
         let sup = DynamicSupervisor::new().start_link().await.unwrap();
         let raising = ChildSpec::new("c", || async { panic!("oops") });
         let r = start_child(sup, raising).await;
-        assert!(matches!(r, Err(SupervisorError::StartFailed(ExitReason::Panic(_)))), "{r:?}");
+        assert!(
+            matches!(r, Err(SupervisorError::StartFailed(ExitReason::Panic(_)))),
+            "{r:?}"
+        );
         let exiting = ChildSpec::new("c", || async { tether::exit_self("bye".into()) });
         assert_eq!(
             start_child(sup, exiting).await,
@@ -70,10 +84,17 @@ fn with_throw_error_exit() {
 #[test]
 fn with_max_children() {
     run(async {
-        let sup = DynamicSupervisor::new().max_children(1).start_link().await.unwrap();
-        let spec = ChildSpec::process("c", || wait_forever());
+        let sup = DynamicSupervisor::new()
+            .max_children(1)
+            .start_link()
+            .await
+            .unwrap();
+        let spec = ChildSpec::process("c", wait_forever);
         let pid = start_child(sup, spec.clone()).await.unwrap().unwrap();
-        assert_eq!(start_child(sup, spec.clone()).await, Err(SupervisorError::MaxChildren));
+        assert_eq!(
+            start_child(sup, spec.clone()).await,
+            Err(SupervisorError::MaxChildren)
+        );
         terminate_child(sup, pid).await.unwrap();
         assert!(start_child(sup, spec).await.unwrap().is_some());
     })
@@ -85,7 +106,11 @@ fn fails_on_restart() -> ChildSpec {
     ChildSpec::new("c", move || {
         let n = starts.fetch_add(1, Ordering::SeqCst);
         async move {
-            if n == 0 { Ok(Some(tether::spawn_link(wait_forever()))) } else { Err("nope".into()) }
+            if n == 0 {
+                Ok(Some(tether::spawn_link(wait_forever())))
+            } else {
+                Err("nope".into())
+            }
         }
     })
 }
@@ -108,8 +133,11 @@ fn restarting_on_init_children_counted_in_max_children() {
         let c = which_children(sup).await.unwrap();
         assert_eq!(c[0].pid, ChildPid::Restarting);
         assert_eq!(count_children(sup).await.unwrap().active, 0);
-        let spec = ChildSpec::process("c", || wait_forever());
-        assert_eq!(start_child(sup, spec).await, Err(SupervisorError::MaxChildren));
+        let spec = ChildSpec::process("c", wait_forever);
+        assert_eq!(
+            start_child(sup, spec).await,
+            Err(SupervisorError::MaxChildren)
+        );
         // terminate_child by the old pid ends the retry loop.
         assert_eq!(terminate_child(sup, pid).await, Ok(()));
         assert_eq!(count_children(sup).await.unwrap().specs, 0);
@@ -121,7 +149,11 @@ fn restarting_on_init_children_counted_in_max_children() {
 fn child_triggers_maximum_intensity_when_trying_again() {
     run(async {
         tether::trap_exit(true);
-        let sup = DynamicSupervisor::new().max_restarts(10).start_link().await.unwrap();
+        let sup = DynamicSupervisor::new()
+            .max_restarts(10)
+            .start_link()
+            .await
+            .unwrap();
         let sup_ref = tether::monitor(sup);
         let pid = start_child(sup, fails_on_restart()).await.unwrap().unwrap();
         tether::exit(pid, ExitReason::Kill);
@@ -140,10 +172,14 @@ fn terminates_children_with_expired_integer_shutdown() {
             wait_forever().await
         })
         .shutdown(Shutdown::Timeout(Duration::from_millis(50)));
-        let brutal = ChildSpec::process("c", || wait_forever()).shutdown(Shutdown::BrutalKill);
+        let brutal = ChildSpec::process("c", wait_forever).shutdown(Shutdown::BrutalKill);
         let p1 = start_child(sup, stubborn).await.unwrap().unwrap();
         let p2 = start_child(sup, brutal).await.unwrap().unwrap();
-        let (r1, r2, rs) = (tether::monitor(p1), tether::monitor(p2), tether::monitor(sup));
+        let (r1, r2, rs) = (
+            tether::monitor(p1),
+            tether::monitor(p2),
+            tether::monitor(sup),
+        );
         tether::exit(sup, ExitReason::Shutdown);
         assert_eq!(down(r1).await, ExitReason::Killed);
         assert_eq!(down(r2).await, ExitReason::Killed);
@@ -157,7 +193,11 @@ fn terminates_children_with_expired_integer_shutdown() {
 fn restarting_a_child_with_extra_arguments_successfully_restarts_child() {
     run(async {
         let me = tether::self_pid();
-        let sup = DynamicSupervisor::new().extra_arguments(me).start_link().await.unwrap();
+        let sup = DynamicSupervisor::new()
+            .extra_arguments(me)
+            .start_link()
+            .await
+            .unwrap();
         let spec = ChildSpec::with_extra_args("c", |report_to: Pid| async move {
             let pid = tether::spawn_link(async move {
                 tether::send(report_to, ("started", tether::self_pid())).unwrap();
@@ -173,7 +213,10 @@ fn restarting_a_child_with_extra_arguments_successfully_restarts_child() {
         // Without extra arguments of the right type the start fails with badarg.
         let plain = DynamicSupervisor::new().start_link().await.unwrap();
         let spec = ChildSpec::with_extra_args("c", |_: Pid| async { Ok(None) });
-        assert_eq!(start_child(plain, spec).await, Err(SupervisorError::StartFailed("badarg".into())));
+        assert_eq!(
+            start_child(plain, spec).await,
+            Err(SupervisorError::StartFailed("badarg".into()))
+        );
     })
 }
 
@@ -201,8 +244,9 @@ fn shutdown_is_concurrent() {
         tether::exit(sup, ExitReason::Shutdown);
         let mut stopping = Vec::new();
         for _ in 0..5 {
-            let (_, p): (&str, Pid) =
-                receive_timeout(Duration::from_secs(10)).await.expect("all children told at once");
+            let (_, p): (&str, Pid) = receive_timeout(Duration::from_secs(10))
+                .await
+                .expect("all children told at once");
             stopping.push(p);
         }
         for p in stopping {
@@ -218,10 +262,19 @@ fn shutdown_is_concurrent() {
 fn terminate_child_and_restart_types() {
     run(async {
         let sup = DynamicSupervisor::new().start_link().await.unwrap();
-        let perm = start_child(sup, ChildSpec::process("c", || wait_forever())).await.unwrap().unwrap();
-        let temp = ChildSpec::process("c", || wait_forever()).restart(Restart::Temporary);
+        let perm = start_child(sup, ChildSpec::process("c", wait_forever))
+            .await
+            .unwrap()
+            .unwrap();
+        let temp = ChildSpec::process("c", wait_forever).restart(Restart::Temporary);
         let temp = start_child(sup, temp).await.unwrap().unwrap();
-        assert!(which_children(sup).await.unwrap().iter().all(|c| c.id.is_none()));
+        assert!(
+            which_children(sup)
+                .await
+                .unwrap()
+                .iter()
+                .all(|c| c.id.is_none())
+        );
         let mref = tether::monitor(temp);
         tether::exit(temp, ExitReason::Kill);
         down(mref).await;
@@ -231,9 +284,14 @@ fn terminate_child_and_restart_types() {
         down(mref).await;
         let c = which_children(sup).await.unwrap();
         assert_eq!(c.len(), 1);
-        let ChildPid::Pid(new) = c[0].pid else { panic!() };
+        let ChildPid::Pid(new) = c[0].pid else {
+            panic!()
+        };
         assert_ne!(new, perm);
-        assert_eq!(terminate_child(sup, perm).await, Err(SupervisorError::NotFound));
+        assert_eq!(
+            terminate_child(sup, perm).await,
+            Err(SupervisorError::NotFound)
+        );
         assert_eq!(terminate_child(sup, new).await, Ok(()));
         assert_eq!(count_children(sup).await.unwrap().specs, 0);
     })
@@ -256,7 +314,9 @@ fn task_supervisor_start_child_and_children() {
         task_supervisor::terminate_child(sup, pid).await.unwrap();
         assert_eq!(task_supervisor::children(sup).await.unwrap(), vec![]);
         // Tasks are temporary: a crashed one is not restarted.
-        let pid = task_supervisor::start_child(sup, || async { panic!("task crash") }).await.unwrap();
+        let pid = task_supervisor::start_child(sup, || async { panic!("task crash") })
+            .await
+            .unwrap();
         let mref = tether::monitor(pid);
         down(mref).await;
         assert_eq!(task_supervisor::children(sup).await.unwrap(), vec![]);
@@ -269,7 +329,9 @@ fn task_supervisor_start_child_and_children() {
 fn task_supervisor_async_nolink() {
     run(async {
         let sup = task_supervisor::start_link().await.unwrap();
-        let t = task_supervisor::async_nolink(sup, || async { "result" }).await.unwrap();
+        let t = task_supervisor::async_nolink(sup, || async { "result" })
+            .await
+            .unwrap();
         assert_eq!(t.await_result(Duration::from_secs(5)).await, Ok("result"));
         let t = task_supervisor::async_nolink(sup, || async {
             if true {
@@ -289,7 +351,10 @@ fn task_supervisor_async_nolink() {
         .await
         .unwrap();
         let pid = t.pid;
-        assert_eq!(t.await_result(Duration::from_millis(10)).await, Err(TaskError::Timeout));
+        assert_eq!(
+            t.await_result(Duration::from_millis(10)).await,
+            Err(TaskError::Timeout)
+        );
         task_supervisor::terminate_child(sup, pid).await.unwrap();
     })
 }
@@ -300,10 +365,18 @@ fn task_supervisor_async_link() {
     run(async {
         tether::trap_exit(true);
         let sup = task_supervisor::start_link().await.unwrap();
-        let t = task_supervisor::async_link(sup, || async { 1 + 1 }).await.unwrap();
+        let t = task_supervisor::async_link(sup, || async { 1 + 1 })
+            .await
+            .unwrap();
         let pid = t.pid;
         assert_eq!(t.await_result(Duration::from_secs(5)).await, Ok(2));
         let e: Exit = receive().await;
-        assert_eq!(e, Exit { from: pid, reason: ExitReason::Normal });
+        assert_eq!(
+            e,
+            Exit {
+                from: pid,
+                reason: ExitReason::Normal
+            }
+        );
     })
 }

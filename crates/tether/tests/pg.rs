@@ -18,13 +18,17 @@ static NEXT: AtomicUsize = AtomicUsize::new(0);
 
 /// Starts a scope with a fresh name.
 async fn scope() -> &'static str {
-    let name: &'static str = format!("pg_test_scope_{}", NEXT.fetch_add(1, Ordering::Relaxed)).leak();
+    let name: &'static str =
+        format!("pg_test_scope_{}", NEXT.fetch_add(1, Ordering::Relaxed)).leak();
     pg::start_link_scope(name).await.unwrap();
     name
 }
 
 async fn down(mref: tether::Reference) -> ExitReason {
-    let m = receive_select(move |m| m.downcast_ref::<Down>().is_some_and(|d| d.reference == mref));
+    let m = receive_select(move |m| {
+        m.downcast_ref::<Down>()
+            .is_some_and(|d| d.reference == mref)
+    });
     m.await.downcast::<Down>().unwrap().reason
 }
 
@@ -65,7 +69,10 @@ fn single() {
         pg::join(s, g("group"), &[me]).await.unwrap();
         pg::join(s, g("group"), &[me, me]).await.unwrap();
         assert_eq!(pg::get_members(s, &g("group")), vec![me, me, me]);
-        assert_eq!(pg::leave(s, g("missing"), &[me]).await, Ok(Leave::NotJoined));
+        assert_eq!(
+            pg::leave(s, g("missing"), &[me]).await,
+            Ok(Leave::NotJoined)
+        );
         assert_eq!(pg::leave(s, g("group"), &[me, me]).await, Ok(Leave::Left));
         assert_eq!(pg::get_members(s, &g("group")), vec![me]);
         assert_eq!(pg::leave(s, g("group"), &[me]).await, Ok(Leave::Left));
@@ -91,9 +98,18 @@ fn process_owner_check() {
         let s = scope().await;
         let remote = Pid::new(Node::intern("elsewhere@host").unwrap(), 1, 0, 1);
         let me = tether::self_pid();
-        assert_eq!(pg::join(s, g("g"), &[remote]).await, Err(PgError::NoLocal(remote)));
-        assert_eq!(pg::join(s, g("g"), &[me, remote]).await, Err(PgError::NoLocal(remote)));
-        assert_eq!(pg::leave(s, g("g"), &[remote]).await, Err(PgError::NoLocal(remote)));
+        assert_eq!(
+            pg::join(s, g("g"), &[remote]).await,
+            Err(PgError::NoLocal(remote))
+        );
+        assert_eq!(
+            pg::join(s, g("g"), &[me, remote]).await,
+            Err(PgError::NoLocal(remote))
+        );
+        assert_eq!(
+            pg::leave(s, g("g"), &[remote]).await,
+            Err(PgError::NoLocal(remote))
+        );
         assert_eq!(pg::get_members(s, &g("g")), Vec::<Pid>::new());
     })
 }
@@ -135,7 +151,10 @@ fn errors() {
         assert_eq!(down(mref).await, ExitReason::from("badarg"));
         assert_eq!(pg::get_members(s, &g("g")), Vec::<Pid>::new());
         assert_eq!(pg::which_groups("never_started_scope"), Vec::<Term>::new());
-        assert!(matches!(pg::join("never_started_scope", g("g"), &[me]).await, Err(PgError::Call(_))));
+        assert!(matches!(
+            pg::join("never_started_scope", g("g"), &[me]).await,
+            Err(PgError::Call(_))
+        ));
     })
 }
 
@@ -151,11 +170,27 @@ fn monitor_group() {
         pg::join(s, g("g"), &[p]).await.unwrap();
         pg::join(s, g("other"), &[p]).await.unwrap(); // not announced to this monitor
         let ev: PgEvent = receive().await;
-        assert_eq!(ev, PgEvent { reference: r, change: Change::Join, group: g("g"), pids: vec![p] });
+        assert_eq!(
+            ev,
+            PgEvent {
+                reference: r,
+                change: Change::Join,
+                group: g("g"),
+                pids: vec![p]
+            }
+        );
         tether::exit(p, ExitReason::Kill);
         down(mref).await;
         let ev: PgEvent = receive().await;
-        assert_eq!(ev, PgEvent { reference: r, change: Change::Leave, group: g("g"), pids: vec![p] });
+        assert_eq!(
+            ev,
+            PgEvent {
+                reference: r,
+                change: Change::Leave,
+                group: g("g"),
+                pids: vec![p]
+            }
+        );
         assert_eq!(pg::demonitor(s, r).await, Ok(true));
         assert_eq!(pg::demonitor(s, r).await, Ok(false));
         pg::join(s, g("g"), &[tether::self_pid()]).await.unwrap();
@@ -183,7 +218,10 @@ fn monitor_scope() {
         assert_eq!((ev.change, ev.group), (Change::Leave, g("a")));
         pg::join(s, g("c"), &[me]).await.unwrap(); // queued, then flushed
         assert_eq!(pg::demonitor(s, r).await, Ok(true));
-        assert_eq!(tether::receive_timeout::<PgEvent>(std::time::Duration::ZERO).await, None);
+        assert_eq!(
+            tether::receive_timeout::<PgEvent>(std::time::Duration::ZERO).await,
+            None
+        );
         // A subscriber that dies is dropped, and the scope carries on.
         let (sub, mref) = tether::spawn_monitor(async move {
             let _ = pg::monitor_scope(s).await.unwrap();
@@ -203,8 +241,13 @@ fn default_scope() {
         assert_eq!(tether::whereis(pg::DEFAULT_SCOPE), Some(pid));
         assert_eq!(pg::start_link().await, Err(StartError::AlreadyStarted(pid)));
         let me = tether::self_pid();
-        pg::join(pg::DEFAULT_SCOPE, Term::Int(42), &[me]).await.unwrap();
+        pg::join(pg::DEFAULT_SCOPE, Term::Int(42), &[me])
+            .await
+            .unwrap();
         assert_eq!(pg::get_members(pg::DEFAULT_SCOPE, &Term::Int(42)), vec![me]);
-        assert_eq!(pg::get_members(pg::DEFAULT_SCOPE, &Term::Float(42.0)), Vec::<Pid>::new());
+        assert_eq!(
+            pg::get_members(pg::DEFAULT_SCOPE, &Term::Float(42.0)),
+            Vec::<Pid>::new()
+        );
     })
 }

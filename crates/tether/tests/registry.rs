@@ -31,7 +31,10 @@ where
 }
 
 async fn down(mref: tether::Reference) -> ExitReason {
-    let m = receive_select(move |m| m.downcast_ref::<Down>().is_some_and(|d| d.reference == mref));
+    let m = receive_select(move |m| {
+        m.downcast_ref::<Down>()
+            .is_some_and(|d| d.reference == mref)
+    });
     m.await.downcast::<Down>().unwrap().reason
 }
 
@@ -61,7 +64,10 @@ fn has_unique_registrations() {
             let me = tether::self_pid();
             assert!(reg.register("hello", "value").is_ok());
             assert_eq!(reg.lookup(&"hello"), vec![(me, "value")]);
-            assert_eq!(reg.register("hello", "value"), Err(RegistryError::AlreadyRegistered(me)));
+            assert_eq!(
+                reg.register("hello", "value"),
+                Err(RegistryError::AlreadyRegistered(me))
+            );
             assert_eq!(reg.keys(me), vec!["hello"]);
             assert_eq!(reg.values(&"hello", me), vec!["value"]);
             assert!(reg.register("world", "value").is_ok());
@@ -75,7 +81,10 @@ fn has_unique_registrations() {
     })
 }
 
-async fn registry_attempt(reg: &Registry<&'static str, &'static str>, key: &'static str) -> Result<Pid, RegistryError> {
+async fn registry_attempt(
+    reg: &Registry<&'static str, &'static str>,
+    key: &'static str,
+) -> Result<Pid, RegistryError> {
     let me = tether::self_pid();
     let reg = reg.clone();
     tether::spawn(async move {
@@ -104,7 +113,11 @@ fn has_unique_registrations_even_if_partition_is_delayed() {
             assert_eq!(receive::<&str>().await, "registered");
             tether::exit(holder, ExitReason::Kill);
             down(mref).await;
-            assert_eq!(reg.lookup(&"hello"), vec![(holder, 1)], "stale entry still there");
+            assert_eq!(
+                reg.lookup(&"hello"),
+                vec![(holder, 1)],
+                "stale entry still there"
+            );
             assert!(reg.register("hello", 2).is_ok());
             assert_eq!(reg.lookup(&"hello"), vec![(me, 2)]);
             assert_eq!(reg.keys(holder), Vec::<&str>::new());
@@ -129,7 +142,10 @@ fn links_and_unlinks_on_register_unregister() {
             reg.unregister(&"a");
             assert!(links_of(me).contains(&owner), "still one key: still linked");
             reg.unregister(&"b");
-            assert!(!links_of(me).contains(&owner), "{keys:?}: last key gone, unlinked");
+            assert!(
+                !links_of(me).contains(&owner),
+                "{keys:?}: last key gone, unlinked"
+            );
         }
     })
 }
@@ -139,7 +155,12 @@ fn links_and_unlinks_on_register_unregister() {
 #[test]
 fn clean_up_registry_on_process_crash() {
     run(async {
-        for (keys, partitions) in [(Keys::Unique, 1), (Keys::Unique, 8), (Keys::Duplicate, 8), (Keys::DuplicateByKey, 8)] {
+        for (keys, partitions) in [
+            (Keys::Unique, 1),
+            (Keys::Unique, 8),
+            (Keys::Duplicate, 8),
+            (Keys::DuplicateByKey, 8),
+        ] {
             let reg = registry::<String, u32>(keys, partitions).await;
             let mut pids = Vec::new();
             for i in 0..20 {
@@ -167,7 +188,8 @@ fn allows_listeners() {
         let me = tether::self_pid();
         tether::register("registry_listener_test", me).unwrap();
         let reg = Registry::<&str, u32>::start_link(
-            RegistryOptions::new(Keys::Unique, "registry_with_listener").listener("registry_listener_test"),
+            RegistryOptions::new(Keys::Unique, "registry_with_listener")
+                .listener("registry_listener_test"),
         )
         .await
         .unwrap();
@@ -175,12 +197,21 @@ fn allows_listeners() {
         let name: tether::Atom = "registry_with_listener".into();
         assert_eq!(
             receive::<RegistryEvent<&str, u32>>().await,
-            RegistryEvent::Register { registry: name.clone(), key: "hello", pid: me, value: 7 }
+            RegistryEvent::Register {
+                registry: name.clone(),
+                key: "hello",
+                pid: me,
+                value: 7
+            }
         );
         reg.unregister(&"hello");
         assert_eq!(
             receive::<RegistryEvent<&str, u32>>().await,
-            RegistryEvent::Unregister { registry: name, key: "hello", pid: me }
+            RegistryEvent::Unregister {
+                registry: name,
+                key: "hello",
+                pid: me
+            }
         );
         let r = reg.clone();
         let (p, mref) = tether::spawn_monitor(async move {
@@ -189,13 +220,18 @@ fn allows_listeners() {
         });
         down(mref).await;
         let Some(RegistryEvent::Register { pid, .. }) =
-            tether::receive_timeout::<RegistryEvent<&str, u32>>(std::time::Duration::from_secs(5)).await
+            tether::receive_timeout::<RegistryEvent<&str, u32>>(std::time::Duration::from_secs(5))
+                .await
         else {
             panic!("register event")
         };
         assert_eq!(pid, p);
         reg.sync().await;
-        assert!(tether::receive_timeout::<RegistryEvent<&str, u32>>(std::time::Duration::ZERO).await.is_none());
+        assert!(
+            tether::receive_timeout::<RegistryEvent<&str, u32>>(std::time::Duration::ZERO)
+                .await
+                .is_none()
+        );
     })
 }
 
@@ -207,10 +243,20 @@ fn via_callbacks() {
     run(async {
         let reg = registry::<String, Term>(Keys::Unique, 4).await;
         let name = reg.via("agent".to_string(), Term::atom("meta")).unwrap();
-        let sup = Supervisor::new(Strategy::OneForOne).via(name.clone()).start_link().await.unwrap();
+        let sup = Supervisor::new(Strategy::OneForOne)
+            .via(name.clone())
+            .start_link()
+            .await
+            .unwrap();
         assert_eq!(name.whereis_name(), Some(sup));
-        assert_eq!(reg.lookup(&"agent".to_string()), vec![(sup, Term::atom("meta"))]);
-        let again = Supervisor::new(Strategy::OneForOne).via(name.clone()).start_link().await;
+        assert_eq!(
+            reg.lookup(&"agent".to_string()),
+            vec![(sup, Term::atom("meta"))]
+        );
+        let again = Supervisor::new(Strategy::OneForOne)
+            .via(name.clone())
+            .start_link()
+            .await;
         assert_eq!(again, Err(StartError::AlreadyStarted(sup)));
         // send/2 through the via name.
         let me = tether::self_pid();
@@ -260,7 +306,8 @@ fn dispatches_to_multiple_keys_in_parallel() {
     run(async {
         let reg = registry::<&str, u32>(Keys::Duplicate, 8).await;
         let me = tether::self_pid();
-        reg.dispatch_parallel(&"hello", |_| panic!("never called for a missing key")).await;
+        reg.dispatch_parallel(&"hello", |_| panic!("never called for a missing key"))
+            .await;
         reg.register("hello", 1).unwrap();
         for v in 2..6 {
             registrant(&reg, "hello", v).await;
@@ -301,10 +348,16 @@ fn dispatches_to_a_single_key() {
 fn raises_if_attempt_to_be_used_on_via() {
     run(async {
         let reg = registry::<String, ()>(Keys::Duplicate, 1).await;
-        assert_eq!(reg.via("x".to_string(), ()).unwrap_err(), RegistryError::NotUnique);
+        assert_eq!(
+            reg.via("x".to_string(), ()).unwrap_err(),
+            RegistryError::NotUnique
+        );
         let reg = registry::<&str, u32>(Keys::DuplicateByKey, 1).await;
         reg.register("k", 1).unwrap();
-        assert_eq!(reg.update_value(&"k", |v| v + 1), Err(RegistryError::NotUnique));
+        assert_eq!(
+            reg.update_value(&"k", |v| v + 1),
+            Err(RegistryError::NotUnique)
+        );
     })
 }
 
@@ -353,15 +406,23 @@ fn has_duplicate_registrations() {
 fn update_value_and_meta() {
     run(async {
         let reg = registry::<&str, u32>(Keys::Unique, 1).await;
-        assert_eq!(reg.update_value(&"hello", |v| v + 1), Err(RegistryError::NotFound));
+        assert_eq!(
+            reg.update_value(&"hello", |v| v + 1),
+            Err(RegistryError::NotFound)
+        );
         reg.register("hello", 1).unwrap();
         assert_eq!(reg.update_value(&"hello", |v| v + 1), Ok((2, 1)));
         assert_eq!(reg.lookup(&"hello"), vec![(tether::self_pid(), 2)]);
         // Someone else's key cannot be updated.
         let reg2 = reg.clone();
         let me = tether::self_pid();
-        tether::spawn(async move { tether::send(me, reg2.update_value(&"hello", |v| v + 1)).unwrap() });
-        assert_eq!(receive::<Result<(u32, u32), RegistryError>>().await, Err(RegistryError::NotFound));
+        tether::spawn(
+            async move { tether::send(me, reg2.update_value(&"hello", |v| v + 1)).unwrap() },
+        );
+        assert_eq!(
+            receive::<Result<(u32, u32), RegistryError>>().await,
+            Err(RegistryError::NotFound)
+        );
         assert_eq!(reg.meta("custom"), None);
         reg.put_meta("custom", Term::Int(1));
         assert_eq!(reg.meta("custom"), Some(Term::Int(1)));
@@ -398,15 +459,21 @@ fn partition_crash_kills_linked_registrants() {
 #[test]
 fn registry_by_name() {
     run(async {
-        let reg = Registry::<String, u32>::start_link(RegistryOptions::new(Keys::Unique, "named_reg_test").meta("m", Term::Int(3)))
-            .await
-            .unwrap();
+        let reg = Registry::<String, u32>::start_link(
+            RegistryOptions::new(Keys::Unique, "named_reg_test").meta("m", Term::Int(3)),
+        )
+        .await
+        .unwrap();
         assert_eq!(tether::whereis("named_reg_test"), Some(reg.pid()));
         assert!(Registry::<String, u32>::named("named_reg_test").is_some());
         assert!(Registry::<String, String>::named("named_reg_test").is_none());
         assert!(Registry::<String, u32>::named("no_such_registry").is_none());
         assert_eq!(reg.meta("m"), Some(Term::Int(3)));
-        let again = Registry::<String, u32>::start_link(RegistryOptions::new(Keys::Unique, "named_reg_test")).await;
+        let again = Registry::<String, u32>::start_link(RegistryOptions::new(
+            Keys::Unique,
+            "named_reg_test",
+        ))
+        .await;
         assert_eq!(again.unwrap_err(), StartError::AlreadyStarted(reg.pid()));
     })
 }

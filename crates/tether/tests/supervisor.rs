@@ -32,14 +32,27 @@ fn worker(id: &str) -> ChildSpec {
 }
 
 fn counts(specs: usize, active: usize, supervisors: usize, workers: usize) -> ChildCounts {
-    ChildCounts { specs, active, supervisors, workers }
+    ChildCounts {
+        specs,
+        active,
+        supervisors,
+        workers,
+    }
 }
 
 async fn pid_of(sup: Pid, id: &str) -> Option<Pid> {
-    which_children(sup).await.unwrap().into_iter().find_map(|c| match c {
-        ChildInfo { id: Some(i), pid: ChildPid::Pid(p), .. } if i == id => Some(p),
-        _ => None,
-    })
+    which_children(sup)
+        .await
+        .unwrap()
+        .into_iter()
+        .find_map(|c| match c {
+            ChildInfo {
+                id: Some(i),
+                pid: ChildPid::Pid(p),
+                ..
+            } if i == id => Some(p),
+            _ => None,
+        })
 }
 
 /// Makes child `id` exit with `reason` and waits until it is dead. The supervisor
@@ -59,22 +72,26 @@ async fn kill(pid: Pid) {
 }
 
 async fn down(mref: tether::Reference) -> ExitReason {
-    let m = receive_select(move |m| m.downcast_ref::<Down>().is_some_and(|d| d.reference == mref));
+    let m = receive_select(move |m| {
+        m.downcast_ref::<Down>()
+            .is_some_and(|d| d.reference == mref)
+    });
     m.await.downcast::<Down>().unwrap().reason
 }
 
-/// Waits for `sup` to exit and returns its reason.
-async fn sup_exit(sup: Pid) -> ExitReason {
-    let mref = tether::monitor(sup);
-    down(mref).await
-}
-
 async fn start(strategy: Strategy, children: Vec<ChildSpec>) -> Pid {
-    Supervisor::new(strategy).children(children).start_link().await.unwrap()
+    Supervisor::new(strategy)
+        .children(children)
+        .start_link()
+        .await
+        .unwrap()
 }
 
 fn shutdown_info() -> ExitReason {
-    ExitReason::from_term(Term::tuple([Term::atom("shutdown"), Term::atom("some_info")]))
+    ExitReason::from_term(Term::tuple([
+        Term::atom("shutdown"),
+        Term::atom("some_info"),
+    ]))
 }
 
 async fn restart_case(restart: Restart, reasons: Vec<ExitReason>, expect: ChildCounts) {
@@ -90,7 +107,9 @@ async fn restart_case(restart: Restart, reasons: Vec<ExitReason>, expect: ChildC
             if expect.specs == 1 {
                 restart_child(sup, "c").await.unwrap();
             } else {
-                start_child(sup, worker("c").restart(restart)).await.unwrap();
+                start_child(sup, worker("c").restart(restart))
+                    .await
+                    .unwrap();
             }
         }
     }
@@ -99,19 +118,31 @@ async fn restart_case(restart: Restart, reasons: Vec<ExitReason>, expect: ChildC
 /// §5.12 case 1, `supervisor_SUITE:permanent_normal`.
 #[test]
 fn permanent_normal() {
-    run(restart_case(Restart::Permanent, vec![ExitReason::Normal], counts(1, 1, 0, 1)))
+    run(restart_case(
+        Restart::Permanent,
+        vec![ExitReason::Normal],
+        counts(1, 1, 0, 1),
+    ))
 }
 
 /// §5.12 case 1, `supervisor_SUITE:transient_normal`.
 #[test]
 fn transient_normal() {
-    run(restart_case(Restart::Transient, vec![ExitReason::Normal], counts(1, 0, 0, 1)))
+    run(restart_case(
+        Restart::Transient,
+        vec![ExitReason::Normal],
+        counts(1, 0, 0, 1),
+    ))
 }
 
 /// §5.12 case 1, `supervisor_SUITE:temporary_normal`.
 #[test]
 fn temporary_normal() {
-    run(restart_case(Restart::Temporary, vec![ExitReason::Normal], counts(0, 0, 0, 0)))
+    run(restart_case(
+        Restart::Temporary,
+        vec![ExitReason::Normal],
+        counts(0, 0, 0, 0),
+    ))
 }
 
 /// §5.12 case 2, `supervisor_SUITE:permanent_shutdown`.
@@ -147,19 +178,31 @@ fn temporary_shutdown() {
 /// §5.12 case 3, `supervisor_SUITE:permanent_abnormal`.
 #[test]
 fn permanent_abnormal() {
-    run(restart_case(Restart::Permanent, vec!["abnormal".into()], counts(1, 1, 0, 1)))
+    run(restart_case(
+        Restart::Permanent,
+        vec!["abnormal".into()],
+        counts(1, 1, 0, 1),
+    ))
 }
 
 /// §5.12 case 3, `supervisor_SUITE:transient_abnormal`.
 #[test]
 fn transient_abnormal() {
-    run(restart_case(Restart::Transient, vec!["abnormal".into()], counts(1, 1, 0, 1)))
+    run(restart_case(
+        Restart::Transient,
+        vec!["abnormal".into()],
+        counts(1, 1, 0, 1),
+    ))
 }
 
 /// §5.12 case 3, `supervisor_SUITE:temporary_abnormal`.
 #[test]
 fn temporary_abnormal() {
-    run(restart_case(Restart::Temporary, vec!["abnormal".into()], counts(0, 0, 0, 0)))
+    run(restart_case(
+        Restart::Temporary,
+        vec!["abnormal".into()],
+        counts(0, 0, 0, 0),
+    ))
 }
 
 /// §5.12 case 4, `supervisor_SUITE:one_for_one`: intensity 2 / 3600 s — two
@@ -181,7 +224,11 @@ fn one_for_one() {
         kill(pid_of(sup, "child1").await.unwrap()).await;
         kill(pid_of(sup, "child1").await.unwrap()).await;
         assert_eq!(count_children(sup).await.unwrap(), counts(2, 2, 0, 2));
-        assert_eq!(pid_of(sup, "child2").await, Some(c2), "one_for_one leaves siblings alone");
+        assert_eq!(
+            pid_of(sup, "child2").await,
+            Some(c2),
+            "one_for_one leaves siblings alone"
+        );
         kill(pid_of(sup, "child1").await.unwrap()).await;
         assert_eq!(down(mref).await, ExitReason::Shutdown);
         assert!(!tether::is_alive(c2));
@@ -216,7 +263,11 @@ fn fails_on_restart(id: &str) -> ChildSpec {
     ChildSpec::new(id, move || {
         let n = starts.fetch_add(1, Ordering::SeqCst);
         async move {
-            if n == 0 { Ok(Some(tether::spawn_link(wait_forever()))) } else { Err("nope".into()) }
+            if n == 0 {
+                Ok(Some(tether::spawn_link(wait_forever())))
+            } else {
+                Err("nope".into())
+            }
         }
     })
 }
@@ -227,7 +278,11 @@ fn fails_on_restart(id: &str) -> ChildSpec {
 fn one_for_one_escalation() {
     run(async {
         tether::trap_exit(true);
-        let sup = start(Strategy::OneForOne, vec![fails_on_restart("child1"), worker("child2")]).await;
+        let sup = start(
+            Strategy::OneForOne,
+            vec![fails_on_restart("child1"), worker("child2")],
+        )
+        .await;
         let mref = tether::monitor(sup);
         let c2 = pid_of(sup, "child2").await.unwrap();
         let c2_ref = tether::monitor(c2);
@@ -242,7 +297,11 @@ fn one_for_one_escalation() {
 fn one_for_all() {
     run(async {
         tether::trap_exit(true);
-        let sup = start(Strategy::OneForAll, vec![worker("child1"), worker("child2")]).await;
+        let sup = start(
+            Strategy::OneForAll,
+            vec![worker("child1"), worker("child2")],
+        )
+        .await;
         let c2 = pid_of(sup, "child2").await.unwrap();
         let c2_ref = tether::monitor(c2);
         terminate(sup, "child1", "abnormal".into()).await;
@@ -258,7 +317,11 @@ fn one_for_all() {
 fn one_for_all_other_child_fails_restart() {
     run(async {
         tether::trap_exit(true);
-        let sup = start(Strategy::OneForAll, vec![worker("child1"), fails_on_restart("child2")]).await;
+        let sup = start(
+            Strategy::OneForAll,
+            vec![worker("child1"), fails_on_restart("child2")],
+        )
+        .await;
         let mref = tether::monitor(sup);
         terminate(sup, "child1", "abnormal".into()).await;
         assert_eq!(down(mref).await, ExitReason::Shutdown);
@@ -271,9 +334,11 @@ fn one_for_all_other_child_fails_restart() {
 fn rest_for_one() {
     run(async {
         tether::trap_exit(true);
-        let sup =
-            start(Strategy::RestForOne, vec![worker("child1"), worker("child2"), worker("child3")])
-                .await;
+        let sup = start(
+            Strategy::RestForOne,
+            vec![worker("child1"), worker("child2"), worker("child3")],
+        )
+        .await;
         let c1 = pid_of(sup, "child1").await.unwrap();
         let c3 = pid_of(sup, "child3").await.unwrap();
         let c3_ref = tether::monitor(c3);
@@ -291,8 +356,11 @@ fn rest_for_one() {
 fn rest_for_one_other_child_fails_restart() {
     run(async {
         tether::trap_exit(true);
-        let sup =
-            start(Strategy::RestForOne, vec![worker("child1"), fails_on_restart("child2")]).await;
+        let sup = start(
+            Strategy::RestForOne,
+            vec![worker("child1"), fails_on_restart("child2")],
+        )
+        .await;
         let mref = tether::monitor(sup);
         terminate(sup, "child1", "abnormal".into()).await;
         assert_eq!(down(mref).await, ExitReason::Shutdown);
@@ -315,7 +383,11 @@ fn temporary_bystander() {
                 .await
                 .unwrap();
             terminate(sup, "child1", "abnormal".into()).await;
-            assert_eq!(count_children(sup).await.unwrap(), counts(1, 1, 0, 1), "{strategy:?}");
+            assert_eq!(
+                count_children(sup).await.unwrap(),
+                counts(1, 1, 0, 1),
+                "{strategy:?}"
+            );
             // One restart used of one allowed: the supervisor is still up.
             assert!(tether::is_alive(sup));
         }
@@ -328,7 +400,10 @@ fn sup_start_fail() {
     run(async {
         tether::trap_exit(true);
         let r = Supervisor::start_link_init(|| async { panic!("init crashed") }).await;
-        assert!(matches!(r, Err(StartError::Init(ExitReason::Panic(_)))), "{r:?}");
+        assert!(
+            matches!(r, Err(StartError::Init(ExitReason::Panic(_)))),
+            "{r:?}"
+        );
     })
 }
 
@@ -361,8 +436,12 @@ fn sup_start_ignore_child() {
         assert_eq!(start_child(sup, ignore("child2")).await, Ok(None));
         let p3 = start_child(sup, worker("child3")).await.unwrap().unwrap();
         let p4 = start_child(sup, worker("child4")).await.unwrap().unwrap();
-        let children: Vec<_> =
-            which_children(sup).await.unwrap().into_iter().map(|c| (c.id.unwrap(), c.pid)).collect();
+        let children: Vec<_> = which_children(sup)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.id.unwrap(), c.pid))
+            .collect();
         assert_eq!(
             children,
             vec![
@@ -434,17 +513,29 @@ fn sup_start_failed_to_start_child() {
             Ok(Some(pid))
         });
         let bad = ChildSpec::new("bad", || async { Err("no_way".into()) });
-        let r = Supervisor::new(Strategy::OneForOne).child(first).child(bad).start_link().await;
+        let r = Supervisor::new(Strategy::OneForOne)
+            .child(first)
+            .child(bad)
+            .start_link()
+            .await;
         assert_eq!(
             r,
-            Err(StartError::FailedToStartChild { id: "bad".into(), reason: "no_way".into() })
+            Err(StartError::FailedToStartChild {
+                id: "bad".into(),
+                reason: "no_way".into()
+            })
         );
         let first_pid: Pid = receive().await;
         assert!(!tether::is_alive(first_pid));
         // A start function that panics fails with {'EXIT', Reason}.
         let crash = ChildSpec::new("crash", || async { panic!("in start") });
-        let r = Supervisor::new(Strategy::OneForOne).child(crash).start_link().await;
-        let Err(StartError::FailedToStartChild { reason, .. }) = r else { panic!("{r:?}") };
+        let r = Supervisor::new(Strategy::OneForOne)
+            .child(crash)
+            .start_link()
+            .await;
+        let Err(StartError::FailedToStartChild { reason, .. }) = r else {
+            panic!("{r:?}")
+        };
         assert!(matches!(reason.to_term(), Term::Tuple(t) if t[0].is_atom("EXIT")));
     })
 }
@@ -455,23 +546,46 @@ fn sup_start_failed_to_start_child() {
 fn sup_flags_and_child_specs() {
     run(async {
         tether::trap_exit(true);
-        let r = Supervisor::new(Strategy::OneForOne).max_seconds(0).start_link().await;
+        let r = Supervisor::new(Strategy::OneForOne)
+            .max_seconds(0)
+            .start_link()
+            .await;
         assert_eq!(r, Err(StartError::InvalidPeriod(0)));
         let r = start_err(vec![worker("a"), worker("a")]).await;
-        assert_eq!(r, StartError::StartSpec(SpecError::DuplicateChildName("a".into())));
-        let r = start_err(vec![worker("a").significant(true).restart(Restart::Transient)]).await;
-        assert_eq!(r, StartError::StartSpec(SpecError::SignificantWithoutAutoShutdown("a".into())));
+        assert_eq!(
+            r,
+            StartError::StartSpec(SpecError::DuplicateChildName("a".into()))
+        );
+        let r = start_err(vec![
+            worker("a").significant(true).restart(Restart::Transient),
+        ])
+        .await;
+        assert_eq!(
+            r,
+            StartError::StartSpec(SpecError::SignificantWithoutAutoShutdown("a".into()))
+        );
         let r = Supervisor::new(Strategy::OneForOne)
             .auto_shutdown(AutoShutdown::AnySignificant)
             .child(worker("a").significant(true))
             .start_link()
             .await;
-        assert_eq!(r, Err(StartError::StartSpec(SpecError::SignificantPermanent("a".into()))));
+        assert_eq!(
+            r,
+            Err(StartError::StartSpec(SpecError::SignificantPermanent(
+                "a".into()
+            )))
+        );
         // At start_child the same errors come back unwrapped.
         let sup = start(Strategy::OneForOne, vec![]).await;
         assert_eq!(
-            start_child(sup, worker("b").significant(true).restart(Restart::Temporary)).await,
-            Err(SupervisorError::InvalidSpec(SpecError::SignificantWithoutAutoShutdown("b".into())))
+            start_child(
+                sup,
+                worker("b").significant(true).restart(Restart::Temporary)
+            )
+            .await,
+            Err(SupervisorError::InvalidSpec(
+                SpecError::SignificantWithoutAutoShutdown("b".into())
+            ))
         );
         // Defaults filled in (`sup_start_map`).
         start_child(sup, worker("w")).await.unwrap();
@@ -480,13 +594,23 @@ fn sup_flags_and_child_specs() {
         assert_eq!(spec.shutdown, Shutdown::Timeout(Duration::from_secs(5)));
         assert_eq!(spec.child_type, ChildType::Worker);
         let s = ChildSpec::supervisor("s", Supervisor::new(Strategy::OneForOne));
-        assert_eq!((s.child_type, s.shutdown), (ChildType::Supervisor, Shutdown::Infinity));
-        assert!(matches!(get_childspec(sup, "x").await, Err(SupervisorError::NotFound)));
+        assert_eq!(
+            (s.child_type, s.shutdown),
+            (ChildType::Supervisor, Shutdown::Infinity)
+        );
+        assert!(matches!(
+            get_childspec(sup, "x").await,
+            Err(SupervisorError::NotFound)
+        ));
     })
 }
 
 async fn start_err(children: Vec<ChildSpec>) -> StartError {
-    Supervisor::new(Strategy::OneForOne).children(children).start_link().await.unwrap_err()
+    Supervisor::new(Strategy::OneForOne)
+        .children(children)
+        .start_link()
+        .await
+        .unwrap_err()
 }
 
 /// A child that traps exits and takes `delay` to stop after `shutdown`; it tells
@@ -504,7 +628,11 @@ fn slow_stopper(id: &str, parent: Pid, delay: Duration) -> ChildSpec {
 async fn stop_case(shutdown: Shutdown, delay: Duration) -> ExitReason {
     tether::trap_exit(true);
     let me = tether::self_pid();
-    let sup = start(Strategy::OneForOne, vec![slow_stopper("c", me, delay).shutdown(shutdown)]).await;
+    let sup = start(
+        Strategy::OneForOne,
+        vec![slow_stopper("c", me, delay).shutdown(shutdown)],
+    )
+    .await;
     let child: Pid = receive().await;
     let child_ref = tether::monitor(child);
     let sup_ref = tether::monitor(sup);
@@ -519,7 +647,10 @@ async fn stop_case(shutdown: Shutdown, delay: Duration) -> ExitReason {
 #[test]
 fn sup_stop_infinity() {
     run(async {
-        assert_eq!(stop_case(Shutdown::Infinity, Duration::from_millis(300)).await, ExitReason::Shutdown);
+        assert_eq!(
+            stop_case(Shutdown::Infinity, Duration::from_millis(300)).await,
+            ExitReason::Shutdown
+        );
     })
 }
 
@@ -528,7 +659,11 @@ fn sup_stop_infinity() {
 #[test]
 fn sup_stop_timeout() {
     run(async {
-        let r = stop_case(Shutdown::Timeout(Duration::from_millis(50)), Duration::from_secs(60)).await;
+        let r = stop_case(
+            Shutdown::Timeout(Duration::from_millis(50)),
+            Duration::from_secs(60),
+        )
+        .await;
         assert_eq!(r, ExitReason::Killed);
         let r = stop_case(Shutdown::Timeout(Duration::from_secs(10)), Duration::ZERO).await;
         assert_eq!(r, ExitReason::Shutdown);
@@ -540,7 +675,10 @@ fn sup_stop_timeout() {
 #[test]
 fn sup_stop_brutal_kill() {
     run(async {
-        assert_eq!(stop_case(Shutdown::BrutalKill, Duration::from_secs(60)).await, ExitReason::Killed);
+        assert_eq!(
+            stop_case(Shutdown::BrutalKill, Duration::from_secs(60)).await,
+            ExitReason::Killed
+        );
     })
 }
 
@@ -580,11 +718,23 @@ fn hanging_restart_loop() {
         let c = which_children(sup).await.unwrap();
         assert_eq!(c[0].pid, ChildPid::Restarting);
         assert_eq!(count_children(sup).await.unwrap(), counts(1, 0, 0, 1));
-        assert_eq!(restart_child(sup, "child1").await, Err(SupervisorError::Restarting));
-        assert_eq!(delete_child(sup, "child1").await, Err(SupervisorError::Restarting));
-        assert_eq!(start_child(sup, worker("child1")).await, Err(SupervisorError::AlreadyPresent));
+        assert_eq!(
+            restart_child(sup, "child1").await,
+            Err(SupervisorError::Restarting)
+        );
+        assert_eq!(
+            delete_child(sup, "child1").await,
+            Err(SupervisorError::Restarting)
+        );
+        assert_eq!(
+            start_child(sup, worker("child1")).await,
+            Err(SupervisorError::AlreadyPresent)
+        );
         assert_eq!(terminate_child(sup, "child1").await, Ok(()));
-        assert_eq!(which_children(sup).await.unwrap()[0].pid, ChildPid::Undefined);
+        assert_eq!(
+            which_children(sup).await.unwrap()[0].pid,
+            ChildPid::Undefined
+        );
         assert_eq!(delete_child(sup, "child1").await, Ok(()));
         assert!(tether::is_alive(sup));
     })
@@ -597,7 +747,11 @@ fn count_children_test() {
         let inner = Supervisor::new(Strategy::OneForOne);
         let sup = start(
             Strategy::OneForOne,
-            vec![worker("w1"), worker("w2"), ChildSpec::supervisor("s1", inner)],
+            vec![
+                worker("w1"),
+                worker("w2"),
+                ChildSpec::supervisor("s1", inner),
+            ],
         )
         .await;
         assert_eq!(count_children(sup).await.unwrap(), counts(3, 3, 1, 2));
@@ -676,16 +830,28 @@ fn child_life_cycle() {
         tether::send(pid, tether::self_pid()).unwrap();
         tether::send(pid, tether::self_pid()).unwrap();
         assert_eq!([receive::<u32>().await, receive().await], [1, 2]);
-        assert_eq!(delete_child(sup, "counter").await, Err(SupervisorError::Running));
+        assert_eq!(
+            delete_child(sup, "counter").await,
+            Err(SupervisorError::Running)
+        );
         assert_eq!(terminate_child(sup, "counter").await, Ok(()));
         let pid = restart_child(sup, "counter").await.unwrap().unwrap();
         tether::send(pid, tether::self_pid()).unwrap();
         assert_eq!(receive::<u32>().await, 1);
         assert_eq!(terminate_child(sup, "counter").await, Ok(()));
         assert_eq!(delete_child(sup, "counter").await, Ok(()));
-        assert_eq!(delete_child(sup, "counter").await, Err(SupervisorError::NotFound));
-        assert_eq!(terminate_child(sup, "counter").await, Err(SupervisorError::NotFound));
-        assert_eq!(restart_child(sup, "counter").await, Err(SupervisorError::NotFound));
+        assert_eq!(
+            delete_child(sup, "counter").await,
+            Err(SupervisorError::NotFound)
+        );
+        assert_eq!(
+            terminate_child(sup, "counter").await,
+            Err(SupervisorError::NotFound)
+        );
+        assert_eq!(
+            restart_child(sup, "counter").await,
+            Err(SupervisorError::NotFound)
+        );
     })
 }
 
@@ -767,7 +933,9 @@ fn significant_escalation() {
         let outer = Supervisor::new(Strategy::OneForOne)
             .auto_shutdown(AutoShutdown::AnySignificant)
             .child(
-                ChildSpec::supervisor("inner", inner).restart(Restart::Transient).significant(true),
+                ChildSpec::supervisor("inner", inner)
+                    .restart(Restart::Transient)
+                    .significant(true),
             )
             .start_link()
             .await
@@ -785,14 +953,19 @@ fn significant_escalation() {
 fn supervision_tree_of_supervisors() {
     run(async {
         let inner = Supervisor::new(Strategy::OneForOne).child(worker("leaf"));
-        let root = start(Strategy::OneForOne, vec![ChildSpec::supervisor("inner", inner), worker("w")])
-            .await;
+        let root = start(
+            Strategy::OneForOne,
+            vec![ChildSpec::supervisor("inner", inner), worker("w")],
+        )
+        .await;
         let tree = supervision_tree(root).await.unwrap();
         assert_eq!(tree.children.len(), 2);
         assert_eq!(tree.children[1].id.as_deref(), Some("inner"));
         assert_eq!(tree.children[1].child_type, ChildType::Supervisor);
         assert_eq!(tree.children[1].children[0].id.as_deref(), Some("leaf"));
-        let ChildPid::Pid(inner_pid) = tree.children[1].pid else { panic!() };
+        let ChildPid::Pid(inner_pid) = tree.children[1].pid else {
+            panic!()
+        };
         terminate(inner_pid, "leaf", "crash".into()).await;
         assert_eq!(pid_of(root, "inner").await, Some(inner_pid));
         assert_eq!(count_children(inner_pid).await.unwrap().active, 1);
@@ -804,11 +977,21 @@ fn supervision_tree_of_supervisors() {
 #[test]
 fn start_with_local_name_already_started() {
     run(async {
-        let sup = Supervisor::new(Strategy::OneForOne).name("sup_name_test").start_link().await.unwrap();
+        let sup = Supervisor::new(Strategy::OneForOne)
+            .name("sup_name_test")
+            .start_link()
+            .await
+            .unwrap();
         assert_eq!(tether::whereis("sup_name_test"), Some(sup));
-        let again = Supervisor::new(Strategy::OneForOne).name("sup_name_test").start_link().await;
+        let again = Supervisor::new(Strategy::OneForOne)
+            .name("sup_name_test")
+            .start_link()
+            .await;
         assert_eq!(again, Err(StartError::AlreadyStarted(sup)));
-        assert_eq!(count_children("sup_name_test").await.unwrap(), counts(0, 0, 0, 0));
+        assert_eq!(
+            count_children("sup_name_test").await.unwrap(),
+            counts(0, 0, 0, 0)
+        );
         // An unknown name is a call error, not a hang.
         assert_eq!(
             count_children("no_such_sup").await,

@@ -67,7 +67,13 @@ struct Reply<T> {
 impl<T: Send + 'static> ReplyTo<T> {
     /// Sends the reply (dropped if the caller gave up).
     pub(crate) fn reply(self, value: T) {
-        let _ = crate::send(self.tag, Reply { tag: self.tag, value });
+        let _ = crate::send(
+            self.tag,
+            Reply {
+                tag: self.tag,
+                value,
+            },
+        );
     }
 }
 
@@ -97,7 +103,13 @@ where
     T: Send + 'static,
 {
     let tag = crate::monitor_alias(pid, AliasMode::ReplyDemonitor);
-    let _ = crate::send(pid, make(ReplyTo { tag, _t: PhantomData }));
+    let _ = crate::send(
+        pid,
+        make(ReplyTo {
+            tag,
+            _t: PhantomData,
+        }),
+    );
     let matches = move |m: &Message| {
         m.downcast_ref::<Reply<T>>().is_some_and(|r| r.tag == tag)
             || m.downcast_ref::<Down>().is_some_and(|d| d.reference == tag)

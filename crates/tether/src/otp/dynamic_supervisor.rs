@@ -199,7 +199,9 @@ async fn run(ds: DynamicSupervisor, parent: Pid, ack: Ack<StartError>) {
                     st.restart(old).await;
                 }
             }
-            Err(m) => tracing::warn!(message = ?m, "dynamic supervisor received unexpected message"),
+            Err(m) => {
+                tracing::warn!(message = ?m, "dynamic supervisor received unexpected message")
+            }
         }
     }
 }
@@ -210,7 +212,11 @@ impl State {
             .children
             .drain()
             .filter(|(_, c)| !c.restarting)
-            .map(|(pid, c)| Stopping { pid, shutdown: c.spec.shutdown, restart: c.spec.restart })
+            .map(|(pid, c)| Stopping {
+                pid,
+                shutdown: c.spec.shutdown,
+                restart: c.spec.restart,
+            })
             .collect();
         shutdown_many(all).await;
     }
@@ -220,7 +226,9 @@ impl State {
             self.stop_all().await;
             crate::exit_self(e.reason);
         }
-        let Some(child) = self.children.get(&e.from) else { return };
+        let Some(child) = self.children.get(&e.from) else {
+            return;
+        };
         if child.restarting {
             return;
         }
@@ -247,24 +255,46 @@ impl State {
             self.stop_all().await;
             crate::exit_self(ExitReason::Shutdown);
         }
-        let child = self.children.remove(&old).expect("restarting a known child");
+        let child = self
+            .children
+            .remove(&old)
+            .expect("restarting a known child");
         match start(&child.spec, &self.extra).await {
             Ok(Some(pid)) => {
-                self.children.insert(pid, DynChild { spec: child.spec, restarting: false });
+                self.children.insert(
+                    pid,
+                    DynChild {
+                        spec: child.spec,
+                        restarting: false,
+                    },
+                );
             }
             Ok(None) => {}
             Err(reason) => {
                 tracing::error!(child = %old, reason = %reason, "supervisor report: start_error");
-                self.children.insert(old, DynChild { spec: child.spec, restarting: true });
+                self.children.insert(
+                    old,
+                    DynChild {
+                        spec: child.spec,
+                        restarting: true,
+                    },
+                );
                 let _ = crate::send(crate::self_pid(), RetryPid(old));
             }
         }
     }
 
     async fn terminate(&mut self, pid: Pid) -> Result<(), SupervisorError> {
-        let child = self.children.remove(&pid).ok_or(SupervisorError::NotFound)?;
+        let child = self
+            .children
+            .remove(&pid)
+            .ok_or(SupervisorError::NotFound)?;
         if !child.restarting {
-            let s = Stopping { pid, shutdown: child.spec.shutdown, restart: child.spec.restart };
+            let s = Stopping {
+                pid,
+                shutdown: child.spec.shutdown,
+                restart: child.spec.restart,
+            };
             shutdown_many(vec![s]).await;
         }
         Ok(())
@@ -277,7 +307,11 @@ impl State {
                     .iter()
                     .map(|(pid, c)| ChildInfo {
                         id: None,
-                        pid: if c.restarting { ChildPid::Restarting } else { ChildPid::Pid(*pid) },
+                        pid: if c.restarting {
+                            ChildPid::Restarting
+                        } else {
+                            ChildPid::Pid(*pid)
+                        },
                         child_type: c.spec.child_type,
                     })
                     .collect(),
@@ -289,7 +323,13 @@ impl State {
                 } else {
                     match start(&spec, &self.extra).await {
                         Ok(Some(pid)) => {
-                            self.children.insert(pid, DynChild { spec, restarting: false });
+                            self.children.insert(
+                                pid,
+                                DynChild {
+                                    spec,
+                                    restarting: false,
+                                },
+                            );
                             Ok(Some(pid))
                         }
                         Ok(None) => Ok(None),
@@ -311,7 +351,14 @@ impl State {
             .children
             .iter()
             .map(|(p, c)| {
-                (if c.restarting { ChildPid::Restarting } else { ChildPid::Pid(*p) }, c.spec.child_type)
+                (
+                    if c.restarting {
+                        ChildPid::Restarting
+                    } else {
+                        ChildPid::Pid(*p)
+                    },
+                    c.spec.child_type,
+                )
             })
             .collect();
         counts(pids.iter().map(|(p, t)| (p, *t)))
@@ -339,7 +386,12 @@ pub async fn start_child(
 /// Stops the child `pid` with the shutdown protocol; [`SupervisorError::NotFound`]
 /// if it is not a child (DS5).
 pub async fn terminate_child(sup: impl Into<ServerRef>, pid: Pid) -> Result<(), SupervisorError> {
-    call(&sup.into(), |r| DynRequest::TerminateChild(pid, r), CALL_TIMEOUT).await?
+    call(
+        &sup.into(),
+        |r| DynRequest::TerminateChild(pid, r),
+        CALL_TIMEOUT,
+    )
+    .await?
 }
 
 /// The children, in no particular order; ids are `None` (DS5).

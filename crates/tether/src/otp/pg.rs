@@ -130,16 +130,23 @@ fn tables() -> &'static RwLock<HashMap<Atom, Arc<ScopeTable>>> {
 
 /// The live scope's table (a dead scope's table is ignored, as its ETS would be gone).
 fn table(scope: &str) -> Option<Arc<ScopeTable>> {
-    let t = tables().read().unwrap_or_else(|e| e.into_inner()).get(scope).cloned()?;
+    let t = tables()
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(scope)
+        .cloned()?;
     (crate::whereis(scope) == Some(t.pid)).then_some(t)
 }
+
+/// Groups and their members, as [`monitor_scope`] returns them.
+pub type Groups = Vec<(Term, Vec<Pid>)>;
 
 /// Messages the scope process handles. Peer-sync messages join this enum when
 /// distribution comes.
 enum ScopeMsg {
     Join(TermKey, Vec<Pid>, ReplyTo<()>),
     Leave(TermKey, Vec<Pid>, ReplyTo<Leave>),
-    MonitorScope(Pid, ReplyTo<(Reference, Vec<(Term, Vec<Pid>)>)>),
+    MonitorScope(Pid, ReplyTo<(Reference, Groups)>),
     MonitorGroup(Pid, TermKey, ReplyTo<(Reference, Vec<Pid>)>),
     Demonitor(Reference, ReplyTo<bool>),
 }
@@ -156,12 +163,25 @@ pub async fn start_link_scope(scope: impl Into<Atom>) -> Result<Pid, StartError>
     let name = Some(StartName::Local(scope.clone()));
     let started = start::start_link(name, move |ack: start::Ack<StartError>| async move {
         crate::trap_exit(false); // pg scopes do not trap exits
-        let table = Arc::new(ScopeTable { pid: crate::self_pid(), groups: RwLock::default() });
-        tables().write().unwrap_or_else(|e| e.into_inner()).insert(scope, table.clone());
+        let table = Arc::new(ScopeTable {
+            pid: crate::self_pid(),
+            groups: RwLock::default(),
+        });
+        tables()
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(scope, table.clone());
         ack.ok();
-        Scope { table, local: HashMap::new(), member_monitors: HashMap::new(), subscribers: HashMap::new(), subscriber_monitors: HashMap::new(), peers: HashMap::new() }
-            .serve()
-            .await
+        Scope {
+            table,
+            local: HashMap::new(),
+            member_monitors: HashMap::new(),
+            subscribers: HashMap::new(),
+            subscriber_monitors: HashMap::new(),
+            peers: HashMap::new(),
+        }
+        .serve()
+        .await
     })
     .await;
     match started {
@@ -230,7 +250,10 @@ impl Scope {
                 for &pid in &pids {
                     let member = self.local.entry(pid).or_insert_with(|| {
                         let monitor = crate::monitor(pid);
-                        Member { monitor, groups: Vec::new() }
+                        Member {
+                            monitor,
+                            groups: Vec::new(),
+                        }
                     });
                     self.member_monitors.insert(member.monitor, pid);
                     member.groups.push(group.clone());
@@ -247,8 +270,12 @@ impl Scope {
             ScopeMsg::Leave(group, pids, r) => {
                 let mut left = Vec::new();
                 for pid in pids {
-                    let Some(member) = self.local.get_mut(&pid) else { continue };
-                    let Some(i) = member.groups.iter().position(|g| *g == group) else { continue };
+                    let Some(member) = self.local.get_mut(&pid) else {
+                        continue;
+                    };
+                    let Some(i) = member.groups.iter().position(|g| *g == group) else {
+                        continue;
+                    };
                     member.groups.swap_remove(i);
                     if member.groups.is_empty() {
                         let m = self.local.remove(&pid).expect("present");
@@ -267,7 +294,10 @@ impl Scope {
             ScopeMsg::MonitorScope(pid, r) => {
                 let reference = self.subscribe(pid, None);
                 let groups = self.table.groups.read().unwrap_or_else(|e| e.into_inner());
-                let all = groups.iter().map(|(k, g)| (k.0.clone(), g.all.clone())).collect();
+                let all = groups
+                    .iter()
+                    .map(|(k, g)| (k.0.clone(), g.all.clone()))
+                    .collect();
                 r.reply((reference, all))
             }
             ScopeMsg::MonitorGroup(pid, group, r) => {
@@ -295,8 +325,12 @@ impl Scope {
 
     fn subscribe(&mut self, pid: Pid, group: Option<TermKey>) -> Reference {
         let reference = crate::make_ref();
-        self.subscribers.insert(reference, Subscription { pid, group });
-        let e = self.subscriber_monitors.entry(pid).or_insert_with(|| (crate::monitor(pid), 0));
+        self.subscribers
+            .insert(reference, Subscription { pid, group });
+        let e = self
+            .subscriber_monitors
+            .entry(pid)
+            .or_insert_with(|| (crate::monitor(pid), 0));
         e.1 += 1;
         reference
     }
@@ -315,7 +349,9 @@ impl Scope {
     /// it becomes empty (PG5).
     fn remove_from_table(&self, group: &TermKey, pids: &[Pid]) {
         let mut groups = self.table.groups.write().unwrap_or_else(|e| e.into_inner());
-        let Some(g) = groups.get_mut(group) else { return };
+        let Some(g) = groups.get_mut(group) else {
+            return;
+        };
         for pid in pids {
             if let Some(i) = g.all.iter().position(|p| p == pid) {
                 g.all.remove(i);
@@ -332,7 +368,9 @@ impl Scope {
     fn down(&mut self, d: Down) {
         if let Some(pid) = self.member_monitors.remove(&d.reference) {
             // A member exited: it leaves every group, all occurrences (PG4).
-            let Some(member) = self.local.remove(&pid) else { return };
+            let Some(member) = self.local.remove(&pid) else {
+                return;
+            };
             let mut per_group: Vec<(TermKey, Vec<Pid>)> = Vec::new();
             for g in member.groups {
                 match per_group.iter_mut().find(|(k, _)| *k == g) {
@@ -361,8 +399,12 @@ impl Scope {
     fn notify(&self, change: Change, group: &TermKey, pids: Vec<Pid>) {
         for (reference, s) in &self.subscribers {
             if s.group.as_ref().is_none_or(|g| g == group) {
-                let event =
-                    PgEvent { reference: *reference, change, group: group.0.clone(), pids: pids.clone() };
+                let event = PgEvent {
+                    reference: *reference,
+                    change,
+                    group: group.0.clone(),
+                    pids: pids.clone(),
+                };
                 let _ = crate::send(s.pid, event);
             }
         }
@@ -381,14 +423,24 @@ fn check_local(pids: &[Pid]) -> Result<(), PgError> {
 pub async fn join(scope: &str, group: impl Into<Term>, pids: &[Pid]) -> Result<(), PgError> {
     check_local(pids)?;
     let (group, pids) = (TermKey(group.into()), pids.to_vec());
-    Ok(call(&ServerRef::from(scope), |r| ScopeMsg::Join(group, pids, r), None).await?)
+    Ok(call(
+        &ServerRef::from(scope),
+        |r| ScopeMsg::Join(group, pids, r),
+        None,
+    )
+    .await?)
 }
 
 /// Removes one occurrence of each of `pids` from `group` (`pg:leave/3`).
 pub async fn leave(scope: &str, group: impl Into<Term>, pids: &[Pid]) -> Result<Leave, PgError> {
     check_local(pids)?;
     let (group, pids) = (TermKey(group.into()), pids.to_vec());
-    Ok(call(&ServerRef::from(scope), |r| ScopeMsg::Leave(group, pids, r), None).await?)
+    Ok(call(
+        &ServerRef::from(scope),
+        |r| ScopeMsg::Leave(group, pids, r),
+        None,
+    )
+    .await?)
 }
 
 /// All members of `group`, with repeats, in no guaranteed order; `[]` for an
@@ -403,30 +455,48 @@ pub fn get_local_members(scope: &str, group: &Term) -> Vec<Pid> {
 }
 
 fn read_group(scope: &str, group: &Term, f: impl Fn(&Group) -> Vec<Pid>) -> Vec<Pid> {
-    let Some(t) = table(scope) else { return Vec::new() };
+    let Some(t) = table(scope) else {
+        return Vec::new();
+    };
     let groups = t.groups.read().unwrap_or_else(|e| e.into_inner());
-    groups.get(&TermKey(group.clone())).map(f).unwrap_or_default()
+    groups
+        .get(&TermKey(group.clone()))
+        .map(f)
+        .unwrap_or_default()
 }
 
 /// The groups with members (`pg:which_groups/1`).
 pub fn which_groups(scope: &str) -> Vec<Term> {
-    let Some(t) = table(scope) else { return Vec::new() };
+    let Some(t) = table(scope) else {
+        return Vec::new();
+    };
     let groups = t.groups.read().unwrap_or_else(|e| e.into_inner());
     groups.keys().map(|k| k.0.clone()).collect()
 }
 
 /// The groups with local members (`pg:which_local_groups/1`).
 pub fn which_local_groups(scope: &str) -> Vec<Term> {
-    let Some(t) = table(scope) else { return Vec::new() };
+    let Some(t) = table(scope) else {
+        return Vec::new();
+    };
     let groups = t.groups.read().unwrap_or_else(|e| e.into_inner());
-    groups.iter().filter(|(_, g)| !g.local.is_empty()).map(|(k, _)| k.0.clone()).collect()
+    groups
+        .iter()
+        .filter(|(_, g)| !g.local.is_empty())
+        .map(|(k, _)| k.0.clone())
+        .collect()
 }
 
 /// Subscribes the caller to every join and leave in `scope`; returns the reference
 /// of the [`PgEvent`]s to come and the current groups (`pg:monitor_scope/1`).
-pub async fn monitor_scope(scope: &str) -> Result<(Reference, Vec<(Term, Vec<Pid>)>), PgError> {
+pub async fn monitor_scope(scope: &str) -> Result<(Reference, Groups), PgError> {
     let me = crate::self_pid();
-    Ok(call(&ServerRef::from(scope), |r| ScopeMsg::MonitorScope(me, r), None).await?)
+    Ok(call(
+        &ServerRef::from(scope),
+        |r| ScopeMsg::MonitorScope(me, r),
+        None,
+    )
+    .await?)
 }
 
 /// Subscribes the caller to joins and leaves of `group`; returns the reference and
@@ -443,17 +513,36 @@ pub async fn monitor_scope(scope: &str) -> Result<(Reference, Vec<(Term, Vec<Pid
 ///     assert_eq!((ev.reference, ev.change), (r, pg::Change::Join));
 /// });
 /// ```
-pub async fn monitor(scope: &str, group: impl Into<Term>) -> Result<(Reference, Vec<Pid>), PgError> {
+pub async fn monitor(
+    scope: &str,
+    group: impl Into<Term>,
+) -> Result<(Reference, Vec<Pid>), PgError> {
     let me = crate::self_pid();
     let group = TermKey(group.into());
-    Ok(call(&ServerRef::from(scope), |r| ScopeMsg::MonitorGroup(me, group, r), None).await?)
+    Ok(call(
+        &ServerRef::from(scope),
+        |r| ScopeMsg::MonitorGroup(me, group, r),
+        None,
+    )
+    .await?)
 }
 
 /// Cancels a [`monitor`] or [`monitor_scope`] and drops its pending notifications
 /// from the caller's mailbox; `false` if the reference is unknown (`pg:demonitor/2`).
 pub async fn demonitor(scope: &str, reference: Reference) -> Result<bool, PgError> {
-    let found = call(&ServerRef::from(scope), |r| ScopeMsg::Demonitor(reference, r), None).await?;
-    let ours = move |m: &Message| m.downcast_ref::<PgEvent>().is_some_and(|e| e.reference == reference);
-    while crate::receive_select_timeout(std::time::Duration::ZERO, ours).await.is_some() {}
+    let found = call(
+        &ServerRef::from(scope),
+        |r| ScopeMsg::Demonitor(reference, r),
+        None,
+    )
+    .await?;
+    let ours = move |m: &Message| {
+        m.downcast_ref::<PgEvent>()
+            .is_some_and(|e| e.reference == reference)
+    };
+    while crate::receive_select_timeout(std::time::Duration::ZERO, ours)
+        .await
+        .is_some()
+    {}
     Ok(found)
 }

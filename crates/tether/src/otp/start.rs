@@ -33,7 +33,13 @@ pub(crate) struct Ack<E> {
 impl<E: Send + 'static> Ack<E> {
     /// Initialisation succeeded.
     pub(crate) fn ok(self) {
-        let _ = crate::send(self.to, AckMsg::<E> { tag: self.tag, result: Ok(()) });
+        let _ = crate::send(
+            self.to,
+            AckMsg::<E> {
+                tag: self.tag,
+                result: Ok(()),
+            },
+        );
     }
 
     /// Initialisation failed: releases the name, then tells the starter. The caller
@@ -42,11 +48,18 @@ impl<E: Send + 'static> Ack<E> {
         if let Some(n) = &self.name {
             n.unregister_self();
         }
-        let _ = crate::send(self.to, AckMsg { tag: self.tag, result: Err(e) });
+        let _ = crate::send(
+            self.to,
+            AckMsg {
+                tag: self.tag,
+                result: Err(e),
+            },
+        );
     }
 }
 
 /// How a start ended.
+#[allow(clippy::enum_variant_names)] // `AlreadyStarted` is OTP's name
 pub(crate) enum Started<E> {
     Ok(Pid),
     Failed(E),
@@ -63,22 +76,36 @@ where
 {
     let me = crate::self_pid();
     let tag = crate::make_ref();
-    let taken = move |holder: Pid| AckMsg::<Result<E, Pid>> { tag, result: Err(Err(holder)) };
-    let ack = Ack::<E> { to: me, tag, name: name.clone(), _e: std::marker::PhantomData };
-    let spawned = SpawnOpts::new().link().monitor().trap_exit().spawn(async move {
-        if let Some(n) = &name
-            && let Err(holder) = n.register_self()
-        {
-            let _ = crate::send(me, taken(holder));
-            return;
-        }
-        body(ack).await
-    });
+    let taken = move |holder: Pid| AckMsg::<Result<E, Pid>> {
+        tag,
+        result: Err(Err(holder)),
+    };
+    let ack = Ack::<E> {
+        to: me,
+        tag,
+        name: name.clone(),
+        _e: std::marker::PhantomData,
+    };
+    let spawned = SpawnOpts::new()
+        .link()
+        .monitor()
+        .trap_exit()
+        .spawn(async move {
+            if let Some(n) = &name
+                && let Err(holder) = n.register_self()
+            {
+                let _ = crate::send(me, taken(holder));
+                return;
+            }
+            body(ack).await
+        });
     let mref = spawned.monitor.expect("asked for a monitor");
     let ours = move |m: &Message| {
         m.downcast_ref::<AckMsg<E>>().is_some_and(|a| a.tag == tag)
-            || m.downcast_ref::<AckMsg<Result<E, Pid>>>().is_some_and(|a| a.tag == tag)
-            || m.downcast_ref::<Down>().is_some_and(|d| d.reference == mref)
+            || m.downcast_ref::<AckMsg<Result<E, Pid>>>()
+                .is_some_and(|a| a.tag == tag)
+            || m.downcast_ref::<Down>()
+                .is_some_and(|d| d.reference == mref)
     };
     let m = crate::receive_select(ours).await;
     let m = match m.downcast::<AckMsg<E>>() {
@@ -104,7 +131,11 @@ where
                 _ => unreachable!("only a name clash is sent this way"),
             }
         }
-        Err(m) => Started::Died(m.downcast::<Down>().unwrap_or_else(|_| unreachable!()).reason),
+        Err(m) => Started::Died(
+            m.downcast::<Down>()
+                .unwrap_or_else(|_| unreachable!())
+                .reason,
+        ),
     }
 }
 
@@ -112,10 +143,14 @@ where
 /// (proc_lib does the same, so a trapping starter sees only the error).
 async fn reap(pid: Pid, mref: Reference) {
     let _ = crate::receive_select(move |m: &Message| {
-        m.downcast_ref::<Down>().is_some_and(|d| d.reference == mref)
+        m.downcast_ref::<Down>()
+            .is_some_and(|d| d.reference == mref)
     })
     .await;
     crate::unlink(pid);
-    let from = move |m: &Message| m.downcast_ref::<crate::Exit>().is_some_and(|e| e.from == pid);
+    let from = move |m: &Message| {
+        m.downcast_ref::<crate::Exit>()
+            .is_some_and(|e| e.from == pid)
+    };
     let _ = crate::receive_select_timeout(std::time::Duration::ZERO, from).await;
 }

@@ -129,7 +129,9 @@ pub struct SupervisedTask<T> {
 
 impl<T> fmt::Debug for SupervisedTask<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SupervisedTask").field("pid", &self.pid).finish_non_exhaustive()
+        f.debug_struct("SupervisedTask")
+            .field("pid", &self.pid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -166,15 +168,31 @@ where
     let pid = start_child(sup, move || async move {
         let go: Go = crate::receive().await;
         let value = f().await;
-        let _ = crate::send(go.reply_to, TaskReply { reference: go.reference, value });
+        let _ = crate::send(
+            go.reply_to,
+            TaskReply {
+                reference: go.reference,
+                value,
+            },
+        );
     })
     .await?;
     let reference = crate::monitor(pid);
     if link {
         let _ = crate::link(pid);
     }
-    let _ = crate::send(pid, Go { reply_to: crate::self_pid(), reference });
-    Ok(SupervisedTask { pid, reference, _t: PhantomData })
+    let _ = crate::send(
+        pid,
+        Go {
+            reply_to: crate::self_pid(),
+            reference,
+        },
+    );
+    Ok(SupervisedTask {
+        pid,
+        reference,
+        _t: PhantomData,
+    })
 }
 
 /// Runs `f` as a supervised task **not linked** to the caller
@@ -210,7 +228,8 @@ impl<T: Send + 'static> SupervisedTask<T> {
     pub async fn await_result(self, timeout: Duration) -> Result<T, TaskError> {
         let r = self.reference;
         let ours = move |m: &Message| {
-            m.downcast_ref::<TaskReply<T>>().is_some_and(|t| t.reference == r)
+            m.downcast_ref::<TaskReply<T>>()
+                .is_some_and(|t| t.reference == r)
                 || m.downcast_ref::<Down>().is_some_and(|d| d.reference == r)
         };
         let Some(m) = crate::receive_select_timeout(timeout, ours).await else {
@@ -221,7 +240,11 @@ impl<T: Send + 'static> SupervisedTask<T> {
                 crate::demonitor_flush(r);
                 Ok(reply.value)
             }
-            Err(m) => Err(TaskError::Exit(m.downcast::<Down>().unwrap_or_else(|_| unreachable!()).reason)),
+            Err(m) => Err(TaskError::Exit(
+                m.downcast::<Down>()
+                    .unwrap_or_else(|_| unreachable!())
+                    .reason,
+            )),
         }
     }
 }

@@ -45,7 +45,9 @@ fn exact_eq(a: &Term, b: &Term) -> bool {
         }
         (Map(x), Map(y)) => {
             x.len() == y.len()
-                && x.iter().zip(y).all(|((k1, v1), (k2, v2))| exact_eq(k1, k2) && exact_eq(v1, v2))
+                && x.iter()
+                    .zip(y)
+                    .all(|((k1, v1), (k2, v2))| exact_eq(k1, k2) && exact_eq(v1, v2))
         }
         _ => a == b,
     }

@@ -86,7 +86,13 @@ pub struct RegistryOptions {
 impl RegistryOptions {
     /// A registry of this kind under this name, one partition, no listeners.
     pub fn new(keys: Keys, name: impl Into<Atom>) -> RegistryOptions {
-        RegistryOptions { keys, name: name.into(), partitions: 1, listeners: vec![], meta: vec![] }
+        RegistryOptions {
+            keys,
+            name: name.into(),
+            partitions: 1,
+            listeners: vec![],
+            meta: vec![],
+        }
     }
 
     /// The number of partitions (at least 1; default 1).
@@ -173,7 +179,9 @@ pub struct Registry<K, V> {
 
 impl<K, V> Clone for Registry<K, V> {
     fn clone(&self) -> Self {
-        Registry { inner: self.inner.clone() }
+        Registry {
+            inner: self.inner.clone(),
+        }
     }
 }
 
@@ -222,7 +230,10 @@ where
         let _ = inner.sup.set(sup);
         let reg = Registry { inner };
         let erased: Arc<dyn Any + Send + Sync> = Arc::new(reg.clone());
-        by_name().write().unwrap_or_else(|e| e.into_inner()).insert(opts.name, erased);
+        by_name()
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(opts.name, erased);
         Ok(reg)
     }
 
@@ -231,7 +242,11 @@ where
     pub fn named(name: &str) -> Option<Registry<K, V>> {
         let map = by_name().read().unwrap_or_else(|e| e.into_inner());
         let reg = map.get(name)?.downcast_ref::<Registry<K, V>>()?.clone();
-        let alive = reg.inner.sup.get().is_some_and(|p| crate::whereis(name) == Some(*p));
+        let alive = reg
+            .inner
+            .sup
+            .get()
+            .is_some_and(|p| crate::whereis(name) == Some(*p));
         alive.then_some(reg)
     }
 
@@ -252,12 +267,21 @@ where
 
     /// Metadata stored under `key` (`Registry.meta/2`).
     pub fn meta(&self, key: &str) -> Option<Term> {
-        self.inner.meta.read().unwrap_or_else(|e| e.into_inner()).get(key).cloned()
+        self.inner
+            .meta
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(key)
+            .cloned()
     }
 
     /// Stores metadata (`Registry.put_meta/3`).
     pub fn put_meta(&self, key: impl Into<Atom>, value: Term) {
-        self.inner.meta.write().unwrap_or_else(|e| e.into_inner()).insert(key.into(), value);
+        self.inner
+            .meta
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key.into(), value);
     }
 
     fn hash<T: Hash>(&self, t: &T) -> usize {

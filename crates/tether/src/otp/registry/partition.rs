@@ -30,7 +30,10 @@ pub(crate) struct Sync(pub ReplyTo<()>);
 impl<K: Eq + Hash + Clone, V> Partition<K, V> {
     pub(crate) fn new() -> Partition<K, V> {
         Partition {
-            table: RwLock::new(Table { keys: HashMap::new(), pids: HashMap::new() }),
+            table: RwLock::new(Table {
+                keys: HashMap::new(),
+                pids: HashMap::new(),
+            }),
             owner: RwLock::new(None),
         }
     }
@@ -44,13 +47,18 @@ impl<K: Eq + Hash + Clone, V> Partition<K, V> {
     }
 
     pub(crate) fn owner(&self) -> Pid {
-        self.owner.read().unwrap_or_else(|e| e.into_inner()).expect("partition started")
+        self.owner
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .expect("partition started")
     }
 
     /// Deletes every entry of `pid` (the owner, on its `'EXIT'`).
     fn cleanup(&self, pid: Pid) {
         let mut t = self.write();
-        let Some(keys) = t.pids.remove(&pid) else { return };
+        let Some(keys) = t.pids.remove(&pid) else {
+            return;
+        };
         for k in keys {
             if let Some(entries) = t.keys.get_mut(&k) {
                 entries.retain(|(p, _)| *p != pid);
@@ -101,24 +109,27 @@ where
 {
     let sup = crate::self_pid();
     let part_inner = inner.clone();
-    let pid = SpawnOpts::new().link().trap_exit().spawn(async move {
-        let partition = &part_inner.partitions[i];
-        loop {
-            let m = crate::receive_any().await;
-            let m = match m.downcast::<Exit>() {
-                Ok(e) if e.from == sup => crate::exit_self(e.reason),
-                Ok(e) => {
-                    partition.cleanup(e.from);
-                    continue;
+    let pid = SpawnOpts::new()
+        .link()
+        .trap_exit()
+        .spawn(async move {
+            let partition = &part_inner.partitions[i];
+            loop {
+                let m = crate::receive_any().await;
+                let m = match m.downcast::<Exit>() {
+                    Ok(e) if e.from == sup => crate::exit_self(e.reason),
+                    Ok(e) => {
+                        partition.cleanup(e.from);
+                        continue;
+                    }
+                    Err(m) => m,
+                };
+                if let Ok(Sync(r)) = m.downcast::<Sync>() {
+                    r.reply(());
                 }
-                Err(m) => m,
-            };
-            if let Ok(Sync(r)) = m.downcast::<Sync>() {
-                r.reply(());
             }
-        }
-    })
-    .pid;
+        })
+        .pid;
     let p = &inner.partitions[i];
     {
         let mut t = p.write();

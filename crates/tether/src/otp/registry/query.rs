@@ -50,7 +50,10 @@ where
                 }
                 t.remove(&key, holder, |_| true); // stale: its owner has not caught up
             }
-            t.keys.entry(key.clone()).or_default().push((me, value.clone()));
+            t.keys
+                .entry(key.clone())
+                .or_default()
+                .push((me, value.clone()));
             t.pids.entry(me).or_default().push(key.clone());
         }
         let owner = partition.owner();
@@ -81,7 +84,11 @@ where
             crate::unlink(partition.owner());
         }
         let registry = self.inner.name.clone();
-        self.notify(|| RegistryEvent::Unregister { registry: registry.clone(), key: key.clone(), pid: me });
+        self.notify(|| RegistryEvent::Unregister {
+            registry: registry.clone(),
+            key: key.clone(),
+            pid: me,
+        });
     }
 
     /// Replaces the caller's value under a unique `key` with `f(old)`; returns
@@ -123,13 +130,22 @@ where
     pub fn count_match(&self, key: &K, pred: impl Fn(&V) -> bool) -> usize {
         self.partitions_for_key(key)
             .iter()
-            .map(|p| p.read().keys.get(key).map_or(0, |e| e.iter().filter(|(_, v)| pred(v)).count()))
+            .map(|p| {
+                p.read()
+                    .keys
+                    .get(key)
+                    .map_or(0, |e| e.iter().filter(|(_, v)| pred(v)).count())
+            })
             .sum()
     }
 
     /// The number of entries in the registry (`Registry.count/1`).
     pub fn count(&self) -> usize {
-        self.inner.partitions.iter().map(|p| p.read().pids.values().map(Vec::len).sum::<usize>()).sum()
+        self.inner
+            .partitions
+            .iter()
+            .map(|p| p.read().pids.values().map(Vec::len).sum::<usize>())
+            .sum()
     }
 
     /// The keys `pid` is registered under, repeated for duplicate entries (`keys/2`).
@@ -148,7 +164,12 @@ where
         let mut out = Vec::new();
         for p in self.partitions_for_key(key) {
             if let Some(entries) = p.read().keys.get(key) {
-                out.extend(entries.iter().filter(|(q, _)| *q == pid).map(|(_, v)| v.clone()));
+                out.extend(
+                    entries
+                        .iter()
+                        .filter(|(q, _)| *q == pid)
+                        .map(|(_, v)| v.clone()),
+                );
             }
         }
         out
@@ -197,7 +218,11 @@ where
     /// [`dispatch`](Registry::dispatch) with one process per partition, run
     /// concurrently (`parallel: true`); waits for all. A panic in `f` is re-raised
     /// in the caller.
-    pub async fn dispatch_parallel(&self, key: &K, f: impl Fn(Vec<(Pid, V)>) + Send + std::marker::Sync + 'static) {
+    pub async fn dispatch_parallel(
+        &self,
+        key: &K,
+        f: impl Fn(Vec<(Pid, V)>) + Send + std::marker::Sync + 'static,
+    ) {
         let f = Arc::new(f);
         let mut monitors = Vec::new();
         for p in self.partitions_for_key(key) {

@@ -34,7 +34,11 @@ pub struct RegistryVia<K, V> {
 
 impl<K: fmt::Debug, V> fmt::Debug for RegistryVia<K, V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{{via, Registry, {{{}, {:?}}}}}", self.registry.inner.name, self.key)
+        write!(
+            f,
+            "{{via, Registry, {{{}, {:?}}}}}",
+            self.registry.inner.name, self.key
+        )
     }
 }
 
@@ -49,7 +53,11 @@ where
         if self.inner.kind != Keys::Unique {
             return Err(RegistryError::NotUnique);
         }
-        Ok(std::sync::Arc::new(RegistryVia { registry: self.clone(), key, value }))
+        Ok(std::sync::Arc::new(RegistryVia {
+            registry: self.clone(),
+            key,
+            value,
+        }))
     }
 }
 
@@ -61,7 +69,11 @@ where
     /// Registers the calling process, which must be `pid` (behaviours register from
     /// inside the new process).
     fn register_name(&self, pid: Pid) -> Result<(), Pid> {
-        assert_eq!(pid, crate::self_pid(), "a Registry via name registers the calling process only");
+        assert_eq!(
+            pid,
+            crate::self_pid(),
+            "a Registry via name registers the calling process only"
+        );
         match self.registry.register(self.key.clone(), self.value.clone()) {
             Ok(_) => Ok(()),
             Err(RegistryError::AlreadyRegistered(holder)) => Err(holder),

@@ -8,8 +8,7 @@ use tether_term::Pid;
 
 use super::server::{Child, State, start_child_process};
 use super::{
-    CALL_TIMEOUT, ChildCounts, ChildInfo, ChildPid, ChildSpec, ChildType, Restart,
-    SupervisorError,
+    CALL_TIMEOUT, ChildCounts, ChildInfo, ChildPid, ChildSpec, ChildType, Restart, SupervisorError,
 };
 use crate::otp::ServerRef;
 use crate::otp::call::{ReplyTo, call};
@@ -57,9 +56,9 @@ impl State {
                     })
                     .collect(),
             ),
-            Request::CountChildren(r) => {
-                r.reply(counts(self.children.iter().map(|c| (&c.pid, c.spec.child_type))))
-            }
+            Request::CountChildren(r) => r.reply(counts(
+                self.children.iter().map(|c| (&c.pid, c.spec.child_type)),
+            )),
             Request::GetChildspec(id, r) => r.reply(match self.index_of(&id) {
                 Some(i) => Ok(self.children[i].spec.clone()),
                 None => Err(SupervisorError::NotFound),
@@ -89,7 +88,8 @@ impl State {
                         ChildPid::Undefined => {
                             match start_child_process(&self.children[i].spec, &None).await {
                                 Ok(pid) => {
-                                    self.children[i].pid = pid.map_or(ChildPid::Undefined, ChildPid::Pid);
+                                    self.children[i].pid =
+                                        pid.map_or(ChildPid::Undefined, ChildPid::Pid);
                                     Ok(pid)
                                 }
                                 Err(e) => Err(SupervisorError::StartFailed(e)),
@@ -117,7 +117,8 @@ impl State {
     }
 
     async fn start_new(&mut self, spec: ChildSpec) -> Result<Option<Pid>, SupervisorError> {
-        spec.check(self.auto_shutdown).map_err(SupervisorError::InvalidSpec)?;
+        spec.check(self.auto_shutdown)
+            .map_err(SupervisorError::InvalidSpec)?;
         if let Some(i) = self.index_of(&spec.id) {
             return Err(match self.children[i].pid {
                 ChildPid::Pid(p) => SupervisorError::AlreadyStarted(p),
@@ -126,12 +127,18 @@ impl State {
         }
         match start_child_process(&spec, &None).await {
             Ok(Some(pid)) => {
-                self.children.push(Child { spec, pid: ChildPid::Pid(pid) });
+                self.children.push(Child {
+                    spec,
+                    pid: ChildPid::Pid(pid),
+                });
                 Ok(Some(pid))
             }
             Ok(None) => {
                 if spec.restart != Restart::Temporary {
-                    self.children.push(Child { spec, pid: ChildPid::Undefined });
+                    self.children.push(Child {
+                        spec,
+                        pid: ChildPid::Undefined,
+                    });
                 }
                 Ok(None)
             }
@@ -179,7 +186,12 @@ pub async fn start_child(
 /// kept (unless temporary). Stops a retry loop too (`terminate_child/2`).
 pub async fn terminate_child(sup: impl Into<ServerRef>, id: &str) -> Result<(), SupervisorError> {
     let id = id.to_string();
-    call(&sup.into(), |r| Request::TerminateChild(id, r), CALL_TIMEOUT).await?
+    call(
+        &sup.into(),
+        |r| Request::TerminateChild(id, r),
+        CALL_TIMEOUT,
+    )
+    .await?
 }
 
 /// Starts a stopped child again from its original spec (`restart_child/2`).

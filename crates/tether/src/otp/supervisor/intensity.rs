@@ -31,7 +31,12 @@ pub(crate) struct Intensity {
 
 impl Intensity {
     pub(crate) fn new(max: u32, period: Duration) -> Intensity {
-        Intensity { max, period: period.as_secs(), buckets: VecDeque::new(), in_window: 0 }
+        Intensity {
+            max,
+            period: period.as_secs(),
+            buckets: VecDeque::new(),
+            in_window: 0,
+        }
     }
 
     /// Records a restart attempt; `false` means the intensity is exceeded and the

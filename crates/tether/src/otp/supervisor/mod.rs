@@ -67,11 +67,11 @@ pub use api::{
 };
 pub use error::{StartError, SupervisorError};
 pub(crate) use intensity::Intensity;
+pub(crate) use spec::ExtraArgs;
 pub use spec::{
     ChildSpec, ChildType, DEFAULT_SHUTDOWN, Restart, Shutdown, SpecError, StartResult,
     check_childspecs,
 };
-pub(crate) use spec::ExtraArgs;
 pub use tree::{TreeNode, supervision_tree};
 
 use super::server_ref::{StartName, ViaName};
@@ -136,9 +136,8 @@ pub struct ChildCounts {
     pub workers: usize,
 }
 
-type InitFn = Arc<
-    dyn Fn() -> super::unwind::BoxFuture<Result<Option<Supervisor>, ExitReason>> + Send + Sync,
->;
+type InitFn =
+    Arc<dyn Fn() -> super::unwind::BoxFuture<Result<Option<Supervisor>, ExitReason>> + Send + Sync>;
 
 /// A supervisor to start: strategy, restart intensity, name and children.
 ///
@@ -288,7 +287,11 @@ impl Supervisor {
 
     async fn start_inner(self) -> Result<Option<Pid>, StartError> {
         let parent = crate::self_pid();
-        let name = if self.init.is_some() { None } else { self.name.clone() };
+        let name = if self.init.is_some() {
+            None
+        } else {
+            self.name.clone()
+        };
         let started = start::start_link(name, move |ack| server::run(self, parent, ack)).await;
         match started {
             Started::Ok(pid) => Ok(Some(pid)),

@@ -49,7 +49,10 @@ pub(crate) struct State {
 
 /// Runs a child's start function in the calling (supervisor) process; `Err` if it
 /// unwound (panicked or called `exit_self`), with that reason.
-pub(crate) async fn run_start(spec: &ChildSpec, extra: &ExtraArgs) -> Result<StartResult, ExitReason> {
+pub(crate) async fn run_start(
+    spec: &ChildSpec,
+    extra: &ExtraArgs,
+) -> Result<StartResult, ExitReason> {
     CatchUnwind((spec.start)(extra)).await
 }
 
@@ -102,18 +105,30 @@ pub(crate) async fn run(sup: Supervisor, parent: Pid, ack: Ack<Option<StartError
         parent,
         strategy: sup.strategy,
         auto_shutdown: sup.auto_shutdown,
-        intensity: Intensity::new(sup.max_restarts, std::time::Duration::from_secs(sup.max_seconds)),
+        intensity: Intensity::new(
+            sup.max_restarts,
+            std::time::Duration::from_secs(sup.max_seconds),
+        ),
         children: Vec::with_capacity(sup.children.len()),
     };
     for spec in sup.children {
         match start_child_process(&spec, &None).await {
-            Ok(Some(pid)) => st.children.push(Child { spec, pid: ChildPid::Pid(pid) }),
+            Ok(Some(pid)) => st.children.push(Child {
+                spec,
+                pid: ChildPid::Pid(pid),
+            }),
             Ok(None) if spec.restart == Restart::Temporary => {}
-            Ok(None) => st.children.push(Child { spec, pid: ChildPid::Undefined }),
+            Ok(None) => st.children.push(Child {
+                spec,
+                pid: ChildPid::Undefined,
+            }),
             Err(reason) => {
                 tracing::error!(child = %spec.id, reason = %reason, "supervisor report: start_error");
                 st.terminate_all().await;
-                let e = StartError::FailedToStartChild { id: spec.id, reason };
+                let e = StartError::FailedToStartChild {
+                    id: spec.id,
+                    reason,
+                };
                 let reason = e.to_reason();
                 ack.fail(Some(e));
                 crate::exit_self(reason);
@@ -174,7 +189,11 @@ impl State {
             self.terminate_all().await;
             crate::exit_self(e.reason);
         }
-        let Some(i) = self.children.iter().position(|c| c.pid == ChildPid::Pid(e.from)) else {
+        let Some(i) = self
+            .children
+            .iter()
+            .position(|c| c.pid == ChildPid::Pid(e.from))
+        else {
             return; // not a child (or an old incarnation of one)
         };
         let spec = &self.children[i].spec;
@@ -219,7 +238,11 @@ impl State {
     pub(crate) async fn stop_child(&mut self, i: usize) -> bool {
         let c = &mut self.children[i];
         if let ChildPid::Pid(pid) = c.pid {
-            let s = Stopping { pid, shutdown: c.spec.shutdown, restart: c.spec.restart };
+            let s = Stopping {
+                pid,
+                shutdown: c.spec.shutdown,
+                restart: c.spec.restart,
+            };
             shutdown_one(s).await;
         }
         let c = &mut self.children[i];

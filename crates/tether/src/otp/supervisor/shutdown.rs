@@ -51,12 +51,19 @@ fn report(s: &Stopping, reason: &ExitReason, killed_after_timeout: bool) {
 }
 
 async fn down_of(mref: Reference, timeout: Option<Duration>) -> Option<ExitReason> {
-    let is_down = move |m: &Message| m.downcast_ref::<Down>().is_some_and(|d| d.reference == mref);
+    let is_down = move |m: &Message| {
+        m.downcast_ref::<Down>()
+            .is_some_and(|d| d.reference == mref)
+    };
     let m = match timeout {
         None => Some(crate::receive_select(is_down).await),
         Some(t) => crate::receive_select_timeout(t, is_down).await,
     }?;
-    Some(m.downcast::<Down>().unwrap_or_else(|_| unreachable!()).reason)
+    Some(
+        m.downcast::<Down>()
+            .unwrap_or_else(|_| unreachable!())
+            .reason,
+    )
 }
 
 /// Steps 1–2: monitor and unlink; `Err(reason)` if the child already died.
@@ -96,10 +103,16 @@ pub(crate) async fn shutdown_one(s: Stopping) -> ExitReason {
             Some(r) => (r, false),
             None => {
                 crate::exit(s.pid, ExitReason::Kill);
-                (down_of(mref, None).await.unwrap_or(ExitReason::Killed), true)
+                (
+                    down_of(mref, None).await.unwrap_or(ExitReason::Killed),
+                    true,
+                )
             }
         },
-        _ => (down_of(mref, None).await.unwrap_or(ExitReason::Killed), false),
+        _ => (
+            down_of(mref, None).await.unwrap_or(ExitReason::Killed),
+            false,
+        ),
     };
     report(&s, &reason, late);
     reason
@@ -135,7 +148,8 @@ pub(crate) async fn shutdown_many(children: Vec<Stopping>) {
         }
         let next = waiting.values().filter(|w| !w.2).filter_map(|w| w.1).min();
         let ours = |m: &Message| {
-            m.downcast_ref::<Down>().is_some_and(|d| waiting.contains_key(&d.reference))
+            m.downcast_ref::<Down>()
+                .is_some_and(|d| waiting.contains_key(&d.reference))
         };
         let got = match next {
             None => Some(crate::receive_select(ours).await),

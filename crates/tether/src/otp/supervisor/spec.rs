@@ -117,7 +117,10 @@ impl ChildSpec {
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = StartResult> + Send + 'static,
     {
-        ChildSpec::from_start(id.into(), Arc::new(move |_: &ExtraArgs| Box::pin(start()) as _))
+        ChildSpec::from_start(
+            id.into(),
+            Arc::new(move |_: &ExtraArgs| Box::pin(start()) as _),
+        )
     }
 
     /// A permanent worker whose start function takes the dynamic supervisor's extra

@@ -56,7 +56,12 @@ fn walk(sup: Pid) -> Pin<Box<dyn Future<Output = Result<Vec<TreeNode>, Superviso
                 (ChildType::Supervisor, ChildPid::Pid(p)) => walk(p).await.unwrap_or_default(),
                 _ => Vec::new(),
             };
-            out.push(TreeNode { id: c.id, pid: c.pid, child_type: c.child_type, children });
+            out.push(TreeNode {
+                id: c.id,
+                pid: c.pid,
+                child_type: c.child_type,
+                children,
+            });
         }
         Ok(out)
     })
