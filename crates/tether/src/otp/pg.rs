@@ -23,7 +23,7 @@
 //! their monitor) apart from `peers` (remote scope processes and the memberships
 //! they announced). The peer protocol of pg — `discover` on start and nodeup,
 //! `sync` replies, `join`/`leave` broadcasts, and dropping a peer's pids on its
-//! DOWN (PG8) — slots in as more [`ScopeMsg`]-style messages that update `peers`
+//! DOWN (PG8) — slots in as more `ScopeMsg` variants that update `peers`
 //! and `all` without touching `local`.
 //!
 //! ```
