@@ -38,18 +38,21 @@
 //! });
 //! ```
 
+mod scope;
+
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, OnceLock, RwLock};
 
 use tether_term::{Atom, Pid, Reference, Term};
 
+use self::scope::Scope;
 use super::call::{ReplyTo, call};
 use super::server_ref::StartName;
 use super::start::{self, Started};
 use super::supervisor::StartError;
 use super::{CallError, ServerRef, TermKey};
-use crate::{Down, Message};
+use crate::Message;
 
 /// The default scope's name.
 pub const DEFAULT_SCOPE: &str = "pg";
@@ -112,15 +115,15 @@ pub struct PgEvent {
 }
 
 #[derive(Default)]
-struct Group {
-    all: Vec<Pid>,
-    local: Vec<Pid>,
+pub(crate) struct Group {
+    pub(crate) all: Vec<Pid>,
+    pub(crate) local: Vec<Pid>,
 }
 
 /// The table of one scope: what readers see.
-struct ScopeTable {
-    pid: Pid,
-    groups: RwLock<HashMap<TermKey, Group>>,
+pub(crate) struct ScopeTable {
+    pub(crate) pid: Pid,
+    pub(crate) groups: RwLock<HashMap<TermKey, Group>>,
 }
 
 fn tables() -> &'static RwLock<HashMap<Atom, Arc<ScopeTable>>> {
@@ -143,7 +146,7 @@ pub type Groups = Vec<(Term, Vec<Pid>)>;
 
 /// Messages the scope process handles. Peer-sync messages join this enum when
 /// distribution comes.
-enum ScopeMsg {
+pub(crate) enum ScopeMsg {
     Join(TermKey, Vec<Pid>, ReplyTo<()>),
     Leave(TermKey, Vec<Pid>, ReplyTo<Leave>),
     MonitorScope(Pid, ReplyTo<(Reference, Groups)>),
@@ -172,16 +175,7 @@ pub async fn start_link_scope(scope: impl Into<Atom>) -> Result<Pid, StartError>
             .unwrap_or_else(|e| e.into_inner())
             .insert(scope, table.clone());
         ack.ok();
-        Scope {
-            table,
-            local: HashMap::new(),
-            member_monitors: HashMap::new(),
-            subscribers: HashMap::new(),
-            subscriber_monitors: HashMap::new(),
-            peers: HashMap::new(),
-        }
-        .serve()
-        .await
+        Scope::new(table).serve().await
     })
     .await;
     match started {
@@ -189,225 +183,6 @@ pub async fn start_link_scope(scope: impl Into<Atom>) -> Result<Pid, StartError>
         Started::Failed(e) => Err(e),
         Started::AlreadyStarted(p) => Err(StartError::AlreadyStarted(p)),
         Started::Died(r) => Err(StartError::Init(r)),
-    }
-}
-
-/// A local member: its monitor and the groups it joined (with repeats).
-struct Member {
-    monitor: Reference,
-    groups: Vec<TermKey>,
-}
-
-/// A subscriber's monitor: on the whole scope, or on one group.
-struct Subscription {
-    pid: Pid,
-    group: Option<TermKey>,
-}
-
-/// What a remote scope told us (filled in by the peer protocol, with distribution).
-#[derive(Default)]
-struct Peer {
-    #[allow(dead_code)]
-    groups: HashMap<TermKey, Vec<Pid>>,
-}
-
-struct Scope {
-    table: Arc<ScopeTable>,
-    local: HashMap<Pid, Member>,
-    member_monitors: HashMap<Reference, Pid>,
-    subscribers: HashMap<Reference, Subscription>,
-    /// Our monitor on each subscriber, and how many subscriptions it holds.
-    subscriber_monitors: HashMap<Pid, (Reference, usize)>,
-    #[allow(dead_code)]
-    peers: HashMap<Pid, Peer>,
-}
-
-impl Scope {
-    async fn serve(mut self) -> ! {
-        loop {
-            let m = crate::receive_any().await;
-            let m = match m.downcast::<ScopeMsg>() {
-                Ok(msg) => {
-                    self.handle(msg);
-                    continue;
-                }
-                Err(m) => m,
-            };
-            match m.downcast::<Down>() {
-                Ok(d) => self.down(d),
-                // pg_SUITE:errors: anything unexpected crashes the scope with badarg.
-                Err(m) => {
-                    tracing::error!(message = ?m, "pg scope received an unexpected message");
-                    crate::exit_self(crate::ExitReason::from("badarg"))
-                }
-            }
-        }
-    }
-
-    fn handle(&mut self, msg: ScopeMsg) {
-        match msg {
-            ScopeMsg::Join(group, pids, r) => {
-                for &pid in &pids {
-                    let member = self.local.entry(pid).or_insert_with(|| {
-                        let monitor = crate::monitor(pid);
-                        Member {
-                            monitor,
-                            groups: Vec::new(),
-                        }
-                    });
-                    self.member_monitors.insert(member.monitor, pid);
-                    member.groups.push(group.clone());
-                }
-                {
-                    let mut groups = self.table.groups.write().unwrap_or_else(|e| e.into_inner());
-                    let g = groups.entry(group.clone()).or_default();
-                    g.all.extend_from_slice(&pids);
-                    g.local.extend_from_slice(&pids);
-                }
-                self.notify(Change::Join, &group, pids);
-                r.reply(())
-            }
-            ScopeMsg::Leave(group, pids, r) => {
-                let mut left = Vec::new();
-                for pid in pids {
-                    let Some(member) = self.local.get_mut(&pid) else {
-                        continue;
-                    };
-                    let Some(i) = member.groups.iter().position(|g| *g == group) else {
-                        continue;
-                    };
-                    member.groups.swap_remove(i);
-                    if member.groups.is_empty() {
-                        let m = self.local.remove(&pid).expect("present");
-                        self.member_monitors.remove(&m.monitor);
-                        crate::demonitor_flush(m.monitor);
-                    }
-                    left.push(pid);
-                }
-                if left.is_empty() {
-                    return r.reply(Leave::NotJoined);
-                }
-                self.remove_from_table(&group, &left);
-                self.notify(Change::Leave, &group, left);
-                r.reply(Leave::Left)
-            }
-            ScopeMsg::MonitorScope(pid, r) => {
-                let reference = self.subscribe(pid, None);
-                let groups = self.table.groups.read().unwrap_or_else(|e| e.into_inner());
-                let all = groups
-                    .iter()
-                    .map(|(k, g)| (k.0.clone(), g.all.clone()))
-                    .collect();
-                r.reply((reference, all))
-            }
-            ScopeMsg::MonitorGroup(pid, group, r) => {
-                let members = self.members(&group);
-                let reference = self.subscribe(pid, Some(group));
-                r.reply((reference, members))
-            }
-            ScopeMsg::Demonitor(reference, r) => {
-                let found = match self.subscribers.remove(&reference) {
-                    Some(s) => {
-                        self.unsubscribe_pid(s.pid);
-                        true
-                    }
-                    None => false,
-                };
-                r.reply(found)
-            }
-        }
-    }
-
-    fn members(&self, group: &TermKey) -> Vec<Pid> {
-        let groups = self.table.groups.read().unwrap_or_else(|e| e.into_inner());
-        groups.get(group).map(|g| g.all.clone()).unwrap_or_default()
-    }
-
-    fn subscribe(&mut self, pid: Pid, group: Option<TermKey>) -> Reference {
-        let reference = crate::make_ref();
-        self.subscribers
-            .insert(reference, Subscription { pid, group });
-        let e = self
-            .subscriber_monitors
-            .entry(pid)
-            .or_insert_with(|| (crate::monitor(pid), 0));
-        e.1 += 1;
-        reference
-    }
-
-    fn unsubscribe_pid(&mut self, pid: Pid) {
-        if let Some(e) = self.subscriber_monitors.get_mut(&pid) {
-            e.1 -= 1;
-            if e.1 == 0 {
-                crate::demonitor_flush(e.0);
-                self.subscriber_monitors.remove(&pid);
-            }
-        }
-    }
-
-    /// Removes one occurrence of each of `pids` from `group`; drops the group if
-    /// it becomes empty (PG5).
-    fn remove_from_table(&self, group: &TermKey, pids: &[Pid]) {
-        let mut groups = self.table.groups.write().unwrap_or_else(|e| e.into_inner());
-        let Some(g) = groups.get_mut(group) else {
-            return;
-        };
-        for pid in pids {
-            if let Some(i) = g.all.iter().position(|p| p == pid) {
-                g.all.remove(i);
-            }
-            if let Some(i) = g.local.iter().position(|p| p == pid) {
-                g.local.remove(i);
-            }
-        }
-        if g.all.is_empty() {
-            groups.remove(group);
-        }
-    }
-
-    fn down(&mut self, d: Down) {
-        if let Some(pid) = self.member_monitors.remove(&d.reference) {
-            // A member exited: it leaves every group, all occurrences (PG4).
-            let Some(member) = self.local.remove(&pid) else {
-                return;
-            };
-            let mut per_group: Vec<(TermKey, Vec<Pid>)> = Vec::new();
-            for g in member.groups {
-                match per_group.iter_mut().find(|(k, _)| *k == g) {
-                    Some((_, pids)) => pids.push(pid),
-                    None => per_group.push((g, vec![pid])),
-                }
-            }
-            for (g, pids) in per_group {
-                self.remove_from_table(&g, &pids);
-                self.notify(Change::Leave, &g, pids);
-            }
-            return;
-        }
-        // A subscriber exited: its monitors go (PG7).
-        let gone: Option<Pid> = self
-            .subscriber_monitors
-            .iter()
-            .find(|(_, (r, _))| *r == d.reference)
-            .map(|(p, _)| *p);
-        if let Some(pid) = gone {
-            self.subscriber_monitors.remove(&pid);
-            self.subscribers.retain(|_, s| s.pid != pid);
-        }
-    }
-
-    fn notify(&self, change: Change, group: &TermKey, pids: Vec<Pid>) {
-        for (reference, s) in &self.subscribers {
-            if s.group.as_ref().is_none_or(|g| g == group) {
-                let event = PgEvent {
-                    reference: *reference,
-                    change,
-                    group: group.0.clone(),
-                    pids: pids.clone(),
-                };
-                let _ = crate::send(s.pid, event);
-            }
-        }
     }
 }
 
