@@ -7,6 +7,7 @@
 mod call;
 mod mem;
 mod process;
+mod restart_storm;
 
 /// The same allocator for every system measured in this binary (Tether and the Rust
 /// peers alike); glibc's malloc is slow for the 128-byte-aligned task cells tokio uses.
@@ -52,6 +53,11 @@ fn main() {
         }
         if want("skynet") {
             rows.extend(process::skynet(threads, 1_000_000 / scale as u64));
+        }
+        if want("restart") && threads == 2 {
+            for (name, value, unit) in restart_storm::run() {
+                println!("{name} {value:.0} {unit}");
+            }
         }
         if want("call") && threads == 2 {
             for (name, value, unit) in call::run() {

@@ -45,6 +45,7 @@
 //!   A panic is just an exit reason ([`ExitReason::Panic`]).
 //! * **Names and timers**: [`register`], [`whereis`], [`send_after`], [`cancel_timer`].
 //! * **Introspection**: [`process_info`], [`processes`].
+//! * **Supervision and naming** ([`otp`]): [`Supervisor`], [`DynamicSupervisor`], [`Registry`], pg.
 //!
 //! Terms, pids and references come from the `tether-term` crate and are re-exported.
 
@@ -54,6 +55,8 @@ pub mod process;
 mod runtime;
 
 pub use otp::gen_server::{self, GenServer};
+pub use otp::supervisor::{ChildSpec, Supervisor};
+pub use otp::{dynamic_supervisor::DynamicSupervisor, registry::Registry};
 pub use process::*;
 pub use runtime::{Builder, Runtime};
 pub use tether_term::{Atom, Node, Pid, Reference, Term};

@@ -1,6 +1,31 @@
-//! The OTP behaviours: generic servers, agents, tasks (and, from other modules,
-//! supervisors, registries and process groups), built only on [`crate::process`].
+//! The OTP behaviours, built directly on [`crate::process`].
+//!
+//! | Module | OTP / Elixir counterpart |
+//! |---|---|
+//! | [`gen_server`] | `gen_server` / `GenServer` |
+//! | [`agent`] | `Agent` |
+//! | [`task`] | `Task` |
+//! | [`supervisor`] | `supervisor` / `Supervisor` |
+//! | [`dynamic_supervisor`] | `DynamicSupervisor` |
+//! | [`task_supervisor`] | `Task.Supervisor` |
+//! | [`registry`] | `Registry` |
+//! | [`pg`] | `pg` (local scopes) |
 
 pub mod agent;
+mod call;
 pub mod gen_server;
+mod server_ref;
+mod start;
 pub mod task;
+mod term_key;
+mod unwind;
+
+pub mod dynamic_supervisor;
+pub mod pg;
+pub mod registry;
+pub mod supervisor;
+pub mod task_supervisor;
+
+pub use call::CallError;
+pub use server_ref::{ServerRef, ViaName};
+pub use term_key::TermKey;

@@ -1,0 +1,405 @@
+//! Dynamic supervisors: children started on demand (Elixir's `DynamicSupervisor`,
+//! SEMANTICS §5.10).
+//!
+//! A dynamic supervisor starts with no children; [`start_child`] adds one from a full
+//! [`ChildSpec`] (its id is ignored, duplicates are fine). Strategy is always
+//! one-for-one and the restart intensity rule is the supervisor's (§5.5). Children
+//! live in a map keyed by pid, so finding the child of an `'EXIT'` is O(1) however
+//! many there are; a child whose restart failed stays under its *old* pid, marked
+//! restarting, until the retry (`TryAgain(old_pid)`, Elixir's `{:"$gen_restart", pid}`)
+//! succeeds or the intensity runs out.
+//!
+//! Differences from [`Supervisor`](crate::otp::supervisor::Supervisor), as in Elixir:
+//! a start that returns `ignore` gives `Ok(None)` and stores nothing; start errors
+//! come back unwrapped; `max_children` caps the children (restarting ones count);
+//! `extra_arguments` are handed to every start function (also on restart); and
+//! shutdown stops all children **concurrently** (DS6).
+//!
+//! ```
+//! use tether::otp::dynamic_supervisor::{self, DynamicSupervisor};
+//! use tether::otp::supervisor::ChildSpec;
+//!
+//! tether::Runtime::new().unwrap().block_on(async {
+//!     let sup = DynamicSupervisor::new().max_children(2).start_link().await.unwrap();
+//!     let spec = ChildSpec::process("worker", || std::future::pending());
+//!     let a = dynamic_supervisor::start_child(sup, spec.clone()).await.unwrap().unwrap();
+//!     dynamic_supervisor::start_child(sup, spec.clone()).await.unwrap();
+//!     assert!(dynamic_supervisor::start_child(sup, spec).await.is_err()); // max_children
+//!     dynamic_supervisor::terminate_child(sup, a).await.unwrap();
+//!     assert_eq!(dynamic_supervisor::count_children(sup).await.unwrap().active, 1);
+//! });
+//! ```
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tether_term::{Atom, Pid};
+
+use super::ServerRef;
+use super::call::{ReplyTo, call};
+use super::server_ref::{StartName, ViaName};
+use super::start::{self, Ack, Started};
+use super::supervisor::api::{Request, counts};
+use super::supervisor::server::{YIELD_EVERY, run_start};
+use super::supervisor::shutdown::{Stopping, shutdown_many};
+use super::supervisor::{
+    CALL_TIMEOUT, ChildCounts, ChildInfo, ChildPid, ChildSpec, ExtraArgs, Intensity, Restart,
+    StartError, StartResult, SupervisorError,
+};
+use crate::{Exit, ExitReason};
+
+/// A dynamic supervisor to start. Defaults are Elixir's: 3 restarts in 5 seconds,
+/// no `max_children`, no extra arguments.
+#[derive(Clone, Default)]
+pub struct DynamicSupervisor {
+    max_restarts: Option<u32>,
+    max_seconds: Option<u64>,
+    max_children: Option<usize>,
+    extra: ExtraArgs,
+    name: Option<StartName>,
+}
+
+impl std::fmt::Debug for DynamicSupervisor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DynamicSupervisor")
+            .field("max_restarts", &self.max_restarts)
+            .field("max_seconds", &self.max_seconds)
+            .field("max_children", &self.max_children)
+            .finish_non_exhaustive()
+    }
+}
+
+struct DynChild {
+    spec: ChildSpec,
+    restarting: bool,
+}
+
+/// The retry of a failed restart of the child that had this pid.
+struct RetryPid(Pid);
+
+/// Requests only a dynamic supervisor answers.
+enum DynRequest {
+    TerminateChild(Pid, ReplyTo<Result<(), SupervisorError>>),
+}
+
+impl DynamicSupervisor {
+    /// A dynamic supervisor with the default settings.
+    pub fn new() -> DynamicSupervisor {
+        DynamicSupervisor::default()
+    }
+
+    /// At most `n` restarts within `max_seconds` (default 3).
+    pub fn max_restarts(mut self, n: u32) -> DynamicSupervisor {
+        self.max_restarts = Some(n);
+        self
+    }
+
+    /// The restart window in whole seconds (default 5, must be > 0).
+    pub fn max_seconds(mut self, secs: u64) -> DynamicSupervisor {
+        self.max_seconds = Some(secs);
+        self
+    }
+
+    /// At most `n` children, restarting ones included (default: no limit).
+    pub fn max_children(mut self, n: usize) -> DynamicSupervisor {
+        self.max_children = Some(n);
+        self
+    }
+
+    /// Extra arguments passed to the start functions of children built with
+    /// [`ChildSpec::with_extra_args`], on every start and restart (DS4).
+    pub fn extra_arguments<E: Clone + Send + Sync + 'static>(mut self, e: E) -> DynamicSupervisor {
+        self.extra = Some(Arc::new(e));
+        self
+    }
+
+    /// Registers the supervisor under a local name.
+    pub fn name(mut self, name: impl Into<Atom>) -> DynamicSupervisor {
+        self.name = Some(StartName::Local(name.into()));
+        self
+    }
+
+    /// Registers the supervisor under a via name.
+    pub fn via(mut self, name: Arc<dyn ViaName>) -> DynamicSupervisor {
+        self.name = Some(StartName::Via(name));
+        self
+    }
+
+    /// Starts the supervisor linked to the caller.
+    pub async fn start_link(self) -> Result<Pid, StartError> {
+        let parent = crate::self_pid();
+        let name = self.name.clone();
+        match start::start_link(name, move |ack| run(self, parent, ack)).await {
+            Started::Ok(pid) => Ok(pid),
+            Started::Failed(e) => Err(e),
+            Started::AlreadyStarted(p) => Err(StartError::AlreadyStarted(p)),
+            Started::Died(r) => Err(StartError::Init(r)),
+        }
+    }
+}
+
+struct State {
+    parent: Pid,
+    intensity: Intensity,
+    max_children: Option<usize>,
+    extra: ExtraArgs,
+    children: HashMap<Pid, DynChild>,
+}
+
+async fn run(ds: DynamicSupervisor, parent: Pid, ack: Ack<StartError>) {
+    let period = ds.max_seconds.unwrap_or(5);
+    if period == 0 {
+        let e = StartError::InvalidPeriod(0);
+        let reason = e.to_reason();
+        ack.fail(e);
+        crate::exit_self(reason);
+    }
+    let mut st = State {
+        parent,
+        intensity: Intensity::new(ds.max_restarts.unwrap_or(3), Duration::from_secs(period)),
+        max_children: ds.max_children,
+        extra: ds.extra,
+        children: HashMap::new(),
+    };
+    ack.ok();
+    let mut handled = 0u32;
+    loop {
+        handled = handled.wrapping_add(1);
+        if handled % YIELD_EVERY == 0 {
+            tokio::task::yield_now().await;
+        }
+        let m = crate::receive_any().await;
+        let m = match m.downcast::<Exit>() {
+            Ok(e) => {
+                st.exited(e).await;
+                continue;
+            }
+            Err(m) => m,
+        };
+        let m = match m.downcast::<Request>() {
+            Ok(r) => {
+                st.handle(r).await;
+                continue;
+            }
+            Err(m) => m,
+        };
+        let m = match m.downcast::<DynRequest>() {
+            Ok(DynRequest::TerminateChild(pid, r)) => {
+                let result = st.terminate(pid).await;
+                r.reply(result);
+                continue;
+            }
+            Err(m) => m,
+        };
+        match m.downcast::<RetryPid>() {
+            Ok(RetryPid(old)) => {
+                tokio::task::yield_now().await;
+                if st.children.get(&old).is_some_and(|c| c.restarting) {
+                    st.restart(old).await;
+                }
+            }
+            Err(m) => {
+                tracing::warn!(message = ?m, "dynamic supervisor received unexpected message")
+            }
+        }
+    }
+}
+
+impl State {
+    async fn stop_all(&mut self) {
+        let all = self
+            .children
+            .drain()
+            .filter(|(_, c)| !c.restarting)
+            .map(|(pid, c)| Stopping {
+                pid,
+                shutdown: c.spec.shutdown,
+                restart: c.spec.restart,
+            })
+            .collect();
+        shutdown_many(all).await;
+    }
+
+    async fn exited(&mut self, e: Exit) {
+        if e.from == self.parent {
+            self.stop_all().await;
+            crate::exit_self(e.reason);
+        }
+        let Some(child) = self.children.get(&e.from) else {
+            return;
+        };
+        if child.restarting {
+            return;
+        }
+        let restart = match child.spec.restart {
+            Restart::Permanent => true,
+            Restart::Transient => !e.reason.is_clean(),
+            Restart::Temporary => false,
+        };
+        if !e.reason.is_clean() || restart {
+            tracing::error!(child = %e.from, reason = %e.reason, "supervisor report: child_terminated");
+        }
+        if restart {
+            self.restart(e.from).await;
+        } else {
+            self.children.remove(&e.from);
+        }
+    }
+
+    /// Restarts the child stored under `old` (its exited or restarting pid).
+    async fn restart(&mut self, old: Pid) {
+        if !self.intensity.add_restart() {
+            tracing::error!("supervisor report: reached_max_restart_intensity");
+            self.children.remove(&old);
+            self.stop_all().await;
+            crate::exit_self(ExitReason::Shutdown);
+        }
+        let child = self
+            .children
+            .remove(&old)
+            .expect("restarting a known child");
+        match start(&child.spec, &self.extra).await {
+            Ok(Some(pid)) => {
+                self.children.insert(
+                    pid,
+                    DynChild {
+                        spec: child.spec,
+                        restarting: false,
+                    },
+                );
+            }
+            Ok(None) => {}
+            Err(reason) => {
+                tracing::error!(child = %old, reason = %reason, "supervisor report: start_error");
+                self.children.insert(
+                    old,
+                    DynChild {
+                        spec: child.spec,
+                        restarting: true,
+                    },
+                );
+                let _ = crate::send(crate::self_pid(), RetryPid(old));
+            }
+        }
+    }
+
+    async fn terminate(&mut self, pid: Pid) -> Result<(), SupervisorError> {
+        let child = self
+            .children
+            .remove(&pid)
+            .ok_or(SupervisorError::NotFound)?;
+        if !child.restarting {
+            let s = Stopping {
+                pid,
+                shutdown: child.spec.shutdown,
+                restart: child.spec.restart,
+            };
+            shutdown_many(vec![s]).await;
+        }
+        Ok(())
+    }
+
+    async fn handle(&mut self, req: Request) {
+        match req {
+            Request::WhichChildren(r) => r.reply(
+                self.children
+                    .iter()
+                    .map(|(pid, c)| ChildInfo {
+                        id: None,
+                        pid: if c.restarting {
+                            ChildPid::Restarting
+                        } else {
+                            ChildPid::Pid(*pid)
+                        },
+                        child_type: c.spec.child_type,
+                    })
+                    .collect(),
+            ),
+            Request::CountChildren(r) => r.reply(self.counts()),
+            Request::StartChild(spec, r) => {
+                let result = if self.max_children.is_some_and(|m| self.children.len() >= m) {
+                    Err(SupervisorError::MaxChildren)
+                } else {
+                    match start(&spec, &self.extra).await {
+                        Ok(Some(pid)) => {
+                            self.children.insert(
+                                pid,
+                                DynChild {
+                                    spec,
+                                    restarting: false,
+                                },
+                            );
+                            Ok(Some(pid))
+                        }
+                        Ok(None) => Ok(None),
+                        Err(e) => Err(SupervisorError::StartFailed(e)),
+                    }
+                };
+                r.reply(result)
+            }
+            Request::TerminateChild(_, r) | Request::DeleteChild(_, r) => {
+                r.reply(Err(SupervisorError::NotSupported))
+            }
+            Request::RestartChild(_, r) => r.reply(Err(SupervisorError::NotSupported)),
+            Request::GetChildspec(_, r) => r.reply(Err(SupervisorError::NotSupported)),
+        }
+    }
+
+    fn counts(&self) -> ChildCounts {
+        let pids: Vec<(ChildPid, _)> = self
+            .children
+            .iter()
+            .map(|(p, c)| {
+                (
+                    if c.restarting {
+                        ChildPid::Restarting
+                    } else {
+                        ChildPid::Pid(*p)
+                    },
+                    c.spec.child_type,
+                )
+            })
+            .collect();
+        counts(pids.iter().map(|(p, t)| (p, *t)))
+    }
+}
+
+/// Runs a start function: an unwind is the start's error, unwrapped (DS2).
+async fn start(spec: &ChildSpec, extra: &ExtraArgs) -> StartResult {
+    run_start(spec, extra).await.unwrap_or_else(Err)
+}
+
+/// Starts a child under the dynamic supervisor (SEMANTICS §5.10 DS1–DS3).
+///
+/// `Ok(Some(pid))` when started; `Ok(None)` when its start returned `ignore`
+/// (nothing stored); [`SupervisorError::StartFailed`] with the start's reason
+/// (a panic or `exit_self` in the start function included);
+/// [`SupervisorError::MaxChildren`].
+pub async fn start_child(
+    sup: impl Into<ServerRef>,
+    spec: ChildSpec,
+) -> Result<Option<Pid>, SupervisorError> {
+    call(&sup.into(), |r| Request::StartChild(spec, r), CALL_TIMEOUT).await?
+}
+
+/// Stops the child `pid` with the shutdown protocol; [`SupervisorError::NotFound`]
+/// if it is not a child (DS5).
+pub async fn terminate_child(sup: impl Into<ServerRef>, pid: Pid) -> Result<(), SupervisorError> {
+    call(
+        &sup.into(),
+        |r| DynRequest::TerminateChild(pid, r),
+        CALL_TIMEOUT,
+    )
+    .await?
+}
+
+/// The children, in no particular order; ids are `None` (DS5).
+pub async fn which_children(sup: impl Into<ServerRef>) -> Result<Vec<ChildInfo>, SupervisorError> {
+    super::supervisor::which_children(sup).await
+}
+
+/// Counts of children (`specs` includes restarting ones, `active` does not).
+pub async fn count_children(sup: impl Into<ServerRef>) -> Result<ChildCounts, SupervisorError> {
+    super::supervisor::count_children(sup).await
+}

@@ -1,0 +1,323 @@
+//! Process groups (OTP 23+ `pg`, SEMANTICS §8.1), local scopes.
+//!
+//! A **scope** is a process registered under the scope's name (default `pg`) plus a
+//! shared table of the same name. Processes join and leave named groups through the
+//! scope process (so every change is ordered, monitored and announced), while
+//! [`get_members`], [`get_local_members`] and [`which_groups`] read the table
+//! directly — a read lock, no message — just as pg reads its ETS table.
+//!
+//! ```text
+//!   join/leave/monitor ──call──▶ scope process ──writes──▶ ScopeTable (RwLock)
+//!                                 │ monitors members        ▲
+//!                                 │ and subscribers         │ get_members (read)
+//!                                 ▼                         │
+//!                   {Ref, join|leave, Group, Pids} ──▶ subscribers
+//! ```
+//!
+//! Membership is a multiset (PG3): joining twice puts the pid in the group twice,
+//! and each leave removes one occurrence per pid listed. A member that exits is
+//! removed from every group (PG4). Empty groups do not exist (PG5).
+//!
+//! **Distribution-ready shape.** Each table entry keeps `all` members and `local`
+//! members separately, and the scope state keeps local memberships per pid (with
+//! their monitor) apart from `peers` (remote scope processes and the memberships
+//! they announced). The peer protocol of pg — `discover` on start and nodeup,
+//! `sync` replies, `join`/`leave` broadcasts, and dropping a peer's pids on its
+//! DOWN (PG8) — slots in as more `ScopeMsg` variants that update `peers`
+//! and `all` without touching `local`.
+//!
+//! ```
+//! use tether::{otp::pg, Term};
+//! tether::Runtime::new().unwrap().block_on(async {
+//!     pg::start_link_scope("doc_scope").await.unwrap();
+//!     let me = tether::self_pid();
+//!     pg::join("doc_scope", Term::atom("g"), &[me, me]).await.unwrap();
+//!     assert_eq!(pg::get_members("doc_scope", &Term::atom("g")), vec![me, me]);
+//!     pg::leave("doc_scope", Term::atom("g"), &[me]).await.unwrap();
+//!     assert_eq!(pg::get_members("doc_scope", &Term::atom("g")), vec![me]);
+//! });
+//! ```
+
+mod scope;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, OnceLock, RwLock};
+
+use tether_term::{Atom, Pid, Reference, Term};
+
+use self::scope::Scope;
+use super::call::{ReplyTo, call};
+use super::server_ref::StartName;
+use super::start::{self, Started};
+use super::supervisor::StartError;
+use super::{CallError, ServerRef, TermKey};
+use crate::Message;
+
+/// The default scope's name.
+pub const DEFAULT_SCOPE: &str = "pg";
+
+/// Why a pg call failed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PgError {
+    /// Only local processes can join or leave (`{nolocal, Pid}`).
+    NoLocal(Pid),
+    /// The scope is not running, or died during the call.
+    Call(CallError),
+}
+
+impl fmt::Display for PgError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PgError::NoLocal(p) => write!(f, "{p} is not a local process"),
+            PgError::Call(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for PgError {}
+
+impl From<CallError> for PgError {
+    fn from(e: CallError) -> PgError {
+        PgError::Call(e)
+    }
+}
+
+/// What [`leave`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Leave {
+    /// At least one of the pids left the group (`ok`).
+    Left,
+    /// None of them was a member (`not_joined`).
+    NotJoined,
+}
+
+/// Join or leave, in a notification.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Change {
+    /// Pids joined the group.
+    Join,
+    /// Pids left it (or exited).
+    Leave,
+}
+
+/// A monitor notification: `{Ref, join | leave, Group, Pids}` (PG7).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PgEvent {
+    /// The monitor's reference.
+    pub reference: Reference,
+    /// Join or leave.
+    pub change: Change,
+    /// The group.
+    pub group: Term,
+    /// The pids that joined or left.
+    pub pids: Vec<Pid>,
+}
+
+#[derive(Default)]
+pub(crate) struct Group {
+    pub(crate) all: Vec<Pid>,
+    pub(crate) local: Vec<Pid>,
+}
+
+/// The table of one scope: what readers see.
+pub(crate) struct ScopeTable {
+    pub(crate) pid: Pid,
+    pub(crate) groups: RwLock<HashMap<TermKey, Group>>,
+}
+
+fn tables() -> &'static RwLock<HashMap<Atom, Arc<ScopeTable>>> {
+    static T: OnceLock<RwLock<HashMap<Atom, Arc<ScopeTable>>>> = OnceLock::new();
+    T.get_or_init(Default::default)
+}
+
+/// The live scope's table (a dead scope's table is ignored, as its ETS would be gone).
+fn table(scope: &str) -> Option<Arc<ScopeTable>> {
+    let t = tables()
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(scope)
+        .cloned()?;
+    (crate::whereis(scope) == Some(t.pid)).then_some(t)
+}
+
+/// Groups and their members, as [`monitor_scope`] returns them.
+pub type Groups = Vec<(Term, Vec<Pid>)>;
+
+/// Messages the scope process handles. Peer-sync messages join this enum when
+/// distribution comes.
+pub(crate) enum ScopeMsg {
+    Join(TermKey, Vec<Pid>, ReplyTo<()>),
+    Leave(TermKey, Vec<Pid>, ReplyTo<Leave>),
+    MonitorScope(Pid, ReplyTo<(Reference, Groups)>),
+    MonitorGroup(Pid, TermKey, ReplyTo<(Reference, Vec<Pid>)>),
+    Demonitor(Reference, ReplyTo<bool>),
+}
+
+/// Starts the default scope `pg`, linked to the caller.
+pub async fn start_link() -> Result<Pid, StartError> {
+    start_link_scope(DEFAULT_SCOPE).await
+}
+
+/// Starts a scope, registered under `scope`, linked to the caller (`pg:start_link/1`).
+/// A second scope with the same name gives [`StartError::AlreadyStarted`].
+pub async fn start_link_scope(scope: impl Into<Atom>) -> Result<Pid, StartError> {
+    let scope = scope.into();
+    let name = Some(StartName::Local(scope.clone()));
+    let started = start::start_link(name, move |ack: start::Ack<StartError>| async move {
+        crate::trap_exit(false); // pg scopes do not trap exits
+        let table = Arc::new(ScopeTable {
+            pid: crate::self_pid(),
+            groups: RwLock::default(),
+        });
+        tables()
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(scope, table.clone());
+        ack.ok();
+        Scope::new(table).serve().await
+    })
+    .await;
+    match started {
+        Started::Ok(pid) => Ok(pid),
+        Started::Failed(e) => Err(e),
+        Started::AlreadyStarted(p) => Err(StartError::AlreadyStarted(p)),
+        Started::Died(r) => Err(StartError::Init(r)),
+    }
+}
+
+fn check_local(pids: &[Pid]) -> Result<(), PgError> {
+    match pids.iter().find(|p| !p.is_local()) {
+        Some(p) => Err(PgError::NoLocal(*p)),
+        None => Ok(()),
+    }
+}
+
+/// Adds `pids` to `group` in `scope` (`pg:join/3`); joining twice means two entries
+/// (PG3). Only local pids (PG2); dead ones are removed again at once.
+pub async fn join(scope: &str, group: impl Into<Term>, pids: &[Pid]) -> Result<(), PgError> {
+    check_local(pids)?;
+    let (group, pids) = (TermKey(group.into()), pids.to_vec());
+    Ok(call(
+        &ServerRef::from(scope),
+        |r| ScopeMsg::Join(group, pids, r),
+        None,
+    )
+    .await?)
+}
+
+/// Removes one occurrence of each of `pids` from `group` (`pg:leave/3`).
+pub async fn leave(scope: &str, group: impl Into<Term>, pids: &[Pid]) -> Result<Leave, PgError> {
+    check_local(pids)?;
+    let (group, pids) = (TermKey(group.into()), pids.to_vec());
+    Ok(call(
+        &ServerRef::from(scope),
+        |r| ScopeMsg::Leave(group, pids, r),
+        None,
+    )
+    .await?)
+}
+
+/// All members of `group`, with repeats, in no guaranteed order; `[]` for an
+/// unknown group or scope (PG5, PG6). Reads the table; no message.
+pub fn get_members(scope: &str, group: &Term) -> Vec<Pid> {
+    read_group(scope, group, |g| g.all.clone())
+}
+
+/// The members of `group` on this node.
+pub fn get_local_members(scope: &str, group: &Term) -> Vec<Pid> {
+    read_group(scope, group, |g| g.local.clone())
+}
+
+fn read_group(scope: &str, group: &Term, f: impl Fn(&Group) -> Vec<Pid>) -> Vec<Pid> {
+    let Some(t) = table(scope) else {
+        return Vec::new();
+    };
+    let groups = t.groups.read().unwrap_or_else(|e| e.into_inner());
+    groups
+        .get(&TermKey(group.clone()))
+        .map(f)
+        .unwrap_or_default()
+}
+
+/// The groups with members (`pg:which_groups/1`).
+pub fn which_groups(scope: &str) -> Vec<Term> {
+    let Some(t) = table(scope) else {
+        return Vec::new();
+    };
+    let groups = t.groups.read().unwrap_or_else(|e| e.into_inner());
+    groups.keys().map(|k| k.0.clone()).collect()
+}
+
+/// The groups with local members (`pg:which_local_groups/1`).
+pub fn which_local_groups(scope: &str) -> Vec<Term> {
+    let Some(t) = table(scope) else {
+        return Vec::new();
+    };
+    let groups = t.groups.read().unwrap_or_else(|e| e.into_inner());
+    groups
+        .iter()
+        .filter(|(_, g)| !g.local.is_empty())
+        .map(|(k, _)| k.0.clone())
+        .collect()
+}
+
+/// Subscribes the caller to every join and leave in `scope`; returns the reference
+/// of the [`PgEvent`]s to come and the current groups (`pg:monitor_scope/1`).
+pub async fn monitor_scope(scope: &str) -> Result<(Reference, Groups), PgError> {
+    let me = crate::self_pid();
+    Ok(call(
+        &ServerRef::from(scope),
+        |r| ScopeMsg::MonitorScope(me, r),
+        None,
+    )
+    .await?)
+}
+
+/// Subscribes the caller to joins and leaves of `group`; returns the reference and
+/// the current members (`pg:monitor/2`).
+///
+/// ```
+/// use tether::{otp::pg, Term};
+/// tether::Runtime::new().unwrap().block_on(async {
+///     pg::start_link_scope("doc_monitor").await.unwrap();
+///     let (r, members) = pg::monitor("doc_monitor", Term::atom("g")).await.unwrap();
+///     assert!(members.is_empty());
+///     pg::join("doc_monitor", Term::atom("g"), &[tether::self_pid()]).await.unwrap();
+///     let ev: pg::PgEvent = tether::receive().await;
+///     assert_eq!((ev.reference, ev.change), (r, pg::Change::Join));
+/// });
+/// ```
+pub async fn monitor(
+    scope: &str,
+    group: impl Into<Term>,
+) -> Result<(Reference, Vec<Pid>), PgError> {
+    let me = crate::self_pid();
+    let group = TermKey(group.into());
+    Ok(call(
+        &ServerRef::from(scope),
+        |r| ScopeMsg::MonitorGroup(me, group, r),
+        None,
+    )
+    .await?)
+}
+
+/// Cancels a [`monitor`] or [`monitor_scope`] and drops its pending notifications
+/// from the caller's mailbox; `false` if the reference is unknown (`pg:demonitor/2`).
+pub async fn demonitor(scope: &str, reference: Reference) -> Result<bool, PgError> {
+    let found = call(
+        &ServerRef::from(scope),
+        |r| ScopeMsg::Demonitor(reference, r),
+        None,
+    )
+    .await?;
+    let ours = move |m: &Message| {
+        m.downcast_ref::<PgEvent>()
+            .is_some_and(|e| e.reference == reference)
+    };
+    while crate::receive_select_timeout(std::time::Duration::ZERO, ours)
+        .await
+        .is_some()
+    {}
+    Ok(found)
+}

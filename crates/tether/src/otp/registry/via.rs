@@ -1,0 +1,103 @@
+//! Via names backed by a unique registry: Elixir's `{:via, Registry, {reg, key}}` (RG11).
+
+use std::fmt;
+use std::hash::Hash;
+
+use tether_term::{Atom, Pid};
+
+use super::{Keys, Registry, RegistryError};
+use crate::otp::ViaName;
+use crate::{Message, SendError, SendErrorKind};
+
+/// A name `key` in a unique registry, usable wherever a [`ViaName`] is accepted
+/// (e.g. [`Supervisor::via`](crate::otp::supervisor::Supervisor::via)).
+///
+/// ```
+/// use std::sync::Arc;
+/// use tether::otp::registry::{Keys, Registry, RegistryOptions};
+/// use tether::otp::supervisor::{Strategy, Supervisor, count_children};
+///
+/// tether::Runtime::new().unwrap().block_on(async {
+///     let reg = Registry::<String, ()>::start_link(RegistryOptions::new(Keys::Unique, "via_doc"))
+///         .await.unwrap();
+///     let name = reg.via("workers".to_string(), ()).unwrap();
+///     let sup = Supervisor::new(Strategy::OneForOne).via(name.clone()).start_link().await.unwrap();
+///     assert_eq!(name.whereis_name(), Some(sup));
+///     assert_eq!(count_children(name).await.unwrap().specs, 0);
+/// });
+/// ```
+pub struct RegistryVia<K, V> {
+    registry: Registry<K, V>,
+    key: K,
+    value: V,
+}
+
+impl<K: fmt::Debug, V> fmt::Debug for RegistryVia<K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{{via, Registry, {{{}, {:?}}}}}",
+            self.registry.inner.name, self.key
+        )
+    }
+}
+
+impl<K, V> Registry<K, V>
+where
+    K: Eq + Hash + Clone + fmt::Debug + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    /// A via name for `key`; the holder registers with `value`. Only unique
+    /// registries can name processes ([`RegistryError::NotUnique`] otherwise).
+    pub fn via(&self, key: K, value: V) -> Result<std::sync::Arc<dyn ViaName>, RegistryError> {
+        if self.inner.kind != Keys::Unique {
+            return Err(RegistryError::NotUnique);
+        }
+        Ok(std::sync::Arc::new(RegistryVia {
+            registry: self.clone(),
+            key,
+            value,
+        }))
+    }
+}
+
+impl<K, V> ViaName for RegistryVia<K, V>
+where
+    K: Eq + Hash + Clone + fmt::Debug + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    /// Registers the calling process, which must be `pid` (behaviours register from
+    /// inside the new process).
+    fn register_name(&self, pid: Pid) -> Result<(), Pid> {
+        assert_eq!(
+            pid,
+            crate::self_pid(),
+            "a Registry via name registers the calling process only"
+        );
+        match self.registry.register(self.key.clone(), self.value.clone()) {
+            Ok(_) => Ok(()),
+            Err(RegistryError::AlreadyRegistered(holder)) => Err(holder),
+            Err(e) => unreachable!("unique registration failed: {e}"),
+        }
+    }
+
+    fn unregister_name(&self) {
+        self.registry.unregister(&self.key)
+    }
+
+    /// The holder, if it is alive (RG5: the registry may still list a dead one).
+    fn whereis_name(&self) -> Option<Pid> {
+        let (pid, _) = self.registry.lookup(&self.key).into_iter().next()?;
+        crate::is_alive(pid).then_some(pid)
+    }
+
+    fn send(&self, msg: Message) -> Result<Pid, SendError<Message>> {
+        match self.whereis_name() {
+            Some(pid) => crate::send_message(pid, msg).map(|()| pid),
+            None => Err(SendError {
+                message: msg,
+                kind: SendErrorKind::NotRegistered(Atom::new(&format!("{self:?}"))),
+            }),
+        }
+    }
+}
