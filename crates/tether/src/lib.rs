@@ -2,8 +2,17 @@
 //!
 //! Tether gives Rust what Erlang/OTP gives the BEAM: millions of cheap isolated
 //! processes that talk only by messages, links and monitors that turn crashes into
-//! signals, and (in later layers) supervisors, the OTP behaviours and distribution in
-//! Erlang's own protocol.
+//! signals, the OTP behaviours, and distribution in Erlang's own protocol, so that a
+//! Tether node joins a real Erlang or Elixir cluster as a peer.
+//!
+//! The crate is layered; each layer uses only the ones below it:
+//!
+//! | Module | What it is |
+//! |---|---|
+//! | [`dist`] | EPMD, the handshake, connections, control messages, `net_kernel`, `rex`/erpc, `global`, `pg` |
+//! | [`otp`] | GenServer, Supervisor, DynamicSupervisor, Task, Agent, Registry, pg |
+//! | [`process`] | processes: spawn, mailboxes, signals, links, monitors, names, timers, aliases |
+//! | `tether-term` | `Term`, the External Term Format, term order, serde (re-exported: [`Term`], [`Pid`], ...) |
 //!
 //! ## A tour
 //!
@@ -45,9 +54,14 @@
 //!   A panic is just an exit reason ([`ExitReason::Panic`]).
 //! * **Names and timers**: [`register`], [`whereis`], [`send_after`], [`cancel_timer`].
 //! * **Introspection**: [`process_info`], [`processes`].
-//! * **Supervision and naming** ([`otp`]): [`Supervisor`], [`DynamicSupervisor`], [`Registry`], pg.
-//!
-//! Terms, pids and references come from the `tether-term` crate and are re-exported.
+//! * **OTP behaviours** ([`otp`]): [`GenServer`] (calls travel as Erlang's
+//!   `{'$gen_call', {Pid, Tag}, Request}` when the server is remote), [`Supervisor`]
+//!   with every strategy and Erlang's restart intensity, [`DynamicSupervisor`], Task,
+//!   Agent, [`Registry`], pg.
+//! * **Distribution** ([`dist`]): [`dist::start`] makes this OS process a node that
+//!   BEAM nodes can `Node.ping`, call with `GenServer.call({name, node}, req)` and
+//!   `:rpc.call`; sends, links and monitors to remote pids use the same functions as
+//!   local ones.
 
 pub mod dist;
 pub mod otp;
