@@ -88,7 +88,10 @@ fn draw(path: &Path, r: &Results) -> Result<(), Box<dyn std::error::Error>> {
             .y_desc("ratio")
             .y_label_formatter(&|v| format!("{v}"))
             .draw()?;
-        chart.draw_series(LineSeries::new([(0.0, 1.0), (n, 1.0)], BLACK.stroke_width(2)))?;
+        chart.draw_series(LineSeries::new(
+            [(0.0, 1.0), (n, 1.0)],
+            BLACK.stroke_width(2),
+        ))?;
         let bar = 0.8 / COLORS.len() as f64;
         for (j, (peer, color)) in System::ALL[1..].iter().zip(COLORS).enumerate() {
             let bars = groups.iter().enumerate().filter_map(|(i, g)| {
@@ -102,15 +105,24 @@ fn draw(path: &Path, r: &Results) -> Result<(), Box<dyn std::error::Error>> {
             chart
                 .draw_series(bars)?
                 .label(peer.title())
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled()));
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled())
+                });
             let labels = groups.iter().enumerate().filter_map(|(i, g)| {
                 let x = g.ratios[j]?;
                 let x0 = i as f64 + 0.1 + (j as f64 + 0.45) * bar;
                 let v = if x >= 1.0 { VPos::Bottom } else { VPos::Top };
                 Some(Text::new(
-                    if x >= 10.0 { format!("{x:.0}") } else { format!("{x:.1}") },
+                    if x >= 10.0 {
+                        format!("{x:.0}")
+                    } else {
+                        format!("{x:.1}")
+                    },
                     (x0, x),
-                    ("sans-serif", 10).into_font().color(&BLACK).pos(Pos::new(HPos::Center, v)),
+                    ("sans-serif", 10)
+                        .into_font()
+                        .color(&BLACK)
+                        .pos(Pos::new(HPos::Center, v)),
                 ))
             });
             chart.draw_series(labels)?;

@@ -237,10 +237,7 @@ pub fn run(opts: &Options) -> ExitCode {
             eprintln!("writing results: {e}");
             return ExitCode::FAILURE;
         }
-        eprintln!(
-            "wrote {0}/latest.json and {0}/latest.svg",
-            dir.display()
-        );
+        eprintln!("wrote {0}/latest.json and {0}/latest.svg", dir.display());
     }
     if results.failures.is_empty() {
         ExitCode::SUCCESS

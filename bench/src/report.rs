@@ -38,12 +38,9 @@ fn cell(r: &Results, w: &Workload, m: &Metric, t: usize, s: System) -> String {
         return "n/a".into();
     }
     match r.stat((w.name, m.key, t, s)) {
-        Some(st) if r.opts.runs > 1 => format!(
-            "{} ({}–{})",
-            num(st.median),
-            num(st.min),
-            num(st.max)
-        ),
+        Some(st) if r.opts.runs > 1 => {
+            format!("{} ({}–{})", num(st.median), num(st.min), num(st.max))
+        }
         Some(st) => num(st.median),
         None => "FAILED".into(),
     }
@@ -75,7 +72,12 @@ pub fn markdown(r: &Results) -> String {
     s += &format!("|---|---|---|{}\n", "---|".repeat(heads.len()));
     for (w, m, t) in rows(r) {
         let cells: Vec<String> = systems.iter().map(|x| cell(r, w, m, t, *x)).collect();
-        s += &format!("| {} | {} | {t} | {} |\n", m.label, m.unit, cells.join(" | "));
+        s += &format!(
+            "| {} | {} | {t} | {} |\n",
+            m.label,
+            m.unit,
+            cells.join(" | ")
+        );
     }
     s += "\nRatio peer ÷ Tether on medians: above 1, Tether is ahead; **bold**: Tether behind.\n\n";
     let peers = &systems[1..];
@@ -118,8 +120,15 @@ fn behind(r: &Results) -> Vec<String> {
         for s in &System::ALL[1..] {
             let key = (w.name, m.key, t, *s);
             if let Some(x) = r.ratio(key).filter(|x| *x < 1.0) {
-                let (p, me) = (r.stat(key).unwrap(), r.stat((w.name, m.key, t, System::Tether)).unwrap());
-                let noise = if p.max >= me.min { " (ranges overlap)" } else { "" };
+                let (p, me) = (
+                    r.stat(key).unwrap(),
+                    r.stat((w.name, m.key, t, System::Tether)).unwrap(),
+                );
+                let noise = if p.max >= me.min {
+                    " (ranges overlap)"
+                } else {
+                    ""
+                };
                 out.push(format!(
                     "{} ({t} thr): {} ×{x:.2} — {} {} vs Tether {} {}{noise}",
                     m.label,
@@ -141,7 +150,11 @@ pub fn print(r: &Results) {
     println!(
         "({} run(s) per figure, {}, {:.0}s in all)",
         r.opts.runs,
-        if r.opts.quick { "quick sizes" } else { "full sizes" },
+        if r.opts.quick {
+            "quick sizes"
+        } else {
+            "full sizes"
+        },
         r.elapsed.as_secs_f64()
     );
 }
@@ -165,14 +178,12 @@ pub fn today() -> String {
 }
 
 fn machine() -> Value {
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|s| s.trim().to_string())
-        });
+    let cpu = std::fs::read_to_string("/proc/cpuinfo").ok().and_then(|s| {
+        s.lines()
+            .find(|l| l.starts_with("model name"))
+            .and_then(|l| l.split(':').nth(1))
+            .map(|s| s.trim().to_string())
+    });
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .ok()
         .map(|s| s.trim().to_string());

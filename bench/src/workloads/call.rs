@@ -79,11 +79,7 @@ fn tether(p: &Params) -> Figures {
         let server = gen_server::start::<Counter>((), StartOpts::new())
             .await
             .expect("start");
-        drive(calls, || {
-            let server = server.clone();
-            async move { server.call(1).await.expect("call") }
-        })
-        .await
+        drive(calls, || async move { server.call(1).await.expect("call") }).await
     })
 }
 

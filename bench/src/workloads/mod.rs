@@ -89,7 +89,10 @@ pub struct Workload {
 impl Workload {
     /// The Rust implementation for `system`, if any.
     pub fn rust_impl(&self, system: System) -> Option<RunFn> {
-        self.rust.iter().find(|(s, _)| *s == system).map(|(_, f)| *f)
+        self.rust
+            .iter()
+            .find(|(s, _)| *s == system)
+            .map(|(_, f)| *f)
     }
 
     /// Whether `system` can run this workload.

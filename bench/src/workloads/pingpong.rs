@@ -150,8 +150,7 @@ fn kameo(p: &Params) -> Figures {
     let rounds = rounds(p);
     rt::block_on_tokio(p.threads, async move {
         let (back_tx, mut back_rx) = unbounded_channel::<u64>();
-        let a =
-            KameoPonger::spawn_with_mailbox(KameoPonger(back_tx), kameo::mailbox::unbounded());
+        let a = KameoPonger::spawn_with_mailbox(KameoPonger(back_tx), kameo::mailbox::unbounded());
         drive(rounds, &mut back_rx, |i| a.tell(i).try_send().unwrap()).await
     })
 }

@@ -150,8 +150,7 @@ impl ractor::Actor for RactorSup {
         starts: &mut Arc<AtomicU64>,
     ) -> Result<(), ractor::ActorProcessingErr> {
         if let ractor::SupervisionEvent::ActorFailed(..) = event {
-            ractor::Actor::spawn_linked(None, RactorCrasher, starts.clone(), me.get_cell())
-                .await?;
+            ractor::Actor::spawn_linked(None, RactorCrasher, starts.clone(), me.get_cell()).await?;
         }
         Ok(())
     }

@@ -57,13 +57,11 @@ struct Counters {
 }
 
 impl Counters {
-    fn wait(c: &AtomicUsize, n: usize) -> impl Future<Output = ()> + '_ {
-        async move {
-            let deadline = Instant::now() + Duration::from_secs(120);
-            while c.load(Relaxed) < n {
-                assert!(Instant::now() < deadline, "only {} of {n}", c.load(Relaxed));
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
+    async fn wait(c: &AtomicUsize, n: usize) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while c.load(Relaxed) < n {
+            assert!(Instant::now() < deadline, "only {} of {n}", c.load(Relaxed));
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
 }
