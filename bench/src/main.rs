@@ -1,71 +1,95 @@
-//! Tether's benchmark harness.
+//! Tether's benchmark harness: every workload on Tether, on the BEAM and on the Rust
+//! actor frameworks (ractor, kameo, actix) and raw tokio, side by side.
 //!
-//! `cargo run --release -p tether-bench -- [--quick] [WORKLOAD ...]` prints one
-//! `NAME VALUE UNIT` line per figure. Workloads: spawn, ring, pingpong, fanin, skynet,
-//! call (default: all). Each runs with two worker threads and with one.
+//! ```text
+//! cargo run --release -p tether-bench -- --all            # full run: table, JSON, SVG chart
+//! cargo run --release -p tether-bench -- --quick          # smoke test: small sizes, one run
+//! cargo run --release -p tether-bench -- --all ring call  # only some workloads
+//! ```
+//!
+//! The harness ([`harness`]) never measures in its own process: for every sample it
+//! re-invokes this binary as `--worker SYSTEM WORKLOAD THREADS [--quick]` (or runs
+//! `erl` for the BEAM), reads `NAME VALUE UNIT` lines from the worker's stdout, and
+//! interleaves the systems (A B C … A B C …) so that machine drift hits all alike.
+//! Adding a workload is one file in `workloads/` (plus `erlang/tb_NAME.erl` for the
+//! BEAM) and one line in [`workloads::ALL`].
 
-mod call;
+mod beam;
+mod chart;
+mod harness;
 mod mem;
-mod process;
-mod restart_storm;
+mod report;
+mod rt;
+mod system;
+mod workloads;
 
-/// The same allocator for every system measured in this binary (Tether and the Rust
-/// peers alike); glibc's malloc is slow for the 128-byte-aligned task cells tokio uses.
+use std::process::ExitCode;
+
+use system::System;
+
+/// One allocator for every system measured by this binary (Tether and the Rust peers
+/// alike): glibc's malloc is slow for the 128-byte-aligned task cells tokio allocates,
+/// which would penalise every tokio-based system equally but hide their own costs.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// One reported figure.
-pub struct Row {
-    name: String,
-    value: f64,
-    unit: &'static str,
-}
+const USAGE: &str = "\
+usage: tether-bench (--all | --quick) [--runs N] [--systems a,b,..] [--out DIR] [WORKLOAD ...]
+       tether-bench --worker SYSTEM WORKLOAD THREADS [--quick]
+       tether-bench --list";
 
-impl Row {
-    fn new(name: String, value: f64, unit: &'static str) -> Row {
-        Row { name, value, unit }
-    }
-}
-
-fn main() {
+fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let quick = args.iter().any(|a| a == "--quick");
-    let chosen: Vec<&str> = args
-        .iter()
-        .filter(|a| !a.starts_with("--"))
-        .map(|s| s.as_str())
-        .collect();
-    let want = |w: &str| chosen.is_empty() || chosen.contains(&w);
-    let scale = if quick { 10 } else { 1 };
-    for threads in [2, 1] {
-        let mut rows = Vec::new();
-        if want("spawn") {
-            rows.extend(process::spawn_idle(threads, 1_000_000 / scale));
+    if args.first().map(String::as_str) == Some("--worker") {
+        return worker(&args[1..]);
+    }
+    if args.iter().any(|a| a == "--list") {
+        for w in workloads::ALL {
+            let systems: Vec<&str> = System::ALL
+                .iter()
+                .filter(|s| w.supports(**s))
+                .map(|s| s.name())
+                .collect();
+            println!("{:<10} {}  [{}]", w.name, w.title, systems.join(" "));
         }
-        if want("ring") {
-            rows.extend(process::ring(threads, 10_000, 1_000_000 / scale as u64));
-        }
-        if want("pingpong") {
-            rows.extend(process::ping_pong(threads, 1_000_000 / scale as u64));
-        }
-        if want("fanin") {
-            rows.extend(process::fan_in(threads, 100, 100_000 / scale as u64));
-        }
-        if want("skynet") {
-            rows.extend(process::skynet(threads, 1_000_000 / scale as u64));
-        }
-        if want("restart") && threads == 2 {
-            for (name, value, unit) in restart_storm::run() {
-                println!("{name} {value:.0} {unit}");
-            }
-        }
-        if want("call") && threads == 2 {
-            for (name, value, unit) in call::run() {
-                println!("{name} {value:.1} {unit}");
-            }
-        }
-        for r in rows {
-            println!("{} {:.1} {}", r.name, r.value, r.unit);
+        return ExitCode::SUCCESS;
+    }
+    match harness::Options::parse(&args) {
+        Ok(opts) => harness::run(&opts),
+        Err(e) => {
+            eprintln!("{e}\n{USAGE}");
+            ExitCode::from(2)
         }
     }
+}
+
+/// `--worker SYSTEM WORKLOAD THREADS [--quick]`: runs one measurement in this process
+/// and prints `NAME VALUE UNIT` lines. A wrong result panics (non-zero exit).
+fn worker(args: &[String]) -> ExitCode {
+    let [system, workload, threads, rest @ ..] = args else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let quick = rest.iter().any(|a| a == "--quick");
+    let (Some(system), Some(w), Ok(threads)) = (
+        System::from_name(system),
+        workloads::find(workload),
+        threads.parse::<usize>(),
+    ) else {
+        eprintln!("unknown system, workload or thread count\n{USAGE}");
+        return ExitCode::from(2);
+    };
+    let params = workloads::Params { threads, quick };
+    if system == System::Beam {
+        return beam::run_worker(w, &params);
+    }
+    let Some(run) = w.rust_impl(system) else {
+        eprintln!("{} has no {} implementation", w.name, system.name());
+        return ExitCode::from(3);
+    };
+    for (key, value) in run(&params) {
+        let unit = w.metric(key).map_or("?", |m| m.unit);
+        println!("{key} {value} {unit}");
+    }
+    ExitCode::SUCCESS
 }

@@ -1,4 +1,4 @@
-//! Memory readings from /proc (Linux).
+//! Memory readings from /proc (Linux), used by every system's spawn workload.
 
 fn status_kb(field: &str) -> Option<u64> {
     let s = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -18,4 +18,11 @@ pub fn rss() -> u64 {
 /// Peak resident set size, in bytes.
 pub fn peak_rss() -> u64 {
     status_kb("VmHWM:").unwrap_or(0) * 1024
+}
+
+/// Bytes per idle process: the RSS growth over `n` processes, less `handles` bytes the
+/// benchmark itself keeps per process (the vector of pids / refs).
+pub fn per_process(before: u64, after: u64, n: usize, handle_bytes: usize) -> f64 {
+    let growth = after.saturating_sub(before) as f64;
+    (growth - (n * handle_bytes) as f64).max(0.0) / n as f64
 }
