@@ -5,6 +5,7 @@
 //! call (default: all). Each runs with two worker threads and with one.
 
 mod call;
+mod dist;
 mod mem;
 mod process;
 
@@ -35,6 +36,11 @@ fn main() {
         .map(|s| s.as_str())
         .collect();
     let want = |w: &str| chosen.is_empty() || chosen.contains(&w);
+    if args.iter().any(|a| a == "dist" || a.starts_with("--dist")) {
+        for (name, value, unit) in dist::run(quick) {
+            println!("{name} {value:.1} {unit}");
+        }
+    }
     let scale = if quick { 10 } else { 1 };
     for threads in [2, 1] {
         let mut rows = Vec::new();
