@@ -25,7 +25,9 @@
 //! BEAM ↔ BEAM. The rows go to the harness; a readable table goes to stderr.
 //!
 //! Sizes: N = 1,000,000 small, 200,000 binaries, 10,000 round trips, 5 rounds;
-//! `--quick`: 50,000 / 20,000 / 1,000, 3 rounds. `DIST_ROUNDS` overrides the rounds.
+//! `--quick`: 50,000 / 20,000 / 1,000, 3 rounds. For profiling: `DIST_ROUNDS` sets
+//! the rounds, `DIST_PAIRS=tether-tether,...` keeps only some pairings, and
+//! `DIST_PEER_WRAP="valgrind --tool=callgrind"` runs the Tether peer under a wrapper.
 
 mod beam_side;
 mod os_proc;
@@ -141,13 +143,23 @@ impl Setup {
         let local = Node::intern(node.name().as_str()).map_err(|e| e.to_string())?;
 
         let peer_name = format!("distbench_peer_{id}");
-        let mut cmd = Command::new(std::env::current_exe().map_err(|e| e.to_string())?);
+        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+        let wrap = std::env::var("DIST_PEER_WRAP").unwrap_or_default();
+        let mut words = wrap.split_whitespace();
+        let mut cmd = match words.next() {
+            Some(w) => {
+                let mut c = Command::new(w);
+                c.args(words).arg(exe);
+                c
+            }
+            None => Command::new(exe),
+        };
         cmd.arg("--dist-peer").env(
             tether_side::PEER_VAR,
             format!("{peer_name}|{epmd_port}|{COOKIE}"),
         );
         let mut peer_proc = Proc::start("the Tether peer", cmd)?;
-        peer_proc.wait_line("dist peer ready", Duration::from_secs(30))?;
+        peer_proc.wait_line("dist peer ready", Duration::from_secs(120))?;
         let peer =
             Node::intern(&dist::host::full_name(&peer_name, false)?).map_err(|e| e.to_string())?;
 
@@ -225,6 +237,9 @@ fn stats(v: &[f64]) -> (f64, f64, f64) {
     let mut s = v.to_vec();
     s.sort_by(f64::total_cmp);
     let n = s.len();
+    if n == 0 {
+        return (f64::NAN, f64::NAN, f64::NAN);
+    }
     let med = if n % 2 == 1 {
         s[n / 2]
     } else {
@@ -263,9 +278,14 @@ pub fn run(quick: bool) -> Vec<(String, f64, String)> {
         bin: sizes.bin / 10,
         rtt: sizes.rtt / 10,
     };
+    let only = std::env::var("DIST_PAIRS").unwrap_or_default();
+    let chosen = |p: Pair| only.is_empty() || only.split(',').any(|o| o == p.name());
     let mut results: Vec<Vec<[f64; 5]>> = vec![Vec::new(); Pair::ALL.len()];
     for round in 0..=rounds {
         for (i, pair) in Pair::ALL.into_iter().enumerate() {
+            if !chosen(pair) {
+                continue;
+            }
             let s = if round == 0 { warm } else { sizes };
             let r = setup
                 .measure(pair, s)
@@ -292,8 +312,11 @@ fn report(results: &[Vec<[f64; 5]>]) -> Vec<(String, f64, String)> {
     );
     for (m, (metric, unit, _)) in METRICS.iter().enumerate() {
         let column = |p: usize| results[p].iter().map(|r| r[m]).collect::<Vec<_>>();
-        let (beam_med, _, _) = stats(&column(beam));
+        let beam_med = stats(&column(beam)).0;
         for (p, pair) in Pair::ALL.iter().enumerate() {
+            if results[p].is_empty() {
+                continue;
+            }
             let (med, min, max) = stats(&column(p));
             let ratio = med / beam_med;
             let base = format!("dist.{}.{metric}", pair.name());
@@ -305,10 +328,48 @@ fn report(results: &[Vec<[f64; 5]>]) -> Vec<(String, f64, String)> {
             rows.push((format!("{base}.median"), med, unit.to_string()));
             rows.push((format!("{base}.min"), min, unit.to_string()));
             rows.push((format!("{base}.max"), max, unit.to_string()));
-            if *pair != Pair::BeamBeam {
+            if *pair != Pair::BeamBeam && !results[beam].is_empty() {
                 rows.push((format!("{base}.vs_beam_beam"), ratio, "x".to_string()));
             }
         }
     }
+    goals(&rows);
     rows
+}
+
+/// Prints the goals against the medians.
+fn goals(rows: &[(String, f64, String)]) {
+    let get = |name: &str| rows.iter().find(|r| r.0 == name).map(|r| r.1);
+    let mut checks: Vec<(String, Option<bool>)> = vec![
+        (
+            "tether-tether small >= 1,000,000 msgs/s".into(),
+            get("dist.tether-tether.small.median").map(|v| v >= 1e6),
+        ),
+        (
+            "tether-tether 1 KiB >= 300 MB/s".into(),
+            get("dist.tether-tether.bin_bw.median").map(|v| v >= 300.0),
+        ),
+        (
+            "tether-tether rtt p50 <= 40 us".into(),
+            get("dist.tether-tether.rtt_p50.median").map(|v| v <= 40.0),
+        ),
+    ];
+    for pair in ["tether-beam", "beam-tether"] {
+        for (metric, _, more_is_better) in METRICS {
+            let ratio = get(&format!("dist.{pair}.{metric}.vs_beam_beam"));
+            checks.push((
+                format!("{pair} {metric} no slower than beam-beam"),
+                ratio.map(|r| if more_is_better { r >= 1.0 } else { r <= 1.0 }),
+            ));
+        }
+    }
+    eprintln!();
+    for (what, ok) in checks {
+        let verdict = match ok {
+            Some(true) => "met",
+            Some(false) => "NOT met",
+            None => "not measured",
+        };
+        eprintln!("goal: {what}: {verdict}");
+    }
 }

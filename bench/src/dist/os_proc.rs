@@ -97,7 +97,16 @@ impl Proc {
 
 impl Drop for Proc {
     fn drop(&mut self) {
+        // Closing stdin asks the child to exit; give it a moment to (a profiler
+        // wrapping the peer writes its output then), and kill it otherwise.
         drop(self.stdin.take());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
