@@ -65,13 +65,15 @@ async fn sink() {
 
 async fn echo() {
     loop {
-        let t: Term = tether::receive().await;
-        if let Term::Tuple(mut v) = t {
-            if v.len() == 2 {
-                if let Some(from) = v[0].as_pid() {
-                    let _ = tether::send(from, v.pop().expect("two elements"));
-                }
-            }
+        let Term::Tuple(mut v) = tether::receive::<Term>().await else {
+            continue;
+        };
+        let from = match v.as_slice() {
+            [from, _] => from.as_pid(),
+            _ => None,
+        };
+        if let Some(from) = from {
+            let _ = tether::send(from, v.pop().expect("two elements"));
         }
     }
 }
