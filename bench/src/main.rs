@@ -16,6 +16,7 @@
 
 mod beam;
 mod chart;
+mod dist;
 mod harness;
 mod mem;
 mod report;
@@ -54,12 +55,36 @@ fn main() -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
+    let quick = args.iter().any(|a| a == "--quick");
+    if args.iter().any(|a| a == "--dist-peer") {
+        dist::run(quick); // the second Tether node of the dist pairings; never returns
+    }
+    if args.iter().any(|a| a == "dist" || a == "--dist") {
+        // Two nodes on loopback: Tether↔Tether, Tether↔BEAM, BEAM↔BEAM (see `dist`).
+        print_dist(quick);
+        return ExitCode::SUCCESS;
+    }
     match harness::Options::parse(&args) {
-        Ok(opts) => harness::run(&opts),
+        Ok(opts) => {
+            let code = harness::run(&opts);
+            if opts.workloads.iter().any(|w| w.name == "dist") {
+                print_dist(quick);
+            }
+            code
+        }
         Err(e) => {
             eprintln!("{e}\n{USAGE}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// Runs the distribution pairings and prints their rows as a Markdown table.
+fn print_dist(quick: bool) {
+    println!("\n### Two nodes on loopback\n");
+    println!("| figure | value | unit |\n|---|---|---|");
+    for (name, value, unit) in dist::run(quick) {
+        println!("| {name} | {value:.2} | {unit} |");
     }
 }
 

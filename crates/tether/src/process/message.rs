@@ -119,6 +119,16 @@ impl Message {
         self.0.to_term()
     }
 
+    /// The message as a term for another node, moving a `Term` out rather than
+    /// cloning it (a remote send's hot path); gives the message back if it cannot
+    /// cross.
+    pub(crate) fn into_term(self) -> Result<Term, Message> {
+        if self.is::<Term>() {
+            return self.downcast::<Term>();
+        }
+        self.0.to_term().ok_or(self)
+    }
+
     /// The Rust type name of the value, for diagnostics.
     pub fn type_name(&self) -> &'static str {
         self.0.type_name()

@@ -77,7 +77,7 @@ pub(crate) fn message(from: Pid, to: Pid, msg: Message) -> Result<(), Message> {
         let _ = push_local(to, Signal::Message(msg));
         return Ok(());
     }
-    let term = msg.to_term().ok_or(msg)?;
+    let term = msg.into_term()?;
     if let Some(r) = remote() {
         r.send(from, to, term);
     }
@@ -86,7 +86,7 @@ pub(crate) fn message(from: Pid, to: Pid, msg: Message) -> Result<(), Message> {
 
 /// Sends a message to `{name, node}` on another node.
 pub(crate) fn named_remote(from: Pid, name: Atom, node: Node, msg: Message) -> Result<(), Message> {
-    let term = msg.to_term().ok_or(msg)?;
+    let term = msg.into_term()?;
     if let Some(r) = remote() {
         r.send_named(from, name, node, term);
     }
@@ -107,7 +107,7 @@ pub(crate) fn alias(from: Pid, alias: Reference, msg: Message) -> Result<(), Mes
         }
         return Ok(());
     }
-    let term = msg.to_term().ok_or(msg)?;
+    let term = msg.into_term()?;
     if let Some(r) = remote() {
         r.send_alias(from, alias, term);
     }
