@@ -43,8 +43,7 @@ pub const WORKLOAD: Workload = Workload {
     }],
     rust: RUST,
     beam: true,
-    na_note: "Tether: no supervisor in this branch yet (otp-sup); actix: its Supervisor \
-              cannot restart a crashed (panicked) actor; tokio: no supervision",
+    na_note: "actix: its Supervisor cannot restart a crashed (panicked) actor; tokio: no supervision",
 };
 
 fn restarts(p: &Params) -> u64 {
