@@ -27,5 +27,5 @@ pub mod supervisor;
 pub mod task_supervisor;
 
 pub use call::CallError;
-pub use server_ref::{ServerRef, ViaName};
+pub use server_ref::{ServerRef, Via};
 pub use term_key::TermKey;

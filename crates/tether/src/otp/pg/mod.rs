@@ -181,7 +181,7 @@ pub async fn start_link_scope(scope: impl Into<Atom>) -> Result<Pid, StartError>
     match started {
         Started::Ok(pid) => Ok(pid),
         Started::Failed(e) => Err(e),
-        Started::AlreadyStarted(p) => Err(StartError::AlreadyStarted(p)),
+        Started::Name(e) => Err(StartError::from_name(e)),
         Started::Died(r) => Err(StartError::Init(r)),
     }
 }
