@@ -9,7 +9,7 @@
 //! | [`dynamic_supervisor`] | `DynamicSupervisor` |
 //! | [`task_supervisor`] | `Task.Supervisor` |
 //! | [`registry`] | `Registry` |
-//! | [`pg`] | `pg` (local scopes) |
+//! | [`pg`] | `pg` (process groups, local and across nodes) |
 
 pub mod agent;
 mod call;

@@ -63,7 +63,7 @@ impl<S: GenServer> Server<S> {
         }
     }
 
-    /// A handle for the server registered under `name` (local or [`Via`]), if any.
+    /// A handle for the server registered under `name` (local or [`Via`](crate::otp::Via)), if any.
     pub fn whereis(name: impl Into<ServerRef>) -> Option<Server<S>> {
         name.into().whereis().map(Server::from_pid)
     }
