@@ -208,7 +208,7 @@ async fn run(command: Command) -> Result<(), String> {
                 return Err("--epmd none needs --port".into());
             }
             let node = dist::start(cfg).await.map_err(|e| e.to_string())?;
-            dist::demo::start(&node);
+            dist::demo::start(&node).await;
             println!(
                 "node {} up on port {} (epmd {})",
                 node.name(),

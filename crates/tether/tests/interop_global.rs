@@ -16,6 +16,7 @@ use tether::dist::global::{self, Global, LockId};
 use tether::otp::gen_server::{
     self, CallResult, GenServer, Init, ReplyTo, ServerRef, StartOpts, Timeout,
 };
+use tether::otp::supervisor::{Strategy, Supervisor, count_children};
 use tether::{Exit, ExitReason, Node, Pid, Term};
 
 /// Not a test of its own: the entry point of child nodes.
@@ -306,6 +307,19 @@ fn gen_server_calls_through_global_names_both_ways() {
         .await;
         assert_eq!(r, Term::from(101));
         let _ = srv2;
+        // A global name names a Supervisor as well (one `Via` for every behaviour).
+        let sname = unique("gsup");
+        let sup = Supervisor::new(Strategy::OneForOne)
+            .via(Global::new(atom(&sname)))
+            .start_link()
+            .await
+            .unwrap();
+        assert_eq!(global::whereis_name(&atom(&sname)), Some(sup));
+        let counts = count_children(ServerRef::via(Global::new(atom(&sname))))
+            .await
+            .unwrap();
+        assert_eq!(counts.specs, 0);
+        assert_eq!(beam_where(n1, &sname).await, Term::Pid(sup));
     });
 }
 

@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use interop::child::{Child, ChildSpec, child_main};
 use interop::node::{T, beam, eval, me, run, visible};
 use interop::unique;
-use tether::dist::pg;
+use tether::otp::CallError;
+use tether::otp::pg::{self, Change, Leave, PgError, PgEvent};
 use tether::{ExitReason, Node, Pid, Term};
 
 /// Not a test of its own: the entry point of child nodes.
@@ -115,10 +116,10 @@ fn joins_are_seen_on_the_other_side_both_ways() {
         })
         .await;
         // Leave here: gone there. A multiset: p2 leaves once, stays once.
-        assert_eq!(pg::leave("pg", atom(&g), &[p1, p2]).await, Ok(true));
+        assert_eq!(pg::leave("pg", atom(&g), &[p1, p2]).await, Ok(Leave::Left));
         assert_eq!(
             pg::leave("pg", atom(&g), &[p1]).await,
-            Ok(false),
+            Ok(Leave::NotJoined),
             "not_joined"
         );
         eventually("leaves seen on BEAM", || async {
@@ -143,7 +144,7 @@ fn joins_are_seen_on_the_other_side_both_ways() {
         // Remote pids cannot join.
         assert_eq!(
             pg::join("pg", atom(&g), &[bp]).await,
-            Err(pg::PgError::NoLocal(bp))
+            Err(PgError::NoLocal(bp))
         );
     });
 }
@@ -210,16 +211,15 @@ async fn eventually_kv(node: Node) -> Pid {
 
 /// The next notification about group `g`. The scope monitor also sees other tests'
 /// groups (tests in this binary share the node), so select on the group.
-async fn for_group(g: &str, what: &str) -> Term {
+async fn for_group(g: &str, what: &str) -> PgEvent {
     let group = atom(g);
     let m = tether::receive_select_timeout(T, move |m| {
-        m.downcast_ref::<Term>()
-            .and_then(|t| t.as_tuple())
-            .is_some_and(|items| items.len() == 4 && items[2] == group)
+        m.downcast_ref::<PgEvent>()
+            .is_some_and(|e| e.group == group)
     })
     .await
     .unwrap_or_else(|| panic!("{what}"));
-    m.downcast::<Term>().unwrap()
+    m.downcast::<PgEvent>().unwrap()
 }
 
 #[test]
@@ -238,15 +238,18 @@ fn monitors_see_remote_joins_and_leaves() {
             ),
         )
         .await;
-        let want = |r: tether::Reference, verb: &str| {
-            Term::tuple([Term::Ref(r), atom(verb), atom(&g), Term::list([bp.clone()])])
+        let want = |r: tether::Reference, change: Change| PgEvent {
+            reference: r,
+            change,
+            group: atom(&g),
+            pids: vec![bp.as_pid().unwrap()],
         };
         let mut got = Vec::new();
         for _ in 0..2 {
             got.push(for_group(&g, "a join notification").await);
         }
         assert!(
-            got.contains(&want(r, "join")) && got.contains(&want(rs, "join")),
+            got.contains(&want(r, Change::Join)) && got.contains(&want(rs, Change::Join)),
             "{got:?}"
         );
         tether::send(bp.as_pid().unwrap(), atom("stop")).unwrap();
@@ -255,12 +258,12 @@ fn monitors_see_remote_joins_and_leaves() {
             got.push(for_group(&g, "a leave notification").await);
         }
         assert!(
-            got.contains(&want(r, "leave")) && got.contains(&want(rs, "leave")),
+            got.contains(&want(r, Change::Leave)) && got.contains(&want(rs, Change::Leave)),
             "{got:?}"
         );
-        assert!(pg::demonitor("pg", r).await);
-        assert!(pg::demonitor("pg", rs).await);
-        assert!(!pg::demonitor("pg", r).await);
+        assert_eq!(pg::demonitor("pg", r).await, Ok(true));
+        assert_eq!(pg::demonitor("pg", rs).await, Ok(true));
+        assert_eq!(pg::demonitor("pg", r).await, Ok(false));
         // A BEAM monitor sees a Tether join.
         let w = unique("watcher");
         let code = format!(
@@ -350,11 +353,11 @@ fn malformed_pg_messages_are_dropped() {
 fn local_scope_semantics() {
     run(async {
         let scope = unique("scope");
-        pg::start(&scope).unwrap();
-        assert!(matches!(
-            pg::start(&scope),
-            Err(pg::StartError::AlreadyStarted(_))
-        ));
+        let sp = pg::start(scope.as_str()).await.unwrap();
+        assert_eq!(
+            pg::start(scope.as_str()).await,
+            Err(pg::StartError::AlreadyStarted(sp))
+        );
         let me_pid = tether::self_pid();
         let g = atom("g");
         pg::join(&scope, g.clone(), &[me_pid]).await.unwrap();
@@ -364,14 +367,17 @@ fn local_scope_semantics() {
         assert_eq!(pg::get_members(&scope, &g), vec![me_pid; 3]);
         assert_eq!(
             pg::leave(&scope, atom("missing"), &[me_pid]).await,
-            Ok(false)
+            Ok(Leave::NotJoined)
         );
         assert_eq!(
             pg::leave(&scope, g.clone(), &[me_pid, me_pid]).await,
-            Ok(true)
+            Ok(Leave::Left)
         );
         assert_eq!(pg::get_members(&scope, &g), vec![me_pid]);
-        assert_eq!(pg::leave(&scope, g.clone(), &[me_pid]).await, Ok(true));
+        assert_eq!(
+            pg::leave(&scope, g.clone(), &[me_pid]).await,
+            Ok(Leave::Left)
+        );
         assert!(pg::which_groups(&scope).is_empty());
         // A member that exits leaves every group.
         let p = sleeper();
@@ -385,7 +391,7 @@ fn local_scope_semantics() {
         assert!(pg::get_members("no_such_scope", &g).is_empty());
         assert_eq!(
             pg::join("no_such_scope", g.clone(), &[me_pid]).await,
-            Err(pg::PgError::NoScope(tether::Atom::new("no_such_scope")))
+            Err(PgError::Call(CallError::Noproc))
         );
     });
 }

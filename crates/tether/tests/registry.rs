@@ -263,7 +263,7 @@ fn via_callbacks() {
         let echo = reg.via("echo".to_string(), Term::nil()).unwrap();
         let e2 = echo.clone();
         tether::spawn(async move {
-            e2.register_name(tether::self_pid()).unwrap();
+            assert!(e2.register_name(tether::self_pid()));
             tether::send(me, "ready").unwrap();
             let m: &str = receive().await;
             tether::send(me, m).unwrap();
@@ -275,6 +275,49 @@ fn via_callbacks() {
         let nobody = reg.via("nobody".to_string(), Term::nil()).unwrap();
         assert!(nobody.send(Message::new(1u8)).is_err());
         assert_eq!(nobody.whereis_name(), None);
+    })
+}
+
+/// §3.4 case 10 for `gen_server` (`registry/unique_test.exs: "via callbacks"` with a
+/// GenServer): a Registry via name is a `StartOpts::via` name, reached by calls.
+#[test]
+fn via_names_a_gen_server() {
+    use tether::otp::ServerRef;
+    use tether::otp::gen_server::{self, CallResult, GenServer, Init, ReplyTo, StartOpts};
+    struct Add(u32);
+    impl GenServer for Add {
+        type Args = u32;
+        type Call = u32;
+        type Cast = ();
+        type Reply = u32;
+        type Continue = ();
+        async fn init(n: u32) -> Init<Self> {
+            Init::ok(Add(n))
+        }
+        async fn handle_call(&mut self, n: u32, _: &ReplyTo<u32>) -> CallResult<Self> {
+            CallResult::reply(self.0 + n)
+        }
+    }
+    run(async {
+        let reg = registry::<String, ()>(Keys::Unique, 2).await;
+        let name = reg.via("adder".to_string(), ()).unwrap();
+        let srv = gen_server::start::<Add>(40, StartOpts::new().via(name.clone()))
+            .await
+            .unwrap();
+        assert_eq!(name.whereis_name(), Some(srv.pid()));
+        assert_eq!(reg.lookup(&"adder".to_string()), vec![(srv.pid(), ())]);
+        let r = gen_server::call::<Add>(
+            ServerRef::Via(name.clone()),
+            2,
+            gen_server::Timeout::DEFAULT,
+        )
+        .await;
+        assert_eq!(r.unwrap(), 42);
+        let again = gen_server::start::<Add>(0, StartOpts::new().via(name.clone())).await;
+        assert_eq!(
+            again.unwrap_err(),
+            gen_server::StartError::AlreadyStarted(srv.pid())
+        );
     })
 }
 

@@ -23,6 +23,7 @@ use tether_term::{Atom, Term};
 
 use super::gen_call::{self, GenMsg};
 use super::node::DistNode;
+use crate::otp::pg;
 use crate::{Exit, ExitReason, Pid, SpawnOpts};
 
 /// Restarts allowed within [`RESTART_WINDOW`] before the keeper gives up.
@@ -30,9 +31,9 @@ pub const MAX_RESTARTS: usize = 10;
 /// The window for [`MAX_RESTARTS`].
 pub const RESTART_WINDOW: Duration = Duration::from_secs(5);
 
-/// Registers the demo rpc functions and starts `echo` and `kv` under a keeper.
-/// Returns the keeper's pid.
-pub fn start(node: &DistNode) -> Pid {
+/// Registers the demo rpc functions, starts the default `pg` scope if it is not
+/// running, and starts `echo` and `kv` under a keeper. Returns the keeper's pid.
+pub async fn start(node: &DistNode) -> Pid {
     let rpc = node.rpc();
     rpc.register_sync("tether", "ping", 0, |_| Ok(Term::atom("pong")));
     rpc.register_sync("erlang", "node", 0, |_| {
@@ -49,12 +50,12 @@ pub fn start(node: &DistNode) -> Pid {
             .map(Term::Pid)
             .unwrap_or(Term::atom("undefined")))
     });
-    if crate::whereis("pg").is_none() {
-        let _ = super::pg::start("pg");
-    }
     rpc.register_sync("global", "registered_names", 0, |_| {
         Ok(Term::list(super::global::registered_names()))
     });
+    if crate::whereis(pg::DEFAULT_SCOPE).is_none() {
+        let _ = pg::start(pg::DEFAULT_SCOPE).await;
+    }
     crate::spawn(keeper())
 }
 
@@ -139,7 +140,7 @@ async fn kv() {
     // re_register: a restarted kv takes the name over even before the old owner's
     // DOWN has been processed.
     super::global::re_register_name(kv_global_name(tether_term::Node::local()), me).await;
-    let _ = super::pg::join("pg", Term::atom("kv"), &[me]).await;
+    let _ = pg::join(pg::DEFAULT_SCOPE, Term::atom("kv"), &[me]).await;
     let mut store = BTreeMap::new();
     loop {
         let msg: Term = crate::receive().await;

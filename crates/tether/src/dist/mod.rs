@@ -31,7 +31,7 @@
 //! | [`node_monitor`] | `monitor_node`, `monitor_nodes`, `nodes()` |
 //! | `net_kernel`, `rex`, [`erpc`] | node services: ping, rpc, spawn requests over a function registry |
 //! | [`call`], [`rpc`], [`erpc::call`] | clients: `gen_server` calls, rpc, erpc |
-//! | [`global`], [`pg`] | cluster-wide names and locks, process groups (OTP's protocols) |
+//! | [`global`] | cluster-wide names and locks (OTP's protocol); process groups are [`crate::otp::pg`], which dist's nodeup hook connects to its peers |
 //! | [`demo`] | the `echo` and `kv` services of `tether node` |
 //! | [`epmd`], [`handshake`], [`framing`], [`flags`], [`cookie`], [`node_name`] | the foundations |
 //!
@@ -58,7 +58,6 @@ pub mod node;
 pub mod node_monitor;
 pub mod node_name;
 mod outgoing;
-pub mod pg;
 mod remote;
 mod rex;
 mod router;

@@ -58,6 +58,9 @@ impl NodeMonitors {
     }
 
     pub fn node_up(&self, node: Node, hidden: bool) {
+        if !hidden {
+            crate::otp::pg::node_up(node);
+        }
         let mut w = self.lock();
         w.all.retain(|(p, with_hidden)| {
             if hidden && !with_hidden {
@@ -68,6 +71,9 @@ impl NodeMonitors {
     }
 
     pub fn node_down(&self, node: Node, hidden: bool) {
+        if !hidden {
+            crate::otp::pg::node_down(node);
+        }
         let mut w = self.lock();
         for p in w.per_node.remove(&node).unwrap_or_default() {
             inject::value(p, NodeEvent::Down(node));

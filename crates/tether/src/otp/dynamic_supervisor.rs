@@ -38,7 +38,7 @@ use tether_term::{Atom, Pid};
 
 use super::ServerRef;
 use super::call::{ReplyTo, call};
-use super::server_ref::{StartName, ViaName};
+use super::server_ref::{StartName, Via};
 use super::start::{self, Ack, Started};
 use super::supervisor::api::{Request, counts};
 use super::supervisor::server::{YIELD_EVERY, run_start};
@@ -121,8 +121,8 @@ impl DynamicSupervisor {
     }
 
     /// Registers the supervisor under a via name.
-    pub fn via(mut self, name: Arc<dyn ViaName>) -> DynamicSupervisor {
-        self.name = Some(StartName::Via(name));
+    pub fn via(mut self, name: impl Via) -> DynamicSupervisor {
+        self.name = Some(StartName::via(name));
         self
     }
 
@@ -133,7 +133,7 @@ impl DynamicSupervisor {
         match start::start_link(name, move |ack| run(self, parent, ack)).await {
             Started::Ok(pid) => Ok(pid),
             Started::Failed(e) => Err(e),
-            Started::AlreadyStarted(p) => Err(StartError::AlreadyStarted(p)),
+            Started::Name(e) => Err(StartError::from_name(e)),
             Started::Died(r) => Err(StartError::Init(r)),
         }
     }

@@ -9,7 +9,7 @@
 //! | [`dynamic_supervisor`] | `DynamicSupervisor` |
 //! | [`task_supervisor`] | `Task.Supervisor` |
 //! | [`registry`] | `Registry` |
-//! | [`pg`] | `pg` (local scopes) |
+//! | [`pg`] | `pg` (process groups, local and across nodes) |
 
 pub mod agent;
 mod call;
@@ -27,5 +27,5 @@ pub mod supervisor;
 pub mod task_supervisor;
 
 pub use call::CallError;
-pub use server_ref::{ServerRef, ViaName};
+pub use server_ref::{ServerRef, Via};
 pub use term_key::TermKey;

@@ -8,13 +8,13 @@
 //! * its DOWN — it died before acknowledging (a crash in init).
 //!
 //! Name registration happens in the new process *before* its init runs, and a taken
-//! name makes it exit `normal` with `AlreadyStarted(holder)` (SEMANTICS §4.1 G2).
+//! name makes it exit `normal` with [`Started::Name`] (SEMANTICS §4.1 G2).
 
 use std::future::Future;
 
 use tether_term::{Pid, Reference};
 
-use super::server_ref::StartName;
+use super::server_ref::{NameError, StartName};
 use crate::{Down, ExitReason, Message, SpawnOpts};
 
 struct AckMsg<E> {
@@ -46,7 +46,7 @@ impl<E: Send + 'static> Ack<E> {
     /// exits next.
     pub(crate) fn fail(self, e: E) {
         if let Some(n) = &self.name {
-            n.unregister_self();
+            n.unregister();
         }
         let _ = crate::send(
             self.to,
@@ -59,11 +59,11 @@ impl<E: Send + 'static> Ack<E> {
 }
 
 /// How a start ended.
-#[allow(clippy::enum_variant_names)] // `AlreadyStarted` is OTP's name
 pub(crate) enum Started<E> {
     Ok(Pid),
     Failed(E),
-    AlreadyStarted(Pid),
+    /// The name could not be taken (`{already_started, Pid}` when someone holds it).
+    Name(NameError),
     Died(ExitReason),
 }
 
@@ -76,9 +76,9 @@ where
 {
     let me = crate::self_pid();
     let tag = crate::make_ref();
-    let taken = move |holder: Pid| AckMsg::<Result<E, Pid>> {
+    let taken = move |e: NameError| AckMsg::<Result<E, NameError>> {
         tag,
-        result: Err(Err(holder)),
+        result: Err(Err(e)),
     };
     let ack = Ack::<E> {
         to: me,
@@ -92,9 +92,9 @@ where
         .trap_exit()
         .spawn(async move {
             if let Some(n) = &name
-                && let Err(holder) = n.register_self()
+                && let Err(e) = n.register(crate::self_pid()).await
             {
-                let _ = crate::send(me, taken(holder));
+                let _ = crate::send(me, taken(e));
                 return;
             }
             body(ack).await
@@ -102,7 +102,7 @@ where
     let mref = spawned.monitor.expect("asked for a monitor");
     let ours = move |m: &Message| {
         m.downcast_ref::<AckMsg<E>>().is_some_and(|a| a.tag == tag)
-            || m.downcast_ref::<AckMsg<Result<E, Pid>>>()
+            || m.downcast_ref::<AckMsg<Result<E, NameError>>>()
                 .is_some_and(|a| a.tag == tag)
             || m.downcast_ref::<Down>()
                 .is_some_and(|d| d.reference == mref)
@@ -123,11 +123,11 @@ where
         }
         Err(m) => m,
     };
-    match m.downcast::<AckMsg<Result<E, Pid>>>() {
+    match m.downcast::<AckMsg<Result<E, NameError>>>() {
         Ok(a) => {
             reap(spawned.pid, mref).await;
             match a.result {
-                Err(Err(holder)) => Started::AlreadyStarted(holder),
+                Err(Err(e)) => Started::Name(e),
                 _ => unreachable!("only a name clash is sent this way"),
             }
         }

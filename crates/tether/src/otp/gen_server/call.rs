@@ -25,9 +25,9 @@ use tether_term::{Node, Pid, Reference, Term};
 use super::error::CallError;
 use super::from::{CallReply, LocalCall, LocalCast, ReplyTo, alias_of, alias_tag};
 use super::result::Timeout;
-use super::server_ref::{ServerRef, Target};
 use super::sys::{SysMsg, SysRequest};
 use super::{GenServer, wire};
+use crate::otp::server_ref::{ServerRef, Target};
 use crate::process::{mailbox_mark, receive_select_after};
 use crate::{
     AliasMode, Dest, Down, ExitReason, Message, MonitorTarget, demonitor_flush, monitor,

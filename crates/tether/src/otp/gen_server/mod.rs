@@ -84,8 +84,8 @@ mod catch;
 mod error;
 mod from;
 mod result;
+mod server;
 mod server_loop;
-mod server_ref;
 mod start;
 pub mod sys;
 mod wire;
@@ -94,11 +94,12 @@ use std::future::Future;
 
 use tether_term::Term;
 
+pub use super::server_ref::{ServerRef, Via};
 pub use call::{call, cast, stop};
 pub use error::{CallError, StartError};
 pub use from::ReplyTo;
 pub use result::{CallResult, CastResult, Init, Next, Timeout};
-pub use server_ref::{Server, ServerRef, Via};
+pub use server::Server;
 pub use start::{StartOpts, start, start_link, start_monitor};
 
 use crate::{ExitReason, Message};

@@ -13,64 +13,22 @@
 //! `start_link` caller that does not trap exits, exactly as in OTP; `Ignore` and
 //! `Error` exit `normal` and are always safe.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use tether_term::{Atom, Pid, Reference};
 
 use super::GenServer;
+use super::Server;
 use super::catch::catching;
 use super::error::StartError;
 use super::result::{Init, Timeout};
 use super::server_loop::Loop;
-use super::server_ref::{Server, Via};
+use crate::otp::server_ref::{NameError, StartName, Via};
 use crate::process::{mailbox_mark, receive_select_after};
 use crate::{
-    Down, Exit, ExitReason, Message, RegisterError, SpawnOpts, demonitor_flush, exit, exit_self,
-    make_ref, receive_select_timeout, self_pid, unlink,
+    Down, Exit, ExitReason, Message, SpawnOpts, demonitor_flush, exit, exit_self, make_ref,
+    receive_select_timeout, self_pid, unlink,
 };
-
-/// How a server is registered (Erlang's `ServerName`).
-#[derive(Clone, Debug)]
-enum Name {
-    Local(Atom),
-    Via(Arc<dyn Via>),
-}
-
-impl Name {
-    fn whereis(&self) -> Option<Pid> {
-        match self {
-            Name::Local(n) => crate::whereis(n.as_str()),
-            Name::Via(v) => v.whereis_name(),
-        }
-    }
-
-    async fn register(&self, pid: Pid) -> Result<(), StartError> {
-        match self {
-            Name::Local(n) => match crate::register(n.clone(), pid) {
-                Ok(()) => Ok(()),
-                Err(RegisterError::NameTaken(_, holder)) => Err(StartError::AlreadyStarted(holder)),
-                Err(_) => Err(StartError::BadName(n.clone())),
-            },
-            Name::Via(v) => match v.register_name_async(pid).await {
-                true => Ok(()),
-                false => match v.whereis_name() {
-                    Some(holder) => Err(StartError::AlreadyStarted(holder)),
-                    None => Err(StartError::Failed(ExitReason::from("already_registered"))),
-                },
-            },
-        }
-    }
-
-    fn unregister(&self) {
-        match self {
-            Name::Local(n) => {
-                let _ = crate::unregister(n.clone());
-            }
-            Name::Via(v) => v.unregister_name(),
-        }
-    }
-}
 
 /// Options for starting a server (Erlang's start options; Elixir's `:name`,
 /// `:timeout`, `:hibernate_after`).
@@ -82,7 +40,7 @@ impl Name {
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct StartOpts {
-    name: Option<Name>,
+    name: Option<StartName>,
     timeout: Option<Duration>,
     hibernate_after: Option<Duration>,
 }
@@ -95,20 +53,15 @@ impl StartOpts {
 
     /// Registers the server under a local name (`{local, Name}`).
     pub fn name(mut self, name: impl Into<Atom>) -> StartOpts {
-        self.name = Some(Name::Local(name.into()));
+        self.name = Some(StartName::Local(name.into()));
         self
     }
 
-    /// Registers the server through a registry (`{via, Module, Name}`, and
-    /// `{global, Name}` once `global` implements [`Via`]).
+    /// Registers the server through a registry (`{via, Module, Name}`): a
+    /// [`Registry::via`](crate::otp::registry::Registry::via) name,
+    /// `dist::global::Global` (`{global, Name}`), or any other [`Via`].
     pub fn via(mut self, via: impl Via) -> StartOpts {
-        self.name = Some(Name::Via(Arc::new(via)));
-        self
-    }
-
-    /// [`StartOpts::via`] for a shared `Via`.
-    pub fn via_arc(mut self, via: Arc<dyn Via>) -> StartOpts {
-        self.name = Some(Name::Via(via));
+        self.name = Some(StartName::via(via));
         self
     }
 
@@ -189,7 +142,7 @@ async fn start_inner<S: GenServer>(
     link: bool,
     keep_monitor: bool,
 ) -> Result<(Pid, Reference), StartError> {
-    if let Some(holder) = opts.name.as_ref().and_then(Name::whereis) {
+    if let Some(holder) = opts.name.as_ref().and_then(StartName::whereis) {
         return Err(StartError::AlreadyStarted(holder));
     }
     let me = self_pid();
@@ -258,6 +211,12 @@ async fn enter<S: GenServer>(
     if let Some(name) = &opts.name
         && let Err(e) = name.register(self_pid()).await
     {
+        let reason = e.reason();
+        let e = match e {
+            NameError::Taken(holder) => StartError::AlreadyStarted(holder),
+            NameError::BadName(n) => StartError::BadName(n),
+            NameError::Refused => StartError::Failed(reason),
+        };
         return ack(Err(e)); // exits normal; init never runs
     }
     let failed = |r: ExitReason| {

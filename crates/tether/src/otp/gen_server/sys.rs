@@ -37,7 +37,7 @@ use super::call::call_raw;
 use super::error::CallError;
 use super::from::ReplyTo;
 use super::result::Timeout;
-use super::server_ref::ServerRef;
+use crate::otp::ServerRef;
 use crate::{ExitReason, Message};
 
 /// A system message, as moved into a local server's mailbox.

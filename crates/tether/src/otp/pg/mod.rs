@@ -18,13 +18,19 @@
 //! and each leave removes one occurrence per pid listed. A member that exits is
 //! removed from every group (PG4). Empty groups do not exist (PG5).
 //!
-//! **Distribution-ready shape.** Each table entry keeps `all` members and `local`
-//! members separately, and the scope state keeps local memberships per pid (with
-//! their monitor) apart from `peers` (remote scope processes and the memberships
-//! they announced). The peer protocol of pg — `discover` on start and nodeup,
-//! `sync` replies, `join`/`leave` broadcasts, and dropping a peer's pids on its
-//! DOWN (PG8) — slots in as more `ScopeMsg` variants that update `peers`
-//! and `all` without touching `local`.
+//! **Local and across nodes, one implementation.** As OTP's `pg` is a kernel module
+//! that works on a lone node and in a cluster, so is this one. Each table entry keeps
+//! `all` members and `local` members; the scope keeps its local members (with their
+//! monitors) apart from its *peers* — same-named scopes on other visible nodes, Tether
+//! or BEAM — and the members they announced. The peer protocol of OTP 23+ lives in
+//! `sync.rs`: `{discover, Scope}` on start and on each visible nodeup
+//! (dist calls this module's nodeup hook), `$gen_cast` `{sync, Scope, Groups}`
+//! replies, `{join, ..}`/`{leave, ..}` broadcasts, and dropping a peer's members on
+//! its DOWN (PG8). On a node that is not distributed there are simply no peers.
+//!
+//! Rust values a scope does not understand crash it with `badarg`, as in
+//! `pg_SUITE:errors`; malformed *terms* from peers are logged and dropped instead, so
+//! a remote node cannot take a scope (and its local membership) down.
 //!
 //! ```
 //! use tether::{otp::pg, Term};
@@ -39,20 +45,23 @@
 //! ```
 
 mod scope;
+mod sync;
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, OnceLock, RwLock};
 
-use tether_term::{Atom, Pid, Reference, Term};
+use tether_term::{Atom, Node, Pid, Reference, Term};
 
 use self::scope::Scope;
 use super::call::{ReplyTo, call};
 use super::server_ref::StartName;
 use super::start::{self, Started};
-use super::supervisor::StartError;
 use super::{CallError, ServerRef, TermKey};
 use crate::Message;
+
+pub use super::supervisor::StartError;
+pub(crate) use sync::{node_down, node_up};
 
 /// The default scope's name.
 pub const DEFAULT_SCOPE: &str = "pg";
@@ -144,9 +153,10 @@ fn table(scope: &str) -> Option<Arc<ScopeTable>> {
 /// Groups and their members, as [`monitor_scope`] returns them.
 pub type Groups = Vec<(Term, Vec<Pid>)>;
 
-/// Messages the scope process handles. Peer-sync messages join this enum when
-/// distribution comes.
+/// Messages the scope process handles (peers talk to it in terms, see `sync.rs`).
 pub(crate) enum ScopeMsg {
+    /// A visible node came up: discover its scope of the same name.
+    NodeUp(Node),
     Join(TermKey, Vec<Pid>, ReplyTo<()>),
     Leave(TermKey, Vec<Pid>, ReplyTo<Leave>),
     MonitorScope(Pid, ReplyTo<(Reference, Groups)>),
@@ -164,6 +174,7 @@ pub async fn start_link() -> Result<Pid, StartError> {
 pub async fn start_link_scope(scope: impl Into<Atom>) -> Result<Pid, StartError> {
     let scope = scope.into();
     let name = Some(StartName::Local(scope.clone()));
+    let scope_name = scope.clone();
     let started = start::start_link(name, move |ack: start::Ack<StartError>| async move {
         crate::trap_exit(false); // pg scopes do not trap exits
         let table = Arc::new(ScopeTable {
@@ -175,15 +186,22 @@ pub async fn start_link_scope(scope: impl Into<Atom>) -> Result<Pid, StartError>
             .unwrap_or_else(|e| e.into_inner())
             .insert(scope, table.clone());
         ack.ok();
-        Scope::new(table).serve().await
+        Scope::new(scope_name, table).serve().await
     })
     .await;
     match started {
         Started::Ok(pid) => Ok(pid),
         Started::Failed(e) => Err(e),
-        Started::AlreadyStarted(p) => Err(StartError::AlreadyStarted(p)),
+        Started::Name(e) => Err(StartError::from_name(e)),
         Started::Died(r) => Err(StartError::Init(r)),
     }
+}
+
+/// Starts a scope registered under `scope`, not linked to the caller (`pg:start/1`).
+pub async fn start(scope: impl Into<Atom>) -> Result<Pid, StartError> {
+    let pid = start_link_scope(scope).await?;
+    crate::unlink(pid);
+    Ok(pid)
 }
 
 fn check_local(pids: &[Pid]) -> Result<(), PgError> {

@@ -1,19 +1,20 @@
 //! The scope process: applies joins and leaves to the table, monitors members and
-//! subscribers, and sends the join/leave notifications.
+//! subscribers, and sends the join/leave notifications. What it learns from and tells
+//! its peers on other nodes is in `sync.rs`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use tether_term::{Pid, Reference};
+use tether_term::{Atom, Pid, Reference, Term};
 
 use super::{Change, Leave, PgEvent, ScopeMsg, ScopeTable};
 use crate::Down;
 use crate::otp::TermKey;
 
 /// A local member: its monitor and the groups it joined (with repeats).
-struct Member {
+pub(super) struct Member {
     monitor: Reference,
-    groups: Vec<TermKey>,
+    pub(super) groups: Vec<TermKey>,
 }
 
 /// A subscriber's monitor: on the whole scope, or on one group.
@@ -22,27 +23,27 @@ struct Subscription {
     group: Option<TermKey>,
 }
 
-/// What a remote scope told us (filled in by the peer protocol, with distribution).
-#[derive(Default)]
-struct Peer {
-    #[allow(dead_code)]
-    groups: HashMap<TermKey, Vec<Pid>>,
+/// A peer scope on another node: our monitor on it and the members it announced.
+pub(super) struct Peer {
+    pub(super) monitor: Reference,
+    pub(super) groups: HashMap<TermKey, Vec<Pid>>,
 }
 
 pub(crate) struct Scope {
+    pub(super) name: Atom,
     table: Arc<ScopeTable>,
-    local: HashMap<Pid, Member>,
+    pub(super) local: HashMap<Pid, Member>,
     member_monitors: HashMap<Reference, Pid>,
     subscribers: HashMap<Reference, Subscription>,
     /// Our monitor on each subscriber, and how many subscriptions it holds.
     subscriber_monitors: HashMap<Pid, (Reference, usize)>,
-    #[allow(dead_code)]
-    peers: HashMap<Pid, Peer>,
+    pub(super) peers: HashMap<Pid, Peer>,
 }
 
 impl Scope {
-    pub(crate) fn new(table: Arc<ScopeTable>) -> Scope {
+    pub(crate) fn new(name: Atom, table: Arc<ScopeTable>) -> Scope {
         Scope {
+            name,
             table,
             local: HashMap::new(),
             member_monitors: HashMap::new(),
@@ -53,6 +54,7 @@ impl Scope {
     }
 
     pub(crate) async fn serve(mut self) -> ! {
+        self.discover_all();
         loop {
             let m = crate::receive_any().await;
             let m = match m.downcast::<ScopeMsg>() {
@@ -62,9 +64,20 @@ impl Scope {
                 }
                 Err(m) => m,
             };
-            match m.downcast::<Down>() {
-                Ok(d) => self.down(d),
-                // pg_SUITE:errors: anything unexpected crashes the scope with badarg.
+            let m = match m.downcast::<Down>() {
+                Ok(d) => {
+                    self.down(d);
+                    continue;
+                }
+                Err(m) => m,
+            };
+            match m.downcast::<Term>() {
+                Ok(t) => {
+                    if !self.peer_term(&t) {
+                        tracing::warn!(scope = %self.name, msg = %t, "pg: malformed or unexpected message dropped");
+                    }
+                }
+                // pg_SUITE:errors: any other value crashes the scope with badarg.
                 Err(m) => {
                     tracing::error!(message = ?m, "pg scope received an unexpected message");
                     crate::exit_self(crate::ExitReason::from("badarg"))
@@ -75,6 +88,7 @@ impl Scope {
 
     fn handle(&mut self, msg: ScopeMsg) {
         match msg {
+            ScopeMsg::NodeUp(node) => self.discover(node),
             ScopeMsg::Join(group, pids, r) => {
                 for &pid in &pids {
                     let member = self.local.entry(pid).or_insert_with(|| {
@@ -87,12 +101,8 @@ impl Scope {
                     self.member_monitors.insert(member.monitor, pid);
                     member.groups.push(group.clone());
                 }
-                {
-                    let mut groups = self.table.groups.write().unwrap_or_else(|e| e.into_inner());
-                    let g = groups.entry(group.clone()).or_default();
-                    g.all.extend_from_slice(&pids);
-                    g.local.extend_from_slice(&pids);
-                }
+                self.add_to_table(&group, &pids, true);
+                self.broadcast_join(&group, &pids);
                 self.notify(Change::Join, &group, pids);
                 r.reply(())
             }
@@ -117,6 +127,7 @@ impl Scope {
                     return r.reply(Leave::NotJoined);
                 }
                 self.remove_from_table(&group, &left);
+                self.broadcast_leave(&left, vec![group.0.clone()]);
                 self.notify(Change::Leave, &group, left);
                 r.reply(Leave::Left)
             }
@@ -174,9 +185,19 @@ impl Scope {
         }
     }
 
+    /// Adds `pids` to `group` (and to its local members if they are ours).
+    pub(super) fn add_to_table(&self, group: &TermKey, pids: &[Pid], local: bool) {
+        let mut groups = self.table.groups.write().unwrap_or_else(|e| e.into_inner());
+        let g = groups.entry(group.clone()).or_default();
+        g.all.extend_from_slice(pids);
+        if local {
+            g.local.extend_from_slice(pids);
+        }
+    }
+
     /// Removes one occurrence of each of `pids` from `group`; drops the group if
     /// it becomes empty (PG5).
-    fn remove_from_table(&self, group: &TermKey, pids: &[Pid]) {
+    pub(super) fn remove_from_table(&self, group: &TermKey, pids: &[Pid]) {
         let mut groups = self.table.groups.write().unwrap_or_else(|e| e.into_inner());
         let Some(g) = groups.get_mut(group) else {
             return;
@@ -200,6 +221,9 @@ impl Scope {
             let Some(member) = self.local.remove(&pid) else {
                 return;
             };
+            // Peers drop one occurrence per group listed, so repeats stay in.
+            let groups = member.groups.iter().map(|g| g.0.clone()).collect();
+            self.broadcast_leave(&[pid], groups);
             let mut per_group: Vec<(TermKey, Vec<Pid>)> = Vec::new();
             for g in member.groups {
                 match per_group.iter_mut().find(|(k, _)| *k == g) {
@@ -211,6 +235,9 @@ impl Scope {
                 self.remove_from_table(&g, &pids);
                 self.notify(Change::Leave, &g, pids);
             }
+            return;
+        }
+        if self.peer_down(d.reference) {
             return;
         }
         // A subscriber exited: its monitors go (PG7).
@@ -225,7 +252,7 @@ impl Scope {
         }
     }
 
-    fn notify(&self, change: Change, group: &TermKey, pids: Vec<Pid>) {
+    pub(super) fn notify(&self, change: Change, group: &TermKey, pids: Vec<Pid>) {
         for (reference, s) in &self.subscribers {
             if s.group.as_ref().is_none_or(|g| g == group) {
                 let event = PgEvent {

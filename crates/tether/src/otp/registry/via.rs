@@ -3,14 +3,14 @@
 use std::fmt;
 use std::hash::Hash;
 
-use tether_term::{Atom, Pid};
+use tether_term::Pid;
 
 use super::{Keys, Registry, RegistryError};
-use crate::otp::ViaName;
-use crate::{Message, SendError, SendErrorKind};
+use crate::otp::Via;
 
-/// A name `key` in a unique registry, usable wherever a [`ViaName`] is accepted
-/// (e.g. [`Supervisor::via`](crate::otp::supervisor::Supervisor::via)).
+/// A name `key` in a unique registry, usable wherever a [`Via`] is accepted:
+/// [`Supervisor::via`](crate::otp::supervisor::Supervisor::via),
+/// [`StartOpts::via`](crate::otp::gen_server::StartOpts::via), a [`ServerRef`](crate::otp::ServerRef).
 ///
 /// ```
 /// use std::sync::Arc;
@@ -49,7 +49,7 @@ where
 {
     /// A via name for `key`; the holder registers with `value`. Only unique
     /// registries can name processes ([`RegistryError::NotUnique`] otherwise).
-    pub fn via(&self, key: K, value: V) -> Result<std::sync::Arc<dyn ViaName>, RegistryError> {
+    pub fn via(&self, key: K, value: V) -> Result<std::sync::Arc<dyn Via>, RegistryError> {
         if self.inner.kind != Keys::Unique {
             return Err(RegistryError::NotUnique);
         }
@@ -61,22 +61,22 @@ where
     }
 }
 
-impl<K, V> ViaName for RegistryVia<K, V>
+impl<K, V> Via for RegistryVia<K, V>
 where
     K: Eq + Hash + Clone + fmt::Debug + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
 {
     /// Registers the calling process, which must be `pid` (behaviours register from
     /// inside the new process).
-    fn register_name(&self, pid: Pid) -> Result<(), Pid> {
+    fn register_name(&self, pid: Pid) -> bool {
         assert_eq!(
             pid,
             crate::self_pid(),
             "a Registry via name registers the calling process only"
         );
         match self.registry.register(self.key.clone(), self.value.clone()) {
-            Ok(_) => Ok(()),
-            Err(RegistryError::AlreadyRegistered(holder)) => Err(holder),
+            Ok(_) => true,
+            Err(RegistryError::AlreadyRegistered(_)) => false,
             Err(e) => unreachable!("unique registration failed: {e}"),
         }
     }
@@ -89,15 +89,5 @@ where
     fn whereis_name(&self) -> Option<Pid> {
         let (pid, _) = self.registry.lookup(&self.key).into_iter().next()?;
         crate::is_alive(pid).then_some(pid)
-    }
-
-    fn send(&self, msg: Message) -> Result<Pid, SendError<Message>> {
-        match self.whereis_name() {
-            Some(pid) => crate::send_message(pid, msg).map(|()| pid),
-            None => Err(SendError {
-                message: msg,
-                kind: SendErrorKind::NotRegistered(Atom::new(&format!("{self:?}"))),
-            }),
-        }
     }
 }

@@ -32,6 +32,14 @@ pub enum StartError {
 }
 
 impl StartError {
+    /// A name that could not be taken: `AlreadyStarted`, or `Init` with the reason.
+    pub(crate) fn from_name(e: crate::otp::server_ref::NameError) -> StartError {
+        match e {
+            crate::otp::server_ref::NameError::Taken(p) => StartError::AlreadyStarted(p),
+            e => StartError::Init(e.reason()),
+        }
+    }
+
     /// The reason the failed supervisor exited with, as a child start result reason.
     pub fn to_reason(&self) -> ExitReason {
         let t = match self {

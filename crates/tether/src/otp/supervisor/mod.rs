@@ -74,7 +74,7 @@ pub use spec::{
 };
 pub use tree::{TreeNode, supervision_tree};
 
-use super::server_ref::{StartName, ViaName};
+use super::server_ref::{StartName, Via};
 use super::start::{self, Started};
 use crate::ExitReason;
 
@@ -226,8 +226,8 @@ impl Supervisor {
 
     /// Registers the supervisor under a via name (`{via, Module, Name}`), such as
     /// [`Registry::via`](crate::otp::registry::Registry::via).
-    pub fn via(mut self, name: Arc<dyn ViaName>) -> Supervisor {
-        self.name = Some(StartName::Via(name));
+    pub fn via(mut self, name: impl Via) -> Supervisor {
+        self.name = Some(StartName::via(name));
         self
     }
 
@@ -297,7 +297,7 @@ impl Supervisor {
             Started::Ok(pid) => Ok(Some(pid)),
             Started::Failed(None) => Ok(None),
             Started::Failed(Some(e)) => Err(e),
-            Started::AlreadyStarted(p) => Err(StartError::AlreadyStarted(p)),
+            Started::Name(e) => Err(StartError::from_name(e)),
             Started::Died(r) => Err(StartError::Init(r)),
         }
     }

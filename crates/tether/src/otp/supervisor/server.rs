@@ -75,9 +75,9 @@ pub(crate) async fn run(sup: Supervisor, parent: Pid, ack: Ack<Option<StartError
         Some(init) => match CatchUnwind(init()).await {
             Ok(Ok(Some(s))) => {
                 if let Some(n) = &s.name
-                    && let Err(holder) = n.register_self()
+                    && let Err(e) = n.register(crate::self_pid()).await
                 {
-                    ack.fail(Some(StartError::AlreadyStarted(holder)));
+                    ack.fail(Some(StartError::from_name(e)));
                     return;
                 }
                 s
