@@ -151,16 +151,18 @@ fn gen_server_call_and_cast_from_erl_to_kv() {
     run(async {
         let (_b, b) = beam("kv").await;
         let m = me();
+        // F: a bad request; G: keys match exactly, as map keys ({k, 1.0} is not {k, 1}).
         let code = format!(
             "S = {{kv, {m}}}, A = gen_server:call(S, {{put, {{k, 1}}, <<\"v\">>}}), B = gen_server:call(S, {{get, {{k, 1}}}}),
              gen_server:cast(S, {{put, k2, 2}}), C = gen_server:call(S, {{get, k2}}), ok = gen_server:call(S, {{delete, k2}}),
              D = gen_server:call(S, {{get, k2}}),
              E = try gen_server:call({{nosuch, {m}}}, x, 3000) catch exit:{{Reason, _}} -> Reason end,
-             {{A, B, C, D, E}}."
+             F = gen_server:call(S, {{bogus, 1}}), G = gen_server:call(S, {{get, {{k, 1.0}}}}),
+             {{A, B, C, D, E, F, G}}."
         );
         assert_eq!(
             eval(b, &code).await,
-            term("{ok, {ok, <<\"v\">>}, {ok, 2}, error, noproc}")
+            term("{ok, {ok, <<\"v\">>}, {ok, 2}, error, noproc, {error, badarg}, error}")
         );
     });
 }

@@ -93,7 +93,7 @@ fn links_monitors_exits_and_restarts() {
         );
         let d: Down = tether::receive_timeout(T).await.unwrap();
         assert_eq!((d.reference, d.reason), (r, ExitReason::Killed));
-        // The keeper restarts echo under the same name.
+        // The demo supervisor restarts echo under the same name.
         tokio::time::sleep(Duration::from_millis(200)).await;
         let echo2 = whereis(n, "echo").await;
         assert_ne!(echo2, echo);
@@ -117,6 +117,10 @@ fn links_monitors_exits_and_restarts() {
                 ExitReason::from("stop_it")
             )
         );
+        // The demo supervisor restarts kv too.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_ne!(whereis(n, "kv").await, kv);
+        whereis(n, "tether_demo_sup").await;
         // Dead pid: noproc for link and monitor.
         tether::link(echo).unwrap();
         let e: Exit = tether::receive_timeout(T).await.unwrap();

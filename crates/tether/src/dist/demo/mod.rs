@@ -1,0 +1,109 @@
+//! Demo services of `tether node`, also used by the interop tests — and an example
+//! of how to write services that Erlang and Elixir nodes use.
+//!
+//! - `echo`: a plain process that answers `{From, Msg}` by sending `Msg` to `From`.
+//! - `kv`: a key-value [`GenServer`](crate::GenServer) that BEAM nodes call with
+//!   `gen_server:call/2,3` and `gen_server:cast/2`: see [`kv`] for how a remotely
+//!   callable server decodes its requests and encodes its replies. It registers
+//!   globally as `{kv, NodeName}` and joins the `pg` group `kv` in the default scope
+//!   `pg`, which [`start`] runs.
+//! - rpc functions `tether:ping/0` → `pong`, `erlang:node/0`, `erlang:whereis/1`,
+//!   `global:whereis_name/1`, `global:registered_names/0`.
+//!
+//! [`start`] runs `echo` and `kv` under a one-for-one [`Supervisor`] registered as
+//! [`SUPERVISOR`], which restarts either under its name when it dies (up to
+//! [`MAX_RESTARTS`] restarts within [`MAX_SECONDS`]).
+
+pub mod kv;
+
+pub use kv::global_name as kv_global_name;
+
+use tether_term::{Atom, Term};
+
+use super::node::DistNode;
+use crate::otp::gen_server::{self, StartOpts};
+use crate::otp::pg;
+use crate::otp::supervisor::{ChildSpec, Strategy, Supervisor};
+use crate::{ExitReason, Pid, SpawnOpts};
+
+/// The name of the supervisor of the demo services.
+pub const SUPERVISOR: &str = "tether_demo_sup";
+/// Restarts the supervisor allows within [`MAX_SECONDS`] before it gives up.
+pub const MAX_RESTARTS: u32 = 100;
+/// The window of [`MAX_RESTARTS`], in seconds.
+pub const MAX_SECONDS: u64 = 5;
+
+/// Registers the demo rpc functions, starts the default `pg` scope if it is not
+/// running, and starts `echo` and `kv` under the demo supervisor. Returns the
+/// supervisor's pid.
+///
+/// The supervisor is not linked to the caller: it outlives it.
+///
+/// # Panics
+///
+/// Outside a process, or if the services cannot start (say, because their names
+/// are taken).
+pub async fn start(node: &DistNode) -> Pid {
+    register_rpc(node);
+    if crate::whereis(pg::DEFAULT_SCOPE).is_none() {
+        let _ = pg::start(pg::DEFAULT_SCOPE).await;
+    }
+    let sup = Supervisor::new(Strategy::OneForOne)
+        .name(SUPERVISOR)
+        .max_restarts(MAX_RESTARTS)
+        .max_seconds(MAX_SECONDS)
+        .child(ChildSpec::new("echo", || async {
+            Ok(Some(SpawnOpts::new().link().name("echo").spawn(echo()).pid))
+        }))
+        .child(ChildSpec::new("kv", || async {
+            match gen_server::start_link::<kv::Kv>((), StartOpts::new().name("kv")).await {
+                Ok(kv) => Ok(Some(kv.pid())),
+                Err(e) => Err(e.reason().unwrap_or(ExitReason::Normal)),
+            }
+        }))
+        .start_link()
+        .await
+        .expect("the demo services start");
+    crate::unlink(sup);
+    sup
+}
+
+fn register_rpc(node: &DistNode) {
+    let rpc = node.rpc();
+    rpc.register_sync("tether", "ping", 0, |_| Ok(Term::atom("pong")));
+    rpc.register_sync("erlang", "node", 0, |_| {
+        Ok(Term::Atom(tether_term::Node::local().name()))
+    });
+    rpc.register_sync("erlang", "whereis", 1, |args| match &args[0] {
+        Term::Atom(a) => Ok(crate::whereis(a.as_str())
+            .map(Term::Pid)
+            .unwrap_or(Term::atom("undefined"))),
+        _ => Err(super::erpc::Exception::Error(Term::atom("badarg"))),
+    });
+    rpc.register_sync("global", "whereis_name", 1, |args| {
+        Ok(super::global::whereis_name(&args[0])
+            .map(Term::Pid)
+            .unwrap_or(Term::atom("undefined")))
+    });
+    rpc.register_sync("global", "registered_names", 0, |_| {
+        Ok(Term::list(super::global::registered_names()))
+    });
+}
+
+/// `echo`: answers `{From, Msg}` by sending `Msg` to `From`.
+async fn echo() {
+    loop {
+        let msg: Term = crate::receive().await;
+        match msg.as_tuple() {
+            Some([Term::Pid(from), m]) => {
+                let _ = crate::send(*from, m.clone());
+            }
+            _ => tracing::debug!(%msg, "echo: not {{From, Msg}}"),
+        }
+    }
+}
+
+/// The names the demo services are registered under.
+pub fn names() -> [Atom; 2] {
+    [Atom::new("echo"), Atom::new("kv")]
+}
