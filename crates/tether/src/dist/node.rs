@@ -16,7 +16,7 @@
 //! A Tether OS process runs at most one node (the local node identity is
 //! process-wide, like a BEAM's); [`start`] fails if one already runs.
 //!
-//! **Visible by default.** The node speaks `global` (see [`global`](super::global::sync)):
+//! **Visible by default.** The node speaks `global` (see [`global`]):
 //! on each visible connection its `global_name_server` joins the peer's, so BEAM
 //! peers' `global:sync/0` returns promptly (a visible node that does not speak
 //! `global` stalls it for as long as it stays connected, DISTRIBUTION.md §6.4) and
