@@ -100,10 +100,7 @@ impl<R: Send + 'static> ReplyTo<R> {
                 reply_local(*alias, value);
             }
             Tag::Wire(tag) => match (self.encode)(&value) {
-                Some(reply) => {
-                    let msg = Term::tuple([(**tag).clone(), reply]);
-                    let _ = crate::send(reply_dest(self.caller, tag), msg);
-                }
+                Some(reply) => reply_term(self.caller, tag, reply),
                 None => tracing::warn!(
                     caller = %self.caller,
                     "a reply of type {} has no term encoding (GenServer::encode_reply); dropped",
@@ -114,11 +111,15 @@ impl<R: Send + 'static> ReplyTo<R> {
     }
 }
 
-/// Where `gen:reply/2` sends `{Tag, Reply}`: the alias in `[alias | A]` or
-/// `[[alias | A] | _]`, else the caller's pid.
-fn reply_dest(caller: Pid, tag: &Term) -> Dest {
-    match alias_of(tag) {
+/// Replies `{Tag, Reply}` to a `$gen_call` from `caller` as `gen:reply/2` does: to
+/// the alias in a tag `[alias | A]` or `[[alias | A] | _]` (OTP 24+ callers), else to
+/// the caller's pid (a plain reference, `{Ref, Node}` of `multi_call`, ...). Every
+/// server that answers wire calls replies through this (GenServers and the `dist`
+/// services alike).
+pub(crate) fn reply_term(caller: Pid, tag: &Term, reply: Term) {
+    let dest = match alias_of(tag) {
         Some(a) => Dest::Alias(a),
         None => Dest::Pid(caller),
-    }
+    };
+    let _ = crate::send(dest, Term::tuple([tag.clone(), reply]));
 }
