@@ -1,7 +1,12 @@
 //! The one request/reply primitive every call in Tether goes through (SEMANTICS §4.3,
 //! §1.7): gen_server's [`call`](super::gen_server::call) and `sys` requests, the
 //! supervisors', registry's and pg's private calls ([`super::call`]), and the
-//! term-level [`dist::call`](crate::dist::call).
+//! term-level [`dist::call`](crate::dist::call). [`await_reply`] (step 4 alone)
+//! awaits a supervised task's result
+//! ([`SupervisedTask::await_result`](super::task_supervisor::SupervisedTask::await_result)).
+//! [`Task`](super::task::Task) keeps its own wait: like Elixir's `Task`, its alias
+//! exists before the task is spawned and its monitor comes from the spawn, and
+//! `yield`/`await_many` keep the alias alive across timeouts or wait on many.
 //!
 //! ## The protocol
 //!
@@ -85,6 +90,21 @@ pub(crate) async fn request<R: Send + 'static>(
     };
     // A failed send (no such local process) is reported by the monitor's DOWN.
     let _ = send_message(dest, msg);
+    await_reply(mark, mref, node, timeout, decode).await
+}
+
+/// Step 4 alone: waits up to `timeout` for the reply tagged `mref` or the DOWN of
+/// `mref`, which must be a `monitor_alias(_, ReplyDemonitor)` of a server on `node`;
+/// only messages from mailbox position `mark` on are scanned (`0`: all). On timeout
+/// the monitor and alias are removed. For protocols that send the request their own
+/// way (a supervised task gets the alias when it starts).
+pub(crate) async fn await_reply<R: Send + 'static>(
+    mark: usize,
+    mref: Reference,
+    node: Node,
+    timeout: Timeout,
+    decode: fn(&Term) -> Option<R>,
+) -> Result<R, CallError> {
     let answer = move |m: &Message| is_reply::<R>(m, mref) || is_down(m, mref);
     if let Some(m) = receive_select_after(mark, timeout.duration(), answer).await {
         return outcome(m, mref, node, decode);
