@@ -1,7 +1,7 @@
 //! The one request/reply primitive every call in Tether goes through (SEMANTICS §4.3,
 //! §1.7): gen_server's [`call`](super::gen_server::call) and `sys` requests, the
 //! supervisors', registry's and pg's private calls ([`super::call`]), and the
-//! term-level [`dist::call`](crate::dist::call). [`await_reply`] (step 4 alone)
+//! term-level [`dist::call`](crate::dist::call()). [`await_reply`] (step 4 alone)
 //! awaits a supervised task's result
 //! ([`SupervisedTask::await_result`](super::task_supervisor::SupervisedTask::await_result)).
 //! [`Task`](super::task::Task) keeps its own wait: like Elixir's `Task`, its alias

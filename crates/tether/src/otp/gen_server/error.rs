@@ -12,7 +12,7 @@ use crate::ExitReason;
 /// requests, the supervisors', registry's and pg's calls
 /// ([`SupervisorError::Call`](crate::otp::supervisor::SupervisorError::Call),
 /// [`PgError::Call`](crate::otp::pg::PgError::Call)) and the term-level
-/// [`dist::call`](crate::dist::call). It is also exported as
+/// [`dist::call`](crate::dist::call()). It is also exported as
 /// [`tether::otp::CallError`](crate::otp::CallError) and
 /// [`tether::dist::CallError`](crate::dist::CallError).
 ///
