@@ -359,6 +359,27 @@ fn task_supervisor_async_nolink() {
     })
 }
 
+/// Awaiting a supervised task is a call: after a timeout neither its late result nor
+/// its DOWN reaches the caller's mailbox (the monitor and reply alias are gone).
+#[test]
+fn task_supervisor_late_result_dropped() {
+    run(async {
+        let sup = task_supervisor::start_link().await.unwrap();
+        let t = task_supervisor::async_nolink(sup, || async {
+            let _ = tether::receive_timeout::<()>(Duration::from_millis(50)).await;
+            7u32
+        })
+        .await
+        .unwrap();
+        assert_eq!(
+            t.await_result(Duration::from_millis(5)).await,
+            Err(TaskError::Timeout)
+        );
+        let late = tether::receive_select_timeout(Duration::from_millis(200), |_| true).await;
+        assert!(late.is_none(), "late message in the mailbox");
+    })
+}
+
 /// §6.2 `Task.Supervisor.async/2`: the task is linked to the caller.
 #[test]
 fn task_supervisor_async_link() {

@@ -391,7 +391,7 @@ fn local_scope_semantics() {
         assert!(pg::get_members("no_such_scope", &g).is_empty());
         assert_eq!(
             pg::join("no_such_scope", g.clone(), &[me_pid]).await,
-            Err(PgError::Call(CallError::Noproc))
+            Err(PgError::Call(CallError::NoProc))
         );
     });
 }

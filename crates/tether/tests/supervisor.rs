@@ -995,7 +995,7 @@ fn start_with_local_name_already_started() {
         // An unknown name is a call error, not a hang.
         assert_eq!(
             count_children("no_such_sup").await,
-            Err(SupervisorError::Call(tether::otp::CallError::Noproc))
+            Err(SupervisorError::Call(tether::otp::CallError::NoProc))
         );
     })
 }

@@ -1,17 +1,20 @@
-//! The `gen` call protocol, server side: parse `$gen_call` / `$gen_cast`, reply as
-//! `gen:reply/2` does (DISTRIBUTION.md §6.2).
+//! The `gen` call protocol, server side, for the `dist` services that handle raw
+//! terms (net_kernel, rex, global, the demo services): classify a message as
+//! `$gen_call` / `$gen_cast` / other, and reply as `gen:reply/2` does
+//! (DISTRIBUTION.md §6.2).
 //!
-//! A call is `{'$gen_call', {From, Tag}, Request}`. Tag is `[alias | Ref]` for OTP 24+
-//! callers (Elixir included), a plain reference for older or hand-written ones,
-//! `{Ref, Node}` for `multi_call`, or `[[alias | Ref] | _]`. The reply `{Tag, Reply}`
-//! goes to the alias `Ref` when the tag carries one, otherwise to `From`.
-//!
-//! This is the small piece net_kernel, rex and the demo services need until the
-//! GenServer behaviour takes it over.
+//! A thin owned-term view over the GenServer behaviour's own wire code — parsing is
+//! `gen_server::wire::parse`, replying is `gen_server::from::reply_term` — so there
+//! is one implementation of the server side of `$gen_call`. A call is
+//! `{'$gen_call', {From, Tag}, Request}`. Tag is `[alias | Ref]` for OTP 24+ callers
+//! (Elixir included), a plain reference for older or hand-written ones, `{Ref, Node}`
+//! for `multi_call`, or `[[alias | Ref] | _]`. The reply `{Tag, Reply}` goes to the
+//! alias `Ref` when the tag carries one, otherwise to `From`.
 
-use tether_term::{Pid, Reference, Term};
+use tether_term::{Pid, Term};
 
-use crate::process::Dest;
+use crate::otp::gen_server::from::reply_term;
+use crate::otp::gen_server::wire::{self, WireMsg};
 
 /// A `$gen_call` request.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,55 +40,31 @@ pub(crate) enum GenMsg {
 
 /// Classifies a message.
 pub(crate) fn classify(msg: Term) -> GenMsg {
-    if let Term::Tuple(items) = &msg {
-        match items.as_slice() {
-            [tag, from, request] if tag.is_atom("$gen_call") => {
-                if let Some([Term::Pid(pid), t]) = from.as_tuple() {
-                    return GenMsg::Call(GenCall {
-                        from: *pid,
-                        tag: t.clone(),
-                        request: request.clone(),
-                    });
-                }
-            }
-            [tag, m] if tag.is_atom("$gen_cast") => return GenMsg::Cast(m.clone()),
-            _ => {}
-        }
-    }
-    GenMsg::Info(msg)
-}
-
-/// The alias a reply must go to, if the tag names one.
-pub(crate) fn alias_of(tag: &Term) -> Option<Reference> {
-    let alias_pair = |t: &Term| match t {
-        Term::ImproperList(head, tail) if head.len() == 1 && head[0].is_atom("alias") => {
-            tail.as_ref().as_ref().copied()
-        }
-        _ => None,
-    };
-    if let Some(r) = alias_pair(tag) {
-        return Some(r);
-    }
-    match tag {
-        Term::ImproperList(head, _) | Term::List(head) => head.first().and_then(alias_pair),
-        _ => None,
+    match wire::parse(&msg) {
+        Some(WireMsg::Call {
+            caller,
+            tag,
+            request,
+        }) => GenMsg::Call(GenCall {
+            from: caller,
+            tag: tag.clone(),
+            request: request.clone(),
+        }),
+        Some(WireMsg::Cast(m)) => GenMsg::Cast(m.clone()),
+        None => GenMsg::Info(msg),
     }
 }
 
 /// Replies to a call: `{Tag, Reply}` to the alias in the tag, else to the caller.
 pub(crate) fn reply(call: &GenCall, reply: Term) {
-    let msg = Term::tuple([call.tag.clone(), reply]);
-    let dest = match alias_of(&call.tag) {
-        Some(a) => Dest::Alias(a),
-        None => Dest::Pid(call.from),
-    };
-    let _ = crate::send(dest, msg);
+    reply_term(call.from, &call.tag, reply);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tether_term::Node;
+    use crate::otp::request::alias_of;
+    use tether_term::{Node, Reference};
 
     #[test]
     fn tags() {
@@ -114,5 +93,7 @@ mod tests {
         assert!(matches!(classify(call), GenMsg::Call(c) if c.from == p && c.tag == alias));
         let cast = Term::tuple([Term::atom("$gen_cast"), Term::atom("m")]);
         assert_eq!(classify(cast), GenMsg::Cast(Term::atom("m")));
+        let info = Term::tuple([Term::atom("$gen_call"), Term::atom("bad"), Term::nil()]);
+        assert_eq!(classify(info.clone()), GenMsg::Info(info));
     }
 }

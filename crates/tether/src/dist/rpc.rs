@@ -66,9 +66,9 @@ pub async fn call(
         Err(CallError::Timeout) => Err(RpcError::Timeout),
         Err(CallError::NodeDown(n)) => Err(RpcError::NodeDown(n)),
         Err(CallError::NoProc) => Err(RpcError::NoRex),
-        Err(CallError::Exit(r)) => Err(RpcError::BadRpc(Term::tuple([
+        Err(e) => Err(RpcError::BadRpc(Term::tuple([
             Term::atom("EXIT"),
-            r.to_term(),
+            e.reason().to_term(),
         ]))),
     }
 }

@@ -1,18 +1,20 @@
-//! The request/reply protocol behaviours use for their APIs (gen_server's `call`).
+//! The private calls of the behaviours that are not gen_servers — supervisors,
+//! registry partitions, pg scopes — on top of the crate's one request primitive
+//! (`otp::request`, which gen_server's `call` uses too).
 //!
 //! ```text
 //!  caller                                   server
 //!    │ mref = monitor_alias(server, ReplyDemonitor)
 //!    │── Request { reply_to: mref, .. } ──────▶│
 //!    │◀──────────── Reply { tag: mref, value } ─│   (sent to the alias)
-//!    │   or DOWN(mref, reason)  ⇒ CallError::Exit(reason)
+//!    │   or DOWN(mref, reason)  ⇒ CallError::{NoProc, NodeDown, Exit}
 //!    │   or the timeout         ⇒ demonitor + flush, CallError::Timeout
 //! ```
 //!
-//! The reference is both the monitor and a reply-once alias: a reply arriving after
-//! a timeout is dropped by the alias instead of polluting the mailbox, and the
-//! monitor makes a dead server an immediate error rather than a hang. This is
-//! exactly what `gen:call/4` does since OTP 24.
+//! The server may be named any way a [`ServerRef`] can name it (pid, local name, via
+//! name). These requests are Rust values with no term form, so a server on another
+//! node answers [`CallError::NotPortable`]; errors are the one
+//! [`CallError`](crate::otp::CallError) of every call.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -21,30 +23,9 @@ use std::time::Duration;
 use tether_term::{Pid, Reference};
 
 use super::ServerRef;
-use crate::{AliasMode, Down, ExitReason, Message};
-
-/// Why a call to a behaviour failed.
-#[derive(Clone, Debug, PartialEq)]
-pub enum CallError {
-    /// No process has the name, or the pid is dead (`noproc`).
-    Noproc,
-    /// The server exited before replying, with this reason.
-    Exit(ExitReason),
-    /// No reply within the timeout.
-    Timeout,
-}
-
-impl fmt::Display for CallError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CallError::Noproc => f.write_str("no such process (noproc)"),
-            CallError::Exit(r) => write!(f, "the server exited: {r}"),
-            CallError::Timeout => f.write_str("the call timed out"),
-        }
-    }
-}
-
-impl std::error::Error for CallError {}
+use super::gen_server::{CallError, Timeout};
+use super::request::{reply_local, request};
+use crate::Message;
 
 /// Where a server sends the reply to one request.
 pub(crate) struct ReplyTo<T> {
@@ -58,22 +39,10 @@ impl<T> fmt::Debug for ReplyTo<T> {
     }
 }
 
-/// The reply message.
-struct Reply<T> {
-    tag: Reference,
-    value: T,
-}
-
 impl<T: Send + 'static> ReplyTo<T> {
     /// Sends the reply (dropped if the caller gave up).
     pub(crate) fn reply(self, value: T) {
-        let _ = crate::send(
-            self.tag,
-            Reply {
-                tag: self.tag,
-                value,
-            },
-        );
+        reply_local(self.tag, value);
     }
 }
 
@@ -88,8 +57,15 @@ where
     M: Send + 'static,
     T: Send + 'static,
 {
-    let pid = server.whereis().ok_or(CallError::Noproc)?;
-    call_pid(pid, make, timeout).await
+    let build = move |_: Pid, tag: Reference, remote: bool| {
+        let reply_to = ReplyTo {
+            tag,
+            _t: PhantomData,
+        };
+        (!remote).then(|| Message::new(make(reply_to)))
+    };
+    let timeout = timeout.map_or(Timeout::Infinity, Timeout::After);
+    request(server, timeout, build, |_| None).await
 }
 
 /// [`call`] to a pid.
@@ -102,36 +78,5 @@ where
     M: Send + 'static,
     T: Send + 'static,
 {
-    let tag = crate::monitor_alias(pid, AliasMode::ReplyDemonitor);
-    let _ = crate::send(
-        pid,
-        make(ReplyTo {
-            tag,
-            _t: PhantomData,
-        }),
-    );
-    let matches = move |m: &Message| {
-        m.downcast_ref::<Reply<T>>().is_some_and(|r| r.tag == tag)
-            || m.downcast_ref::<Down>().is_some_and(|d| d.reference == tag)
-    };
-    let got = match timeout {
-        None => Some(crate::receive_select(matches).await),
-        Some(t) => crate::receive_select_timeout(t, matches).await,
-    };
-    let Some(m) = got else {
-        crate::demonitor_flush(tag);
-        crate::unalias(tag);
-        // A reply may have slipped in between the timeout and the unalias.
-        let late = move |m: &Message| m.downcast_ref::<Reply<T>>().is_some_and(|r| r.tag == tag);
-        let _ = crate::receive_select_timeout(Duration::ZERO, late).await;
-        return Err(CallError::Timeout);
-    };
-    match m.downcast::<Reply<T>>() {
-        Ok(r) => Ok(r.value),
-        Err(m) => match m.downcast::<Down>() {
-            Ok(d) if d.reason == ExitReason::Noproc => Err(CallError::Noproc),
-            Ok(d) => Err(CallError::Exit(d.reason)),
-            Err(_) => unreachable!("matched a reply or a DOWN"),
-        },
-    }
+    call(&ServerRef::Pid(pid), make, timeout).await
 }

@@ -14,6 +14,7 @@
 pub mod agent;
 mod call;
 pub mod gen_server;
+pub(crate) mod request;
 mod server_ref;
 mod start;
 pub mod task;
@@ -26,6 +27,6 @@ pub mod registry;
 pub mod supervisor;
 pub mod task_supervisor;
 
-pub use call::CallError;
+pub use gen_server::CallError;
 pub use server_ref::{ServerRef, Via};
 pub use term_key::TermKey;

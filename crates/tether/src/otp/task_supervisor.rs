@@ -34,8 +34,10 @@ use tether_term::{Pid, Reference};
 
 use super::ServerRef;
 use super::dynamic_supervisor::{self, DynamicSupervisor};
+use super::gen_server::{CallError, Timeout};
+use super::request::{await_reply, reply_local};
 use super::supervisor::{ChildSpec, Restart, StartError, SupervisorError};
-use crate::{Down, ExitReason, Message};
+use crate::{AliasMode, ExitReason};
 
 /// Starts a task supervisor linked to the caller.
 pub async fn start_link() -> Result<Pid, StartError> {
@@ -107,14 +109,9 @@ pub async fn terminate_child(sup: impl Into<ServerRef>, pid: Pid) -> Result<(), 
     dynamic_supervisor::terminate_child(sup, pid).await
 }
 
+/// Tells a started task the alias to send its result to.
 struct Go {
-    reply_to: Pid,
-    reference: Reference,
-}
-
-struct TaskReply<T> {
-    reference: Reference,
-    value: T,
+    alias: Reference,
 }
 
 /// A task started with [`async_nolink`] or [`async_link`]: its pid and the monitor
@@ -168,26 +165,15 @@ where
     let pid = start_child(sup, move || async move {
         let go: Go = crate::receive().await;
         let value = f().await;
-        let _ = crate::send(
-            go.reply_to,
-            TaskReply {
-                reference: go.reference,
-                value,
-            },
-        );
+        reply_local(go.alias, value);
     })
     .await?;
-    let reference = crate::monitor(pid);
+    // One reference, as for a call: the monitor, and the alias the result comes to.
+    let reference = crate::monitor_alias(pid, AliasMode::ReplyDemonitor);
     if link {
         let _ = crate::link(pid);
     }
-    let _ = crate::send(
-        pid,
-        Go {
-            reply_to: crate::self_pid(),
-            reference,
-        },
-    );
+    let _ = crate::send(pid, Go { alias: reference });
     Ok(SupervisedTask {
         pid,
         reference,
@@ -223,28 +209,17 @@ where
 }
 
 impl<T: Send + 'static> SupervisedTask<T> {
-    /// Waits up to `timeout` for the task's result. On success the monitor is
-    /// removed and its DOWN flushed.
+    /// Waits up to `timeout` for the task's result, as a call waits for its reply
+    /// (the crate's one request primitive): on success, or on timeout, the monitor
+    /// is removed and its DOWN flushed, and a result arriving later is dropped.
     pub async fn await_result(self, timeout: Duration) -> Result<T, TaskError> {
         let r = self.reference;
-        let ours = move |m: &Message| {
-            m.downcast_ref::<TaskReply<T>>()
-                .is_some_and(|t| t.reference == r)
-                || m.downcast_ref::<Down>().is_some_and(|d| d.reference == r)
-        };
-        let Some(m) = crate::receive_select_timeout(timeout, ours).await else {
-            return Err(TaskError::Timeout);
-        };
-        match m.downcast::<TaskReply<T>>() {
-            Ok(reply) => {
-                crate::demonitor_flush(r);
-                Ok(reply.value)
-            }
-            Err(m) => Err(TaskError::Exit(
-                m.downcast::<Down>()
-                    .unwrap_or_else(|_| unreachable!())
-                    .reason,
-            )),
+        match await_reply(0, r, self.pid.node, Timeout::After(timeout), |_| None).await {
+            Ok(v) => Ok(v),
+            Err(CallError::Timeout) => Err(TaskError::Timeout),
+            // The DOWN's reason, as it came.
+            Err(CallError::NodeDown(_)) => Err(TaskError::Exit(ExitReason::Noconnection)),
+            Err(e) => Err(TaskError::Exit(e.reason())),
         }
     }
 }

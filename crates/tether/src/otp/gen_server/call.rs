@@ -1,37 +1,23 @@
 //! The client side: [`call`], [`cast`], [`stop`] (SEMANTICS §4.3, §4.4, §4.8).
 //!
-//! ## The call protocol
-//!
-//! A call is OTP 24+'s `gen:do_call/4`:
-//!
-//! 1. resolve the server (an unknown name fails with `noproc` without sending);
-//! 2. remember the end of the mailbox (the *mark*), then
-//!    `monitor_alias(server, ReplyDemonitor)`: one fresh reference that is both a
-//!    monitor of the server and an alias of the caller;
-//! 3. send the request tagged with that alias;
-//! 4. wait selectively, scanning only messages that arrived after the mark (nothing
-//!    older can carry a fresh reference), for the reply sent to the alias or the DOWN
-//!    of the monitor.
-//!
-//! The first reply deactivates the alias and removes the monitor in one step; a DOWN
-//! does the same. On timeout the caller removes the monitor (which deactivates the
-//! alias) and takes a reply that raced in, if any; any later reply is dropped by the
-//! runtime at the caller, so it never shows up in the mailbox (SEMANTICS A6, C5).
+//! A call is OTP 24+'s `gen:do_call/4`, implemented once for all of Tether by the
+//! crate's request primitive (`otp::request`, whose module docs describe the
+//! protocol): [`call`] only builds the request — a [`LocalCall`] value for a local
+//! server, the `$gen_call` term for a remote one — and decodes a term reply.
 
-use std::time::Duration;
-
-use tether_term::{Node, Pid, Reference, Term};
+use tether_term::{Pid, Reference, Term};
 
 use super::error::CallError;
-use super::from::{CallReply, LocalCall, LocalCast, ReplyTo, alias_of, alias_tag};
+use super::from::{LocalCall, LocalCast, ReplyTo};
 use super::result::Timeout;
 use super::sys::{SysMsg, SysRequest};
 use super::{GenServer, wire};
+use crate::otp::request::{self, alias_tag, down_error};
 use crate::otp::server_ref::{ServerRef, Target};
 use crate::process::{mailbox_mark, receive_select_after};
 use crate::{
-    AliasMode, Dest, Down, ExitReason, Message, MonitorTarget, demonitor_flush, monitor,
-    monitor_alias, self_pid, send_message,
+    Dest, Down, ExitReason, Message, MonitorTarget, demonitor_flush, monitor, self_pid,
+    send_message,
 };
 
 /// Calls `server` and waits up to `timeout` for the reply (Erlang's
@@ -79,7 +65,7 @@ pub async fn call<S: GenServer>(
             Some(Message::new(LocalCall { from, request }))
         }
     };
-    call_raw(&server.into(), timeout.into(), build, S::decode_reply).await
+    request::request(&server.into(), timeout.into(), build, S::decode_reply).await
 }
 
 /// Sends a cast (Erlang's `gen_server:cast/2`): `handle_cast(request)` runs in the
@@ -192,91 +178,5 @@ pub async fn stop(
             demonitor_flush(mref);
             Err(CallError::Timeout)
         }
-    }
-}
-
-/// The error for a DOWN received instead of a reply.
-fn down_error(reason: ExitReason, node: Node) -> CallError {
-    match reason {
-        ExitReason::Noproc => CallError::NoProc,
-        ExitReason::Noconnection => CallError::NodeDown(node),
-        r => CallError::Exit(r),
-    }
-}
-
-/// The call protocol (see the module docs). `build` makes the request message for the
-/// caller's pid and the call's alias, as a term when `remote` (`None`: not portable).
-pub(crate) async fn call_raw<R: Send + 'static>(
-    server: &ServerRef,
-    timeout: Timeout,
-    build: impl FnOnce(Pid, Reference, bool) -> Option<Message>,
-    decode: fn(&Term) -> Option<R>,
-) -> Result<R, CallError> {
-    let me = self_pid();
-    let (dest, target, node) = match server.target() {
-        Target::NoProc => return Err(CallError::NoProc),
-        Target::Pid(p) if p == me => return Err(CallError::CallingSelf),
-        Target::Pid(p) => (Dest::Pid(p), MonitorTarget::Pid(p), p.node),
-        Target::RemoteName(n, node) => (
-            Dest::Remote(n.clone(), node),
-            MonitorTarget::Remote(n, node),
-            node,
-        ),
-    };
-    let mark = mailbox_mark();
-    let mref = monitor_alias(target, AliasMode::ReplyDemonitor);
-    let Some(msg) = build(me, mref, !node.is_local()) else {
-        demonitor_flush(mref);
-        return Err(CallError::NotPortable);
-    };
-    let _ = send_message(dest, msg);
-    let answer = move |m: &Message| is_reply::<R>(m, mref) || is_down(m, mref);
-    if let Some(m) = receive_select_after(mark, timeout.duration(), answer).await {
-        return outcome(m, node, decode);
-    }
-    // Timed out: deactivate the alias (no reply can arrive from now on), then take a
-    // reply that raced in before that.
-    demonitor_flush(mref);
-    let reply = move |m: &Message| is_reply::<R>(m, mref);
-    match receive_select_after(mark, Some(Duration::ZERO), reply).await {
-        Some(m) => outcome(m, node, decode),
-        None => Err(CallError::Timeout),
-    }
-}
-
-fn is_reply<R: 'static>(m: &Message, mref: Reference) -> bool {
-    if let Some(r) = m.downcast_ref::<CallReply<R>>() {
-        return r.tag == mref;
-    }
-    match m.downcast_ref::<Term>() {
-        Some(Term::Tuple(items)) if items.len() == 2 => alias_of(&items[0]) == Some(mref),
-        _ => false,
-    }
-}
-
-fn is_down(m: &Message, mref: Reference) -> bool {
-    m.downcast_ref::<Down>()
-        .is_some_and(|d| d.reference == mref)
-}
-
-fn outcome<R: 'static>(
-    m: Message,
-    node: Node,
-    decode: fn(&Term) -> Option<R>,
-) -> Result<R, CallError> {
-    let m = match m.downcast::<CallReply<R>>() {
-        Ok(r) => return Ok(r.value),
-        Err(m) => m,
-    };
-    let m = match m.downcast::<Down>() {
-        Ok(d) => return Err(down_error(d.reason, node)),
-        Err(m) => m,
-    };
-    match m.downcast::<Term>() {
-        Ok(Term::Tuple(mut items)) if items.len() == 2 => {
-            let reply = items.pop().unwrap_or_else(Term::nil);
-            decode(&reply).ok_or(CallError::BadReply(reply))
-        }
-        _ => unreachable!("only replies and DOWNs are matched"),
     }
 }

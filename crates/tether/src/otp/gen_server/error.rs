@@ -8,6 +8,14 @@ use crate::ExitReason;
 
 /// Why a call (or [`stop`](super::stop), or a `sys` request) failed.
 ///
+/// This is the one error of every request/reply in Tether: gen_server calls, `sys`
+/// requests, the supervisors', registry's and pg's calls
+/// ([`SupervisorError::Call`](crate::otp::supervisor::SupervisorError::Call),
+/// [`PgError::Call`](crate::otp::pg::PgError::Call)) and the term-level
+/// [`dist::call`](crate::dist::call()). It is also exported as
+/// [`tether::otp::CallError`](crate::otp::CallError) and
+/// [`tether::dist::CallError`](crate::dist::CallError).
+///
 /// Erlang's `gen_server:call` *exits* the caller with `{Reason, {gen_server, call,
 /// Args}}`; Tether returns the `Reason` part as this enum. [`CallError::reason`] gives
 /// it as an exit reason, and [`CallError::exit_reason`] the full OTP shape, for a

@@ -2,7 +2,7 @@
 //! messages that carry calls, casts and replies between local processes.
 //!
 //! A local call is a [`LocalCall`] value moved into the server's mailbox; its reply is
-//! a [`CallReply`] sent to the caller's *alias*, tagged with that alias (the call's
+//! a `CallReply` (`otp::request`) sent to the caller's *alias*, tagged with that alias (the call's
 //! monitor reference). A call from another node arrives as the term
 //! `{'$gen_call', {Pid, Tag}, Request}`; its reply is the term `{Tag, Reply}`, sent as
 //! `gen:reply/2` sends it: to the alias inside `Tag` when there is one, else to `Pid`.
@@ -13,6 +13,7 @@ use std::sync::Arc;
 use tether_term::{Pid, Reference, Term};
 
 use crate::Dest;
+use crate::otp::request::{alias_of, reply_local};
 
 /// A call in flight, as moved into a local server's mailbox.
 pub(crate) struct LocalCall<Q, R> {
@@ -23,15 +24,9 @@ pub(crate) struct LocalCall<Q, R> {
 /// A cast, as moved into a local server's mailbox.
 pub(crate) struct LocalCast<C>(pub C);
 
-/// A reply to a local call, sent to the caller's alias `tag`.
-pub(crate) struct CallReply<R> {
-    pub tag: Reference,
-    pub value: R,
-}
-
 #[derive(Clone)]
 enum Tag {
-    /// A local caller waiting on this alias for a [`CallReply`].
+    /// A local caller waiting on this alias for a `CallReply`.
     Local(Reference),
     /// A caller that sent a `$gen_call` term: reply `{Tag, Reply}` as a term.
     Wire(Arc<Term>),
@@ -102,13 +97,10 @@ impl<R: Send + 'static> ReplyTo<R> {
     pub fn reply(&self, value: R) {
         match &self.tag {
             Tag::Local(alias) => {
-                let _ = crate::send(*alias, CallReply { tag: *alias, value });
+                reply_local(*alias, value);
             }
             Tag::Wire(tag) => match (self.encode)(&value) {
-                Some(reply) => {
-                    let msg = Term::tuple([(**tag).clone(), reply]);
-                    let _ = crate::send(reply_dest(self.caller, tag), msg);
-                }
+                Some(reply) => reply_term(self.caller, tag, reply),
                 None => tracing::warn!(
                     caller = %self.caller,
                     "a reply of type {} has no term encoding (GenServer::encode_reply); dropped",
@@ -119,35 +111,15 @@ impl<R: Send + 'static> ReplyTo<R> {
     }
 }
 
-/// Where `gen:reply/2` sends `{Tag, Reply}`: the alias in `[alias | A]` or
-/// `[[alias | A] | _]`, else the caller's pid.
-fn reply_dest(caller: Pid, tag: &Term) -> Dest {
-    match alias_of(tag) {
+/// Replies `{Tag, Reply}` to a `$gen_call` from `caller` as `gen:reply/2` does: to
+/// the alias in a tag `[alias | A]` or `[[alias | A] | _]` (OTP 24+ callers), else to
+/// the caller's pid (a plain reference, `{Ref, Node}` of `multi_call`, ...). Every
+/// server that answers wire calls replies through this (GenServers and the `dist`
+/// services alike).
+pub(crate) fn reply_term(caller: Pid, tag: &Term, reply: Term) {
+    let dest = match alias_of(tag) {
         Some(a) => Dest::Alias(a),
         None => Dest::Pid(caller),
-    }
-}
-
-/// The alias in a tag `[alias | A]` or `[[alias | A] | _]`.
-pub(crate) fn alias_of(tag: &Term) -> Option<Reference> {
-    fn direct(t: &Term) -> Option<Reference> {
-        match t {
-            Term::ImproperList(items, tail) if items.len() == 1 && items[0].is_atom("alias") => {
-                match &**tail {
-                    Term::Ref(a) => Some(*a),
-                    _ => None,
-                }
-            }
-            _ => None,
-        }
-    }
-    direct(tag).or_else(|| match tag {
-        Term::List(items) | Term::ImproperList(items, _) => items.first().and_then(direct),
-        _ => None,
-    })
-}
-
-/// The tag `[alias | A]` that OTP 24+ callers use.
-pub(crate) fn alias_tag(alias: Reference) -> Term {
-    Term::ImproperList(vec![Term::atom("alias")], Box::new(Term::Ref(alias)))
+    };
+    let _ = crate::send(dest, Term::tuple([tag.clone(), reply]));
 }

@@ -82,13 +82,13 @@
 mod call;
 mod catch;
 mod error;
-mod from;
+pub(crate) mod from;
 mod result;
 mod server;
 mod server_loop;
 mod start;
 pub mod sys;
-mod wire;
+pub(crate) mod wire;
 
 use std::future::Future;
 

@@ -33,11 +33,11 @@ use std::any::Any;
 use tether_term::Pid;
 
 use super::GenServer;
-use super::call::call_raw;
 use super::error::CallError;
 use super::from::ReplyTo;
 use super::result::Timeout;
 use crate::otp::ServerRef;
+use crate::otp::request::request as call_raw;
 use crate::{ExitReason, Message};
 
 /// A system message, as moved into a local server's mailbox.

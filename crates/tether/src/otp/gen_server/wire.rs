@@ -6,7 +6,9 @@
 //! | `{'$gen_call', {Pid, Tag}, Request}` | a call; reply `{Tag, Reply}` |
 //! | `{'$gen_cast', Request}` | a cast |
 //!
-//! `Tag` is opaque to the server; [`super::from`] knows how to answer it.
+//! `Tag` is opaque to the server; [`super::from`] knows how to answer it. The `dist`
+//! services that handle raw terms (net_kernel, rex, global) parse and reply through
+//! this module and `from` too (`dist::gen_call`).
 
 use tether_term::{Pid, Term};
 
