@@ -30,7 +30,7 @@
 //! | `incoming`, `outgoing` | link/monitor bookkeeping both ways (the UNLINK_ID state machine) |
 //! | [`node_monitor`] | `monitor_node`, `monitor_nodes`, `nodes()` |
 //! | `net_kernel`, `rex`, [`erpc`] | node services: ping, rpc, spawn requests over a function registry |
-//! | [`call`], [`rpc`], [`erpc::call`] | clients: `gen_server` calls, rpc, erpc |
+//! | [`call()`], [`rpc`], [`erpc::call`] | clients: `gen_server` calls, rpc, erpc |
 //! | [`global`] | cluster-wide names and locks (OTP's protocol); process groups are [`crate::otp::pg`], which dist's nodeup hook connects to its peers |
 //! | [`demo`] | the `echo` and `kv` services of `tether node` |
 //! | [`epmd`], [`handshake`], [`framing`], [`flags`], [`cookie`], [`node_name`] | the foundations |

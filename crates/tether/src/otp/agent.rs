@@ -1,7 +1,7 @@
 //! Agent: a process that holds a state, changed only by functions it runs itself
 //! (Elixir's `Agent`, SEMANTICS §6.3).
 //!
-//! An agent is a [`GenServer`](super::gen_server::GenServer) whose calls and casts are
+//! An agent is a [`GenServer`] whose calls and casts are
 //! closures: [`Agent::get`], [`Agent::update`] and [`Agent::get_and_update`] send a
 //! function to the agent and wait (5 s by default) for it to run there; [`Agent::cast`]
 //! does not wait. Errors are the GenServer's [`CallError`]s: a function that panics
