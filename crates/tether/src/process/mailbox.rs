@@ -25,6 +25,22 @@ use tokio::time::{Instant, Sleep};
 
 use super::{Message, current};
 
+/// Receives per unit of tokio's cooperative budget.
+const RECEIVES_PER_UNIT: u32 = 16;
+
+/// Whether this receive should be charged a unit of cooperative budget (counted per
+/// worker thread: cheap, and bounded for every process the thread runs).
+fn charge_budget() -> bool {
+    thread_local! {
+        static COUNT: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+    }
+    COUNT.with(|c| {
+        let n = c.get().wrapping_add(1);
+        c.set(n);
+        n % RECEIVES_PER_UNIT == 0
+    })
+}
+
 /// A pending selective receive; see [`receive_select`].
 pub struct Receive<F> {
     matches: F,
@@ -38,15 +54,24 @@ impl<F: FnMut(&Message) -> bool + Unpin> Future for Receive<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Message>> {
         let this = self.get_mut();
-        // Each message taken costs a unit of tokio's cooperative budget, the way each
-        // BEAM operation costs reductions: a process with a full mailbox yields to
-        // others now and then instead of holding its worker thread.
-        let coop = std::task::ready!(tokio::task::coop::poll_proceed(cx));
+        // Receiving costs tokio's cooperative budget, the way BEAM operations cost
+        // reductions: a process with a full mailbox yields to others now and then
+        // instead of holding its worker thread. One unit per RECEIVES_PER_UNIT
+        // receives (tokio's budget is 128 units per poll), so a busy process yields
+        // every couple of thousand messages: often enough to be fair, rarely enough
+        // not to pay a reschedule for every few messages.
+        let coop = if charge_budget() {
+            Some(std::task::ready!(tokio::task::coop::poll_proceed(cx)))
+        } else {
+            None
+        };
         let expired = this.deadline.is_some_and(|d| d <= Instant::now());
         // On expiry, look once more at everything that has arrived, so that `after 0`
         // sees messages sent just before it.
         if let Some(m) = this.scan(expired) {
-            coop.made_progress();
+            if let Some(c) = coop {
+                c.made_progress();
+            }
             return Poll::Ready(Some(m));
         }
         let Some(deadline) = this.deadline else {
