@@ -191,6 +191,9 @@ fn send_never_blocks() {
         for i in 0..100_000u32 {
             tether::send(sink, i).unwrap();
         }
+        // All of them were queued, none lost, while the receiver never received.
+        let queued = tether::process_info(sink).unwrap().message_queue_len;
+        assert_eq!(queued, 100_000);
         tether::exit(sink, tether::ExitReason::Kill);
     })
 }

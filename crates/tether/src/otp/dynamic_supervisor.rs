@@ -41,7 +41,7 @@ use super::call::{ReplyTo, call};
 use super::server_ref::{StartName, Via};
 use super::start::{self, Ack, Started};
 use super::supervisor::api::{Request, counts};
-use super::supervisor::server::{YIELD_EVERY, run_start};
+use super::supervisor::server::run_start;
 use super::supervisor::shutdown::{Stopping, shutdown_many};
 use super::supervisor::{
     CALL_TIMEOUT, ChildCounts, ChildInfo, ChildPid, ChildSpec, ExtraArgs, Intensity, Restart,
@@ -163,12 +163,8 @@ async fn run(ds: DynamicSupervisor, parent: Pid, ack: Ack<StartError>) {
         children: HashMap::new(),
     };
     ack.ok();
-    let mut handled = 0u32;
+    // Receiving charges the cooperative budget, so a busy supervisor yields.
     loop {
-        handled = handled.wrapping_add(1);
-        if handled % YIELD_EVERY == 0 {
-            tokio::task::yield_now().await;
-        }
         let m = crate::receive_any().await;
         let m = match m.downcast::<Exit>() {
             Ok(e) => {

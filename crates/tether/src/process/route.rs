@@ -37,7 +37,6 @@ pub(crate) trait RemoteSignals: Send + Sync + 'static {
 static REMOTE: OnceLock<Box<dyn RemoteSignals>> = OnceLock::new();
 
 /// Installs the distribution layer (once per OS process).
-#[allow(dead_code)]
 pub(crate) fn install_remote(r: Box<dyn RemoteSignals>) -> bool {
     REMOTE.set(r).is_ok()
 }

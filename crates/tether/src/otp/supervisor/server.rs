@@ -26,10 +26,6 @@ use crate::otp::start::Ack;
 use crate::otp::unwind::CatchUnwind;
 use crate::{Exit, ExitReason};
 
-/// A process that always has a message waiting never returns `Pending`; yield to
-/// the executor every this many messages so it cannot starve others.
-pub(crate) const YIELD_EVERY: u32 = 64;
-
 /// A child under a static supervisor.
 pub(crate) struct Child {
     pub spec: ChildSpec,
@@ -141,12 +137,8 @@ pub(crate) async fn run(sup: Supervisor, parent: Pid, ack: Ack<Option<StartError
 
 impl State {
     async fn serve(mut self) -> ! {
-        let mut handled = 0u32;
+        // Receiving charges the cooperative budget, so a busy supervisor yields.
         loop {
-            handled = handled.wrapping_add(1);
-            if handled % YIELD_EVERY == 0 {
-                tokio::task::yield_now().await;
-            }
             let m = crate::receive_any().await;
             let m = match m.downcast::<Exit>() {
                 Ok(e) => {
