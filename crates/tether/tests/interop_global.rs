@@ -3,7 +3,10 @@
 //!
 //! Each test starts its own BEAM peers (and children), so names are unique per test;
 //! the peers of concurrently running tests join one cluster through `global`'s mesh
-//! building, which the scenarios tolerate.
+//! building, which the scenarios tolerate. The partition-conflict scenario is the
+//! exception: it runs alone ([`alone`]), because nodes that other tests start and
+//! kill meanwhile would add joins and partition-prevention disconnects to the two
+//! partitions it heals.
 
 mod interop;
 
@@ -23,6 +26,18 @@ use tether::{Exit, ExitReason, Node, Pid, Term};
 #[test]
 fn child_node() {
     child_main();
+}
+
+/// Scenarios run side by side under a shared guard; one that must not be disturbed
+/// takes the exclusive guard.
+static SCENARIOS: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+fn side_by_side() -> std::sync::RwLockReadGuard<'static, ()> {
+    SCENARIOS.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn alone() -> std::sync::RwLockWriteGuard<'static, ()> {
+    SCENARIOS.write().unwrap_or_else(|e| e.into_inner())
 }
 
 fn atom(s: &str) -> Term {
@@ -72,6 +87,7 @@ async fn sync_all(beams: &[Node]) {
 
 #[test]
 fn sync_returns_promptly_with_a_visible_tether_node() {
+    let _side_by_side = side_by_side();
     visible();
     run(async {
         let (_b1, n1) = beam("gsync").await;
@@ -91,6 +107,7 @@ fn sync_returns_promptly_with_a_visible_tether_node() {
 
 #[test]
 fn names_registered_on_either_side_are_seen_everywhere() {
+    let _side_by_side = side_by_side();
     visible();
     run(async {
         let (_b1, n1) = beam("gnames").await;
@@ -147,6 +164,7 @@ fn names_registered_on_either_side_are_seen_everywhere() {
 
 #[test]
 fn names_vanish_when_the_owner_dies_or_its_node_is_killed() {
+    let _side_by_side = side_by_side();
     visible();
     run(async {
         let (_b1, n1) = beam("gdown").await;
@@ -243,6 +261,7 @@ impl GenServer for Counter {
 
 #[test]
 fn gen_server_calls_through_global_names_both_ways() {
+    let _side_by_side = side_by_side();
     visible();
     run(async {
         let (_b1, n1) = beam("gcall").await;
@@ -325,6 +344,7 @@ fn gen_server_calls_through_global_names_both_ways() {
 
 #[test]
 fn locks_and_trans_are_shared_with_beam_nodes() {
+    let _side_by_side = side_by_side();
     visible();
     run(async {
         let (_b1, n1) = beam("glock").await;
@@ -396,6 +416,7 @@ async fn isolated_beam(prefix: &str, name: &str) -> (Beam, Node, String) {
 
 #[test]
 fn a_conflict_after_partitions_meet_is_resolved_as_otp_does() {
+    let _alone = alone();
     visible();
     run(async {
         // Partition A: this Tether node and a BEAM node, sharing `name` (a Tether pid).
@@ -415,8 +436,22 @@ fn a_conflict_after_partitions_meet_is_resolved_as_otp_does() {
             let (_b2, n2, theirs) = isolated_beam(prefix, &name).await;
             // Heal: the first message connects the partitions; sync everywhere.
             sync_all(&[n2, n1]).await;
-            let winner = global::whereis_name(&atom(&name));
-            let (w1, w2) = (beam_where(n1, &name).await, beam_where(n2, &name).await);
+            // Every node ends with the same single owner (the joins that `sync`
+            // waited for may still be passing on their `new_nodes` ops).
+            let mut seen = (None, Term::nil(), Term::nil());
+            for _ in 0..100 {
+                let here = global::whereis_name(&atom(&name));
+                seen = (
+                    here,
+                    beam_where(n1, &name).await,
+                    beam_where(n2, &name).await,
+                );
+                if here.is_some() && seen.1.as_pid() == here && seen.2.as_pid() == here {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let (winner, w1, w2) = seen;
             assert_eq!(w1.as_pid(), winner, "all nodes agree");
             assert_eq!(w2.as_pid(), winner, "all nodes agree");
             let winner = winner.expect("random_exit_name keeps one");
@@ -440,6 +475,7 @@ fn a_conflict_after_partitions_meet_is_resolved_as_otp_does() {
 
 #[test]
 fn tether_nodes_only() {
+    let _side_by_side = side_by_side();
     visible();
     run(async {
         let c1 = Child::start(ChildSpec {
@@ -516,6 +552,7 @@ fn tether_nodes_only() {
 
 #[test]
 fn malformed_global_messages_are_dropped() {
+    let _side_by_side = side_by_side();
     visible();
     run(async {
         let (_b1, n1) = beam("gbad").await;
@@ -562,6 +599,7 @@ fn malformed_global_messages_are_dropped() {
 
 #[test]
 fn elixir_calls_a_tether_gen_server_by_global_name_and_back() {
+    let _side_by_side = side_by_side();
     visible();
     run(async {
         let name = unique("exglobal");
