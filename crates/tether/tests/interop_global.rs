@@ -3,17 +3,16 @@
 //!
 //! Each test starts its own BEAM peers (and children), so names are unique per test;
 //! the peers of concurrently running tests join one cluster through `global`'s mesh
-//! building, which the scenarios tolerate. The partition-conflict scenario is the
-//! exception: it runs alone ([`alone`]), because nodes that other tests start and
-//! kill meanwhile would add joins and partition-prevention disconnects to the two
-//! partitions it heals.
+//! building. The scenarios run one at a time ([`one_at_a_time`]): they kill nodes and
+//! heal partitions, and with OTP 25's `prevent_overlapping_partitions` a node killed
+//! by one scenario makes `global` disconnect nodes that another one is using.
 
 mod interop;
 
 use std::time::{Duration, Instant};
 
 use interop::child::{Child, ChildSpec, child_main};
-use interop::node::{T, beam, beam_with, eval, me, node, run, term, visible};
+use interop::node::{T, beam, beam_with, eval, me, node, one_at_a_time, run, term, visible};
 use interop::{Beam, BeamSpec, unique};
 use tether::dist::global::{self, Global, LockId};
 use tether::otp::gen_server::{
@@ -26,18 +25,6 @@ use tether::{Exit, ExitReason, Node, Pid, Term};
 #[test]
 fn child_node() {
     child_main();
-}
-
-/// Scenarios run side by side under a shared guard; one that must not be disturbed
-/// takes the exclusive guard.
-static SCENARIOS: std::sync::RwLock<()> = std::sync::RwLock::new(());
-
-fn side_by_side() -> std::sync::RwLockReadGuard<'static, ()> {
-    SCENARIOS.read().unwrap_or_else(|e| e.into_inner())
-}
-
-fn alone() -> std::sync::RwLockWriteGuard<'static, ()> {
-    SCENARIOS.write().unwrap_or_else(|e| e.into_inner())
 }
 
 fn atom(s: &str) -> Term {
@@ -87,7 +74,7 @@ async fn sync_all(beams: &[Node]) {
 
 #[test]
 fn sync_returns_promptly_with_a_visible_tether_node() {
-    let _side_by_side = side_by_side();
+    let _one = one_at_a_time();
     visible();
     run(async {
         let (_b1, n1) = beam("gsync").await;
@@ -107,7 +94,7 @@ fn sync_returns_promptly_with_a_visible_tether_node() {
 
 #[test]
 fn names_registered_on_either_side_are_seen_everywhere() {
-    let _side_by_side = side_by_side();
+    let _one = one_at_a_time();
     visible();
     run(async {
         let (_b1, n1) = beam("gnames").await;
@@ -164,7 +151,7 @@ fn names_registered_on_either_side_are_seen_everywhere() {
 
 #[test]
 fn names_vanish_when_the_owner_dies_or_its_node_is_killed() {
-    let _side_by_side = side_by_side();
+    let _one = one_at_a_time();
     visible();
     run(async {
         let (_b1, n1) = beam("gdown").await;
@@ -261,7 +248,7 @@ impl GenServer for Counter {
 
 #[test]
 fn gen_server_calls_through_global_names_both_ways() {
-    let _side_by_side = side_by_side();
+    let _one = one_at_a_time();
     visible();
     run(async {
         let (_b1, n1) = beam("gcall").await;
@@ -344,7 +331,7 @@ fn gen_server_calls_through_global_names_both_ways() {
 
 #[test]
 fn locks_and_trans_are_shared_with_beam_nodes() {
-    let _side_by_side = side_by_side();
+    let _one = one_at_a_time();
     visible();
     run(async {
         let (_b1, n1) = beam("glock").await;
@@ -416,7 +403,7 @@ async fn isolated_beam(prefix: &str, name: &str) -> (Beam, Node, String) {
 
 #[test]
 fn a_conflict_after_partitions_meet_is_resolved_as_otp_does() {
-    let _alone = alone();
+    let _one = one_at_a_time();
     visible();
     run(async {
         // Partition A: this Tether node and a BEAM node, sharing `name` (a Tether pid).
@@ -475,7 +462,7 @@ fn a_conflict_after_partitions_meet_is_resolved_as_otp_does() {
 
 #[test]
 fn tether_nodes_only() {
-    let _side_by_side = side_by_side();
+    let _one = one_at_a_time();
     visible();
     run(async {
         let c1 = Child::start(ChildSpec {
@@ -552,7 +539,7 @@ fn tether_nodes_only() {
 
 #[test]
 fn malformed_global_messages_are_dropped() {
-    let _side_by_side = side_by_side();
+    let _one = one_at_a_time();
     visible();
     run(async {
         let (_b1, n1) = beam("gbad").await;
@@ -599,7 +586,7 @@ fn malformed_global_messages_are_dropped() {
 
 #[test]
 fn elixir_calls_a_tether_gen_server_by_global_name_and_back() {
-    let _side_by_side = side_by_side();
+    let _one = one_at_a_time();
     visible();
     run(async {
         let name = unique("exglobal");

@@ -7,7 +7,7 @@ mod interop;
 use std::time::{Duration, Instant};
 
 use interop::child::{Child, ChildSpec, child_main};
-use interop::node::{T, beam, eval, me, run, visible};
+use interop::node::{T, beam, eval, me, one_at_a_time, run, visible};
 use interop::unique;
 use tether::otp::CallError;
 use tether::otp::pg::{self, Change, Leave, PgError, PgEvent};
@@ -73,6 +73,7 @@ fn sorted(mut v: Vec<Pid>) -> Vec<String> {
 
 #[test]
 fn joins_are_seen_on_the_other_side_both_ways() {
+    let _one = one_at_a_time();
     visible();
     run(async {
         let (_b1, n1) = pg_beam("pgjoin").await;
@@ -151,6 +152,7 @@ fn joins_are_seen_on_the_other_side_both_ways() {
 
 #[test]
 fn members_of_a_killed_node_vanish() {
+    let _one = one_at_a_time();
     visible();
     run(async {
         let (_b1, n1) = pg_beam("pgkill").await;
@@ -224,6 +226,7 @@ async fn for_group(g: &str, what: &str) -> PgEvent {
 
 #[test]
 fn monitors_see_remote_joins_and_leaves() {
+    let _one = one_at_a_time();
     visible();
     run(async {
         let (_b1, n1) = pg_beam("pgmon").await;
@@ -288,6 +291,7 @@ fn monitors_see_remote_joins_and_leaves() {
 
 #[test]
 fn tether_nodes_only() {
+    let _one = one_at_a_time();
     visible();
     run(async {
         let c1 = Child::start(ChildSpec {
@@ -320,6 +324,7 @@ fn tether_nodes_only() {
 
 #[test]
 fn malformed_pg_messages_are_dropped() {
+    let _one = one_at_a_time();
     visible();
     run(async {
         let (_b1, n1) = pg_beam("pgbad").await;

@@ -72,6 +72,15 @@ fn env() -> &'static Env {
     })
 }
 
+/// Serialises scenarios that change cluster-wide state (global names, pg groups,
+/// nodes joining and being killed): with OTP 25's `prevent_overlapping_partitions`,
+/// a node killed by one scenario makes `global` disconnect nodes that a concurrent
+/// scenario is using. Hold the guard for the whole test.
+pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static SCENARIO: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SCENARIO.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Runs a test body as a process on the shared runtime of this test binary's node.
 pub fn run<F>(f: F) -> F::Output
 where
