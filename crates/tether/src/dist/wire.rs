@@ -24,7 +24,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{BufMut, BytesMut};
 use tether_term::{
     AtomCacheRefs, DecodeLimits, Decoder, EncodeError, OutgoingAtomRefs, Term, encode_term_to,
     encode_term_with_atom_refs, encode_to,
@@ -240,6 +240,7 @@ pub fn decode(msg: &header::Message, limits: DecodeLimits) -> Result<Control, Ba
 mod tests {
     use super::*;
     use crate::dist::framing::{FrameKind, classify, header::InboundDecoder};
+    use bytes::Bytes;
     use tether_term::{Atom, AtomCache, Node, Pid, Reference};
 
     #[test]
