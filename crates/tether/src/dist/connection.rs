@@ -173,7 +173,7 @@ async fn run(
                 Ok(None) => continue,
                 Err(e) => return e.to_string(),
             };
-            let ctrl = match wire::decode(&msg, limits) {
+            let ctrl = match wire::decode(msg, limits) {
                 Ok(c) => c,
                 Err(e) => return e.to_string(),
             };

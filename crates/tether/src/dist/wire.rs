@@ -208,13 +208,18 @@ fn write_control<'c>(
 }
 
 /// Decodes one complete message into a control message.
-pub fn decode(msg: &header::Message, limits: DecodeLimits) -> Result<Control, BadControl> {
-    let refs = AtomCacheRefs::from_atoms(msg.atom_refs.clone());
-    let mut d = Decoder::from_bytes(&msg.body)
+pub fn decode(msg: header::Message, limits: DecodeLimits) -> Result<Control, BadControl> {
+    let header::Message {
+        atom_refs,
+        body,
+        versioned,
+    } = msg;
+    let refs = AtomCacheRefs::from_atoms(atom_refs);
+    let mut d = Decoder::from_bytes(&body)
         .with_limits(limits)
         .with_atom_cache(Some(&refs));
     let read = |d: &mut Decoder<'_>| -> Result<Term, BadControl> {
-        let r = if msg.versioned {
+        let r = if versioned {
             d.decode()
         } else {
             d.decode_term()
@@ -343,7 +348,7 @@ mod tests {
                 for f in frames {
                     out = inbound.decode(classify(f).unwrap()).unwrap();
                 }
-                let back = decode(&out.unwrap(), DecodeLimits::default()).unwrap();
+                let back = decode(out.unwrap(), DecodeLimits::default()).unwrap();
                 assert_eq!(back, c);
             }
         }
@@ -374,7 +379,7 @@ mod tests {
             let m = inbound.decode(kind).unwrap().unwrap();
             // The two node names and `seq` are references in the terms.
             assert_eq!(m.atom_refs.len(), 3);
-            assert_eq!(decode(&m, DecodeLimits::default()).unwrap(), c);
+            assert_eq!(decode(m, DecodeLimits::default()).unwrap(), c);
             // No atom text after the header: every atom is an ATOM_CACHE_REF.
             assert!(!f.windows(3).any(|w| w == b"seq") || sizes.len() == 1);
         }
@@ -416,7 +421,7 @@ mod tests {
             let m = out.unwrap();
             assert_eq!(m.atom_refs.len(), 255);
             assert_eq!(
-                decode(&m, DecodeLimits::default()).unwrap(),
+                decode(m, DecodeLimits::default()).unwrap(),
                 c,
                 "round {round}"
             );
