@@ -165,10 +165,13 @@ fn write_control<'c>(
 ) -> Result<Option<&'c Term>, EncodeError> {
     const SMALL_TUPLE: u8 = 104;
     const SMALL_INTEGER: u8 = 97;
+    /// `''`, the unused cookie of SEND and REG_SEND.
+    static EMPTY: std::sync::LazyLock<Term> =
+        std::sync::LazyLock::new(|| Term::Atom(tether_term::Atom::new("")));
     if versioned {
         buf.put_u8(131);
     }
-    let empty = Term::Atom(tether_term::Atom::new(""));
+    let empty = &*EMPTY;
     match ctrl {
         Control::Send {
             from: Some(from),
@@ -182,14 +185,14 @@ fn write_control<'c>(
         }
         Control::Send { to, msg, .. } => {
             buf.put_slice(&[SMALL_TUPLE, 3, SMALL_INTEGER, 2]);
-            terms.put(&empty, buf)?;
+            terms.put(empty, buf)?;
             terms.put(&Term::Pid(*to), buf)?;
             Ok(Some(msg))
         }
         Control::RegSend { from, to, msg } => {
             buf.put_slice(&[SMALL_TUPLE, 4, SMALL_INTEGER, 6]);
             terms.put(&Term::Pid(*from), buf)?;
-            terms.put(&empty, buf)?;
+            terms.put(empty, buf)?;
             terms.put(&Term::Atom(to.clone()), buf)?;
             Ok(Some(msg))
         }
