@@ -24,10 +24,15 @@
 //!   cache, [`OutgoingAtomRefs::slot`], a hash of its text; one message uses a slot for
 //!   one atom only, and an atom whose slot is taken by another atom of the message is
 //!   written as text;
-//! - the header is written last, by the sender's [`AtomCache`], in the order the
+//! - the sender then writes the header's atom-cache section as if every atom were new
+//!   ([`OutgoingAtomRefs::write_section`]): still independent of the cache, so it can
+//!   be done on the sending thread, next to the terms;
+//! - the section is finished last, by the sender's [`AtomCache`], in the order the
 //!   messages go on the wire ([`AtomCache::write_header`]): an atom already in its slot
-//!   costs one byte, any other is written with its text and replaces the slot's atom.
-//!   The receiver applies the headers in the same order, so both caches agree.
+//!   shrinks to one byte, any other keeps its text and replaces the slot's atom. The
+//!   receiver applies the headers in the same order, so both caches agree. This step
+//!   only reads bytes and compares them with the cache; it allocates nothing for the
+//!   atoms the receiver already has.
 
 use super::EncodeBuf;
 use super::error::{DecodeError, DecodeErrorKind as K};
@@ -165,6 +170,35 @@ impl OutgoingAtomRefs {
     pub fn clear(&mut self) {
         self.entries.clear();
     }
+
+    /// Writes the atom-cache section of a distribution header (from the
+    /// `NumberOfAtomCacheRefs` byte on) that lists every reference as a new cache entry,
+    /// with its text: what a receiver with an empty cache reads, and what
+    /// [`AtomCache::write_header`] shortens for one that already has some of the atoms.
+    pub fn write_section<B: EncodeBuf>(&self, buf: &mut B) {
+        let n = self.entries.len();
+        buf.put_byte(n as u8);
+        if n == 0 {
+            return;
+        }
+        let long_atoms = self.entries.iter().any(|(_, a)| a.len() > 255);
+        let mut flags = [0u8; MAX_REFS / 2 + 1];
+        for (i, (slot, _)) in self.entries.iter().enumerate() {
+            flags[i / 2] |= (8 | (*slot >> 8) as u8) << ((i % 2) * 4);
+        }
+        flags[n / 2] |= (long_atoms as u8) << ((n % 2) * 4);
+        buf.put_slice(&flags[..n / 2 + 1]);
+        for (slot, atom) in &self.entries {
+            let text = atom.as_bytes();
+            buf.put_byte(*slot as u8);
+            if long_atoms {
+                buf.put_slice(&(text.len() as u16).to_be_bytes());
+            } else {
+                buf.put_byte(text.len() as u8);
+            }
+            buf.put_slice(text);
+        }
+    }
 }
 
 /// A connection's atom cache: 8 segments × 256 slots.
@@ -222,11 +256,16 @@ impl AtomCache {
         self.slots.iter_mut().for_each(|s| *s = None);
     }
 
-    /// Writes the atom-cache part of a distribution header for a message whose terms
-    /// were encoded with `refs` (from the `NumberOfAtomCacheRefs` byte on, as
-    /// [`AtomCache::read_header`] reads it), and updates this cache, the sender's, to
-    /// what the receiver's will be once it has read the header. Headers must be
-    /// written in the order their messages go on the wire.
+    /// Finishes an atom-cache section for the wire: copies `section` (as
+    /// [`OutgoingAtomRefs::write_section`] wrote it) to `out`, turning each new entry
+    /// whose atom this cache already holds in its slot into a one-byte reference, and
+    /// puts the other entries' atoms in their slots. This cache is the sender's; after
+    /// the call it holds what the receiver's will hold once it has read the header, so
+    /// headers must be finished in the order their messages go on the wire. Entries
+    /// are applied one after the other, as the receiver reads them.
+    ///
+    /// Returns the number of bytes of `section` read; malformed input is an error
+    /// (offsets relative to `section`), and `out` may then hold part of the section.
     ///
     /// ```
     /// use tether_term::{encode_term_with_atom_refs, AtomCache, OutgoingAtomRefs, Term};
@@ -234,48 +273,71 @@ impl AtomCache {
     /// let mut refs = OutgoingAtomRefs::new();
     /// let mut terms = Vec::new();
     /// encode_term_with_atom_refs(&Term::atom("hello"), &mut terms, &mut refs).unwrap();
+    /// let mut section = Vec::new();
+    /// refs.write_section(&mut section);
     /// let (mut first, mut second) = (Vec::new(), Vec::new());
-    /// ours.write_header(&refs, &mut first);
-    /// ours.write_header(&refs, &mut second);
+    /// ours.write_header(&section, &mut first).unwrap();
+    /// ours.write_header(&section, &mut second).unwrap();
+    /// assert_eq!(first, section);
     /// assert!(second.len() < first.len()); // the text went only once
     /// for header in [first, second] {
     ///     let (got, used) = theirs.read_header(&header).unwrap();
     ///     assert_eq!((got.get(0).unwrap().as_str(), used), ("hello", header.len()));
     /// }
     /// ```
-    pub fn write_header<B: EncodeBuf>(&mut self, refs: &OutgoingAtomRefs, buf: &mut B) {
-        let n = refs.entries.len();
-        buf.put_byte(n as u8);
+    pub fn write_header<B: EncodeBuf>(
+        &mut self,
+        section: &[u8],
+        out: &mut B,
+    ) -> Result<usize, DecodeError> {
+        let eof = || DecodeError::new(section.len(), K::UnexpectedEnd);
+        let n = *section.first().ok_or_else(eof)? as usize;
+        out.put_byte(n as u8);
         if n == 0 {
-            return;
+            return Ok(1);
         }
-        // Flags first: one nibble per reference (new-entry bit, segment), then the
-        // LongAtoms nibble. Slots are distinct within a message, so whether an entry
-        // is new can be decided before any slot is updated.
-        let long_atoms = refs.entries.iter().any(|(_, a)| a.len() > 255);
+        let flag_len = n / 2 + 1;
+        let flags_in = section.get(1..1 + flag_len).ok_or_else(eof)?;
+        let nibble = |i: usize| (flags_in[i / 2] >> ((i % 2) * 4)) & 0x0f;
+        let long_atoms = nibble(n) & 1 == 1;
+        // The flags go before the entries but depend on them: reserve, then patch.
+        let flags_at = out.buf_len();
+        out.put_slice(&[0u8; MAX_REFS / 2 + 1][..flag_len]);
         let mut flags = [0u8; MAX_REFS / 2 + 1];
-        for (i, (slot, atom)) in refs.entries.iter().enumerate() {
-            let new = self.slots[*slot as usize].as_ref() != Some(atom);
-            let nibble = (*slot >> 8) as u8 | if new { 8 } else { 0 };
-            flags[i / 2] |= nibble << ((i % 2) * 4);
-        }
-        flags[n / 2] |= (long_atoms as u8) << ((n % 2) * 4);
-        buf.put_slice(&flags[..n / 2 + 1]);
-        for (slot, atom) in &refs.entries {
-            let s = &mut self.slots[*slot as usize];
-            buf.put_byte(*slot as u8);
-            if s.as_ref() == Some(atom) {
-                continue;
+        flags[n / 2] = (long_atoms as u8) << ((n % 2) * 4);
+        let mut pos = 1 + flag_len;
+        for i in 0..n {
+            let f = nibble(i);
+            let low = *section.get(pos).ok_or_else(eof)?;
+            let index = usize::from(f & 7) << 8 | usize::from(low);
+            pos += 1;
+            out.put_byte(low);
+            let mut new = false;
+            if f & 8 != 0 {
+                let len_at = pos;
+                let len = if long_atoms {
+                    let b = section.get(pos..pos + 2).ok_or_else(eof)?;
+                    pos += 2;
+                    u16::from_be_bytes([b[0], b[1]]) as usize
+                } else {
+                    pos += 1;
+                    *section.get(pos - 1).ok_or_else(eof)? as usize
+                };
+                let text = section.get(pos..pos + len).ok_or_else(eof)?;
+                pos += len;
+                let slot = &mut self.slots[index];
+                if slot.as_ref().map(Atom::as_bytes) != Some(text) {
+                    let atom = Atom::from_utf8(text)
+                        .ok_or_else(|| DecodeError::new(len_at, K::InvalidAtom))?;
+                    out.put_slice(&section[len_at..pos]);
+                    *slot = Some(atom);
+                    new = true;
+                }
             }
-            let text = atom.as_bytes();
-            if long_atoms {
-                buf.put_slice(&(text.len() as u16).to_be_bytes());
-            } else {
-                buf.put_byte(text.len() as u8);
-            }
-            buf.put_slice(text);
-            *s = Some(atom.clone());
+            flags[i / 2] |= ((f & 7) | if new { 8 } else { 0 }) << ((i % 2) * 4);
         }
+        out.patch(flags_at, &flags[..flag_len]);
+        Ok(pos)
     }
 
     /// Reads the atom-cache part of a distribution header, starting at the
@@ -346,8 +408,13 @@ mod tests {
         let mut refs = OutgoingAtomRefs::new();
         let mut body = Vec::new();
         encode_term_with_atom_refs(t, &mut body, &mut refs).unwrap();
+        let mut section = Vec::new();
+        refs.write_section(&mut section);
         let mut header = Vec::new();
-        ours.write_header(&refs, &mut header);
+        assert_eq!(
+            ours.write_header(&section, &mut header).unwrap(),
+            section.len()
+        );
         let (got, used) = theirs.read_header(&header).unwrap();
         assert_eq!(used, header.len());
         let back = Decoder::new(&body)

@@ -33,7 +33,7 @@ pub trait EncodeBuf: sealed::Sealed {
     fn reserve_bytes(&mut self, n: usize);
 }
 
-mod sealed {
+pub(crate) mod sealed {
     use crate::Atom;
 
     pub trait Sealed {
@@ -42,9 +42,19 @@ mod sealed {
         fn atom_ref(&mut self, _atom: &Atom) -> Option<u8> {
             None
         }
+        /// Overwrites `bytes.len()` bytes at `at` (which were written earlier).
+        fn patch(&mut self, at: usize, bytes: &[u8]);
     }
-    impl Sealed for Vec<u8> {}
-    impl Sealed for bytes::BytesMut {}
+    impl Sealed for Vec<u8> {
+        fn patch(&mut self, at: usize, bytes: &[u8]) {
+            self[at..at + bytes.len()].copy_from_slice(bytes)
+        }
+    }
+    impl Sealed for bytes::BytesMut {
+        fn patch(&mut self, at: usize, bytes: &[u8]) {
+            self[at..at + bytes.len()].copy_from_slice(bytes)
+        }
+    }
 }
 
 /// A buffer whose atoms become references into one message's [`OutgoingAtomRefs`].
@@ -57,6 +67,9 @@ impl<B: EncodeBuf> sealed::Sealed for WithAtomRefs<'_, B> {
     #[inline]
     fn atom_ref(&mut self, atom: &Atom) -> Option<u8> {
         self.refs.index_of(atom)
+    }
+    fn patch(&mut self, at: usize, bytes: &[u8]) {
+        self.buf.patch(at, bytes)
     }
 }
 
@@ -298,7 +311,7 @@ pub fn encode_term_to<B: EncodeBuf>(term: &Term, buf: &mut B) -> Result<(), Enco
 /// Appends a term without a version byte to `buf`, writing its atoms (node names of
 /// pids, ports and references included) as `ATOM_CACHE_REF` indexes into `refs`,
 /// which collects them for the message's distribution header (see
-/// [`AtomCache::write_header`](crate::AtomCache::write_header)). Atoms `refs` cannot
+/// [`OutgoingAtomRefs::write_section`](crate::OutgoingAtomRefs::write_section)). Atoms `refs` cannot
 /// take (it is full, or another atom of the message has the same cache slot) are
 /// written as text.
 ///

@@ -17,20 +17,24 @@
 //! [`AtomCache`] (created on first use, gone with the connection), because it alone
 //! sees frames in wire order, and the receiver applies headers in that order. A frame
 //! that starts a message with a distribution header (`131, 68` or a first fragment
-//! `131, 69`) arrives as an [`OutFrame`] without its atom-cache section: the terms were
-//! encoded on the sending thread with `ATOM_CACHE_REF`s into the message's own
-//! [`OutgoingAtomRefs`], which do not depend on the cache. The writer writes the
-//! section where it belongs while copying the frame into the batch (the copy happens
-//! anyway): an atom already in its slot costs one byte, a new one its text. This is
-//! how erts splits the work (`erts_encode_dist_ext` on the sender,
-//! `erts_encode_ext_dist_header_finalize` at output).
+//! `131, 69`) arrives as an [`OutFrame`] whose atom-cache section is not yet in place:
+//! the sending thread encoded the terms with `ATOM_CACHE_REF`s into the message's own
+//! list of atoms and appended that list as a section in which every atom is new
+//! ([`OutgoingAtomRefs::write_section`]); none of this depends on the cache. While
+//! copying the frame into the batch (the copy happens anyway), the writer moves the
+//! section to its place and shrinks the atoms the peer already has to one byte
+//! ([`AtomCache::write_header`]). This is how erts splits the work
+//! (`erts_encode_dist_ext` on the sender, `erts_encode_ext_dist_header_finalize` at
+//! output).
 
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use bytes::{BufMut, Bytes, BytesMut};
-use tether_term::{AtomCache, OutgoingAtomRefs};
+use tether_term::AtomCache;
+#[cfg(doc)]
+use tether_term::OutgoingAtomRefs;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -40,23 +44,23 @@ use super::{FrameError, FramingConfig, Stats};
 /// One frame body (without its length) for the writer.
 ///
 /// Most frames are written as they are ([`OutFrame::raw`], or `From<Bytes>`). A frame
-/// that opens a message with a distribution header leaves out the header's
-/// atom-cache section, and the writer inserts it from the connection's cache
+/// that opens a message with a distribution header carries its atom-cache section at
+/// its end, every atom listed as new ([`OutgoingAtomRefs::write_section`]); the writer
+/// moves it to its place and shortens it from the connection's cache
 /// ([`OutFrame::with_atom_cache`]).
 ///
 /// ```
 /// use bytes::Bytes;
 /// use tether::dist::framing::OutFrame;
-/// use tether_term::OutgoingAtomRefs;
-/// // `131, 68`, then the section (here: no references), then the terms.
-/// let f = OutFrame::with_atom_cache(Bytes::from_static(&[131, 68, 106]), 2, OutgoingAtomRefs::new());
-/// assert_eq!(f.bytes().len(), 3);
+/// // `131, 68`, the terms (`[]`), then the section (here: no references).
+/// let f = OutFrame::with_atom_cache(Bytes::from_static(&[131, 68, 106, 0]), 2, 3);
+/// assert_eq!(f.bytes().len(), 4);
 /// ```
 #[derive(Debug, Clone)]
 pub struct OutFrame {
     bytes: Bytes,
-    /// Where the atom-cache section goes in `bytes`, and what it lists.
-    atom_cache: Option<(usize, OutgoingAtomRefs)>,
+    /// Where the atom-cache section goes in `bytes`, and where it starts now.
+    atom_cache: Option<(usize, usize)>,
 }
 
 impl OutFrame {
@@ -68,39 +72,49 @@ impl OutFrame {
         }
     }
 
-    /// A frame whose atom-cache section, for a message encoded with `refs`, goes at
-    /// offset `at` of `bytes` (2 after `131, 68`; 18 in a first fragment, after the
-    /// sequence and fragment ids).
+    /// A frame whose atom-cache section, `bytes[section..]`, goes at offset `at` (2
+    /// after `131, 68`; 18 in a first fragment, after the sequence and fragment ids).
     ///
     /// # Panics
     ///
-    /// If `at` is past the end of `bytes`.
-    pub fn with_atom_cache(bytes: Bytes, at: usize, refs: OutgoingAtomRefs) -> OutFrame {
-        assert!(at <= bytes.len(), "atom-cache section past the frame's end");
+    /// Unless `at <= section <= bytes.len()`.
+    pub fn with_atom_cache(bytes: Bytes, at: usize, section: usize) -> OutFrame {
+        assert!(
+            at <= section && section <= bytes.len(),
+            "atom-cache section out of the frame"
+        );
         OutFrame {
             bytes,
-            atom_cache: Some((at, refs)),
+            atom_cache: Some((at, section)),
         }
     }
 
-    /// The frame's bytes, without the atom-cache section if it has one.
+    /// The frame's bytes, with the atom-cache section, if any, at the end.
     pub fn bytes(&self) -> &Bytes {
         &self.bytes
     }
 
-    /// Appends the frame body to `out`, writing its atom-cache section, if any, from
+    /// Appends the frame body to `out`, finishing its atom-cache section, if any, with
     /// `cache` (and updating the cache).
-    pub(crate) fn write_to(&self, cache: &mut Option<AtomCache>, out: &mut BytesMut) {
-        match &self.atom_cache {
+    pub(crate) fn write_to(
+        &self,
+        cache: &mut Option<AtomCache>,
+        out: &mut BytesMut,
+    ) -> Result<(), FrameError> {
+        match self.atom_cache {
             None => out.extend_from_slice(&self.bytes),
-            Some((at, refs)) => {
-                out.extend_from_slice(&self.bytes[..*at]);
+            Some((at, section)) => {
+                out.extend_from_slice(&self.bytes[..at]);
                 cache
                     .get_or_insert_with(AtomCache::new)
-                    .write_header(refs, out);
-                out.extend_from_slice(&self.bytes[*at..]);
+                    .write_header(&self.bytes[section..], out)
+                    .map_err(|e| {
+                        FrameError::Malformed(format!("outgoing atom-cache section: {e}"))
+                    })?;
+                out.extend_from_slice(&self.bytes[at..section]);
             }
         }
+        Ok(())
     }
 }
 
@@ -204,7 +218,10 @@ impl<W: AsyncWrite + Unpin> Batch<W> {
     fn push(&mut self, frame: &OutFrame) -> Result<(), FrameError> {
         let start = self.buf.len();
         self.buf.put_u32(0);
-        frame.write_to(&mut self.cache, &mut self.buf);
+        if let Err(e) = frame.write_to(&mut self.cache, &mut self.buf) {
+            self.buf.truncate(start);
+            return Err(e);
+        }
         let Ok(len) = u32::try_from(self.buf.len() - start - 4) else {
             self.buf.truncate(start);
             return Err(FrameError::Malformed(
