@@ -68,6 +68,11 @@ impl AtomCacheRefs {
         AtomCacheRefs { atoms }
     }
 
+    /// The atoms, in reference order (to reuse the list's memory).
+    pub fn into_atoms(self) -> Vec<Atom> {
+        self.atoms
+    }
+
     /// The atom at index `i`.
     pub fn get(&self, i: u8) -> Option<&Atom> {
         self.atoms.get(i as usize)

@@ -341,6 +341,12 @@ pub fn encode_term_with_atom_refs<B: EncodeBuf>(
     })
 }
 
+/// Bytes reserved past a binary, beside its own: a binary is often the last big thing
+/// of a message, and the few bytes that follow it (more small terms, the atom-cache
+/// section that the distribution layer appends) should not make the buffer grow again
+/// and copy the binary.
+const TRAILING_ROOM: usize = 128;
+
 fn len32(n: usize) -> Result<u32, EncodeError> {
     u32::try_from(n).map_err(|_| EncodeError::TooLarge)
 }
@@ -372,7 +378,7 @@ fn write_term<B: EncodeBuf>(term: &Term, buf: &mut B) -> Result<(), EncodeError>
             buf.put_slice(&f.to_bits().to_be_bytes());
         }
         Term::Binary(b) => {
-            buf.reserve_bytes(5 + b.len());
+            buf.reserve_bytes(5 + b.len() + TRAILING_ROOM);
             buf.put_byte(tag::BINARY);
             buf.put_slice(&len32(b.len())?.to_be_bytes());
             buf.put_slice(b);

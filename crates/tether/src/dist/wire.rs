@@ -26,7 +26,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 use tether_term::{
     AtomCacheRefs, DecodeLimits, Decoder, EncodeError, OutgoingAtomRefs, Term, encode_term_to,
     encode_term_with_atom_refs, encode_to,
@@ -226,17 +226,24 @@ fn write_control<'c>(
     }
 }
 
-/// Decodes one complete message into a control message.
-pub fn decode(msg: header::Message, limits: DecodeLimits) -> Result<Control, BadControl> {
-    let header::Message {
-        atom_refs,
-        body,
-        versioned,
-    } = msg;
-    let refs = AtomCacheRefs::from_atoms(atom_refs);
-    let mut d = Decoder::from_bytes(&body)
+/// Decodes one complete message into a control message. The message's reference
+/// list is left in it, for [`header::InboundDecoder::recycle`].
+pub fn decode(msg: &mut header::Message, limits: DecodeLimits) -> Result<Control, BadControl> {
+    let refs = AtomCacheRefs::from_atoms(std::mem::take(&mut msg.atom_refs));
+    let r = decode_with(&msg.body, msg.versioned, &refs, limits);
+    msg.atom_refs = refs.into_atoms();
+    r
+}
+
+fn decode_with(
+    body: &Bytes,
+    versioned: bool,
+    refs: &AtomCacheRefs,
+    limits: DecodeLimits,
+) -> Result<Control, BadControl> {
+    let mut d = Decoder::from_bytes(body)
         .with_limits(limits)
-        .with_atom_cache(Some(&refs));
+        .with_atom_cache(Some(refs));
     let read = |d: &mut Decoder<'_>| -> Result<Term, BadControl> {
         let r = if versioned {
             d.decode()
@@ -264,7 +271,6 @@ pub fn decode(msg: header::Message, limits: DecodeLimits) -> Result<Control, Bad
 mod tests {
     use super::*;
     use crate::dist::framing::{FrameKind, classify, header::InboundDecoder};
-    use bytes::Bytes;
     use tether_term::{Atom, AtomCache, Node, Pid, Reference};
 
     #[test]
@@ -367,7 +373,7 @@ mod tests {
                 for f in frames {
                     out = inbound.decode(classify(f).unwrap()).unwrap();
                 }
-                let back = decode(out.unwrap(), DecodeLimits::default()).unwrap();
+                let back = decode(&mut out.unwrap(), DecodeLimits::default()).unwrap();
                 assert_eq!(back, c);
             }
         }
@@ -395,10 +401,10 @@ mod tests {
             let FrameKind::DistHeader(_) = &kind else {
                 panic!("{kind:?}")
             };
-            let m = inbound.decode(kind).unwrap().unwrap();
+            let mut m = inbound.decode(kind).unwrap().unwrap();
             // The two node names and `seq` are references in the terms.
             assert_eq!(m.atom_refs.len(), 3);
-            assert_eq!(decode(m, DecodeLimits::default()).unwrap(), c);
+            assert_eq!(decode(&mut m, DecodeLimits::default()).unwrap(), c);
             // No atom text after the header: every atom is an ATOM_CACHE_REF.
             assert!(!f.windows(3).any(|w| w == b"seq") || sizes.len() == 1);
         }
@@ -437,10 +443,10 @@ mod tests {
                 assert!(out.is_none());
                 out = inbound.decode(classify(f).unwrap()).unwrap();
             }
-            let m = out.unwrap();
+            let mut m = out.unwrap();
             assert_eq!(m.atom_refs.len(), 255);
             assert_eq!(
-                decode(m, DecodeLimits::default()).unwrap(),
+                decode(&mut m, DecodeLimits::default()).unwrap(),
                 c,
                 "round {round}"
             );
@@ -470,7 +476,15 @@ mod timing {
                 let c = Control::Send {
                     from: Some(from),
                     to,
-                    msg: Term::tuple([Term::atom("seq"), Term::from(i as i64)]),
+                    msg: if std::env::var_os("TIMING_BIN").is_some() {
+                        Term::tuple([
+                            Term::atom("seq"),
+                            Term::from(i as i64),
+                            Term::binary(vec![1u8; 1024]),
+                        ])
+                    } else {
+                        Term::tuple([Term::atom("seq"), Term::from(i as i64)])
+                    },
                 };
                 for f in encode(&c, flags, &seq).unwrap() {
                     frames.push(f);
@@ -488,8 +502,9 @@ mod timing {
             let mut inbound = InboundDecoder::new(1 << 20);
             let t = std::time::Instant::now();
             for f in wire {
-                let m = inbound.decode(classify(f).unwrap()).unwrap().unwrap();
-                decode(m, DecodeLimits::default()).unwrap();
+                let mut m = inbound.decode(classify(f).unwrap()).unwrap().unwrap();
+                decode(&mut m, DecodeLimits::default()).unwrap();
+                inbound.recycle(m.atom_refs);
             }
             let dec = t.elapsed();
             eprintln!(
