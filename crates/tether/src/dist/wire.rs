@@ -460,6 +460,10 @@ mod timing {
     use crate::dist::framing::{classify, header::InboundDecoder};
     use tether_term::{AtomCache, Node, Pid};
 
+    /// Per-message cost of encoding, writing (the writer's part: finishing the atom-cache
+    /// section and copying) and decoding, with and without the atom cache:
+    /// `cargo test --release -p tether --lib timing -- --ignored --nocapture`
+    /// (`TIMING_BIN=1`: with a 1 KiB binary in each message).
     #[test]
     #[ignore = "timing, run by hand in release"]
     fn per_message_cost() {
