@@ -30,8 +30,10 @@
 //!
 //! For the distribution layer: [`Decoder::decode_term`] reads one version-less term
 //! and leaves the cursor after it (terms follow each other after a distribution
-//! header), [`AtomCache`]/[`AtomCacheRefs`] resolve atom-cache references, and
-//! [`encode_term_to`] appends a version-less term to a `Vec<u8>` or `BytesMut`.
+//! header), [`AtomCache`]/[`AtomCacheRefs`] resolve atom-cache references,
+//! [`encode_term_to`] appends a version-less term to a `Vec<u8>` or `BytesMut`, and
+//! [`encode_term_with_atom_refs`] does the same with atom-cache references, for a
+//! sender's [`AtomCache::write_header`].
 //!
 //! **Term order** ([`Term::cmp_erlang`], [`Term::cmp_exact`], [`OrdTerm`]) is Erlang's
 //! total order, and `==` on terms is Erlang's `=:=`; see [`order`].
@@ -133,7 +135,8 @@ mod term;
 pub use atom::Atom;
 pub use codec::{
     AtomCache, AtomCacheRefs, DecodeError, DecodeErrorKind, DecodeLimits, Decoder, EncodeBuf,
-    EncodeError, decode, decode_bytes, encode, encode_term_to, encode_to,
+    EncodeError, OutgoingAtomRefs, decode, decode_bytes, encode, encode_term_to,
+    encode_term_with_atom_refs, encode_to,
 };
 pub use ident::{Node, NodeTableFull, Pid, Port, Reference};
 pub use num::BigInt;

@@ -146,6 +146,60 @@ fn a_one_megabyte_binary_is_echoed_both_ways() {
     });
 }
 
+/// Tether's outgoing atom cache, as erl reads it: thousands of messages that repeat
+/// some atoms (cached entries) and rotate others through the 2048 slots (new entries
+/// replacing old ones), messages with more atoms than a header holds and a long atom
+/// (2-byte lengths), and fragmented messages whose first fragment carries the cache
+/// section. erl echoes everything back; every value must come back equal.
+#[test]
+fn erl_reads_tethers_atom_cache() {
+    run(async {
+        let (_b, b) = beam("acache").await;
+        eval(
+            b,
+            "register(becho, spawn(fun L() -> receive {F, M} -> F ! M, L() end end)).",
+        )
+        .await;
+        let me_pid = Term::Pid(tether::self_pid());
+        let long = Term::atom(&"\u{fc}".repeat(200));
+        let many = |n: usize, k: usize| {
+            Term::List(
+                (0..n)
+                    .map(|i| Term::atom(&format!("many_{k}_{i}")))
+                    .collect(),
+            )
+        };
+        let mut sent = Vec::new();
+        for i in 0..3000i64 {
+            let msg = match i % 500 {
+                7 => Term::tuple([Term::atom("many"), many(300, i as usize % 3), long.clone()]),
+                8 => Term::tuple([
+                    Term::atom("big"),
+                    many(400, 9),
+                    Term::binary(vec![(i % 251) as u8; 200_000]),
+                    long.clone(),
+                ]),
+                _ => Term::tuple([
+                    Term::atom("seq"),
+                    Term::from(i),
+                    Term::atom(&format!("rotating_{}", i % 2500)),
+                    Term::List(vec![Term::atom("ok"), Term::atom("error")]),
+                    me_pid.clone(),
+                ]),
+            };
+            tether::send(("becho", b), Term::tuple([me_pid.clone(), msg.clone()])).unwrap();
+            sent.push(msg);
+            if sent.len() == 500 {
+                for m in sent.drain(..) {
+                    assert_eq!(tether::receive_timeout::<Term>(T).await, Some(m));
+                }
+            }
+        }
+        // The connection is still up and in step.
+        assert_eq!(eval(b, "ok.").await, Term::atom("ok"));
+    });
+}
+
 #[test]
 fn gen_server_call_and_cast_from_erl_to_kv() {
     run(async {

@@ -397,6 +397,12 @@ impl<'a> Decoder<'a> {
                     None => return Err(self.err_at(at, K::InvalidAtom)),
                 }
             }
+            Some(&[tag::ATOM_CACHE_REF, i]) if self.atoms.and_then(|r| r.get(i)).is_some() => {
+                self.pos += 2;
+                if let Some(a) = self.atoms.and_then(|r| r.get(i)) {
+                    v.push(Term::Atom(a.clone()));
+                }
+            }
             _ => {
                 let t = self.term()?;
                 v.push(t);

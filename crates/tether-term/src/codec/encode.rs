@@ -4,9 +4,15 @@
 //! of a fun, which is why the target is a [`EncodeBuf`] (a growable byte buffer with
 //! random access) rather than any writer. On error the buffer is truncated back to
 //! where the term started, so a failed encode appends nothing.
+//!
+//! [`encode_term_with_atom_refs`] writes atoms as `ATOM_CACHE_REF`s for a distribution
+//! header. It is the same encoder: the buffer it writes through also answers "does
+//! this atom have a reference?" (a hook of the sealed [`EncodeBuf`] trait that plain
+//! buffers answer with a constant `None`, so the plain encoder pays nothing for it).
 
 use bytes::BytesMut;
 
+use super::atom_cache::OutgoingAtomRefs;
 use super::error::EncodeError;
 use super::{VERSION, tag};
 use crate::{Atom, BigInt, Node, Term};
@@ -27,10 +33,68 @@ pub trait EncodeBuf: sealed::Sealed {
     fn reserve_bytes(&mut self, n: usize);
 }
 
-mod sealed {
-    pub trait Sealed {}
-    impl Sealed for Vec<u8> {}
-    impl Sealed for bytes::BytesMut {}
+pub(crate) mod sealed {
+    use crate::Atom;
+
+    pub trait Sealed {
+        /// The `ATOM_CACHE_REF` index to write for `atom` instead of its text, if any.
+        #[inline(always)]
+        fn atom_ref(&mut self, _atom: &Atom) -> Option<u8> {
+            None
+        }
+        /// Overwrites `bytes.len()` bytes at `at` (which were written earlier).
+        fn patch(&mut self, at: usize, bytes: &[u8]);
+    }
+    impl Sealed for Vec<u8> {
+        fn patch(&mut self, at: usize, bytes: &[u8]) {
+            self[at..at + bytes.len()].copy_from_slice(bytes)
+        }
+    }
+    impl Sealed for bytes::BytesMut {
+        fn patch(&mut self, at: usize, bytes: &[u8]) {
+            self[at..at + bytes.len()].copy_from_slice(bytes)
+        }
+    }
+}
+
+/// A buffer whose atoms become references into one message's [`OutgoingAtomRefs`].
+struct WithAtomRefs<'a, B> {
+    buf: &'a mut B,
+    refs: &'a mut OutgoingAtomRefs,
+}
+
+impl<B: EncodeBuf> sealed::Sealed for WithAtomRefs<'_, B> {
+    #[inline]
+    fn atom_ref(&mut self, atom: &Atom) -> Option<u8> {
+        self.refs.index_of(atom)
+    }
+    fn patch(&mut self, at: usize, bytes: &[u8]) {
+        self.buf.patch(at, bytes)
+    }
+}
+
+impl<B: EncodeBuf> EncodeBuf for WithAtomRefs<'_, B> {
+    #[inline]
+    fn put_slice(&mut self, bytes: &[u8]) {
+        self.buf.put_slice(bytes)
+    }
+    #[inline]
+    fn put_byte(&mut self, b: u8) {
+        self.buf.put_byte(b)
+    }
+    #[inline]
+    fn buf_len(&self) -> usize {
+        self.buf.buf_len()
+    }
+    fn patch_u32(&mut self, at: usize, v: u32) {
+        self.buf.patch_u32(at, v)
+    }
+    fn truncate_to(&mut self, len: usize) {
+        self.buf.truncate_to(len)
+    }
+    fn reserve_bytes(&mut self, n: usize) {
+        self.buf.reserve_bytes(n)
+    }
 }
 
 impl EncodeBuf for Vec<u8> {
@@ -244,6 +308,45 @@ pub fn encode_term_to<B: EncodeBuf>(term: &Term, buf: &mut B) -> Result<(), Enco
     write_term(term, buf).inspect_err(|_| buf.truncate_to(start))
 }
 
+/// Appends a term without a version byte to `buf`, writing its atoms (node names of
+/// pids, ports and references included) as `ATOM_CACHE_REF` indexes into `refs`,
+/// which collects them for the message's distribution header (see
+/// [`OutgoingAtomRefs::write_section`](crate::OutgoingAtomRefs::write_section)). Atoms `refs` cannot
+/// take (it is full, or another atom of the message has the same cache slot) are
+/// written as text.
+///
+/// Several terms of one message (control and payload) share one `refs`. On error
+/// nothing is appended to `buf` and `refs` is as before.
+///
+/// ```
+/// use tether_term::{encode_term_with_atom_refs, OutgoingAtomRefs, Term};
+/// let mut refs = OutgoingAtomRefs::new();
+/// let mut buf = Vec::new();
+/// let t = Term::tuple([Term::atom("ok"), Term::atom("ok"), Term::from(1)]);
+/// encode_term_with_atom_refs(&t, &mut buf, &mut refs).unwrap();
+/// assert_eq!(buf, [104, 3, 82, 0, 82, 0, 97, 1]);
+/// assert_eq!(refs.atoms().collect::<Vec<_>>(), ["ok"]);
+/// ```
+pub fn encode_term_with_atom_refs<B: EncodeBuf>(
+    term: &Term,
+    buf: &mut B,
+    refs: &mut OutgoingAtomRefs,
+) -> Result<(), EncodeError> {
+    let start = buf.buf_len();
+    let known = refs.len();
+    let mut w = WithAtomRefs { buf, refs };
+    write_term(term, &mut w).inspect_err(|_| {
+        w.buf.truncate_to(start);
+        w.refs.truncate(known);
+    })
+}
+
+/// Bytes reserved past a binary, beside its own: a binary is often the last big thing
+/// of a message, and the few bytes that follow it (more small terms, the atom-cache
+/// section that the distribution layer appends) should not make the buffer grow again
+/// and copy the binary.
+const TRAILING_ROOM: usize = 128;
+
 fn len32(n: usize) -> Result<u32, EncodeError> {
     u32::try_from(n).map_err(|_| EncodeError::TooLarge)
 }
@@ -275,7 +378,7 @@ fn write_term<B: EncodeBuf>(term: &Term, buf: &mut B) -> Result<(), EncodeError>
             buf.put_slice(&f.to_bits().to_be_bytes());
         }
         Term::Binary(b) => {
-            buf.reserve_bytes(5 + b.len());
+            buf.reserve_bytes(5 + b.len() + TRAILING_ROOM);
             buf.put_byte(tag::BINARY);
             buf.put_slice(&len32(b.len())?.to_be_bytes());
             buf.put_slice(b);
@@ -389,6 +492,10 @@ fn write_term<B: EncodeBuf>(term: &Term, buf: &mut B) -> Result<(), EncodeError>
 
 #[inline]
 fn write_atom<B: EncodeBuf>(a: &Atom, buf: &mut B) -> Result<(), EncodeError> {
+    if let Some(i) = buf.atom_ref(a) {
+        buf.put_slice(&[tag::ATOM_CACHE_REF, i]);
+        return Ok(());
+    }
     if let Some((len, text)) = a.inline() {
         // Write a fixed-size block and trim it: cheaper than a variable-length copy.
         let mut block = [0u8; 2 + crate::atom::INLINE_CAP];

@@ -20,7 +20,10 @@
 //! terms follow each other in one buffer; [`Decoder::decode_term`] reads one such term
 //! and leaves the cursor after it. Atom-cache references (tag 82) are resolved through
 //! an [`AtomCacheRefs`] table that the distribution layer builds from the header with
-//! [`AtomCache::read_header`].
+//! [`AtomCache::read_header`]. Sending is the mirror image:
+//! [`encode_term_with_atom_refs`] writes atoms as references and collects them in an
+//! [`OutgoingAtomRefs`], and the sender's [`AtomCache`] turns that list into the
+//! header with [`AtomCache::write_header`].
 //!
 //! # Encoding
 //!
@@ -41,9 +44,11 @@ mod decode;
 mod encode;
 mod error;
 
-pub use atom_cache::{AtomCache, AtomCacheRefs};
+pub use atom_cache::{AtomCache, AtomCacheRefs, OutgoingAtomRefs};
 pub use decode::{DecodeLimits, Decoder, decode, decode_bytes};
-pub use encode::{EncodeBuf, encode, encode_term_to, encode_to, encoded_len};
+pub use encode::{
+    EncodeBuf, encode, encode_term_to, encode_term_with_atom_refs, encode_to, encoded_len,
+};
 pub use error::{DecodeError, DecodeErrorKind, EncodeError};
 
 /// The version byte that starts a term.

@@ -168,15 +168,16 @@ async fn run(
                 Ok(None) => return "connection closed by peer".to_string(),
                 Err(e) => return e.to_string(),
             };
-            let msg = match inbound.decode(kind) {
+            let mut msg = match inbound.decode(kind) {
                 Ok(Some(m)) => m,
                 Ok(None) => continue,
                 Err(e) => return e.to_string(),
             };
-            let ctrl = match wire::decode(&msg, limits) {
+            let ctrl = match wire::decode(&mut msg, limits) {
                 Ok(c) => c,
                 Err(e) => return e.to_string(),
             };
+            inbound.recycle(msg.atom_refs);
             if let Err(e) = incoming::dispatch(&inner, &conn, ctrl) {
                 return e;
             }

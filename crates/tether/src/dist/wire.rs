@@ -1,15 +1,24 @@
 //! Control messages to frames and back.
 //!
 //! **Sending.** With `DIST_HDR_ATOM_CACHE` negotiated a message is a distribution
-//! header with no cache references (`131, 68, 0`) followed by the control and payload
-//! terms without version bytes (legal, and what OTP accepts from a node that never
-//! populates its cache, DISTRIBUTION.md §3.2); otherwise it is a pass-through frame
-//! (`112, 131 ctrl, 131 payload`). A message larger than [`FRAGMENT_SIZE`] is split
-//! into fragments when the peer accepts them (`FRAGMENTS`): the first (`131, 69`)
-//! carries the sequence id, the count of fragments, an empty atom-cache section and
-//! the start of the bytes; the others (`131, 70`) carry the rest, ids counting down
-//! to 1. All fragments of one message are queued together, so they reach the writer
-//! in order.
+//! header (`131, 68`, the atom-cache section) followed by the control and payload
+//! terms without version bytes, their atoms (node names of pids and references
+//! included) written as `ATOM_CACHE_REF`s into the message's [`OutgoingAtomRefs`]
+//! (DISTRIBUTION.md §3.2). The terms do not depend on the connection's cache; the
+//! section does. So the section is written here as if every atom were new, at the end
+//! of the frame, and the connection's writer moves it into place and shortens it from
+//! the cache, in wire order (see [`OutFrame`]). The list of atoms is a per-thread
+//! buffer, reused: encoding a message allocates only its bytes. Without the atom cache a message is a
+//! pass-through frame (`112, 131 ctrl, 131 payload`).
+//!
+//! A message larger than [`FRAGMENT_SIZE`] is split into fragments when the peer
+//! accepts them (`FRAGMENTS`): the first (`131, 69`) carries the sequence id, the
+//! count of fragments, the atom-cache section and the start of the bytes; the others
+//! (`131, 70`) carry the rest, ids counting down to 1. All fragments of one message
+//! are queued together, so they reach the writer in order (other messages' frames may
+//! come between them, as OTP allows; the receiver applies a header when the first
+//! fragment arrives, in wire order like any other). Fragments without the atom cache
+//! have a section with no references.
 //!
 //! **Receiving.** [`decode`] reads a reassembled [`header::Message`]: the control term
 //! (resolving atom-cache references) and the optional payload, under the node's
@@ -19,29 +28,30 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::{BufMut, Bytes, BytesMut};
 use tether_term::{
-    AtomCacheRefs, DecodeLimits, Decoder, EncodeError, Term, encode_term_to, encode_to,
+    AtomCacheRefs, DecodeLimits, Decoder, EncodeError, OutgoingAtomRefs, Term, encode_term_to,
+    encode_term_with_atom_refs, encode_to,
 };
 
 use super::control::{BadControl, Control};
 use super::flags::DistFlags;
-use super::framing::header;
+use super::framing::{OutFrame, header};
 
 /// Largest fragment body we send (erts uses 64 KiB too).
 pub const FRAGMENT_SIZE: usize = 64 << 10;
 
-/// The frame bodies of one message: almost always one, several for a fragmented one.
+/// The frames of one message: almost always one, several for a fragmented one.
 /// Iterating yields them in order.
 #[derive(Debug)]
 pub enum Frames {
     /// A whole message in one frame.
-    One(Bytes),
+    One(OutFrame),
     /// The fragments of one message, first to last.
-    Fragments(Vec<Bytes>),
+    Fragments(Vec<OutFrame>),
 }
 
 impl IntoIterator for Frames {
-    type Item = Bytes;
-    type IntoIter = std::iter::Chain<std::option::IntoIter<Bytes>, std::vec::IntoIter<Bytes>>;
+    type Item = OutFrame;
+    type IntoIter = std::iter::Chain<std::option::IntoIter<OutFrame>, std::vec::IntoIter<OutFrame>>;
 
     fn into_iter(self) -> Self::IntoIter {
         match self {
@@ -51,56 +61,80 @@ impl IntoIterator for Frames {
     }
 }
 
-/// Room reserved for the frame prefix before the control term: `131, 68, 0` with the
-/// atom cache, else the 19-byte header of a lone fragment (`131, 69`, sequence id,
-/// fragment id 1, no atom-cache references).
-const ATOM_CACHE_PREFIX: usize = 3;
-const FRAGMENT_PREFIX: usize = 19;
+/// Frame prefix before the atom-cache section: `131, 68` with the atom cache, else the
+/// header of a lone fragment (`131, 69`, sequence id, fragment id 1).
+const HEADER_PREFIX: usize = 2;
+const FRAGMENT_PREFIX: usize = 18;
 
 /// The first allocation for a frame: a message signal to a remote pid with a small
 /// payload fits (a 1 KiB binary grows it once, by the ETF encoder's reservation).
 const INITIAL_CAPACITY: usize = 128;
 
-/// Encodes `ctrl` into the frame bodies of one message for a connection with `flags`.
+/// How the terms after the frame prefix are written: with atom-cache references into
+/// the message's list, or with atoms as text.
+struct Terms<'r>(Option<&'r mut OutgoingAtomRefs>);
+
+impl Terms<'_> {
+    fn put(&mut self, term: &Term, buf: &mut BytesMut) -> Result<(), EncodeError> {
+        match &mut self.0 {
+            Some(refs) => encode_term_with_atom_refs(term, buf, refs),
+            None => encode_term_to(term, buf),
+        }
+    }
+}
+
+/// Encodes `ctrl` into the frames of one message for a connection with `flags`.
 ///
 /// The common case costs one allocation and no copy: the frame prefix, the control
-/// term and the payload are written into one buffer (see [`write_control`] for the
-/// control term). Only a message over [`FRAGMENT_SIZE`] is copied into fragments.
+/// term, the payload and the atom-cache section are written into one buffer (see
+/// [`write_control`] for the control term). Only a message over [`FRAGMENT_SIZE`] is
+/// copied into fragments.
 pub fn encode(ctrl: &Control, flags: DistFlags, seq: &AtomicU64) -> Result<Frames, EncodeError> {
     let cache = flags.contains(DistFlags::DIST_HDR_ATOM_CACHE);
     let fragments = flags.contains(DistFlags::FRAGMENTS);
     let mut buf = BytesMut::with_capacity(INITIAL_CAPACITY);
     if !cache && !fragments {
         buf.put_u8(112);
-        if let Some(p) = write_control(ctrl, flags, true, &mut buf)? {
+        if let Some(p) = write_control(ctrl, flags, true, &mut Terms(None), &mut buf)? {
             encode_to(p, &mut buf)?;
         }
-        return Ok(Frames::One(buf.freeze()));
+        return Ok(Frames::One(OutFrame::raw(buf.freeze())));
     }
     let prefix = if cache {
-        ATOM_CACHE_PREFIX
+        HEADER_PREFIX
     } else {
         FRAGMENT_PREFIX
     };
     buf.put_bytes(0, prefix);
-    if let Some(p) = write_control(ctrl, flags, false, &mut buf)? {
-        encode_term_to(p, &mut buf)?;
-    }
-    let body_len = buf.len() - prefix;
+    let section = REFS.with_borrow_mut(|refs| -> Result<usize, EncodeError> {
+        refs.clear();
+        let mut terms = Terms(cache.then_some(&mut *refs));
+        if let Some(p) = write_control(ctrl, flags, false, &mut terms, &mut buf)? {
+            terms.put(p, &mut buf)?;
+        }
+        let section = buf.len();
+        refs.write_section(&mut buf);
+        Ok(section)
+    })?;
+    let body_len = section - prefix;
     if body_len <= FRAGMENT_SIZE || !fragments {
+        let mut h = &mut buf[..prefix];
         if cache {
-            buf[..prefix].copy_from_slice(&[131, 68, 0]);
+            h.put_slice(&[131, 68]);
         } else {
             // Fragments without the atom cache: a single fragment is a whole message.
-            let mut h = &mut buf[..prefix];
             h.put_slice(&[131, 69]);
             h.put_u64(seq.fetch_add(1, Ordering::Relaxed));
             h.put_u64(1);
-            h.put_u8(0); // no atom-cache references
         }
-        return Ok(Frames::One(buf.freeze()));
+        return Ok(Frames::One(OutFrame::with_atom_cache(
+            buf.freeze(),
+            prefix,
+            section,
+        )));
     }
-    let body = buf.freeze().slice(prefix..);
+    let all = buf.freeze();
+    let (body, section) = (all.slice(prefix..section), all.slice(section..));
     let count = body.len().div_ceil(FRAGMENT_SIZE) as u64;
     let id = seq.fetch_add(1, Ordering::Relaxed);
     let frames = body
@@ -108,16 +142,27 @@ pub fn encode(ctrl: &Control, flags: DistFlags, seq: &AtomicU64) -> Result<Frame
         .enumerate()
         .map(|(i, part)| {
             let first = i == 0;
-            fragment(
-                if first { 69 } else { 70 },
-                id,
-                count - i as u64,
-                part,
-                first,
-            )
+            let mut f = BytesMut::with_capacity(FRAGMENT_PREFIX + part.len() + section.len());
+            f.put_slice(&[131, if first { 69 } else { 70 }]);
+            f.put_u64(id);
+            f.put_u64(count - i as u64);
+            f.put_slice(part);
+            if first {
+                let at = f.len();
+                f.put_slice(&section);
+                OutFrame::with_atom_cache(f.freeze(), FRAGMENT_PREFIX, at)
+            } else {
+                OutFrame::raw(f.freeze())
+            }
         })
         .collect();
     Ok(Frames::Fragments(frames))
+}
+
+thread_local! {
+    /// The atoms of the message being encoded on this thread (kept for its memory).
+    static REFS: std::cell::RefCell<OutgoingAtomRefs> =
+        std::cell::RefCell::new(OutgoingAtomRefs::new());
 }
 
 /// Writes the control term of `ctrl` into `buf` (with the 131 version byte if
@@ -131,14 +176,18 @@ fn write_control<'c>(
     ctrl: &'c Control,
     flags: DistFlags,
     versioned: bool,
+    terms: &mut Terms<'_>,
     buf: &mut BytesMut,
 ) -> Result<Option<&'c Term>, EncodeError> {
     const SMALL_TUPLE: u8 = 104;
     const SMALL_INTEGER: u8 = 97;
-    const EMPTY_ATOM: [u8; 2] = [119, 0]; // SMALL_ATOM_UTF8, length 0: ''
+    /// `''`, the unused cookie of SEND and REG_SEND.
+    static EMPTY: std::sync::LazyLock<Term> =
+        std::sync::LazyLock::new(|| Term::Atom(tether_term::Atom::new("")));
     if versioned {
         buf.put_u8(131);
     }
+    let empty = &*EMPTY;
     match ctrl {
         Control::Send {
             from: Some(from),
@@ -146,57 +195,57 @@ fn write_control<'c>(
             msg,
         } if flags.contains(DistFlags::SEND_SENDER) => {
             buf.put_slice(&[SMALL_TUPLE, 3, SMALL_INTEGER, 22]);
-            encode_term_to(&Term::Pid(*from), buf)?;
-            encode_term_to(&Term::Pid(*to), buf)?;
+            terms.put(&Term::Pid(*from), buf)?;
+            terms.put(&Term::Pid(*to), buf)?;
             Ok(Some(msg))
         }
         Control::Send { to, msg, .. } => {
             buf.put_slice(&[SMALL_TUPLE, 3, SMALL_INTEGER, 2]);
-            buf.put_slice(&EMPTY_ATOM);
-            encode_term_to(&Term::Pid(*to), buf)?;
+            terms.put(empty, buf)?;
+            terms.put(&Term::Pid(*to), buf)?;
             Ok(Some(msg))
         }
         Control::RegSend { from, to, msg } => {
             buf.put_slice(&[SMALL_TUPLE, 4, SMALL_INTEGER, 6]);
-            encode_term_to(&Term::Pid(*from), buf)?;
-            buf.put_slice(&EMPTY_ATOM);
-            encode_term_to(&Term::Atom(to.clone()), buf)?;
+            terms.put(&Term::Pid(*from), buf)?;
+            terms.put(empty, buf)?;
+            terms.put(&Term::Atom(to.clone()), buf)?;
             Ok(Some(msg))
         }
         Control::AliasSend { from, alias, msg } => {
             buf.put_slice(&[SMALL_TUPLE, 3, SMALL_INTEGER, 33]);
-            encode_term_to(&Term::Pid(*from), buf)?;
-            encode_term_to(&Term::Ref(*alias), buf)?;
+            terms.put(&Term::Pid(*from), buf)?;
+            terms.put(&Term::Ref(*alias), buf)?;
             Ok(Some(msg))
         }
         _ => {
             let (c, payload) = ctrl.encode_parts(flags);
-            encode_term_to(&c, buf)?;
+            terms.put(&c, buf)?;
             Ok(payload)
         }
     }
 }
 
-fn fragment(tag: u8, seq: u64, id: u64, part: &[u8], first: bool) -> Bytes {
-    let mut f = BytesMut::with_capacity(19 + part.len());
-    f.put_slice(&[131, tag]);
-    f.put_u64(seq);
-    f.put_u64(id);
-    if first {
-        f.put_u8(0); // no atom-cache references
-    }
-    f.put_slice(part);
-    f.freeze()
+/// Decodes one complete message into a control message. The message's reference
+/// list is left in it, for [`header::InboundDecoder::recycle`].
+pub fn decode(msg: &mut header::Message, limits: DecodeLimits) -> Result<Control, BadControl> {
+    let refs = AtomCacheRefs::from_atoms(std::mem::take(&mut msg.atom_refs));
+    let r = decode_with(&msg.body, msg.versioned, &refs, limits);
+    msg.atom_refs = refs.into_atoms();
+    r
 }
 
-/// Decodes one complete message into a control message.
-pub fn decode(msg: &header::Message, limits: DecodeLimits) -> Result<Control, BadControl> {
-    let refs = AtomCacheRefs::from_atoms(msg.atom_refs.clone());
-    let mut d = Decoder::from_bytes(&msg.body)
+fn decode_with(
+    body: &Bytes,
+    versioned: bool,
+    refs: &AtomCacheRefs,
+    limits: DecodeLimits,
+) -> Result<Control, BadControl> {
+    let mut d = Decoder::from_bytes(body)
         .with_limits(limits)
-        .with_atom_cache(Some(&refs));
+        .with_atom_cache(Some(refs));
     let read = |d: &mut Decoder<'_>| -> Result<Term, BadControl> {
-        let r = if msg.versioned {
+        let r = if versioned {
             d.decode()
         } else {
             d.decode_term()
@@ -221,8 +270,8 @@ pub fn decode(msg: &header::Message, limits: DecodeLimits) -> Result<Control, Ba
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dist::framing::{classify, header::InboundDecoder};
-    use tether_term::{Atom, Node, Pid, Reference};
+    use crate::dist::framing::{FrameKind, classify, header::InboundDecoder};
+    use tether_term::{Atom, AtomCache, Node, Pid, Reference};
 
     #[test]
     fn message_controls_encode_as_encode_parts_does() {
@@ -260,22 +309,40 @@ mod tests {
         ];
         let no_sender = DistFlags::DEFAULT & !DistFlags::SEND_SENDER;
         for flags in [DistFlags::DEFAULT, DistFlags::PASS_THROUGH, no_sender] {
-            for versioned in [false, true] {
+            for (versioned, cached) in [(false, false), (true, false), (false, true)] {
                 for c in &ctrls {
                     let mut fast = BytesMut::new();
-                    let p = write_control(c, flags, versioned, &mut fast).unwrap();
+                    let mut fast_refs = OutgoingAtomRefs::new();
+                    let mut terms = Terms(cached.then_some(&mut fast_refs));
+                    let p = write_control(c, flags, versioned, &mut terms, &mut fast).unwrap();
                     let (term, payload) = c.encode_parts(flags);
                     let mut reference = BytesMut::new();
+                    let mut refs = OutgoingAtomRefs::new();
                     if versioned {
                         encode_to(&term, &mut reference).unwrap();
+                    } else if cached {
+                        encode_term_with_atom_refs(&term, &mut reference, &mut refs).unwrap();
                     } else {
                         encode_term_to(&term, &mut reference).unwrap();
                     }
                     assert_eq!(fast, reference, "{c:?} with {flags:?}");
+                    assert_eq!(fast_refs, refs);
                     assert_eq!(p, payload);
                 }
             }
         }
+    }
+
+    /// The frames as the writer puts them on the wire, through `cache`.
+    fn wire(frames: Frames, cache: &mut Option<AtomCache>) -> Vec<Bytes> {
+        frames
+            .into_iter()
+            .map(|f| {
+                let mut out = BytesMut::new();
+                f.write_to(cache, &mut out).unwrap();
+                out.freeze()
+            })
+            .collect()
     }
 
     #[test]
@@ -285,27 +352,171 @@ mod tests {
         for flags in [
             DistFlags::PASS_THROUGH,
             DistFlags::DEFAULT,
+            DistFlags::DEFAULT & !DistFlags::FRAGMENTS,
             DistFlags::PASS_THROUGH | DistFlags::FRAGMENTS,
         ] {
-            for msg in [Term::atom("small"), big.clone()] {
+            // One connection: the caches on both sides live across the messages.
+            let mut cache = None;
+            let mut inbound = InboundDecoder::new(1 << 20);
+            for msg in [Term::atom("small"), big.clone(), Term::atom("small")] {
                 let c = Control::Send {
                     from: None,
                     to,
                     msg: msg.clone(),
                 };
                 let seq = AtomicU64::new(1);
-                let frames: Vec<Bytes> = encode(&c, flags, &seq).unwrap().into_iter().collect();
+                let frames = wire(encode(&c, flags, &seq).unwrap(), &mut cache);
                 if flags.contains(DistFlags::FRAGMENTS) && msg == big {
                     assert_eq!(frames.len(), 5);
                 }
-                let mut inbound = InboundDecoder::new(1 << 20);
                 let mut out = None;
                 for f in frames {
                     out = inbound.decode(classify(f).unwrap()).unwrap();
                 }
-                let back = decode(&out.unwrap(), DecodeLimits::default()).unwrap();
+                let back = decode(&mut out.unwrap(), DecodeLimits::default()).unwrap();
                 assert_eq!(back, c);
             }
+        }
+    }
+
+    #[test]
+    fn the_second_message_refers_to_cached_atoms() {
+        let from = Pid::new(Node::intern("sender_node@some.host").unwrap(), 7, 0, 3);
+        let to = Pid::new(Node::intern("receiver_node@other.host").unwrap(), 1, 2, 3);
+        let c = Control::Send {
+            from: Some(from),
+            to,
+            msg: Term::tuple([Term::atom("seq"), Term::from(1)]),
+        };
+        let seq = AtomicU64::new(1);
+        let mut cache = None;
+        let mut inbound = InboundDecoder::new(1 << 20);
+        let mut sizes = Vec::new();
+        for _ in 0..3 {
+            let [f] = &wire(encode(&c, DistFlags::DEFAULT, &seq).unwrap(), &mut cache)[..] else {
+                panic!("one frame");
+            };
+            sizes.push(f.len());
+            let kind = classify(f.clone()).unwrap();
+            let FrameKind::DistHeader(_) = &kind else {
+                panic!("{kind:?}")
+            };
+            let mut m = inbound.decode(kind).unwrap().unwrap();
+            // The two node names and `seq` are references in the terms.
+            assert_eq!(m.atom_refs.len(), 3);
+            assert_eq!(decode(&mut m, DecodeLimits::default()).unwrap(), c);
+            // No atom text after the header: every atom is an ATOM_CACHE_REF.
+            assert!(!f.windows(3).any(|w| w == b"seq") || sizes.len() == 1);
+        }
+        let texts = "sender_node@some.host".len() + "receiver_node@other.host".len() + 3;
+        // New entries carry a length byte and the text; old ones only the slot byte.
+        assert_eq!(sizes[0], sizes[1] + 3 + texts);
+        assert_eq!(sizes[1], sizes[2]);
+        // Without the cache the same message is longer.
+        let plain = encode(&c, DistFlags::PASS_THROUGH, &seq).unwrap();
+        let plain = wire(plain, &mut None)[0].len();
+        assert!(sizes[1] < plain, "{sizes:?} vs {plain}");
+    }
+
+    #[test]
+    fn a_fragmented_message_carries_the_cache_section_in_its_first_fragment() {
+        let to = Pid::new(Node::intern("x@h").unwrap(), 1, 2, 3);
+        let atoms: Vec<Term> = (0..20_000)
+            .map(|i| Term::atom(&format!("atom_{}", i % 500)))
+            .collect();
+        let c = Control::Send {
+            from: None,
+            to,
+            msg: Term::List(atoms),
+        };
+        let seq = AtomicU64::new(1);
+        let (mut cache, mut inbound) = (None, InboundDecoder::new(1 << 24));
+        for round in 0..2 {
+            let frames = wire(encode(&c, DistFlags::DEFAULT, &seq).unwrap(), &mut cache);
+            assert!(frames.len() > 1, "fragmented");
+            let (first, rest) = frames.split_first().unwrap();
+            assert_eq!(&first[..2], &[131, 69]);
+            // 255 references: the most a header holds.
+            assert_eq!(first[18], 255);
+            let mut out = None;
+            for f in [first.clone()].into_iter().chain(rest.iter().cloned()) {
+                assert!(out.is_none());
+                out = inbound.decode(classify(f).unwrap()).unwrap();
+            }
+            let mut m = out.unwrap();
+            assert_eq!(m.atom_refs.len(), 255);
+            assert_eq!(
+                decode(&mut m, DecodeLimits::default()).unwrap(),
+                c,
+                "round {round}"
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod timing {
+    use super::*;
+    use crate::dist::framing::{classify, header::InboundDecoder};
+    use tether_term::{AtomCache, Node, Pid};
+
+    /// Per-message cost of encoding, writing (the writer's part: finishing the atom-cache
+    /// section and copying) and decoding, with and without the atom cache:
+    /// `cargo test --release -p tether --lib timing -- --ignored --nocapture`
+    /// (`TIMING_BIN=1`: with a 1 KiB binary in each message).
+    #[test]
+    #[ignore = "timing, run by hand in release"]
+    fn per_message_cost() {
+        let from = Pid::new(Node::intern("bench_a@localhost").unwrap(), 7, 0, 3);
+        let to = Pid::new(Node::intern("bench_b@localhost").unwrap(), 1, 2, 3);
+        for flags in [DistFlags::PASS_THROUGH, DistFlags::DEFAULT] {
+            let seq = AtomicU64::new(1);
+            let mut cache: Option<AtomCache> = None;
+            let mut out = BytesMut::with_capacity(1 << 20);
+            let n = 1_000_000;
+            let mut frames = Vec::with_capacity(n);
+            let t = std::time::Instant::now();
+            for i in 0..n {
+                let c = Control::Send {
+                    from: Some(from),
+                    to,
+                    msg: if std::env::var_os("TIMING_BIN").is_some() {
+                        Term::tuple([
+                            Term::atom("seq"),
+                            Term::from(i as i64),
+                            Term::binary(vec![1u8; 1024]),
+                        ])
+                    } else {
+                        Term::tuple([Term::atom("seq"), Term::from(i as i64)])
+                    },
+                };
+                for f in encode(&c, flags, &seq).unwrap() {
+                    frames.push(f);
+                }
+            }
+            let enc = t.elapsed();
+            let t = std::time::Instant::now();
+            let mut wire = Vec::with_capacity(n);
+            for f in frames.drain(..) {
+                out.clear();
+                f.write_to(&mut cache, &mut out).unwrap();
+                wire.push(bytes::Bytes::copy_from_slice(&out));
+            }
+            let wr = t.elapsed();
+            let mut inbound = InboundDecoder::new(1 << 20);
+            let t = std::time::Instant::now();
+            for f in wire {
+                let mut m = inbound.decode(classify(f).unwrap()).unwrap().unwrap();
+                decode(&mut m, DecodeLimits::default()).unwrap();
+                inbound.recycle(m.atom_refs);
+            }
+            let dec = t.elapsed();
+            eprintln!(
+                "{flags:?}: encode {:?}/msg, write {:?}/msg, decode {:?}/msg",
+                enc / n as u32,
+                wr / n as u32,
+                dec / n as u32
+            );
         }
     }
 }

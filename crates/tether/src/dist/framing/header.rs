@@ -54,6 +54,8 @@ struct Partial {
 /// sequences.
 pub struct InboundDecoder {
     cache: Vec<Option<Atom>>,
+    /// A list to fill with the next message's references ([`InboundDecoder::recycle`]).
+    spare: Vec<Atom>,
     partial: HashMap<u64, Partial>,
     max_message_len: usize,
 }
@@ -88,6 +90,7 @@ impl InboundDecoder {
     pub fn new(max_message_len: usize) -> InboundDecoder {
         InboundDecoder {
             cache: vec![None; ATOM_CACHE_SIZE],
+            spare: Vec::new(),
             partial: HashMap::new(),
             max_message_len,
         }
@@ -175,6 +178,15 @@ impl InboundDecoder {
         }
     }
 
+    /// Hands back a message's reference list once the message is decoded, so that
+    /// the next message's references reuse its memory instead of allocating.
+    pub fn recycle(&mut self, mut atoms: Vec<Atom>) {
+        if atoms.capacity() > self.spare.capacity() && atoms.capacity() <= 256 {
+            atoms.clear();
+            self.spare = atoms;
+        }
+    }
+
     fn check_len(&self, len: usize) -> Result<(), FrameError> {
         if len > self.max_message_len {
             return Err(err("message over the size limit"));
@@ -190,7 +202,9 @@ impl InboundDecoder {
         let flags = c.take(n / 2 + 1)?;
         let nibble = |i: usize| (flags[i / 2] >> ((i % 2) * 4)) & 0x0f;
         let long_atoms = nibble(n) & 1 == 1;
-        let mut out = Vec::with_capacity(n);
+        let mut out = std::mem::take(&mut self.spare);
+        out.clear();
+        out.reserve(n);
         for i in 0..n {
             let f = nibble(i);
             let index = usize::from(f & 7) * 256 + usize::from(c.u8()?);

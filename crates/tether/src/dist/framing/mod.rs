@@ -7,9 +7,11 @@
 //!   violation ends the connection with [`FrameError::TooLarge`]), classifies them
 //!   ([`FrameKind`]) and counts every frame read for liveness.
 //! - a writer task ([`spawn_writer`]) owns the write half. Senders hand it whole frame
-//!   bodies through a [`FrameSender`] (an unbounded queue: sending never blocks); per wakeup it drains everything queued into one
-//!   buffer (up to [`FramingConfig::max_batch_bytes`]) and writes it with one call, so
-//!   many small messages cost few syscalls.
+//!   bodies ([`OutFrame`]) through a [`FrameSender`] (an unbounded queue: sending never
+//!   blocks); per wakeup it drains everything queued into one buffer (up to
+//!   [`FramingConfig::max_batch_bytes`]) and writes it with one call, so many small
+//!   messages cost few syscalls. It also owns the connection's outgoing atom cache and
+//!   writes each distribution header's atom-cache section, in wire order.
 //!
 //! Ticks follow `net_ticktime` as OTP implements it (`dist_util:send_tick/6` and
 //! `net_kernel`): the writer wakes every `ticktime / intensity` (15 s for the default
@@ -30,7 +32,7 @@ mod reader;
 mod writer;
 
 pub use reader::FrameReader;
-pub use writer::{FrameSender, SendError, WriterHandle, spawn_writer};
+pub use writer::{FrameSender, OutFrame, SendError, WriterHandle, spawn_writer};
 
 use std::fmt;
 use std::io;

@@ -12,25 +12,125 @@
 //! A batch write that does not complete within `net_ticktime` (the peer stopped
 //! reading) ends the connection too: a stuck write would otherwise hide the peer's
 //! death from the tick logic.
+//!
+//! **The outgoing atom cache.** The writer owns the connection's outgoing
+//! [`AtomCache`] (created on first use, gone with the connection), because it alone
+//! sees frames in wire order, and the receiver applies headers in that order. A frame
+//! that starts a message with a distribution header (`131, 68` or a first fragment
+//! `131, 69`) arrives as an [`OutFrame`] whose atom-cache section is not yet in place:
+//! the sending thread encoded the terms with `ATOM_CACHE_REF`s into the message's own
+//! list of atoms and appended that list as a section in which every atom is new
+//! ([`OutgoingAtomRefs::write_section`]); none of this depends on the cache. While
+//! copying the frame into the batch (the copy happens anyway), the writer moves the
+//! section to its place and shrinks the atoms the peer already has to one byte
+//! ([`AtomCache::write_header`]). This is how erts splits the work
+//! (`erts_encode_dist_ext` on the sender, `erts_encode_ext_dist_header_finalize` at
+//! output).
 
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
+use tether_term::AtomCache;
+#[cfg(doc)]
+use tether_term::OutgoingAtomRefs;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::{FrameError, FramingConfig, Stats};
 
+/// One frame body (without its length) for the writer.
+///
+/// Most frames are written as they are ([`OutFrame::raw`], or `From<Bytes>`). A frame
+/// that opens a message with a distribution header carries its atom-cache section at
+/// its end, every atom listed as new ([`OutgoingAtomRefs::write_section`]); the writer
+/// moves it to its place and shortens it from the connection's cache
+/// ([`OutFrame::with_atom_cache`]).
+///
+/// ```
+/// use bytes::Bytes;
+/// use tether::dist::framing::OutFrame;
+/// // `131, 68`, the terms (`[]`), then the section (here: no references).
+/// let f = OutFrame::with_atom_cache(Bytes::from_static(&[131, 68, 106, 0]), 2, 3);
+/// assert_eq!(f.bytes().len(), 4);
+/// ```
+#[derive(Debug, Clone)]
+pub struct OutFrame {
+    bytes: Bytes,
+    /// Where the atom-cache section goes in `bytes`, and where it starts now.
+    atom_cache: Option<(usize, usize)>,
+}
+
+impl OutFrame {
+    /// A frame written as it is.
+    pub fn raw(bytes: Bytes) -> OutFrame {
+        OutFrame {
+            bytes,
+            atom_cache: None,
+        }
+    }
+
+    /// A frame whose atom-cache section, `bytes[section..]`, goes at offset `at` (2
+    /// after `131, 68`; 18 in a first fragment, after the sequence and fragment ids).
+    ///
+    /// # Panics
+    ///
+    /// Unless `at <= section <= bytes.len()`.
+    pub fn with_atom_cache(bytes: Bytes, at: usize, section: usize) -> OutFrame {
+        assert!(
+            at <= section && section <= bytes.len(),
+            "atom-cache section out of the frame"
+        );
+        OutFrame {
+            bytes,
+            atom_cache: Some((at, section)),
+        }
+    }
+
+    /// The frame's bytes, with the atom-cache section, if any, at the end.
+    pub fn bytes(&self) -> &Bytes {
+        &self.bytes
+    }
+
+    /// Appends the frame body to `out`, finishing its atom-cache section, if any, with
+    /// `cache` (and updating the cache).
+    pub(crate) fn write_to(
+        &self,
+        cache: &mut Option<AtomCache>,
+        out: &mut BytesMut,
+    ) -> Result<(), FrameError> {
+        match self.atom_cache {
+            None => out.extend_from_slice(&self.bytes),
+            Some((at, section)) => {
+                out.extend_from_slice(&self.bytes[..at]);
+                cache
+                    .get_or_insert_with(AtomCache::new)
+                    .write_header(&self.bytes[section..], out)
+                    .map_err(|e| {
+                        FrameError::Malformed(format!("outgoing atom-cache section: {e}"))
+                    })?;
+                out.extend_from_slice(&self.bytes[at..section]);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl From<Bytes> for OutFrame {
+    fn from(bytes: Bytes) -> OutFrame {
+        OutFrame::raw(bytes)
+    }
+}
+
 /// Queues frames for the writer task. Cheap to clone.
 #[derive(Clone, Debug)]
-pub struct FrameSender(mpsc::UnboundedSender<Bytes>);
+pub struct FrameSender(mpsc::UnboundedSender<OutFrame>);
 
 /// The writer task has ended; the frame is handed back.
 #[derive(Debug)]
-pub struct SendError(pub Bytes);
+pub struct SendError(pub OutFrame);
 
 impl fmt::Display for SendError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -42,15 +142,15 @@ impl std::error::Error for SendError {}
 
 impl FrameSender {
     /// Queues one frame body (without its length).
-    pub async fn send(&self, frame: Bytes) -> Result<(), SendError> {
+    pub async fn send(&self, frame: impl Into<OutFrame>) -> Result<(), SendError> {
         self.try_send(frame)
     }
 
     /// Queues one frame body now. The queue is unbounded: sending never blocks the
     /// sender (Tether's contract for `send`; OTP's busy-dist-port back-pressure,
     /// SEMANTICS S9, is not reproduced). It fails only once the writer has stopped.
-    pub fn try_send(&self, frame: Bytes) -> Result<(), SendError> {
-        self.0.send(frame).map_err(|e| SendError(e.0))
+    pub fn try_send(&self, frame: impl Into<OutFrame>) -> Result<(), SendError> {
+        self.0.send(frame.into()).map_err(|e| SendError(e.0))
     }
 
     /// Whether the writer task has ended.
@@ -108,18 +208,34 @@ where
 struct Batch<W> {
     w: W,
     buf: BytesMut,
+    /// The connection's outgoing atom cache, made by the first frame that needs it.
+    cache: Option<AtomCache>,
     config: FramingConfig,
     stats: Arc<Stats>,
 }
 
 impl<W: AsyncWrite + Unpin> Batch<W> {
-    fn push(&mut self, frame: &[u8]) -> Result<(), FrameError> {
-        let len = u32::try_from(frame.len())
-            .map_err(|_| FrameError::Malformed("outgoing frame longer than 4 GiB".into()))?;
-        self.buf.extend_from_slice(&len.to_be_bytes());
-        self.buf.extend_from_slice(frame);
+    fn push(&mut self, frame: &OutFrame) -> Result<(), FrameError> {
+        let start = self.buf.len();
+        self.buf.put_u32(0);
+        if let Err(e) = frame.write_to(&mut self.cache, &mut self.buf) {
+            self.buf.truncate(start);
+            return Err(e);
+        }
+        let Ok(len) = u32::try_from(self.buf.len() - start - 4) else {
+            self.buf.truncate(start);
+            return Err(FrameError::Malformed(
+                "outgoing frame longer than 4 GiB".into(),
+            ));
+        };
+        self.buf[start..start + 4].copy_from_slice(&len.to_be_bytes());
         self.stats.written.fetch_add(1, Ordering::Relaxed);
         Ok(())
+    }
+
+    fn tick(&mut self) {
+        self.buf.put_u32(0);
+        self.stats.written.fetch_add(1, Ordering::Relaxed);
     }
 
     async fn flush(&mut self) -> Result<(), FrameError> {
@@ -145,7 +261,7 @@ impl<W: AsyncWrite + Unpin> Batch<W> {
 
 async fn run<W: AsyncWrite + Unpin>(
     w: W,
-    mut rx: mpsc::UnboundedReceiver<Bytes>,
+    mut rx: mpsc::UnboundedReceiver<OutFrame>,
     config: FramingConfig,
     stats: Arc<Stats>,
 ) -> Result<(), FrameError> {
@@ -156,6 +272,7 @@ async fn run<W: AsyncWrite + Unpin>(
     let mut b = Batch {
         w,
         buf: BytesMut::with_capacity(config.max_batch_bytes.min(64 << 10)),
+        cache: None,
         config,
         stats,
     };
@@ -193,7 +310,7 @@ async fn run<W: AsyncWrite + Unpin>(
                     last_read = read;
                 }
                 if !wrote && rx.is_empty() {
-                    b.push(&[])?;
+                    b.tick();
                     b.flush().await?;
                 }
                 wrote = false;
