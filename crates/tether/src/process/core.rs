@@ -28,11 +28,13 @@
 //! stopping it.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::task::Waker;
 
 use tether_term::{Atom, Pid, Reference};
+use tokio::time::Sleep;
 
 use super::signal::{ExitAction, Signal, exit_action};
 use super::{Down, Exit, ExitReason, Message, Monitored};
@@ -173,6 +175,8 @@ pub(crate) struct State {
     /// Boxed: it is rare, and idle processes should stay small.
     pub pending_exit: Option<Box<ExitReason>>,
     pub received: u64,
+    /// A timer kept for the next receive with a timeout (see `mailbox.rs`).
+    pub spare_timer: Option<Pin<Box<Sleep>>>,
 }
 
 impl State {
@@ -184,10 +188,11 @@ impl State {
         self.rel.as_ref().and_then(|r| r.name.as_ref())
     }
 
-    /// Drops spare buffer capacity (gen_server hibernation).
+    /// Drops spare buffer capacity and the spare timer (gen_server hibernation).
     pub fn shrink(&mut self) {
         self.mailbox.shrink_to_fit();
         self.spare = VecDeque::new();
+        self.spare_timer = None;
     }
 
     fn is_linked(&self, pid: &Pid) -> bool {
@@ -229,6 +234,7 @@ impl ProcessShared {
                 rel: None,
                 pending_exit: None,
                 received: 0,
+                spare_timer: None,
             }),
             status: AtomicU8::new(Status::Runnable as u8),
             trapping: AtomicBool::new(trap_exit),

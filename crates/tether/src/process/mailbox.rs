@@ -14,6 +14,25 @@
 //!
 //! A timeout starts when the receive starts; non-matching messages do not extend it
 //! (R4). A zero timeout scans what is there once and never waits.
+//!
+//! ## The timer
+//!
+//! A receive with a timeout that has to wait arms a tokio [`Sleep`]; when it fires the
+//! receive looks once more at everything that has arrived (draining the inbox) and
+//! gives up. Nothing else reads the clock: a receive is never early, and at most a
+//! timer tick late.
+//!
+//! Every gen_server call is such a receive (5 s by default), and registering a fresh
+//! timer each time (allocate, insert into tokio's wheel under its lock, remove on
+//! drop) cost more than the rest of the wait. So each process keeps **one spare
+//! timer** in its state: a receive borrows it and hands it back when it is dropped,
+//! still registered. A spare due before the receive's deadline is used as it is (when
+//! it fires, the receive re-arms it for its own deadline and waits on), so
+//! back-to-back calls neither touch tokio's wheel nor even re-arm the timer: one
+//! re-arm per timeout period, not per call. The price is one
+//! spurious wake-up of the process when a spare timer's last deadline passes while it
+//! is idle; a spurious poll is harmless, as the `Future` contract allows. Receives
+//! that overlap in one process (a `select!` over two) make their own timers.
 
 use std::future::Future;
 use std::marker::PhantomData;
@@ -46,7 +65,43 @@ pub struct Receive<F> {
     matches: F,
     scanned: usize,
     deadline: Option<Instant>,
+    /// The deadline has passed (a zero timeout starts so).
+    expired: bool,
+    /// The armed timer (borrowed from the process's spare, see the module docs).
     sleep: Option<Pin<Box<Sleep>>>,
+}
+
+impl<F> Receive<F> {
+    fn new(matches: F, scanned: usize, timeout: Option<Duration>) -> Self {
+        Receive {
+            matches,
+            scanned,
+            deadline: timeout.map(|t| Instant::now() + t),
+            expired: timeout.is_some_and(|t| t.is_zero()),
+            sleep: None,
+        }
+    }
+}
+
+impl<F> Drop for Receive<F> {
+    fn drop(&mut self) {
+        // Hand the timer back as the process's spare (still registered: re-arming it
+        // later is cheap). Outside the process, or if there is a spare already, it is
+        // simply dropped.
+        if let Some(sleep) = self.sleep.take() {
+            let rest = current::try_with(|p| {
+                let mut st = p.state();
+                match st.spare_timer {
+                    None => {
+                        st.spare_timer = Some(sleep);
+                        None
+                    }
+                    Some(_) => Some(sleep),
+                }
+            });
+            drop(rest);
+        }
+    }
 }
 
 impl<F: FnMut(&Message) -> bool + Unpin> Future for Receive<F> {
@@ -65,30 +120,45 @@ impl<F: FnMut(&Message) -> bool + Unpin> Future for Receive<F> {
         } else {
             None
         };
-        let expired = this.deadline.is_some_and(|d| d <= Instant::now());
         // On expiry, look once more at everything that has arrived, so that `after 0`
         // sees messages sent just before it.
-        if let Some(m) = this.scan(expired) {
-            if let Some(c) = coop {
+        let found = this.scan(this.expired);
+        if found.is_some() || this.expired {
+            if let (Some(c), true) = (coop, found.is_some()) {
                 c.made_progress();
             }
-            return Poll::Ready(Some(m));
+            return Poll::Ready(found);
         }
         let Some(deadline) = this.deadline else {
             return Poll::Pending;
         };
-        if expired {
-            return Poll::Ready(None);
-        }
-        let sleep = this
-            .sleep
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-        match sleep.as_mut().poll(cx) {
-            Poll::Ready(()) => match this.scan(true) {
-                Some(m) => Poll::Ready(Some(m)),
-                None => Poll::Ready(None),
-            },
-            Poll::Pending => Poll::Pending,
+        let sleep = match &mut this.sleep {
+            Some(s) => s,
+            None => {
+                let spare = current::with(|p| p.state().spare_timer.take());
+                let sleep = match spare {
+                    // A spare due no later than us can stay as it is: if it fires
+                    // first, it is re-armed below.
+                    Some(s) if s.deadline() <= deadline => s,
+                    Some(mut s) => {
+                        s.as_mut().reset(deadline);
+                        s
+                    }
+                    None => Box::pin(tokio::time::sleep_until(deadline)),
+                };
+                this.sleep.insert(sleep)
+            }
+        };
+        loop {
+            if sleep.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            if sleep.deadline() >= deadline || Instant::now() >= deadline {
+                this.expired = true;
+                return Poll::Ready(this.scan(true));
+            }
+            // A borrowed spare that was due before us: wait on.
+            sleep.as_mut().reset(deadline);
         }
     }
 }
@@ -153,12 +223,7 @@ impl<F: FnMut(&Message) -> bool + Unpin> Future for ReceiveSelect<F> {
 /// });
 /// ```
 pub fn receive_select<F: FnMut(&Message) -> bool + Unpin>(matches: F) -> ReceiveSelect<F> {
-    ReceiveSelect(Receive {
-        matches,
-        scanned: 0,
-        deadline: None,
-        sleep: None,
-    })
+    ReceiveSelect(Receive::new(matches, 0, None))
 }
 
 /// [`receive_select`] with a timeout: `None` if nothing matched in time.
@@ -167,12 +232,7 @@ pub fn receive_select_timeout<F: FnMut(&Message) -> bool + Unpin>(
     timeout: Duration,
     matches: F,
 ) -> Receive<F> {
-    Receive {
-        matches,
-        scanned: 0,
-        deadline: Some(Instant::now() + timeout),
-        sleep: None,
-    }
+    Receive::new(matches, 0, Some(timeout))
 }
 
 type TypeMatch = fn(&Message) -> bool;
@@ -235,12 +295,7 @@ impl<T: Send + 'static> Future for ReceiveAs<T> {
 /// });
 /// ```
 pub fn receive<T: Send + 'static>() -> ReceiveNext<T> {
-    let inner = Receive {
-        matches: is_a::<T> as TypeMatch,
-        scanned: 0,
-        deadline: None,
-        sleep: None,
-    };
+    let inner = Receive::new(is_a::<T> as TypeMatch, 0, None);
     ReceiveNext(ReceiveAs {
         inner,
         _type: PhantomData,
@@ -287,13 +342,7 @@ pub(crate) fn receive_select_after<F: FnMut(&Message) -> bool + Unpin>(
     timeout: Option<Duration>,
     matches: F,
 ) -> Receive<F> {
-    let deadline = timeout.map(|t| Instant::now() + t);
-    Receive {
-        matches,
-        scanned: mark,
-        deadline,
-        sleep: None,
-    }
+    Receive::new(matches, mark, timeout)
 }
 
 /// Releases the spare capacity of the calling process's mailbox (what a gen_server

@@ -212,6 +212,8 @@ pub(crate) fn finish(shared: &Arc<ProcessShared>, reason: ExitReason) {
             }
         }
         let name = st.rel.as_mut().and_then(|r| r.name.take());
+        // The spare timer goes too (the record may outlive the process).
+        st.spare_timer = None;
         (name, st.rel.take(), std::mem::take(&mut st.mailbox))
     };
     // Messages are user values whose destructors may panic; keep that inside.
