@@ -59,13 +59,12 @@ fn snapshot(p: &ProcessShared) -> ProcessInfo {
     let (links, monitors, monitored_by, rel_bytes) = match &st.rel {
         Some(rel) => (
             rel.links.iter().copied().collect(),
-            rel.monitors
-                .iter()
+            rel.monitors()
                 .map(|(r, m)| (*r, m.object.clone()))
                 .collect(),
             rel.monitored_by.values().map(|(p, _)| *p).collect(),
             (rel.links.capacity() * size_of::<Pid>())
-                + (rel.monitors.capacity() + rel.monitored_by.capacity()) * 64
+                + (rel.refs.capacity() + rel.monitored_by.capacity()) * 64
                 + 256,
         ),
         None => (Vec::new(), Vec::new(), Vec::new(), 0),
