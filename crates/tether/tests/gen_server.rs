@@ -584,6 +584,10 @@ fn calls_leave_no_monitors() {
         tether::sleep(SETTLE).await;
         let me = tether::process_info(tether::self_pid()).unwrap();
         assert!(me.monitors.is_empty(), "{:?}", me.monitors);
+        // A demonitor does not wake its target (`ProcessShared::push_lazy`): let the
+        // server handle the last one.
+        tether::send(s.pid(), "wake up").unwrap();
+        assert_eq!(event().await, Event::Info("wake up".into()));
         let server = tether::process_info(s.pid()).unwrap();
         assert!(server.monitored_by.is_empty(), "{:?}", server.monitored_by);
         assert!(flush().await.is_empty());

@@ -28,14 +28,12 @@
 //! stopping it.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::task::Waker;
 
 use tether_term::{Atom, Pid, Reference};
-use tokio::time::Sleep;
 
 use super::signal::{ExitAction, Signal, exit_action};
 use super::{Down, Exit, ExitReason, Message, Monitored};
@@ -237,7 +235,7 @@ pub(crate) struct State {
     pub pending_exit: Option<Box<ExitReason>>,
     pub received: u64,
     /// A timer kept for the next receive with a timeout (see `mailbox.rs`).
-    pub spare_timer: Option<Pin<Box<Sleep>>>,
+    pub spare_timer: Option<super::mailbox::SpareTimer>,
 }
 
 impl State {
@@ -393,9 +391,16 @@ impl ProcessShared {
         self.dying.load(Ordering::Relaxed)
     }
 
-    /// Number of signals not yet drained.
-    pub fn inbox_len(&self) -> usize {
-        lock(&self.inbox).queue.len()
+    /// Number of signals not yet drained, and how many of them are messages (not
+    /// control signals such as a watcher's monitor, which `push_lazy` leaves queued).
+    pub fn inbox_len(&self) -> (usize, usize) {
+        let inbox = lock(&self.inbox);
+        let messages = inbox
+            .queue
+            .iter()
+            .filter(|s| matches!(s, Signal::Message(_) | Signal::AliasMessage { .. }))
+            .count();
+        (inbox.queue.len(), messages)
     }
 
     pub fn set_trap_exit(&self, st: &mut State, on: bool) -> bool {

@@ -29,7 +29,8 @@
 //! still registered. A spare due before the receive's deadline is used as it is (when
 //! it fires, the receive re-arms it for its own deadline and waits on), so
 //! back-to-back calls neither touch tokio's wheel nor even re-arm the timer: one
-//! re-arm per timeout period, not per call. The price is one
+//! re-arm per timeout period, not per call; nor is it polled again while it has not
+//! fired and would wake the same waker. The price is one
 //! spurious wake-up of the process when a spare timer's last deadline passes while it
 //! is idle; a spurious poll is harmless, as the `Future` contract allows. Receives
 //! that overlap in one process (a `select!` over two) make their own timers.
@@ -37,7 +38,7 @@
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use tokio::time::{Instant, Sleep};
@@ -67,8 +68,27 @@ pub struct Receive<F> {
     deadline: Option<Instant>,
     /// The deadline has passed (a zero timeout starts so).
     expired: bool,
-    /// The armed timer (borrowed from the process's spare, see the module docs).
-    sleep: Option<Pin<Box<Sleep>>>,
+    /// The timer, once the receive has had to wait (borrowed from the process's
+    /// spare, see the module docs), and whether it is set for this receive yet.
+    timer: Option<SpareTimer>,
+    armed: bool,
+}
+
+/// A timer and the waker it was last polled with.
+pub(crate) struct SpareTimer {
+    sleep: Pin<Box<Sleep>>,
+    /// While the timer has not fired, it wakes this waker: polling it again with the
+    /// same waker would change nothing, so that poll is skipped.
+    waker: Option<Waker>,
+}
+
+impl SpareTimer {
+    /// Sets a new deadline. The timer may have fired since it was last polled, which
+    /// used up its waker: it must be polled again.
+    fn reset(&mut self, deadline: Instant) {
+        self.sleep.as_mut().reset(deadline);
+        self.waker = None;
+    }
 }
 
 impl<F> Receive<F> {
@@ -78,25 +98,27 @@ impl<F> Receive<F> {
             scanned,
             deadline: timeout.map(|t| Instant::now() + t),
             expired: timeout.is_some_and(|t| t.is_zero()),
-            sleep: None,
+            timer: None,
+            armed: false,
         }
     }
 }
 
 impl<F> Drop for Receive<F> {
     fn drop(&mut self) {
-        // Hand the timer back as the process's spare (still registered: re-arming it
-        // later is cheap). Outside the process, or if there is a spare already, it is
+        // A receive that ended without a message, or was dropped while waiting: hand
+        // the timer back as the process's spare (still registered: re-arming it later
+        // is cheap). Outside the process, or if there is a spare already, it is
         // simply dropped.
-        if let Some(sleep) = self.sleep.take() {
+        if let Some(timer) = self.timer.take() {
             let rest = current::try_with(|p| {
                 let mut st = p.state();
                 match st.spare_timer {
                     None => {
-                        st.spare_timer = Some(sleep);
+                        st.spare_timer = Some(timer);
                         None
                     }
-                    Some(_) => Some(sleep),
+                    Some(_) => Some(timer),
                 }
             });
             drop(rest);
@@ -132,40 +154,50 @@ impl<F: FnMut(&Message) -> bool + Unpin> Future for Receive<F> {
         let Some(deadline) = this.deadline else {
             return Poll::Pending;
         };
-        let sleep = match &mut this.sleep {
-            Some(s) => s,
-            None => {
-                let spare = current::with(|p| p.state().spare_timer.take());
-                let sleep = match spare {
-                    // A spare due no later than us can stay as it is: if it fires
-                    // first, it is re-armed below.
-                    Some(s) if s.deadline() <= deadline => s,
-                    Some(mut s) => {
-                        s.as_mut().reset(deadline);
-                        s
-                    }
-                    None => Box::pin(tokio::time::sleep_until(deadline)),
-                };
-                this.sleep.insert(sleep)
+        // The scan lent us the process's spare timer, if it had one.
+        let timer = this.timer.get_or_insert_with(|| SpareTimer {
+            sleep: Box::pin(tokio::time::sleep_until(deadline)),
+            waker: None,
+        });
+        if !this.armed {
+            this.armed = true;
+            // A spare due no later than us can stay as it is: if it fires first, it
+            // is re-armed below.
+            if timer.sleep.deadline() > deadline {
+                timer.reset(deadline);
             }
-        };
+        }
         loop {
-            if sleep.as_mut().poll(cx).is_pending() {
+            let same_waker = timer
+                .waker
+                .as_ref()
+                .is_some_and(|w| w.will_wake(cx.waker()));
+            if same_waker && !timer.sleep.is_elapsed() {
+                return Poll::Pending; // it will wake us
+            }
+            if timer.sleep.as_mut().poll(cx).is_pending() {
+                if !same_waker {
+                    timer.waker = Some(cx.waker().clone());
+                }
                 return Poll::Pending;
             }
-            if sleep.deadline() >= deadline || Instant::now() >= deadline {
+            // Firing used up the waker it held.
+            timer.waker = None;
+            if timer.sleep.deadline() >= deadline || Instant::now() >= deadline {
                 this.expired = true;
                 return Poll::Ready(this.scan(true));
             }
             // A borrowed spare that was due before us: wait on.
-            sleep.as_mut().reset(deadline);
+            timer.reset(deadline);
         }
     }
 }
 
 impl<F: FnMut(&Message) -> bool + Unpin> Receive<F> {
     /// Takes the first matching message not scanned yet, draining the inbox first if
-    /// `drain` is set.
+    /// `drain` is set. While the state is locked anyway, it borrows the process's
+    /// spare timer when this receive will have to wait, and gives it back when it
+    /// is done.
     fn scan(&mut self, drain: bool) -> Option<Message> {
         current::with(|p| {
             let mut st = p.state();
@@ -182,9 +214,20 @@ impl<F: FnMut(&Message) -> bool + Unpin> Receive<F> {
                 .skip(start)
                 .position(|m| (self.matches)(m));
             match hit {
-                Some(i) => st.mailbox.remove(start + i),
+                Some(i) => {
+                    if self.timer.is_some() && st.spare_timer.is_none() {
+                        st.spare_timer = self.timer.take();
+                    }
+                    match start + i {
+                        0 => st.mailbox.pop_front(),
+                        i => st.mailbox.remove(i),
+                    }
+                }
                 None => {
                     self.scanned = st.mailbox.len();
+                    if self.deadline.is_some() && self.timer.is_none() && !drain {
+                        self.timer = st.spare_timer.take();
+                    }
                     None
                 }
             }
