@@ -15,6 +15,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{OnceLock, RwLock};
 
@@ -248,7 +249,7 @@ impl fmt::Debug for Pid {
 /// let r = Reference::new(Node::local(), 0, &[1, 2, 3]);
 /// assert_eq!(r.words(), &[1, 2, 3]);
 /// ```
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 #[repr(align(8))] // keeps Term's fields 8-byte aligned (see the note in atom.rs)
 pub struct Reference {
     /// The node that made the reference.
@@ -257,6 +258,20 @@ pub struct Reference {
     pub creation: u32,
     len: u8,
     ids: [u32; 5],
+}
+
+/// Four word-sized writes (the derived `Hash` made seven small ones, and references
+/// key every process's monitor and alias maps). Equal references write equal words:
+/// unused id words are always zero.
+impl Hash for Reference {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let pair = |a: u32, b: u32| u64::from(a) | (u64::from(b) << 32);
+        let [a, b, c, d, e] = self.ids;
+        state.write_u64(pair(self.node.0, self.creation));
+        state.write_u64(pair(a, b));
+        state.write_u64(pair(c, d));
+        state.write_u64(pair(e, u32::from(self.len)));
+    }
 }
 
 impl Reference {

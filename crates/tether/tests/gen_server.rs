@@ -523,6 +523,77 @@ fn late_reply_is_dropped() {
     })
 }
 
+/// §4.3 C4: a call to a dead pid or an unknown name fails with `noproc` and leaves
+/// nothing behind (no stray DOWN, no monitor).
+#[test]
+fn noproc_leaves_nothing_behind() {
+    run(async {
+        let s = start_tester(Mode::Ok).await.unwrap();
+        let _ = event().await;
+        let pid = s.pid();
+        s.stop(ExitReason::Normal).await.unwrap();
+        let _ = event().await; // terminate
+        let r = gen_server::call::<Tester>(pid, Req::Ping, Timeout::DEFAULT).await;
+        assert_eq!(r.unwrap_err(), CallError::NoProc);
+        let r = gen_server::call::<Tester>("nobody_here", Req::Ping, Timeout::DEFAULT).await;
+        assert_eq!(r.unwrap_err(), CallError::NoProc);
+        let me = tether::process_info(tether::self_pid()).unwrap();
+        assert!(me.monitors.is_empty(), "{:?}", me.monitors);
+        assert!(flush().await.is_empty());
+    })
+}
+
+/// §4.3 C4: a server killed by someone else while it handles a call: the caller gets
+/// the server's exit reason, and no monitor or message is left.
+#[test]
+fn server_killed_mid_call_gives_its_reason() {
+    run(async {
+        let s = start_tester(Mode::Ok).await.unwrap();
+        let _ = event().await;
+        let pid = s.pid();
+        tether::spawn(async move {
+            tether::sleep(Duration::from_millis(20)).await;
+            tether::exit(pid, boom());
+        });
+        let r = s
+            .call_timeout(Req::Delay(200), Duration::from_secs(5))
+            .await;
+        assert_eq!(r.unwrap_err(), CallError::Exit(boom()));
+        let me = tether::process_info(tether::self_pid()).unwrap();
+        assert!(me.monitors.is_empty(), "{:?}", me.monitors);
+        assert!(flush().await.is_empty());
+    })
+}
+
+/// §4.3 C3: calls leave no monitor behind in either process, whatever their outcome.
+#[test]
+fn calls_leave_no_monitors() {
+    run(async {
+        let s = start_tester(Mode::Ok).await.unwrap();
+        let _ = event().await;
+        for _ in 0..3 {
+            assert_eq!(s.call(Req::Ping).await.unwrap(), Ok("pong"));
+        }
+        assert_eq!(s.call(Req::Defer).await.unwrap(), Ok("deferred"));
+        let r = s
+            .call_timeout(Req::Delay(50), Duration::from_millis(5))
+            .await;
+        assert_eq!(r.unwrap_err(), CallError::Timeout);
+        tether::sleep(SETTLE).await;
+        assert_eq!(s.call(Req::Ping).await.unwrap(), Ok("pong"));
+        tether::sleep(SETTLE).await;
+        let me = tether::process_info(tether::self_pid()).unwrap();
+        assert!(me.monitors.is_empty(), "{:?}", me.monitors);
+        // A demonitor does not wake its target (`ProcessShared::push_lazy`): let the
+        // server handle the last one.
+        tether::send(s.pid(), "wake up").unwrap();
+        assert_eq!(event().await, Event::Info("wake up".into()));
+        let server = tether::process_info(s.pid()).unwrap();
+        assert!(server.monitored_by.is_empty(), "{:?}", server.monitored_by);
+        assert!(flush().await.is_empty());
+    })
+}
+
 /// §4.7 D1/D2: `noreply` then `reply` from another process.
 #[test]
 fn deferred_reply() {

@@ -249,3 +249,38 @@ fn busy_receiver_yields_to_others() {
         tether::exit(busy, tether::ExitReason::Kill);
     })
 }
+
+/// §2.2 R4 with the spare timer: a short timeout after a long one that was satisfied
+/// still expires on time, a zero timeout never waits, and a long one after a short one
+/// that expired still waits.
+#[test]
+fn timeouts_in_a_row() {
+    run(async {
+        let me = tether::self_pid();
+        tether::send(me, 1u8).unwrap();
+        assert_eq!(
+            tether::receive_timeout::<u8>(Duration::from_secs(30)).await,
+            Some(1)
+        );
+        let t = Instant::now();
+        assert_eq!(
+            tether::receive_timeout::<u8>(Duration::from_millis(30)).await,
+            None
+        );
+        let waited = t.elapsed();
+        assert!(waited >= Duration::from_millis(30), "{waited:?}");
+        assert!(waited < Duration::from_secs(5), "{waited:?}");
+        let t = Instant::now();
+        assert_eq!(tether::receive_timeout::<u8>(Duration::ZERO).await, None);
+        assert!(t.elapsed() < Duration::from_millis(20));
+        tether::spawn(async move {
+            tether::sleep(Duration::from_millis(60)).await;
+            tether::send(me, 2u8).unwrap();
+        });
+        let _ = tether::receive_timeout::<u16>(Duration::from_millis(10)).await;
+        assert_eq!(
+            tether::receive_timeout::<u8>(Duration::from_secs(30)).await,
+            Some(2)
+        );
+    })
+}

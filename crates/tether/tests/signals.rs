@@ -435,6 +435,72 @@ fn reply_by_alias_with_payload() {
     })
 }
 
+/// §1.5 M8, §1.7 A3 `demonitor` mode: the monitor's reference is an alias until the
+/// monitor is removed by `demonitor`.
+#[test]
+fn monitor_alias_is_deactivated_by_demonitor() {
+    run(async {
+        let server = tether::spawn(wait_forever());
+        let a = tether::monitor_alias(server, AliasMode::Demonitor);
+        tether::send(a, 1u32).unwrap();
+        assert_eq!(receive::<u32>().await, 1);
+        tether::send(a, 2u32).unwrap();
+        assert_eq!(
+            receive::<u32>().await,
+            2,
+            "a demonitor alias takes many messages"
+        );
+        assert!(tether::demonitor(a));
+        tether::send(a, 3u32).unwrap();
+        assert_eq!(receive_timeout::<u32>(SETTLE).await, None);
+        tether::exit(server, ExitReason::Kill);
+        assert_eq!(receive_timeout::<Down>(SETTLE).await, None);
+    })
+}
+
+/// §1.7 A3: a monitor's DOWN deactivates its `demonitor`-mode alias too.
+#[test]
+fn monitor_alias_is_deactivated_by_down() {
+    run(async {
+        let server = tether::spawn(wait_forever());
+        let a = tether::monitor_alias(server, AliasMode::Demonitor);
+        tether::exit(server, ExitReason::Kill);
+        let down: Down = receive().await;
+        assert_eq!((down.reference, down.reason), (a, ExitReason::Killed));
+        tether::send(a, 1u32).unwrap();
+        assert_eq!(receive_timeout::<u32>(SETTLE).await, None);
+    })
+}
+
+/// §1.7 A3: `unalias` deactivates a monitor's alias and leaves the monitor; an
+/// `explicit_unalias` alias outlives its monitor.
+#[test]
+fn monitor_alias_unalias_and_explicit_mode() {
+    run(async {
+        let server = tether::spawn(wait_forever());
+        let a = tether::monitor_alias(server, AliasMode::Demonitor);
+        assert!(tether::unalias(a));
+        assert!(!tether::unalias(a));
+        tether::send(a, 1u32).unwrap();
+        assert_eq!(receive_timeout::<u32>(SETTLE).await, None);
+        let b = tether::monitor_alias(server, AliasMode::Explicit);
+        assert!(tether::demonitor(b));
+        tether::send(b, 2u32).unwrap();
+        assert_eq!(
+            receive::<u32>().await,
+            2,
+            "explicit alias survives demonitor"
+        );
+        tether::exit(server, ExitReason::Kill);
+        let down: Down = receive().await;
+        assert_eq!(down.reference, a, "unalias kept the monitor");
+        assert_eq!(receive_timeout::<Down>(SETTLE).await, None);
+        assert!(tether::unalias(b));
+        tether::send(b, 3u32).unwrap();
+        assert_eq!(receive_timeout::<u32>(SETTLE).await, None);
+    })
+}
+
 /// §1.9 case 14 (from S2): a message followed by an exit signal from the same sender
 /// arrive in that order.
 #[test]

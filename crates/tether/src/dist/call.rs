@@ -20,7 +20,7 @@ use crate::Message;
 use crate::otp::ServerRef;
 use crate::otp::gen_server::Timeout;
 use crate::otp::gen_server::wire::call_term;
-use crate::otp::request::{alias_tag, request};
+use crate::otp::request::{Caller, alias_tag, request};
 
 pub use crate::otp::gen_server::CallError;
 
@@ -46,8 +46,9 @@ pub async fn call(
     request_term: Term,
     timeout: Duration,
 ) -> Result<Term, CallError> {
-    let build = move |me, alias, _remote: bool| {
-        Some(Message::new(call_term(me, alias_tag(alias), request_term)))
+    let build = move |caller: Caller| {
+        let tag = alias_tag(caller.alias());
+        Some(Message::new(call_term(caller.pid(), tag, request_term)))
     };
     request(&server.into(), Timeout::After(timeout), build, |t| {
         Some(t.clone())

@@ -20,29 +20,30 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::time::Duration;
 
-use tether_term::{Pid, Reference};
+use tether_term::Pid;
 
 use super::ServerRef;
 use super::gen_server::{CallError, Timeout};
-use super::request::{reply_local, request};
+use super::request::{Caller, reply_via, request};
 use crate::Message;
+use crate::process::AliasSender;
 
 /// Where a server sends the reply to one request.
 pub(crate) struct ReplyTo<T> {
-    tag: Reference,
+    to: AliasSender,
     _t: PhantomData<fn(T)>,
 }
 
 impl<T> fmt::Debug for ReplyTo<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ReplyTo({})", self.tag)
+        write!(f, "ReplyTo({})", self.to.alias())
     }
 }
 
 impl<T: Send + 'static> ReplyTo<T> {
     /// Sends the reply (dropped if the caller gave up).
     pub(crate) fn reply(self, value: T) {
-        reply_local(self.tag, value);
+        reply_via(&self.to, value);
     }
 }
 
@@ -57,12 +58,12 @@ where
     M: Send + 'static,
     T: Send + 'static,
 {
-    let build = move |_: Pid, tag: Reference, remote: bool| {
-        let reply_to = ReplyTo {
-            tag,
+    let build = move |caller| match caller {
+        Caller::Remote(..) => None,
+        Caller::Local(to) => Some(Message::new(make(ReplyTo {
+            to,
             _t: PhantomData,
-        };
-        (!remote).then(|| Message::new(make(reply_to)))
+        }))),
     };
     let timeout = timeout.map_or(Timeout::Infinity, Timeout::After);
     request(server, timeout, build, |_| None).await

@@ -40,7 +40,9 @@ use tether_term::{Node, Pid, Reference, Term};
 
 use super::gen_server::{CallError, Timeout};
 use super::server_ref::{ServerRef, Target};
-use crate::process::{mailbox_mark, receive_select_after};
+use crate::process::{
+    AliasSender, NotSent, mailbox_mark, monitor_alias_send, receive_select_after,
+};
 use crate::{
     AliasMode, Dest, Down, ExitReason, Message, MonitorTarget, demonitor_flush, monitor_alias,
     self_pid, send_message,
@@ -58,23 +60,66 @@ pub(crate) fn reply_local<R: Send + 'static>(alias: Reference, value: R) {
     let _ = crate::send(alias, CallReply { tag: alias, value });
 }
 
+/// [`reply_local`] through the reply address a local request carries.
+pub(crate) fn reply_via<R: Send + 'static>(to: &AliasSender, value: R) {
+    let tag = to.alias();
+    to.send(Message::new(CallReply { tag, value }));
+}
+
+/// Who a request comes from, as its builder sees it.
+pub(crate) enum Caller {
+    /// A local server: reply through this (the call's alias, with the caller's record).
+    Local(AliasSender),
+    /// A server on another node: the caller's pid and the call's alias.
+    Remote(Pid, Reference),
+}
+
+impl Caller {
+    /// The calling process.
+    pub(crate) fn pid(&self) -> Pid {
+        match self {
+            Caller::Local(a) => a.owner(),
+            Caller::Remote(p, _) => *p,
+        }
+    }
+
+    /// The call's alias (and monitor reference).
+    pub(crate) fn alias(&self) -> Reference {
+        match self {
+            Caller::Local(a) => a.alias(),
+            Caller::Remote(_, r) => *r,
+        }
+    }
+}
+
 /// Sends a request to `server` and waits up to `timeout` for its reply.
 ///
-/// `build` makes the request message for the caller's pid and the call's alias, as a
-/// term when the third argument (`remote`) is true; `None` means the request has no
-/// term form ([`CallError::NotPortable`]). A local reply is a [`CallReply<R>`]; a term
-/// reply `{Tag, Reply}` is turned into an `R` by `decode` (`None`:
-/// [`CallError::BadReply`]).
+/// `build` makes the request message for the [`Caller`]: a Rust value for a local
+/// server, a term for a remote one; `None` means the request has no term form
+/// ([`CallError::NotPortable`]). A local reply is a [`CallReply<R>`]; a term reply
+/// `{Tag, Reply}` is turned into an `R` by `decode` (`None`: [`CallError::BadReply`]).
+///
+/// A local server is reached through [`monitor_alias_send`]: steps 2 and 3 in one,
+/// with one lookup of the server. A server found dead fails at once with `noproc`,
+/// which is what the `noproc` DOWN would have said.
 pub(crate) async fn request<R: Send + 'static>(
     server: &ServerRef,
     timeout: Timeout,
-    build: impl FnOnce(Pid, Reference, bool) -> Option<Message>,
+    build: impl FnOnce(Caller) -> Option<Message>,
     decode: fn(&Term) -> Option<R>,
 ) -> Result<R, CallError> {
     let me = self_pid();
     let (dest, target, node) = match server.target() {
         Target::NoProc => return Err(CallError::NoProc),
         Target::Pid(p) if p == me => return Err(CallError::CallingSelf),
+        Target::Pid(p) if p.node.is_local() => {
+            let build = |to| build(Caller::Local(to));
+            return match monitor_alias_send(p, AliasMode::ReplyDemonitor, build) {
+                Ok((mref, mark)) => await_reply(mark, mref, p.node, timeout, decode).await,
+                Err(NotSent::NoProc) => Err(CallError::NoProc),
+                Err(NotSent::NoMessage) => Err(CallError::NotPortable),
+            };
+        }
         Target::Pid(p) => (Dest::Pid(p), MonitorTarget::Pid(p), p.node),
         Target::RemoteName(n, node) => (
             Dest::Remote(n.clone(), node),
@@ -84,11 +129,11 @@ pub(crate) async fn request<R: Send + 'static>(
     };
     let mark = mailbox_mark();
     let mref = monitor_alias(target, AliasMode::ReplyDemonitor);
-    let Some(msg) = build(me, mref, !node.is_local()) else {
+    let Some(msg) = build(Caller::Remote(me, mref)) else {
         demonitor_flush(mref);
         return Err(CallError::NotPortable);
     };
-    // A failed send (no such local process) is reported by the monitor's DOWN.
+    // A failed send (no such process) is reported by the monitor's DOWN.
     let _ = send_message(dest, msg);
     await_reply(mark, mref, node, timeout, decode).await
 }

@@ -9,14 +9,22 @@
 //! pid id and serial, so a send to an alias finds its owner directly, without any
 //! global table; the owner then checks that the alias is still active (A1: a message
 //! to an inactive alias is dropped *at the receiver*).
+//!
+//! An [`AliasSender`] is a send right to an alias that also carries its owner's
+//! record, so a reply skips even the process-table lookup. It is what a local call
+//! hands the server as its reply address.
 
 use std::cell::Cell;
+use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use tether_term::{Node, Pid, Reference};
 
-use super::core::AliasMode;
+use super::Message;
+use super::core::{AliasMode, Held, ProcessShared};
 use super::current;
+use super::signal::Signal;
 
 const BLOCK: u64 = 1 << 16;
 const ALIAS_MARK: u32 = 0xA11A_5ED0;
@@ -96,7 +104,11 @@ pub(crate) fn owner(r: &Reference) -> Option<Pid> {
 pub fn alias(mode: AliasMode) -> Reference {
     current::with(|p| {
         let r = alias_ref(p.pid);
-        p.state().rel().aliases.insert(r, mode);
+        let held = Held {
+            monitor: None,
+            alias: Some(mode),
+        };
+        p.state().rel().refs.insert(r, held);
         r
     })
 }
@@ -106,8 +118,56 @@ pub fn alias(mode: AliasMode) -> Reference {
 pub fn unalias(alias: Reference) -> bool {
     current::with(|p| {
         let mut st = p.state();
-        st.rel
-            .as_mut()
-            .is_some_and(|rel| rel.aliases.remove(&alias).is_some())
+        let Some(rel) = st.rel.as_mut() else {
+            return false;
+        };
+        let Some(held) = rel.refs.get_mut(&alias) else {
+            return false;
+        };
+        let active = held.alias.take().is_some();
+        if held.monitor.is_none() {
+            rel.refs.remove(&alias);
+        }
+        active
     })
+}
+
+/// A send right to an alias of a local process, holding the owner's record.
+///
+/// Sending through it is exactly `send(alias, msg)` (delivered only while the alias
+/// is active, dropped if the owner has exited) without looking the owner up.
+#[derive(Clone)]
+pub(crate) struct AliasSender {
+    alias: Reference,
+    owner: Arc<ProcessShared>,
+}
+
+impl AliasSender {
+    pub(crate) fn new(alias: Reference, owner: Arc<ProcessShared>) -> Self {
+        AliasSender { alias, owner }
+    }
+
+    /// The alias.
+    pub(crate) fn alias(&self) -> Reference {
+        self.alias
+    }
+
+    /// The process the alias belongs to.
+    pub(crate) fn owner(&self) -> Pid {
+        self.owner.pid
+    }
+
+    /// Sends `msg` through the alias.
+    pub(crate) fn send(&self, msg: Message) {
+        let _ = self.owner.push(Signal::AliasMessage {
+            alias: self.alias,
+            message: msg,
+        });
+    }
+}
+
+impl fmt::Debug for AliasSender {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?} via {:?}", self.alias, self.owner.pid)
+    }
 }

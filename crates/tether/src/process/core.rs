@@ -28,6 +28,7 @@
 //! stopping it.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::task::Waker;
@@ -76,6 +77,9 @@ pub(crate) struct MonitorOut {
     pub target: Option<Pid>,
     /// How the monitor named its target (what the DOWN message will carry).
     pub object: Monitored,
+    /// The target's record, for a local target that was alive when the monitor was
+    /// made: the demonitor goes straight to it, without a table lookup.
+    pub process: Option<Arc<ProcessShared>>,
 }
 
 /// Hashes a [`Reference`] cheaply, for the per-process monitor and alias maps.
@@ -150,16 +154,73 @@ impl std::hash::Hasher for RefHasher {
     }
 }
 
+/// What a process holds under one of its references: a monitor of another process,
+/// an alias of itself, or both.
+///
+/// `monitor(process, P, [{alias, Mode}])` (every gen_server call) makes one reference
+/// that is both (SEMANTICS A2), so it is one entry: one insert when the call starts,
+/// one removal when the reply comes.
+pub(crate) struct Held {
+    pub monitor: Option<MonitorOut>,
+    pub alias: Option<AliasMode>,
+}
+
 /// Links, monitors and the rest: boxed, because most processes have none.
 #[derive(Default)]
 pub(crate) struct Relations {
     pub links: HashSet<Pid>,
-    pub monitors: HashMap<Reference, MonitorOut, RefHash>,
+    /// The monitors this process holds and its aliases, by reference.
+    pub refs: HashMap<Reference, Held, RefHash>,
     pub monitored_by: HashMap<Reference, (Pid, Monitored), RefHash>,
-    pub aliases: HashMap<Reference, AliasMode, RefHash>,
     pub timers: HashSet<Reference>,
     /// The registered name (kept here too, so the exit sequence can release it).
     pub name: Option<Atom>,
+}
+
+impl Relations {
+    /// Removes the monitor `r` (demonitor, or its DOWN), deactivating an alias made
+    /// with it in mode `Demonitor` or `ReplyDemonitor` (A3). `None` if there was no
+    /// such monitor.
+    pub fn take_monitor(&mut self, r: &Reference) -> Option<MonitorOut> {
+        let held = self.refs.get_mut(r)?;
+        let out = held.monitor.take()?;
+        if !matches!(held.alias, Some(AliasMode::Explicit | AliasMode::Reply)) {
+            self.refs.remove(r);
+        }
+        Some(out)
+    }
+
+    /// A message arrived through `r`: whether the alias is active, and the monitor to
+    /// remove with it (mode `ReplyDemonitor`). Deactivates a `Reply` or
+    /// `ReplyDemonitor` alias.
+    pub fn through_alias(&mut self, r: &Reference) -> (bool, Option<MonitorOut>) {
+        let Some(held) = self.refs.get_mut(r) else {
+            return (false, None);
+        };
+        match held.alias {
+            None => (false, None),
+            Some(AliasMode::Explicit | AliasMode::Demonitor) => (true, None),
+            Some(AliasMode::Reply) if held.monitor.is_some() => {
+                held.alias = None;
+                (true, None)
+            }
+            Some(AliasMode::Reply) => {
+                self.refs.remove(r);
+                (true, None)
+            }
+            Some(AliasMode::ReplyDemonitor) => {
+                let held = self.refs.remove(r).expect("just found");
+                (true, held.monitor)
+            }
+        }
+    }
+
+    /// The monitors this process holds.
+    pub fn monitors(&self) -> impl Iterator<Item = (&Reference, &MonitorOut)> {
+        self.refs
+            .iter()
+            .filter_map(|(r, h)| h.monitor.as_ref().map(|m| (r, m)))
+    }
 }
 
 pub(crate) struct State {
@@ -173,6 +234,8 @@ pub(crate) struct State {
     /// Boxed: it is rare, and idle processes should stay small.
     pub pending_exit: Option<Box<ExitReason>>,
     pub received: u64,
+    /// A timer kept for the next receive with a timeout (see `mailbox.rs`).
+    pub spare_timer: Option<super::mailbox::SpareTimer>,
 }
 
 impl State {
@@ -184,10 +247,11 @@ impl State {
         self.rel.as_ref().and_then(|r| r.name.as_ref())
     }
 
-    /// Drops spare buffer capacity (gen_server hibernation).
+    /// Drops spare buffer capacity and the spare timer (gen_server hibernation).
     pub fn shrink(&mut self) {
         self.mailbox.shrink_to_fit();
         self.spare = VecDeque::new();
+        self.spare_timer = None;
     }
 
     fn is_linked(&self, pid: &Pid) -> bool {
@@ -229,6 +293,7 @@ impl ProcessShared {
                 rel: None,
                 pending_exit: None,
                 received: 0,
+                spare_timer: None,
             }),
             status: AtomicU8::new(Status::Runnable as u8),
             trapping: AtomicBool::new(trap_exit),
@@ -249,6 +314,24 @@ impl ProcessShared {
                 return Err(signal);
             }
             inbox.queue.push_back(signal);
+            inbox.waker.take()
+        };
+        if let Some(w) = waker {
+            self.status.store(Status::Runnable as u8, Ordering::Relaxed);
+            w.wake();
+        }
+        Ok(())
+    }
+
+    /// Appends signals in order under one lock, waking the process once; hands them
+    /// all back if the process has exited.
+    pub fn push_all<const N: usize>(&self, signals: [Signal; N]) -> Result<(), [Signal; N]> {
+        let waker = {
+            let mut inbox = lock(&self.inbox);
+            if inbox.closed {
+                return Err(signals);
+            }
+            inbox.queue.extend(signals);
             inbox.waker.take()
         };
         if let Some(w) = waker {
@@ -308,9 +391,16 @@ impl ProcessShared {
         self.dying.load(Ordering::Relaxed)
     }
 
-    /// Number of signals not yet drained.
-    pub fn inbox_len(&self) -> usize {
-        lock(&self.inbox).queue.len()
+    /// Number of signals not yet drained, and how many of them are messages (not
+    /// control signals such as a watcher's monitor, which `push_lazy` leaves queued).
+    pub fn inbox_len(&self) -> (usize, usize) {
+        let inbox = lock(&self.inbox);
+        let messages = inbox
+            .queue
+            .iter()
+            .filter(|s| matches!(s, Signal::Message(_) | Signal::AliasMessage { .. }))
+            .count();
+        (inbox.queue.len(), messages)
     }
 
     pub fn set_trap_exit(&self, st: &mut State, on: bool) -> bool {
@@ -364,22 +454,11 @@ impl ProcessShared {
             }
             Signal::AliasMessage { alias, message } => {
                 let Some(rel) = st.rel.as_mut() else { return };
-                let Some(&mode) = rel.aliases.get(&alias) else {
-                    return;
-                };
-                match mode {
-                    AliasMode::Explicit | AliasMode::Demonitor => {}
-                    AliasMode::Reply => {
-                        rel.aliases.remove(&alias);
-                    }
-                    AliasMode::ReplyDemonitor => {
-                        rel.aliases.remove(&alias);
-                        if let Some(m) = rel.monitors.remove(&alias) {
-                            super::route::demonitor(self.pid, &m, alias);
-                        }
-                    }
+                let (active, monitor) = rel.through_alias(&alias);
+                if let Some(m) = monitor {
+                    super::route::demonitor(self.pid, &m, alias);
                 }
-                if st.pending_exit.is_none() {
+                if active && st.pending_exit.is_none() {
                     st.received += 1;
                     st.mailbox.push_back(message);
                 }
@@ -430,13 +509,8 @@ impl ProcessShared {
                 reason,
             } => {
                 let Some(rel) = st.rel.as_mut() else { return };
-                if rel.monitors.remove(&reference).is_none() {
+                if rel.take_monitor(&reference).is_none() {
                     return; // demonitored meanwhile
-                }
-                if let Some(AliasMode::Demonitor | AliasMode::ReplyDemonitor) =
-                    rel.aliases.get(&reference)
-                {
-                    rel.aliases.remove(&reference);
                 }
                 if st.pending_exit.is_none() {
                     st.received += 1;

@@ -7,21 +7,22 @@
 
 use std::cell::Cell;
 use std::ptr;
+use std::sync::Arc;
 
 use super::core::ProcessShared;
 
 thread_local! {
-    static CURRENT: Cell<*const ProcessShared> = const { Cell::new(ptr::null()) };
+    static CURRENT: Cell<*const Arc<ProcessShared>> = const { Cell::new(ptr::null()) };
 }
 
 /// Restores the previous current process when dropped (also on unwind).
 pub(crate) struct Enter {
-    prev: *const ProcessShared,
+    prev: *const Arc<ProcessShared>,
 }
 
 /// Makes `p` the current process until the guard is dropped.
-pub(crate) fn enter(p: &ProcessShared) -> Enter {
-    let prev = CURRENT.with(|c| c.replace(p as *const ProcessShared));
+pub(crate) fn enter(p: &Arc<ProcessShared>) -> Enter {
+    let prev = CURRENT.with(|c| c.replace(p as *const Arc<ProcessShared>));
     Enter { prev }
 }
 
@@ -33,17 +34,28 @@ impl Drop for Enter {
 
 /// Runs `f` with the current process, or returns `None` outside any process.
 pub(crate) fn try_with<R>(f: impl FnOnce(&ProcessShared) -> R) -> Option<R> {
+    try_with_arc(|p| f(p))
+}
+
+/// [`try_with`], with the process's `Arc` (to clone it).
+pub(crate) fn try_with_arc<R>(f: impl FnOnce(&Arc<ProcessShared>) -> R) -> Option<R> {
     let p = CURRENT.with(|c| c.get());
     if p.is_null() {
         return None;
     }
-    // SAFETY: a non-null pointer was set by `enter` from a `&ProcessShared` that the
-    // process task keeps alive (it owns an `Arc`) for as long as the `Enter` guard
-    // lives, and the guard restores the previous value before the poll returns. The
-    // pointer is thread-local, so it is only read on the thread that polls the task,
-    // while that poll is in progress. `ProcessShared` is only ever accessed through
-    // shared references.
+    // SAFETY: a non-null pointer was set by `enter` from a `&Arc<ProcessShared>` that
+    // the process task keeps in place (it is a field of the task's pinned future) for
+    // as long as the `Enter` guard lives, and the guard restores the previous value
+    // before the poll returns. The pointer is thread-local, so it is only read on the
+    // thread that polls the task, while that poll is in progress. The `Arc` is only
+    // ever accessed through shared references.
     Some(f(unsafe { &*p }))
+}
+
+/// [`with`], with the process's `Arc` (to clone it).
+#[track_caller]
+pub(crate) fn with_arc<R>(f: impl FnOnce(&Arc<ProcessShared>) -> R) -> R {
+    try_with_arc(f).expect("this function must be called from inside a Tether process")
 }
 
 /// Runs `f` with the current process; panics outside a process.

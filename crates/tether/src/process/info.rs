@@ -54,18 +54,17 @@ pub fn process_info(pid: Pid) -> Option<ProcessInfo> {
 }
 
 fn snapshot(p: &ProcessShared) -> ProcessInfo {
-    let inbox_len = p.inbox_len();
+    let (inbox_len, inbox_messages) = p.inbox_len();
     let st = p.state();
     let (links, monitors, monitored_by, rel_bytes) = match &st.rel {
         Some(rel) => (
             rel.links.iter().copied().collect(),
-            rel.monitors
-                .iter()
+            rel.monitors()
                 .map(|(r, m)| (*r, m.object.clone()))
                 .collect(),
             rel.monitored_by.values().map(|(p, _)| *p).collect(),
             (rel.links.capacity() * size_of::<Pid>())
-                + (rel.monitors.capacity() + rel.monitored_by.capacity()) * 64
+                + (rel.refs.capacity() + rel.monitored_by.capacity()) * 64
                 + 256,
         ),
         None => (Vec::new(), Vec::new(), Vec::new(), 0),
@@ -79,7 +78,7 @@ fn snapshot(p: &ProcessShared) -> ProcessInfo {
     ProcessInfo {
         pid: p.pid,
         status: p.status(),
-        message_queue_len: st.mailbox.len() + inbox_len,
+        message_queue_len: st.mailbox.len() + inbox_messages,
         links,
         monitors,
         monitored_by,

@@ -14,11 +14,31 @@
 //!
 //! A timeout starts when the receive starts; non-matching messages do not extend it
 //! (R4). A zero timeout scans what is there once and never waits.
+//!
+//! ## The timer
+//!
+//! A receive with a timeout that has to wait arms a tokio [`Sleep`]; when it fires the
+//! receive looks once more at everything that has arrived (draining the inbox) and
+//! gives up. Nothing else reads the clock: a receive is never early, and at most a
+//! timer tick late.
+//!
+//! Every gen_server call is such a receive (5 s by default), and registering a fresh
+//! timer each time (allocate, insert into tokio's wheel under its lock, remove on
+//! drop) cost more than the rest of the wait. So each process keeps **one spare
+//! timer** in its state: a receive borrows it and hands it back when it is dropped,
+//! still registered. A spare due before the receive's deadline is used as it is (when
+//! it fires, the receive re-arms it for its own deadline and waits on), so
+//! back-to-back calls neither touch tokio's wheel nor even re-arm the timer: one
+//! re-arm per timeout period, not per call; nor is it polled again while it has not
+//! fired and would wake the same waker. The price is one
+//! spurious wake-up of the process when a spare timer's last deadline passes while it
+//! is idle; a spurious poll is harmless, as the `Future` contract allows. Receives
+//! that overlap in one process (a `select!` over two) make their own timers.
 
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use tokio::time::{Instant, Sleep};
@@ -46,7 +66,64 @@ pub struct Receive<F> {
     matches: F,
     scanned: usize,
     deadline: Option<Instant>,
-    sleep: Option<Pin<Box<Sleep>>>,
+    /// The deadline has passed (a zero timeout starts so).
+    expired: bool,
+    /// The timer, once the receive has had to wait (borrowed from the process's
+    /// spare, see the module docs), and whether it is set for this receive yet.
+    timer: Option<SpareTimer>,
+    armed: bool,
+}
+
+/// A timer and the waker it was last polled with.
+pub(crate) struct SpareTimer {
+    sleep: Pin<Box<Sleep>>,
+    /// While the timer has not fired, it wakes this waker: polling it again with the
+    /// same waker would change nothing, so that poll is skipped.
+    waker: Option<Waker>,
+}
+
+impl SpareTimer {
+    /// Sets a new deadline. The timer may have fired since it was last polled, which
+    /// used up its waker: it must be polled again.
+    fn reset(&mut self, deadline: Instant) {
+        self.sleep.as_mut().reset(deadline);
+        self.waker = None;
+    }
+}
+
+impl<F> Receive<F> {
+    fn new(matches: F, scanned: usize, timeout: Option<Duration>) -> Self {
+        Receive {
+            matches,
+            scanned,
+            deadline: timeout.map(|t| Instant::now() + t),
+            expired: timeout.is_some_and(|t| t.is_zero()),
+            timer: None,
+            armed: false,
+        }
+    }
+}
+
+impl<F> Drop for Receive<F> {
+    fn drop(&mut self) {
+        // A receive that ended without a message, or was dropped while waiting: hand
+        // the timer back as the process's spare (still registered: re-arming it later
+        // is cheap). Outside the process, or if there is a spare already, it is
+        // simply dropped.
+        if let Some(timer) = self.timer.take() {
+            let rest = current::try_with(|p| {
+                let mut st = p.state();
+                match st.spare_timer {
+                    None => {
+                        st.spare_timer = Some(timer);
+                        None
+                    }
+                    Some(_) => Some(timer),
+                }
+            });
+            drop(rest);
+        }
+    }
 }
 
 impl<F: FnMut(&Message) -> bool + Unpin> Future for Receive<F> {
@@ -65,37 +142,62 @@ impl<F: FnMut(&Message) -> bool + Unpin> Future for Receive<F> {
         } else {
             None
         };
-        let expired = this.deadline.is_some_and(|d| d <= Instant::now());
         // On expiry, look once more at everything that has arrived, so that `after 0`
         // sees messages sent just before it.
-        if let Some(m) = this.scan(expired) {
-            if let Some(c) = coop {
+        let found = this.scan(this.expired);
+        if found.is_some() || this.expired {
+            if let (Some(c), true) = (coop, found.is_some()) {
                 c.made_progress();
             }
-            return Poll::Ready(Some(m));
+            return Poll::Ready(found);
         }
         let Some(deadline) = this.deadline else {
             return Poll::Pending;
         };
-        if expired {
-            return Poll::Ready(None);
+        // The scan lent us the process's spare timer, if it had one.
+        let timer = this.timer.get_or_insert_with(|| SpareTimer {
+            sleep: Box::pin(tokio::time::sleep_until(deadline)),
+            waker: None,
+        });
+        if !this.armed {
+            this.armed = true;
+            // A spare due no later than us can stay as it is: if it fires first, it
+            // is re-armed below.
+            if timer.sleep.deadline() > deadline {
+                timer.reset(deadline);
+            }
         }
-        let sleep = this
-            .sleep
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
-        match sleep.as_mut().poll(cx) {
-            Poll::Ready(()) => match this.scan(true) {
-                Some(m) => Poll::Ready(Some(m)),
-                None => Poll::Ready(None),
-            },
-            Poll::Pending => Poll::Pending,
+        loop {
+            let same_waker = timer
+                .waker
+                .as_ref()
+                .is_some_and(|w| w.will_wake(cx.waker()));
+            if same_waker && !timer.sleep.is_elapsed() {
+                return Poll::Pending; // it will wake us
+            }
+            if timer.sleep.as_mut().poll(cx).is_pending() {
+                if !same_waker {
+                    timer.waker = Some(cx.waker().clone());
+                }
+                return Poll::Pending;
+            }
+            // Firing used up the waker it held.
+            timer.waker = None;
+            if timer.sleep.deadline() >= deadline || Instant::now() >= deadline {
+                this.expired = true;
+                return Poll::Ready(this.scan(true));
+            }
+            // A borrowed spare that was due before us: wait on.
+            timer.reset(deadline);
         }
     }
 }
 
 impl<F: FnMut(&Message) -> bool + Unpin> Receive<F> {
     /// Takes the first matching message not scanned yet, draining the inbox first if
-    /// `drain` is set.
+    /// `drain` is set. While the state is locked anyway, it borrows the process's
+    /// spare timer when this receive will have to wait, and gives it back when it
+    /// is done.
     fn scan(&mut self, drain: bool) -> Option<Message> {
         current::with(|p| {
             let mut st = p.state();
@@ -112,9 +214,20 @@ impl<F: FnMut(&Message) -> bool + Unpin> Receive<F> {
                 .skip(start)
                 .position(|m| (self.matches)(m));
             match hit {
-                Some(i) => st.mailbox.remove(start + i),
+                Some(i) => {
+                    if self.timer.is_some() && st.spare_timer.is_none() {
+                        st.spare_timer = self.timer.take();
+                    }
+                    match start + i {
+                        0 => st.mailbox.pop_front(),
+                        i => st.mailbox.remove(i),
+                    }
+                }
                 None => {
                     self.scanned = st.mailbox.len();
+                    if self.deadline.is_some() && self.timer.is_none() && !drain {
+                        self.timer = st.spare_timer.take();
+                    }
                     None
                 }
             }
@@ -153,12 +266,7 @@ impl<F: FnMut(&Message) -> bool + Unpin> Future for ReceiveSelect<F> {
 /// });
 /// ```
 pub fn receive_select<F: FnMut(&Message) -> bool + Unpin>(matches: F) -> ReceiveSelect<F> {
-    ReceiveSelect(Receive {
-        matches,
-        scanned: 0,
-        deadline: None,
-        sleep: None,
-    })
+    ReceiveSelect(Receive::new(matches, 0, None))
 }
 
 /// [`receive_select`] with a timeout: `None` if nothing matched in time.
@@ -167,12 +275,7 @@ pub fn receive_select_timeout<F: FnMut(&Message) -> bool + Unpin>(
     timeout: Duration,
     matches: F,
 ) -> Receive<F> {
-    Receive {
-        matches,
-        scanned: 0,
-        deadline: Some(Instant::now() + timeout),
-        sleep: None,
-    }
+    Receive::new(matches, 0, Some(timeout))
 }
 
 type TypeMatch = fn(&Message) -> bool;
@@ -235,12 +338,7 @@ impl<T: Send + 'static> Future for ReceiveAs<T> {
 /// });
 /// ```
 pub fn receive<T: Send + 'static>() -> ReceiveNext<T> {
-    let inner = Receive {
-        matches: is_a::<T> as TypeMatch,
-        scanned: 0,
-        deadline: None,
-        sleep: None,
-    };
+    let inner = Receive::new(is_a::<T> as TypeMatch, 0, None);
     ReceiveNext(ReceiveAs {
         inner,
         _type: PhantomData,
@@ -287,13 +385,7 @@ pub(crate) fn receive_select_after<F: FnMut(&Message) -> bool + Unpin>(
     timeout: Option<Duration>,
     matches: F,
 ) -> Receive<F> {
-    let deadline = timeout.map(|t| Instant::now() + t);
-    Receive {
-        matches,
-        scanned: mark,
-        deadline,
-        sleep: None,
-    }
+    Receive::new(matches, mark, timeout)
 }
 
 /// Releases the spare capacity of the calling process's mailbox (what a gen_server

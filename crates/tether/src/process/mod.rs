@@ -36,6 +36,7 @@ pub(crate) mod task;
 mod timer;
 
 pub use self::core::{AliasMode, Status};
+pub(crate) use alias::AliasSender;
 pub use alias::{alias, make_ref, unalias};
 pub use info::{ProcessInfo, all_process_info, process_count, process_info, processes};
 pub use link::{NoProc, exit, exit_self, link, trap_exit, unlink};
@@ -48,6 +49,7 @@ pub use message::{Down, Exit, Message, Monitored};
 pub use monitor::{
     MonitorTarget, demonitor, demonitor_flush, demonitor_info, monitor, monitor_alias,
 };
+pub(crate) use monitor::{NotSent, monitor_alias_send};
 pub use name::{NotRegistered, RegisterError, register, registered, unregister, whereis};
 pub use reason::ExitReason;
 pub use send::{Dest, SendError, SendErrorKind, send, send_message};

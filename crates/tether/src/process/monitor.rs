@@ -2,8 +2,11 @@
 
 use tether_term::{Atom, Node, Pid, Reference};
 
-use super::core::{AliasMode, MonitorOut};
-use super::{Monitored, alias, current, name, route};
+use super::alias::AliasSender;
+use super::core::{AliasMode, Held, MonitorOut};
+use super::signal::Signal;
+use super::table::table;
+use super::{Message, Monitored, alias, current, name, route};
 
 /// What [`monitor`] can watch: a pid, a local registered name, or `{name, node}`.
 #[derive(Clone, Debug, PartialEq)]
@@ -77,32 +80,101 @@ fn monitor_inner(target: MonitorTarget, mode: Option<AliasMode>) -> Reference {
             Some(_) => alias::alias_ref(me),
             None => alias::make_ref(),
         };
-        let out = match target {
+        let mut out = match target {
             MonitorTarget::Pid(pid) => MonitorOut {
                 target: Some(pid),
                 object: Monitored::Pid(pid),
+                process: None,
             },
             MonitorTarget::Name(n) => MonitorOut {
                 target: name::whereis(n.as_str()),
                 object: Monitored::Name(n, Node::local()),
+                process: None,
             },
             MonitorTarget::Remote(n, node) => MonitorOut {
                 target: None,
                 object: Monitored::Name(n, node),
+                process: None,
             },
         };
         let mut st = p.state();
-        if let Some(m) = mode {
-            st.rel().aliases.insert(reference, m);
-        }
         if out.target == Some(me) {
             // Monitoring oneself is allowed and never fires (M7).
+            if mode.is_some() {
+                st.rel().refs.insert(
+                    reference,
+                    Held {
+                        monitor: None,
+                        alias: mode,
+                    },
+                );
+            }
             return reference;
         }
-        route::monitor(me, &out, reference);
-        st.rel().monitors.insert(reference, out);
+        route::monitor(me, &mut out, reference);
+        let held = Held {
+            monitor: Some(out),
+            alias: mode,
+        };
+        st.rel().refs.insert(reference, held);
         reference
     })
+}
+
+/// `monitor(process, To, [{alias, Mode}])` then `To ! build(alias)`, for a local
+/// pid, as one step: the first half of a local call (`otp::request`).
+///
+/// The same as [`monitor_alias`] followed by a send, only cheaper: `to` is looked up
+/// once, the monitor and the message go into its inbox under one lock (in that order,
+/// as two signals from one sender), the caller's own record comes from the current
+/// process (so `build` gets an [`AliasSender`] the reply can go through without a
+/// lookup), and the caller's state is locked once. Returns the reference and the
+/// mailbox mark (see `mailbox_mark`). If `to` is not alive nothing is sent or kept
+/// ([`NotSent::NoProc`], where the slow path would deliver a `noproc` DOWN); nor if
+/// `build` has no message.
+pub(crate) fn monitor_alias_send(
+    to: Pid,
+    mode: AliasMode,
+    build: impl FnOnce(AliasSender) -> Option<Message>,
+) -> Result<(Reference, usize), NotSent> {
+    debug_assert!(to.node.is_local());
+    current::with_arc(|me| {
+        let target = table().get(to).ok_or(NotSent::NoProc)?;
+        let reference = alias::alias_ref(me.pid);
+        let msg = build(AliasSender::new(reference, me.clone())).ok_or(NotSent::NoMessage)?;
+        let mut st = me.state();
+        // The mark: the reply, carrying a fresh reference, can only come after it.
+        // Signals still in the inbox land after it too, so no drain is needed.
+        let mark = st.mailbox.len();
+        let monitor = Signal::Monitor {
+            from: me.pid,
+            reference,
+            object: Monitored::Pid(to),
+        };
+        if target.push_all([monitor, Signal::Message(msg)]).is_err() {
+            return Err(NotSent::NoProc);
+        }
+        let out = MonitorOut {
+            target: Some(to),
+            object: Monitored::Pid(to),
+            process: Some(target),
+        };
+        let held = Held {
+            monitor: Some(out),
+            alias: Some(mode),
+        };
+        st.rel().refs.insert(reference, held);
+        Ok((reference, mark))
+    })
+}
+
+/// Why [`monitor_alias_send`] sent nothing.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum NotSent {
+    /// The target is not alive.
+    NoProc,
+    /// The builder gave no message.
+    NoMessage,
 }
 
 /// Removes a monitor (Erlang's `demonitor/1`); always `true`.
@@ -140,11 +212,7 @@ pub fn demonitor_info(reference: Reference, flush: bool) -> bool {
         let Some(rel) = st.rel.as_mut() else {
             return false;
         };
-        if let Some(AliasMode::Demonitor | AliasMode::ReplyDemonitor) = rel.aliases.get(&reference)
-        {
-            rel.aliases.remove(&reference);
-        }
-        let found = match rel.monitors.remove(&reference) {
+        let found = match rel.take_monitor(&reference) {
             Some(out) => {
                 route::demonitor(p.pid, &out, reference);
                 true

@@ -151,8 +151,8 @@ pub(crate) fn exit(from: Pid, to: Pid, reason: ExitReason, link: bool) {
 }
 
 /// Sends a monitor request; if the local target is gone, queues a `noproc` DOWN
-/// for `from` instead.
-pub(crate) fn monitor(from: Pid, out: &MonitorOut, reference: Reference) {
+/// for `from` instead. Keeps a live local target's record in `out`.
+pub(crate) fn monitor(from: Pid, out: &mut MonitorOut, reference: Reference) {
     let object = out.object.clone();
     match out.target {
         Some(to) if to.node.is_local() => {
@@ -161,7 +161,8 @@ pub(crate) fn monitor(from: Pid, out: &MonitorOut, reference: Reference) {
                 reference,
                 object: object.clone(),
             };
-            if push_local_lazy(to, signal).is_err() {
+            let pushed = table().get(to).filter(|p| p.push_lazy(signal).is_ok());
+            if pushed.is_none() {
                 let down = Signal::Down {
                     reference,
                     object,
@@ -169,6 +170,7 @@ pub(crate) fn monitor(from: Pid, out: &MonitorOut, reference: Reference) {
                 };
                 let _ = push_local(from, down);
             }
+            out.process = pushed;
         }
         None if matches!(&object, Monitored::Name(_, n) if n.is_local()) => {
             let down = Signal::Down {
@@ -193,8 +195,11 @@ pub(crate) fn monitor(from: Pid, out: &MonitorOut, reference: Reference) {
 }
 
 pub(crate) fn demonitor(from: Pid, out: &MonitorOut, reference: Reference) {
-    match out.target {
-        Some(to) if to.node.is_local() => {
+    match (&out.process, out.target) {
+        (Some(p), _) => {
+            let _ = p.push_lazy(Signal::Demonitor { reference });
+        }
+        (None, Some(to)) if to.node.is_local() => {
             let _ = push_local_lazy(to, Signal::Demonitor { reference });
         }
         _ => {

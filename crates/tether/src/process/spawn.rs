@@ -4,7 +4,7 @@ use std::future::Future;
 
 use tether_term::{Atom, Pid, Reference};
 
-use super::core::{MonitorOut, ProcessShared};
+use super::core::{Held, MonitorOut, ProcessShared};
 use super::table::table;
 use super::{Monitored, alias, current, name, task};
 
@@ -120,8 +120,13 @@ impl SpawnOpts {
                     let out = MonitorOut {
                         target: Some(pid),
                         object: Monitored::Pid(pid),
+                        process: Some(shared.clone()),
                     };
-                    st.rel().monitors.insert(r, out);
+                    let held = Held {
+                        monitor: Some(out),
+                        alias: None,
+                    };
+                    st.rel().refs.insert(r, held);
                 }
                 debug_assert_eq!(p.pid, parent);
             });

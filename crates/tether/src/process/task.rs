@@ -63,7 +63,7 @@ pin_project_lite::pin_project! {
     /// Polls the user's future as described in the module docs. The future lives
     /// inline (no extra allocation) and is dropped in place when the process ends.
     struct Guarded<'a, F> {
-        shared: &'a ProcessShared,
+        shared: &'a Arc<ProcessShared>,
         #[pin]
         fut: Option<F>,
     }
@@ -104,7 +104,7 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ExitReason> {
         let mut this = self.project();
-        let shared: &ProcessShared = this.shared;
+        let shared: &Arc<ProcessShared> = this.shared;
         let _enter = current::enter(shared);
         for _ in 0..ROUNDS_BEFORE_YIELD {
             {
@@ -212,6 +212,8 @@ pub(crate) fn finish(shared: &Arc<ProcessShared>, reason: ExitReason) {
             }
         }
         let name = st.rel.as_mut().and_then(|r| r.name.take());
+        // The spare timer goes too (the record may outlive the process).
+        st.spare_timer = None;
         (name, st.rel.take(), std::mem::take(&mut st.mailbox))
     };
     // Messages are user values whose destructors may panic; keep that inside.
@@ -221,11 +223,11 @@ pub(crate) fn finish(shared: &Arc<ProcessShared>, reason: ExitReason) {
     }
     table::table().remove(me);
     let Some(rel) = rel else { return };
+    for (reference, out) in rel.monitors() {
+        route::demonitor(me, out, *reference);
+    }
     for t in rel.timers {
         timer::cancel_for_exit(t);
-    }
-    for (reference, out) in rel.monitors {
-        route::demonitor(me, &out, reference);
     }
     for pid in rel.links {
         route::exit(me, pid, reason.clone(), true);

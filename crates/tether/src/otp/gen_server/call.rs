@@ -5,14 +5,14 @@
 //! protocol): [`call`] only builds the request — a [`LocalCall`] value for a local
 //! server, the `$gen_call` term for a remote one — and decodes a term reply.
 
-use tether_term::{Pid, Reference, Term};
+use tether_term::Term;
 
 use super::error::CallError;
 use super::from::{LocalCall, LocalCast, ReplyTo};
 use super::result::Timeout;
 use super::sys::{SysMsg, SysRequest};
 use super::{GenServer, wire};
-use crate::otp::request::{self, alias_tag, down_error};
+use crate::otp::request::{self, Caller, alias_tag, down_error};
 use crate::otp::server_ref::{ServerRef, Target};
 use crate::process::{mailbox_mark, receive_select_after};
 use crate::{
@@ -56,12 +56,13 @@ pub async fn call<S: GenServer>(
     request: S::Call,
     timeout: impl Into<Timeout>,
 ) -> Result<S::Reply, CallError> {
-    let build = move |me: Pid, alias: Reference, remote: bool| {
-        if remote {
+    let build = move |caller: Caller| match caller {
+        Caller::Remote(me, alias) => {
             let req = S::encode_call(&request)?;
             Some(Message::new(wire::call_term(me, alias_tag(alias), req)))
-        } else {
-            let from = ReplyTo::local(me, alias, S::encode_reply);
+        }
+        Caller::Local(to) => {
+            let from = ReplyTo::local(to, S::encode_reply);
             Some(Message::new(LocalCall { from, request }))
         }
     };

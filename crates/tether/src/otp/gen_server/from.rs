@@ -10,10 +10,11 @@
 use std::fmt;
 use std::sync::Arc;
 
-use tether_term::{Pid, Reference, Term};
+use tether_term::{Pid, Term};
 
 use crate::Dest;
-use crate::otp::request::{alias_of, reply_local};
+use crate::otp::request::{alias_of, reply_via};
+use crate::process::AliasSender;
 
 /// A call in flight, as moved into a local server's mailbox.
 pub(crate) struct LocalCall<Q, R> {
@@ -27,7 +28,7 @@ pub(crate) struct LocalCast<C>(pub C);
 #[derive(Clone)]
 enum Tag {
     /// A local caller waiting on this alias for a `CallReply`.
-    Local(Reference),
+    Local(AliasSender),
     /// A caller that sent a `$gen_call` term: reply `{Tag, Reply}` as a term.
     Wire(Arc<Term>),
 }
@@ -60,17 +61,17 @@ impl<R> Clone for ReplyTo<R> {
 impl<R> fmt::Debug for ReplyTo<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.tag {
-            Tag::Local(r) => write!(f, "ReplyTo({:?}, {r:?})", self.caller),
+            Tag::Local(r) => write!(f, "ReplyTo({:?}, {:?})", self.caller, r.alias()),
             Tag::Wire(t) => write!(f, "ReplyTo({:?}, {t:?})", self.caller),
         }
     }
 }
 
 impl<R: Send + 'static> ReplyTo<R> {
-    pub(crate) fn local(caller: Pid, alias: Reference, encode: fn(&R) -> Option<Term>) -> Self {
+    pub(crate) fn local(to: AliasSender, encode: fn(&R) -> Option<Term>) -> Self {
         ReplyTo {
-            caller,
-            tag: Tag::Local(alias),
+            caller: to.owner(),
+            tag: Tag::Local(to),
             encode,
         }
     }
@@ -96,9 +97,7 @@ impl<R: Send + 'static> ReplyTo<R> {
     /// reply cannot travel, and is logged and dropped.
     pub fn reply(&self, value: R) {
         match &self.tag {
-            Tag::Local(alias) => {
-                reply_local(*alias, value);
-            }
+            Tag::Local(to) => reply_via(to, value),
             Tag::Wire(tag) => match (self.encode)(&value) {
                 Some(reply) => reply_term(self.caller, tag, reply),
                 None => tracing::warn!(

@@ -37,7 +37,7 @@ use super::error::CallError;
 use super::from::ReplyTo;
 use super::result::Timeout;
 use crate::otp::ServerRef;
-use crate::otp::request::request as call_raw;
+use crate::otp::request::{Caller, request as call_raw};
 use crate::{ExitReason, Message};
 
 /// A system message, as moved into a local server's mailbox.
@@ -91,12 +91,12 @@ async fn request(
     request: SysRequest,
     timeout: Timeout,
 ) -> Result<SysValue, CallError> {
-    let build = move |me, alias, remote: bool| {
-        if remote {
-            return None;
+    let build = move |caller| match caller {
+        Caller::Remote(..) => None,
+        Caller::Local(to) => {
+            let reply_to = Some(ReplyTo::local(to, no_encoding));
+            Some(Message::new(SysMsg { reply_to, request }))
         }
-        let reply_to = Some(ReplyTo::local(me, alias, no_encoding));
-        Some(Message::new(SysMsg { reply_to, request }))
     };
     match call_raw(&server, timeout, build, |_| None).await? {
         SysValue::Failed(r) => Err(CallError::CallbackFailed(r)),
