@@ -235,7 +235,7 @@ pub(crate) struct State {
     pub pending_exit: Option<Box<ExitReason>>,
     pub received: u64,
     /// A timer kept for the next receive with a timeout (see `mailbox.rs`).
-    pub spare_timer: Option<super::mailbox::SpareTimer>,
+    pub spare_timer: Option<Box<super::mailbox::SpareTimer>>,
 }
 
 impl State {

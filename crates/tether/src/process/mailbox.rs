@@ -70,7 +70,9 @@ pub struct Receive<F> {
     expired: bool,
     /// The timer, once the receive has had to wait (borrowed from the process's
     /// spare, see the module docs), and whether it is set for this receive yet.
-    timer: Option<SpareTimer>,
+    /// Boxed, like the process's spare: both slots stay one word, which keeps every
+    /// waiting process (and its task cell) small.
+    timer: Option<Box<SpareTimer>>,
     armed: bool,
 }
 
@@ -155,9 +157,11 @@ impl<F: FnMut(&Message) -> bool + Unpin> Future for Receive<F> {
             return Poll::Pending;
         };
         // The scan lent us the process's spare timer, if it had one.
-        let timer = this.timer.get_or_insert_with(|| SpareTimer {
-            sleep: Box::pin(tokio::time::sleep_until(deadline)),
-            waker: None,
+        let timer = this.timer.get_or_insert_with(|| {
+            Box::new(SpareTimer {
+                sleep: Box::pin(tokio::time::sleep_until(deadline)),
+                waker: None,
+            })
         });
         if !this.armed {
             this.armed = true;
