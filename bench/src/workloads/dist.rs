@@ -1,12 +1,14 @@
-//! Two nodes on loopback: placeholder row, to be filled in by the distribution work
-//! (Tether↔Tether and BEAM↔BEAM round trips over Erlang distribution).
+//! Two nodes on loopback: the row that stands for the two-node section in the main
+//! table. The measurements themselves (Tether↔Tether, Tether↔BEAM, BEAM↔BEAM over
+//! Erlang distribution) are made by `crate::dist`, which `--all` and `dist` run after
+//! the single-node workloads.
 
 use super::{Metric, Workload};
 
-/// The two-node workload (no implementations yet: every column "n/a").
+/// The two-node workload's row (every column "n/a": see the two-node section).
 pub const WORKLOAD: Workload = Workload {
     name: "dist",
-    title: "two nodes on loopback, remote round trip (to be added)",
+    title: "two nodes on loopback (reported in its own section)",
     metrics: &[Metric {
         key: "ns_per_roundtrip",
         label: "2 nodes, remote round trip",
@@ -14,5 +16,5 @@ pub const WORKLOAD: Workload = Workload {
     }],
     rust: &[],
     beam: false,
-    na_note: "not implemented yet (added with the distribution work); the Rust frameworks have no Erlang-distribution peer",
+    na_note: "measured in the two-node section below (Tether and the BEAM only); the Rust frameworks have no Erlang-distribution peer",
 };
