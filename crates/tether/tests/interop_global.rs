@@ -9,17 +9,19 @@
 
 mod interop;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use interop::child::{Child, ChildSpec, child_main};
-use interop::node::{T, beam, beam_with, eval, me, node, one_at_a_time, run, term, visible};
+use interop::node::{
+    T, beam, beam_with, eval, eventually, me, node, one_at_a_time, run, sleeper, term, visible,
+};
 use interop::{Beam, BeamSpec, unique};
 use tether::dist::global::{self, Global, LockId};
 use tether::otp::gen_server::{
     self, CallResult, GenServer, Init, ReplyTo, ServerRef, StartOpts, Timeout,
 };
 use tether::otp::supervisor::{Strategy, Supervisor, count_children};
-use tether::{Exit, ExitReason, Node, Pid, Term};
+use tether::{Exit, ExitReason, Node, Term};
 
 /// Not a test of its own: the entry point of child nodes.
 #[test]
@@ -31,31 +33,8 @@ fn atom(s: &str) -> Term {
     Term::atom(s)
 }
 
-/// Polls `f` until it returns true or `T` passes.
-async fn eventually<F, Fut>(what: &str, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + T;
-    while Instant::now() < deadline {
-        if f().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("never: {what}");
-}
-
 async fn beam_where(b: Node, name: &str) -> Term {
     eval(b, &format!("global:whereis_name('{name}').")).await
-}
-
-/// A Tether process that lives until told `stop` (or killed).
-fn sleeper() -> Pid {
-    tether::spawn(async {
-        let _: Term = tether::receive().await;
-    })
 }
 
 /// Syncs `global` on each BEAM node and here; checks it is prompt.

@@ -7,7 +7,7 @@ mod interop;
 use std::time::{Duration, Instant};
 
 use interop::child::{Child, ChildSpec, child_main};
-use interop::node::{T, beam, eval, me, one_at_a_time, run, visible};
+use interop::node::{T, beam, eval, eventually, me, one_at_a_time, run, sleeper, visible};
 use interop::unique;
 use tether::otp::CallError;
 use tether::otp::pg::{self, Change, Leave, PgError, PgEvent};
@@ -21,27 +21,6 @@ fn child_node() {
 
 fn atom(s: &str) -> Term {
     Term::atom(s)
-}
-
-async fn eventually<F, Fut>(what: &str, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + T;
-    while Instant::now() < deadline {
-        if f().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("never: {what}");
-}
-
-fn sleeper() -> Pid {
-    tether::spawn(async {
-        let _: Term = tether::receive().await;
-    })
 }
 
 /// A BEAM node with the agent and the default `pg` scope, connected to us.
