@@ -11,7 +11,7 @@ mod interop;
 
 use std::time::Duration;
 
-use interop::child::{Child, ChildSpec, child_main};
+use interop::child::{Child, child_main};
 use interop::node::{
     T, beam, beam_with, eval, eventually, me, node, one_at_a_time, run, sleeper, term, visible,
 };
@@ -444,16 +444,8 @@ fn tether_nodes_only() {
     let _one = one_at_a_time();
     visible();
     run(async {
-        let c1 = Child::start(ChildSpec {
-            visible: true,
-            ..Default::default()
-        })
-        .await;
-        let c2 = Child::start(ChildSpec {
-            visible: true,
-            ..Default::default()
-        })
-        .await;
+        let c1 = Child::start_visible().await;
+        let c2 = Child::start_visible().await;
         let call = |n: Node, f: &'static str, args: Vec<Term>| async move {
             tether::dist::erpc::call(n, "global", f, args, T)
                 .await

@@ -6,7 +6,7 @@ mod interop;
 
 use std::time::{Duration, Instant};
 
-use interop::child::{Child, ChildSpec, child_main};
+use interop::child::{Child, child_main};
 use interop::node::{T, beam, eval, eventually, me, one_at_a_time, run, sleeper, visible};
 use interop::unique;
 use tether::otp::CallError;
@@ -149,11 +149,7 @@ fn members_of_a_killed_node_vanish() {
         })
         .await;
         // A killed Tether child: its kv member vanishes on the BEAM node.
-        let c = Child::start(ChildSpec {
-            visible: true,
-            ..Default::default()
-        })
-        .await;
+        let c = Child::start_visible().await;
         assert!(tether::dist::connect_node(c.node).await);
         let r = eval(n1, &format!("net_kernel:connect_node('{}').", c.node)).await;
         assert_eq!(r, atom("true"));
@@ -273,16 +269,8 @@ fn tether_nodes_only() {
     let _one = one_at_a_time();
     visible();
     run(async {
-        let c1 = Child::start(ChildSpec {
-            visible: true,
-            ..Default::default()
-        })
-        .await;
-        let c2 = Child::start(ChildSpec {
-            visible: true,
-            ..Default::default()
-        })
-        .await;
+        let c1 = Child::start_visible().await;
+        let c2 = Child::start_visible().await;
         assert!(tether::dist::connect_node(c1.node).await);
         assert!(tether::dist::connect_node(c2.node).await);
         let k1 = eventually_kv(c1.node).await;

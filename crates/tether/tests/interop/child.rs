@@ -46,6 +46,15 @@ pub struct ChildSpec {
 }
 
 impl Child {
+    /// Starts a visible child node with the binary's cookie (the common case).
+    pub async fn start_visible() -> Child {
+        Child::start(ChildSpec {
+            visible: true,
+            ..Default::default()
+        })
+        .await
+    }
+
     /// Starts a child node registered with our EPMD and waits until it is up.
     pub async fn start(spec: ChildSpec) -> Child {
         let name = super::unique("child");
