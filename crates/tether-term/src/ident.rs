@@ -9,14 +9,26 @@
 //! cluster (one per peer), so the bound only stops a hostile peer from growing the
 //! table without limit; interning past it fails with [`NodeTableFull`].
 //!
-//! Slot 0 is special: it is *this* node. Its name is `nonode@nohost` until the runtime
-//! becomes distributed and calls [`Node::set_local`]; local pids keep pointing at slot
-//! 0 and so take the new name, as local pids do on the BEAM when `net_kernel` starts.
+//! **Which node is "this node" depends on the thread.** Each Tether runtime is a node
+//! of its own: it takes a fresh slot in the table ([`Node::new_local`], named
+//! `nonode@nohost` until it becomes distributed and calls [`Node::set_local`]) and
+//! makes that slot the *local node* of every thread it runs code on
+//! ([`Node::enter_local`]). [`Node::local`] and [`Node::is_local`] read that per-thread
+//! slot, so two runtimes in one OS process are two nodes, and a pid made by one is a
+//! remote pid to the other, exactly as between two OS processes. Outside any runtime
+//! the local node is slot 0, `nonode@nohost`. Renaming a slot keeps its index, so pids
+//! spawned before the node was named take the new name, as local pids do on the BEAM
+//! when `net_kernel` starts.
+//!
+//! Local pids and references carry creation 0; the encoder writes the local node's
+//! current creation for them, and the decoder maps the local node's name with that
+//! creation back to 0. An identifier of an earlier incarnation of this node keeps its
+//! creation, so it never matches a live local process.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{Hash, Hasher};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{OnceLock, RwLock};
 
 use crate::Atom;
@@ -46,8 +58,44 @@ impl fmt::Display for NodeTableFull {
 impl std::error::Error for NodeTableFull {}
 
 struct NodeTable {
-    names: Vec<Atom>,
+    /// Each slot's name and creation (the creation matters only for local slots).
+    names: Vec<(Atom, u32)>,
+    /// Name to slot, for interning. A local slot is indexed once it has a name.
     index: HashMap<Atom, u32>,
+}
+
+thread_local! {
+    /// The slot of this thread's local node (see the module docs).
+    static LOCAL: Cell<u32> = const { Cell::new(0) };
+}
+
+impl NodeTable {
+    fn push(&mut self, name: Atom) -> Result<u32, NodeTableFull> {
+        if self.names.len() >= Node::MAX {
+            return Err(NodeTableFull);
+        }
+        self.names.push((name, 0));
+        Ok(self.names.len() as u32 - 1)
+    }
+}
+
+/// Restores the previous local node of this thread when dropped (see
+/// [`Node::enter_local`]).
+#[must_use = "the local node is restored when the guard is dropped"]
+pub struct LocalNodeGuard {
+    prev: u32,
+}
+
+impl Drop for LocalNodeGuard {
+    fn drop(&mut self) {
+        LOCAL.with(|l| l.set(self.prev));
+    }
+}
+
+impl fmt::Debug for LocalNodeGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalNodeGuard").finish_non_exhaustive()
+    }
 }
 
 fn table() -> &'static RwLock<NodeTable> {
@@ -57,70 +105,121 @@ fn table() -> &'static RwLock<NodeTable> {
         let mut index = HashMap::new();
         index.insert(local.clone(), 0);
         RwLock::new(NodeTable {
-            names: vec![local],
+            names: vec![(local, 0)],
             index,
         })
     })
 }
 
-static LOCAL_CREATION: AtomicU32 = AtomicU32::new(0);
-
 impl Node {
     /// The most node names the table holds.
     pub const MAX: usize = 65_536;
 
-    /// This node.
-    pub const fn local() -> Node {
-        Node(0)
+    /// This thread's local node: the node of the Tether runtime running this code,
+    /// or `nonode@nohost` outside any runtime.
+    pub fn local() -> Node {
+        Node(LOCAL.with(Cell::get))
     }
 
-    /// Whether this is the local node.
+    /// Whether this is the local node of this thread (see [`Node::local`]).
     pub fn is_local(self) -> bool {
-        self.0 == 0
+        self.0 == LOCAL.with(Cell::get)
     }
 
-    /// The node with this name, adding it to the table if new.
+    /// The node with this name, adding it to the table if new. This thread's local
+    /// node's own name gives the local node.
     pub fn intern(name: &str) -> Result<Node, NodeTableFull> {
         let t = table();
-        if let Some(&i) = t.read().unwrap_or_else(|e| e.into_inner()).index.get(name) {
-            return Ok(Node(i));
+        {
+            let r = t.read().unwrap_or_else(|e| e.into_inner());
+            let local = LOCAL.with(Cell::get);
+            if r.names[local as usize].0.as_str() == name {
+                return Ok(Node(local));
+            }
+            if let Some(&i) = r.index.get(name) {
+                return Ok(Node(i));
+            }
         }
         let mut w = t.write().unwrap_or_else(|e| e.into_inner());
         if let Some(&i) = w.index.get(name) {
             return Ok(Node(i));
         }
-        if w.names.len() >= Node::MAX {
-            return Err(NodeTableFull);
-        }
-        let i = w.names.len() as u32;
         let atom = Atom::new(name);
-        w.names.push(atom.clone());
+        let i = w.push(atom.clone())?;
         w.index.insert(atom, i);
         Ok(Node(i))
     }
 
-    /// The node's name.
-    pub fn name(self) -> Atom {
-        table().read().unwrap_or_else(|e| e.into_inner()).names[self.0 as usize].clone()
+    /// A new local node for a runtime: a fresh slot named `nonode@nohost` with
+    /// creation 0, distinct from every other node (see the module docs). Make it a
+    /// thread's local node with [`Node::enter_local`].
+    ///
+    /// ```
+    /// use tether_term::Node;
+    /// let a = Node::new_local().unwrap();
+    /// let b = Node::new_local().unwrap();
+    /// assert_ne!(a, b);
+    /// assert_eq!(a.name().as_str(), "nonode@nohost");
+    /// ```
+    pub fn new_local() -> Result<Node, NodeTableFull> {
+        let mut w = table().write().unwrap_or_else(|e| e.into_inner());
+        w.push(Atom::new("nonode@nohost")).map(Node)
     }
 
-    /// Names the local node and sets its creation (done once distribution starts).
+    /// Makes `node` this thread's local node until the guard is dropped (which
+    /// restores the previous one).
     ///
-    /// Returns the previous name. Pids already spawned take the new name.
+    /// ```
+    /// use tether_term::Node;
+    /// let mine = Node::new_local().unwrap();
+    /// {
+    ///     let _guard = Node::enter_local(mine);
+    ///     assert_eq!(Node::local(), mine);
+    /// }
+    /// assert_ne!(Node::local(), mine);
+    /// ```
+    pub fn enter_local(node: Node) -> LocalNodeGuard {
+        LocalNodeGuard {
+            prev: LOCAL.with(|l| l.replace(node.0)),
+        }
+    }
+
+    /// Names this thread's local node and sets its creation (done when a runtime
+    /// becomes a distributed node). Returns the previous name.
+    ///
+    /// Pids already spawned take the new name. Naming it `nonode@nohost` (creation 0)
+    /// makes it undistributed again.
     pub fn set_local(name: &str, creation: u32) -> Atom {
+        let local = LOCAL.with(Cell::get) as usize;
         let mut w = table().write().unwrap_or_else(|e| e.into_inner());
         let new = Atom::new(name);
-        let old = std::mem::replace(&mut w.names[0], new.clone());
-        w.index.remove(&old);
-        // A name seen earlier as a remote node now means us; both slots resolve here.
-        w.index.insert(new, 0);
-        LOCAL_CREATION.store(creation, Ordering::Release);
+        let (old, _) = std::mem::replace(&mut w.names[local], (new.clone(), creation));
+        if w.index.get(old.as_str()) == Some(&(local as u32)) {
+            w.index.remove(&old);
+        }
+        // The name now means this slot, also where it was seen before as a remote
+        // node (both slots keep the name; new lookups resolve here).
+        if name != "nonode@nohost" {
+            w.index.insert(new, local as u32);
+        }
         old
     }
 
-    /// The local node's creation (0 until distribution starts).
+    /// This thread's local node's creation (0 until it is distributed).
     pub fn local_creation() -> u32 {
-        LOCAL_CREATION.load(Ordering::Acquire)
+        let local = LOCAL.with(Cell::get) as usize;
+        table().read().unwrap_or_else(|e| e.into_inner()).names[local].1
+    }
+
+    /// The node's name.
+    pub fn name(self) -> Atom {
+        self.with_name(Atom::clone)
+    }
+
+    /// The number Erlang-style printing shows for the node: 0 for the local node,
+    /// the table index otherwise.
+    fn display_index(self) -> u32 {
+        if self.is_local() { 0 } else { self.0 }
     }
 
     /// The raw table index (stable for the life of the OS process).
@@ -144,7 +243,7 @@ impl Node {
     /// Runs `f` on the node's name without cloning it.
     pub(crate) fn with_name<R>(self, f: impl FnOnce(&Atom) -> R) -> R {
         let t = table().read().unwrap_or_else(|e| e.into_inner());
-        f(&t.names[self.0 as usize])
+        f(&t.names[self.0 as usize].0)
     }
 
     /// Maps a `(name, creation)` pair read from the wire to a node and the creation
@@ -228,7 +327,13 @@ impl fmt::Display for Pid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Erlang prints the node as a small per-node number; we print 0 for local
         // and the table index otherwise, which is equally opaque and stable.
-        write!(f, "<{}.{}.{}>", self.node.0, self.id, self.serial)
+        write!(
+            f,
+            "<{}.{}.{}>",
+            self.node.display_index(),
+            self.id,
+            self.serial
+        )
     }
 }
 
@@ -302,7 +407,7 @@ impl Reference {
 
 impl fmt::Display for Reference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#Ref<{}", self.node.0)?;
+        write!(f, "#Ref<{}", self.node.display_index())?;
         for w in self.words().iter().rev() {
             write!(f, ".{w}")?;
         }
@@ -344,7 +449,7 @@ impl Port {
 
 impl fmt::Display for Port {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#Port<{}.{}>", self.node.0, self.id)
+        write!(f, "#Port<{}.{}>", self.node.display_index(), self.id)
     }
 }
 

@@ -138,7 +138,7 @@ pub use codec::{
     EncodeError, OutgoingAtomRefs, decode, decode_bytes, encode, encode_term_to,
     encode_term_with_atom_refs, encode_to,
 };
-pub use ident::{Node, NodeTableFull, Pid, Port, Reference};
+pub use ident::{LocalNodeGuard, Node, NodeTableFull, Pid, Port, Reference};
 pub use num::BigInt;
 pub use order::OrdTerm;
 pub use parse::ParseError;

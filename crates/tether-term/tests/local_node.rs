@@ -1,7 +1,7 @@
 //! The local-node rules for pids, references and ports, and the distribution atom cache.
 //!
-//! This file renames the local node, which is process-wide state, so it is its own
-//! test binary and does everything in one test.
+//! The test makes a local node of its own for its thread (as a Tether runtime does for
+//! its threads) and renames it.
 
 use tether_term::{
     Atom, AtomCache, AtomCacheRefs, DecodeErrorKind, Decoder, Node, Pid, Reference, Term, decode,
@@ -20,6 +20,10 @@ fn pid_bytes(node: &str, id: u32, creation: u32) -> Vec<u8> {
 #[test]
 fn local_identities_and_atom_cache() {
     let seen_before = Node::intern("me@host").unwrap();
+    let mine = Node::new_local().unwrap();
+    let _guard = Node::enter_local(mine);
+    assert_eq!(Node::local(), mine);
+    assert!(!Node::intern("elsewhere@host").unwrap().is_local());
     Node::set_local("me@host", 0x1234);
     assert_eq!(Node::local().name().as_str(), "me@host");
     assert_eq!(Node::local_creation(), 0x1234);
@@ -46,8 +50,16 @@ fn local_identities_and_atom_cache() {
     );
 
     // The name seen as remote before the rename now resolves here as well.
-    let _ = seen_before;
+    assert!(!seen_before.is_local());
     assert!(Node::intern("me@host").unwrap().is_local());
+    // Another thread is outside this node: there the name is a remote node.
+    let other = std::thread::spawn(|| {
+        let n = Node::intern("me@host").unwrap();
+        (n.is_local(), Node::local().name().as_str().to_owned())
+    })
+    .join()
+    .unwrap();
+    assert_eq!(other, (false, "nonode@nohost".to_owned()));
 
     // References follow the same rule.
     let r = Reference::new(Node::local(), 0, &[1, 2, 3]);

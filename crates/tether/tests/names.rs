@@ -118,21 +118,40 @@ fn process_info_relations() {
     })
 }
 
-/// Shutting a runtime down ends its processes properly: their names are released
-/// and they leave the process table, as if killed.
+/// Shutting a runtime down ends its processes properly: each one's future is dropped
+/// in place (its destructors run), and nothing of it survives into another runtime.
 #[test]
 fn runtime_shutdown_releases_processes() {
+    struct Dropped(std::sync::mpsc::Sender<&'static str>);
+    impl Drop for Dropped {
+        fn drop(&mut self) {
+            let _ = self.0.send("dropped");
+        }
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
     let rt = tether::Runtime::builder()
         .worker_threads(1)
         .build()
         .unwrap();
-    let pid = rt.block_on(async {
-        let p = tether::spawn(wait_forever());
+    rt.block_on(async move {
+        let guard = Dropped(tx);
+        let p = tether::spawn(async move {
+            let _guard = guard;
+            wait_forever().await
+        });
         tether::register("owned_by_dropped_runtime", p).unwrap();
-        p
     });
-    assert_eq!(tether::whereis("owned_by_dropped_runtime"), Some(pid));
+    assert!(rx.try_recv().is_err(), "the process still runs");
     drop(rt);
-    assert_eq!(tether::whereis("owned_by_dropped_runtime"), None);
-    assert!(tether::process_info(pid).is_none());
+    assert_eq!(
+        rx.recv_timeout(std::time::Duration::from_secs(10)),
+        Ok("dropped")
+    );
+    let other = tether::Runtime::builder()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    other.block_on(async {
+        assert_eq!(tether::whereis("owned_by_dropped_runtime"), None);
+    });
 }

@@ -13,8 +13,10 @@
 //!    `net_adm:ping`), `rex` (answers `rpc`) and `global_name_server` (speaks
 //!    `global`), and accept connections.
 //!
-//! A Tether OS process runs at most one node (the local node identity is
-//! process-wide, like a BEAM's); [`start`] fails if one already runs.
+//! Each Tether runtime is at most one node (its state lives in the runtime, see
+//! `runtime::state`); [`start`] fails if the runtime already is one. Two runtimes in
+//! one OS process can be two nodes, which connect to each other over loopback as two
+//! OS processes do.
 //!
 //! **Visible by default.** The node speaks `global` (see [`global`]):
 //! on each visible connection its `global_name_server` joins the peer's, so BEAM
@@ -35,7 +37,7 @@ use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::ops::RangeInclusive;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use tether_term::{DecodeLimits, Node};
@@ -221,7 +223,7 @@ impl fmt::Debug for NodeConfig {
 /// Why a node could not start.
 #[derive(Debug)]
 pub enum StartError {
-    /// A node already runs in this OS process.
+    /// This runtime already is a node.
     AlreadyStarted,
     /// The name or host is invalid.
     BadName(String),
@@ -238,7 +240,7 @@ pub enum StartError {
 impl fmt::Display for StartError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            StartError::AlreadyStarted => f.write_str("a node already runs in this process"),
+            StartError::AlreadyStarted => f.write_str("this runtime already runs a node"),
             StartError::BadName(m) => write!(f, "bad node name: {m}"),
             StartError::NoCookie(m) => write!(f, "no cookie: {m}"),
             StartError::Listen(e) => write!(f, "cannot listen for distribution: {e}"),
@@ -268,11 +270,20 @@ pub(crate) struct NodeInner {
     pub embedded_epmd: Mutex<Option<EpmdHandle>>,
 }
 
-static NODE: OnceLock<Arc<NodeInner>> = OnceLock::new();
+/// The runtime's node while it is distributed (a runtime service).
+#[derive(Default)]
+pub(crate) struct NodeSlot(RwLock<Option<Arc<NodeInner>>>);
 
-/// The running node, if any.
-pub(crate) fn inner() -> Option<&'static Arc<NodeInner>> {
-    NODE.get()
+/// The running node of this thread's runtime, if any (`None` outside a runtime).
+pub(crate) fn inner() -> Option<Arc<NodeInner>> {
+    crate::runtime::context::try_with(|rt| {
+        rt.service::<NodeSlot>()
+            .0
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    })
+    .flatten()
 }
 
 /// A handle on the running node. Cheap to clone.
@@ -286,9 +297,9 @@ impl fmt::Debug for DistNode {
 }
 
 impl DistNode {
-    /// The running node (started with [`start`]), if any.
+    /// The running node of this runtime (started with [`start`]), if any.
     pub fn get() -> Option<DistNode> {
-        inner().cloned().map(DistNode)
+        inner().map(DistNode)
     }
 
     /// The node's full name.
@@ -335,7 +346,7 @@ impl DistNode {
 ///
 /// Must be called inside a Tether runtime.
 pub async fn start(config: NodeConfig) -> Result<DistNode, StartError> {
-    if NODE.get().is_some() {
+    if inner().is_some() {
         return Err(StartError::AlreadyStarted);
     }
     let full = host::full_name(&config.name, config.long_names).map_err(StartError::BadName)?;
@@ -406,11 +417,16 @@ pub async fn start(config: NodeConfig) -> Result<DistNode, StartError> {
         next_unlink_id: AtomicU64::new(1),
         embedded_epmd: Mutex::new(embedded),
     });
-    if NODE.set(inner.clone()).is_err() {
-        return Err(StartError::AlreadyStarted);
+    {
+        let slot = crate::runtime::state::service::<NodeSlot>();
+        let mut slot = slot.0.write().unwrap_or_else(|e| e.into_inner());
+        if slot.is_some() {
+            return Err(StartError::AlreadyStarted);
+        }
+        *slot = Some(inner.clone());
     }
     Node::set_local(name.as_str(), creation);
-    crate::process::route::install_remote(Box::new(router::Router));
+    crate::process::route::install_remote(Some(Arc::new(router::Router(inner.clone()))));
     net_kernel::start();
     rex::start();
     global::start(); // before accepting: peers' init_connect must find it

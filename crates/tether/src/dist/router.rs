@@ -10,69 +10,60 @@ use std::sync::Arc;
 use tether_term::{Atom, Node, Pid, Reference, Term};
 
 use super::control::{Control, ProcRef};
-use super::node::{NodeInner, inner};
+use super::node::NodeInner;
 use crate::process::route::RemoteSignals;
 use crate::process::{ExitReason, Monitored};
 
-/// The process layer's door to other nodes.
-pub(crate) struct Router;
-
-fn with_node(f: impl FnOnce(&Arc<NodeInner>)) {
-    if let Some(n) = inner() {
-        f(n)
-    }
-}
+/// The process layer's door to other nodes: installed into the runtime while the
+/// node runs.
+pub(crate) struct Router(pub Arc<NodeInner>);
 
 impl RemoteSignals for Router {
     fn send(&self, from: Pid, to: Pid, msg: Term) {
-        with_node(|n| {
-            n.route(
-                to.node,
-                Control::Send {
-                    from: Some(from),
-                    to,
-                    msg,
-                },
-                true,
-            )
-        });
+        self.0.route(
+            to.node,
+            Control::Send {
+                from: Some(from),
+                to,
+                msg,
+            },
+            true,
+        )
     }
 
     fn send_named(&self, from: Pid, name: Atom, node: Node, msg: Term) {
-        with_node(|n| {
-            n.route(
-                node,
-                Control::RegSend {
-                    from,
-                    to: name,
-                    msg,
-                },
-                true,
-            )
-        });
+        self.0.route(
+            node,
+            Control::RegSend {
+                from,
+                to: name,
+                msg,
+            },
+            true,
+        )
     }
 
     fn send_alias(&self, from: Pid, alias: Reference, msg: Term) {
-        with_node(|n| n.route(alias.node, Control::AliasSend { from, alias, msg }, true));
+        self.0
+            .route(alias.node, Control::AliasSend { from, alias, msg }, true)
     }
 
     fn link(&self, from: Pid, to: Pid) {
-        with_node(|n| n.route(to.node, Control::Link { from, to }, true));
+        self.0.route(to.node, Control::Link { from, to }, true)
     }
 
     fn unlink(&self, from: Pid, to: Pid) {
-        with_node(|n| n.route(to.node, Control::Unlink { from, to }, false));
+        self.0.route(to.node, Control::Unlink { from, to }, false)
     }
 
     fn exit(&self, from: Pid, to: Pid, reason: ExitReason, link: bool) {
         let reason = reason.to_term();
-        with_node(|n| {
-            if link {
-                n.route(to.node, Control::Exit { from, to, reason }, false)
-            } else {
-                n.route(to.node, Control::Exit2 { from, to, reason }, true)
-            }
-        });
+        let n = &self.0;
+        if link {
+            n.route(to.node, Control::Exit { from, to, reason }, false)
+        } else {
+            n.route(to.node, Control::Exit2 { from, to, reason }, true)
+        }
     }
 
     fn monitor(&self, from: Pid, target: &Monitored, reference: Reference) {
@@ -80,17 +71,15 @@ impl RemoteSignals for Router {
             Monitored::Pid(p) => (p.node, ProcRef::Pid(*p)),
             Monitored::Name(a, node) => (*node, ProcRef::Name(a.clone())),
         };
-        with_node(|n| {
-            n.route(
-                node,
-                Control::MonitorP {
-                    from,
-                    to,
-                    reference,
-                },
-                true,
-            )
-        });
+        self.0.route(
+            node,
+            Control::MonitorP {
+                from,
+                to,
+                reference,
+            },
+            true,
+        )
     }
 
     fn demonitor(&self, from: Pid, target: &Monitored, reference: Reference) {
@@ -98,17 +87,15 @@ impl RemoteSignals for Router {
             Monitored::Pid(p) => (p.node, ProcRef::Pid(*p)),
             Monitored::Name(a, node) => (*node, ProcRef::Name(a.clone())),
         };
-        with_node(|n| {
-            n.route(
-                node,
-                Control::DemonitorP {
-                    from,
-                    to,
-                    reference,
-                },
-                false,
-            )
-        });
+        self.0.route(
+            node,
+            Control::DemonitorP {
+                from,
+                to,
+                reference,
+            },
+            false,
+        )
     }
 
     fn down(&self, from: Pid, watcher: Pid, reference: Reference, reason: ExitReason) {
@@ -118,6 +105,6 @@ impl RemoteSignals for Router {
             reference,
             reason: reason.to_term(),
         };
-        with_node(|n| n.route(watcher.node, ctrl, false));
+        self.0.route(watcher.node, ctrl, false)
     }
 }

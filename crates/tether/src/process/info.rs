@@ -6,7 +6,7 @@ use std::mem::size_of;
 use tether_term::{Atom, Pid, Reference};
 
 use super::core::{ProcessShared, Status};
-use super::table::table;
+use super::table;
 use super::{Message, Monitored};
 
 /// A snapshot of one process (Erlang's `process_info/1`).
@@ -49,7 +49,7 @@ pub struct ProcessInfo {
 /// });
 /// ```
 pub fn process_info(pid: Pid) -> Option<ProcessInfo> {
-    let p = table().get(pid)?;
+    let p = table::get(pid)?;
     Some(snapshot(&p))
 }
 
@@ -103,15 +103,15 @@ const TASK_OVERHEAD: usize = 256;
 /// });
 /// ```
 pub fn processes() -> Vec<Pid> {
-    table().all().iter().map(|p| p.pid).collect()
+    table::all().iter().map(|p| p.pid).collect()
 }
 
 /// The number of live local processes.
 pub fn process_count() -> usize {
-    table().len()
+    table::len()
 }
 
 /// Snapshots of every live local process.
 pub fn all_process_info() -> Vec<ProcessInfo> {
-    table().all().iter().map(|p| snapshot(p)).collect()
+    table::all().iter().map(|p| snapshot(p)).collect()
 }

@@ -17,7 +17,7 @@ use tether_term::{Pid, Reference, Term};
 use super::core::ProcessShared;
 use super::route::push_local;
 use super::signal::Signal;
-use super::table::table;
+use super::table;
 use super::{Down, ExitReason, Message, Monitored, task};
 
 /// Delivers a message from another node to a local pid.
@@ -107,7 +107,7 @@ pub(crate) fn spawn_for_remote<F>(
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    let shared = table().insert(|pid| ProcessShared::new(pid, false, false));
+    let shared = table::insert(|pid| ProcessShared::new(pid, false, false));
     let pid = shared.pid;
     {
         let mut st = shared.state();

@@ -96,7 +96,7 @@ pub fn unlink(pid: Pid) {
 /// });
 /// ```
 pub fn exit(pid: Pid, reason: ExitReason) {
-    let from = current::try_with(|p| p.pid).unwrap_or(route::NOBODY);
+    let from = current::try_with(|p| p.pid).unwrap_or(route::nobody());
     route::exit(from, pid, reason, false);
 }
 

@@ -31,9 +31,9 @@ pub(crate) mod route;
 mod send;
 mod signal;
 mod spawn;
-mod table;
+pub(crate) mod table;
 pub(crate) mod task;
-mod timer;
+pub(crate) mod timer;
 
 pub use self::core::{AliasMode, Status};
 pub(crate) use alias::AliasSender;

@@ -5,7 +5,7 @@ use tether_term::{Atom, Node, Pid, Reference};
 use super::alias::AliasSender;
 use super::core::{AliasMode, Held, MonitorOut};
 use super::signal::Signal;
-use super::table::table;
+use super::table;
 use super::{Message, Monitored, alias, current, name, route};
 
 /// What [`monitor`] can watch: a pid, a local registered name, or `{name, node}`.
@@ -139,7 +139,7 @@ pub(crate) fn monitor_alias_send(
 ) -> Result<(Reference, usize), NotSent> {
     debug_assert!(to.node.is_local());
     current::with_arc(|me| {
-        let target = table().get(to).ok_or(NotSent::NoProc)?;
+        let target = table::get(to).ok_or(NotSent::NoProc)?;
         let reference = alias::alias_ref(me.pid);
         let msg = build(AliasSender::new(reference, me.clone())).ok_or(NotSent::NoMessage)?;
         let mut st = me.state();

@@ -1,21 +1,22 @@
 //! Locally registered names (SEMANTICS §3.1).
 //!
-//! One map from name to pid, behind a read-write lock: lookups (every send by name)
+//! One map per runtime from name to pid, behind a read-write lock: lookups (every send by name)
 //! share the lock; registration is rare. The name is also kept in the process's own
 //! state, so that the exit sequence can release it before links and monitors hear of
 //! the death (S6).
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{OnceLock, RwLock};
+use std::sync::RwLock;
 
 use tether_term::{Atom, Pid};
 
-use super::table::table;
+use super::table;
+use crate::runtime::context;
 
-fn names() -> &'static RwLock<HashMap<Atom, Pid>> {
-    static NAMES: OnceLock<RwLock<HashMap<Atom, Pid>>> = OnceLock::new();
-    NAMES.get_or_init(Default::default)
+/// Runs `f` with this thread's runtime's name map.
+fn names<R>(f: impl FnOnce(&RwLock<HashMap<Atom, Pid>>) -> R) -> R {
+    context::with(|rt| f(&rt.names))
 }
 
 /// Why [`register`] failed (all of them are Erlang's `badarg`).
@@ -62,7 +63,7 @@ pub fn register(name: impl Into<Atom>, pid: Pid) -> Result<(), RegisterError> {
     if matches!(name.as_str(), "undefined" | "nil" | "true" | "false") {
         return Err(RegisterError::Reserved(name));
     }
-    let Some(process) = table().get(pid) else {
+    let Some(process) = table::get(pid) else {
         return Err(RegisterError::NotAlive(pid));
     };
     // Lock order: process state, then the name map (the exit sequence does the same).
@@ -73,13 +74,15 @@ pub fn register(name: impl Into<Atom>, pid: Pid) -> Result<(), RegisterError> {
     if let Some(old) = st.name() {
         return Err(RegisterError::AlreadyNamed(pid, old.clone()));
     }
-    let mut map = names().write().unwrap_or_else(|e| e.into_inner());
-    if let Some(&holder) = map.get(&name) {
-        return Err(RegisterError::NameTaken(name, holder));
-    }
-    map.insert(name.clone(), pid);
-    st.rel().name = Some(name);
-    Ok(())
+    names(|names| {
+        let mut map = names.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(&holder) = map.get(&name) {
+            return Err(RegisterError::NameTaken(name, holder));
+        }
+        map.insert(name.clone(), pid);
+        st.rel().name = Some(name);
+        Ok(())
+    })
 }
 
 /// The name is not registered (Erlang's `badarg` from `unregister/1`).
@@ -97,27 +100,30 @@ impl std::error::Error for NotRegistered {}
 /// Removes a registered name (Erlang's `unregister/1`).
 pub fn unregister(name: impl Into<Atom>) -> Result<(), NotRegistered> {
     let name = name.into();
-    let pid = names()
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(&name)
-        .copied();
+    let pid = names(|n| {
+        n.read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&name)
+            .copied()
+    });
     let Some(pid) = pid else {
         return Err(NotRegistered(name));
     };
-    if let Some(process) = table().get(pid) {
+    if let Some(process) = table::get(pid) {
         let mut st = process.state();
         if st.name() == Some(&name) {
             st.rel().name = None;
         }
-        let mut map = names().write().unwrap_or_else(|e| e.into_inner());
-        return match map.get(&name) {
-            Some(&p) if p == pid => {
-                map.remove(&name);
-                Ok(())
+        return names(|names| {
+            let mut map = names.write().unwrap_or_else(|e| e.into_inner());
+            match map.get(&name) {
+                Some(&p) if p == pid => {
+                    map.remove(&name);
+                    Ok(())
+                }
+                _ => Err(NotRegistered(name)),
             }
-            _ => Err(NotRegistered(name)),
-        };
+        });
     }
     // The holder is exiting; its exit sequence releases the name.
     release(&name, pid);
@@ -126,27 +132,31 @@ pub fn unregister(name: impl Into<Atom>) -> Result<(), NotRegistered> {
 
 /// The pid registered under `name`, if any (Erlang's `whereis/1`).
 pub fn whereis(name: &str) -> Option<Pid> {
-    names()
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(name)
-        .copied()
+    names(|n| {
+        n.read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .copied()
+    })
 }
 
 /// All registered names (Erlang's `registered/0`).
 pub fn registered() -> Vec<Atom> {
-    names()
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .keys()
-        .cloned()
-        .collect()
+    names(|n| {
+        n.read()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .cloned()
+            .collect()
+    })
 }
 
 /// Removes `name` if it still maps to `pid` (exit sequence).
 pub(crate) fn release(name: &Atom, pid: Pid) {
-    let mut map = names().write().unwrap_or_else(|e| e.into_inner());
-    if map.get(name) == Some(&pid) {
-        map.remove(name);
-    }
+    names(|names| {
+        let mut map = names.write().unwrap_or_else(|e| e.into_inner());
+        if map.get(name) == Some(&pid) {
+            map.remove(name);
+        }
+    })
 }

@@ -2,7 +2,7 @@
 //!
 //! The process layer knows nothing of the network. A signal for a pid of another node
 //! goes through [`RemoteSignals`], one narrow trait that the distribution layer
-//! implements and installs when the node starts. Until then (or for a node we cannot
+//! implements and installs into the runtime when the node starts. Until then (or for a node we cannot
 //! reach) remote targets behave like a lost connection: links and monitors fire with
 //! `noconnection`, messages are dropped.
 //!
@@ -10,14 +10,15 @@
 //! already gone, answers on its behalf exactly as OTP does: a link gets a `noproc`
 //! exit signal, a monitor a `noproc` DOWN, anything else is dropped.
 
-use std::sync::OnceLock;
+use std::sync::Arc;
 
 use tether_term::{Atom, Node, Pid, Reference, Term};
 
 use super::core::MonitorOut;
 use super::signal::Signal;
-use super::table::table;
+use super::table;
 use super::{ExitReason, Message, Monitored};
+use crate::runtime::context;
 
 /// What the distribution layer provides to the process layer.
 ///
@@ -34,24 +35,28 @@ pub(crate) trait RemoteSignals: Send + Sync + 'static {
     fn down(&self, from: Pid, watcher: Pid, reference: Reference, reason: ExitReason);
 }
 
-static REMOTE: OnceLock<Box<dyn RemoteSignals>> = OnceLock::new();
-
-/// Installs the distribution layer (once per OS process).
-pub(crate) fn install_remote(r: Box<dyn RemoteSignals>) -> bool {
-    REMOTE.set(r).is_ok()
+/// Installs the distribution layer into this thread's runtime, or removes it (`None`,
+/// when the node stops). Returns whether another one was installed before.
+pub(crate) fn install_remote(r: Option<Arc<dyn RemoteSignals>>) -> bool {
+    context::with(|rt| {
+        let mut slot = rt.remote.write().unwrap_or_else(|e| e.into_inner());
+        std::mem::replace(&mut *slot, r).is_some()
+    })
 }
 
-fn remote() -> Option<&'static dyn RemoteSignals> {
-    REMOTE.get().map(|b| &**b)
+fn remote() -> Option<Arc<dyn RemoteSignals>> {
+    context::with(|rt| rt.remote())
 }
 
 /// The pid used as sender for signals sent from outside any process.
-pub(crate) const NOBODY: Pid = Pid::new(Node::local(), u32::MAX, u32::MAX, 0);
+pub(crate) fn nobody() -> Pid {
+    Pid::new(Node::local(), u32::MAX, u32::MAX, 0)
+}
 
 /// Pushes to a local process; gives the signal back if it is not alive.
 pub(crate) fn push_local(to: Pid, signal: Signal) -> Result<(), Signal> {
     let mut signal = Some(signal);
-    let pushed = table().with(to, |p| p.push(signal.take().expect("taken once")));
+    let pushed = table::with(to, |p| p.push(signal.take().expect("taken once")));
     match (pushed, signal) {
         (Some(r), _) => r,
         (None, Some(s)) => Err(s),
@@ -62,7 +67,7 @@ pub(crate) fn push_local(to: Pid, signal: Signal) -> Result<(), Signal> {
 /// [`push_local`] without waking the target (see [`ProcessShared::push_lazy`]).
 fn push_local_lazy(to: Pid, signal: Signal) -> Result<(), Signal> {
     let mut signal = Some(signal);
-    let pushed = table().with(to, |p| p.push_lazy(signal.take().expect("taken once")));
+    let pushed = table::with(to, |p| p.push_lazy(signal.take().expect("taken once")));
     match (pushed, signal) {
         (Some(r), _) => r,
         (None, Some(s)) => Err(s),
@@ -161,7 +166,7 @@ pub(crate) fn monitor(from: Pid, out: &mut MonitorOut, reference: Reference) {
                 reference,
                 object: object.clone(),
             };
-            let pushed = table().get(to).filter(|p| p.push_lazy(signal).is_ok());
+            let pushed = table::get(to).filter(|p| p.push_lazy(signal).is_ok());
             if pushed.is_none() {
                 let down = Signal::Down {
                     reference,

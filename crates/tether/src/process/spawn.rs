@@ -5,7 +5,7 @@ use std::future::Future;
 use tether_term::{Atom, Pid, Reference};
 
 use super::core::{Held, MonitorOut, ProcessShared};
-use super::table::table;
+use super::table;
 use super::{Monitored, alias, current, name, task};
 
 /// Options for spawning a process (Erlang's `spawn_opt`).
@@ -93,7 +93,7 @@ impl SpawnOpts {
             panic!("spawning with link or monitor needs a calling process");
         }
         let mut monitor = None;
-        let shared = table().insert(|pid| ProcessShared::new(pid, self.trap_exit, self.dirty));
+        let shared = table::insert(|pid| ProcessShared::new(pid, self.trap_exit, self.dirty));
         let pid = shared.pid;
         {
             let mut st = shared.state();
@@ -210,7 +210,5 @@ pub fn try_self_pid() -> Option<Pid> {
 /// Signals the caller already sent to `pid` count: after `exit(pid, Kill)` this is
 /// `false` at once (S7). Remote pids are never reported alive here.
 pub fn is_alive(pid: Pid) -> bool {
-    table()
-        .with(pid, |p| p.alive_after_pending())
-        .unwrap_or(false)
+    table::with(pid, |p| p.alive_after_pending()).unwrap_or(false)
 }

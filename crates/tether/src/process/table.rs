@@ -1,4 +1,5 @@
-//! The process table: every live local process, by pid.
+//! The process table: every live local process, by pid. Each runtime has one (in
+//! its `RuntimeState`); the free functions here act on the current thread's runtime.
 //!
 //! Sharded so that no lock is global: a pid's `id` holds its shard in the low bits and
 //! its slot in the shard above them; its `serial` is the slot's generation, so a pid
@@ -8,12 +9,13 @@
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, RwLock};
 
 use slab::Slab;
 use tether_term::{Node, Pid};
 
 use super::core::ProcessShared;
+use crate::runtime::context;
 
 const SHARD_BITS: u32 = 6;
 const SHARDS: usize = 1 << SHARD_BITS;
@@ -24,23 +26,41 @@ struct Shard {
 }
 
 pub(crate) struct Table {
+    /// The node whose processes this table holds.
+    node: Node,
     shards: Box<[RwLock<Shard>]>,
     live: AtomicUsize,
 }
 
-pub(crate) fn table() -> &'static Table {
-    static TABLE: OnceLock<Table> = OnceLock::new();
-    TABLE.get_or_init(|| Table {
-        shards: (0..SHARDS)
-            .map(|_| {
-                RwLock::new(Shard {
-                    slots: Slab::new(),
-                    next_serial: 0,
-                })
-            })
-            .collect(),
-        live: AtomicUsize::new(0),
-    })
+/// Runs `f` on the live local process `pid` of this thread's runtime, if there is one.
+#[inline]
+pub(crate) fn with<R>(pid: Pid, f: impl FnOnce(&Arc<ProcessShared>) -> R) -> Option<R> {
+    context::with(|rt| rt.table.with(pid, f))
+}
+
+/// The live local process `pid`, if there is one.
+pub(crate) fn get(pid: Pid) -> Option<Arc<ProcessShared>> {
+    with(pid, Arc::clone)
+}
+
+/// Inserts a new process into this thread's runtime (see [`Table::insert`]).
+pub(crate) fn insert(make: impl FnOnce(Pid) -> ProcessShared) -> Arc<ProcessShared> {
+    context::with(|rt| rt.table.insert(make))
+}
+
+/// Removes `pid` from this thread's runtime's table.
+pub(crate) fn remove(pid: Pid) {
+    context::with(|rt| rt.table.remove(pid))
+}
+
+/// Every live process of this thread's runtime.
+pub(crate) fn all() -> Vec<Arc<ProcessShared>> {
+    context::with(|rt| rt.table.all())
+}
+
+/// How many processes this thread's runtime has.
+pub(crate) fn len() -> usize {
+    context::with(|rt| rt.table.len())
 }
 
 fn home_shard() -> usize {
@@ -57,6 +77,21 @@ fn home_shard() -> usize {
 }
 
 impl Table {
+    pub fn new(node: Node) -> Table {
+        Table {
+            node,
+            shards: (0..SHARDS)
+                .map(|_| {
+                    RwLock::new(Shard {
+                        slots: Slab::new(),
+                        next_serial: 0,
+                    })
+                })
+                .collect(),
+            live: AtomicUsize::new(0),
+        }
+    }
+
     /// Inserts a process built by `make` for its freshly allocated pid.
     pub fn insert(&self, make: impl FnOnce(Pid) -> ProcessShared) -> Arc<ProcessShared> {
         let s = home_shard();
@@ -67,7 +102,7 @@ impl Table {
         assert!(slot < (1 << (32 - SHARD_BITS)), "process table full");
         let serial = shard.next_serial;
         let id = ((slot as u32) << SHARD_BITS) | s as u32;
-        let pid = Pid::new(Node::local(), id, serial, 0);
+        let pid = Pid::new(self.node, id, serial, 0);
         let process = Arc::new(make(pid));
         entry.insert(process.clone());
         shard.next_serial = serial.wrapping_add(1);
@@ -78,7 +113,7 @@ impl Table {
 
     /// Runs `f` on the live local process `pid`, if there is one.
     pub fn with<R>(&self, pid: Pid, f: impl FnOnce(&Arc<ProcessShared>) -> R) -> Option<R> {
-        if !pid.node.is_local() || pid.creation != 0 {
+        if pid.node != self.node || pid.creation != 0 {
             return None;
         }
         let s = (pid.id as usize) & (SHARDS - 1);
@@ -88,10 +123,6 @@ impl Table {
             Some(p) if p.pid == pid => Some(f(p)),
             _ => None,
         }
-    }
-
-    pub fn get(&self, pid: Pid) -> Option<Arc<ProcessShared>> {
-        self.with(pid, Arc::clone)
     }
 
     pub fn remove(&self, pid: Pid) {

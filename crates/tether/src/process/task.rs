@@ -221,7 +221,7 @@ pub(crate) fn finish(shared: &Arc<ProcessShared>, reason: ExitReason) {
     if let Some(name) = name {
         name::release(&name, me);
     }
-    table::table().remove(me);
+    table::remove(me);
     let Some(rel) = rel else { return };
     for (reference, out) in rel.monitors() {
         route::demonitor(me, out, *reference);

@@ -1,13 +1,13 @@
 //! Timers: `send_after`, `cancel_timer`, `read_timer` (SEMANTICS §2.3).
 //!
 //! Each timer is a small tokio task sleeping until its deadline, plus an entry in a
-//! sharded table keyed by the timer's reference. Whoever removes the entry first wins:
+//! sharded table (one per runtime) keyed by the timer's reference. Whoever removes the entry first wins:
 //! the task (then it delivers the message) or `cancel_timer` (then it aborts the task
 //! and reports the time left). A timer aimed at a local pid is also recorded in that
 //! process, whose exit cancels it (T2), so `cancel_timer` answers `None` afterwards.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use tether_term::Reference;
@@ -15,8 +15,9 @@ use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
 use super::send::{Dest, deliver};
-use super::table::table;
+use super::table;
 use super::{Message, alias, current, route};
+use crate::runtime::context;
 
 const SHARDS: usize = 16;
 
@@ -25,17 +26,29 @@ struct Entry {
     task: Option<AbortHandle>,
 }
 
-fn timers() -> &'static [Mutex<HashMap<Reference, Entry>>] {
-    static T: OnceLock<Vec<Mutex<HashMap<Reference, Entry>>>> = OnceLock::new();
-    T.get_or_init(|| (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect())
+/// A runtime's pending timers, sharded by reference.
+pub(crate) struct Timers {
+    shards: Box<[Mutex<HashMap<Reference, Entry>>]>,
 }
 
-fn shard(r: &Reference) -> &'static Mutex<HashMap<Reference, Entry>> {
-    &timers()[r.words()[0] as usize % SHARDS]
+impl Default for Timers {
+    fn default() -> Timers {
+        Timers {
+            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+        }
+    }
+}
+
+/// Runs `f` on the shard of this thread's runtime's timers that holds `r`.
+fn with_shard<R>(r: &Reference, f: impl FnOnce(&mut HashMap<Reference, Entry>) -> R) -> R {
+    context::with(|rt| {
+        let shard = &rt.timers.shards[r.words()[0] as usize % SHARDS];
+        f(&mut shard.lock().unwrap_or_else(|e| e.into_inner()))
+    })
 }
 
 fn take(r: &Reference) -> Option<Entry> {
-    shard(r).lock().unwrap_or_else(|e| e.into_inner()).remove(r)
+    with_shard(r, |map| map.remove(r))
 }
 
 /// Sends `msg` to `dest` after `delay` (Erlang's `erlang:send_after/3`); returns the
@@ -64,11 +77,11 @@ pub fn send_after<T: Send + 'static>(delay: Duration, dest: impl Into<Dest>, msg
 pub fn send_message_after(delay: Duration, dest: Dest, msg: Message) -> Reference {
     let r = alias::make_ref();
     let deadline = Instant::now() + delay;
-    let from = current::try_with(|p| p.pid).unwrap_or(route::NOBODY);
+    let from = current::try_with(|p| p.pid).unwrap_or(route::nobody());
     if let Dest::Pid(pid) = &dest
         && pid.node.is_local()
     {
-        let alive = table().with(*pid, |p| {
+        let alive = table::with(*pid, |p| {
             let mut st = p.state();
             if p.is_closed() {
                 return false;
@@ -80,32 +93,32 @@ pub fn send_message_after(delay: Duration, dest: Dest, msg: Message) -> Referenc
             return r; // T2: a timer to a dead process never fires
         }
     }
-    let shard = shard(&r);
-    let mut map = shard.lock().unwrap_or_else(|e| e.into_inner());
-    map.insert(
-        r,
-        Entry {
-            deadline,
-            task: None,
-        },
-    );
-    let handle = tokio::spawn(async move {
-        tokio::time::sleep_until(deadline).await;
-        if take(&r).is_some() {
-            if let Dest::Pid(pid) = &dest {
-                forget(*pid, r);
+    with_shard(&r, |map| {
+        map.insert(
+            r,
+            Entry {
+                deadline,
+                task: None,
+            },
+        );
+        let handle = tokio::spawn(async move {
+            tokio::time::sleep_until(deadline).await;
+            if take(&r).is_some() {
+                if let Dest::Pid(pid) = &dest {
+                    forget(*pid, r);
+                }
+                let _ = deliver(from, dest, msg);
             }
-            let _ = deliver(from, dest, msg);
+        });
+        if let Some(e) = map.get_mut(&r) {
+            e.task = Some(handle.abort_handle());
         }
     });
-    if let Some(e) = map.get_mut(&r) {
-        e.task = Some(handle.abort_handle());
-    }
     r
 }
 
 fn forget(pid: tether_term::Pid, r: Reference) {
-    table().with(pid, |p| {
+    table::with(pid, |p| {
         if let Some(rel) = p.state().rel.as_mut() {
             rel.timers.remove(&r);
         }
@@ -128,9 +141,10 @@ pub fn cancel_timer(timer: Reference) -> Option<Duration> {
 
 /// The time left on a timer (Erlang's `erlang:read_timer/1`), or `None`.
 pub fn read_timer(timer: Reference) -> Option<Duration> {
-    let map = shard(&timer).lock().unwrap_or_else(|e| e.into_inner());
-    map.get(&timer)
-        .map(|e| e.deadline.saturating_duration_since(Instant::now()))
+    with_shard(&timer, |map| {
+        map.get(&timer)
+            .map(|e| e.deadline.saturating_duration_since(Instant::now()))
+    })
 }
 
 /// Cancels a timer whose target process is exiting.

@@ -101,7 +101,7 @@ pub(crate) async fn run() {
         match msg {
             Some(m) => s.message(m).await,
             None => {
-                if !super::table::read().is_locked(&Term::atom("global")) {
+                if !super::table::read(|t| t.is_locked(&Term::atom("global"))) {
                     s.select_node().await;
                 }
             }

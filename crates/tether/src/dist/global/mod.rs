@@ -43,7 +43,6 @@ pub(crate) mod table;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::OnceLock;
 
 use tether_term::{Node, Pid, Term};
 use tokio::sync::oneshot;
@@ -55,7 +54,13 @@ use registrar::Job;
 /// The registered name of the name server.
 pub(crate) const GNS: &str = "global_name_server";
 
-static REGISTRAR: OnceLock<Pid> = OnceLock::new();
+/// The runtime's registrar process, once global runs (a runtime service).
+#[derive(Default)]
+struct Registrar(std::sync::Mutex<Option<Pid>>);
+
+fn registrar_slot() -> std::sync::Arc<Registrar> {
+    crate::runtime::state::service::<Registrar>()
+}
 
 pub(crate) fn node_atom(n: Node) -> Term {
     Term::Atom(n.name())
@@ -85,13 +90,15 @@ pub(crate) fn the_boss(nodes: &[Node]) -> Option<Node> {
 
 /// Starts the name server, its locker and registrar. Called once by the node start.
 pub(crate) fn start() {
-    if REGISTRAR.get().is_some() {
+    let slot = registrar_slot();
+    let mut slot = slot.0.lock().unwrap_or_else(|e| e.into_inner());
+    if slot.is_some() {
         return;
     }
     let locker = crate::spawn(locker::run());
     SpawnOpts::new().name(GNS).spawn(server::run(locker));
-    let registrar = crate::spawn(registrar::run());
-    let _ = REGISTRAR.set(registrar);
+    *slot = Some(crate::spawn(registrar::run()));
+    drop(slot);
     if let Some(n) = crate::dist::node::inner() {
         n.rpc
             .register_sync("global", "resolve_it", 4, |a| match (&a[2], &a[3]) {
@@ -128,7 +135,7 @@ impl Resolve {
 }
 
 fn registrar() -> Option<Pid> {
-    REGISTRAR.get().copied()
+    *registrar_slot().0.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 async fn job<T>(make: impl FnOnce(oneshot::Sender<T>) -> Job) -> Option<T> {
@@ -179,7 +186,7 @@ pub async fn re_register_name_with(name: impl Into<Term>, pid: Pid, resolve: Res
 /// `global:unregister_name(Name)`.
 pub async fn unregister_name(name: impl Into<Term>) {
     let name = name.into();
-    if whereis_name(&name).is_none() && table::read().name(&name).is_none() {
+    if whereis_name(&name).is_none() && table::read(|t| t.name(&name).is_none()) {
         return;
     }
     job(|reply| Job::Unregister { name, reply }).await;
@@ -187,7 +194,7 @@ pub async fn unregister_name(name: impl Into<Term>) {
 
 /// `global:whereis_name(Name)`: a local read, never waits.
 pub fn whereis_name(name: &Term) -> Option<Pid> {
-    let pid = table::read().name(name)?.pid;
+    let pid = table::read(|t| t.name(name).map(|e| e.pid))?;
     if pid.node.is_local() && !crate::is_alive(pid) {
         return None;
     }
@@ -196,7 +203,7 @@ pub fn whereis_name(name: &Term) -> Option<Pid> {
 
 /// `global:registered_names()`.
 pub fn registered_names() -> Vec<Term> {
-    table::read().names()
+    table::read(|t| t.names())
 }
 
 /// `global:send(Name, Msg)`: the pid the message went to, or the message back if the

@@ -79,7 +79,7 @@ pub(crate) async fn set_lock_on_nodes(id: &Term, nodes: &[Node]) -> bool {
 /// Whether `id` could be taken on this node now (`can_set_lock(Id) =/= false`).
 pub(crate) fn can_set_lock_locally(id: &Term) -> bool {
     match id.as_tuple() {
-        Some([res, req]) => table::read().can_set_lock(res, req) != CanLock::No,
+        Some([res, req]) => table::read(|t| t.can_set_lock(res, req)) != CanLock::No,
         _ => false,
     }
 }

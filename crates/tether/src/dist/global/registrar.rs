@@ -74,7 +74,7 @@ pub(crate) async fn run() {
             }
             Job::Unregister { name, reply } => {
                 if super::whereis_name(&name).is_some()
-                    || super::table::read().name(&name).is_some()
+                    || super::table::read(|t| t.name(&name).is_some())
                 {
                     multi_call(&nodes, Term::tuple([Term::atom("unregister"), name])).await;
                 }
@@ -96,7 +96,7 @@ fn register_req(name: &Term, pid: Pid, method: &Term) -> Term {
 
 /// OTP's default `global_multi_name_action`: a pid gets one name.
 fn check_dupname(name: &Term, pid: Pid) -> bool {
-    let names = super::table::read().names_of(pid);
+    let names = super::table::read(|t| t.names_of(pid));
     if names.is_empty() {
         return true;
     }

@@ -142,7 +142,7 @@ pub(crate) async fn exchange_names(his: Vec<(Term, Pid, Term)>, node: Node) -> (
     let mut ops = Vec::new();
     let mut res = Vec::new();
     for (name, pid, method) in his {
-        let ours = table::read().name(&name).cloned();
+        let ours = table::read(|t| t.name(&name).cloned());
         match ours {
             None => ops.push(Op::Insert { name, pid, method }),
             Some(e) if e.pid == pid => {}

@@ -637,7 +637,7 @@ impl Gns {
     }
 
     fn lock_is_set(&mut self, node: Node, lock_id: Term) {
-        let names = resolve::names_to_term(&table::read().all_names());
+        let names = resolve::names_to_term(&table::read(|t| t.all_names()));
         let his = self.his_tag(node);
         cast(
             node,
@@ -885,11 +885,11 @@ impl Gns {
 
     /// A monitor fired: the owner of names or locks is gone.
     fn down(&mut self, mref: Reference) {
-        let locks = table::read().locks_by_ref(&mref);
+        let locks = table::read(|t| t.locks_by_ref(&mref));
         for (res, pid) in locks {
             self.remove_lock(&res, pid, true);
         }
-        let name = table::read().name_by_ref(&mref);
+        let name = table::read(|t| t.name_by_ref(&mref));
         if let Some(name) = name {
             self.delete_name(&name);
         }
@@ -909,15 +909,14 @@ impl Gns {
     ) {
         self.delete_name(&name);
         let mref = crate::monitor(pid);
-        table::write().insert_name(name.clone(), NameEntry { pid, method, mref });
+        table::write(|t| t.insert_name(name.clone(), NameEntry { pid, method, mref }));
         if !self.lock_still_set(from, conn) {
             self.delete_name(&name);
         }
     }
 
     fn lock_still_set(&self, from: Option<Pid>, conn: Option<(Node, &Term)>) -> bool {
-        let t = table::read();
-        match t.lock(&Term::atom("global")) {
+        table::read(|t| match t.lock(&Term::atom("global")) {
             Some(l) => match (from, conn) {
                 (Some(p), _) => l.holders.iter().any(|(h, _)| *h == p),
                 (None, Some((_, extra))) => {
@@ -935,11 +934,11 @@ impl Gns {
                 (None, None) => false,
             },
             None => !self.global_lock_down,
-        }
+        })
     }
 
     fn delete_name(&mut self, name: &Term) {
-        let e = table::write().remove_name(name);
+        let e = table::write(|t| t.remove_name(name));
         if let Some(e) = e {
             crate::demonitor_flush(e.mref);
         }
@@ -963,13 +962,13 @@ impl Gns {
     }
 
     fn handle_set_lock(&mut self, res: &Term, req: &Term, pid: Pid) -> bool {
-        let can = table::read().can_set_lock(res, req);
+        let can = table::read(|t| t.can_set_lock(res, req));
         match can {
             CanLock::No => false,
             CanLock::Yes(holders) => {
                 if !holders.iter().any(|(p, _)| *p == pid) {
                     let mref = crate::monitor(pid);
-                    table::write().add_holder(res.clone(), req.clone(), pid, mref);
+                    table::write(|t| t.add_holder(res.clone(), req.clone(), pid, mref));
                 }
                 true
             }
@@ -977,16 +976,14 @@ impl Gns {
     }
 
     fn handle_del_lock(&mut self, res: &Term, req: &Term, pid: Pid) {
-        let same = table::read()
-            .lock(res)
-            .is_some_and(|l| l.requester.exact_eq(req));
+        let same = table::read(|t| t.lock(res).is_some_and(|l| l.requester.exact_eq(req)));
         if same {
             self.remove_lock(res, pid, false);
         }
     }
 
     fn remove_lock(&mut self, res: &Term, pid: Pid, down: bool) {
-        let (mref, gone) = table::write().remove_holder(res, pid);
+        let (mref, gone) = table::write(|t| t.remove_holder(res, pid));
         if let Some(r) = mref {
             crate::demonitor_flush(r);
         }

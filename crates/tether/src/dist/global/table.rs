@@ -11,10 +11,12 @@
 //! `set` table.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{LazyLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::RwLock;
 
 use tether_term::order::OrdTerm;
 use tether_term::{Pid, Reference, Term};
+
+use crate::runtime::state::service;
 
 /// One registered name.
 #[derive(Clone, Debug, PartialEq)]
@@ -46,14 +48,22 @@ pub(crate) struct Tables {
     lock_refs: HashMap<Reference, Vec<OrdTerm>>,
 }
 
-static TABLES: LazyLock<RwLock<Tables>> = LazyLock::new(Default::default);
+/// The runtime's global tables (a runtime service).
+#[derive(Default)]
+struct GlobalTables(RwLock<Tables>);
 
-pub(crate) fn read() -> RwLockReadGuard<'static, Tables> {
-    TABLES.read().unwrap_or_else(|e| e.into_inner())
+/// Runs `f` on this runtime's tables, read-locked.
+pub(crate) fn read<R>(f: impl FnOnce(&Tables) -> R) -> R {
+    let tables = service::<GlobalTables>();
+    let guard = tables.0.read().unwrap_or_else(|e| e.into_inner());
+    f(&guard)
 }
 
-pub(crate) fn write() -> RwLockWriteGuard<'static, Tables> {
-    TABLES.write().unwrap_or_else(|e| e.into_inner())
+/// Runs `f` on this runtime's tables, write-locked.
+pub(crate) fn write<R>(f: impl FnOnce(&mut Tables) -> R) -> R {
+    let tables = service::<GlobalTables>();
+    let mut guard = tables.0.write().unwrap_or_else(|e| e.into_inner());
+    f(&mut guard)
 }
 
 /// What `can_set_lock` answers.

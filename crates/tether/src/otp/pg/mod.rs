@@ -49,7 +49,7 @@ mod sync;
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, RwLock};
 
 use tether_term::{Atom, Node, Pid, Reference, Term};
 
@@ -135,14 +135,22 @@ pub(crate) struct ScopeTable {
     pub(crate) groups: RwLock<HashMap<TermKey, Group>>,
 }
 
-fn tables() -> &'static RwLock<HashMap<Atom, Arc<ScopeTable>>> {
-    static T: OnceLock<RwLock<HashMap<Atom, Arc<ScopeTable>>>> = OnceLock::new();
-    T.get_or_init(Default::default)
+/// The runtime's pg scopes (a runtime service): each scope's table, and the visible
+/// nodes connected now (kept by `sync::node_up` and `sync::node_down`).
+#[derive(Default)]
+pub(crate) struct Scopes {
+    pub(crate) tables: RwLock<HashMap<Atom, Arc<ScopeTable>>>,
+    pub(crate) visible: std::sync::Mutex<std::collections::HashSet<Node>>,
+}
+
+pub(crate) fn scopes() -> Arc<Scopes> {
+    crate::runtime::state::service::<Scopes>()
 }
 
 /// The live scope's table (a dead scope's table is ignored, as its ETS would be gone).
 fn table(scope: &str) -> Option<Arc<ScopeTable>> {
-    let t = tables()
+    let t = scopes()
+        .tables
         .read()
         .unwrap_or_else(|e| e.into_inner())
         .get(scope)
@@ -181,7 +189,8 @@ pub async fn start_link_scope(scope: impl Into<Atom>) -> Result<Pid, StartError>
             pid: crate::self_pid(),
             groups: RwLock::default(),
         });
-        tables()
+        scopes()
+            .tables
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .insert(scope, table.clone());

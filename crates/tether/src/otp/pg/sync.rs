@@ -15,27 +15,24 @@
 //! A malformed term makes [`Scope::peer_term`] return `false`; the scope logs and
 //! drops it.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{LazyLock, Mutex};
+use std::collections::HashMap;
 
 use tether_term::{Node, Pid, Reference, Term};
 
 use super::scope::{Peer, Scope};
-use super::{Change, ScopeMsg, tables};
+use super::{Change, ScopeMsg, scopes};
 use crate::otp::TermKey;
-
-/// The visible nodes connected now, kept by [`node_up`] and [`node_down`].
-static VISIBLE: LazyLock<Mutex<HashSet<Node>>> = LazyLock::new(Default::default);
 
 /// The distribution layer's hook: a visible node is up. Every running scope
 /// discovers its namesake there.
 pub(crate) fn node_up(node: Node) {
-    VISIBLE
+    let all = scopes();
+    all.visible
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .insert(node);
     let scopes: Vec<Pid> = {
-        let t = tables().read().unwrap_or_else(|e| e.into_inner());
+        let t = all.tables.read().unwrap_or_else(|e| e.into_inner());
         t.values().map(|s| s.pid).collect()
     };
     for pid in scopes {
@@ -46,7 +43,8 @@ pub(crate) fn node_up(node: Node) {
 /// The distribution layer's hook: a visible node is down (its scopes' DOWNs do the
 /// rest).
 pub(crate) fn node_down(node: Node) {
-    VISIBLE
+    scopes()
+        .visible
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .remove(&node);
@@ -78,7 +76,8 @@ fn subtract(from: &mut Vec<Pid>, remove: &[Pid]) {
 impl Scope {
     /// Discovers the scope on every visible node (at start).
     pub(super) fn discover_all(&self) {
-        let nodes: Vec<Node> = VISIBLE
+        let nodes: Vec<Node> = scopes()
+            .visible
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .iter()

@@ -191,10 +191,13 @@ impl<K, V> fmt::Debug for Registry<K, V> {
     }
 }
 
-/// Registries by name, type-erased: [`Registry::named`] downcasts.
-fn by_name() -> &'static RwLock<HashMap<Atom, Arc<dyn Any + Send + Sync>>> {
-    static NAMES: OnceLock<RwLock<HashMap<Atom, Arc<dyn Any + Send + Sync>>>> = OnceLock::new();
-    NAMES.get_or_init(Default::default)
+/// The runtime's registries by name, type-erased: [`Registry::named`] downcasts (a
+/// runtime service).
+#[derive(Default)]
+struct ByName(RwLock<HashMap<Atom, Arc<dyn Any + Send + Sync>>>);
+
+fn by_name() -> Arc<ByName> {
+    crate::runtime::state::service::<ByName>()
 }
 
 impl<K, V> Registry<K, V>
@@ -231,6 +234,7 @@ where
         let reg = Registry { inner };
         let erased: Arc<dyn Any + Send + Sync> = Arc::new(reg.clone());
         by_name()
+            .0
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .insert(opts.name, erased);
@@ -240,8 +244,11 @@ where
     /// The running registry with this name, if it exists with these key and value
     /// types.
     pub fn named(name: &str) -> Option<Registry<K, V>> {
-        let map = by_name().read().unwrap_or_else(|e| e.into_inner());
-        let reg = map.get(name)?.downcast_ref::<Registry<K, V>>()?.clone();
+        let reg = {
+            let all = by_name();
+            let map = all.0.read().unwrap_or_else(|e| e.into_inner());
+            map.get(name)?.downcast_ref::<Registry<K, V>>()?.clone()
+        };
         let alive = reg
             .inner
             .sup

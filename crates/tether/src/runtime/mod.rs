@@ -1,7 +1,19 @@
-//! The runtime: a tokio multi-thread runtime under Tether's control.
+//! The runtime: a tokio multi-thread runtime under Tether's control, and the state
+//! that belongs to it.
+//!
+//! A [`Runtime`] is one node's world: its processes, names, timers and, once
+//! distributed, its connections and node services all live in its
+//! [`RuntimeState`](state::RuntimeState), reached from code running on the runtime's
+//! threads through a thread-local pointer (`context`). Two runtimes in one OS process
+//! share nothing but the OS process: the same name can be registered in both, and a
+//! pid of one is a remote pid to the other.
+
+pub(crate) mod context;
+pub(crate) mod state;
 
 use std::future::Future;
 use std::io;
+use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
@@ -20,7 +32,9 @@ use crate::process::{ExitReason, SpawnOpts, task};
 /// assert_eq!(answer, 42);
 /// ```
 pub struct Runtime {
-    inner: tokio::runtime::Runtime,
+    // An `Option` only so that `Drop` can shut tokio down inside the runtime's context.
+    inner: Option<tokio::runtime::Runtime>,
+    state: Arc<state::RuntimeState>,
 }
 
 /// Configures a [`Runtime`].
@@ -51,13 +65,20 @@ impl Builder {
     /// Builds the runtime.
     pub fn build(self) -> io::Result<Runtime> {
         task::install_panic_hook();
+        let state = Arc::new(state::RuntimeState::new().map_err(io::Error::other)?);
         let mut b = tokio::runtime::Builder::new_multi_thread();
         b.enable_all();
+        let on_start = state.clone();
+        b.on_thread_start(move || context::adopt_thread(on_start.clone()));
+        b.on_thread_stop(context::release_thread);
         b.thread_name(self.thread_name.unwrap_or_else(|| "tether-worker".into()));
         if let Some(n) = self.worker_threads {
             b.worker_threads(n);
         }
-        Ok(Runtime { inner: b.build()? })
+        Ok(Runtime {
+            inner: Some(b.build()?),
+            state,
+        })
     }
 }
 
@@ -83,7 +104,8 @@ impl Runtime {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let _guard = self.inner.enter();
+        let _guard = self.tokio().enter();
+        let _context = context::enter(&self.state);
         let (tx, rx) = oneshot::channel();
         let (reason_tx, reason_rx) = oneshot::channel::<ExitReason>();
         let root = SpawnOpts::new().spawn(async move {
@@ -96,7 +118,7 @@ impl Runtime {
             let down: crate::Down = crate::receive().await;
             let _ = reason_tx.send(down.reason);
         });
-        self.inner.block_on(async move {
+        self.tokio().block_on(async move {
             match rx.await {
                 Ok(v) => v,
                 Err(_) => {
@@ -109,6 +131,20 @@ impl Runtime {
 
     /// The underlying tokio handle, to spawn plain tasks or enter the runtime.
     pub fn handle(&self) -> &tokio::runtime::Handle {
-        self.inner.handle()
+        self.tokio().handle()
+    }
+
+    fn tokio(&self) -> &tokio::runtime::Runtime {
+        self.inner.as_ref().expect("present until dropped")
+    }
+}
+
+impl Drop for Runtime {
+    /// Shuts the runtime down: every process still running ends (with reason
+    /// `killed`, as its task is dropped) and runs its exit sequence in this runtime's
+    /// context.
+    fn drop(&mut self) {
+        let _context = context::enter(&self.state);
+        drop(self.inner.take());
     }
 }
