@@ -20,9 +20,10 @@
 //! spawned before the node was named take the new name, as local pids do on the BEAM
 //! when `net_kernel` starts.
 //!
-//! Local pids and references carry creation 0; the encoder writes the local node's
-//! current creation for them, and the decoder maps the local node's name with that
-//! creation back to 0. An identifier of an earlier incarnation of this node keeps its
+//! A runtime's pids and references carry creation 0, meaning "the current
+//! incarnation of that runtime's node": the encoder writes the node's current creation
+//! for them, and the decoder maps a node's name with its current creation back to 0,
+//! whichever thread encodes or decodes. An identifier of an earlier incarnation of this node keeps its
 //! creation, so it never matches a live local process.
 
 use std::cell::Cell;
@@ -207,8 +208,7 @@ impl Node {
 
     /// This thread's local node's creation (0 until it is distributed).
     pub fn local_creation() -> u32 {
-        let local = LOCAL.with(Cell::get) as usize;
-        table().read().unwrap_or_else(|e| e.into_inner()).names[local].1
+        Node::local().slot_creation()
     }
 
     /// The node's name.
@@ -246,21 +246,36 @@ impl Node {
         f(&t.names[self.0 as usize].0)
     }
 
+    /// The creation recorded for this slot: a runtime's node's current creation (0
+    /// while it is not distributed), 0 for a remote node.
+    fn slot_creation(self) -> u32 {
+        table().read().unwrap_or_else(|e| e.into_inner()).names[self.0 as usize].1
+    }
+
     /// Maps a `(name, creation)` pair read from the wire to a node and the creation
-    /// to store: the local node's current incarnation becomes `(Node::local(), 0)`.
+    /// to store: the current incarnation of a runtime's node becomes `(its slot, 0)`,
+    /// on whichever thread it is decoded, so the identifiers a runtime hands out in
+    /// memory and the same ones read back from the wire are equal.
     pub(crate) fn resolve(name: &str, creation: u32) -> Result<(Node, u32), NodeTableFull> {
         let node = Node::intern(name)?;
-        if node.is_local() && creation == Node::local_creation() {
+        if creation != 0 && creation == node.slot_creation() {
             Ok((node, 0))
         } else {
             Ok((node, creation))
         }
     }
 
-    /// The creation to write for an identifier of this node carrying `creation`.
-    pub(crate) fn wire_creation(self, creation: u32) -> u32 {
-        if self.is_local() && creation == 0 {
-            Node::local_creation()
+    /// The creation to write for an identifier of this node carrying `creation`: 0
+    /// stands for the current creation of a runtime's node.
+    ///
+    /// ```
+    /// use tether_term::Node;
+    /// let remote = Node::intern("peer@host").unwrap();
+    /// assert_eq!(remote.wire_creation(7), 7);
+    /// ```
+    pub fn wire_creation(self, creation: u32) -> u32 {
+        if creation == 0 {
+            self.slot_creation()
         } else {
             creation
         }

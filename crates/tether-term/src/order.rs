@@ -61,7 +61,9 @@ fn cmp_nodes(a: Node, b: Node, ac: u32, bc: u32) -> Ordering {
     if a == b {
         return Node::wire_creation(a, ac).cmp(&Node::wire_creation(b, bc));
     }
-    a.with_name(|an| b.with_name(|bn| an.cmp(bn)))
+    // One name at a time: nesting two reads of the node table could meet a writer.
+    a.name()
+        .cmp(&b.name())
         .then_with(|| Node::wire_creation(a, ac).cmp(&Node::wire_creation(b, bc)))
 }
 

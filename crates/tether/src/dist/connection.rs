@@ -103,7 +103,9 @@ impl Conn {
 
     /// Whether a remote pid belongs to the peer's current incarnation.
     pub fn is_current(&self, pid: &Pid) -> bool {
-        pid.node == self.peer && pid.creation == self.creation
+        // A pid of a runtime in this OS process carries creation 0 for its node's
+        // current incarnation: compare what goes on the wire.
+        pid.node == self.peer && pid.node.wire_creation(pid.creation) == self.creation
     }
 }
 
