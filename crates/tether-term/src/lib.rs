@@ -36,7 +36,8 @@
 //! sender's [`AtomCache::write_header`].
 //!
 //! **Term order** ([`Term::cmp_erlang`], [`Term::cmp_exact`], [`OrdTerm`]) is Erlang's
-//! total order, and `==` on terms is Erlang's `=:=`; see [`order`].
+//! total order, and `==` on terms is Erlang's `=:=`, with [`Term::hash_exact`] as the
+//! hash that agrees with it; see [`order`].
 //!
 //! **Text.** `Display` writes Erlang syntax and `FromStr` reads it back ([`parse`]).
 //!
@@ -94,7 +95,7 @@
 //! # Modules
 //!
 //! - [`codec`]: the External Term Format decoder, encoder, limits, errors, atom cache.
-//! - [`order`]: Erlang's term order, `==` and `=:=`, and [`OrdTerm`].
+//! - [`order`]: Erlang's term order, `==` and `=:=`, the hash for `=:=`, and [`OrdTerm`].
 //! - [`parse`]: reading Erlang term syntax (`Display` is its inverse).
 //! - The rest is at the crate root: [`Term`] and its parts ([`Atom`], [`BigInt`],
 //!   [`Fun`], [`Export`]), identities ([`Node`], [`Pid`], [`Reference`], [`Port`]),

@@ -125,7 +125,8 @@ impl BigInt {
         Some(BigInt::new(negative, limbs_to_bytes(&limbs)))
     }
 
-    fn trimmed(&self) -> &[u8] {
+    /// The magnitude without high zero bytes.
+    pub(crate) fn trimmed(&self) -> &[u8] {
         let mut m = &self.magnitude[..];
         while let [rest @ .., 0] = m {
             m = rest;
@@ -335,10 +336,10 @@ pub(crate) fn cmp_num_exact(a: Num<'_>, b: Num<'_>) -> Ordering {
     match (a, b) {
         (Num::Float(_), Num::Int(_) | Num::Big(_)) => Ordering::Greater,
         (Num::Int(_) | Num::Big(_), Num::Float(_)) => Ordering::Less,
-        (Num::Float(x), Num::Float(y)) => {
-            // OTP 25 treats 0.0 and -0.0 as exactly equal.
-            x.partial_cmp(&y).unwrap_or(Ordering::Equal)
-        }
+        // OTP 25 treats 0.0 and -0.0 as exactly equal (OTP 27 does not). Erlang has
+        // no NaN; a Rust-made one is placed by `total_cmp`, equal only to itself, so
+        // that this stays a total order.
+        (Num::Float(x), Num::Float(y)) => x.partial_cmp(&y).unwrap_or_else(|| x.total_cmp(&y)),
         _ => cmp_num(a, b),
     }
 }
@@ -388,5 +389,14 @@ mod tests {
             Ordering::Greater
         );
         assert_eq!(cmp_num_exact(Num::Int(2), Num::Float(1.0)), Ordering::Less);
+    }
+
+    #[test]
+    fn exact_float_order_is_total() {
+        let exact = |x: f64, y: f64| cmp_num_exact(Num::Float(x), Num::Float(y));
+        assert_eq!(exact(0.0, -0.0), Ordering::Equal); // OTP 25
+        assert_eq!(exact(f64::NAN, f64::NAN), Ordering::Equal);
+        assert_eq!(exact(f64::NAN, 1.0), Ordering::Greater);
+        assert_eq!(exact(-f64::NAN, f64::NEG_INFINITY), Ordering::Less);
     }
 }

@@ -23,8 +23,13 @@
 //!   value; it is the order erts sorts map keys in, so map keys are always compared
 //!   exactly, whichever equality compares the maps.
 //!
+//! [`Term::hash_exact`] is the hash that goes with `=:=`: exactly equal terms hash
+//! equally, whatever order their maps' pairs are in (see its module, `order/hash.rs`).
+//!
 //! The implementations follow `erts_cmp_compound` in OTP's `erts/emulator/beam/utils.c`;
 //! the test suite checks them against `lists:sort/1` run by a real `erl`.
+
+mod hash;
 
 use std::cmp::Ordering;
 

@@ -1,4 +1,7 @@
-//! Property tests: codec round trips, text round trips, and the laws of term order.
+//! Property tests: codec round trips, text round trips, the laws of term order, and
+//! the agreement of `Term::hash_exact` with exact equality.
+
+use std::hash::{DefaultHasher, Hasher};
 
 use bytes::Bytes;
 use proptest::prelude::*;
@@ -71,6 +74,90 @@ fn term(creations: bool) -> impl Strategy<Value = Term> {
     })
 }
 
+/// Terms from a few values, so that two of them are often exactly equal; maps are
+/// built from pairs in the order given, and `0.0`/`-0.0`, `1`/`1.0` and an integer
+/// held as a `BigInt` are all among the leaves.
+fn small_term() -> impl Strategy<Value = Term> {
+    let leaf = prop::sample::select(vec![
+        Term::Int(0),
+        Term::Int(1),
+        Term::BigInt(BigInt::from_i128(1)),
+        Term::Float(0.0),
+        Term::Float(-0.0),
+        Term::Float(1.0),
+        Term::atom("a"),
+        Term::nil(),
+    ]);
+    leaf.prop_recursive(3, 24, 3, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..3).prop_map(Term::Tuple),
+            prop::collection::vec(inner.clone(), 0..3).prop_map(Term::List),
+            (inner.clone(), inner.clone())
+                .prop_map(|(x, t)| Term::ImproperList(vec![x], Box::new(t))),
+            prop::collection::vec((inner.clone(), inner.clone()), 0..3).prop_map(|pairs| {
+                match Term::map(pairs.clone()) {
+                    // The pairs in the order given, unless a key repeats.
+                    Term::Map(sorted) if sorted.len() == pairs.len() => Term::Map(pairs),
+                    m => m,
+                }
+            }),
+        ]
+    })
+}
+
+/// The same value stored another way, at every depth: maps' pairs rotated by `k` (and
+/// then reversed for some `k`), integers held as `BigInt`s, `0.0` as `-0.0`, and lists
+/// split into a head and a list tail.
+fn rebuilt(t: &Term, k: usize) -> Term {
+    let all = |v: &[Term]| v.iter().map(|x| rebuilt(x, k)).collect::<Vec<_>>();
+    match t {
+        Term::Int(i) => Term::BigInt(BigInt::from_i128(i128::from(*i))),
+        Term::Float(f) if *f == 0.0 => Term::Float(-*f),
+        Term::Tuple(v) => Term::Tuple(all(v)),
+        Term::List(v) if v.len() >= 2 => {
+            Term::ImproperList(all(&v[..1]), Box::new(Term::List(all(&v[1..]))))
+        }
+        Term::List(v) => Term::List(all(v)),
+        Term::ImproperList(v, tail) => Term::ImproperList(all(v), Box::new(rebuilt(tail, k))),
+        Term::Map(pairs) => {
+            let mut p: Vec<(Term, Term)> = pairs
+                .iter()
+                .map(|(a, b)| (rebuilt(a, k), rebuilt(b, k)))
+                .collect();
+            let n = p.len().max(1);
+            p.rotate_left(k % n);
+            if k / n % 2 == 1 {
+                p.reverse();
+            }
+            Term::Map(p)
+        }
+        other => other.clone(),
+    }
+}
+
+/// `t` and every term inside it.
+fn parts(t: &Term, out: &mut Vec<Term>) {
+    out.push(t.clone());
+    match t {
+        Term::Tuple(v) | Term::List(v) => v.iter().for_each(|x| parts(x, out)),
+        Term::ImproperList(v, tail) => {
+            v.iter().for_each(|x| parts(x, out));
+            parts(tail, out);
+        }
+        Term::Map(pairs) => pairs.iter().for_each(|(a, b)| {
+            parts(a, out);
+            parts(b, out);
+        }),
+        _ => {}
+    }
+}
+
+fn hash_exact(t: &Term) -> u64 {
+    let mut h = DefaultHasher::new();
+    t.hash_exact(&mut h);
+    h.finish()
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
 
@@ -133,6 +220,34 @@ proptest! {
         };
         if f.abs() < 1e30 {
             prop_assert_eq!(t_i.cmp_erlang(&t_f), want);
+        }
+    }
+
+    #[test]
+    fn a_term_stored_another_way_is_exactly_equal_and_hashes_the_same(
+        t in term(true),
+        k in 0usize..8,
+    ) {
+        let r = rebuilt(&t, k);
+        prop_assert!(t.exact_eq(&r), "{:?} =:= {:?}", t, r);
+        prop_assert!(r.exact_eq(&t));
+        prop_assert_eq!(hash_exact(&t), hash_exact(&r), "{:?} / {:?}", t, r);
+    }
+
+    #[test]
+    fn exactly_equal_terms_hash_the_same(v in prop::collection::vec(small_term(), 1..6), k in 0usize..8) {
+        // Every pair among the terms, their parts, and rebuilt copies of them.
+        let mut all = Vec::new();
+        for t in &v {
+            parts(t, &mut all);
+            parts(&rebuilt(t, k), &mut all);
+        }
+        for x in &all {
+            for y in &all {
+                if x.exact_eq(y) {
+                    prop_assert_eq!(hash_exact(x), hash_exact(y), "{:?} =:= {:?}", x, y);
+                }
+            }
         }
     }
 }

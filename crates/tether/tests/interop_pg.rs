@@ -264,6 +264,58 @@ fn monitors_see_remote_joins_and_leaves() {
     });
 }
 
+/// Group names compare with `=:=`, maps as sets of pairs: a group named by a map of 41
+/// keys, which erts sends in its hash order rather than term order, is the group this
+/// node names with the same map built in term order, both ways.
+#[test]
+fn a_map_group_is_one_group_whatever_order_its_pairs_travel_in() {
+    let _one = one_at_a_time();
+    visible();
+    run(async {
+        let (_b, n) = pg_beam("pgmap").await;
+        let g = unique("mgrp");
+        let group = Term::map(
+            std::iter::once((atom("tag"), atom(&g)))
+                .chain((1..=40).map(|k| (Term::from(k), Term::from(k)))),
+        );
+        let beam_group =
+            format!("G = maps:from_list([{{tag, '{g}'}} | [{{K, K}} || K <- lists:seq(1, 40)]])");
+        let bp = eval(
+            n,
+            &format!(
+                "{beam_group}, P = spawn(fun() -> receive stop -> ok end end), \
+                 ok = pg:join(pg, G, P), P."
+            ),
+        )
+        .await;
+        let bp = bp.as_pid().unwrap();
+        eventually("a BEAM member of a map group seen here", || async {
+            pg::get_members("pg", &group) == vec![bp]
+        })
+        .await;
+        let received = pg::which_groups("pg")
+            .into_iter()
+            .find(|t| *t == group)
+            .unwrap();
+        assert_ne!(
+            format!("{received:?}"),
+            format!("{group:?}"),
+            "erts sent the pairs in another order"
+        );
+        let p = sleeper();
+        pg::join("pg", group.clone(), &[p]).await.unwrap();
+        assert_eq!(sorted(pg::get_members("pg", &group)), sorted(vec![bp, p]));
+        eventually("a Tether member of the map group seen on BEAM", || async {
+            let t = eval(n, &format!("{beam_group}, pg:get_members(pg, G).")).await;
+            let pids = t.as_list().unwrap().iter().map(|p| p.as_pid().unwrap());
+            sorted(pids.collect()) == sorted(vec![bp, p])
+        })
+        .await;
+        tether::send(bp, atom("stop")).unwrap();
+        tether::exit(p, ExitReason::Kill);
+    });
+}
+
 #[test]
 fn tether_nodes_only() {
     let _one = one_at_a_time();

@@ -9,7 +9,7 @@ mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::{run, wait_forever};
+use common::{reordered_maps, run, wait_forever};
 use tether::otp::pg::{self, Change, Leave, PgError, PgEvent};
 use tether::otp::supervisor::StartError;
 use tether::{Down, ExitReason, Node, Pid, Term, receive, receive_select};
@@ -249,5 +249,32 @@ fn default_scope() {
             pg::get_members(pg::DEFAULT_SCOPE, &Term::Float(42.0)),
             Vec::<Pid>::new()
         );
+    })
+}
+
+/// Group names compare with `=:=` (as `pg`'s ETS table does): a map group found under
+/// one order of its pairs is the same group under any other, nested maps included,
+/// while `1` and `1.0` stay two groups.
+#[test]
+fn map_groups_compare_whatever_their_order() {
+    run(async {
+        let s = scope().await;
+        let me = tether::self_pid();
+        let (a, b) = reordered_maps();
+        pg::join(s, a.clone(), &[me]).await.unwrap();
+        assert_eq!(pg::get_members(s, &b), vec![me]);
+        assert_eq!(pg::get_local_members(s, &b), vec![me]);
+        let (_r, members) = pg::monitor(s, b.clone()).await.unwrap();
+        assert_eq!(members, vec![me]);
+        pg::join(s, b.clone(), &[me]).await.unwrap();
+        assert_eq!(pg::get_members(s, &a), vec![me, me]);
+        assert_eq!(pg::which_groups(s).len(), 1);
+        assert_eq!(pg::leave(s, b.clone(), &[me]).await, Ok(Leave::Left));
+        assert_eq!(pg::leave(s, a.clone(), &[me]).await, Ok(Leave::Left));
+        assert_eq!(pg::get_members(s, &b), Vec::<Pid>::new());
+        assert_eq!(pg::which_groups(s), Vec::<Term>::new());
+
+        pg::join(s, Term::Int(1), &[me]).await.unwrap();
+        assert_eq!(pg::get_members(s, &Term::Float(1.0)), Vec::<Pid>::new());
     })
 }

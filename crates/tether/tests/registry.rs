@@ -10,7 +10,7 @@ mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use common::{run, wait_forever};
+use common::{reordered_maps, run, wait_forever};
 use tether::otp::TermKey;
 use tether::otp::registry::{Keys, Registry, RegistryError, RegistryEvent, RegistryOptions};
 use tether::otp::supervisor::{StartError, Strategy, Supervisor};
@@ -415,6 +415,31 @@ fn compares_using_strict_equality() {
         assert_eq!(reg.count(), 2);
         assert_eq!(reg.lookup(&TermKey(Term::Int(1))).len(), 1);
         assert_eq!(reg.keys(tether::self_pid()).len(), 2);
+    })
+}
+
+/// RG6 for maps: `=:=` compares maps as sets of pairs, so a map key found under one
+/// order of its pairs is found under any other (here decoded from ETF written in two
+/// orders, as two nodes may write the same map), nested maps included.
+#[test]
+fn map_keys_compare_whatever_their_order() {
+    run(async {
+        for partitions in [1, 8] {
+            let reg = registry::<TermKey, u32>(Keys::Unique, partitions).await;
+            let (a, b) = reordered_maps();
+            reg.register(TermKey(a.clone()), 1).unwrap();
+            assert_eq!(
+                reg.lookup(&TermKey(b.clone())),
+                vec![(tether::self_pid(), 1)]
+            );
+            assert_eq!(
+                reg.register(TermKey(b.clone()), 2).unwrap_err(),
+                RegistryError::AlreadyRegistered(tether::self_pid())
+            );
+            assert_eq!(reg.count(), 1);
+            reg.unregister(&TermKey(b));
+            assert!(reg.lookup(&TermKey(a)).is_empty());
+        }
     })
 }
 

@@ -16,7 +16,9 @@
 //!
 //! Membership is a multiset (PG3): joining twice puts the pid in the group twice,
 //! and each leave removes one occurrence per pid listed. A member that exits is
-//! removed from every group (PG4). Empty groups do not exist (PG5).
+//! removed from every group (PG4). Empty groups do not exist (PG5). Group names are
+//! any terms, told apart by `=:=` as ETS keys are ([`TermKey`]): `1` and `1.0` are
+//! two groups, and a map names one group whatever the order of its pairs.
 //!
 //! **Local and across nodes, one implementation.** As OTP's `pg` is a kernel module
 //! that works on a lone node and in a cluster, so is this one. Each table entry keeps

@@ -22,8 +22,10 @@
 //!   ([`Keys::Duplicate`]) or by key ([`Keys::DuplicateByKey`]).
 //!
 //! Keys are any `Eq + Hash` type: with [`TermKey`](crate::otp::TermKey) they compare
-//! like Elixir's `===` (RG6). The registry itself is a supervisor of its partition
-//! owners (strategy one-for-all, no restarts), registered under the registry's name.
+//! like Elixir's `===` (RG6), so `1` and `1.0` are two keys and a map is one key
+//! whatever the order of its pairs. The registry itself is a supervisor of its
+//! partition owners (strategy one-for-all, no restarts), registered under the
+//! registry's name.
 //!
 //! ```
 //! use tether::otp::registry::{Keys, Registry, RegistryOptions};
