@@ -60,7 +60,10 @@ pub(crate) struct Peer {
 pub(crate) struct PeerTable {
     peers: RwLock<HashMap<Node, Peer>>,
     next_attempt: AtomicU64,
-    /// Woken on every state change (for [`NodeInner::connect_node`]).
+    /// Woken (`notify_waiters`) after every change of an entry's state, once the
+    /// table's lock is released: [`NodeInner::connect_node`] waits for `Up` or for the
+    /// entry to go, a dialing task that lost a simultaneous connect for its entry to be
+    /// taken over. Waiters enable their `Notified` before reading the table.
     pub changed: Notify,
 }
 
@@ -90,6 +93,32 @@ impl PeerTable {
                 _ => None,
             })
             .collect()
+    }
+
+    /// Whether `node`'s entry is still our dialing `attempt`.
+    fn is_attempt_current(&self, node: Node, attempt: u64) -> bool {
+        let r = self.peers.read().unwrap_or_else(|e| e.into_inner());
+        matches!(r.get(&node), Some(Peer { state: State::Connecting(a), .. }) if *a == attempt)
+    }
+
+    /// Waits until our dialing `attempt` to `node` is no longer the table's entry
+    /// (an incoming connection took it over, or it ended), or until `until`.
+    ///
+    /// Every change of an entry's state is followed by `changed.notify_waiters()`;
+    /// the waiter is registered (`enable`) before the state is checked, so a change
+    /// between the check and the wait still wakes it.
+    async fn wait_superseded(&self, node: Node, attempt: u64, until: tokio::time::Instant) {
+        loop {
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            if !self.is_attempt_current(node, attempt) {
+                return;
+            }
+            if tokio::time::timeout_at(until, changed).await.is_err() {
+                return;
+            }
+        }
     }
 }
 
@@ -275,11 +304,6 @@ impl NodeInner {
         self.monitors.connect_failed(node);
         self.table.changed.notify_waiters();
     }
-
-    fn is_attempt_current(&self, node: Node, attempt: u64) -> bool {
-        let r = self.table.peers.read().unwrap_or_else(|e| e.into_inner());
-        matches!(r.get(&node), Some(Peer { state: State::Connecting(a), .. }) if *a == attempt)
-    }
 }
 
 async fn connect_task(inner: Arc<NodeInner>, node: Node, attempt: u64) {
@@ -289,7 +313,7 @@ async fn connect_task(inner: Arc<NodeInner>, node: Node, attempt: u64) {
     };
     match dial(&inner, &name).await {
         Ok(hs) => {
-            if inner.is_attempt_current(node, attempt) || inner.table.conn(node).is_none() {
+            if inner.table.is_attempt_current(node, attempt) || inner.table.conn(node).is_none() {
                 inner.install(hs);
             }
         }
@@ -297,10 +321,7 @@ async fn connect_task(inner: Arc<NodeInner>, node: Node, attempt: u64) {
             if simultaneous {
                 // The peer's own attempt wins; wait for it to arrive and replace ours.
                 let until = tokio::time::Instant::now() + inner.handshake.setup_timeout;
-                while inner.is_attempt_current(node, attempt) && tokio::time::Instant::now() < until
-                {
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
+                inner.table.wait_superseded(node, attempt, until).await;
             }
             inner.attempt_failed(node, attempt, &e);
         }
@@ -406,6 +427,9 @@ impl ConnectArbiter for Arbiter {
                     queue: Vec::new(),
                 })
                 .state = State::Accepting;
+            drop(w);
+            // A dialing task that lost the race waits for this (`wait_superseded`).
+            self.0.table.changed.notify_waiters();
         }
         d
     }
@@ -445,5 +469,64 @@ impl ConnectArbiter for Arbiter {
                 ..
             })
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::Instant;
+
+    fn connecting(table: &PeerTable, node: Node, attempt: u64) {
+        table.write().insert(
+            node,
+            Peer {
+                state: State::Connecting(attempt),
+                queue: Vec::new(),
+            },
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_superseded_attempt_stops_waiting_when_the_table_changes() {
+        let table = Arc::new(PeerTable::default());
+        let node = Node::intern("superseded@h").unwrap();
+        connecting(&table, node, 7);
+        let t = table.clone();
+        let accept = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            t.write().get_mut(&node).expect("present").state = State::Accepting;
+            t.changed.notify_waiters();
+        });
+        let start = Instant::now();
+        table
+            .wait_superseded(node, 7, start + Duration::from_secs(60))
+            .await;
+        assert_eq!(start.elapsed(), Duration::from_secs(1));
+        accept.await.unwrap();
+        // Already superseded: no wait at all.
+        table
+            .wait_superseded(node, 7, start + Duration::from_secs(60))
+            .await;
+        assert_eq!(start.elapsed(), Duration::from_secs(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_current_attempt_waits_until_the_deadline() {
+        let table = Arc::new(PeerTable::default());
+        let node = Node::intern("still_dialing@h").unwrap();
+        connecting(&table, node, 3);
+        // A change elsewhere in the table wakes the waiter, which goes on waiting.
+        let t = table.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            t.changed.notify_waiters();
+        });
+        let start = Instant::now();
+        table
+            .wait_superseded(node, 3, start + Duration::from_secs(5))
+            .await;
+        assert_eq!(start.elapsed(), Duration::from_secs(5));
+        assert!(table.is_attempt_current(node, 3));
     }
 }
