@@ -32,7 +32,7 @@ use tether_term::{
     encode_term_with_atom_refs, encode_to,
 };
 
-use super::control::{BadControl, Control};
+use super::control::{BadControl, Control, op};
 use super::flags::DistFlags;
 use super::framing::{OutFrame, header};
 
@@ -194,26 +194,26 @@ fn write_control<'c>(
             to,
             msg,
         } if flags.contains(DistFlags::SEND_SENDER) => {
-            buf.put_slice(&[SMALL_TUPLE, 3, SMALL_INTEGER, 22]);
+            buf.put_slice(&[SMALL_TUPLE, 3, SMALL_INTEGER, op::SEND_SENDER]);
             terms.put(&Term::Pid(*from), buf)?;
             terms.put(&Term::Pid(*to), buf)?;
             Ok(Some(msg))
         }
         Control::Send { to, msg, .. } => {
-            buf.put_slice(&[SMALL_TUPLE, 3, SMALL_INTEGER, 2]);
+            buf.put_slice(&[SMALL_TUPLE, 3, SMALL_INTEGER, op::SEND]);
             terms.put(empty, buf)?;
             terms.put(&Term::Pid(*to), buf)?;
             Ok(Some(msg))
         }
         Control::RegSend { from, to, msg } => {
-            buf.put_slice(&[SMALL_TUPLE, 4, SMALL_INTEGER, 6]);
+            buf.put_slice(&[SMALL_TUPLE, 4, SMALL_INTEGER, op::REG_SEND]);
             terms.put(&Term::Pid(*from), buf)?;
             terms.put(empty, buf)?;
             terms.put(&Term::Atom(to.clone()), buf)?;
             Ok(Some(msg))
         }
         Control::AliasSend { from, alias, msg } => {
-            buf.put_slice(&[SMALL_TUPLE, 3, SMALL_INTEGER, 33]);
+            buf.put_slice(&[SMALL_TUPLE, 3, SMALL_INTEGER, op::ALIAS_SEND]);
             terms.put(&Term::Pid(*from), buf)?;
             terms.put(&Term::Ref(*alias), buf)?;
             Ok(Some(msg))

@@ -2,7 +2,7 @@
 
 use tether_term::{Atom, Pid, Reference, Term};
 
-use super::{BadControl, Control, ProcRef};
+use super::{BadControl, Control, ProcRef, op};
 
 fn bad<T>(m: impl Into<String>) -> Result<T, BadControl> {
     Err(BadControl(m.into()))
@@ -52,31 +52,36 @@ impl Control {
         let Term::Tuple(items) = ctrl else {
             return bad(format!("control message is not a tuple: {ctrl}"));
         };
-        let op = items
+        let code = items
             .first()
             .and_then(Term::as_i64)
             .ok_or_else(|| BadControl("control tuple does not start with an opcode".to_string()))?;
+        let Ok(code) = u8::try_from(code) else {
+            return bad(format!("unknown opcode {code}"));
+        };
         let arity = items.len();
         let f = |i: usize| &items[i];
         let want = |n: usize| -> Result<(), BadControl> {
             if arity == n {
                 Ok(())
             } else {
-                bad(format!("opcode {op} with {arity} elements"))
+                bad(format!("opcode {code} with {arity} elements"))
             }
         };
+        // The seq-trace forms have the token as one more element.
+        let want_tt = |plain: u8, n: usize| want(if code == plain { n } else { n + 1 });
         let need_payload = |p: Option<Term>| -> Result<Term, BadControl> {
-            p.ok_or_else(|| BadControl(format!("opcode {op} without its payload")))
+            p.ok_or_else(|| BadControl(format!("opcode {code} without its payload")))
         };
         let no_payload = |p: &Option<Term>| -> Result<(), BadControl> {
             if p.is_some() {
-                bad(format!("opcode {op} with an unexpected payload"))
+                bad(format!("opcode {code} with an unexpected payload"))
             } else {
                 Ok(())
             }
         };
-        let c = match op {
-            1 => {
+        let c = match code {
+            op::LINK => {
                 want(3)?;
                 no_payload(&payload)?;
                 Control::Link {
@@ -84,60 +89,68 @@ impl Control {
                     to: pid(f(2), "LINK to")?,
                 }
             }
-            2 | 12 => {
-                want(if op == 2 { 3 } else { 4 })?;
+            op::SEND | op::SEND_TT => {
+                want_tt(op::SEND, 3)?;
                 Control::Send {
                     from: None,
                     to: pid(f(2), "SEND to")?,
                     msg: need_payload(payload)?,
                 }
             }
-            22 | 23 => {
-                want(if op == 22 { 3 } else { 4 })?;
+            op::SEND_SENDER | op::SEND_SENDER_TT => {
+                want_tt(op::SEND_SENDER, 3)?;
                 Control::Send {
                     from: Some(pid(f(1), "SEND_SENDER from")?),
                     to: pid(f(2), "SEND_SENDER to")?,
                     msg: need_payload(payload)?,
                 }
             }
-            6 | 16 => {
-                want(if op == 6 { 4 } else { 5 })?;
+            op::REG_SEND | op::REG_SEND_TT => {
+                want_tt(op::REG_SEND, 4)?;
                 Control::RegSend {
                     from: pid(f(1), "REG_SEND from")?,
                     to: atom(f(3), "REG_SEND name")?,
                     msg: need_payload(payload)?,
                 }
             }
-            33 | 34 => {
-                want(if op == 33 { 3 } else { 4 })?;
+            op::ALIAS_SEND | op::ALIAS_SEND_TT => {
+                want_tt(op::ALIAS_SEND, 3)?;
                 Control::AliasSend {
                     from: pid(f(1), "ALIAS_SEND from")?,
                     alias: reference(f(2), "ALIAS_SEND alias")?,
                     msg: need_payload(payload)?,
                 }
             }
-            3 | 13 | 8 | 18 => {
-                want(if op == 3 || op == 8 { 4 } else { 5 })?;
+            op::EXIT | op::EXIT_TT | op::EXIT2 | op::EXIT2_TT => {
+                want(if matches!(code, op::EXIT | op::EXIT2) {
+                    4
+                } else {
+                    5
+                })?;
                 no_payload(&payload)?;
                 let (from, to) = (pid(f(1), "EXIT from")?, pid(f(2), "EXIT to")?);
                 let reason = f(arity - 1).clone();
-                if op == 3 || op == 13 {
+                if matches!(code, op::EXIT | op::EXIT_TT) {
                     Control::Exit { from, to, reason }
                 } else {
                     Control::Exit2 { from, to, reason }
                 }
             }
-            24..=27 => {
-                want(if op % 2 == 0 { 3 } else { 4 })?;
+            op::PAYLOAD_EXIT | op::PAYLOAD_EXIT_TT | op::PAYLOAD_EXIT2 | op::PAYLOAD_EXIT2_TT => {
+                want(if matches!(code, op::PAYLOAD_EXIT | op::PAYLOAD_EXIT2) {
+                    3
+                } else {
+                    4
+                })?;
                 let (from, to) = (pid(f(1), "EXIT from")?, pid(f(2), "EXIT to")?);
                 let reason = need_payload(payload)?;
-                if op < 26 {
+                if matches!(code, op::PAYLOAD_EXIT | op::PAYLOAD_EXIT_TT) {
                     Control::Exit { from, to, reason }
                 } else {
                     Control::Exit2 { from, to, reason }
                 }
             }
-            4 => {
+            op::UNLINK => {
                 want(3)?;
                 no_payload(&payload)?;
                 Control::Unlink {
@@ -145,23 +158,23 @@ impl Control {
                     to: pid(f(2), "UNLINK to")?,
                 }
             }
-            35 | 36 => {
+            op::UNLINK_ID | op::UNLINK_ID_ACK => {
                 want(4)?;
                 no_payload(&payload)?;
                 let (id, from, to) = (unlink_id(f(1))?, pid(f(2), "from")?, pid(f(3), "to")?);
-                if op == 35 {
+                if code == op::UNLINK_ID {
                     Control::UnlinkId { id, from, to }
                 } else {
                     Control::UnlinkIdAck { id, from, to }
                 }
             }
-            19 | 20 => {
+            op::MONITOR_P | op::DEMONITOR_P => {
                 want(4)?;
                 no_payload(&payload)?;
                 let from = pid(f(1), "MONITOR_P from")?;
                 let to = proc_ref(f(2), "MONITOR_P target")?;
                 let reference = reference(f(3), "MONITOR_P ref")?;
-                if op == 19 {
+                if code == op::MONITOR_P {
                     Control::MonitorP {
                         from,
                         to,
@@ -175,8 +188,8 @@ impl Control {
                     }
                 }
             }
-            21 | 28 => {
-                let reason = if op == 21 {
+            op::MONITOR_P_EXIT | op::PAYLOAD_MONITOR_P_EXIT => {
+                let reason = if code == op::MONITOR_P_EXIT {
                     want(5)?;
                     no_payload(&payload)?;
                     f(4).clone()
@@ -191,15 +204,15 @@ impl Control {
                     reason,
                 }
             }
-            7 => {
+            op::GROUP_LEADER => {
                 want(3)?;
                 Control::GroupLeader {
                     from: pid(f(1), "GROUP_LEADER from")?,
                     to: pid(f(2), "to")?,
                 }
             }
-            29 | 30 => {
-                want(if op == 29 { 6 } else { 7 })?;
+            op::SPAWN_REQUEST | op::SPAWN_REQUEST_TT => {
+                want_tt(op::SPAWN_REQUEST, 6)?;
                 let mfa = f(4).as_tuple().filter(|t| t.len() == 3).ok_or_else(|| {
                     BadControl(format!("SPAWN_REQUEST mfa is not {{M, F, A}}: {}", f(4)))
                 })?;
@@ -218,8 +231,8 @@ impl Control {
                     args: need_payload(payload)?,
                 }
             }
-            31 | 32 => {
-                want(if op == 31 { 5 } else { 6 })?;
+            op::SPAWN_REPLY | op::SPAWN_REPLY_TT => {
+                want_tt(op::SPAWN_REPLY, 5)?;
                 no_payload(&payload)?;
                 let flags = f(3)
                     .as_i64()
@@ -232,8 +245,8 @@ impl Control {
                     result: f(4).clone(),
                 }
             }
-            5 => Control::NodeLink,
-            _ => return bad(format!("unknown opcode {op}")),
+            op::NODE_LINK => Control::NodeLink,
+            _ => return bad(format!("unknown opcode {code}")),
         };
         Ok(c)
     }
