@@ -250,7 +250,7 @@ fn decode_with(
         } else {
             d.decode_term()
         };
-        r.map_err(|e| BadControl(format!("undecodable term: {e}")))
+        r.map_err(BadControl::Undecodable)
     };
     let ctrl = read(&mut d)?;
     let payload = if d.is_empty() {
@@ -259,10 +259,7 @@ fn decode_with(
         Some(read(&mut d)?)
     };
     if !d.is_empty() {
-        return Err(BadControl(format!(
-            "{} bytes after the payload",
-            d.remaining().len()
-        )));
+        return Err(BadControl::TrailingBytes(d.remaining().len()));
     }
     Control::decode(ctrl, payload)
 }
@@ -377,6 +374,23 @@ mod tests {
                 assert_eq!(back, c);
             }
         }
+    }
+
+    #[test]
+    fn undecodable_terms_and_trailing_bytes_are_bad_control() {
+        let message = |body: Vec<u8>| header::Message {
+            atom_refs: Vec::new(),
+            body: Bytes::from(body),
+            versioned: true,
+        };
+        let r = decode(&mut message(vec![131, 255]), DecodeLimits::default());
+        assert!(matches!(r, Err(BadControl::Undecodable(_))), "{r:?}");
+        let mut body = tether_term::encode(&Term::tuple([Term::from(op::NODE_LINK)])).unwrap();
+        for _ in 0..2 {
+            body.extend(tether_term::encode(&Term::nil()).unwrap());
+        }
+        let r = decode(&mut message(body), DecodeLimits::default());
+        assert_eq!(r, Err(BadControl::TrailingBytes(2)));
     }
 
     #[test]

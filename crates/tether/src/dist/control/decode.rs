@@ -4,45 +4,77 @@ use tether_term::{Atom, Pid, Reference, Term};
 
 use super::{BadControl, Control, ProcRef, op};
 
-fn bad<T>(m: impl Into<String>) -> Result<T, BadControl> {
-    Err(BadControl(m.into()))
+/// The elements of one control tuple, read field by field; a field of the wrong
+/// shape is a [`BadControl::Field`] naming the opcode and the field.
+struct Fields<'a> {
+    code: u8,
+    items: &'a [Term],
 }
 
-fn pid(t: &Term, what: &str) -> Result<Pid, BadControl> {
-    t.as_pid()
-        .ok_or_else(|| BadControl(format!("{what} is not a pid: {t}")))
-}
-
-fn reference(t: &Term, what: &str) -> Result<Reference, BadControl> {
-    t.as_ref()
-        .copied()
-        .ok_or_else(|| BadControl(format!("{what} is not a reference: {t}")))
-}
-
-fn atom(t: &Term, what: &str) -> Result<Atom, BadControl> {
-    match t {
-        Term::Atom(a) => Ok(a.clone()),
-        _ => bad(format!("{what} is not an atom: {t}")),
+impl Fields<'_> {
+    fn bad<T>(
+        &self,
+        i: usize,
+        field: &'static str,
+        expected: &'static str,
+    ) -> Result<T, BadControl> {
+        Err(BadControl::Field {
+            op: self.code,
+            field,
+            expected,
+            value: self.items[i].clone(),
+        })
     }
-}
 
-fn proc_ref(t: &Term, what: &str) -> Result<ProcRef, BadControl> {
-    match t {
-        Term::Pid(p) => Ok(ProcRef::Pid(*p)),
-        Term::Atom(a) => Ok(ProcRef::Name(a.clone())),
-        _ => bad(format!("{what} is neither a pid nor a name: {t}")),
+    fn pid(&self, i: usize, field: &'static str) -> Result<Pid, BadControl> {
+        match self.items[i].as_pid() {
+            Some(p) => Ok(p),
+            None => self.bad(i, field, "a pid"),
+        }
     }
-}
 
-fn unlink_id(t: &Term) -> Result<u64, BadControl> {
-    match t {
-        Term::Int(i) if *i > 0 => Ok(*i as u64),
-        Term::BigInt(b) => b
-            .to_u128()
-            .and_then(|v| u64::try_from(v).ok())
-            .filter(|v| *v > 0)
-            .ok_or_else(|| BadControl(format!("unlink id out of range: {t}"))),
-        _ => bad(format!("unlink id is not a positive integer: {t}")),
+    fn reference(&self, i: usize, field: &'static str) -> Result<Reference, BadControl> {
+        match self.items[i].as_ref() {
+            Some(r) => Ok(*r),
+            None => self.bad(i, field, "a reference"),
+        }
+    }
+
+    fn proc_ref(&self, i: usize, field: &'static str) -> Result<ProcRef, BadControl> {
+        match &self.items[i] {
+            Term::Pid(p) => Ok(ProcRef::Pid(*p)),
+            Term::Atom(a) => Ok(ProcRef::Name(a.clone())),
+            _ => self.bad(i, field, "a pid or a name"),
+        }
+    }
+
+    fn atom(&self, i: usize, field: &'static str) -> Result<Atom, BadControl> {
+        match &self.items[i] {
+            Term::Atom(a) => Ok(a.clone()),
+            _ => self.bad(i, field, "an atom"),
+        }
+    }
+
+    fn u32(&self, i: usize, field: &'static str) -> Result<u32, BadControl> {
+        match self.items[i].as_i64().and_then(|v| u32::try_from(v).ok()) {
+            Some(v) => Ok(v),
+            None => self.bad(i, field, "a 32-bit unsigned integer"),
+        }
+    }
+
+    fn unlink_id(&self, i: usize) -> Result<u64, BadControl> {
+        let id = match &self.items[i] {
+            Term::Int(i) if *i > 0 => Some(*i as u64),
+            Term::BigInt(b) => b
+                .to_u128()
+                .and_then(|v| u64::try_from(v).ok())
+                .filter(|v| *v > 0),
+            _ => None,
+        };
+        match id {
+            Some(id) => Ok(id),
+            None => self.bad(i, "id", "a positive 64-bit integer"),
+        }
     }
 }
 
@@ -50,32 +82,34 @@ impl Control {
     /// Reads a control tuple and the payload that followed it (if any).
     pub fn decode(ctrl: Term, payload: Option<Term>) -> Result<Control, BadControl> {
         let Term::Tuple(items) = ctrl else {
-            return bad(format!("control message is not a tuple: {ctrl}"));
+            return Err(BadControl::NotATuple(ctrl));
         };
         let code = items
             .first()
             .and_then(Term::as_i64)
-            .ok_or_else(|| BadControl("control tuple does not start with an opcode".to_string()))?;
-        let Ok(code) = u8::try_from(code) else {
-            return bad(format!("unknown opcode {code}"));
-        };
+            .ok_or(BadControl::NoOpcode)?;
+        let code = u8::try_from(code).map_err(|_| BadControl::UnknownOpcode(code))?;
         let arity = items.len();
         let f = |i: usize| &items[i];
+        let fields = Fields {
+            code,
+            items: &items,
+        };
         let want = |n: usize| -> Result<(), BadControl> {
             if arity == n {
                 Ok(())
             } else {
-                bad(format!("opcode {code} with {arity} elements"))
+                Err(BadControl::Arity { op: code, arity })
             }
         };
         // The seq-trace forms have the token as one more element.
         let want_tt = |plain: u8, n: usize| want(if code == plain { n } else { n + 1 });
         let need_payload = |p: Option<Term>| -> Result<Term, BadControl> {
-            p.ok_or_else(|| BadControl(format!("opcode {code} without its payload")))
+            p.ok_or(BadControl::MissingPayload(code))
         };
         let no_payload = |p: &Option<Term>| -> Result<(), BadControl> {
             if p.is_some() {
-                bad(format!("opcode {code} with an unexpected payload"))
+                Err(BadControl::UnexpectedPayload(code))
             } else {
                 Ok(())
             }
@@ -85,39 +119,39 @@ impl Control {
                 want(3)?;
                 no_payload(&payload)?;
                 Control::Link {
-                    from: pid(f(1), "LINK from")?,
-                    to: pid(f(2), "LINK to")?,
+                    from: fields.pid(1, "from")?,
+                    to: fields.pid(2, "to")?,
                 }
             }
             op::SEND | op::SEND_TT => {
                 want_tt(op::SEND, 3)?;
                 Control::Send {
                     from: None,
-                    to: pid(f(2), "SEND to")?,
+                    to: fields.pid(2, "to")?,
                     msg: need_payload(payload)?,
                 }
             }
             op::SEND_SENDER | op::SEND_SENDER_TT => {
                 want_tt(op::SEND_SENDER, 3)?;
                 Control::Send {
-                    from: Some(pid(f(1), "SEND_SENDER from")?),
-                    to: pid(f(2), "SEND_SENDER to")?,
+                    from: Some(fields.pid(1, "from")?),
+                    to: fields.pid(2, "to")?,
                     msg: need_payload(payload)?,
                 }
             }
             op::REG_SEND | op::REG_SEND_TT => {
                 want_tt(op::REG_SEND, 4)?;
                 Control::RegSend {
-                    from: pid(f(1), "REG_SEND from")?,
-                    to: atom(f(3), "REG_SEND name")?,
+                    from: fields.pid(1, "from")?,
+                    to: fields.atom(3, "name")?,
                     msg: need_payload(payload)?,
                 }
             }
             op::ALIAS_SEND | op::ALIAS_SEND_TT => {
                 want_tt(op::ALIAS_SEND, 3)?;
                 Control::AliasSend {
-                    from: pid(f(1), "ALIAS_SEND from")?,
-                    alias: reference(f(2), "ALIAS_SEND alias")?,
+                    from: fields.pid(1, "from")?,
+                    alias: fields.reference(2, "alias")?,
                     msg: need_payload(payload)?,
                 }
             }
@@ -128,7 +162,7 @@ impl Control {
                     5
                 })?;
                 no_payload(&payload)?;
-                let (from, to) = (pid(f(1), "EXIT from")?, pid(f(2), "EXIT to")?);
+                let (from, to) = (fields.pid(1, "from")?, fields.pid(2, "to")?);
                 let reason = f(arity - 1).clone();
                 if matches!(code, op::EXIT | op::EXIT_TT) {
                     Control::Exit { from, to, reason }
@@ -142,7 +176,7 @@ impl Control {
                 } else {
                     4
                 })?;
-                let (from, to) = (pid(f(1), "EXIT from")?, pid(f(2), "EXIT to")?);
+                let (from, to) = (fields.pid(1, "from")?, fields.pid(2, "to")?);
                 let reason = need_payload(payload)?;
                 if matches!(code, op::PAYLOAD_EXIT | op::PAYLOAD_EXIT_TT) {
                     Control::Exit { from, to, reason }
@@ -154,14 +188,18 @@ impl Control {
                 want(3)?;
                 no_payload(&payload)?;
                 Control::Unlink {
-                    from: pid(f(1), "UNLINK from")?,
-                    to: pid(f(2), "UNLINK to")?,
+                    from: fields.pid(1, "from")?,
+                    to: fields.pid(2, "to")?,
                 }
             }
             op::UNLINK_ID | op::UNLINK_ID_ACK => {
                 want(4)?;
                 no_payload(&payload)?;
-                let (id, from, to) = (unlink_id(f(1))?, pid(f(2), "from")?, pid(f(3), "to")?);
+                let (id, from, to) = (
+                    fields.unlink_id(1)?,
+                    fields.pid(2, "from")?,
+                    fields.pid(3, "to")?,
+                );
                 if code == op::UNLINK_ID {
                     Control::UnlinkId { id, from, to }
                 } else {
@@ -171,9 +209,9 @@ impl Control {
             op::MONITOR_P | op::DEMONITOR_P => {
                 want(4)?;
                 no_payload(&payload)?;
-                let from = pid(f(1), "MONITOR_P from")?;
-                let to = proc_ref(f(2), "MONITOR_P target")?;
-                let reference = reference(f(3), "MONITOR_P ref")?;
+                let from = fields.pid(1, "from")?;
+                let to = fields.proc_ref(2, "target")?;
+                let reference = fields.reference(3, "ref")?;
                 if code == op::MONITOR_P {
                     Control::MonitorP {
                         from,
@@ -198,35 +236,32 @@ impl Control {
                     need_payload(payload)?
                 };
                 Control::MonitorPExit {
-                    from: proc_ref(f(1), "MONITOR_P_EXIT from")?,
-                    to: pid(f(2), "MONITOR_P_EXIT to")?,
-                    reference: reference(f(3), "MONITOR_P_EXIT ref")?,
+                    from: fields.proc_ref(1, "from")?,
+                    to: fields.pid(2, "to")?,
+                    reference: fields.reference(3, "ref")?,
                     reason,
                 }
             }
             op::GROUP_LEADER => {
                 want(3)?;
                 Control::GroupLeader {
-                    from: pid(f(1), "GROUP_LEADER from")?,
-                    to: pid(f(2), "to")?,
+                    from: fields.pid(1, "from")?,
+                    to: fields.pid(2, "to")?,
                 }
             }
             op::SPAWN_REQUEST | op::SPAWN_REQUEST_TT => {
                 want_tt(op::SPAWN_REQUEST, 6)?;
-                let mfa = f(4).as_tuple().filter(|t| t.len() == 3).ok_or_else(|| {
-                    BadControl(format!("SPAWN_REQUEST mfa is not {{M, F, A}}: {}", f(4)))
-                })?;
-                let arity = mfa[2]
-                    .as_i64()
-                    .and_then(|a| u32::try_from(a).ok())
-                    .ok_or_else(|| BadControl("SPAWN_REQUEST arity".into()))?;
+                let Some(mfa) = f(4).as_tuple().filter(|t| t.len() == 3) else {
+                    return fields.bad(4, "mfa", "{M, F, A}");
+                };
+                let mfa = Fields { code, items: mfa };
                 Control::SpawnRequest {
-                    req_id: reference(f(1), "SPAWN_REQUEST id")?,
-                    from: pid(f(2), "SPAWN_REQUEST from")?,
-                    group_leader: pid(f(3), "SPAWN_REQUEST group leader")?,
-                    module: atom(&mfa[0], "SPAWN_REQUEST module")?,
-                    function: atom(&mfa[1], "SPAWN_REQUEST function")?,
-                    arity,
+                    req_id: fields.reference(1, "id")?,
+                    from: fields.pid(2, "from")?,
+                    group_leader: fields.pid(3, "group leader")?,
+                    module: mfa.atom(0, "module")?,
+                    function: mfa.atom(1, "function")?,
+                    arity: mfa.u32(2, "arity")?,
                     opts: f(5).clone(),
                     args: need_payload(payload)?,
                 }
@@ -234,19 +269,15 @@ impl Control {
             op::SPAWN_REPLY | op::SPAWN_REPLY_TT => {
                 want_tt(op::SPAWN_REPLY, 5)?;
                 no_payload(&payload)?;
-                let flags = f(3)
-                    .as_i64()
-                    .and_then(|v| u32::try_from(v).ok())
-                    .ok_or_else(|| BadControl("SPAWN_REPLY flags".into()))?;
                 Control::SpawnReply {
-                    req_id: reference(f(1), "SPAWN_REPLY id")?,
-                    to: pid(f(2), "SPAWN_REPLY to")?,
-                    flags,
+                    req_id: fields.reference(1, "id")?,
+                    to: fields.pid(2, "to")?,
+                    flags: fields.u32(3, "flags")?,
                     result: f(4).clone(),
                 }
             }
             op::NODE_LINK => Control::NodeLink,
-            _ => return bad(format!("unknown opcode {code}")),
+            _ => return Err(BadControl::UnknownOpcode(code.into())),
         };
         Ok(c)
     }

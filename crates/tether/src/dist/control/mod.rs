@@ -23,7 +23,7 @@
 
 use std::fmt;
 
-use tether_term::{Atom, Pid, Reference, Term};
+use tether_term::{Atom, DecodeError, Pid, Reference, Term};
 
 use super::flags::DistFlags;
 
@@ -124,17 +124,94 @@ pub enum Control {
     NodeLink,
 }
 
-/// A control message could not be understood.
+/// A control message could not be understood. The connection that sent it is
+/// closed with this as the reason.
+///
+/// ```
+/// use tether::Term;
+/// use tether::dist::control::{BadControl, Control, op};
+/// let link = Term::tuple([Term::from(op::LINK), Term::atom("a"), Term::atom("b")]);
+/// let err = Control::decode(link, None).unwrap_err();
+/// assert!(matches!(err, BadControl::Field { op: op::LINK, field: "from", .. }));
+/// assert_eq!(err.to_string(), "bad control message: LINK from is not a pid: a");
+/// ```
 #[derive(Debug, Clone, PartialEq)]
-pub struct BadControl(pub String);
+pub enum BadControl {
+    /// The bytes are not a term, or a term over the node's decode limits.
+    Undecodable(DecodeError),
+    /// Bytes were left after the control term and its payload.
+    TrailingBytes(usize),
+    /// The control message is not a tuple.
+    NotATuple(Term),
+    /// The tuple does not start with an integer.
+    NoOpcode,
+    /// The tuple starts with an integer that is no opcode.
+    UnknownOpcode(i64),
+    /// The tuple has the wrong number of elements for its opcode.
+    Arity {
+        /// The opcode.
+        op: u8,
+        /// The number of elements, the opcode included.
+        arity: usize,
+    },
+    /// The opcode takes a payload term and none followed.
+    MissingPayload(u8),
+    /// A payload term followed an opcode that takes none.
+    UnexpectedPayload(u8),
+    /// A field has the wrong type or value.
+    Field {
+        /// The opcode.
+        op: u8,
+        /// Which field (`from`, `to`, `ref`, ...).
+        field: &'static str,
+        /// What it should have been.
+        expected: &'static str,
+        /// What it was.
+        value: Term,
+    },
+    /// A well-formed signal that claims to come from a process of another node: a
+    /// peer may only speak for its own processes ([`Control::sender`]).
+    ForeignSender(Pid),
+}
 
 impl fmt::Display for BadControl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "bad control message: {}", self.0)
+        let name = |code: &u8| op::name(*code).unwrap_or("?");
+        f.write_str("bad control message: ")?;
+        match self {
+            BadControl::Undecodable(e) => write!(f, "undecodable term: {e}"),
+            BadControl::TrailingBytes(n) => write!(f, "{n} bytes after the payload"),
+            BadControl::NotATuple(t) => write!(f, "not a tuple: {t}"),
+            BadControl::NoOpcode => f.write_str("the tuple does not start with an opcode"),
+            BadControl::UnknownOpcode(c) => write!(f, "unknown opcode {c}"),
+            BadControl::Arity { op, arity } => {
+                write!(f, "{} ({op}) with {arity} elements", name(op))
+            }
+            BadControl::MissingPayload(op) => write!(f, "{} without its payload", name(op)),
+            BadControl::UnexpectedPayload(op) => {
+                write!(f, "{} with an unexpected payload", name(op))
+            }
+            BadControl::Field {
+                op,
+                field,
+                expected,
+                value,
+            } => write!(f, "{} {field} is not {expected}: {value}", name(op)),
+            BadControl::ForeignSender(p) => {
+                write!(f, "a signal from {p:?}, not a process of the peer")
+            }
+        }
     }
 }
 
-impl std::error::Error for BadControl {}
+impl std::error::Error for BadControl {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BadControl::Undecodable(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 fn id_term(id: u64) -> Term {
     Term::from(id)

@@ -104,30 +104,87 @@ fn round_trips_with_and_without_flags() {
 
 #[test]
 fn rejects_malformed() {
-    let bad = [
-        Term::atom("x"),
-        Term::tuple([]),
-        Term::tuple([Term::from(op::LINK), Term::from(2)]),
-        Term::tuple([Term::from(99)]), // no such opcode
-        Term::tuple([
-            Term::from(op::UNLINK_ID),
-            Term::from(0),
-            Term::Pid(p(1)),
-            Term::Pid(p(2)),
-        ]),
-        Term::tuple([
-            Term::from(op::MONITOR_P),
-            Term::Pid(p(1)),
-            Term::from(3),
-            Term::from(4),
-        ]),
+    use BadControl as B;
+    let t = |items: Vec<Term>| Term::tuple(items);
+    type Check = fn(&BadControl) -> bool;
+    let cases: [(Term, Option<Term>, Check); 9] = [
+        (Term::atom("x"), None, |e| matches!(e, B::NotATuple(_))),
+        (t(vec![]), None, |e| matches!(e, B::NoOpcode)),
+        (t(vec![Term::atom("link")]), None, |e| {
+            matches!(e, B::NoOpcode)
+        }),
+        (t(vec![Term::from(99)]), None, |e| {
+            matches!(e, B::UnknownOpcode(99))
+        }),
+        (t(vec![Term::from(1000)]), None, |e| {
+            matches!(e, B::UnknownOpcode(1000))
+        }),
+        (t(vec![Term::from(op::LINK), Term::from(2)]), None, |e| {
+            matches!(
+                e,
+                B::Arity {
+                    op: op::LINK,
+                    arity: 2
+                }
+            )
+        }),
+        (
+            t(vec![
+                Term::from(op::UNLINK_ID),
+                Term::from(0),
+                Term::Pid(p(1)),
+                Term::Pid(p(2)),
+            ]),
+            None,
+            |e| {
+                matches!(
+                    e,
+                    B::Field {
+                        op: op::UNLINK_ID,
+                        field: "id",
+                        ..
+                    }
+                )
+            },
+        ),
+        (
+            t(vec![
+                Term::from(op::MONITOR_P),
+                Term::Pid(p(1)),
+                Term::from(3),
+                Term::from(4),
+            ]),
+            None,
+            |e| {
+                matches!(
+                    e,
+                    B::Field {
+                        op: op::MONITOR_P,
+                        field: "target",
+                        value: Term::Int(3),
+                        ..
+                    }
+                )
+            },
+        ),
+        (
+            t(vec![Term::from(op::LINK), Term::Pid(p(1)), Term::Pid(p(2))]),
+            Some(Term::nil()),
+            |e| matches!(e, B::UnexpectedPayload(op::LINK)),
+        ),
     ];
-    for t in bad {
-        assert!(Control::decode(t.clone(), None).is_err(), "{t}");
+    for (ctrl, payload, is_expected) in cases {
+        let e = Control::decode(ctrl.clone(), payload).unwrap_err();
+        assert!(is_expected(&e), "{ctrl}: {e:?}");
     }
     // A send without its message.
     let send = Term::tuple([Term::from(op::SEND), Term::atom(""), Term::Pid(p(1))]);
-    assert!(Control::decode(send, None).is_err());
+    let e = Control::decode(send, None).unwrap_err();
+    assert_eq!(e, BadControl::MissingPayload(op::SEND));
+    assert_eq!(
+        e.to_string(),
+        "bad control message: SEND without its payload"
+    );
 }
 
 #[test]
