@@ -3,8 +3,10 @@
 //! `erl -sname x` names the node `x@<short host name>`, `erl -name x` uses the fully
 //! qualified host name. The host name comes from the kernel (`/proc/sys/kernel/hostname`,
 //! then `$HOSTNAME`, then `localhost`). The cookie file is `$HOME/.erlang.cookie`, or
-//! the XDG path `$HOME/.config/erlang/.erlang.cookie`, as OTP's `auth` reads it;
-//! unlike OTP, Tether never writes a generated cookie (OTP's generator is weak).
+//! the XDG path `$HOME/.config/erlang/.erlang.cookie`, as OTP's `auth` reads it.
+//! [`read_cookie_file`] only reads it; [`read_or_create_cookie_file`] (what
+//! `tether node` uses) creates `$HOME/.erlang.cookie` when there is none, as `erl`
+//! does, but from the system's randomness rather than OTP's weak generator.
 
 use std::fmt;
 use std::io;
