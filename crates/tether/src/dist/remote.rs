@@ -26,6 +26,8 @@
 //! control message and routes it here.
 
 use std::collections::HashMap;
+use std::fmt;
+use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockWriteGuard};
@@ -37,10 +39,12 @@ use tokio::sync::Notify;
 
 use super::connection::{self, Conn};
 use super::control::Control;
-use super::epmd::EpmdClient;
-use super::handshake::{self, ConnectArbiter, Handshake, IncomingDecision, PeerState};
+use super::epmd::{EpmdClient, EpmdError};
+use super::handshake::{
+    self, ConnectArbiter, Handshake, HandshakeError, IncomingDecision, PeerState,
+};
 use super::node::{EpmdMode, NodeInner};
-use super::node_name::NodeName;
+use super::node_name::{NodeName, NodeNameError};
 use super::outgoing;
 use crate::process::ExitReason;
 
@@ -289,7 +293,7 @@ impl NodeInner {
     }
 
     /// Our dialing attempt failed.
-    fn attempt_failed(&self, node: Node, attempt: u64, why: &str) {
+    fn attempt_failed(&self, node: Node, attempt: u64, why: &ConnectError) {
         let mut w = self.table.write();
         if !matches!(w.get(&node), Some(Peer { state: State::Connecting(a), .. }) if *a == attempt)
         {
@@ -297,7 +301,7 @@ impl NodeInner {
         }
         let p = w.remove(&node).expect("present");
         drop(w);
-        tracing::info!(peer = %node, reason = why, "cannot connect");
+        tracing::info!(peer = %node, reason = %why, "cannot connect");
         for ctrl in p.queue {
             outgoing::fail(node, ctrl);
         }
@@ -309,7 +313,7 @@ impl NodeInner {
 async fn connect_task(inner: Arc<NodeInner>, node: Node, attempt: u64) {
     let name = match NodeName::parse(node.name().as_str()) {
         Ok(n) => n,
-        Err(e) => return inner.attempt_failed(node, attempt, &e.to_string()),
+        Err(e) => return inner.attempt_failed(node, attempt, &ConnectError::BadName(e)),
     };
     match dial(&inner, &name).await {
         Ok(hs) => {
@@ -317,8 +321,8 @@ async fn connect_task(inner: Arc<NodeInner>, node: Node, attempt: u64) {
                 inner.install(hs);
             }
         }
-        Err((e, simultaneous)) => {
-            if simultaneous {
+        Err(e) => {
+            if e.is_simultaneous_connect() {
                 // The peer's own attempt wins; wait for it to arrive and replace ours.
                 let until = tokio::time::Instant::now() + inner.handshake.setup_timeout;
                 inner.table.wait_superseded(node, attempt, until).await;
@@ -328,23 +332,85 @@ async fn connect_task(inner: Arc<NodeInner>, node: Node, attempt: u64) {
     }
 }
 
+/// Why dialing a peer failed.
+#[derive(Debug)]
+pub(crate) enum ConnectError {
+    /// The peer's node name is not a valid one.
+    BadName(NodeNameError),
+    /// The peer's host name did not resolve.
+    Resolve { host: String, source: io::Error },
+    /// The peer's host name resolved to no address.
+    NoAddress { host: String },
+    /// EPMD on the peer's host does not know the peer.
+    NotRegistered { name: NodeName, host: String },
+    /// EPMD on the peer's host could not be asked.
+    Epmd { host: String, source: EpmdError },
+    /// The TCP connection was not set up within the setup timeout.
+    Timeout { addr: SocketAddr },
+    /// The TCP connection failed.
+    Tcp { addr: SocketAddr, source: io::Error },
+    /// The handshake failed.
+    Handshake(HandshakeError),
+}
+
+impl ConnectError {
+    /// Whether the peer's own attempt won a simultaneous connect: our entry is about
+    /// to be taken over by the incoming connection, not failed.
+    pub fn is_simultaneous_connect(&self) -> bool {
+        matches!(self, ConnectError::Handshake(e) if e.is_simultaneous_connect())
+    }
+}
+
+impl fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConnectError::BadName(e) => write!(f, "bad node name: {e}"),
+            ConnectError::Resolve { host, source } => {
+                write!(f, "cannot resolve host {host}: {source}")
+            }
+            ConnectError::NoAddress { host } => write!(f, "host {host} has no address"),
+            ConnectError::NotRegistered { name, host } => {
+                write!(f, "{name} is not registered with epmd on {host}")
+            }
+            ConnectError::Epmd { host, source } => write!(f, "epmd on {host}: {source}"),
+            ConnectError::Timeout { addr } => write!(f, "connecting to {addr} timed out"),
+            ConnectError::Tcp { addr, source } => write!(f, "cannot connect to {addr}: {source}"),
+            ConnectError::Handshake(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for ConnectError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ConnectError::BadName(e) => Some(e),
+            ConnectError::Resolve { source, .. } | ConnectError::Tcp { source, .. } => Some(source),
+            ConnectError::Epmd { source, .. } => Some(source),
+            ConnectError::Handshake(e) => Some(e),
+            ConnectError::NoAddress { .. }
+            | ConnectError::NotRegistered { .. }
+            | ConnectError::Timeout { .. } => None,
+        }
+    }
+}
+
 async fn dial(
     inner: &Arc<NodeInner>,
     name: &NodeName,
-) -> Result<Handshake<TcpStream>, (String, bool)> {
-    let addr = resolve(inner, name).await.map_err(|e| (e, false))?;
+) -> Result<Handshake<TcpStream>, ConnectError> {
+    let addr = resolve(inner, name).await?;
     let stream = tokio::time::timeout(inner.handshake.setup_timeout, TcpStream::connect(addr))
         .await
-        .map_err(|_| (format!("connecting to {addr} timed out"), false))?
-        .map_err(|e| (format!("cannot connect to {addr}: {e}"), false))?;
+        .map_err(|_| ConnectError::Timeout { addr })?
+        .map_err(|source| ConnectError::Tcp { addr, source })?;
     handshake::connect(stream, &inner.handshake, name, &Arbiter(inner.clone()))
         .await
-        .map_err(|e| (e.to_string(), e.is_simultaneous_connect()))
+        .map_err(ConnectError::Handshake)
 }
 
 /// Where `name` listens: a configured address, else EPMD on its host (or, without
 /// EPMD, our own port on its host).
-async fn resolve(inner: &NodeInner, name: &NodeName) -> Result<SocketAddr, String> {
+async fn resolve(inner: &NodeInner, name: &NodeName) -> Result<SocketAddr, ConnectError> {
     if let Some(a) = inner.peers_static.get(name.as_str()) {
         return Ok(*a);
     }
@@ -354,13 +420,16 @@ async fn resolve(inner: &NodeInner, name: &NodeName) -> Result<SocketAddr, Strin
         Err(_) => {
             let mut addrs = tokio::net::lookup_host((host, 0))
                 .await
-                .map_err(|e| format!("cannot resolve host {host}: {e}"))?
+                .map_err(|source| ConnectError::Resolve {
+                    host: host.to_owned(),
+                    source,
+                })?
                 .map(|a| a.ip())
                 .collect::<Vec<_>>();
             addrs.sort_by_key(|ip| !ip.is_ipv4());
-            *addrs
-                .first()
-                .ok_or_else(|| format!("host {host} has no address"))?
+            *addrs.first().ok_or_else(|| ConnectError::NoAddress {
+                host: host.to_owned(),
+            })?
         }
     };
     if inner.epmd_mode == EpmdMode::None {
@@ -374,8 +443,14 @@ async fn resolve(inner: &NodeInner, name: &NodeName) -> Result<SocketAddr, Strin
     let client = EpmdClient::new(SocketAddr::new(epmd_ip, inner.epmd_addr.port()));
     match client.port_please(name.alive()).await {
         Ok(Some(info)) => Ok(SocketAddr::new(ip, info.port)),
-        Ok(None) => Err(format!("{name} is not registered with epmd on {host}")),
-        Err(e) => Err(format!("epmd on {host}: {e}")),
+        Ok(None) => Err(ConnectError::NotRegistered {
+            name: name.clone(),
+            host: host.to_owned(),
+        }),
+        Err(source) => Err(ConnectError::Epmd {
+            host: host.to_owned(),
+            source,
+        }),
     }
 }
 
@@ -528,5 +603,29 @@ mod tests {
             .await;
         assert_eq!(start.elapsed(), Duration::from_secs(5));
         assert!(table.is_attempt_current(node, 3));
+    }
+
+    #[test]
+    fn only_a_lost_race_is_a_simultaneous_connect() {
+        let lost = ConnectError::Handshake(HandshakeError::LostRace { peer: "b@h".into() });
+        assert!(lost.is_simultaneous_connect());
+        let addr: SocketAddr = "127.0.0.1:4369".parse().unwrap();
+        let others = [
+            ConnectError::Handshake(HandshakeError::Timeout),
+            ConnectError::Timeout { addr },
+            ConnectError::NoAddress { host: "h".into() },
+        ];
+        for e in others {
+            assert!(!e.is_simultaneous_connect(), "{e}");
+        }
+        let e = ConnectError::Tcp {
+            addr,
+            source: io::Error::from(io::ErrorKind::ConnectionRefused),
+        };
+        assert!(
+            e.to_string()
+                .starts_with("cannot connect to 127.0.0.1:4369")
+        );
+        assert!(std::error::Error::source(&e).is_some());
     }
 }
