@@ -17,7 +17,8 @@
 //! to the connection's [`AtomCache`], whose
 //! [`read_header_into`](AtomCache::read_header_into) is the one reader of sections,
 //! beside [`write_header`](AtomCache::write_header), its mirror on the sending side
-//! (see [`tether_term::AtomCache`]).
+//! (see [`tether_term::AtomCache`]). The fuzz target `dist_frames` (`fuzz/`) and the
+//! seeded random-input test in `framing/robustness.rs` feed it frame sequences.
 //!
 //! It turns frames into [`Message`]s: the atoms the message's `ATOM_CACHE_REF`s index
 //! (in header order) plus the control/payload bytes, which the ETF decoder reads
