@@ -1,17 +1,22 @@
 #!/bin/sh
-# Runs each tether-term fuzz target for a bounded time (default 60 s each).
+# Runs each fuzz target in fuzz/ for a bounded time (default 60 s each): the ETF
+# decoder and the Erlang-syntax parser (tether-term), and the receiving side of a
+# distribution connection (tether: frames, the distribution-header parser, control
+# messages).
 #
 #   scripts/fuzz-smoke.sh [SECONDS]
 #
 # Needs cargo-fuzz (`cargo install cargo-fuzz`) and a nightly toolchain
 # (`rustup toolchain install nightly`). Without them it falls back to the stable
-# bounded random-input test, which CI always runs as part of `cargo test`.
+# bounded random-input tests, which CI always runs (with fewer inputs) as part of
+# `cargo test`.
 set -eu
 cd "$(dirname "$0")/.."
 secs=${1:-60}
 if ! command -v cargo-fuzz >/dev/null 2>&1 || ! rustup toolchain list | grep -q nightly; then
-    echo "cargo-fuzz or nightly missing: running the stable random-input test instead"
+    echo "cargo-fuzz or nightly missing: running the stable random-input tests instead"
     TETHER_FUZZ_ITERS=1000000 cargo test -p tether-term --release --test robustness random_and_mutated
+    TETHER_FUZZ_ITERS=1000000 cargo test -p tether --release --lib framing::robustness
     exit 0
 fi
 # Seed the decode corpus with the Erlang-made fixtures, one file per term.
@@ -33,8 +38,34 @@ while pos < len(data):
         os.makedirs("fuzz/corpus/parse", exist_ok=True)
         open(f"fuzz/corpus/parse/fixture-{i}", "wb").write(fields[4])
     i += 1
+
+# Frame sequences for dist_frames (Length:16/big, Bytes each): a pass-through
+# REG_SEND, the same message twice after distribution headers (the second header
+# refers to the atoms the first defined), and the message in two fragments.
+def atom(s):
+    return bytes([119, len(s)]) + s
+def pid(node):
+    return bytes([88]) + node + struct.pack(">III", 1, 0, 3)
+def frames(*fs):
+    return b"".join(struct.pack(">H", len(f)) + f for f in fs)
+ctrl = bytes([104, 4, 97, 6]) + pid(atom(b"a@b")) + atom(b"") + atom(b"echo")
+plain = bytes([112, 131]) + ctrl + bytes([131]) + atom(b"hi")
+# Two references: a@b (new, segment 0, slot 1) and echo (new, slot 2).
+defining = bytes([2, 0x88, 0x00, 1, 3]) + b"a@b" + bytes([2, 4]) + b"echo"
+using = bytes([2, 0x00, 0x00, 1, 2])
+cached = bytes([104, 4, 97, 6]) + pid(bytes([82, 0])) + atom(b"") + bytes([82, 1, 82, 1])
+seq = struct.pack(">Q", 7)
+first = bytes([131, 69]) + seq + struct.pack(">Q", 2) + defining + cached[:9]
+rest = bytes([131, 70]) + seq + struct.pack(">Q", 1) + cached[9:]
+os.makedirs("fuzz/corpus/dist_frames", exist_ok=True)
+for name, data in [
+    ("pass-through", frames(plain)),
+    ("headers", frames(bytes([131, 68]) + defining + cached, bytes([131, 68]) + using + cached)),
+    ("fragments", frames(first, rest)),
+]:
+    open(f"fuzz/corpus/dist_frames/seed-{name}", "wb").write(data)
 PY
-for target in decode parse; do
+for target in decode parse dist_frames; do
     cargo +nightly fuzz run --fuzz-dir fuzz "$target" "fuzz/corpus/$target" -- \
         -max_total_time="$secs" -max_len=4096 -rss_limit_mb=2048 -print_final_stats=1
 done

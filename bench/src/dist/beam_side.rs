@@ -56,7 +56,7 @@ pub struct ErlEnv<'a> {
 
 impl Beam {
     fn start(env: &ErlEnv<'_>, sname: &str, eval: &str, ready: &str) -> Result<Beam, String> {
-        let full = tether::dist::host::full_name(sname, false)?;
+        let full = tether::dist::host::full_name(sname, false).map_err(|e| e.to_string())?;
         let mut cmd = Command::new("erl");
         cmd.args(["-noshell", "-sname", sname, "-setcookie", env.cookie])
             .args(["-start_epmd", "false", "-pa"])

@@ -161,7 +161,8 @@ impl Setup {
         let mut peer_proc = Proc::start("the Tether peer", cmd)?;
         peer_proc.wait_line("dist peer ready", Duration::from_secs(120))?;
         let peer =
-            Node::intern(&dist::host::full_name(&peer_name, false)?).map_err(|e| e.to_string())?;
+            Node::intern(&dist::host::full_name(&peer_name, false).map_err(|e| e.to_string())?)
+                .map_err(|e| e.to_string())?;
 
         let env = ErlEnv {
             ebin: &ebin,

@@ -175,7 +175,7 @@ async fn client(common: &Common) -> Result<(), String> {
 }
 
 fn peer(name: &str) -> Result<Node, String> {
-    let full = dist::host::full_name(name, name.contains('.'))?;
+    let full = dist::host::full_name(name, name.contains('.')).map_err(|e| e.to_string())?;
     Node::intern(&full).map_err(|e| e.to_string())
 }
 
@@ -193,7 +193,7 @@ async fn run(command: Command) -> Result<(), String> {
             let mut cfg = config(&name, &common).listen(listen);
             if common.cookie.is_none() {
                 // As `erl` does: use ~/.erlang.cookie, creating it on first run.
-                let c = dist::host::read_or_create_cookie_file()?;
+                let c = dist::host::read_or_create_cookie_file().map_err(|e| e.to_string())?;
                 cfg = cfg.cookie(c.expose());
             }
             cfg = if hidden { cfg.hidden() } else { cfg.visible() };

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use interop::node::{COOKIE, T, beam, eval, node, run};
 use interop::unique;
+use tether::dist::control::op;
 use tether::dist::epmd::EpmdClient;
 use tether::dist::framing::header::InboundDecoder;
 use tether::dist::framing::{self, FramingConfig};
@@ -90,7 +91,7 @@ fn each_bad_input_closes_only_its_connection() {
         let (_b, beam_node) = beam("bystander").await;
         assert_eq!(eval(beam_node, "ok.").await, Term::atom("ok"));
         let to = tether::whereis("echo").unwrap();
-        let send_ctrl = Term::tuple([Term::from(2), Term::atom(""), Term::Pid(to)]);
+        let send_ctrl = Term::tuple([Term::from(op::SEND), Term::atom(""), Term::Pid(to)]);
         let mut depth_payload = vec![112];
         depth_payload.extend(encode(&send_ctrl).unwrap());
         depth_payload.push(131);
@@ -113,7 +114,7 @@ fn each_bad_input_closes_only_its_connection() {
             (
                 "a SEND without a pid",
                 pass_through(
-                    &Term::tuple([Term::from(2), Term::atom(""), Term::from(1)]),
+                    &Term::tuple([Term::from(op::SEND), Term::atom(""), Term::from(1)]),
                     Some(&Term::nil()),
                 ),
             ),
@@ -126,7 +127,7 @@ fn each_bad_input_closes_only_its_connection() {
             (
                 "a spoofed sender",
                 pass_through(
-                    &Term::tuple([Term::from(1), Term::Pid(other), Term::Pid(to)]),
+                    &Term::tuple([Term::from(op::LINK), Term::Pid(other), Term::Pid(to)]),
                     None,
                 ),
             ),
@@ -147,7 +148,7 @@ fn each_bad_input_closes_only_its_connection() {
         let (s, fake) = fake_peer().await;
         let me = Pid::new(fake, 1, 0, 77);
         let ctrl = Term::tuple([
-            Term::from(6),
+            Term::from(op::REG_SEND),
             Term::Pid(me),
             Term::atom(""),
             Term::atom("echo"),

@@ -350,19 +350,50 @@ impl AtomCache {
     /// fragment ids of a first fragment), updates the cache with the new entries, and
     /// returns the message's references and the number of bytes read.
     ///
-    /// Error offsets are relative to `data`.
+    /// Error offsets are relative to `data`. This allocates a new list for the
+    /// references; [`AtomCache::read_header_into`] reuses one.
     pub fn read_header(&mut self, data: &[u8]) -> Result<(AtomCacheRefs, usize), DecodeError> {
+        let mut refs = AtomCacheRefs::new();
+        let used = self.read_header_into(data, &mut refs)?;
+        Ok((refs, used))
+    }
+
+    /// Like [`AtomCache::read_header`], but puts the references in `refs`, which it
+    /// empties first, keeping its memory: what a connection's reader does for every
+    /// message, so that reading a header allocates nothing once the list has grown.
+    ///
+    /// This is the one reader of atom-cache sections: Tether's distribution layer
+    /// reads every header through it. On error, the entries read before the bad one
+    /// are in the cache (the connection is closed anyway) and `refs` holds part of
+    /// the list.
+    ///
+    /// ```
+    /// use tether_term::{AtomCache, AtomCacheRefs};
+    /// let (mut cache, mut refs) = (AtomCache::new(), AtomCacheRefs::new());
+    /// // 1 ref, new in segment 0, slot 5: "ok"; then the terms (not read here).
+    /// let frame_rest = [1, 0x08, 5, 2, b'o', b'k', 106];
+    /// let used = cache.read_header_into(&frame_rest, &mut refs).unwrap();
+    /// assert_eq!((used, refs.get(0).unwrap().as_str()), (6, "ok"));
+    /// // A reference to an entry never defined is an error.
+    /// assert!(cache.read_header_into(&[1, 0x00, 9], &mut refs).is_err());
+    /// ```
+    pub fn read_header_into(
+        &mut self,
+        data: &[u8],
+        refs: &mut AtomCacheRefs,
+    ) -> Result<usize, DecodeError> {
         let eof = || DecodeError::new(data.len(), K::UnexpectedEnd);
+        refs.atoms.clear();
         let n = *data.first().ok_or_else(eof)? as usize;
         if n == 0 {
-            return Ok((AtomCacheRefs::new(), 1));
+            return Ok(1);
         }
         let flag_len = n / 2 + 1;
         let flags = data.get(1..1 + flag_len).ok_or_else(eof)?;
         let nibble = |i: usize| (flags[i / 2] >> ((i % 2) * 4)) & 0x0f;
         let long_atoms = nibble(n) & 1 == 1;
         let mut pos = 1 + flag_len;
-        let mut atoms = Vec::with_capacity(n);
+        refs.atoms.reserve(n);
         for i in 0..n {
             let f = nibble(i);
             let segment = (f & 0x07) as u16;
@@ -389,16 +420,16 @@ impl AtomCache {
                 pos += len;
                 let atom = Atom::new(text);
                 self.insert(index, atom.clone());
-                atoms.push(atom);
+                refs.atoms.push(atom);
             } else {
                 let atom = self
                     .get(index)
                     .cloned()
                     .ok_or(DecodeError::new(at, K::UnknownAtomCacheRef(index)))?;
-                atoms.push(atom);
+                refs.atoms.push(atom);
             }
         }
-        Ok((AtomCacheRefs { atoms }, pos))
+        Ok(pos)
     }
 }
 

@@ -20,7 +20,8 @@
 //! terms follow each other in one buffer; [`Decoder::decode_term`] reads one such term
 //! and leaves the cursor after it. Atom-cache references (tag 82) are resolved through
 //! an [`AtomCacheRefs`] table that the distribution layer builds from the header with
-//! [`AtomCache::read_header`]. Sending is the mirror image:
+//! [`AtomCache::read_header_into`] (or [`AtomCache::read_header`]), the one reader of
+//! atom-cache sections. Sending is the mirror image:
 //! [`encode_term_with_atom_refs`] writes atoms as references and collects them in an
 //! [`OutgoingAtomRefs`], and the sender's [`AtomCache`] turns that list into the
 //! header with [`AtomCache::write_header`].

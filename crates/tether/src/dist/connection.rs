@@ -181,7 +181,7 @@ async fn run(
             };
             inbound.recycle(msg.atom_refs);
             if let Err(e) = incoming::dispatch(&inner, &conn, ctrl) {
-                return e;
+                return e.to_string();
             }
         }
     };

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use tether_term::{Pid, Term};
 
 use super::connection::Conn;
-use super::control::{Control, ProcRef};
+use super::control::{BadControl, Control, ProcRef};
 use super::node::NodeInner;
 use super::{erpc, outgoing};
 use crate::process::{ExitReason, Monitored, inject, whereis};
@@ -45,13 +45,11 @@ pub(crate) fn dispatch(
     inner: &Arc<NodeInner>,
     conn: &Arc<Conn>,
     ctrl: Control,
-) -> Result<(), String> {
+) -> Result<(), BadControl> {
     if let Some(p) = ctrl.sender()
         && p.node != conn.peer
     {
-        return Err(format!(
-            "bad control message: a signal from {p:?}, not a process of the peer"
-        ));
+        return Err(BadControl::ForeignSender(p));
     }
     match ctrl {
         Control::Send { to, msg, .. } => {

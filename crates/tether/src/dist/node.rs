@@ -349,13 +349,14 @@ pub async fn start(config: NodeConfig) -> Result<DistNode, StartError> {
     if inner().is_some() {
         return Err(StartError::AlreadyStarted);
     }
-    let full = host::full_name(&config.name, config.long_names).map_err(StartError::BadName)?;
+    let full = host::full_name(&config.name, config.long_names)
+        .map_err(|e| StartError::BadName(e.to_string()))?;
     let name = NodeName::parse(&full).map_err(|e| StartError::BadName(e.to_string()))?;
     let cookie = match &config.cookie {
         Some(c) => {
             Cookie::new(c.clone()).ok_or_else(|| StartError::NoCookie("empty cookie".into()))?
         }
-        None => host::read_cookie_file().map_err(StartError::NoCookie)?,
+        None => host::read_cookie_file().map_err(|e| StartError::NoCookie(e.to_string()))?,
     };
     let listener = bind(&config).await.map_err(StartError::Listen)?;
     let port = listener.local_addr().map_err(StartError::Listen)?.port();

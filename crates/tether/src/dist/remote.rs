@@ -26,6 +26,8 @@
 //! control message and routes it here.
 
 use std::collections::HashMap;
+use std::fmt;
+use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockWriteGuard};
@@ -37,10 +39,12 @@ use tokio::sync::Notify;
 
 use super::connection::{self, Conn};
 use super::control::Control;
-use super::epmd::EpmdClient;
-use super::handshake::{self, ConnectArbiter, Handshake, IncomingDecision, PeerState};
+use super::epmd::{EpmdClient, EpmdError};
+use super::handshake::{
+    self, ConnectArbiter, Handshake, HandshakeError, IncomingDecision, PeerState,
+};
 use super::node::{EpmdMode, NodeInner};
-use super::node_name::NodeName;
+use super::node_name::{NodeName, NodeNameError};
 use super::outgoing;
 use crate::process::ExitReason;
 
@@ -60,7 +64,10 @@ pub(crate) struct Peer {
 pub(crate) struct PeerTable {
     peers: RwLock<HashMap<Node, Peer>>,
     next_attempt: AtomicU64,
-    /// Woken on every state change (for [`NodeInner::connect_node`]).
+    /// Woken (`notify_waiters`) after every change of an entry's state, once the
+    /// table's lock is released: [`NodeInner::connect_node`] waits for `Up` or for the
+    /// entry to go, a dialing task that lost a simultaneous connect for its entry to be
+    /// taken over. Waiters enable their `Notified` before reading the table.
     pub changed: Notify,
 }
 
@@ -90,6 +97,32 @@ impl PeerTable {
                 _ => None,
             })
             .collect()
+    }
+
+    /// Whether `node`'s entry is still our dialing `attempt`.
+    fn is_attempt_current(&self, node: Node, attempt: u64) -> bool {
+        let r = self.peers.read().unwrap_or_else(|e| e.into_inner());
+        matches!(r.get(&node), Some(Peer { state: State::Connecting(a), .. }) if *a == attempt)
+    }
+
+    /// Waits until our dialing `attempt` to `node` is no longer the table's entry
+    /// (an incoming connection took it over, or it ended), or until `until`.
+    ///
+    /// Every change of an entry's state is followed by `changed.notify_waiters()`;
+    /// the waiter is registered (`enable`) before the state is checked, so a change
+    /// between the check and the wait still wakes it.
+    async fn wait_superseded(&self, node: Node, attempt: u64, until: tokio::time::Instant) {
+        loop {
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            if !self.is_attempt_current(node, attempt) {
+                return;
+            }
+            if tokio::time::timeout_at(until, changed).await.is_err() {
+                return;
+            }
+        }
     }
 }
 
@@ -260,7 +293,7 @@ impl NodeInner {
     }
 
     /// Our dialing attempt failed.
-    fn attempt_failed(&self, node: Node, attempt: u64, why: &str) {
+    fn attempt_failed(&self, node: Node, attempt: u64, why: &ConnectError) {
         let mut w = self.table.write();
         if !matches!(w.get(&node), Some(Peer { state: State::Connecting(a), .. }) if *a == attempt)
         {
@@ -268,41 +301,95 @@ impl NodeInner {
         }
         let p = w.remove(&node).expect("present");
         drop(w);
-        tracing::info!(peer = %node, reason = why, "cannot connect");
+        tracing::info!(peer = %node, reason = %why, "cannot connect");
         for ctrl in p.queue {
             outgoing::fail(node, ctrl);
         }
         self.monitors.connect_failed(node);
         self.table.changed.notify_waiters();
     }
-
-    fn is_attempt_current(&self, node: Node, attempt: u64) -> bool {
-        let r = self.table.peers.read().unwrap_or_else(|e| e.into_inner());
-        matches!(r.get(&node), Some(Peer { state: State::Connecting(a), .. }) if *a == attempt)
-    }
 }
 
 async fn connect_task(inner: Arc<NodeInner>, node: Node, attempt: u64) {
     let name = match NodeName::parse(node.name().as_str()) {
         Ok(n) => n,
-        Err(e) => return inner.attempt_failed(node, attempt, &e.to_string()),
+        Err(e) => return inner.attempt_failed(node, attempt, &ConnectError::BadName(e)),
     };
     match dial(&inner, &name).await {
         Ok(hs) => {
-            if inner.is_attempt_current(node, attempt) || inner.table.conn(node).is_none() {
+            if inner.table.is_attempt_current(node, attempt) || inner.table.conn(node).is_none() {
                 inner.install(hs);
             }
         }
-        Err((e, simultaneous)) => {
-            if simultaneous {
+        Err(e) => {
+            if e.is_simultaneous_connect() {
                 // The peer's own attempt wins; wait for it to arrive and replace ours.
                 let until = tokio::time::Instant::now() + inner.handshake.setup_timeout;
-                while inner.is_attempt_current(node, attempt) && tokio::time::Instant::now() < until
-                {
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                }
+                inner.table.wait_superseded(node, attempt, until).await;
             }
             inner.attempt_failed(node, attempt, &e);
+        }
+    }
+}
+
+/// Why dialing a peer failed.
+#[derive(Debug)]
+pub(crate) enum ConnectError {
+    /// The peer's node name is not a valid one.
+    BadName(NodeNameError),
+    /// The peer's host name did not resolve.
+    Resolve { host: String, source: io::Error },
+    /// The peer's host name resolved to no address.
+    NoAddress { host: String },
+    /// EPMD on the peer's host does not know the peer.
+    NotRegistered { name: NodeName, host: String },
+    /// EPMD on the peer's host could not be asked.
+    Epmd { host: String, source: EpmdError },
+    /// The TCP connection was not set up within the setup timeout.
+    Timeout { addr: SocketAddr },
+    /// The TCP connection failed.
+    Tcp { addr: SocketAddr, source: io::Error },
+    /// The handshake failed.
+    Handshake(HandshakeError),
+}
+
+impl ConnectError {
+    /// Whether the peer's own attempt won a simultaneous connect: our entry is about
+    /// to be taken over by the incoming connection, not failed.
+    pub fn is_simultaneous_connect(&self) -> bool {
+        matches!(self, ConnectError::Handshake(e) if e.is_simultaneous_connect())
+    }
+}
+
+impl fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConnectError::BadName(e) => write!(f, "bad node name: {e}"),
+            ConnectError::Resolve { host, source } => {
+                write!(f, "cannot resolve host {host}: {source}")
+            }
+            ConnectError::NoAddress { host } => write!(f, "host {host} has no address"),
+            ConnectError::NotRegistered { name, host } => {
+                write!(f, "{name} is not registered with epmd on {host}")
+            }
+            ConnectError::Epmd { host, source } => write!(f, "epmd on {host}: {source}"),
+            ConnectError::Timeout { addr } => write!(f, "connecting to {addr} timed out"),
+            ConnectError::Tcp { addr, source } => write!(f, "cannot connect to {addr}: {source}"),
+            ConnectError::Handshake(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for ConnectError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ConnectError::BadName(e) => Some(e),
+            ConnectError::Resolve { source, .. } | ConnectError::Tcp { source, .. } => Some(source),
+            ConnectError::Epmd { source, .. } => Some(source),
+            ConnectError::Handshake(e) => Some(e),
+            ConnectError::NoAddress { .. }
+            | ConnectError::NotRegistered { .. }
+            | ConnectError::Timeout { .. } => None,
         }
     }
 }
@@ -310,20 +397,20 @@ async fn connect_task(inner: Arc<NodeInner>, node: Node, attempt: u64) {
 async fn dial(
     inner: &Arc<NodeInner>,
     name: &NodeName,
-) -> Result<Handshake<TcpStream>, (String, bool)> {
-    let addr = resolve(inner, name).await.map_err(|e| (e, false))?;
+) -> Result<Handshake<TcpStream>, ConnectError> {
+    let addr = resolve(inner, name).await?;
     let stream = tokio::time::timeout(inner.handshake.setup_timeout, TcpStream::connect(addr))
         .await
-        .map_err(|_| (format!("connecting to {addr} timed out"), false))?
-        .map_err(|e| (format!("cannot connect to {addr}: {e}"), false))?;
+        .map_err(|_| ConnectError::Timeout { addr })?
+        .map_err(|source| ConnectError::Tcp { addr, source })?;
     handshake::connect(stream, &inner.handshake, name, &Arbiter(inner.clone()))
         .await
-        .map_err(|e| (e.to_string(), e.is_simultaneous_connect()))
+        .map_err(ConnectError::Handshake)
 }
 
 /// Where `name` listens: a configured address, else EPMD on its host (or, without
 /// EPMD, our own port on its host).
-async fn resolve(inner: &NodeInner, name: &NodeName) -> Result<SocketAddr, String> {
+async fn resolve(inner: &NodeInner, name: &NodeName) -> Result<SocketAddr, ConnectError> {
     if let Some(a) = inner.peers_static.get(name.as_str()) {
         return Ok(*a);
     }
@@ -333,13 +420,16 @@ async fn resolve(inner: &NodeInner, name: &NodeName) -> Result<SocketAddr, Strin
         Err(_) => {
             let mut addrs = tokio::net::lookup_host((host, 0))
                 .await
-                .map_err(|e| format!("cannot resolve host {host}: {e}"))?
+                .map_err(|source| ConnectError::Resolve {
+                    host: host.to_owned(),
+                    source,
+                })?
                 .map(|a| a.ip())
                 .collect::<Vec<_>>();
             addrs.sort_by_key(|ip| !ip.is_ipv4());
-            *addrs
-                .first()
-                .ok_or_else(|| format!("host {host} has no address"))?
+            *addrs.first().ok_or_else(|| ConnectError::NoAddress {
+                host: host.to_owned(),
+            })?
         }
     };
     if inner.epmd_mode == EpmdMode::None {
@@ -353,8 +443,14 @@ async fn resolve(inner: &NodeInner, name: &NodeName) -> Result<SocketAddr, Strin
     let client = EpmdClient::new(SocketAddr::new(epmd_ip, inner.epmd_addr.port()));
     match client.port_please(name.alive()).await {
         Ok(Some(info)) => Ok(SocketAddr::new(ip, info.port)),
-        Ok(None) => Err(format!("{name} is not registered with epmd on {host}")),
-        Err(e) => Err(format!("epmd on {host}: {e}")),
+        Ok(None) => Err(ConnectError::NotRegistered {
+            name: name.clone(),
+            host: host.to_owned(),
+        }),
+        Err(source) => Err(ConnectError::Epmd {
+            host: host.to_owned(),
+            source,
+        }),
     }
 }
 
@@ -406,6 +502,9 @@ impl ConnectArbiter for Arbiter {
                     queue: Vec::new(),
                 })
                 .state = State::Accepting;
+            drop(w);
+            // A dialing task that lost the race waits for this (`wait_superseded`).
+            self.0.table.changed.notify_waiters();
         }
         d
     }
@@ -445,5 +544,88 @@ impl ConnectArbiter for Arbiter {
                 ..
             })
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::Instant;
+
+    fn connecting(table: &PeerTable, node: Node, attempt: u64) {
+        table.write().insert(
+            node,
+            Peer {
+                state: State::Connecting(attempt),
+                queue: Vec::new(),
+            },
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_superseded_attempt_stops_waiting_when_the_table_changes() {
+        let table = Arc::new(PeerTable::default());
+        let node = Node::intern("superseded@h").unwrap();
+        connecting(&table, node, 7);
+        let t = table.clone();
+        let accept = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            t.write().get_mut(&node).expect("present").state = State::Accepting;
+            t.changed.notify_waiters();
+        });
+        let start = Instant::now();
+        table
+            .wait_superseded(node, 7, start + Duration::from_secs(60))
+            .await;
+        assert_eq!(start.elapsed(), Duration::from_secs(1));
+        accept.await.unwrap();
+        // Already superseded: no wait at all.
+        table
+            .wait_superseded(node, 7, start + Duration::from_secs(60))
+            .await;
+        assert_eq!(start.elapsed(), Duration::from_secs(1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_current_attempt_waits_until_the_deadline() {
+        let table = Arc::new(PeerTable::default());
+        let node = Node::intern("still_dialing@h").unwrap();
+        connecting(&table, node, 3);
+        // A change elsewhere in the table wakes the waiter, which goes on waiting.
+        let t = table.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            t.changed.notify_waiters();
+        });
+        let start = Instant::now();
+        table
+            .wait_superseded(node, 3, start + Duration::from_secs(5))
+            .await;
+        assert_eq!(start.elapsed(), Duration::from_secs(5));
+        assert!(table.is_attempt_current(node, 3));
+    }
+
+    #[test]
+    fn only_a_lost_race_is_a_simultaneous_connect() {
+        let lost = ConnectError::Handshake(HandshakeError::LostRace { peer: "b@h".into() });
+        assert!(lost.is_simultaneous_connect());
+        let addr: SocketAddr = "127.0.0.1:4369".parse().unwrap();
+        let others = [
+            ConnectError::Handshake(HandshakeError::Timeout),
+            ConnectError::Timeout { addr },
+            ConnectError::NoAddress { host: "h".into() },
+        ];
+        for e in others {
+            assert!(!e.is_simultaneous_connect(), "{e}");
+        }
+        let e = ConnectError::Tcp {
+            addr,
+            source: io::Error::from(io::ErrorKind::ConnectionRefused),
+        };
+        assert!(
+            e.to_string()
+                .starts_with("cannot connect to 127.0.0.1:4369")
+        );
+        assert!(std::error::Error::source(&e).is_some());
     }
 }

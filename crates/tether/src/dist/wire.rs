@@ -32,7 +32,7 @@ use tether_term::{
     encode_term_with_atom_refs, encode_to,
 };
 
-use super::control::{BadControl, Control};
+use super::control::{BadControl, Control, op};
 use super::flags::DistFlags;
 use super::framing::{OutFrame, header};
 
@@ -194,26 +194,26 @@ fn write_control<'c>(
             to,
             msg,
         } if flags.contains(DistFlags::SEND_SENDER) => {
-            buf.put_slice(&[SMALL_TUPLE, 3, SMALL_INTEGER, 22]);
+            buf.put_slice(&[SMALL_TUPLE, 3, SMALL_INTEGER, op::SEND_SENDER]);
             terms.put(&Term::Pid(*from), buf)?;
             terms.put(&Term::Pid(*to), buf)?;
             Ok(Some(msg))
         }
         Control::Send { to, msg, .. } => {
-            buf.put_slice(&[SMALL_TUPLE, 3, SMALL_INTEGER, 2]);
+            buf.put_slice(&[SMALL_TUPLE, 3, SMALL_INTEGER, op::SEND]);
             terms.put(empty, buf)?;
             terms.put(&Term::Pid(*to), buf)?;
             Ok(Some(msg))
         }
         Control::RegSend { from, to, msg } => {
-            buf.put_slice(&[SMALL_TUPLE, 4, SMALL_INTEGER, 6]);
+            buf.put_slice(&[SMALL_TUPLE, 4, SMALL_INTEGER, op::REG_SEND]);
             terms.put(&Term::Pid(*from), buf)?;
             terms.put(empty, buf)?;
             terms.put(&Term::Atom(to.clone()), buf)?;
             Ok(Some(msg))
         }
         Control::AliasSend { from, alias, msg } => {
-            buf.put_slice(&[SMALL_TUPLE, 3, SMALL_INTEGER, 33]);
+            buf.put_slice(&[SMALL_TUPLE, 3, SMALL_INTEGER, op::ALIAS_SEND]);
             terms.put(&Term::Pid(*from), buf)?;
             terms.put(&Term::Ref(*alias), buf)?;
             Ok(Some(msg))
@@ -250,7 +250,7 @@ fn decode_with(
         } else {
             d.decode_term()
         };
-        r.map_err(|e| BadControl(format!("undecodable term: {e}")))
+        r.map_err(BadControl::Undecodable)
     };
     let ctrl = read(&mut d)?;
     let payload = if d.is_empty() {
@@ -259,10 +259,7 @@ fn decode_with(
         Some(read(&mut d)?)
     };
     if !d.is_empty() {
-        return Err(BadControl(format!(
-            "{} bytes after the payload",
-            d.remaining().len()
-        )));
+        return Err(BadControl::TrailingBytes(d.remaining().len()));
     }
     Control::decode(ctrl, payload)
 }
@@ -377,6 +374,23 @@ mod tests {
                 assert_eq!(back, c);
             }
         }
+    }
+
+    #[test]
+    fn undecodable_terms_and_trailing_bytes_are_bad_control() {
+        let message = |body: Vec<u8>| header::Message {
+            atom_refs: Vec::new(),
+            body: Bytes::from(body),
+            versioned: true,
+        };
+        let r = decode(&mut message(vec![131, 255]), DecodeLimits::default());
+        assert!(matches!(r, Err(BadControl::Undecodable(_))), "{r:?}");
+        let mut body = tether_term::encode(&Term::tuple([Term::from(op::NODE_LINK)])).unwrap();
+        for _ in 0..2 {
+            body.extend(tether_term::encode(&Term::nil()).unwrap());
+        }
+        let r = decode(&mut message(body), DecodeLimits::default());
+        assert_eq!(r, Err(BadControl::TrailingBytes(2)));
     }
 
     #[test]

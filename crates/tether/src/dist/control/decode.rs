@@ -2,47 +2,79 @@
 
 use tether_term::{Atom, Pid, Reference, Term};
 
-use super::{BadControl, Control, ProcRef};
+use super::{BadControl, Control, ProcRef, op};
 
-fn bad<T>(m: impl Into<String>) -> Result<T, BadControl> {
-    Err(BadControl(m.into()))
+/// The elements of one control tuple, read field by field; a field of the wrong
+/// shape is a [`BadControl::Field`] naming the opcode and the field.
+struct Fields<'a> {
+    code: u8,
+    items: &'a [Term],
 }
 
-fn pid(t: &Term, what: &str) -> Result<Pid, BadControl> {
-    t.as_pid()
-        .ok_or_else(|| BadControl(format!("{what} is not a pid: {t}")))
-}
-
-fn reference(t: &Term, what: &str) -> Result<Reference, BadControl> {
-    t.as_ref()
-        .copied()
-        .ok_or_else(|| BadControl(format!("{what} is not a reference: {t}")))
-}
-
-fn atom(t: &Term, what: &str) -> Result<Atom, BadControl> {
-    match t {
-        Term::Atom(a) => Ok(a.clone()),
-        _ => bad(format!("{what} is not an atom: {t}")),
+impl Fields<'_> {
+    fn bad<T>(
+        &self,
+        i: usize,
+        field: &'static str,
+        expected: &'static str,
+    ) -> Result<T, BadControl> {
+        Err(BadControl::Field {
+            op: self.code,
+            field,
+            expected,
+            value: self.items[i].clone(),
+        })
     }
-}
 
-fn proc_ref(t: &Term, what: &str) -> Result<ProcRef, BadControl> {
-    match t {
-        Term::Pid(p) => Ok(ProcRef::Pid(*p)),
-        Term::Atom(a) => Ok(ProcRef::Name(a.clone())),
-        _ => bad(format!("{what} is neither a pid nor a name: {t}")),
+    fn pid(&self, i: usize, field: &'static str) -> Result<Pid, BadControl> {
+        match self.items[i].as_pid() {
+            Some(p) => Ok(p),
+            None => self.bad(i, field, "a pid"),
+        }
     }
-}
 
-fn unlink_id(t: &Term) -> Result<u64, BadControl> {
-    match t {
-        Term::Int(i) if *i > 0 => Ok(*i as u64),
-        Term::BigInt(b) => b
-            .to_u128()
-            .and_then(|v| u64::try_from(v).ok())
-            .filter(|v| *v > 0)
-            .ok_or_else(|| BadControl(format!("unlink id out of range: {t}"))),
-        _ => bad(format!("unlink id is not a positive integer: {t}")),
+    fn reference(&self, i: usize, field: &'static str) -> Result<Reference, BadControl> {
+        match self.items[i].as_ref() {
+            Some(r) => Ok(*r),
+            None => self.bad(i, field, "a reference"),
+        }
+    }
+
+    fn proc_ref(&self, i: usize, field: &'static str) -> Result<ProcRef, BadControl> {
+        match &self.items[i] {
+            Term::Pid(p) => Ok(ProcRef::Pid(*p)),
+            Term::Atom(a) => Ok(ProcRef::Name(a.clone())),
+            _ => self.bad(i, field, "a pid or a name"),
+        }
+    }
+
+    fn atom(&self, i: usize, field: &'static str) -> Result<Atom, BadControl> {
+        match &self.items[i] {
+            Term::Atom(a) => Ok(a.clone()),
+            _ => self.bad(i, field, "an atom"),
+        }
+    }
+
+    fn u32(&self, i: usize, field: &'static str) -> Result<u32, BadControl> {
+        match self.items[i].as_i64().and_then(|v| u32::try_from(v).ok()) {
+            Some(v) => Ok(v),
+            None => self.bad(i, field, "a 32-bit unsigned integer"),
+        }
+    }
+
+    fn unlink_id(&self, i: usize) -> Result<u64, BadControl> {
+        let id = match &self.items[i] {
+            Term::Int(i) if *i > 0 => Some(*i as u64),
+            Term::BigInt(b) => b
+                .to_u128()
+                .and_then(|v| u64::try_from(v).ok())
+                .filter(|v| *v > 0),
+            _ => None,
+        };
+        match id {
+            Some(id) => Ok(id),
+            None => self.bad(i, "id", "a positive 64-bit integer"),
+        }
     }
 }
 
@@ -50,118 +82,137 @@ impl Control {
     /// Reads a control tuple and the payload that followed it (if any).
     pub fn decode(ctrl: Term, payload: Option<Term>) -> Result<Control, BadControl> {
         let Term::Tuple(items) = ctrl else {
-            return bad(format!("control message is not a tuple: {ctrl}"));
+            return Err(BadControl::NotATuple(ctrl));
         };
-        let op = items
+        let code = items
             .first()
             .and_then(Term::as_i64)
-            .ok_or_else(|| BadControl("control tuple does not start with an opcode".to_string()))?;
+            .ok_or(BadControl::NoOpcode)?;
+        let code = u8::try_from(code).map_err(|_| BadControl::UnknownOpcode(code))?;
         let arity = items.len();
         let f = |i: usize| &items[i];
+        let fields = Fields {
+            code,
+            items: &items,
+        };
         let want = |n: usize| -> Result<(), BadControl> {
             if arity == n {
                 Ok(())
             } else {
-                bad(format!("opcode {op} with {arity} elements"))
+                Err(BadControl::Arity { op: code, arity })
             }
         };
+        // The seq-trace forms have the token as one more element.
+        let want_tt = |plain: u8, n: usize| want(if code == plain { n } else { n + 1 });
         let need_payload = |p: Option<Term>| -> Result<Term, BadControl> {
-            p.ok_or_else(|| BadControl(format!("opcode {op} without its payload")))
+            p.ok_or(BadControl::MissingPayload(code))
         };
         let no_payload = |p: &Option<Term>| -> Result<(), BadControl> {
             if p.is_some() {
-                bad(format!("opcode {op} with an unexpected payload"))
+                Err(BadControl::UnexpectedPayload(code))
             } else {
                 Ok(())
             }
         };
-        let c = match op {
-            1 => {
+        let c = match code {
+            op::LINK => {
                 want(3)?;
                 no_payload(&payload)?;
                 Control::Link {
-                    from: pid(f(1), "LINK from")?,
-                    to: pid(f(2), "LINK to")?,
+                    from: fields.pid(1, "from")?,
+                    to: fields.pid(2, "to")?,
                 }
             }
-            2 | 12 => {
-                want(if op == 2 { 3 } else { 4 })?;
+            op::SEND | op::SEND_TT => {
+                want_tt(op::SEND, 3)?;
                 Control::Send {
                     from: None,
-                    to: pid(f(2), "SEND to")?,
+                    to: fields.pid(2, "to")?,
                     msg: need_payload(payload)?,
                 }
             }
-            22 | 23 => {
-                want(if op == 22 { 3 } else { 4 })?;
+            op::SEND_SENDER | op::SEND_SENDER_TT => {
+                want_tt(op::SEND_SENDER, 3)?;
                 Control::Send {
-                    from: Some(pid(f(1), "SEND_SENDER from")?),
-                    to: pid(f(2), "SEND_SENDER to")?,
+                    from: Some(fields.pid(1, "from")?),
+                    to: fields.pid(2, "to")?,
                     msg: need_payload(payload)?,
                 }
             }
-            6 | 16 => {
-                want(if op == 6 { 4 } else { 5 })?;
+            op::REG_SEND | op::REG_SEND_TT => {
+                want_tt(op::REG_SEND, 4)?;
                 Control::RegSend {
-                    from: pid(f(1), "REG_SEND from")?,
-                    to: atom(f(3), "REG_SEND name")?,
+                    from: fields.pid(1, "from")?,
+                    to: fields.atom(3, "name")?,
                     msg: need_payload(payload)?,
                 }
             }
-            33 | 34 => {
-                want(if op == 33 { 3 } else { 4 })?;
+            op::ALIAS_SEND | op::ALIAS_SEND_TT => {
+                want_tt(op::ALIAS_SEND, 3)?;
                 Control::AliasSend {
-                    from: pid(f(1), "ALIAS_SEND from")?,
-                    alias: reference(f(2), "ALIAS_SEND alias")?,
+                    from: fields.pid(1, "from")?,
+                    alias: fields.reference(2, "alias")?,
                     msg: need_payload(payload)?,
                 }
             }
-            3 | 13 | 8 | 18 => {
-                want(if op == 3 || op == 8 { 4 } else { 5 })?;
+            op::EXIT | op::EXIT_TT | op::EXIT2 | op::EXIT2_TT => {
+                want(if matches!(code, op::EXIT | op::EXIT2) {
+                    4
+                } else {
+                    5
+                })?;
                 no_payload(&payload)?;
-                let (from, to) = (pid(f(1), "EXIT from")?, pid(f(2), "EXIT to")?);
+                let (from, to) = (fields.pid(1, "from")?, fields.pid(2, "to")?);
                 let reason = f(arity - 1).clone();
-                if op == 3 || op == 13 {
+                if matches!(code, op::EXIT | op::EXIT_TT) {
                     Control::Exit { from, to, reason }
                 } else {
                     Control::Exit2 { from, to, reason }
                 }
             }
-            24..=27 => {
-                want(if op % 2 == 0 { 3 } else { 4 })?;
-                let (from, to) = (pid(f(1), "EXIT from")?, pid(f(2), "EXIT to")?);
+            op::PAYLOAD_EXIT | op::PAYLOAD_EXIT_TT | op::PAYLOAD_EXIT2 | op::PAYLOAD_EXIT2_TT => {
+                want(if matches!(code, op::PAYLOAD_EXIT | op::PAYLOAD_EXIT2) {
+                    3
+                } else {
+                    4
+                })?;
+                let (from, to) = (fields.pid(1, "from")?, fields.pid(2, "to")?);
                 let reason = need_payload(payload)?;
-                if op < 26 {
+                if matches!(code, op::PAYLOAD_EXIT | op::PAYLOAD_EXIT_TT) {
                     Control::Exit { from, to, reason }
                 } else {
                     Control::Exit2 { from, to, reason }
                 }
             }
-            4 => {
+            op::UNLINK => {
                 want(3)?;
                 no_payload(&payload)?;
                 Control::Unlink {
-                    from: pid(f(1), "UNLINK from")?,
-                    to: pid(f(2), "UNLINK to")?,
+                    from: fields.pid(1, "from")?,
+                    to: fields.pid(2, "to")?,
                 }
             }
-            35 | 36 => {
+            op::UNLINK_ID | op::UNLINK_ID_ACK => {
                 want(4)?;
                 no_payload(&payload)?;
-                let (id, from, to) = (unlink_id(f(1))?, pid(f(2), "from")?, pid(f(3), "to")?);
-                if op == 35 {
+                let (id, from, to) = (
+                    fields.unlink_id(1)?,
+                    fields.pid(2, "from")?,
+                    fields.pid(3, "to")?,
+                );
+                if code == op::UNLINK_ID {
                     Control::UnlinkId { id, from, to }
                 } else {
                     Control::UnlinkIdAck { id, from, to }
                 }
             }
-            19 | 20 => {
+            op::MONITOR_P | op::DEMONITOR_P => {
                 want(4)?;
                 no_payload(&payload)?;
-                let from = pid(f(1), "MONITOR_P from")?;
-                let to = proc_ref(f(2), "MONITOR_P target")?;
-                let reference = reference(f(3), "MONITOR_P ref")?;
-                if op == 19 {
+                let from = fields.pid(1, "from")?;
+                let to = fields.proc_ref(2, "target")?;
+                let reference = fields.reference(3, "ref")?;
+                if code == op::MONITOR_P {
                     Control::MonitorP {
                         from,
                         to,
@@ -175,8 +226,8 @@ impl Control {
                     }
                 }
             }
-            21 | 28 => {
-                let reason = if op == 21 {
+            op::MONITOR_P_EXIT | op::PAYLOAD_MONITOR_P_EXIT => {
+                let reason = if code == op::MONITOR_P_EXIT {
                     want(5)?;
                     no_payload(&payload)?;
                     f(4).clone()
@@ -185,55 +236,48 @@ impl Control {
                     need_payload(payload)?
                 };
                 Control::MonitorPExit {
-                    from: proc_ref(f(1), "MONITOR_P_EXIT from")?,
-                    to: pid(f(2), "MONITOR_P_EXIT to")?,
-                    reference: reference(f(3), "MONITOR_P_EXIT ref")?,
+                    from: fields.proc_ref(1, "from")?,
+                    to: fields.pid(2, "to")?,
+                    reference: fields.reference(3, "ref")?,
                     reason,
                 }
             }
-            7 => {
+            op::GROUP_LEADER => {
                 want(3)?;
                 Control::GroupLeader {
-                    from: pid(f(1), "GROUP_LEADER from")?,
-                    to: pid(f(2), "to")?,
+                    from: fields.pid(1, "from")?,
+                    to: fields.pid(2, "to")?,
                 }
             }
-            29 | 30 => {
-                want(if op == 29 { 6 } else { 7 })?;
-                let mfa = f(4).as_tuple().filter(|t| t.len() == 3).ok_or_else(|| {
-                    BadControl(format!("SPAWN_REQUEST mfa is not {{M, F, A}}: {}", f(4)))
-                })?;
-                let arity = mfa[2]
-                    .as_i64()
-                    .and_then(|a| u32::try_from(a).ok())
-                    .ok_or_else(|| BadControl("SPAWN_REQUEST arity".into()))?;
+            op::SPAWN_REQUEST | op::SPAWN_REQUEST_TT => {
+                want_tt(op::SPAWN_REQUEST, 6)?;
+                let Some(mfa) = f(4).as_tuple().filter(|t| t.len() == 3) else {
+                    return fields.bad(4, "mfa", "{M, F, A}");
+                };
+                let mfa = Fields { code, items: mfa };
                 Control::SpawnRequest {
-                    req_id: reference(f(1), "SPAWN_REQUEST id")?,
-                    from: pid(f(2), "SPAWN_REQUEST from")?,
-                    group_leader: pid(f(3), "SPAWN_REQUEST group leader")?,
-                    module: atom(&mfa[0], "SPAWN_REQUEST module")?,
-                    function: atom(&mfa[1], "SPAWN_REQUEST function")?,
-                    arity,
+                    req_id: fields.reference(1, "id")?,
+                    from: fields.pid(2, "from")?,
+                    group_leader: fields.pid(3, "group leader")?,
+                    module: mfa.atom(0, "module")?,
+                    function: mfa.atom(1, "function")?,
+                    arity: mfa.u32(2, "arity")?,
                     opts: f(5).clone(),
                     args: need_payload(payload)?,
                 }
             }
-            31 | 32 => {
-                want(if op == 31 { 5 } else { 6 })?;
+            op::SPAWN_REPLY | op::SPAWN_REPLY_TT => {
+                want_tt(op::SPAWN_REPLY, 5)?;
                 no_payload(&payload)?;
-                let flags = f(3)
-                    .as_i64()
-                    .and_then(|v| u32::try_from(v).ok())
-                    .ok_or_else(|| BadControl("SPAWN_REPLY flags".into()))?;
                 Control::SpawnReply {
-                    req_id: reference(f(1), "SPAWN_REPLY id")?,
-                    to: pid(f(2), "SPAWN_REPLY to")?,
-                    flags,
+                    req_id: fields.reference(1, "id")?,
+                    to: fields.pid(2, "to")?,
+                    flags: fields.u32(3, "flags")?,
                     result: f(4).clone(),
                 }
             }
-            5 => Control::NodeLink,
-            _ => return bad(format!("unknown opcode {op}")),
+            op::NODE_LINK => Control::NodeLink,
+            _ => return Err(BadControl::UnknownOpcode(code.into())),
         };
         Ok(c)
     }

@@ -14,6 +14,8 @@
 //! | monitor fired | `MONITOR_P_EXIT` (21) | `PAYLOAD_MONITOR_P_EXIT` (28) |
 //! | unlink | `UNLINK` (4) | `UNLINK_ID` (35), flag `UNLINK_ID` |
 //!
+//! The opcodes are named once, in [`op`]; nothing else writes them as numbers.
+//!
 //! Decoding accepts every opcode a peer may send whatever we advertised (the plain
 //! and payload forms, the seq-trace `_TT` forms whose token is dropped, the obsolete
 //! `NODE_LINK`), and checks the shape of every field: a malformed control message is
@@ -21,11 +23,12 @@
 
 use std::fmt;
 
-use tether_term::{Atom, Pid, Reference, Term};
+use tether_term::{Atom, DecodeError, Pid, Reference, Term};
 
 use super::flags::DistFlags;
 
 mod decode;
+pub mod op;
 #[cfg(test)]
 mod tests;
 
@@ -121,17 +124,94 @@ pub enum Control {
     NodeLink,
 }
 
-/// A control message could not be understood.
+/// A control message could not be understood. The connection that sent it is
+/// closed with this as the reason.
+///
+/// ```
+/// use tether::Term;
+/// use tether::dist::control::{BadControl, Control, op};
+/// let link = Term::tuple([Term::from(op::LINK), Term::atom("a"), Term::atom("b")]);
+/// let err = Control::decode(link, None).unwrap_err();
+/// assert!(matches!(err, BadControl::Field { op: op::LINK, field: "from", .. }));
+/// assert_eq!(err.to_string(), "bad control message: LINK from is not a pid: a");
+/// ```
 #[derive(Debug, Clone, PartialEq)]
-pub struct BadControl(pub String);
+pub enum BadControl {
+    /// The bytes are not a term, or a term over the node's decode limits.
+    Undecodable(DecodeError),
+    /// Bytes were left after the control term and its payload.
+    TrailingBytes(usize),
+    /// The control message is not a tuple.
+    NotATuple(Term),
+    /// The tuple does not start with an integer.
+    NoOpcode,
+    /// The tuple starts with an integer that is no opcode.
+    UnknownOpcode(i64),
+    /// The tuple has the wrong number of elements for its opcode.
+    Arity {
+        /// The opcode.
+        op: u8,
+        /// The number of elements, the opcode included.
+        arity: usize,
+    },
+    /// The opcode takes a payload term and none followed.
+    MissingPayload(u8),
+    /// A payload term followed an opcode that takes none.
+    UnexpectedPayload(u8),
+    /// A field has the wrong type or value.
+    Field {
+        /// The opcode.
+        op: u8,
+        /// Which field (`from`, `to`, `ref`, ...).
+        field: &'static str,
+        /// What it should have been.
+        expected: &'static str,
+        /// What it was.
+        value: Term,
+    },
+    /// A well-formed signal that claims to come from a process of another node: a
+    /// peer may only speak for its own processes ([`Control::sender`]).
+    ForeignSender(Pid),
+}
 
 impl fmt::Display for BadControl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "bad control message: {}", self.0)
+        let name = |code: &u8| op::name(*code).unwrap_or("?");
+        f.write_str("bad control message: ")?;
+        match self {
+            BadControl::Undecodable(e) => write!(f, "undecodable term: {e}"),
+            BadControl::TrailingBytes(n) => write!(f, "{n} bytes after the payload"),
+            BadControl::NotATuple(t) => write!(f, "not a tuple: {t}"),
+            BadControl::NoOpcode => f.write_str("the tuple does not start with an opcode"),
+            BadControl::UnknownOpcode(c) => write!(f, "unknown opcode {c}"),
+            BadControl::Arity { op, arity } => {
+                write!(f, "{} ({op}) with {arity} elements", name(op))
+            }
+            BadControl::MissingPayload(op) => write!(f, "{} without its payload", name(op)),
+            BadControl::UnexpectedPayload(op) => {
+                write!(f, "{} with an unexpected payload", name(op))
+            }
+            BadControl::Field {
+                op,
+                field,
+                expected,
+                value,
+            } => write!(f, "{} {field} is not {expected}: {value}", name(op)),
+            BadControl::ForeignSender(p) => {
+                write!(f, "a signal from {p:?}, not a process of the peer")
+            }
+        }
     }
 }
 
-impl std::error::Error for BadControl {}
+impl std::error::Error for BadControl {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            BadControl::Undecodable(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 fn id_term(id: u64) -> Term {
     Term::from(id)
@@ -140,55 +220,81 @@ fn id_term(id: u64) -> Term {
 impl Control {
     /// The control tuple and the payload to send, for a connection with `flags`.
     pub fn encode_parts(&self, flags: DistFlags) -> (Term, Option<&Term>) {
-        let op = |n: i64| Term::Int(n);
+        let opcode = |n: u8| Term::from(n);
         let empty = || Term::atom("");
         let payload_exits = flags.contains(DistFlags::EXIT_PAYLOAD);
         match self {
-            Control::Link { from, to } => {
-                (Term::tuple([op(1), Term::Pid(*from), Term::Pid(*to)]), None)
-            }
+            Control::Link { from, to } => (
+                Term::tuple([opcode(op::LINK), Term::Pid(*from), Term::Pid(*to)]),
+                None,
+            ),
             Control::Send {
                 from: Some(from),
                 to,
                 msg,
             } if flags.contains(DistFlags::SEND_SENDER) => (
-                Term::tuple([op(22), Term::Pid(*from), Term::Pid(*to)]),
+                Term::tuple([opcode(op::SEND_SENDER), Term::Pid(*from), Term::Pid(*to)]),
                 Some(msg),
             ),
-            Control::Send { to, msg, .. } => {
-                (Term::tuple([op(2), empty(), Term::Pid(*to)]), Some(msg))
-            }
+            Control::Send { to, msg, .. } => (
+                Term::tuple([opcode(op::SEND), empty(), Term::Pid(*to)]),
+                Some(msg),
+            ),
             Control::RegSend { from, to, msg } => (
-                Term::tuple([op(6), Term::Pid(*from), empty(), Term::Atom(to.clone())]),
+                Term::tuple([
+                    opcode(op::REG_SEND),
+                    Term::Pid(*from),
+                    empty(),
+                    Term::Atom(to.clone()),
+                ]),
                 Some(msg),
             ),
             Control::AliasSend { from, alias, msg } => (
-                Term::tuple([op(33), Term::Pid(*from), Term::Ref(*alias)]),
+                Term::tuple([opcode(op::ALIAS_SEND), Term::Pid(*from), Term::Ref(*alias)]),
                 Some(msg),
             ),
             Control::Exit { from, to, reason } | Control::Exit2 { from, to, reason } => {
                 let link = matches!(self, Control::Exit { .. });
-                let (plain, with_payload) = if link { (3, 24) } else { (8, 26) };
+                let (plain, with_payload) = if link {
+                    (op::EXIT, op::PAYLOAD_EXIT)
+                } else {
+                    (op::EXIT2, op::PAYLOAD_EXIT2)
+                };
                 if payload_exits {
                     (
-                        Term::tuple([op(with_payload), Term::Pid(*from), Term::Pid(*to)]),
+                        Term::tuple([opcode(with_payload), Term::Pid(*from), Term::Pid(*to)]),
                         Some(reason),
                     )
                 } else {
-                    let t =
-                        Term::tuple([op(plain), Term::Pid(*from), Term::Pid(*to), reason.clone()]);
+                    let t = Term::tuple([
+                        opcode(plain),
+                        Term::Pid(*from),
+                        Term::Pid(*to),
+                        reason.clone(),
+                    ]);
                     (t, None)
                 }
             }
-            Control::Unlink { from, to } => {
-                (Term::tuple([op(4), Term::Pid(*from), Term::Pid(*to)]), None)
-            }
+            Control::Unlink { from, to } => (
+                Term::tuple([opcode(op::UNLINK), Term::Pid(*from), Term::Pid(*to)]),
+                None,
+            ),
             Control::UnlinkId { id, from, to } => (
-                Term::tuple([op(35), id_term(*id), Term::Pid(*from), Term::Pid(*to)]),
+                Term::tuple([
+                    opcode(op::UNLINK_ID),
+                    id_term(*id),
+                    Term::Pid(*from),
+                    Term::Pid(*to),
+                ]),
                 None,
             ),
             Control::UnlinkIdAck { id, from, to } => (
-                Term::tuple([op(36), id_term(*id), Term::Pid(*from), Term::Pid(*to)]),
+                Term::tuple([
+                    opcode(op::UNLINK_ID_ACK),
+                    id_term(*id),
+                    Term::Pid(*from),
+                    Term::Pid(*to),
+                ]),
                 None,
             ),
             Control::MonitorP {
@@ -197,7 +303,7 @@ impl Control {
                 reference,
             } => (
                 Term::tuple([
-                    op(19),
+                    opcode(op::MONITOR_P),
                     Term::Pid(*from),
                     to.to_term(),
                     Term::Ref(*reference),
@@ -210,7 +316,7 @@ impl Control {
                 reference,
             } => (
                 Term::tuple([
-                    op(20),
+                    opcode(op::DEMONITOR_P),
                     Term::Pid(*from),
                     to.to_term(),
                     Term::Ref(*reference),
@@ -224,7 +330,11 @@ impl Control {
                 reason,
             } => {
                 let head = [
-                    op(if payload_exits { 28 } else { 21 }),
+                    opcode(if payload_exits {
+                        op::PAYLOAD_MONITOR_P_EXIT
+                    } else {
+                        op::MONITOR_P_EXIT
+                    }),
                     from.to_term(),
                     Term::Pid(*to),
                 ];
@@ -239,9 +349,10 @@ impl Control {
                     (t, None)
                 }
             }
-            Control::GroupLeader { from, to } => {
-                (Term::tuple([op(7), Term::Pid(*from), Term::Pid(*to)]), None)
-            }
+            Control::GroupLeader { from, to } => (
+                Term::tuple([opcode(op::GROUP_LEADER), Term::Pid(*from), Term::Pid(*to)]),
+                None,
+            ),
             Control::SpawnRequest {
                 req_id,
                 from,
@@ -258,7 +369,7 @@ impl Control {
                     Term::from(*arity),
                 ]);
                 let t = Term::tuple([
-                    op(29),
+                    opcode(op::SPAWN_REQUEST),
                     Term::Ref(*req_id),
                     Term::Pid(*from),
                     Term::Pid(*group_leader),
@@ -274,7 +385,7 @@ impl Control {
                 result,
             } => (
                 Term::tuple([
-                    op(31),
+                    opcode(op::SPAWN_REPLY),
                     Term::Ref(*req_id),
                     Term::Pid(*to),
                     Term::from(*flags),
@@ -282,7 +393,7 @@ impl Control {
                 ]),
                 None,
             ),
-            Control::NodeLink => (Term::tuple([op(5)]), None),
+            Control::NodeLink => (Term::tuple([opcode(op::NODE_LINK)]), None),
         }
     }
 

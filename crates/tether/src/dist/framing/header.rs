@@ -12,23 +12,29 @@
 //! in the per-connection cache at `segment * 256 + internal`; an old one is
 //! `Internal:8` and reads it. With `N = 0` there are no flags at all.
 //!
-//! [`InboundDecoder`] turns frames into [`Message`]s: the atoms the message's
-//! `ATOM_CACHE_REF`s index (in header order) plus the control/payload bytes, which the
-//! ETF decoder reads later. Fragments of one sequence are joined as their ids count
-//! down to 1; sequences may interleave. Everything is bounded: atom text (255
-//! characters, valid UTF-8), references to unset cache entries are errors, a message
-//! may not exceed the frame limit once joined, and at most
-//! [`MAX_IN_FLIGHT`] fragmented sequences may be open at once.
+//! [`InboundDecoder`] is the one parser of these headers. It reads the frame's prefix
+//! (the tags, the sequence and fragment ids) itself and hands the atom-cache section
+//! to the connection's [`AtomCache`], whose
+//! [`read_header_into`](AtomCache::read_header_into) is the one reader of sections,
+//! beside [`write_header`](AtomCache::write_header), its mirror on the sending side
+//! (see [`tether_term::AtomCache`]). The fuzz target `dist_frames` (`fuzz/`) and the
+//! seeded random-input test in `framing/robustness.rs` feed it frame sequences.
+//!
+//! It turns frames into [`Message`]s: the atoms the message's `ATOM_CACHE_REF`s index
+//! (in header order) plus the control/payload bytes, which the ETF decoder reads
+//! later. Fragments of one sequence are joined as their ids count down to 1;
+//! sequences may interleave. Everything is bounded: atom text (255 characters, valid
+//! UTF-8), references to unset cache entries are errors, a message may not exceed the
+//! frame limit once joined, and at most [`MAX_IN_FLIGHT`] fragmented sequences may be
+//! open at once.
 
 use std::collections::HashMap;
 
 use bytes::{Bytes, BytesMut};
-use tether_term::Atom;
+use tether_term::{Atom, AtomCache, AtomCacheRefs};
 
 use super::{FrameError, FrameKind};
 
-/// Entries in one direction's atom cache: 8 segments of 256.
-pub const ATOM_CACHE_SIZE: usize = 2048;
 /// Most fragmented messages being reassembled at once on one connection.
 pub const MAX_IN_FLIGHT: usize = 1024;
 
@@ -53,7 +59,8 @@ struct Partial {
 /// Per-connection state for incoming frames: the atom cache and open fragment
 /// sequences.
 pub struct InboundDecoder {
-    cache: Vec<Option<Atom>>,
+    /// The peer's atom cache, as its headers define it.
+    cache: AtomCache,
     /// A list to fill with the next message's references ([`InboundDecoder::recycle`]).
     spare: Vec<Atom>,
     partial: HashMap<u64, Partial>,
@@ -75,9 +82,6 @@ impl<'a> Cur<'a> {
         self.1 += n;
         Ok(s)
     }
-    fn u8(&mut self) -> Result<u8, FrameError> {
-        Ok(self.take(1)?[0])
-    }
     fn u64(&mut self) -> Result<u64, FrameError> {
         Ok(u64::from_be_bytes(
             self.take(8)?.try_into().expect("8 bytes"),
@@ -89,7 +93,7 @@ impl InboundDecoder {
     /// A decoder whose joined messages may be at most `max_message_len` bytes.
     pub fn new(max_message_len: usize) -> InboundDecoder {
         InboundDecoder {
-            cache: vec![None; ATOM_CACHE_SIZE],
+            cache: AtomCache::new(),
             spare: Vec::new(),
             partial: HashMap::new(),
             max_message_len,
@@ -194,42 +198,17 @@ impl InboundDecoder {
         Ok(())
     }
 
+    /// Reads the atom-cache section at the cursor, updating the cache, and moves the
+    /// cursor past it.
     fn atom_refs(&mut self, c: &mut Cur<'_>) -> Result<Vec<Atom>, FrameError> {
-        let n = c.u8()? as usize;
-        if n == 0 {
-            return Ok(Vec::new());
-        }
-        let flags = c.take(n / 2 + 1)?;
-        let nibble = |i: usize| (flags[i / 2] >> ((i % 2) * 4)) & 0x0f;
-        let long_atoms = nibble(n) & 1 == 1;
-        let mut out = std::mem::take(&mut self.spare);
-        out.clear();
-        out.reserve(n);
-        for i in 0..n {
-            let f = nibble(i);
-            let index = usize::from(f & 7) * 256 + usize::from(c.u8()?);
-            if f & 8 != 0 {
-                let len = if long_atoms {
-                    u16::from_be_bytes([c.u8()?, c.u8()?]) as usize
-                } else {
-                    c.u8()? as usize
-                };
-                let text = std::str::from_utf8(c.take(len)?)
-                    .map_err(|_| err("cached atom is not UTF-8"))?;
-                if text.chars().count() > 255 {
-                    return Err(err("cached atom longer than 255 characters"));
-                }
-                let atom = Atom::new(text);
-                self.cache[index] = Some(atom.clone());
-                out.push(atom);
-            } else {
-                let atom = self.cache[index]
-                    .clone()
-                    .ok_or_else(|| err(format!("reference to empty atom cache entry {index}")))?;
-                out.push(atom);
-            }
-        }
-        Ok(out)
+        let mut refs = AtomCacheRefs::from_atoms(std::mem::take(&mut self.spare));
+        let section = &c.0[c.1..];
+        let used = self
+            .cache
+            .read_header_into(section, &mut refs)
+            .map_err(|e| err(format!("distribution header atom cache: {e}")))?;
+        c.1 += used;
+        Ok(refs.into_atoms())
     }
 }
 

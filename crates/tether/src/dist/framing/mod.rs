@@ -29,6 +29,8 @@
 
 pub mod header;
 mod reader;
+#[cfg(test)]
+mod robustness;
 mod writer;
 
 pub use reader::FrameReader;
