@@ -169,9 +169,10 @@ pub fn child_main() {
         println!("child ready");
         if !ping.is_empty() {
             if !go_file.is_empty() {
-                while !std::path::Path::new(&go_file).exists() {
-                    tokio::time::sleep(Duration::from_millis(1)).await;
-                }
+                super::eventually::eventually("the go file exists", || async {
+                    std::path::Path::new(&go_file).exists()
+                })
+                .await;
             }
             let n = Node::intern(&ping).unwrap();
             let req = Term::tuple([Term::atom("is_auth"), Term::Atom(Node::local().name())]);
