@@ -85,6 +85,3 @@ pub fn ready_now<F: Future>(fut: F) -> Option<F::Output> {
         Poll::Pending => None,
     }
 }
-
-/// Long enough for signals between local processes to have been handled.
-pub const SETTLE: Duration = Duration::from_millis(100);
