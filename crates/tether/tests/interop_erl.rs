@@ -8,12 +8,16 @@ mod interop;
 
 use std::time::Duration;
 
-use interop::node::{COOKIE, T, beam, beam_with, epmd_port, eval, me, node, run, term, try_eval};
+use interop::node::{
+    COOKIE, T, beam, beam_with, epmd_port, eval, eventually, me, node, run, term, try_eval,
+};
 use interop::{Beam, BeamSpec, unique};
 use tether::dist::epmd::EpmdClient;
 use tether::dist::{self, ErpcError, Exception, NodeEvent, RpcError};
 use tether::{Down, Exit, ExitReason, Monitored, Pid, Term};
 
+/// How long a test watches for a signal that must not come (an absence cannot be
+/// awaited, only bounded).
 const QUIET: Duration = Duration::from_millis(500);
 
 /// A Tether process registered as `name` that exits with `reason` on any message.
@@ -266,11 +270,15 @@ fn links_exits_and_unlink_tether_side() {
         // Unlink (UNLINK_ID + ack), then the exit no longer reaches us.
         let p = beam_dier(b).await;
         tether::link(p).unwrap();
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        assert_eq!(beam_links(p, b).await, Term::from(1));
+        eventually("the BEAM process has our link", || async {
+            beam_links(p, b).await == Term::from(1)
+        })
+        .await;
         tether::unlink(p);
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        assert_eq!(beam_links(p, b).await, Term::from(0));
+        eventually("the BEAM process has dropped our link", || async {
+            beam_links(p, b).await == Term::from(0)
+        })
+        .await;
         tether::send(p, Term::atom("die")).unwrap();
         assert_eq!(tether::receive_timeout::<Exit>(QUIET).await, None);
         // Link to a dead BEAM process: noproc.

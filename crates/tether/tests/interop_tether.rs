@@ -7,7 +7,7 @@ mod interop;
 use std::time::Duration;
 
 use interop::child::{Child, ChildSpec, child_main};
-use interop::node::{T, beam, eval, me, node, run, term};
+use interop::node::{T, beam, eval, eventually, eventually_some, me, node, run, term};
 use tether::dist::{self, ErpcError, NodeEvent};
 use tether::{Atom, Down, Exit, ExitReason, Pid, Term};
 
@@ -18,11 +18,16 @@ fn child_node() {
 }
 
 async fn whereis(child: tether::Node, name: &str) -> Pid {
+    try_whereis(child, name)
+        .await
+        .unwrap_or_else(|| panic!("{name} not registered"))
+}
+
+async fn try_whereis(child: tether::Node, name: &str) -> Option<Pid> {
     let r = dist::erpc::call(child, "erlang", "whereis", vec![Term::atom(name)], T)
         .await
         .unwrap();
     r.as_pid()
-        .unwrap_or_else(|| panic!("{name} not registered: {r}"))
 }
 
 #[test]
@@ -94,13 +99,15 @@ fn links_monitors_exits_and_restarts() {
         let d: Down = tether::receive_timeout(T).await.unwrap();
         assert_eq!((d.reference, d.reason), (r, ExitReason::Killed));
         // The demo supervisor restarts echo under the same name.
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        let echo2 = whereis(n, "echo").await;
-        assert_ne!(echo2, echo);
+        let echo2 = eventually_some("echo is restarted", || async {
+            try_whereis(n, "echo").await.filter(|p| *p != echo)
+        })
+        .await;
         // Unlink, then a kill is not seen.
         tether::link(echo2).unwrap();
         tether::unlink(echo2);
         tether::exit(echo2, ExitReason::from("bye"));
+        // An absence: watched for a while, not awaited.
         assert_eq!(
             tether::receive_timeout::<Exit>(Duration::from_millis(500)).await,
             None
@@ -118,8 +125,10 @@ fn links_monitors_exits_and_restarts() {
             )
         );
         // The demo supervisor restarts kv too.
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        assert_ne!(whereis(n, "kv").await, kv);
+        eventually("kv is restarted", || async {
+            try_whereis(n, "kv").await.is_some_and(|p| p != kv)
+        })
+        .await;
         whereis(n, "tether_demo_sup").await;
         // Dead pid: noproc for link and monitor.
         tether::link(echo).unwrap();
