@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use interop::child::{Child, ChildSpec, child_main};
 use interop::node::{T, beam, eval, eventually, eventually_some, me, node, run, term};
+use interop::race::{Arena, Winner, race};
 use tether::dist::{self, ErpcError, NodeEvent};
 use tether::{Atom, Down, Exit, ExitReason, Pid, Term};
 
@@ -213,7 +214,7 @@ fn killing_a_tether_node_gives_noconnection_and_nodedown() {
 }
 
 #[test]
-fn wrong_cookie_and_simultaneous_connect() {
+fn wrong_cookie_is_refused() {
     run(async {
         let c = Child::start(ChildSpec {
             cookie: Some("other".into()),
@@ -222,24 +223,47 @@ fn wrong_cookie_and_simultaneous_connect() {
         .await;
         let r = dist::call(("net_kernel", c.node), Term::atom("x"), T).await;
         assert_eq!(r, Err(dist::CallError::NodeDown(c.node)));
-        for _ in 0..3 {
-            let go = std::env::temp_dir().join(interop::unique("go"));
-            let spec = ChildSpec {
-                ping: Some(node().name().to_string()),
-                go_file: Some(go.display().to_string()),
-                ..Default::default()
-            };
-            let mut c = Child::start(spec).await;
-            std::fs::write(&go, b"go").unwrap();
-            assert!(dist::connect_node(c.node).await);
-            let line = c.wait_line("child ping=", T).await;
-            let _ = std::fs::remove_file(&go);
-            assert!(line.contains("Ok(Atom(yes))"), "{line}");
-            let req = Term::tuple([Term::atom("is_auth"), Term::atom("x")]);
-            assert_eq!(
-                dist::call(("net_kernel", c.node), req, T).await,
-                Ok(Term::atom("yes"))
-            );
-        }
     });
+}
+
+/// We and a child node dial each other at once (both attempts held until both are
+/// pending, see `interop/race.rs`): the node with the greater name answers `nok`,
+/// the other `ok_simultaneous`, and the greater node's own connection stays.
+async fn simultaneous_connect(prefix: &str, winner: Winner) {
+    let mut arena = Arena::new().await;
+    let go = std::env::temp_dir().join(interop::unique("go"));
+    let mut c = Child::start(ChildSpec {
+        ping: Some(node().name().to_string()),
+        go_file: Some(go.display().to_string()),
+        prefix: Some(prefix.into()),
+        epmd_port: Some(arena.epmd_port()),
+        ..Default::default()
+    })
+    .await;
+    let sname = c.node.name().as_str().split('@').next().unwrap().to_owned();
+    let (mut to_child, _child_here) = arena.gate_peer(&sname).await;
+    race(c.node, winner, &mut arena, &mut to_child, || {
+        std::fs::write(&go, b"go").unwrap()
+    })
+    .await;
+    let line = c.wait_line("child ping=", T).await;
+    let _ = std::fs::remove_file(&go);
+    assert!(line.contains("Ok(Atom(yes))"), "{line}");
+    let req = Term::tuple([Term::atom("is_auth"), Term::atom("x")]);
+    assert_eq!(
+        dist::call(("net_kernel", c.node), req, T).await,
+        Ok(Term::atom("yes"))
+    );
+}
+
+/// "child…" < "tether…": our attempt wins.
+#[test]
+fn simultaneous_connect_greater_name_wins_we_win() {
+    run(simultaneous_connect("child", Winner::Us));
+}
+
+/// "zchild…" > "tether…": the child's attempt wins.
+#[test]
+fn simultaneous_connect_greater_name_wins_child_wins() {
+    run(simultaneous_connect("zchild", Winner::Peer));
 }

@@ -43,6 +43,10 @@ pub struct ChildSpec {
     pub go_file: Option<String>,
     /// Visible instead of hidden.
     pub visible: bool,
+    /// Name prefix (default `child`).
+    pub prefix: Option<String>,
+    /// EPMD port (default: the binary's, served by its node).
+    pub epmd_port: Option<u16>,
 }
 
 impl Child {
@@ -57,14 +61,16 @@ impl Child {
 
     /// Starts a child node registered with our EPMD and waits until it is up.
     pub async fn start(spec: ChildSpec) -> Child {
-        let name = super::unique("child");
+        let name = super::unique(spec.prefix.as_deref().unwrap_or("child"));
         let cookie = spec
             .cookie
             .clone()
             .unwrap_or_else(|| super::node::COOKIE.to_owned());
         let value = [
             name.clone(),
-            super::node::epmd_port().to_string(),
+            spec.epmd_port
+                .unwrap_or_else(super::node::epmd_port)
+                .to_string(),
             cookie,
             spec.ping.clone().unwrap_or_default(),
             spec.go_file.clone().unwrap_or_default(),

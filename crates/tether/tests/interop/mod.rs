@@ -15,6 +15,7 @@ pub mod child;
 #[path = "../common/eventually.rs"]
 pub mod eventually;
 pub mod node;
+pub mod race;
 
 use std::path::PathBuf;
 use std::process::Stdio;
