@@ -23,7 +23,10 @@ use tether::otp::supervisor::{Strategy, Supervisor, count_children};
 use tether::{Exit, ExitReason, Node, Term};
 
 /// Not a test of its own: the entry point of child nodes.
+/// Ignored in a normal run, where it would only return: `interop/child.rs` runs it
+/// with `--include-ignored`.
 #[test]
+#[ignore = "the entry point of child nodes, run by interop/child.rs"]
 fn child_node() {
     child_main();
 }

@@ -14,7 +14,10 @@ use tether::otp::pg::{self, Change, Leave, PgError, PgEvent};
 use tether::{ExitReason, Node, Pid, Term};
 
 /// Not a test of its own: the entry point of child nodes.
+/// Ignored in a normal run, where it would only return: `interop/child.rs` runs it
+/// with `--include-ignored`.
 #[test]
+#[ignore = "the entry point of child nodes, run by interop/child.rs"]
 fn child_node() {
     child_main();
 }

@@ -78,7 +78,13 @@ impl Child {
         ]
         .join("|");
         let mut proc = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "child_node", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "child_node",
+                "--include-ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(VAR, value)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
