@@ -23,7 +23,7 @@ fn start_link_workflow_with_unregistered_name_and_anonymous_functions() {
         let info = tether::process_info(pid.pid()).unwrap();
         assert!(info.links.contains(&tether::self_pid()));
         assert_eq!(info.registered_name, None);
-        assert_eq!(pid.cast(|v| v.push(1)), ());
+        pid.cast(|v| v.push(1));
         assert_eq!(pid.get(|v| v.clone()).await.unwrap(), vec![1]);
         assert_eq!(pid.get_and_update(|v| v.pop()).await.unwrap(), Some(1));
         assert_eq!(pid.update(|v| v.push(2)).await, Ok(()));
@@ -66,6 +66,7 @@ fn start_failures() {
             matches!(r, Err(StartError::Failed(ExitReason::Panic(ref m))) if &**m == "oops"),
             "{r:?}"
         );
+        // A start function slower than the start timeout.
         let slow = || {
             std::thread::sleep(Duration::from_millis(300));
             0
@@ -84,6 +85,7 @@ fn call_failures() {
             let a = Agent::start(|| 0u32, StartOpts::new()).await.unwrap();
             (a, tether::monitor(a.pid()))
         };
+        // A function slower than the call timeout.
         let r = a
             .get_timeout(
                 |_| std::thread::sleep(Duration::from_millis(100)),

@@ -366,16 +366,29 @@ fn task_supervisor_late_result_dropped() {
     run(async {
         let sup = task_supervisor::start_link().await.unwrap();
         let t = task_supervisor::async_nolink(sup, || async {
+            // Answers late: after the caller's 5 ms timeout.
             let _ = tether::receive_timeout::<()>(Duration::from_millis(50)).await;
             7u32
         })
         .await
         .unwrap();
+        let pid = t.pid;
         assert_eq!(
             t.await_result(Duration::from_millis(5)).await,
             Err(TaskError::Timeout)
         );
-        let late = tether::receive_select_timeout(Duration::from_millis(200), |_| true).await;
+        // The task sends its result before it exits, so by S2 a late result that got
+        // through would be in the mailbox before our own monitor's DOWN.
+        let mref = tether::monitor(pid);
+        let d: Down = receive().await;
+        assert_eq!(d.reference, mref);
+        // `noproc` if it had already ended: then its result was sent even earlier.
+        assert!(
+            matches!(d.reason, ExitReason::Normal | ExitReason::Noproc),
+            "{:?}",
+            d.reason
+        );
+        let late = tether::receive_select_timeout(Duration::ZERO, |_| true).await;
         assert!(late.is_none(), "late message in the mailbox");
     })
 }

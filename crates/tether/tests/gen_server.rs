@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-use common::{SETTLE, flush, run};
+use common::{assert_no_message, eventually, eventually_every, flush, run};
 use tether::otp::gen_server::{
     self, CallError, CallResult, CastResult, GenServer, Init, ReplyTo, Server, ServerRef,
     StartError, StartOpts, Timeout, TimeoutMsg, Via, sys,
@@ -52,6 +52,8 @@ enum Event {
 enum Req {
     Ping,
     Delay(u64),
+    /// Tells the test it is handling the call, then never returns.
+    Hang,
     Panic,
     Exit(ExitReason),
     Stop(ExitReason),
@@ -102,6 +104,7 @@ impl GenServer for Tester {
             Mode::Panic => panic!("bailout"),
             Mode::Exit(r) => tether::exit_self(r),
             Mode::Sleep(ms) => {
+                // A slow init: what start timeouts are tested against.
                 tether::sleep(Duration::from_millis(ms)).await;
                 Init::ok(s)
             }
@@ -118,8 +121,13 @@ impl GenServer for Tester {
         match req {
             Req::Ping => CallResult::reply(Ok("pong")),
             Req::Delay(ms) => {
+                // A slow call: what call timeouts are tested against.
                 tether::sleep(Duration::from_millis(ms)).await;
                 CallResult::reply(Ok("delayed"))
+            }
+            Req::Hang => {
+                self.tell(Event::Info("in call".into()));
+                std::future::pending().await
             }
             Req::Panic => panic!("bailout"),
             Req::Exit(r) => tether::exit_self(r),
@@ -128,6 +136,7 @@ impl GenServer for Tester {
             Req::Defer => {
                 let from = from.clone();
                 tether::spawn(async move {
+                    // Replies a little later, after the server has moved on.
                     tether::sleep(Duration::from_millis(10)).await;
                     from.reply(Ok("deferred"));
                 });
@@ -226,6 +235,11 @@ async fn start_named(name: &str, mode: Mode) -> Result<Server<Tester>, StartErro
 
 async fn event() -> Event {
     receive::<Event>().await
+}
+
+/// The messages waiting in `pid`'s mailbox.
+fn queued(pid: Pid) -> usize {
+    tether::process_info(pid).map_or(0, |i| i.message_queue_len)
 }
 
 async fn down_of(pid: Pid) -> ExitReason {
@@ -399,10 +413,7 @@ fn loop_start_fail() {
         assert_eq!(tether::whereis("loop_start_fail"), None);
         // Nothing stray: no DOWNs of the start monitors (the EXITs of the linked
         // starts are ordinary trapped exits, and the timeouts flushed theirs).
-        tether::sleep(SETTLE).await;
-        for m in flush().await {
-            assert!(!m.is::<Down>(), "stray DOWN");
-        }
+        assert_no_message::<Down>("a stray DOWN of a start monitor").await;
     })
 }
 
@@ -418,6 +429,8 @@ fn start_link_stop_kills_non_trapping_caller() {
             assert_eq!(r, Err(StartError::Failed(boom())));
             let _ =
                 gen_server::start_link::<Tester>((me, Mode::Stop(boom())), StartOpts::new()).await;
+            // Outlives the link's exit signal: if it did not kill us, we would end
+            // `normal` after 5 s and the assertion below would say so.
             tether::sleep(Duration::from_secs(5)).await;
         });
         let d: Down = receive().await;
@@ -512,7 +525,8 @@ fn late_reply_is_dropped() {
             .call_timeout(Req::Delay(100), Duration::from_millis(10))
             .await;
         assert_eq!(r.unwrap_err(), CallError::Timeout);
-        tether::sleep(Duration::from_millis(200)).await;
+        // The server handles one call at a time and answers in order: when the ping
+        // is answered, the late reply has been sent before it (and dropped).
         assert_eq!(s.call(Req::Ping).await.unwrap(), Ok("pong"));
         s.stop(ExitReason::Normal).await.unwrap();
         let _ = event().await; // terminate
@@ -548,16 +562,18 @@ fn noproc_leaves_nothing_behind() {
 #[test]
 fn server_killed_mid_call_gives_its_reason() {
     run(async {
-        let s = start_tester(Mode::Ok).await.unwrap();
-        let _ = event().await;
-        let pid = s.pid();
-        tether::spawn(async move {
-            tether::sleep(Duration::from_millis(20)).await;
-            tether::exit(pid, boom());
+        // The killer hears the server's events: it kills the server once the server
+        // is handling our call.
+        let killer = tether::spawn(async {
+            let server: Pid = receive().await;
+            while receive::<Event>().await != Event::Info("in call".into()) {}
+            tether::exit(server, boom());
         });
-        let r = s
-            .call_timeout(Req::Delay(200), Duration::from_secs(5))
-            .await;
+        let s = gen_server::start::<Tester>((killer, Mode::Ok), StartOpts::new())
+            .await
+            .unwrap();
+        tether::send(killer, s.pid()).unwrap();
+        let r = s.call_timeout(Req::Hang, Duration::from_secs(30)).await;
         assert_eq!(r.unwrap_err(), CallError::Exit(boom()));
         let me = tether::process_info(tether::self_pid()).unwrap();
         assert!(me.monitors.is_empty(), "{:?}", me.monitors);
@@ -579,9 +595,8 @@ fn calls_leave_no_monitors() {
             .call_timeout(Req::Delay(50), Duration::from_millis(5))
             .await;
         assert_eq!(r.unwrap_err(), CallError::Timeout);
-        tether::sleep(SETTLE).await;
         assert_eq!(s.call(Req::Ping).await.unwrap(), Ok("pong"));
-        tether::sleep(SETTLE).await;
+        // Our side of each call's monitor goes when the call returns.
         let me = tether::process_info(tether::self_pid()).unwrap();
         assert!(me.monitors.is_empty(), "{:?}", me.monitors);
         // A demonitor does not wake its target (`ProcessShared::push_lazy`): let the
@@ -796,14 +811,13 @@ fn timeout() {
         let _ = event().await;
         assert_eq!(s.call(Req::Timeout(10)).await.unwrap(), Ok("ok"));
         assert_eq!(event().await, Event::Timeout);
-        // a message cancels it
+        // a message cancels it: a message due after the timeout's time is the next
+        // event, not the timeout
         assert_eq!(s.call(Req::Timeout(200)).await.unwrap(), Ok("ok"));
         tether::send(s.pid(), "cancel").unwrap();
+        tether::send_after(Duration::from_millis(400), s.pid(), "later");
         assert_eq!(event().await, Event::Info("cancel".into()));
-        assert_eq!(
-            receive_timeout::<Event>(Duration::from_millis(400)).await,
-            None
-        );
+        assert_eq!(event().await, Event::Info("later".into()));
         // a system message does not
         s.cast(Req::Timeout(100));
         assert_eq!(event().await, Event::Cast);
@@ -816,7 +830,7 @@ fn timeout() {
         sys::resume(s).await.unwrap();
         assert_eq!(event().await, Event::Cast);
         assert_eq!(event().await, Event::Info("first".into()));
-        assert_eq!(receive_timeout::<Event>(SETTLE).await, None);
+        assert_no_message::<Event>("a timeout after a message that cancelled it").await;
     })
 }
 
@@ -845,14 +859,14 @@ fn hibernate() {
             .unwrap();
         for _ in 0..2 {
             assert_eq!(s.call(Req::Ping).await.unwrap(), Ok("pong"));
-            let mut tries = 0;
-            while !sys::get_status(s).await.unwrap().hibernating {
-                tries += 1;
-                assert!(tries < 100, "never hibernated");
-                // longer than hibernate_after: a system message restarts the idle
-                // wait, as in OTP
-                tether::sleep(Duration::from_millis(60)).await;
-            }
+            // Polled less often than hibernate_after: a system message restarts the
+            // idle wait, as in OTP.
+            eventually_every(
+                Duration::from_millis(60),
+                "the idle server hibernates",
+                || async { sys::get_status(s).await.unwrap().hibernating },
+            )
+            .await;
         }
     })
 }
@@ -908,13 +922,15 @@ fn stop() {
         );
         // a server busy past the timeout (stop9)
         let s = start_tester(Mode::Ok).await.unwrap();
+        assert_eq!(event().await, Event::Init);
         let pid = s.pid();
         tether::spawn(async move {
-            let _ = Server::<Tester>::from_pid(pid).call(Req::Delay(300)).await;
+            let _ = Server::<Tester>::from_pid(pid).call(Req::Hang).await;
         });
-        tether::sleep(Duration::from_millis(20)).await;
+        assert_eq!(event().await, Event::Info("in call".into()));
         let r = gen_server::stop(s, ExitReason::Normal, Duration::from_millis(10)).await;
         assert_eq!(r, Err(CallError::Timeout));
+        tether::exit(pid, ExitReason::Kill);
         // a name on a node that is not connected (stop10)
         let bogus = Node::intern("bogus_node@nohost").unwrap();
         let r = gen_server::stop(
@@ -1020,12 +1036,22 @@ fn get_state_and_replace_state() {
             let r = Server::<Tester>::from_pid(pid).call(Req::Ping).await;
             tether::send(me, r).unwrap();
         });
+        eventually("the call is queued at the suspended server", || async {
+            queued(pid) == 1
+        })
+        .await;
+        // system messages are still handled
         assert_eq!(sys::get_state(s).await.unwrap(), "Tester(n=1)");
         assert_eq!(
             sys::replace_state::<Tester>(s, |t| t.n = 2).await.unwrap(),
             "Tester(n=2)"
         );
-        assert_eq!(receive_timeout::<Reply>(SETTLE).await, None);
+        // The call is still waiting in the mailbox, so it has not been answered.
+        assert_eq!(queued(pid), 1, "the call was handled while suspended");
+        assert_eq!(
+            receive_timeout::<Result<Reply, CallError>>(Duration::ZERO).await,
+            None
+        );
         sys::resume(s).await.unwrap();
         assert!(receive::<Result<Reply, CallError>>().await.is_ok());
         // a panicking replace function

@@ -6,6 +6,7 @@ mod interop;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use interop::eventually::eventually;
 use interop::{Beam, BeamSpec, RealEpmd, init_tracing, short_host, unique};
 use tether::dist::epmd::{EpmdClient, EpmdConfig, EpmdServer, NodeInfo};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -22,14 +23,7 @@ async fn our_epmd() -> tether::dist::epmd::EpmdHandle {
 }
 
 async fn wait_until<F: Fn() -> bool>(what: &str, f: F) {
-    let deadline = tokio::time::Instant::now() + T;
-    while !f() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually(what, || async { f() }).await
 }
 
 /// erl nodes register with our EPMD, `net_adm:names()` lists them, they find each
@@ -115,14 +109,10 @@ async fn our_client_with_real_epmd() {
     );
 
     drop(reg);
-    let deadline = tokio::time::Instant::now() + T;
-    while client.port_please(&ours).await.unwrap().is_some() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "registration not dropped"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    eventually("the dropped registration is gone", || async {
+        client.port_please(&ours).await.unwrap().is_none()
+    })
+    .await;
     let _ = short_host();
 }
 

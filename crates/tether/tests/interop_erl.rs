@@ -8,12 +8,17 @@ mod interop;
 
 use std::time::Duration;
 
-use interop::node::{COOKIE, T, beam, beam_with, epmd_port, eval, me, node, run, term, try_eval};
+use interop::node::{
+    AGENT, COOKIE, T, beam, beam_with, epmd_port, eval, eventually, me, node, run, term, try_eval,
+};
+use interop::race::{Arena, Winner, race};
 use interop::{Beam, BeamSpec, unique};
 use tether::dist::epmd::EpmdClient;
 use tether::dist::{self, ErpcError, Exception, NodeEvent, RpcError};
 use tether::{Down, Exit, ExitReason, Monitored, Pid, Term};
 
+/// How long a test watches for a signal that must not come (an absence cannot be
+/// awaited, only bounded).
 const QUIET: Duration = Duration::from_millis(500);
 
 /// A Tether process registered as `name` that exits with `reason` on any message.
@@ -266,11 +271,15 @@ fn links_exits_and_unlink_tether_side() {
         // Unlink (UNLINK_ID + ack), then the exit no longer reaches us.
         let p = beam_dier(b).await;
         tether::link(p).unwrap();
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        assert_eq!(beam_links(p, b).await, Term::from(1));
+        eventually("the BEAM process has our link", || async {
+            beam_links(p, b).await == Term::from(1)
+        })
+        .await;
         tether::unlink(p);
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        assert_eq!(beam_links(p, b).await, Term::from(0));
+        eventually("the BEAM process has dropped our link", || async {
+            beam_links(p, b).await == Term::from(0)
+        })
+        .await;
         tether::send(p, Term::atom("die")).unwrap();
         assert_eq!(tether::receive_timeout::<Exit>(QUIET).await, None);
         // Link to a dead BEAM process: noproc.
@@ -521,33 +530,66 @@ fn wrong_cookie_is_refused_both_ways() {
     });
 }
 
+/// We and `erl` dial each other at once (both attempts held until both are pending,
+/// see `interop/race.rs`): the node with the greater name answers `nok`, the other
+/// `ok_simultaneous`, and the greater node's own connection is the one that stays.
+/// erl also says which of its sockets carries the connection.
+async fn simultaneous_connect(prefix: &str, winner: Winner) {
+    let mut arena = Arena::new().await;
+    let go = std::env::temp_dir().join(unique("go"));
+    // Pings us once the go file exists, and runs the agent meanwhile.
+    let code = format!(
+        "Go = \"{}\", W = fun L() -> case filelib:is_file(Go) of true -> ok; false -> timer:sleep(1), L() end end, \
+         spawn(fun() -> W(), io:format(\"ping=~p~n\", [net_adm:ping({})]) end), {AGENT}",
+        go.display(),
+        me()
+    );
+    let spec = BeamSpec::erl(prefix, COOKIE, Some(arena.epmd_port()), &code);
+    let mut p = Beam::start(&spec);
+    p.wait_line("agent ready", T).await;
+    let b = tether::Node::intern(&p.node).unwrap();
+    let (mut to_erl, _erl_here) = arena.gate_peer(&spec.sname).await;
+    race(b, winner, &mut arena, &mut to_erl, || {
+        std::fs::write(&go, b"go").unwrap()
+    })
+    .await;
+    let line = p.wait_line("ping=", T).await;
+    let _ = std::fs::remove_file(&go);
+    assert!(line.contains("pong"), "{line}");
+    // erl's view of the surviving connection: it accepted it (its local port is its
+    // listen port) exactly when we dialed it.
+    let erl_accepted = eval(
+        b,
+        &format!(
+            "{{_, S}} = lists:keyfind({}, 1, erlang:system_info(dist_ctrl)), \
+             {{ok, {{_, Local}}}} = inet:sockname(S), {{ok, Names}} = net_adm:names(), \
+             {{_, Listen}} = lists:keyfind(\"{}\", 1, Names), Local =:= Listen.",
+            me(),
+            spec.sname
+        ),
+    )
+    .await;
+    assert_eq!(
+        erl_accepted,
+        Term::atom(if winner == Winner::Us {
+            "true"
+        } else {
+            "false"
+        }),
+        "which side dialed the surviving connection"
+    );
+}
+
+/// "simul…" < "tether…": our attempt wins.
 #[test]
-fn simultaneous_connect_gives_one_connection() {
-    run(async {
-        for round in 0..3 {
-            let go = std::env::temp_dir().join(unique("go"));
-            let code = format!(
-                "Go = \"{}\", W = fun L() -> case filelib:is_file(Go) of true -> ok; false -> timer:sleep(1), L() end end,
-                 io:format(\"waiting~n\"), W(), io:format(\"ping=~p~n\", [net_adm:ping({})]), receive after infinity -> ok end.",
-                go.display(),
-                me()
-            );
-            let mut p = Beam::start(&BeamSpec::erl("simul", COOKIE, Some(epmd_port()), &code));
-            p.wait_line("waiting", T).await;
-            let b = tether::Node::intern(&p.node).unwrap();
-            std::fs::write(&go, b"go").unwrap();
-            let ok = dist::connect_node(b).await;
-            let line = p.wait_line("ping=", T).await;
-            let _ = std::fs::remove_file(&go);
-            assert!(ok, "round {round}");
-            assert!(line.contains("pong"), "round {round}: {line}");
-            let req = Term::tuple([Term::atom("is_auth"), Term::atom("x")]);
-            assert_eq!(
-                dist::call(("net_kernel", b), req, T).await,
-                Ok(Term::atom("yes"))
-            );
-        }
-    });
+fn simultaneous_connect_greater_name_wins_we_win() {
+    run(simultaneous_connect("simul", Winner::Us));
+}
+
+/// "zsimul…" > "tether…": erl's attempt wins.
+#[test]
+fn simultaneous_connect_greater_name_wins_erl_wins() {
+    run(simultaneous_connect("zsimul", Winner::Peer));
 }
 
 #[test]

@@ -8,7 +8,9 @@
 mod interop;
 
 use std::collections::HashMap;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use interop::{Beam, BeamSpec, init_tracing, short_host, unique};
@@ -18,6 +20,7 @@ use tether::dist::handshake::{
     self, AcceptAll, ConnectArbiter, IncomingDecision, PeerState, decide_incoming,
 };
 use tether::dist::{Cookie, Cookies, DistFlags, HandshakeConfig, HandshakeError, NodeName};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, mpsc};
 
@@ -262,6 +265,53 @@ async fn initiator_with_wrong_cookie_is_rejected() {
     .expect("override");
 }
 
+/// A stream that keeps a copy of everything read from it (a handshake's worth).
+struct Sniff {
+    inner: TcpStream,
+    read: Vec<u8>,
+}
+
+impl Sniff {
+    /// The status text of the first packet read (`ok`, `ok_simultaneous`, …).
+    fn status(&self) -> String {
+        let len = u16::from_be_bytes([self.read[0], self.read[1]]) as usize;
+        assert_eq!(self.read[2], b's', "a status packet first");
+        String::from_utf8_lossy(&self.read[3..2 + len]).into_owned()
+    }
+}
+
+impl AsyncRead for Sniff {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(())) = r {
+            let new = buf.filled()[before..].to_vec();
+            self.read.extend_from_slice(&new);
+        }
+        r
+    }
+}
+
+impl AsyncWrite for Sniff {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
 /// A node's connection table for the simultaneous-connect test.
 #[derive(Default)]
 struct Table {
@@ -289,8 +339,10 @@ impl ConnectArbiter for Table {
 
 /// Both sides dial at once. erl's attempt arrives while ours is pending; the node whose
 /// name is greater in atom order keeps its own attempt. Run with our name greater
-/// ("zz…" > "sim…") and smaller ("aa…"); either way exactly one connection comes up.
-async fn simultaneous(prefix: &str) {
+/// ("zz…" > "sim…": we answer `nok` and our connection is the one that comes up) and
+/// smaller ("aa…": we answer `ok_simultaneous`, drop ours, and erl's comes up). The
+/// expected winner is checked against erl's own atom comparison first.
+async fn simultaneous(prefix: &str, we_win: bool) {
     init_tracing();
     let mut ours = our_node(prefix).await;
     let cfg = config(&ours.name, "cookie_s");
@@ -300,7 +352,7 @@ async fn simultaneous(prefix: &str) {
     std::fs::create_dir_all(&dir).unwrap();
     let marker = dir.join("go");
     let eval = format!(
-        "Us = list_to_atom(\"{us}\"), io:format(\"UP~n\"), \
+        "Us = list_to_atom(\"{us}\"), io:format(\"GREATER ~p~n\", [Us > node()]), io:format(\"UP~n\"), \
          G = fun G() -> case filelib:is_file(\"{m}\") of true -> ok; false -> timer:sleep(10), G() end end, G(), \
          io:format(\"CONNECT ~p~n\", [net_kernel:connect_node(Us)]), {WAIT_FOR_US}, W(), \
          io:format(\"SEEN~n\"), timer:sleep(infinity).",
@@ -314,8 +366,16 @@ async fn simultaneous(prefix: &str) {
         &eval,
     );
     let mut beam = Beam::start(&spec);
+    let greater = beam.wait_line("GREATER", T).await;
     beam.wait_line("UP", T).await;
     let peer = NodeName::parse(&beam.node).unwrap();
+    let local = NodeName::parse(&ours.name).unwrap();
+    assert_eq!(
+        greater == "GREATER true",
+        we_win,
+        "test setup: in Erlang's atom order, {local} vs {peer}"
+    );
+    assert_eq!(local > peer, we_win, "our atom order agrees with Erlang's");
 
     // Our attempt is pending (TCP up, send_name held back) when erl's arrives.
     table
@@ -329,9 +389,9 @@ async fn simultaneous(prefix: &str) {
         .await
         .expect("erl's attempt arrived");
     let decision = table.decision.lock().unwrap().unwrap();
-    let local = NodeName::parse(&ours.name).unwrap();
 
-    let conn = if local > peer {
+    let conn = if we_win {
+        // We answered `nok`: erl's attempt loses.
         assert_eq!(decision, IncomingDecision::Refuse);
         let refused = tokio::time::timeout(T, accepted.recv())
             .await
@@ -339,13 +399,20 @@ async fn simultaneous(prefix: &str) {
             .unwrap()
             .expect_err("nok");
         assert!(refused.is_simultaneous_connect(), "{refused}");
-        // Our attempt goes on; erl, whose own attempt is pending, yields (ok_simultaneous).
+        // Our attempt goes on; erl, whose own attempt is still pending (after `nok`
+        // it waits to be superseded), yields.
+        let outgoing = Sniff {
+            inner: outgoing,
+            read: Vec::new(),
+        };
         let hs = handshake::connect(outgoing, &cfg, &peer, table.as_ref())
             .await
             .expect("our attempt wins");
         assert!(hs.initiated);
-        run_connection(hs.stream, ticks(60))
+        assert_eq!(hs.stream.status(), "ok_simultaneous", "erl's answer to us");
+        run_connection(hs.stream.inner, ticks(60))
     } else {
+        // We answered `ok_simultaneous`: erl's attempt goes on, ours is dropped.
         assert_eq!(decision, IncomingDecision::AcceptSimultaneous);
         drop(outgoing); // the node cancels its own attempt
         let hs = tokio::time::timeout(T, accepted.recv())
@@ -364,12 +431,12 @@ async fn simultaneous(prefix: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn simultaneous_connect_we_win() {
-    simultaneous("zzsim").await;
+    simultaneous("zzsim", true).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn simultaneous_connect_erl_wins() {
-    simultaneous("aasim").await;
+    simultaneous("aasim", false).await;
 }
 
 /// Our node-name order is Erlang's atom order (checked against `lists:sort/1`).

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{SETTLE, flush, run, wait_forever};
+use common::{flush, ready_now, run, wait_forever};
 use tether::{Message, SendErrorKind, receive, receive_select, receive_select_timeout};
 
 fn is<T: PartialEq + Unpin + 'static>(v: T) -> impl FnMut(&Message) -> bool + Unpin {
@@ -49,19 +49,16 @@ fn message_order_beats_clause_order() {
     })
 }
 
-/// §2.4 case 3: `after 0` never waits; it takes a matching message if one is there.
+/// §2.4 case 3: `after 0` never waits (it completes on its first poll); it takes a
+/// matching message if one is there.
 #[test]
 fn after_zero() {
     run(async {
-        let t = Instant::now();
-        assert!(
-            receive_select_timeout(Duration::ZERO, |_| true)
-                .await
-                .is_none()
-        );
-        assert!(t.elapsed() < Duration::from_secs(1));
+        let r = ready_now(receive_select_timeout(Duration::ZERO, |_| true));
+        assert!(r.expect("after 0 completed at once").is_none());
         tether::send(tether::self_pid(), 5u8).unwrap();
-        let m = receive_select_timeout(Duration::ZERO, is(5u8)).await;
+        let m = ready_now(receive_select_timeout(Duration::ZERO, is(5u8)));
+        let m = m.expect("after 0 completed at once");
         assert_eq!(m.unwrap().downcast::<u8>().unwrap(), 5);
     })
 }
@@ -74,16 +71,26 @@ fn junk_does_not_extend_timeout() {
         let junk = tether::spawn(async move {
             loop {
                 tether::send(me, "junk").unwrap();
+                // Paces the junk: a message every 10 ms while the receive waits.
                 tether::sleep(Duration::from_millis(10)).await;
             }
         });
+        // Were the timeout restarted by each junk message, it would never expire, and
+        // this "never" would be received instead.
+        let sentinel = tether::send_after(Duration::from_secs(5), me, "never");
         let t = Instant::now();
         let got = receive_select_timeout(Duration::from_millis(100), is("never")).await;
-        let waited = t.elapsed();
-        assert!(got.is_none());
-        assert!(waited >= Duration::from_millis(100), "{waited:?}");
-        // Generous upper bound: this checks the timer is not restarted by junk, not speed.
-        assert!(waited < Duration::from_secs(5), "{waited:?}");
+        assert!(
+            got.is_none(),
+            "the timeout was extended by non-matching messages"
+        );
+        // A timer never fires early.
+        assert!(
+            t.elapsed() >= Duration::from_millis(100),
+            "{:?}",
+            t.elapsed()
+        );
+        tether::cancel_timer(sentinel);
         tether::exit(junk, tether::ExitReason::Kill);
     })
 }
@@ -116,7 +123,7 @@ fn process_info_other_msg() {
         for i in 0..100u32 {
             tether::send(receiver, i).unwrap();
         }
-        tether::sleep(SETTLE).await;
+        // The count includes signals not yet handled: no need to wait for the receiver.
         let info = tether::process_info(receiver).unwrap();
         assert_eq!(info.message_queue_len, 100);
         tether::exit(receiver, tether::ExitReason::Kill);
@@ -128,17 +135,17 @@ fn process_info_other_msg() {
 #[test]
 fn send_after_read_and_cancel() {
     run(async {
-        let t = tether::send_after(Duration::from_millis(1000), tether::self_pid(), "later");
+        let me = tether::self_pid();
+        let t = tether::send_after(Duration::from_millis(500), me, "cancelled");
         let left = tether::read_timer(t).unwrap();
-        assert!(left <= Duration::from_millis(1000) && left > Duration::ZERO);
+        assert!(left <= Duration::from_millis(500) && left > Duration::ZERO);
         let left = tether::cancel_timer(t).unwrap();
-        assert!(left <= Duration::from_millis(1000));
+        assert!(left <= Duration::from_millis(500));
         assert_eq!(tether::read_timer(t), None);
         assert_eq!(tether::cancel_timer(t), None);
-        assert_eq!(
-            tether::receive_timeout::<&str>(Duration::from_millis(50)).await,
-            None
-        );
+        // A timer due after the cancelled one's time comes first: that one never fired.
+        tether::send_after(Duration::from_millis(600), me, "after it");
+        assert_eq!(receive::<&str>().await, "after it");
 
         let t = tether::send_after(Duration::from_millis(1), tether::self_pid(), "now");
         assert_eq!(receive::<&str>().await, "now");
@@ -166,20 +173,11 @@ fn send_after_to_process_that_dies() {
 fn send_after_to_name_resolves_at_expiry() {
     run(async {
         let me = tether::self_pid();
-        tether::send_after(Duration::from_millis(50), "timer_target_late", "hello");
+        // The name exists only after the timer was set (well before it fires).
+        tether::send_after(Duration::from_millis(200), "timer_target_late", "hello");
         tether::register("timer_target_late", me).unwrap();
         assert_eq!(receive::<&str>().await, "hello");
         tether::unregister("timer_target_late").unwrap();
-    })
-}
-
-/// §2.2 R4: `receive after T` with no clauses just sleeps and consumes nothing.
-#[test]
-fn sleep_consumes_nothing() {
-    run(async {
-        tether::send(tether::self_pid(), 1u8).unwrap();
-        tether::sleep(Duration::from_millis(10)).await;
-        assert_eq!(tether::mailbox_len(), 1);
     })
 }
 
@@ -262,22 +260,30 @@ fn timeouts_in_a_row() {
             tether::receive_timeout::<u8>(Duration::from_secs(30)).await,
             Some(1)
         );
+        // Had the 30 s deadline stayed in the spare timer, this u8 would come first.
+        let sentinel = tether::send_after(Duration::from_secs(2), me, 7u8);
         let t = Instant::now();
         assert_eq!(
             tether::receive_timeout::<u8>(Duration::from_millis(30)).await,
+            None,
+            "the short timeout did not expire before a later message"
+        );
+        // A timer never fires early.
+        assert!(
+            t.elapsed() >= Duration::from_millis(30),
+            "{:?}",
+            t.elapsed()
+        );
+        assert!(tether::cancel_timer(sentinel).is_some());
+        let zero = ready_now(tether::receive_timeout::<u8>(Duration::ZERO));
+        assert_eq!(zero.expect("a zero timeout never waits"), None);
+        assert_eq!(
+            tether::receive_timeout::<u16>(Duration::from_millis(10)).await,
             None
         );
-        let waited = t.elapsed();
-        assert!(waited >= Duration::from_millis(30), "{waited:?}");
-        assert!(waited < Duration::from_secs(5), "{waited:?}");
-        let t = Instant::now();
-        assert_eq!(tether::receive_timeout::<u8>(Duration::ZERO).await, None);
-        assert!(t.elapsed() < Duration::from_millis(20));
-        tether::spawn(async move {
-            tether::sleep(Duration::from_millis(60)).await;
-            tether::send(me, 2u8).unwrap();
-        });
-        let _ = tether::receive_timeout::<u16>(Duration::from_millis(10)).await;
+        // Sent once the short timeout has expired: the long receive must wait for it
+        // rather than see the expired spare timer.
+        tether::send_after(Duration::from_millis(50), me, 2u8);
         assert_eq!(
             tether::receive_timeout::<u8>(Duration::from_secs(30)).await,
             Some(2)

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{run, wait_forever};
+use common::{eventually, run, wait_forever};
 use tether::{Down, ExitReason, RegisterError, receive};
 
 /// §3.4 case 1, `process_SUITE:bad_register`.
@@ -100,7 +100,10 @@ fn process_info_relations() {
         let me = tether::self_pid();
         let p = tether::spawn_link(wait_forever());
         let r = tether::monitor(p);
-        tether::sleep(common::SETTLE).await;
+        eventually("p has handled our monitor signal", || async {
+            tether::process_info(p).is_some_and(|i| i.monitored_by == vec![me])
+        })
+        .await;
         let mine = tether::process_info(me).unwrap();
         assert_eq!(mine.links, vec![p]);
         assert_eq!(mine.monitors.len(), 1);

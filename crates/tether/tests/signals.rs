@@ -9,10 +9,18 @@ mod common;
 
 use std::time::Duration;
 
-use common::{SETTLE, flush, run, wait_forever};
+use common::{assert_no_message, assert_none_sent_before, eventually, flush, run, wait_forever};
 use tether::{
-    AliasMode, Down, Exit, ExitReason, Monitored, Node, SpawnOpts, Term, receive, receive_timeout,
+    AliasMode, Down, Exit, ExitReason, Monitored, Node, SpawnOpts, Status, Term, receive,
 };
+
+fn links_of(p: tether::Pid) -> Vec<tether::Pid> {
+    tether::process_info(p).map_or_else(Vec::new, |i| i.links)
+}
+
+fn waiting(p: tether::Pid) -> bool {
+    tether::process_info(p).is_some_and(|i| i.status == Status::Waiting)
+}
 
 /// §1.9 case 1, `process_SUITE:t_exit_2_other_normal`.
 #[test]
@@ -21,12 +29,18 @@ fn t_exit_2_other_normal() {
         tether::trap_exit(true);
         let p = tether::spawn_link(wait_forever());
         tether::exit(p, ExitReason::Normal);
+        // Our signals reach p in the order sent (S2): had the `normal` exit killed p,
+        // its EXIT would say `normal`; it says the reason of the next signal.
+        tether::exit(p, "next".into());
+        let e: Exit = receive().await;
         assert_eq!(
-            receive_timeout::<Exit>(Duration::from_millis(300)).await,
-            None
+            e,
+            Exit {
+                from: p,
+                reason: "next".into()
+            },
+            "a normal exit signal from another process killed p"
         );
-        assert!(tether::is_alive(p));
-        tether::exit(p, ExitReason::Kill);
     })
 }
 
@@ -182,8 +196,14 @@ fn abnormal_exit_propagates_along_links() {
 fn normal_exit_over_link_is_ignored() {
     run(async {
         let (p, _) = tether::spawn_monitor(async {
-            tether::spawn_link(async {});
-            tether::sleep(SETTLE).await;
+            let child = tether::spawn_link(async {});
+            // Handling the child's exit signal removes the link; were it fatal, we
+            // would die `normal` right then.
+            eventually(
+                "the linked child's normal exit signal is handled",
+                || async { !tether::is_alive(child) && links_of(tether::self_pid()).is_empty() },
+            )
+            .await;
             tether::exit_self("survived".into())
         });
         let _ = p;
@@ -206,7 +226,7 @@ fn unlinked_exit_is_dropped() {
         tether::send(p, ()).unwrap();
         let d: Down = receive().await;
         assert_eq!(d.reference, r);
-        assert_eq!(receive_timeout::<Exit>(SETTLE).await, None);
+        assert_no_message::<Exit>("an EXIT from an unlinked process").await;
     })
 }
 
@@ -238,15 +258,19 @@ fn link_is_idempotent() {
         tether::link(p).unwrap();
         tether::link(p).unwrap();
         tether::link(tether::self_pid()).unwrap();
-        tether::sleep(SETTLE).await;
-        let me = tether::process_info(tether::self_pid()).unwrap();
-        assert_eq!(me.links, vec![p]);
-        let other = tether::process_info(p).unwrap();
-        assert_eq!(other.links, vec![tether::self_pid()]);
+        let me = tether::self_pid();
+        assert_eq!(links_of(me), vec![p]);
+        eventually("p has handled our link signals", || async {
+            links_of(p) == vec![me]
+        })
+        .await;
         tether::unlink(p);
         tether::unlink(p);
-        tether::sleep(SETTLE).await;
-        assert!(tether::process_info(p).unwrap().links.is_empty());
+        assert!(links_of(me).is_empty());
+        eventually("p has handled our unlink signals", || async {
+            links_of(p).is_empty()
+        })
+        .await;
         tether::exit(p, ExitReason::Kill);
     })
 }
@@ -313,7 +337,7 @@ fn monitors_stack() {
         let mut want = refs.clone();
         want.sort_by_key(|r| r.words().to_vec());
         assert_eq!(got, want);
-        assert_eq!(receive_timeout::<Down>(SETTLE).await, None);
+        assert_no_message::<Down>("a fourth DOWN for three monitors").await;
     })
 }
 
@@ -328,7 +352,7 @@ fn demon_2() {
         assert!(tether::demonitor(r));
         assert!(tether::demonitor(r));
         tether::send(p, ()).unwrap();
-        assert_eq!(receive_timeout::<Down>(SETTLE).await, None);
+        assert_no_message::<Down>("a DOWN after demonitor").await;
         // Monitoring oneself is allowed and never fires (M7).
         let me = tether::monitor(tether::self_pid());
         assert!(tether::demonitor(me));
@@ -347,7 +371,10 @@ fn demonitor_flush() {
         let m4 = tether::monitor(p);
         assert!(tether::demonitor_flush(m1));
         tether::exit(p, ExitReason::Kill);
-        tether::sleep(SETTLE).await;
+        eventually("the DOWNs of m2, m3 and m4 are in the mailbox", || async {
+            tether::mailbox_len() == 3
+        })
+        .await;
         assert!(tether::demonitor_flush(m3));
         assert!(tether::demonitor(m4));
         let downs: Vec<_> = flush()
@@ -369,12 +396,15 @@ fn local_remove_monitor() {
         let r = tether::monitor(p);
         assert!(tether::demonitor_info(r, false));
         tether::exit(p, ExitReason::Kill);
-        assert_eq!(receive_timeout::<Down>(SETTLE).await, None);
+        assert_no_message::<Down>("a DOWN after demonitor").await;
 
         let p = tether::spawn(wait_forever());
         let r = tether::monitor(p);
         tether::exit(p, ExitReason::Kill);
-        tether::sleep(SETTLE).await;
+        eventually("the DOWN is in the mailbox", || async {
+            tether::mailbox_len() == 1
+        })
+        .await;
         assert!(!tether::demonitor_info(r, false));
         let d: Down = receive().await;
         assert_eq!(d.reference, r);
@@ -385,19 +415,28 @@ fn local_remove_monitor() {
 #[test]
 fn simple_alias_unalias_flow() {
     run(async {
-        let server = tether::spawn(async {
+        let me = tether::self_pid();
+        // Answers to the alias, then says so to the pid: by S2, a reply that got
+        // through would arrive before "sent".
+        let server = tether::spawn(async move {
             loop {
                 let to: tether::Reference = receive().await;
                 tether::send(to, "reply").unwrap();
+                tether::send(me, "sent").unwrap();
             }
         });
         let a = tether::alias(AliasMode::Explicit);
         tether::send(server, a).unwrap();
         assert_eq!(receive::<&str>().await, "reply");
+        assert_eq!(receive::<&str>().await, "sent");
         assert!(tether::unalias(a));
         assert!(!tether::unalias(a));
         tether::send(server, a).unwrap();
-        assert_eq!(receive_timeout::<&str>(SETTLE).await, None);
+        assert_eq!(
+            receive::<&str>().await,
+            "sent",
+            "a reply through an unaliased alias"
+        );
         tether::exit(server, ExitReason::Kill);
     })
 }
@@ -410,7 +449,7 @@ fn alias_with_reply_mode() {
         tether::send(a, 1u8).unwrap();
         tether::send(a, 2u8).unwrap();
         assert_eq!(receive::<u8>().await, 1);
-        assert_eq!(receive_timeout::<u8>(SETTLE).await, None);
+        assert_none_sent_before::<u8>("a second message through a reply alias").await;
     })
 }
 
@@ -419,19 +458,27 @@ fn alias_with_reply_mode() {
 #[test]
 fn reply_by_alias_with_payload() {
     run(async {
-        let server = tether::spawn(async {
+        let me = tether::self_pid();
+        let server = tether::spawn(async move {
             let to: tether::Reference = receive().await;
             tether::send(to, ("payload", 42u32)).unwrap();
             tether::send(to, ("late", 0u32)).unwrap();
+            // By S2, "late" would arrive before this if it got through.
+            tether::send(me, "sent").unwrap();
             wait_forever().await
         });
         let a = tether::monitor_alias(server, AliasMode::ReplyDemonitor);
         tether::send(server, a).unwrap();
         assert_eq!(receive::<(&str, u32)>().await, ("payload", 42));
+        assert_eq!(receive::<&str>().await, "sent");
         // The first reply deactivated the alias and removed the monitor.
-        assert_eq!(receive_timeout::<(&str, u32)>(SETTLE).await, None);
+        assert_eq!(
+            tether::receive_timeout::<(&str, u32)>(Duration::ZERO).await,
+            None,
+            "a second reply through a reply_demonitor alias"
+        );
         tether::exit(server, ExitReason::Kill);
-        assert_eq!(receive_timeout::<Down>(SETTLE).await, None);
+        assert_no_message::<Down>("a DOWN of a monitor removed by the reply").await;
     })
 }
 
@@ -452,9 +499,9 @@ fn monitor_alias_is_deactivated_by_demonitor() {
         );
         assert!(tether::demonitor(a));
         tether::send(a, 3u32).unwrap();
-        assert_eq!(receive_timeout::<u32>(SETTLE).await, None);
+        assert_none_sent_before::<u32>("a message through a demonitored alias").await;
         tether::exit(server, ExitReason::Kill);
-        assert_eq!(receive_timeout::<Down>(SETTLE).await, None);
+        assert_no_message::<Down>("a DOWN after demonitor").await;
     })
 }
 
@@ -468,7 +515,7 @@ fn monitor_alias_is_deactivated_by_down() {
         let down: Down = receive().await;
         assert_eq!((down.reference, down.reason), (a, ExitReason::Killed));
         tether::send(a, 1u32).unwrap();
-        assert_eq!(receive_timeout::<u32>(SETTLE).await, None);
+        assert_none_sent_before::<u32>("a message through the alias of a fired monitor").await;
     })
 }
 
@@ -482,7 +529,7 @@ fn monitor_alias_unalias_and_explicit_mode() {
         assert!(tether::unalias(a));
         assert!(!tether::unalias(a));
         tether::send(a, 1u32).unwrap();
-        assert_eq!(receive_timeout::<u32>(SETTLE).await, None);
+        assert_none_sent_before::<u32>("a message through an unaliased alias").await;
         let b = tether::monitor_alias(server, AliasMode::Explicit);
         assert!(tether::demonitor(b));
         tether::send(b, 2u32).unwrap();
@@ -494,10 +541,10 @@ fn monitor_alias_unalias_and_explicit_mode() {
         tether::exit(server, ExitReason::Kill);
         let down: Down = receive().await;
         assert_eq!(down.reference, a, "unalias kept the monitor");
-        assert_eq!(receive_timeout::<Down>(SETTLE).await, None);
+        assert_no_message::<Down>("a DOWN after demonitor").await;
         assert!(tether::unalias(b));
         tether::send(b, 3u32).unwrap();
-        assert_eq!(receive_timeout::<u32>(SETTLE).await, None);
+        assert_none_sent_before::<u32>("a message through an unaliased alias").await;
     })
 }
 
@@ -510,7 +557,12 @@ fn message_then_exit_signal_keep_order() {
         let b = tether::spawn(async move {
             tether::trap_exit(true);
             tether::send(parent, "ready").unwrap();
-            tether::sleep(SETTLE).await;
+            // Both are queued before either is received, so their order is the
+            // queue's, not that of our receives.
+            eventually("the message and the exit signal have arrived", || async {
+                tether::mailbox_len() == 2
+            })
+            .await;
             let first = tether::receive_any().await;
             let second = tether::receive_any().await;
             let ok = first.downcast_ref::<&str>() == Some(&"m1")
@@ -582,9 +634,13 @@ fn kill_reaches_a_busy_process() {
         let parent = tether::self_pid();
         let (p, _) = tether::spawn_monitor(async move {
             let _guard = Notify(parent);
+            // Busy with something that is not its mailbox.
             tokio::time::sleep(Duration::from_secs(3600)).await;
         });
-        tether::sleep(Duration::from_millis(20)).await;
+        eventually("the process is parked in its sleep", || async {
+            waiting(p)
+        })
+        .await;
         tether::exit(p, ExitReason::Kill);
         assert_eq!(receive::<&str>().await, "dropped");
         assert_eq!(receive::<Down>().await.reason, ExitReason::Killed);
@@ -604,7 +660,10 @@ fn kill_reaches_a_process_reading_a_socket() {
             let _ = s.read(&mut buf).await;
         });
         let (_conn, _) = listener.accept().await.unwrap();
-        tether::sleep(Duration::from_millis(20)).await;
+        eventually("the process is parked on the socket", || async {
+            waiting(p)
+        })
+        .await;
         tether::exit(p, ExitReason::Kill);
         assert_eq!(receive::<Down>().await.reason, ExitReason::Killed);
     })
@@ -640,7 +699,7 @@ fn spawn_options_link_and_trap_exit() {
             let e: Exit = receive().await;
             tether::send(parent, e).unwrap();
         });
-        tether::sleep(Duration::from_millis(10)).await;
+        // At once, maybe before the process first runs: it traps from its spawn on.
         tether::exit(s.pid, "please".into());
         let e: Exit = receive().await;
         assert_eq!(e.reason, ExitReason::from("please"));
@@ -654,6 +713,7 @@ fn dirty_process_may_block() {
     run(async {
         let parent = tether::self_pid();
         let s = SpawnOpts::new().dirty().monitor().spawn(async move {
+            // Blocks its thread: what a dirty process may do.
             std::thread::sleep(Duration::from_millis(50));
             let n: u32 = receive().await;
             tether::send(parent, n + 1).unwrap();

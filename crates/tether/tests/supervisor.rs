@@ -251,6 +251,8 @@ fn multiple_restarts() {
         for _ in 0..3 {
             kill(pid_of(sup, "c").await.unwrap()).await;
             assert_eq!(count_children(sup).await.unwrap(), counts(1, 1, 0, 1));
+            // Time is the subject: the intensity window is real time (1 s), and the
+            // crashes must fall in different windows.
             tether::sleep(Duration::from_millis(2100)).await;
         }
         assert!(tether::is_alive(sup));
@@ -620,6 +622,7 @@ fn slow_stopper(id: &str, parent: Pid, delay: Duration) -> ChildSpec {
         tether::trap_exit(true);
         tether::send(parent, tether::self_pid()).unwrap();
         let _: Exit = receive().await;
+        // Slow to stop: the behaviour under test.
         tether::sleep(delay).await;
         tether::exit_self(ExitReason::Shutdown)
     })

@@ -8,7 +8,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{SETTLE, flush, run};
+use common::{assert_no_messages, eventually, flush, run};
 use tether::otp::gen_server::Timeout;
 use tether::otp::task::{OnTimeout, Shutdown, StreamOpts, Task, TaskError};
 use tether::{Down, Exit, ExitReason, Term, receive, receive_timeout};
@@ -17,9 +17,15 @@ fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
+/// A task body that takes `d` ms (its duration is the behaviour under test).
 async fn sleep_then<T>(d: u64, v: T) -> T {
     tether::sleep(ms(d)).await;
     v
+}
+
+/// Whether `pid` has started and traps exits.
+fn traps(pid: tether::Pid) -> bool {
+    tether::process_info(pid).is_some_and(|i| i.trap_exit)
 }
 
 /// TK1: `Task.async` links the task to the caller and returns its result.
@@ -110,6 +116,8 @@ fn await_crash() {
             let t: Task<()> =
                 Task::spawn_async(async { tether::exit_self(ExitReason::from("boom")) });
             let _ = t.await_(Timeout::DEFAULT).await;
+            // Outlives the link's exit signal: if it did not kill us, we would end
+            // `normal` after 5 s and the assertion below would say so.
             tether::sleep(Duration::from_secs(5)).await;
         });
         let d: Down = receive().await;
@@ -145,16 +153,21 @@ fn shutdown() {
         // reply wins over the DOWN (here a normal one: a Tether task that replied
         // cannot exit abnormally afterwards)
         let t = Task::spawn_async(async { "reply" });
-        tether::sleep(SETTLE).await;
+        eventually("the reply and the DOWN are in the mailbox", || async {
+            tether::mailbox_len() == 2
+        })
+        .await;
         assert_eq!(t.shutdown(Shutdown::default()).await, Some(Ok("reply")));
 
         // "returns exit on killing task after shutdown timeout": a trapping task that
         // ignores the shutdown
         let t = Task::spawn_async(async {
             tether::trap_exit(true);
+            // Ignores the shutdown signal (trapped) and does not end by itself.
             tether::sleep(Duration::from_secs(10)).await;
         });
-        tether::sleep(ms(20)).await;
+        let pid = t.pid();
+        eventually("the task traps exits", || async { traps(pid) }).await;
         assert_eq!(
             t.shutdown(Shutdown::Timeout(ms(50))).await,
             Some(Err(ExitReason::Killed))
@@ -163,15 +176,18 @@ fn shutdown() {
         // "returns nil on killing task": brutal_kill of a trapping task
         let t = Task::spawn_async(async {
             tether::trap_exit(true);
+            // Ignores the shutdown signal (trapped) and does not end by itself.
             tether::sleep(Duration::from_secs(10)).await;
         });
-        tether::sleep(ms(20)).await;
+        let pid = t.pid();
+        eventually("the task traps exits", || async { traps(pid) }).await;
         assert_eq!(t.shutdown(Shutdown::BrutalKill).await, None);
 
         // "returns {:exit, reason} when task exited earlier"
         tether::trap_exit(true);
         let t: Task<()> = Task::spawn_async(async { tether::exit_self(ExitReason::from("early")) });
-        tether::sleep(SETTLE).await;
+        let pid = t.pid();
+        eventually("the task has exited", || async { !tether::is_alive(pid) }).await;
         assert_eq!(
             t.shutdown(Shutdown::default()).await,
             Some(Err(ExitReason::from("early")))
@@ -198,7 +214,9 @@ fn ignore_discards_late_replies() {
         assert!(flush().await.is_empty());
         // an already finished task gives its result
         let t = Task::spawn_async(async { 1 });
-        tether::sleep(SETTLE).await;
+        let pid = t.pid();
+        // It replies before it exits.
+        eventually("the task has finished", || async { !tether::is_alive(pid) }).await;
         assert_eq!(t.ignore().await, Some(Ok(1)));
     })
 }
@@ -331,8 +349,7 @@ fn async_stream_halt_and_crash() {
         );
         assert_eq!(s.next().await, Some(Ok(0)));
         drop(s);
-        tether::sleep(SETTLE).await;
-        assert!(flush().await.is_empty());
+        assert_no_messages("a stray message from the halted stream's tasks").await;
 
         tether::trap_exit(true);
         let f = |x: u32| async move {

@@ -43,6 +43,10 @@ pub struct ChildSpec {
     pub go_file: Option<String>,
     /// Visible instead of hidden.
     pub visible: bool,
+    /// Name prefix (default `child`).
+    pub prefix: Option<String>,
+    /// EPMD port (default: the binary's, served by its node).
+    pub epmd_port: Option<u16>,
 }
 
 impl Child {
@@ -57,14 +61,16 @@ impl Child {
 
     /// Starts a child node registered with our EPMD and waits until it is up.
     pub async fn start(spec: ChildSpec) -> Child {
-        let name = super::unique("child");
+        let name = super::unique(spec.prefix.as_deref().unwrap_or("child"));
         let cookie = spec
             .cookie
             .clone()
             .unwrap_or_else(|| super::node::COOKIE.to_owned());
         let value = [
             name.clone(),
-            super::node::epmd_port().to_string(),
+            spec.epmd_port
+                .unwrap_or_else(super::node::epmd_port)
+                .to_string(),
             cookie,
             spec.ping.clone().unwrap_or_default(),
             spec.go_file.clone().unwrap_or_default(),
@@ -72,7 +78,13 @@ impl Child {
         ]
         .join("|");
         let mut proc = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "child_node", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "child_node",
+                "--include-ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(VAR, value)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -169,9 +181,10 @@ pub fn child_main() {
         println!("child ready");
         if !ping.is_empty() {
             if !go_file.is_empty() {
-                while !std::path::Path::new(&go_file).exists() {
-                    tokio::time::sleep(Duration::from_millis(1)).await;
-                }
+                super::eventually::eventually("the go file exists", || async {
+                    std::path::Path::new(&go_file).exists()
+                })
+                .await;
             }
             let n = Node::intern(&ping).unwrap();
             let req = Term::tuple([Term::atom("is_auth"), Term::Atom(Node::local().name())]);

@@ -12,7 +12,10 @@
 #![allow(dead_code)]
 
 pub mod child;
+#[path = "../common/eventually.rs"]
+pub mod eventually;
 pub mod node;
+pub mod race;
 
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -231,16 +234,13 @@ impl RealEpmd {
             .spawn()
             .expect("start epmd");
         let me = RealEpmd { port, child };
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+        eventually::eventually("epmd accepts connections", || async {
+            tokio::net::TcpStream::connect(("127.0.0.1", port))
                 .await
                 .is_ok()
-            {
-                return me;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("epmd on port {port} did not start");
+        })
+        .await;
+        me
     }
 }
 

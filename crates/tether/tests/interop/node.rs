@@ -81,21 +81,8 @@ pub fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
     SCENARIO.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Polls `f` until it returns true or `T` passes; panics naming `what` otherwise.
-pub async fn eventually<F, Fut>(what: &str, mut f: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let deadline = std::time::Instant::now() + T;
-    while std::time::Instant::now() < deadline {
-        if f().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("never: {what}");
-}
+#[allow(unused_imports)]
+pub use super::eventually::{eventually, eventually_some};
 
 /// A Tether process that lives until it receives any term (or is killed).
 pub fn sleeper() -> tether::Pid {
