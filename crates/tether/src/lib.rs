@@ -50,7 +50,7 @@
 //!   next message of a type, [`receive_select`] any message a closure accepts, with
 //!   [`receive_timeout`] / [`receive_select_timeout`] for `after`.
 //! * **Failure as a signal**: [`link`], [`monitor`], [`trap_exit`], [`exit`] follow
-//!   Erlang's rules exactly (see the table on [`ExitReason`] and SEMANTICS.md §1.3).
+//!   Erlang's rules exactly (see the table on [`ExitReason`] and docs/semantics.md §1.3).
 //!   A panic is just an exit reason ([`ExitReason::Panic`]).
 //! * **Names and timers**: [`register`], [`whereis`], [`send_after`], [`cancel_timer`].
 //! * **Introspection**: [`process_info`], [`processes`].

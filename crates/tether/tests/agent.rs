@@ -1,7 +1,7 @@
-//! Behaviour tests for Agent: SEMANTICS.md §6.3 and §6.4.
+//! Behaviour tests for Agent: docs/semantics.md §6.3 and §6.4.
 //!
 //! Ported from Elixir's `lib/elixir/test/elixir/agent_test.exs` (cases listed in
-//! SEMANTICS.md §6.4). Each test names its source case.
+//! docs/semantics.md §6.4). Each test names its source case.
 
 mod common;
 

@@ -1,7 +1,7 @@
-//! Behaviour tests for `DynamicSupervisor` (SEMANTICS.md §5.10) and
+//! Behaviour tests for `DynamicSupervisor` (docs/semantics.md §5.10) and
 //! `Task.Supervisor` (§6.2).
 //!
-//! Ported from the cases listed in SEMANTICS.md §5.12 case 15, which come from
+//! Ported from the cases listed in docs/semantics.md §5.12 case 15, which come from
 //! Elixir's `lib/elixir/test/elixir/dynamic_supervisor_test.exs` (main, 2026), and
 //! from `task/supervisor_test.exs`. Each test names its source case.
 

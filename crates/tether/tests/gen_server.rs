@@ -1,6 +1,6 @@
-//! Behaviour tests for GenServer: SEMANTICS.md §4.
+//! Behaviour tests for GenServer: docs/semantics.md §4.
 //!
-//! Ported from the cases listed in SEMANTICS.md §4.13, which come from OTP's
+//! Ported from the cases listed in docs/semantics.md §4.13, which come from OTP's
 //! `lib/stdlib/test/gen_server_SUITE.erl` and Elixir's
 //! `lib/elixir/test/elixir/gen_server_test.exs`. Each test names its source case.
 //! Not ported: `send_request*` and `multicall*` (not implemented yet), `bad_return_value`
@@ -1093,7 +1093,7 @@ fn get_state_and_replace_state() {
 }
 
 // ---------------------------------------------------------------------------------
-// Wire compatibility: `$gen_call` / `$gen_cast` terms (§4.3 C2, DISTRIBUTION §6.2).
+// Wire compatibility: `$gen_call` / `$gen_cast` terms (§4.3 C2, docs/distribution.md §6.2).
 
 /// A server that speaks terms: `{got, Request}` for every call; casts are forwarded
 /// to the pid given at start; the atom `secret` cannot be decoded.

@@ -1,5 +1,5 @@
 //! Tether ↔ real `erl` (OTP 25) in the connected phase, both directions:
-//! DISTRIBUTION.md §9 (b)–(e) and §10's scenarios.
+//! docs/distribution.md §9 (b)–(e) and §10's scenarios.
 //!
 //! Each test starts its own `erl` peer running the test agent (see
 //! `interop/node.rs`) and drives the BEAM side by evaluating Erlang code there.

@@ -1,5 +1,5 @@
 //! `global` across a mixed cluster: this binary's visible Tether node with real OTP 25
-//! nodes (and Tether child nodes), DISTRIBUTION.md §6.4 and SEMANTICS §8.2.
+//! nodes (and Tether child nodes), docs/distribution.md §6.4 and docs/semantics.md §8.2.
 //!
 //! Each test starts its own BEAM peers (and children), so names are unique per test;
 //! the peers of concurrently running tests join one cluster through `global`'s mesh

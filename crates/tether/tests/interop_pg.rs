@@ -1,4 +1,4 @@
-//! `pg` across a mixed cluster (DISTRIBUTION.md §6.5, SEMANTICS §8.1): this binary's
+//! `pg` across a mixed cluster (docs/distribution.md §6.5, docs/semantics.md §8.1): this binary's
 //! visible Tether node, real OTP 25 nodes running the default scope `pg`, and Tether
 //! child nodes; plus the local semantics of a scope.
 

@@ -1,4 +1,4 @@
-//! Node start and `ping` both ways against real `erl` (DISTRIBUTION.md §9 (a)).
+//! Node start and `ping` both ways against real `erl` (docs/distribution.md §9 (a)).
 
 mod interop;
 

@@ -1,6 +1,6 @@
-//! Behaviour tests for send, receive and timers: SEMANTICS.md §2.
+//! Behaviour tests for send, receive and timers: docs/semantics.md §2.
 //!
-//! Ported from the cases of SEMANTICS.md §2.4 (Erlang's expressions reference,
+//! Ported from the cases of docs/semantics.md §2.4 (Erlang's expressions reference,
 //! `process_SUITE`, Elixir's `process_test.exs`). Each test names its source case.
 
 mod common;

@@ -1,6 +1,6 @@
-//! Behaviour tests for registered names and introspection: SEMANTICS.md §3.1.
+//! Behaviour tests for registered names and introspection: docs/semantics.md §3.1.
 //!
-//! Ported from the cases of SEMANTICS.md §3.4 (`process_SUITE:bad_register`,
+//! Ported from the cases of docs/semantics.md §3.4 (`process_SUITE:bad_register`,
 //! `process_SUITE:t_process_info`, and the S6 rule). The Registry and name-form
 //! cases (§3.4 4–13) belong to the OTP behaviours and are tested there.
 

@@ -1,4 +1,4 @@
-//! Behaviour tests for `pg` (local scopes): SEMANTICS.md §8.1, cases of §8.3.
+//! Behaviour tests for `pg` (local scopes): docs/semantics.md §8.1, cases of §8.3.
 //!
 //! Ported from OTP's `lib/kernel/test/pg_SUITE.erl` (cases `pg`, `single`,
 //! `process_owner_check`, `leave_exit_race`, `errors`) and the monitor behaviour of

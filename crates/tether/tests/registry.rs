@@ -1,4 +1,4 @@
-//! Behaviour tests for `Registry`: SEMANTICS.md §3.3, cases 4–13 of §3.4.
+//! Behaviour tests for `Registry`: docs/semantics.md §3.3, cases 4–13 of §3.4.
 //!
 //! Ported from Elixir's `lib/elixir/test/elixir/registry_test.exs`,
 //! `registry/unique_test.exs` and `registry/duplicate_test.exs` (main, 2026), and

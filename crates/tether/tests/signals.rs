@@ -1,6 +1,6 @@
-//! Behaviour tests for signals, links, monitors and aliases: SEMANTICS.md §1.
+//! Behaviour tests for signals, links, monitors and aliases: docs/semantics.md §1.
 //!
-//! Ported from the cases listed in SEMANTICS.md §1.9, which come from OTP's
+//! Ported from the cases listed in docs/semantics.md §1.9, which come from OTP's
 //! `erts/emulator/test/process_SUITE.erl`, `monitor_SUITE.erl`,
 //! `lib/stdlib/test/gen_server_SUITE.erl` and Elixir's `process_test.exs`.
 //! Each test names its source case.

@@ -1,6 +1,6 @@
-//! Behaviour tests for `Supervisor`: SEMANTICS.md §5.1–§5.9.
+//! Behaviour tests for `Supervisor`: docs/semantics.md §5.1–§5.9.
 //!
-//! Ported from the cases listed in SEMANTICS.md §5.12, which come from OTP's
+//! Ported from the cases listed in docs/semantics.md §5.12, which come from OTP's
 //! `lib/stdlib/test/supervisor_SUITE.erl` (2025) and Elixir's
 //! `lib/elixir/test/elixir/supervisor_test.exs`. Each test names its source case.
 //! Where Erlang checks `count_children` as `[Specs, Active, Supervisors, Workers]`,

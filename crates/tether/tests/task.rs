@@ -1,7 +1,7 @@
-//! Behaviour tests for Task: SEMANTICS.md §6.1 and §6.4.
+//! Behaviour tests for Task: docs/semantics.md §6.1 and §6.4.
 //!
 //! Ported from Elixir's `lib/elixir/test/elixir/task_test.exs` (cases listed in
-//! SEMANTICS.md §6.4). Each test names its source case. Timeouts are used as
+//! docs/semantics.md §6.4). Each test names its source case. Timeouts are used as
 //! behaviour (a task that sleeps far longer than the timeout), never as measurements.
 
 mod common;

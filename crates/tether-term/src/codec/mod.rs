@@ -2,7 +2,7 @@
 //!
 //! This is the binary format of Erlang's `term_to_binary/1` and of every message on a
 //! distribution connection. The layouts are in OTP's `erts/doc/src/erl_ext_dist.xml`;
-//! the table of tags Tether reads and writes is in `DISTRIBUTION.md` §5.
+//! the table of tags Tether reads and writes is in `docs/distribution.md` §5.
 //!
 //! # Decoding
 //!

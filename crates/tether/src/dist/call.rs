@@ -5,7 +5,7 @@
 //!
 //! It is a thin wrapper over the crate's one request primitive (`otp::request`, the
 //! one [`gen_server::call`](crate::otp::gen_server::call) uses), so it behaves exactly
-//! as `gen:call/4` does (DISTRIBUTION.md §6.2): a server that does not exist
+//! as `gen:call/4` does (docs/distribution.md §6.2): a server that does not exist
 //! (unregistered name, dead pid) gives [`CallError::NoProc`]; a node that cannot be
 //! reached or goes away gives [`CallError::NodeDown`]; on timeout the monitor and
 //! alias are removed, so a late reply is dropped rather than left in the mailbox.

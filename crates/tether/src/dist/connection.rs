@@ -38,7 +38,7 @@ use super::node_name::NodeName;
 use super::{incoming, wire};
 use crate::process::Monitored;
 
-/// Link and monitor state of one connection (DISTRIBUTION.md §4.3).
+/// Link and monitor state of one connection (docs/distribution.md §4.3).
 #[derive(Default)]
 pub(crate) struct ConnRel {
     /// `(local, remote)` → `None` while active, `Some(id)` while our UNLINK_ID `id` is

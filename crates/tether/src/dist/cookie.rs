@@ -134,7 +134,7 @@ mod tests {
 
     #[test]
     fn digest_matches_reference() {
-        // DISTRIBUTION.md §2.2: md5("secretcookie706423567").
+        // docs/distribution.md §2.2: md5("secretcookie706423567").
         let c = Cookie::new("secretcookie").unwrap();
         let hex: String = c
             .digest(706_423_567)

@@ -10,7 +10,7 @@
 //! `SPAWN_REPLY` goes out, and the process runs the function and exits with
 //! `{Ref, return, Value}`, `{Ref, error, Reason, []}`, `{Ref, exit, Reason}` or
 //! `{Ref, throw, Value}`, which the caller's monitor carries back
-//! (DISTRIBUTION.md §6.3). A spawn request for a registered `M:F/A` itself (plain
+//! (docs/distribution.md §6.3). A spawn request for a registered `M:F/A` itself (plain
 //! `spawn(Node, M, F, A)`) runs it the same way. Anything else is refused with the
 //! error `notsup`: the caller sees `{erpc, notsup}` (and `rpc:call` then retries
 //! through `rex`, which refuses with `{badrpc, notsup}`).

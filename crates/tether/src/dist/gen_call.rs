@@ -1,7 +1,7 @@
 //! The `gen` call protocol, server side, for the `dist` services that handle raw
 //! terms (net_kernel, rex, global, the demo services): classify a message as
 //! `$gen_call` / `$gen_cast` / other, and reply as `gen:reply/2` does
-//! (DISTRIBUTION.md §6.2).
+//! (docs/distribution.md §6.2).
 //!
 //! A thin owned-term view over the GenServer behaviour's own wire code — parsing is
 //! `gen_server::wire::parse`, replying is `gen_server::from::reply_term` — so there

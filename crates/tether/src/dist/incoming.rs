@@ -2,7 +2,7 @@
 //!
 //! A peer may only speak for its own processes (a pid in a `From` field must belong
 //! to it) and must address ours; a control message that breaks this closes the
-//! connection. Everything else follows DISTRIBUTION.md §4:
+//! connection. Everything else follows docs/distribution.md §4:
 //!
 //! - messages go to the pid, the registered name (unknown names drop silently, as
 //!   REG_SEND does on the BEAM) or the alias;

@@ -2,7 +2,7 @@
 //!
 //! `net_adm:ping/1` (and Elixir's `Node.ping/1`) is
 //! `gen:call({net_kernel, Node}, '$gen_call', {is_auth, node()}, infinity)`, and
-//! answers `pong` only for the reply `yes` (DISTRIBUTION.md §6.1). Without a process
+//! answers `pong` only for the reply `yes` (docs/distribution.md §6.1). Without a process
 //! registered as `net_kernel` the ping gives `pang`, or hangs forever against a peer
 //! without monitors. OTP's own net_kernel answers `yes` unconditionally: the
 //! handshake has already authenticated the peer. Other calls get

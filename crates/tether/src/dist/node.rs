@@ -21,7 +21,7 @@
 //! **Visible by default.** The node speaks `global` (see [`global`]):
 //! on each visible connection its `global_name_server` joins the peer's, so BEAM
 //! peers' `global:sync/0` returns promptly (a visible node that does not speak
-//! `global` stalls it for as long as it stays connected, DISTRIBUTION.md §6.4) and
+//! `global` stalls it for as long as it stays connected, docs/distribution.md §6.4) and
 //! the two share one name table; `pg` scopes likewise discover each other.
 //! [`NodeConfig::hidden`] opts out: BEAM peers then list the node in
 //! `nodes(hidden)`, `global` and `pg` do not sync with it, and nothing else changes.

@@ -1,6 +1,6 @@
 //! Node monitors: `monitor_node/2`, `net_kernel:monitor_nodes/1,2` and `nodes/0,1`.
 //!
-//! Two kinds of watchers, as in OTP (SEMANTICS §1.6):
+//! Two kinds of watchers, as in OTP (docs/semantics.md §1.6):
 //!
 //! - [`monitor_node`]`(node, true)` adds one monitor (they stack) on one node and
 //!   connects to it if needed; the watcher receives [`NodeEvent::Down`] once when the

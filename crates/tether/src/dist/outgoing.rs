@@ -5,7 +5,7 @@
 //! queues the frame, both under the connection's relation lock, so the tables and the
 //! wire agree:
 //!
-//! | signal | bookkeeping (DISTRIBUTION.md §4.3 for links) |
+//! | signal | bookkeeping (docs/distribution.md §4.3 for links) |
 //! |---|---|
 //! | LINK | entry `(local, remote)` active, pending unlink id cleared |
 //! | unlink | only if active: inactive with a fresh id → `UNLINK_ID`; or removed → `UNLINK` when the peer lacks `UNLINK_ID` |

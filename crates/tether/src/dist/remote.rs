@@ -14,7 +14,7 @@
 //! While an entry is `Connecting` or `Accepting`, signals for the peer wait in its
 //! queue; the handshake's success flushes the queue into the new connection under
 //! the table's write lock before any other sender can see it `Up`, so nothing
-//! overtakes the queued signals (SEMANTICS S2). If the attempt fails, queued links
+//! overtakes the queued signals (docs/semantics.md §1.1 S2). If the attempt fails, queued links
 //! and monitors fire with `noconnection` and `monitor_node` watchers get `nodedown`.
 //!
 //! Simultaneous connects follow net_kernel's rule through [`Arbiter`], the table's

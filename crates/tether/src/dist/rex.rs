@@ -1,6 +1,6 @@
 //! `rex`: the rpc server, for callers that do not use spawn requests.
 //!
-//! Three forms reach it (DISTRIBUTION.md §6.3):
+//! Three forms reach it (docs/distribution.md §6.3):
 //!
 //! | request | reply |
 //! |---|---|

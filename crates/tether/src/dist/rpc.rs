@@ -1,7 +1,7 @@
 //! An `rpc` client: calls a function on another node through its `rex` server.
 //!
 //! [`call`] is `rpc:call/5` as every OTP version serves it: a `$gen_call`
-//! `{call, M, F, A, user}` to `{rex, Node}` (DISTRIBUTION.md §6.3, form 2), answered
+//! `{call, M, F, A, user}` to `{rex, Node}` (docs/distribution.md §6.3, form 2), answered
 //! with the result or `{badrpc, Reason}`. It needs nothing of the peer but `rex`
 //! (a Tether node has one too). For exact exception classes use
 //! [`erpc::call`](super::erpc::call).

@@ -4,7 +4,7 @@
 //! header (`131, 68`, the atom-cache section) followed by the control and payload
 //! terms without version bytes, their atoms (node names of pids and references
 //! included) written as `ATOM_CACHE_REF`s into the message's [`OutgoingAtomRefs`]
-//! (DISTRIBUTION.md §3.2). The terms do not depend on the connection's cache; the
+//! (docs/distribution.md §3.2). The terms do not depend on the connection's cache; the
 //! section does. So the section is written here as if every atom were new, at the end
 //! of the frame, and the connection's writer moves it into place and shortens it from
 //! the cache, in wire order (see [`OutFrame`]). The list of atoms is a per-thread

@@ -1,5 +1,5 @@
 //! Agent: a process that holds a state, changed only by functions it runs itself
-//! (Elixir's `Agent`, SEMANTICS §6.3).
+//! (Elixir's `Agent`, docs/semantics.md §6.3).
 //!
 //! An agent is a [`GenServer`] whose calls and casts are
 //! closures: [`Agent::get`], [`Agent::update`] and [`Agent::get_and_update`] send a

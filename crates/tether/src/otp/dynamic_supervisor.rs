@@ -1,5 +1,5 @@
 //! Dynamic supervisors: children started on demand (Elixir's `DynamicSupervisor`,
-//! SEMANTICS §5.10).
+//! docs/semantics.md §5.10).
 //!
 //! A dynamic supervisor starts with no children; [`start_child`] adds one from a full
 //! [`ChildSpec`] (its id is ignored, duplicates are fine). Strategy is always
@@ -366,7 +366,7 @@ async fn start(spec: &ChildSpec, extra: &ExtraArgs) -> StartResult {
     run_start(spec, extra).await.unwrap_or_else(Err)
 }
 
-/// Starts a child under the dynamic supervisor (SEMANTICS §5.10 DS1–DS3).
+/// Starts a child under the dynamic supervisor (docs/semantics.md §5.10 DS1–DS3).
 ///
 /// `Ok(Some(pid))` when started; `Ok(None)` when its start returned `ignore`
 /// (nothing stored); [`SupervisorError::StartFailed`] with the start's reason

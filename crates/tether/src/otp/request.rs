@@ -1,4 +1,4 @@
-//! The one request/reply primitive every call in Tether goes through (SEMANTICS §4.3,
+//! The one request/reply primitive every call in Tether goes through (docs/semantics.md §4.3,
 //! §1.7): gen_server's [`call`](super::gen_server::call) and `sys` requests, the
 //! supervisors', registry's and pg's private calls ([`super::call`]), and the
 //! term-level [`dist::call`](crate::dist::call()). [`await_reply`] (step 4 alone)
@@ -28,7 +28,7 @@
 //! The first reply deactivates the alias and removes the monitor in one step; a DOWN
 //! does the same. On timeout the caller removes the monitor (which deactivates the
 //! alias) and takes a reply that raced in, if any; any later reply is dropped by the
-//! runtime at the caller, so it never shows up in the mailbox (SEMANTICS A6, C5).
+//! runtime at the caller, so it never shows up in the mailbox (docs/semantics.md §1.7 A6, C5).
 //!
 //! A DOWN maps to the one error type, [`CallError`]: `noproc` → [`CallError::NoProc`],
 //! `noconnection` → [`CallError::NodeDown`] (the server's node), anything else →

@@ -1,7 +1,7 @@
 //! How behaviours name a server: [`ServerRef`] and the via-name contract [`Via`].
 //!
 //! OTP behaviours accept a pid, a local name, `{Name, Node}`, `{global, Term}` or
-//! `{via, Module, Term}` (SEMANTICS §3.2). A *via* name delegates registration to a
+//! `{via, Module, Term}` (docs/semantics.md §3.2). A *via* name delegates registration to a
 //! module with four functions; in Rust the module-plus-term pair is one trait object,
 //! [`Via`], so every registry — [`Registry::via`](crate::otp::registry::Registry::via),
 //! `dist::global::Global`, or your own — names any behaviour: a `GenServer`
@@ -28,7 +28,7 @@ use crate::{ExitReason, Message, whereis};
 ///
 /// A `Via` value is the *pair* of module and name: an implementation holds the name it
 /// stands for (for example a `Registry` and a key), and the four methods are the
-/// via-module contract of SEMANTICS §3.2 applied to that name. `global` and the
+/// via-module contract of docs/semantics.md §3.2 applied to that name. `global` and the
 /// Elixir-style `Registry` plug in here; an `Arc` of a `Via` is a `Via` too.
 ///
 /// ```

@@ -8,7 +8,7 @@
 //! * its DOWN — it died before acknowledging (a crash in init).
 //!
 //! Name registration happens in the new process *before* its init runs, and a taken
-//! name makes it exit `normal` with [`Started::Name`] (SEMANTICS §4.1 G2).
+//! name makes it exit `normal` with [`Started::Name`] (docs/semantics.md §4.1 G2).
 
 use std::future::Future;
 

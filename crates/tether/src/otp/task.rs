@@ -1,5 +1,5 @@
 //! Task: run one computation in its own process and collect its result (Elixir's
-//! `Task`, SEMANTICS §6.1).
+//! `Task`, docs/semantics.md §6.1).
 //!
 //! [`Task::spawn_async`] is `Task.async`: the task process is **linked** to the caller
 //! (if the task crashes, so does the caller, unless it traps exits; if the caller

@@ -1,5 +1,5 @@
 //! Task supervisors: a dynamic supervisor for one-off tasks (Elixir's
-//! `Task.Supervisor`, SEMANTICS §6.2).
+//! `Task.Supervisor`, docs/semantics.md §6.2).
 //!
 //! A task supervisor *is* a [`DynamicSupervisor`]; its children are `temporary`
 //! with a 5 s shutdown (DS8). This module is deliberately small — fire-and-forget

@@ -1,7 +1,7 @@
 //! [`TermKey`]: a [`Term`] usable as a hash-map key, compared with Erlang's `=:=`.
 //!
 //! Registries and process groups key their tables by arbitrary terms, and OTP
-//! compares such keys with exact equality (`=:=`, Elixir's `===`; SEMANTICS §3.3
+//! compares such keys with exact equality (`=:=`, Elixir's `===`; docs/semantics.md §3.3
 //! RG6): `1` and `1.0` are *different* keys, while two maps with the same pairs are
 //! the *same* key whatever order their pairs were decoded or built in.
 //!

@@ -3,7 +3,7 @@
 //! A supervisor calls each child's start function *in its own process* (so that the
 //! child links to the supervisor). Erlang's supervisor wraps that call in `catch`: a
 //! start function that raises or exits makes the start fail with `{'EXIT', Reason}`
-//! instead of killing the supervisor (SEMANTICS §5.7 I1). [`CatchUnwind`] is that
+//! instead of killing the supervisor (docs/semantics.md §5.7 I1). [`CatchUnwind`] is that
 //! `catch` for a future: it polls the inner future under `catch_unwind` and turns a
 //! panic, or an [`exit_self`](crate::exit_self), into an [`ExitReason`].
 

@@ -4,7 +4,7 @@
 //! blocks of a global counter so that making a reference touches no shared cache line
 //! on the fast path.
 //!
-//! An *alias* (SEMANTICS §1.7) is a reference that works as a send destination for the
+//! An *alias* (docs/semantics.md §1.7) is a reference that works as a send destination for the
 //! process that made it. Its five words are the counter words, a marker, and the owner's
 //! pid id and serial, so a send to an alias finds its owner directly, without any
 //! global table; the owner then checks that the alias is still active (A1: a message

@@ -58,7 +58,7 @@ pub(crate) struct Inbox {
     closed: bool,
 }
 
-/// How an alias is deactivated (SEMANTICS §1.7 A3).
+/// How an alias is deactivated (docs/semantics.md §1.7 A3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AliasMode {
     /// Only by [`unalias`](crate::unalias).
@@ -158,7 +158,7 @@ impl std::hash::Hasher for RefHasher {
 /// an alias of itself, or both.
 ///
 /// `monitor(process, P, [{alias, Mode}])` (every gen_server call) makes one reference
-/// that is both (SEMANTICS A2), so it is one entry: one insert when the call starts,
+/// that is both (docs/semantics.md §1.7 A2), so it is one entry: one insert when the call starts,
 /// one removal when the reply comes.
 pub(crate) struct Held {
     pub monitor: Option<MonitorOut>,
@@ -409,7 +409,7 @@ impl ProcessShared {
     }
 
     /// Whether the process is alive once the signals already sent to it are handled
-    /// (SEMANTICS S7: `exit(P, kill), false = is_process_alive(P)`).
+    /// (docs/semantics.md §1.1 S7: `exit(P, kill), false = is_process_alive(P)`).
     pub fn alive_after_pending(&self) -> bool {
         let inbox = lock(&self.inbox);
         if inbox.closed {

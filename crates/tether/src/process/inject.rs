@@ -2,12 +2,12 @@
 //!
 //! The distribution layer decodes a control message and hands the signal to the
 //! local process it targets through these functions; they push into the process's
-//! inbox like any local sender would, so the rules of SEMANTICS §1 (ordering, the
+//! inbox like any local sender would, so the rules of docs/semantics.md §1 (ordering, the
 //! exit-signal table, trap_exit) apply unchanged. Each reports whether the target was
 //! alive, so that the caller can answer for a dead one on the wire (`noproc`).
 //!
 //! [`spawn_for_remote`] starts a process whose parent lives on another node: the link
-//! or monitor the parent asked for is in place before the process runs (SEMANTICS
+//! or monitor the parent asked for is in place before the process runs (docs/semantics.md
 //! §1.4 L5), exactly as [`SpawnOpts`](super::SpawnOpts) does for a local parent.
 
 use std::future::Future;

@@ -1,4 +1,4 @@
-//! Links, exit signals and the `trap_exit` flag (SEMANTICS §1.2–§1.4).
+//! Links, exit signals and the `trap_exit` flag (docs/semantics.md §1.2–§1.4).
 
 use std::fmt;
 
@@ -9,7 +9,7 @@ use super::task::ExitUnwind;
 use super::{Exit, ExitReason, Message, current, route};
 
 /// [`link`] failed: the local process does not exist and the caller does not trap
-/// exits (Erlang raises `noproc`; SEMANTICS §1.4 L4).
+/// exits (Erlang raises `noproc`; docs/semantics.md §1.4 L4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NoProc(pub Pid);
 
@@ -81,7 +81,7 @@ pub fn unlink(pid: Pid) {
 
 /// Sends an exit signal to `pid` (Erlang's `exit/2`, Elixir's `Process.exit/2`).
 ///
-/// What the target does follows SEMANTICS §1.3: `Kill` always kills (the target dies
+/// What the target does follows docs/semantics.md §1.3: `Kill` always kills (the target dies
 /// with `Killed`), `Normal` from another process is ignored unless trapped, anything
 /// else kills a process that does not trap exits. A signal to the calling process
 /// itself takes effect at its next `.await`.

@@ -1,4 +1,4 @@
-//! Receiving: typed and selective receive with timeouts (SEMANTICS §2.2).
+//! Receiving: typed and selective receive with timeouts (docs/semantics.md §2.2).
 //!
 //! The mailbox is the process-private queue of messages drained from the inbox and
 //! not yet received. A receive scans it front to back and takes the *first message*

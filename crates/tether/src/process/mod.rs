@@ -5,7 +5,7 @@
 //! | File | Idea |
 //! |---|---|
 //! | `core.rs` | a process's shared half: the inbox every signal goes through, and its state |
-//! | `signal.rs` | the signal kinds and the exit-signal table of SEMANTICS §1.3 |
+//! | `signal.rs` | the signal kinds and the exit-signal table of docs/semantics.md §1.3 |
 //! | `task.rs` | the tokio task that runs a process, catches its panics and runs the exit sequence |
 //! | `table.rs` | the sharded table of live processes |
 //! | `current.rs` | which process is running on this thread |

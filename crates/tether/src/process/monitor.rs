@@ -1,4 +1,4 @@
-//! Monitors (SEMANTICS §1.5).
+//! Monitors (docs/semantics.md §1.5).
 
 use tether_term::{Atom, Node, Pid, Reference};
 

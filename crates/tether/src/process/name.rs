@@ -1,4 +1,4 @@
-//! Locally registered names (SEMANTICS §3.1).
+//! Locally registered names (docs/semantics.md §3.1).
 //!
 //! One map per runtime from name to pid, behind a read-write lock: lookups (every send by name)
 //! share the lock; registration is rare. The name is also kept in the process's own

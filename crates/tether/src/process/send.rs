@@ -1,4 +1,4 @@
-//! Sending (SEMANTICS §2.1).
+//! Sending (docs/semantics.md §2.1).
 
 use std::fmt;
 

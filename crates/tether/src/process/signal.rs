@@ -1,6 +1,6 @@
 //! Signals: everything one process can do to another.
 //!
-//! Erlang's model (SEMANTICS.md §1.1) is that messages, links, unlinks, exit signals,
+//! Erlang's model (docs/semantics.md §1.1) is that messages, links, unlinks, exit signals,
 //! monitors, demonitors and DOWN notifications are all *signals*, and that signals
 //! from one sender to one receiver arrive in the order they were sent (S2), whatever
 //! their kind. Tether keeps that guarantee with the simplest structure that has it:
@@ -18,7 +18,7 @@ pub(crate) enum Signal {
     /// An ordinary message.
     Message(Message),
     /// A message sent to one of the receiver's aliases; delivered only if the alias
-    /// is still active when the receiver handles it (SEMANTICS §1.7 A1).
+    /// is still active when the receiver handles it (docs/semantics.md §1.7 A1).
     AliasMessage { alias: Reference, message: Message },
     /// An exit signal. `link` is set when it comes from a dying linked process.
     Exit {
@@ -46,7 +46,7 @@ pub(crate) enum Signal {
     },
 }
 
-/// What the receiver of an exit signal does, per the table of SEMANTICS.md §1.3.
+/// What the receiver of an exit signal does, per the table of docs/semantics.md §1.3.
 #[derive(Debug, PartialEq)]
 pub(crate) enum ExitAction {
     /// Drop the signal.

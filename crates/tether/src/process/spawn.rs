@@ -1,4 +1,4 @@
-//! Spawning processes (SEMANTICS §1.8).
+//! Spawning processes (docs/semantics.md §1.8).
 
 use std::future::Future;
 

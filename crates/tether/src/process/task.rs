@@ -15,7 +15,7 @@
 //!
 //! When the process ends — its future returned, it panicked, or it was killed — the
 //! task runs the exit sequence in [`finish`]: close the inbox, release the registered
-//! name, leave the process table, then tell links and monitors (SEMANTICS S6: the
+//! name, leave the process table, then tell links and monitors (docs/semantics.md §1.1 S6: the
 //! name is free before anyone hears of the death).
 
 use std::any::Any;

@@ -1,4 +1,4 @@
-//! Timers: `send_after`, `cancel_timer`, `read_timer` (SEMANTICS §2.3).
+//! Timers: `send_after`, `cancel_timer`, `read_timer` (docs/semantics.md §2.3).
 //!
 //! Each timer is a small tokio task sleeping until its deadline, plus an entry in a
 //! sharded table (one per runtime) keyed by the timer's reference. Whoever removes the entry first wins:

@@ -1,4 +1,4 @@
-//! Control messages: the signals nodes exchange (DISTRIBUTION.md §4.1).
+//! Control messages: the signals nodes exchange (docs/distribution.md §4.1).
 //!
 //! Every message on a connection is a *control tuple* `{Op, ...}`, optionally followed
 //! by a second term (the message of a send, the reason of a `PAYLOAD_*` exit, the
@@ -51,7 +51,7 @@ impl ProcRef {
 }
 
 /// One control message (with its payload, if it has one). Field names follow the
-/// control tuples of DISTRIBUTION.md §4.1.
+/// control tuples of docs/distribution.md §4.1.
 #[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Control {

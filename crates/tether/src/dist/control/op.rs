@@ -1,5 +1,5 @@
 //! The operation codes of control messages: the first element of every control tuple
-//! (DISTRIBUTION.md §4.1; erts `dist.h`, `DOP_*`).
+//! (docs/distribution.md §4.1; erts `dist.h`, `DOP_*`).
 //!
 //! This is the one list of them: the encoder ([`Control::encode_parts`] and the
 //! message fast path of the frame writer), the decoder ([`Control::decode`]) and the
@@ -79,7 +79,7 @@ pub const UNLINK_ID: u8 = 35;
 /// `{36, Id, FromPid, ToPid}`
 pub const UNLINK_ID_ACK: u8 = 36;
 
-/// The name of opcode `op` as DISTRIBUTION.md writes it, if it is one.
+/// The name of opcode `op` as docs/distribution.md writes it, if it is one.
 pub fn name(op: u8) -> Option<&'static str> {
     Some(match op {
         LINK => "LINK",

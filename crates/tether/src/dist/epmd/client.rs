@@ -114,7 +114,7 @@ impl EpmdClient {
             }
         };
         if result != 0 {
-            // The creation of a failed reply is garbage (DISTRIBUTION.md §1.6).
+            // The creation of a failed reply is garbage (docs/distribution.md §1.6).
             return Err(EpmdError::Refused {
                 name: info.name.clone(),
                 result,

@@ -293,7 +293,7 @@ mod tests {
 
     #[test]
     fn port2_resp_observed_bytes() {
-        // DISTRIBUTION.md §1.1, from OTP 25.2.3's epmd.
+        // docs/distribution.md §1.1, from OTP 25.2.3's epmd.
         let b = [
             0x77, 0x00, 0x98, 0xa5, 0x4d, 0x00, 0x00, 0x06, 0x00, 0x05, 0x00, 0x05, b'b', b'e',
             b'a', b'm', b'B', 0x00, 0x00,

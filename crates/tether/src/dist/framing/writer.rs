@@ -148,7 +148,7 @@ impl FrameSender {
 
     /// Queues one frame body now. The queue is unbounded: sending never blocks the
     /// sender (Tether's contract for `send`; OTP's busy-dist-port back-pressure,
-    /// SEMANTICS S9, is not reproduced). It fails only once the writer has stopped.
+    /// docs/semantics.md §1.1 S9, is not reproduced). It fails only once the writer has stopped.
     pub fn try_send(&self, frame: impl Into<OutFrame>) -> Result<(), SendError> {
         self.0.send(frame.into()).map_err(|e| SendError(e.0))
     }

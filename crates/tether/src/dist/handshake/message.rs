@@ -326,7 +326,7 @@ mod tests {
 
     #[test]
     fn observed_send_name_decodes() {
-        // OTP 25.2.3's send_name (DISTRIBUTION.md §2.2), without the length prefix.
+        // OTP 25.2.3's send_name (docs/distribution.md §2.2), without the length prefix.
         let mut b = vec![
             0x4e, 0, 0, 0, 0x0d, 0x07, 0xdf, 0x7f, 0xbd, 0x6b, 0x02, 0x4a, 0x3b, 0, 14,
         ];

@@ -1,4 +1,4 @@
-//! The client side: [`call`], [`cast`], [`stop`] (SEMANTICS §4.3, §4.4, §4.8).
+//! The client side: [`call`], [`cast`], [`stop`] (docs/semantics.md §4.3, §4.4, §4.8).
 //!
 //! A call is OTP 24+'s `gen:do_call/4`, implemented once for all of Tether by the
 //! crate's request primitive (`otp::request`, whose module docs describe the
@@ -71,7 +71,7 @@ pub async fn call<S: GenServer>(
 
 /// Sends a cast (Erlang's `gen_server:cast/2`): `handle_cast(request)` runs in the
 /// server some time later. Never fails, never waits: a dead server, an unknown name
-/// or an unreachable node are all ignored (SEMANTICS §4.4 K1).
+/// or an unreachable node are all ignored (docs/semantics.md §4.4 K1).
 ///
 /// ```
 /// use tether::Runtime;

@@ -1,5 +1,5 @@
 //! Catching a callback's unwind (a panic, or [`exit_self`](crate::exit_self)) so the
-//! server can run `terminate` before it exits (SEMANTICS §4.6 E1, E3).
+//! server can run `terminate` before it exits (docs/semantics.md §4.6 E1, E3).
 //!
 //! No allocation: the future is pinned on the caller's stack and polled inside
 //! `catch_unwind`. `AssertUnwindSafe` is sound in the OTP sense: after an unwind the

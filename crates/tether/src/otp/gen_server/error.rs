@@ -142,7 +142,7 @@ impl fmt::Display for CallError {
 
 impl std::error::Error for CallError {}
 
-/// Why a server did not start (SEMANTICS §4.2; the `{error, _}` and `ignore` results
+/// Why a server did not start (docs/semantics.md §4.2; the `{error, _}` and `ignore` results
 /// of `gen_server:start`).
 ///
 /// ```

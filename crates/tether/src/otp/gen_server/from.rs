@@ -37,7 +37,7 @@ enum Tag {
 ///
 /// It is opaque: keep it (clone it) and [`reply`](ReplyTo::reply) later to answer a
 /// call after returning [`CallResult::noreply`](super::CallResult::noreply), from any
-/// process, at any time (SEMANTICS §4.7). A reply to a caller that has given up is
+/// process, at any time (docs/semantics.md §4.7). A reply to a caller that has given up is
 /// dropped by the runtime (the caller's alias is no longer active), so a late reply
 /// never pollutes its mailbox.
 ///

@@ -121,7 +121,7 @@ fn undef<S>(callback: &str) -> ExitReason {
 /// A generic server's callbacks. The implementing type is the server's state.
 ///
 /// Only [`init`](GenServer::init) is required. The defaults follow Elixir's
-/// `use GenServer` (SEMANTICS §4.11): a call or cast the server does not implement, or
+/// `use GenServer` (docs/semantics.md §4.11): a call or cast the server does not implement, or
 /// a continue it cannot handle, stops it with `{undef, {Type, Callback}}`; an unhandled
 /// message is logged and dropped; `terminate` does nothing.
 ///
@@ -140,7 +140,7 @@ pub trait GenServer: Sized + Send + 'static {
     type Continue: Send + 'static;
 
     /// Builds the state, in the new process, before the starter returns
-    /// (SEMANTICS §4.2). A panic here fails the start with the panic as reason.
+    /// (docs/semantics.md §4.2). A panic here fails the start with the panic as reason.
     fn init(args: Self::Args) -> impl Future<Output = Init<Self>> + Send;
 
     /// Handles a [`call`]. Return [`CallResult::reply`] to answer now, or keep a clone
@@ -232,7 +232,7 @@ pub trait GenServer: Sized + Send + 'static {
     /// Runs when the server stops: a callback returned a stop, a callback panicked or
     /// exited, the parent's `Exit` arrived (trapping exits), or [`stop`] was called.
     /// It does *not* run when the process is killed or dies from an exit signal it
-    /// does not trap (SEMANTICS §4.6). The server then exits with `reason` (or with
+    /// does not trap (docs/semantics.md §4.6). The server then exits with `reason` (or with
     /// the reason of a panic inside `terminate`).
     fn terminate(&mut self, reason: &ExitReason) -> impl Future<Output = ()> + Send {
         let _ = reason;

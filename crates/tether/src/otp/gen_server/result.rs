@@ -1,5 +1,5 @@
 //! What callbacks return: [`Init`], [`CallResult`], [`CastResult`], and the [`Next`]
-//! step that may follow any of them (SEMANTICS §4.2, §4.5).
+//! step that may follow any of them (docs/semantics.md §4.2, §4.5).
 
 use std::time::Duration;
 
@@ -28,7 +28,7 @@ pub enum Timeout {
 
 impl Timeout {
     /// The default for calls, `Agent` functions and `Task::await_`: 5 seconds
-    /// (SEMANTICS §9).
+    /// (docs/semantics.md §9).
     pub const DEFAULT: Timeout = Timeout::After(Duration::from_secs(5));
 
     /// The duration, or `None` for `Infinity`.
@@ -69,7 +69,7 @@ pub enum Next<C> {
     Wait,
     /// Wait for the next message, but if none arrives within the duration, call
     /// `handle_info` with [`TimeoutMsg`](super::TimeoutMsg). Any message cancels it;
-    /// system messages (`sys`) do not (SEMANTICS §4.5 V3).
+    /// system messages (`sys`) do not (docs/semantics.md §4.5 V3).
     Timeout(Duration),
     /// Hibernate: release spare buffers, then wait (V5).
     Hibernate,
@@ -77,7 +77,7 @@ pub enum Next<C> {
     Continue(C),
 }
 
-/// The result of [`GenServer::init`] (SEMANTICS §4.2).
+/// The result of [`GenServer::init`] (docs/semantics.md §4.2).
 ///
 /// ```
 /// use std::time::Duration;
@@ -103,7 +103,7 @@ pub enum Init<S: GenServer> {
     Error(ExitReason),
 }
 
-/// The result of [`GenServer::handle_call`] (SEMANTICS §4.5 V1).
+/// The result of [`GenServer::handle_call`] (docs/semantics.md §4.5 V1).
 pub enum CallResult<S: GenServer> {
     /// `{reply, Reply, State[, Next]}`.
     Reply(S::Reply, Next<S::Continue>),

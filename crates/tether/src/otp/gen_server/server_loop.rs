@@ -1,5 +1,5 @@
 //! The server loop: one process receiving every message in arrival order and handing
-//! it to the right callback (SEMANTICS §4.4 K0, §4.5, §4.6).
+//! it to the right callback (docs/semantics.md §4.4 K0, §4.5, §4.6).
 //!
 //! ```text
 //!            ┌──────────── Next::Continue(c) ── handle_continue ───┐

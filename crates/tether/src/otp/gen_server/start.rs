@@ -1,4 +1,4 @@
-//! Starting a server: the proc_lib start protocol (SEMANTICS §4.1, §4.2).
+//! Starting a server: the proc_lib start protocol (docs/semantics.md §4.1, §4.2).
 //!
 //! The starter checks the name, spawns the server (linked for `start_link`) with a
 //! monitor, and waits for an *ack*. The new process registers its name **before**

@@ -1,5 +1,5 @@
 //! System messages: inspecting and managing a running server, as Erlang's `sys`
-//! module does (SEMANTICS §4.10 H3).
+//! module does (docs/semantics.md §4.10 H3).
 //!
 //! The server loop answers these between callbacks, whatever its state: while
 //! suspended it handles nothing else; a pending `Next::Timeout` keeps running.

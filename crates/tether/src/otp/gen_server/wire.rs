@@ -1,5 +1,5 @@
-//! The Erlang wire forms of calls and casts a server accepts (SEMANTICS §4.3 C2,
-//! DISTRIBUTION §6.2):
+//! The Erlang wire forms of calls and casts a server accepts (docs/semantics.md §4.3 C2,
+//! docs/distribution.md §6.2):
 //!
 //! | Message term | Meaning |
 //! |---|---|

@@ -1,4 +1,4 @@
-//! Process groups (OTP 23+ `pg`, SEMANTICS §8.1), local scopes.
+//! Process groups (OTP 23+ `pg`, docs/semantics.md §8.1), local scopes.
 //!
 //! A **scope** is a process registered under the scope's name (default `pg`) plus a
 //! shared table of the same name. Processes join and leave named groups through the

@@ -1,4 +1,4 @@
-//! A local, partitioned key–process registry (Elixir's `Registry`, SEMANTICS §3.3).
+//! A local, partitioned key–process registry (Elixir's `Registry`, docs/semantics.md §3.3).
 //!
 //! ```text
 //!   Registry (handle, Clone) ──Arc──▶ Inner { kind, partitions, listeners, meta }

@@ -1,4 +1,4 @@
-//! The management API (SEMANTICS §5.8): each function is a call to the supervisor
+//! The management API (docs/semantics.md §5.8): each function is a call to the supervisor
 //! process, which answers from its loop (`State::handle`).
 //!
 //! All calls wait without a timeout, as OTP's do (`gen_server:call(Sup, _,

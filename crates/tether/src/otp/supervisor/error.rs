@@ -1,4 +1,4 @@
-//! Errors of supervisor starts and of the management API (SEMANTICS §5.7, §5.8).
+//! Errors of supervisor starts and of the management API (docs/semantics.md §5.7, §5.8).
 
 use std::fmt;
 use std::sync::Arc;

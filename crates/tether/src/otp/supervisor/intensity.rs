@@ -1,4 +1,4 @@
-//! Restart intensity: the exact algorithm of `supervisor:add_restart/1` (SEMANTICS §5.5).
+//! Restart intensity: the exact algorithm of `supervisor:add_restart/1` (docs/semantics.md §5.5).
 //!
 //! Erlang keeps a list of restart times in whole monotonic seconds and, on every
 //! restart attempt, prepends `now` and drops entries older than `now - period`; the

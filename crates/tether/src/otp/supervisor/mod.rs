@@ -1,5 +1,5 @@
 //! Supervisors: processes that start, watch and restart other processes
-//! (Erlang's `supervisor`, Elixir's `Supervisor`; SEMANTICS §5).
+//! (Erlang's `supervisor`, Elixir's `Supervisor`; docs/semantics.md §5).
 //!
 //! A supervisor is an ordinary process that traps exits. It starts its children in
 //! order from their [`ChildSpec`]s, each start function linking the child to it, and
@@ -78,7 +78,7 @@ use super::server_ref::{StartName, Via};
 use super::start::{self, Started};
 use crate::ExitReason;
 
-/// Which children are restarted when one must be (SEMANTICS §5.4).
+/// Which children are restarted when one must be (docs/semantics.md §5.4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Strategy {
     /// Only the child that exited.
@@ -89,7 +89,7 @@ pub enum Strategy {
     RestForOne,
 }
 
-/// When significant children stop the supervisor (SEMANTICS §5.9).
+/// When significant children stop the supervisor (docs/semantics.md §5.9).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum AutoShutdown {
     /// Never (the default).
@@ -141,7 +141,7 @@ type InitFn =
 
 /// A supervisor to start: strategy, restart intensity, name and children.
 ///
-/// Defaults are Elixir's (SEMANTICS §5.1): at most 3 restarts in 5 seconds,
+/// Defaults are Elixir's (docs/semantics.md §5.1): at most 3 restarts in 5 seconds,
 /// `auto_shutdown` never, no name.
 ///
 /// ```

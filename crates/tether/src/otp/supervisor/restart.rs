@@ -1,4 +1,4 @@
-//! The restart strategies (SEMANTICS §5.4) under the intensity limit (§5.5).
+//! The restart strategies (docs/semantics.md §5.4) under the intensity limit (§5.5).
 //!
 //! Every restart *attempt* — the first after a crash and each retry after a failed
 //! start — first records itself with [`Intensity::add_restart`](super::Intensity).

@@ -1,4 +1,4 @@
-//! The shutdown protocol for one child, and for many at once (SEMANTICS §5.6 O4, §5.10 DS6).
+//! The shutdown protocol for one child, and for many at once (docs/semantics.md §5.6 O4, §5.10 DS6).
 //!
 //! For each child:
 //!

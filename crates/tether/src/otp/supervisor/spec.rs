@@ -1,4 +1,4 @@
-//! Child specifications (SEMANTICS §5.2).
+//! Child specifications (docs/semantics.md §5.2).
 //!
 //! A [`ChildSpec`] says how to start a child and what to do when it ends. The start
 //! function is an async closure run **inside the supervisor process**, so that the
@@ -30,7 +30,7 @@ pub(crate) type ExtraArgs = Option<Arc<dyn Any + Send + Sync>>;
 
 pub(crate) type StartFn = Arc<dyn Fn(&ExtraArgs) -> BoxFuture<StartResult> + Send + Sync>;
 
-/// When a terminated child is restarted (SEMANTICS §5.3).
+/// When a terminated child is restarted (docs/semantics.md §5.3).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Restart {
     /// Always restarted (the default).
@@ -42,7 +42,7 @@ pub enum Restart {
     Temporary,
 }
 
-/// How a child is stopped (SEMANTICS §5.6 O4).
+/// How a child is stopped (docs/semantics.md §5.6 O4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Shutdown {
     /// `exit(child, kill)` at once.
@@ -63,7 +63,7 @@ pub enum ChildType {
     Supervisor,
 }
 
-/// A child specification (SEMANTICS §5.2).
+/// A child specification (docs/semantics.md §5.2).
 ///
 /// ```
 /// use std::time::Duration;

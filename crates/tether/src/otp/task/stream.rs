@@ -1,4 +1,4 @@
-//! `Task.async_stream`: a bounded pool of tasks over an iterator (SEMANTICS §6.1 TK9).
+//! `Task.async_stream`: a bounded pool of tasks over an iterator (docs/semantics.md §6.1 TK9).
 //!
 //! The stream keeps at most `max_concurrency` tasks running, each linked to and
 //! monitored by the process consuming the stream (a task crash takes that process
