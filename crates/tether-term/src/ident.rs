@@ -20,6 +20,11 @@
 //! spawned before the node was named take the new name, as local pids do on the BEAM
 //! when `net_kernel` starts.
 //!
+//! A runtime's slot is its own view of itself; everyone else knows a node by the one
+//! ordinary slot of its name ([`Node::intern`] on any other thread,
+//! [`Node::canonical`]). So a name stays the same node for the others while the
+//! runtime that holds it stops and another takes it up.
+//!
 //! A runtime's pids and references carry creation 0, meaning "the current
 //! incarnation of that runtime's node": the encoder writes the node's current creation
 //! for them, and the decoder maps a node's name with its current creation back to 0,
@@ -59,9 +64,11 @@ impl fmt::Display for NodeTableFull {
 impl std::error::Error for NodeTableFull {}
 
 struct NodeTable {
-    /// Each slot's name and creation (the creation matters only for local slots).
-    names: Vec<(Atom, u32)>,
-    /// Name to slot, for interning. A local slot is indexed once it has a name.
+    /// Each slot: its name, its creation (for a runtime's slot; 0 for others) and
+    /// whether it is a runtime's own slot.
+    names: Vec<(Atom, u32, bool)>,
+    /// Name to slot, for interning. Runtime slots are never indexed: a name always
+    /// interns to the one slot other runtimes know it by.
     index: HashMap<Atom, u32>,
 }
 
@@ -71,11 +78,11 @@ thread_local! {
 }
 
 impl NodeTable {
-    fn push(&mut self, name: Atom) -> Result<u32, NodeTableFull> {
+    fn push(&mut self, name: Atom, runtime: bool) -> Result<u32, NodeTableFull> {
         if self.names.len() >= Node::MAX {
             return Err(NodeTableFull);
         }
-        self.names.push((name, 0));
+        self.names.push((name, 0, runtime));
         Ok(self.names.len() as u32 - 1)
     }
 }
@@ -106,7 +113,7 @@ fn table() -> &'static RwLock<NodeTable> {
         let mut index = HashMap::new();
         index.insert(local.clone(), 0);
         RwLock::new(NodeTable {
-            names: vec![(local, 0)],
+            names: vec![(local, 0, false)],
             index,
         })
     })
@@ -146,9 +153,50 @@ impl Node {
             return Ok(Node(i));
         }
         let atom = Atom::new(name);
-        let i = w.push(atom.clone())?;
+        let i = w.push(atom.clone(), false)?;
         w.index.insert(atom, i);
         Ok(Node(i))
+    }
+
+    /// The node other runtimes know this one by: a runtime's own slot (see
+    /// [`Node::new_local`]) maps to the ordinary slot of its current name; any other
+    /// node is itself. The distribution layer routes by it, so that a pid handed from
+    /// one runtime to another through memory reaches its node like one that came
+    /// over the wire.
+    ///
+    /// ```
+    /// use tether_term::Node;
+    /// let mine = Node::new_local().unwrap();
+    /// let _guard = Node::enter_local(mine);
+    /// Node::set_local("canon@host", 1);
+    /// let known_as = mine.canonical();
+    /// assert_ne!(known_as, mine);
+    /// assert_eq!(known_as.name().as_str(), "canon@host");
+    /// assert_eq!(Node::intern("canon@host").unwrap(), mine, "on its own threads");
+    /// ```
+    pub fn canonical(self) -> Node {
+        let name = {
+            let r = table().read().unwrap_or_else(|e| e.into_inner());
+            let (name, _, runtime) = &r.names[self.0 as usize];
+            if !*runtime {
+                return self;
+            }
+            if let Some(&i) = r.index.get(name.as_str()) {
+                return Node(i);
+            }
+            name.clone()
+        };
+        let mut w = table().write().unwrap_or_else(|e| e.into_inner());
+        if let Some(&i) = w.index.get(name.as_str()) {
+            return Node(i);
+        }
+        match w.push(name.clone(), false) {
+            Ok(i) => {
+                w.index.insert(name, i);
+                Node(i)
+            }
+            Err(NodeTableFull) => self,
+        }
     }
 
     /// A new local node for a runtime: a fresh slot named `nonode@nohost` with
@@ -164,7 +212,7 @@ impl Node {
     /// ```
     pub fn new_local() -> Result<Node, NodeTableFull> {
         let mut w = table().write().unwrap_or_else(|e| e.into_inner());
-        w.push(Atom::new("nonode@nohost")).map(Node)
+        w.push(Atom::new("nonode@nohost"), true).map(Node)
     }
 
     /// Makes `node` this thread's local node until the guard is dropped (which
@@ -193,17 +241,9 @@ impl Node {
     pub fn set_local(name: &str, creation: u32) -> Atom {
         let local = LOCAL.with(Cell::get) as usize;
         let mut w = table().write().unwrap_or_else(|e| e.into_inner());
-        let new = Atom::new(name);
-        let (old, _) = std::mem::replace(&mut w.names[local], (new.clone(), creation));
-        if w.index.get(old.as_str()) == Some(&(local as u32)) {
-            w.index.remove(&old);
-        }
-        // The name now means this slot, also where it was seen before as a remote
-        // node (both slots keep the name; new lookups resolve here).
-        if name != "nonode@nohost" {
-            w.index.insert(new, local as u32);
-        }
-        old
+        let entry = &mut w.names[local];
+        entry.1 = creation;
+        std::mem::replace(&mut entry.0, Atom::new(name))
     }
 
     /// This thread's local node's creation (0 until it is distributed).
@@ -326,6 +366,29 @@ impl Pid {
             serial,
             creation,
         }
+    }
+
+    /// The same pid as the nodes other than its own know it: a pid handed from one
+    /// runtime to another through memory carries its runtime's own node slot and
+    /// creation 0; this gives the ordinary slot of that node's name and its current
+    /// creation, as the pid would arrive over the wire (see [`Node::canonical`]).
+    ///
+    /// ```
+    /// use tether_term::{Node, Pid};
+    /// let p = Pid::new(Node::intern("far@host").unwrap(), 1, 0, 9);
+    /// assert_eq!(p.canonical(), p);
+    /// ```
+    pub fn canonical(self) -> Pid {
+        let node = self.node.canonical();
+        if node == self.node {
+            return self;
+        }
+        Pid::new(
+            node,
+            self.id,
+            self.serial,
+            self.node.wire_creation(self.creation),
+        )
     }
 
     /// Whether the pid names a process of this node.

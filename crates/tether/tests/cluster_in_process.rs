@@ -62,6 +62,13 @@ fn echo() -> Pid {
     pid
 }
 
+/// Whether two pids name the same process. A pid one runtime handed another through
+/// memory carries the first runtime's own view of its node; the same pid read from
+/// the wire carries the node as everyone else knows it (`Node::canonical`).
+fn same_process(a: Pid, b: Pid) -> bool {
+    (a.node.name(), a.id, a.serial) == (b.node.name(), b.id, b.serial)
+}
+
 fn call_term(me: Pid, msg: Term) -> Term {
     Term::tuple([Term::Pid(me), msg])
 }
@@ -87,7 +94,7 @@ fn two_nodes_in_one_process_talk_over_loopback() {
         assert_eq!(tether::receive::<Term>().await, Term::atom("by_name"));
         // ...and by the pid a's runtime handed out in memory: it names a's node, so
         // the message crosses the wire like any remote send.
-        assert_eq!(echo_a.node, a);
+        assert_eq!(echo_a.node.canonical(), a);
         tether::send(echo_a, call_term(me, Term::atom("by_pid"))).unwrap();
         assert_eq!(tether::receive::<Term>().await, Term::atom("by_pid"));
         me.node
@@ -129,7 +136,9 @@ fn links_and_monitors_cross_between_nodes_in_one_process() {
     // link, then end it from a's side.
     a.block_on(async move {
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while !tether::process_info(victim).is_some_and(|i| i.links.contains(&watcher)) {
+        while !tether::process_info(victim)
+            .is_some_and(|i| i.links.iter().any(|l| same_process(*l, watcher)))
+        {
             assert!(
                 std::time::Instant::now() < deadline,
                 "the link never arrived"
@@ -141,8 +150,159 @@ fn links_and_monitors_cross_between_nodes_in_one_process() {
     let (from, exit_reason, same_ref, down_reason) = heard
         .recv_timeout(Duration::from_secs(10))
         .expect("the watcher heard of the death");
-    assert_eq!(from, victim);
+    assert!(same_process(from, victim), "{from:?} is {victim:?}");
     assert_eq!(exit_reason, ExitReason::from("boom"));
     assert!(same_ref, "the DOWN carries the monitor's reference");
     assert_eq!(down_reason, ExitReason::from("boom"));
+}
+
+/// `{is_auth, Node}` to `net_kernel` on `node`, as `net_adm:ping/1` does: `pong` or `pang`.
+async fn ping(node: Node) -> &'static str {
+    let req = Term::tuple([Term::atom("is_auth"), Term::Atom(Node::local().name())]);
+    match dist::call(("net_kernel", node), req, Duration::from_secs(5)).await {
+        Ok(t) if t.is_atom("yes") => "pong",
+        _ => "pang",
+    }
+}
+
+/// Waits (up to 10 s) for `f` to hold, polling.
+async fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !f() {
+        assert!(std::time::Instant::now() < deadline, "never: {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Spawns a process that watches `node` (`monitor_node`) and forwards what it hears.
+async fn watch(node: Node) -> std::sync::mpsc::Receiver<dist::NodeEvent> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (ready_tx, ready) = tokio::sync::oneshot::channel();
+    tether::spawn(async move {
+        dist::monitor_node(node, true).unwrap();
+        ready_tx.send(()).unwrap();
+        loop {
+            let event: dist::NodeEvent = tether::receive().await;
+            if tx.send(event).is_err() {
+                return;
+            }
+        }
+    });
+    ready.await.unwrap();
+    rx
+}
+
+#[test]
+fn a_stopped_node_is_down_at_once_and_starts_again_under_its_name() {
+    let epmd = free_port();
+    // `b` serves the EPMD in-process and outlives the incarnations of `a`.
+    let (b, _node_b) = node(&unique("sb"), epmd);
+    let name_a = unique("sa");
+    let (a, node_a) = node(&name_a, epmd);
+    let full_a = node_a.name().to_string();
+
+    let (a_node, events) = b.block_on(async move {
+        let a = Node::intern(&full_a).unwrap();
+        assert_eq!(ping(a).await, "pong");
+        (a, watch(a).await)
+    });
+    a.block_on(async move {
+        node_a.stop().await;
+        assert!(DistNode::get().is_none());
+        assert_eq!(Node::local().name().as_str(), "nonode@nohost");
+    });
+    // The peer hears `nodedown` when the connection closes, long before a tick
+    // timeout (60 s here) could tell it.
+    let down = events.recv_timeout(Duration::from_secs(5));
+    assert_eq!(down, Ok(dist::NodeEvent::Down(a_node)));
+    let alive = name_a.clone();
+    b.block_on(async move {
+        assert!(!dist::nodes(NodeKind::Connected).contains(&a_node));
+        let epmd = dist::epmd::EpmdClient::new(([127, 0, 0, 1], epmd).into());
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while epmd.names().await.unwrap().iter().any(|(n, _)| *n == alive) {
+            assert!(std::time::Instant::now() < deadline, "a never left epmd");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    });
+    drop(a);
+
+    // The same name again, in a new runtime of this OS process: for `b` it is the
+    // same node as before.
+    let (a2, node_a2) = node(&name_a, epmd);
+    assert_eq!(node_a2.name().to_string(), a_node.name().as_str());
+    a2.block_on(async { echo() });
+    let events = b.block_on(async move {
+        assert_eq!(ping(a_node).await, "pong");
+        let me = tether::self_pid();
+        tether::send(("echo", a_node), call_term(me, Term::atom("again"))).unwrap();
+        assert_eq!(tether::receive::<Term>().await, Term::atom("again"));
+        watch(a_node).await
+    });
+    // Dropping the runtime stops its node the same way.
+    drop(a2);
+    let down = events.recv_timeout(Duration::from_secs(5));
+    assert_eq!(down, Ok(dist::NodeEvent::Down(a_node)));
+}
+
+#[test]
+fn kernel_services_are_supervised_and_restarted() {
+    let epmd = free_port();
+    let (a, _node_a) = node(&unique("ka"), epmd);
+    let (b, node_b) = node(&unique("kb"), epmd);
+    let full_b = node_b.name().to_string();
+    // A global name registered on b, known to a.
+    let owner = b.block_on(async {
+        let owner = tether::spawn(std::future::pending::<()>());
+        assert!(dist::global::register_name(Term::atom("kernel_test_name"), owner).await);
+        owner
+    });
+    let full = full_b.clone();
+    a.block_on(async move {
+        let b_node = Node::intern(&full).unwrap();
+        assert_eq!(ping(b_node).await, "pong");
+        dist::global::sync().await;
+        let seen = dist::global::whereis_name(&Term::atom("kernel_test_name")).unwrap();
+        assert!(same_process(seen, owner));
+    });
+    // Kill each kernel service of b in turn: the kernel supervisor restarts it.
+    for service in ["net_kernel", "rex", "global_name_server", "pg"] {
+        b.block_on(async move {
+            let old = tether::whereis(service).unwrap_or_else(|| panic!("{service} runs"));
+            let kernel = tether::whereis("kernel_sup").expect("kernel_sup runs");
+            assert!(tether::process_info(old).unwrap().links.contains(&kernel));
+            tether::exit(old, ExitReason::Kill);
+            eventually(service, || {
+                tether::whereis(service).is_some_and(|p| p != old)
+            })
+            .await;
+        });
+    }
+    // From a: b's restarted net_kernel answers pings and its rex answers rpc (with
+    // `badrpc` for a function b does not export, rather than silence).
+    a.block_on(async move {
+        let b_node = Node::intern(&full_b).unwrap();
+        assert_eq!(ping(b_node).await, "pong");
+        let r = dist::rpc::call(b_node, "nowhere", "nothing", vec![], Duration::from_secs(5)).await;
+        assert!(matches!(r, Err(dist::RpcError::BadRpc(_))), "{r:?}");
+    });
+    // b's restarted name server still holds the name it had, and registers new ones
+    // with a as before.
+    let late = b.block_on(async move {
+        assert_eq!(
+            dist::global::whereis_name(&Term::atom("kernel_test_name")),
+            Some(owner)
+        );
+        dist::global::sync().await;
+        let late = tether::spawn(std::future::pending::<()>());
+        assert!(dist::global::register_name(Term::atom("after_restart"), late).await);
+        late
+    });
+    a.block_on(async move {
+        dist::global::sync().await;
+        let seen = dist::global::whereis_name(&Term::atom("after_restart")).unwrap();
+        assert!(same_process(seen, late));
+        let seen = dist::global::whereis_name(&Term::atom("kernel_test_name")).unwrap();
+        assert!(same_process(seen, owner));
+    });
 }

@@ -12,25 +12,29 @@ use tether_term::Term;
 
 use super::gen_call::{self, GenMsg};
 
-/// Starts the `net_kernel` process.
-pub(crate) fn start() {
-    crate::SpawnOpts::new().name("net_kernel").spawn(async {
-        loop {
-            let msg: Term = crate::receive().await;
-            match gen_call::classify(msg) {
-                GenMsg::Call(c) => {
-                    let is_auth =
-                        matches!(c.request.as_tuple(), Some([t, _]) if t.is_atom("is_auth"));
-                    let answer = if is_auth {
-                        Term::atom("yes")
-                    } else {
-                        tracing::debug!(request = %c.request, "net_kernel: unsupported call");
-                        Term::tuple([Term::atom("error"), Term::atom("not_supported")])
-                    };
-                    gen_call::reply(&c, answer);
+/// Starts the `net_kernel` process, linked to the caller (the kernel supervisor).
+pub(crate) fn start_link() -> tether_term::Pid {
+    crate::SpawnOpts::new()
+        .link()
+        .name("net_kernel")
+        .spawn(async {
+            loop {
+                let msg: Term = crate::receive().await;
+                match gen_call::classify(msg) {
+                    GenMsg::Call(c) => {
+                        let is_auth =
+                            matches!(c.request.as_tuple(), Some([t, _]) if t.is_atom("is_auth"));
+                        let answer = if is_auth {
+                            Term::atom("yes")
+                        } else {
+                            tracing::debug!(request = %c.request, "net_kernel: unsupported call");
+                            Term::tuple([Term::atom("error"), Term::atom("not_supported")])
+                        };
+                        gen_call::reply(&c, answer);
+                    }
+                    other => tracing::debug!(msg = ?other, "net_kernel: ignored message"),
                 }
-                other => tracing::debug!(msg = ?other, "net_kernel: ignored message"),
             }
-        }
-    });
+        })
+        .pid
 }

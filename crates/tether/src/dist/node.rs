@@ -50,7 +50,7 @@ use super::handshake::{AllowList, HandshakeConfig};
 use super::node_monitor::NodeMonitors;
 use super::node_name::NodeName;
 use super::remote::PeerTable;
-use super::{erpc, global, host, net_kernel, remote, rex, router};
+use super::{erpc, host, remote, router};
 
 /// How the node is found by others.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -235,6 +235,8 @@ pub enum StartError {
     Epmd(epmd::EpmdError),
     /// The embedded EPMD could not start.
     EmbeddedEpmd(std::io::Error),
+    /// The kernel services could not start.
+    Kernel(crate::ExitReason),
 }
 
 impl fmt::Display for StartError {
@@ -246,6 +248,7 @@ impl fmt::Display for StartError {
             StartError::Listen(e) => write!(f, "cannot listen for distribution: {e}"),
             StartError::Epmd(e) => write!(f, "{e}"),
             StartError::EmbeddedEpmd(e) => write!(f, "cannot start the embedded epmd: {e}"),
+            StartError::Kernel(r) => write!(f, "the kernel services did not start: {r}"),
         }
     }
 }
@@ -268,6 +271,11 @@ pub(crate) struct NodeInner {
     pub rpc: erpc::Registry,
     pub next_unlink_id: AtomicU64,
     pub embedded_epmd: Mutex<Option<EpmdHandle>>,
+    /// The node's own tasks (accepting, holding the EPMD registration), ended by
+    /// [`DistNode::stop`].
+    pub tasks: Mutex<Vec<tokio::task::AbortHandle>>,
+    /// The kernel's keeper (the kernel supervisor's parent).
+    pub kernel: Mutex<Option<tether_term::Pid>>,
 }
 
 /// The runtime's node while it is distributed (a runtime service).
@@ -340,6 +348,75 @@ impl DistNode {
     pub fn rpc(&self) -> &erpc::Registry {
         &self.0.rpc
     }
+
+    /// Stops the node, as `net_kernel:stop/0` and `init:stop/0` do for its part:
+    /// the kernel services shut down in reverse start order, every connection
+    /// closes (peers see `nodedown` at once, and links and monitors across them
+    /// fire with `noconnection`), the node leaves EPMD and stops accepting, and the
+    /// runtime goes on as the undistributed `nonode@nohost`. A node can be started
+    /// again afterwards, under the same name or another.
+    ///
+    /// Dropping the [`Runtime`](crate::Runtime) stops its node the same way.
+    /// Returns once the kernel is down and the connections are told to close.
+    ///
+    /// ```no_run
+    /// use tether::dist::{self, NodeConfig};
+    /// tether::Runtime::new().unwrap().block_on(async {
+    ///     let node = dist::start(NodeConfig::new("stopping")).await.unwrap();
+    ///     node.stop().await;
+    ///     assert!(dist::DistNode::get().is_none());
+    ///     assert_eq!(tether::Node::local().name().as_str(), "nonode@nohost");
+    /// });
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// Outside a process of the node's runtime.
+    pub async fn stop(&self) {
+        let inner = &self.0;
+        // Only the first caller stops it.
+        {
+            let slot = crate::runtime::state::service::<NodeSlot>();
+            let mut slot = slot.0.write().unwrap_or_else(|e| e.into_inner());
+            if !slot.as_ref().is_some_and(|n| Arc::ptr_eq(n, inner)) {
+                return;
+            }
+            *slot = None;
+        }
+        let kernel = lock(&inner.kernel).take();
+        // The kernel's keeper stops the node itself when the kernel gave up.
+        if let Some(keeper) = kernel.filter(|k| Some(*k) != crate::try_self_pid()) {
+            crate::kernel::stop(keeper).await;
+        }
+        undo_start(inner);
+        for conn in inner.table.conns() {
+            conn.stop();
+        }
+        tracing::info!(node = %inner.name, "node stopped");
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Undoes what `start` did to the runtime: its tasks, the distribution hook and the
+/// local node's name.
+fn undo_start(inner: &NodeInner) {
+    for task in lock(&inner.tasks).drain(..) {
+        task.abort();
+    }
+    crate::process::route::install_remote(None);
+    let slot = crate::runtime::state::service::<NodeSlot>();
+    let mut slot = slot.0.write().unwrap_or_else(|e| e.into_inner());
+    if slot
+        .as_ref()
+        .is_some_and(|n| std::ptr::eq(Arc::as_ptr(n), inner))
+    {
+        *slot = None;
+    }
+    drop(slot);
+    Node::set_local("nonode@nohost", 0);
 }
 
 /// Makes this Tether runtime a distributed node (see the module docs).
@@ -362,6 +439,7 @@ pub async fn start(config: NodeConfig) -> Result<DistNode, StartError> {
     let port = listener.local_addr().map_err(StartError::Listen)?.port();
     let epmd_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, config.epmd_port));
     let mut embedded = None;
+    let mut tasks = Vec::new();
     let creation = match config.epmd.clone() {
         EpmdMode::None | EpmdMode::Lookup => loop {
             let c = getrandom::u32().unwrap_or(1);
@@ -385,11 +463,12 @@ pub async fn start(config: NodeConfig) -> Result<DistNode, StartError> {
                 .map_err(StartError::Epmd)?;
             let creation = reg.creation();
             let who = name.clone();
-            tokio::spawn(async move {
+            let holder = tokio::spawn(async move {
                 let mut reg = reg;
                 reg.closed().await;
                 tracing::error!(node = %who, "the epmd registration was lost; peers cannot look this node up");
             });
+            tasks.push(holder.abort_handle());
             creation
         }
     };
@@ -417,6 +496,8 @@ pub async fn start(config: NodeConfig) -> Result<DistNode, StartError> {
         rpc: erpc::Registry::default(),
         next_unlink_id: AtomicU64::new(1),
         embedded_epmd: Mutex::new(embedded),
+        tasks: Mutex::new(tasks),
+        kernel: Mutex::new(None),
     });
     {
         let slot = crate::runtime::state::service::<NodeSlot>();
@@ -428,10 +509,16 @@ pub async fn start(config: NodeConfig) -> Result<DistNode, StartError> {
     }
     Node::set_local(name.as_str(), creation);
     crate::process::route::install_remote(Some(Arc::new(router::Router(inner.clone()))));
-    net_kernel::start();
-    rex::start();
-    global::start(); // before accepting: peers' init_connect must find it
-    tokio::spawn(remote::accept_loop(inner.clone(), listener));
+    // The kernel runs before we accept: peers' init_connect must find global.
+    match crate::kernel::start().await {
+        Ok(sup) => *lock(&inner.kernel) = Some(sup),
+        Err(reason) => {
+            undo_start(&inner);
+            return Err(StartError::Kernel(reason));
+        }
+    }
+    let acceptor = tokio::spawn(remote::accept_loop(inner.clone(), listener));
+    lock(&inner.tasks).push(acceptor.abort_handle());
     tracing::info!(node = %name, port, creation, hidden = config.hidden, "node started");
     Ok(DistNode(inner))
 }

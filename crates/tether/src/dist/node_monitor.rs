@@ -58,9 +58,6 @@ impl NodeMonitors {
     }
 
     pub fn node_up(&self, node: Node, hidden: bool) {
-        if !hidden {
-            crate::otp::pg::node_up(node);
-        }
         let mut w = self.lock();
         w.all.retain(|(p, with_hidden)| {
             if hidden && !with_hidden {
@@ -71,9 +68,6 @@ impl NodeMonitors {
     }
 
     pub fn node_down(&self, node: Node, hidden: bool) {
-        if !hidden {
-            crate::otp::pg::node_down(node);
-        }
         let mut w = self.lock();
         for p in w.per_node.remove(&node).unwrap_or_default() {
             inject::value(p, NodeEvent::Down(node));
@@ -114,6 +108,7 @@ impl std::error::Error for NotAlive {}
 /// Outside a process.
 pub fn monitor_node(node: Node, on: bool) -> Result<(), NotAlive> {
     let n = inner().ok_or(NotAlive)?;
+    let node = node.canonical();
     let me = current_pid();
     if node.is_local() {
         return Ok(());
@@ -164,6 +159,7 @@ pub fn nodes(kind: NodeKind) -> Vec<Node> {
 
 /// Connects to `node` and waits for the result (`net_kernel:connect_node/1`).
 pub async fn connect_node(node: Node) -> bool {
+    let node = node.canonical();
     match inner() {
         Some(n) => n.connect_node(node).await,
         None => false,
@@ -172,6 +168,7 @@ pub async fn connect_node(node: Node) -> bool {
 
 /// Closes the connection to `node`, if any (`erlang:disconnect_node/1`).
 pub fn disconnect_node(node: Node) -> bool {
+    let node = node.canonical();
     match inner().and_then(|n| n.table.conn(node)) {
         Some(c) => {
             c.stop();

@@ -129,6 +129,9 @@ impl PeerTable {
 impl NodeInner {
     /// Sends `ctrl` to `node`, connecting first if `connect` and no connection exists.
     pub(crate) fn route(self: &Arc<Self>, node: Node, ctrl: Control, connect: bool) {
+        // Another runtime's own slot (a pid handed over in memory) names the node
+        // the connections are keyed by.
+        let node = node.canonical();
         if let Some(c) = self.table.conn(node) {
             return outgoing::deliver(self, &c, ctrl);
         }
@@ -164,6 +167,7 @@ impl NodeInner {
 
     /// Starts connecting to `node` unless connected or connecting.
     pub(crate) fn ensure_connecting(self: &Arc<Self>, node: Node) {
+        let node = node.canonical();
         if node.is_local() || self.table.conn(node).is_some() {
             return;
         }

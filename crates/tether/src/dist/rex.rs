@@ -46,32 +46,36 @@ async fn run(m: Atom, f: Atom, args: Vec<Term>) -> Term {
     }
 }
 
-/// Starts the `rex` process.
-pub(crate) fn start() {
-    crate::SpawnOpts::new().name("rex").spawn(async {
-        loop {
-            let msg: Term = crate::receive().await;
-            match gen_call::classify(msg) {
-                GenMsg::Call(c) => match parse_call(&c.request) {
-                    Some((m, f, a)) => {
-                        crate::spawn(async move {
-                            let result = run(m, f, a).await;
-                            gen_call::reply(&c, result);
-                        });
+/// Starts the `rex` process, linked to the caller (the kernel supervisor).
+pub(crate) fn start_link() -> tether_term::Pid {
+    crate::SpawnOpts::new()
+        .link()
+        .name("rex")
+        .spawn(async {
+            loop {
+                let msg: Term = crate::receive().await;
+                match gen_call::classify(msg) {
+                    GenMsg::Call(c) => match parse_call(&c.request) {
+                        Some((m, f, a)) => {
+                            crate::spawn(async move {
+                                let result = run(m, f, a).await;
+                                gen_call::reply(&c, result);
+                            });
+                        }
+                        None => gen_call::reply(&c, badrpc(Term::atom("unknown_call"))),
+                    },
+                    GenMsg::Cast(req) => {
+                        if let Some((m, f, a)) = parse_call(&req) {
+                            crate::spawn(async move {
+                                run(m, f, a).await;
+                            });
+                        }
                     }
-                    None => gen_call::reply(&c, badrpc(Term::atom("unknown_call"))),
-                },
-                GenMsg::Cast(req) => {
-                    if let Some((m, f, a)) = parse_call(&req) {
-                        crate::spawn(async move {
-                            run(m, f, a).await;
-                        });
-                    }
+                    GenMsg::Info(t) => info(t),
                 }
-                GenMsg::Info(t) => info(t),
             }
-        }
-    });
+        })
+        .pid
 }
 
 fn info(t: Term) {

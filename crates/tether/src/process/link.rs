@@ -42,6 +42,7 @@ impl std::error::Error for NoProc {}
 /// });
 /// ```
 pub fn link(pid: Pid) -> Result<(), NoProc> {
+    let pid = super::route::foreign(pid);
     current::with(|p| {
         if pid == p.pid {
             return Ok(());
@@ -71,6 +72,7 @@ pub fn link(pid: Pid) -> Result<(), NoProc> {
 /// `unlink/1`). Afterwards the link can no longer affect the caller, though an `Exit`
 /// message may already be in its mailbox (L3).
 pub fn unlink(pid: Pid) {
+    let pid = super::route::foreign(pid);
     current::with(|p| {
         let removed = p.state().rel.as_mut().is_some_and(|r| r.links.remove(&pid));
         if removed {
@@ -96,6 +98,7 @@ pub fn unlink(pid: Pid) {
 /// });
 /// ```
 pub fn exit(pid: Pid, reason: ExitReason) {
+    let pid = super::route::foreign(pid);
     let from = current::try_with(|p| p.pid).unwrap_or(route::nobody());
     route::exit(from, pid, reason, false);
 }

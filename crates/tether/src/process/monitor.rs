@@ -21,7 +21,7 @@ pub enum MonitorTarget {
 
 impl From<Pid> for MonitorTarget {
     fn from(p: Pid) -> Self {
-        MonitorTarget::Pid(p)
+        MonitorTarget::Pid(super::route::foreign(p))
     }
 }
 

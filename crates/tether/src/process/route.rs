@@ -48,6 +48,19 @@ fn remote() -> Option<Arc<dyn RemoteSignals>> {
     context::with(|rt| rt.remote())
 }
 
+/// A pid as this runtime keeps it in links and monitors: a pid of another node that
+/// was handed over through memory rather than the wire takes the form the wire would
+/// give it ([`Pid::canonical`]), so that the exit signals and DOWNs that come back
+/// for it match.
+#[inline]
+pub(crate) fn foreign(pid: Pid) -> Pid {
+    if pid.node.is_local() {
+        pid
+    } else {
+        pid.canonical()
+    }
+}
+
 /// The pid used as sender for signals sent from outside any process.
 pub(crate) fn nobody() -> Pid {
     Pid::new(Node::local(), u32::MAX, u32::MAX, 0)

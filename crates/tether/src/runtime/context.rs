@@ -100,23 +100,3 @@ pub(crate) fn with<R>(f: impl FnOnce(&RuntimeState) -> R) -> R {
 fn outside() -> ! {
     panic!("this function must be called inside a Tether runtime (tether::Runtime)")
 }
-
-/// This thread's runtime, to keep or to move to another thread.
-#[track_caller]
-pub(crate) fn current() -> Arc<RuntimeState> {
-    try_current().unwrap_or_else(|| outside())
-}
-
-/// [`current`], or `None` on a thread that serves no runtime.
-pub(crate) fn try_current() -> Option<Arc<RuntimeState>> {
-    let p = CURRENT.with(Cell::get);
-    if p.is_null() {
-        return None;
-    }
-    // SAFETY: as in `try_with`, the pointer came from a live `Arc` kept by this
-    // thread; incrementing the count makes a new owner of the same allocation.
-    unsafe {
-        Arc::increment_strong_count(p);
-        Some(Arc::from_raw(p))
-    }
-}

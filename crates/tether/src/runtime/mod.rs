@@ -140,11 +140,24 @@ impl Runtime {
 }
 
 impl Drop for Runtime {
-    /// Shuts the runtime down: every process still running ends (with reason
-    /// `killed`, as its task is dropped) and runs its exit sequence in this runtime's
-    /// context.
+    /// Shuts the runtime down. A distributed node is stopped first, as
+    /// [`DistNode::stop`](crate::dist::DistNode::stop) does (kernel services in
+    /// order, connections closed, EPMD left), unless the runtime is dropped from
+    /// inside an async context, where it cannot wait. Then every process still
+    /// running ends (with reason `killed`, as its task is dropped) and runs its exit
+    /// sequence in this runtime's context.
     fn drop(&mut self) {
         let _context = context::enter(&self.state);
+        if tokio::runtime::Handle::try_current().is_err()
+            && let Some(node) = crate::dist::DistNode::get()
+        {
+            let stopped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.block_on(async move { node.stop().await })
+            }));
+            if stopped.is_err() {
+                tracing::error!("the node did not stop cleanly while its runtime was dropped");
+            }
+        }
         drop(self.inner.take());
     }
 }

@@ -88,17 +88,21 @@ pub(crate) fn the_boss(nodes: &[Node]) -> Option<Node> {
         .max_by(|a, b| a.name().as_str().cmp(b.name().as_str()))
 }
 
-/// Starts the name server, its locker and registrar. Called once by the node start.
-pub(crate) fn start() {
-    let slot = registrar_slot();
-    let mut slot = slot.0.lock().unwrap_or_else(|e| e.into_inner());
-    if slot.is_some() {
-        return;
-    }
-    let locker = crate::spawn(locker::run());
-    SpawnOpts::new().name(GNS).spawn(server::run(locker));
-    *slot = Some(crate::spawn(registrar::run()));
-    drop(slot);
+/// Starts the name server linked to the caller (the kernel supervisor); the server
+/// starts its locker and registrar linked to itself, as OTP's `global_name_server`
+/// does, and dies with either.
+pub(crate) fn start_link() -> Pid {
+    let parent = crate::self_pid();
+    let pid = SpawnOpts::new()
+        .link()
+        .name(GNS)
+        .spawn(async move {
+            let locker = crate::spawn_link(locker::run());
+            let registrar = crate::spawn_link(registrar::run());
+            *registrar_slot().0.lock().unwrap_or_else(|e| e.into_inner()) = Some(registrar);
+            server::run(parent, locker, registrar).await
+        })
+        .pid;
     if let Some(n) = crate::dist::node::inner() {
         n.rpc
             .register_sync("global", "resolve_it", 4, |a| match (&a[2], &a[3]) {
@@ -106,6 +110,7 @@ pub(crate) fn start() {
                 _ => Err(crate::dist::Exception::Error(Term::atom("function_clause"))),
             });
     }
+    pid
 }
 
 /// How a name conflict is settled when partitions meet (OTP's predefined methods).

@@ -117,6 +117,8 @@ struct Gns {
     syncers: Vec<Pid>,
     peers: HashMap<Node, PeerSync>,
     locker: Pid,
+    /// The supervisor, the locker and the registrar: an exit signal from one ends us.
+    linked: [Pid; 3],
     global_lock_down: bool,
     lost: HashMap<(Node, Node), (Term, i64)>,
     xcreation: Term,
@@ -125,12 +127,21 @@ struct Gns {
     pop: bool,
 }
 
-/// The server's body; `locker` is already running.
-pub(crate) async fn run(locker: Pid) {
+/// The server's body; `locker` and `registrar` are already running, linked to it.
+/// An exit signal from `parent` (its supervisor), the locker or the registrar ends it.
+pub(crate) async fn run(parent: Pid, locker: Pid, registrar: Pid) {
     crate::trap_exit(true);
     if crate::dist::monitor_nodes(true, false).is_err() {
         tracing::debug!("global: not distributed; serving local names only");
     }
+    // The tables belong to the runtime and outlive a crashed predecessor; its
+    // monitors did not. The peers it had synced with, still connected, keep their
+    // view of us unchanged: resume with them (the fresh locker learns of them too)
+    // and sync only with nodes that are new to us.
+    let (known, synced) = table::write(|t| {
+        t.remonitor(|pid| crate::monitor(pid));
+        t.membership.clone()
+    });
     let ext = (getrandom::u64().unwrap_or(1) >> 8) as i64 & !0xffff_ffff;
     let mut s = Gns {
         known: HashMap::new(),
@@ -141,14 +152,38 @@ pub(crate) async fn run(locker: Pid) {
         syncers: Vec::new(),
         peers: HashMap::new(),
         locker,
+        linked: [parent, locker, registrar],
         global_lock_down: false,
         lost: HashMap::new(),
         xcreation: Term::from(ext + Node::local_creation() as i64),
         next_tag: 1,
         pop: true,
     };
-    for n in crate::dist::nodes(NodeKind::Visible) {
-        s.handle_nodeup(n);
+    let visible = crate::dist::nodes(NodeKind::Visible);
+    s.known = known
+        .into_iter()
+        .filter(|(n, _)| visible.contains(n))
+        .collect();
+    s.synced = synced
+        .into_iter()
+        .filter(|n| s.known.contains_key(n))
+        .collect();
+    if !s.known.is_empty() {
+        tracing::info!(
+            known = s.known.len(),
+            synced = s.synced.len(),
+            "global: name server restarted; resuming with its peers"
+        );
+        let _ = crate::send(
+            s.locker,
+            LockerMsg::AddToKnown(s.known.keys().copied().collect()),
+        );
+    }
+    s.save_membership();
+    for n in visible {
+        if !s.known.contains_key(&n) {
+            s.handle_nodeup(n);
+        }
     }
     loop {
         let m = crate::receive_any().await;
@@ -211,8 +246,10 @@ impl Gns {
         };
         let m = match m.downcast::<Exit>() {
             Ok(e) => {
-                if e.from == self.locker {
-                    tracing::error!(reason = %e.reason, "global: the locker died");
+                if self.linked.contains(&e.from) {
+                    if e.from != self.linked[0] {
+                        tracing::error!(from = %e.from, reason = %e.reason, "global: the locker or registrar died");
+                    }
                     crate::exit_self(e.reason);
                 }
                 self.syncers.retain(|p| *p != e.from);
@@ -421,6 +458,7 @@ impl Gns {
                 self.notify_syncers(node);
                 if !self.synced.contains(&node) {
                     self.synced.push(node);
+                    self.save_membership();
                 }
                 self.pending.remove(&node);
                 let tag = self.my_tag(node);
@@ -750,7 +788,15 @@ impl Gns {
         if !self.synced.contains(&node) {
             self.synced.push(node);
         }
+        self.save_membership();
         tracing::info!(peer = %node, "global: synced");
+    }
+
+    /// Keeps the known and synced nodes in the runtime's tables, so that a restarted
+    /// server resumes with the peers it had instead of syncing them again.
+    fn save_membership(&self) {
+        let (known, synced) = (self.known.clone(), self.synced.clone());
+        table::write(|t| t.membership = (known, synced));
     }
 
     fn add_to_known(&mut self, nodes: &[(Node, u32)]) -> Vec<Node> {
@@ -826,6 +872,7 @@ impl Gns {
         self.pending.remove(&node);
         self.known.remove(&node);
         self.synced.retain(|n| *n != node);
+        self.save_membership();
         // Any resolver still waiting for this node is useless now.
         if let Some((_, r)) = self.resolvers.remove(&node) {
             crate::exit(r, ExitReason::Kill);

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::RwLock;
 
 use tether_term::order::OrdTerm;
-use tether_term::{Pid, Reference, Term};
+use tether_term::{Node, Pid, Reference, Term};
 
 use crate::runtime::state::service;
 
@@ -46,6 +46,9 @@ pub(crate) struct Tables {
     pid_names: HashMap<Pid, Vec<OrdTerm>>,
     locks: BTreeMap<OrdTerm, Lock>,
     lock_refs: HashMap<Reference, Vec<OrdTerm>>,
+    /// The name server's known nodes (with their protocol versions) and synced
+    /// nodes, kept here so that a restarted server resumes with them.
+    pub membership: (HashMap<Node, u32>, Vec<Node>),
 }
 
 /// The runtime's global tables (a runtime service).
@@ -76,6 +79,24 @@ pub(crate) enum CanLock {
 }
 
 impl Tables {
+    /// Gives every name owner and lock holder a new monitor made by `monitor`: a
+    /// restarted name server keeps the runtime's tables, but the monitors of its
+    /// predecessor died with it.
+    pub fn remonitor(&mut self, mut monitor: impl FnMut(Pid) -> Reference) {
+        self.name_refs.clear();
+        for (key, e) in self.names.iter_mut() {
+            e.mref = monitor(e.pid);
+            self.name_refs.insert(e.mref, key.clone());
+        }
+        self.lock_refs.clear();
+        for (key, l) in self.locks.iter_mut() {
+            for (pid, mref) in l.holders.iter_mut() {
+                *mref = monitor(*pid);
+                self.lock_refs.entry(*mref).or_default().push(key.clone());
+            }
+        }
+    }
+
     /// The entry for a name.
     pub fn name(&self, name: &Term) -> Option<&NameEntry> {
         self.names.get(&OrdTerm(name.clone()))

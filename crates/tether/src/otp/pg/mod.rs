@@ -53,7 +53,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, RwLock};
 
-use tether_term::{Atom, Node, Pid, Reference, Term};
+use tether_term::{Atom, Pid, Reference, Term};
 
 use self::scope::Scope;
 use super::call::{ReplyTo, call};
@@ -63,7 +63,6 @@ use super::{CallError, ServerRef, TermKey};
 use crate::Message;
 
 pub use super::supervisor::StartError;
-pub(crate) use sync::{node_down, node_up};
 
 /// The default scope's name.
 pub const DEFAULT_SCOPE: &str = "pg";
@@ -137,12 +136,10 @@ pub(crate) struct ScopeTable {
     pub(crate) groups: RwLock<HashMap<TermKey, Group>>,
 }
 
-/// The runtime's pg scopes (a runtime service): each scope's table, and the visible
-/// nodes connected now (kept by `sync::node_up` and `sync::node_down`).
+/// The runtime's pg scopes (a runtime service): each scope's table.
 #[derive(Default)]
 pub(crate) struct Scopes {
     pub(crate) tables: RwLock<HashMap<Atom, Arc<ScopeTable>>>,
-    pub(crate) visible: std::sync::Mutex<std::collections::HashSet<Node>>,
 }
 
 pub(crate) fn scopes() -> Arc<Scopes> {
@@ -165,8 +162,6 @@ pub type Groups = Vec<(Term, Vec<Pid>)>;
 
 /// Messages the scope process handles (peers talk to it in terms, see `sync.rs`).
 pub(crate) enum ScopeMsg {
-    /// A visible node came up: discover its scope of the same name.
-    NodeUp(Node),
     Join(TermKey, Vec<Pid>, ReplyTo<()>),
     Leave(TermKey, Vec<Pid>, ReplyTo<Leave>),
     MonitorScope(Pid, ReplyTo<(Reference, Groups)>),

@@ -54,9 +54,22 @@ impl Scope {
     }
 
     pub(crate) async fn serve(mut self) -> ! {
-        self.discover_all();
+        // Visible nodes, now and as they come (an undistributed runtime has none).
+        let _ = crate::dist::monitor_nodes(true, false);
+        for node in crate::dist::nodes(crate::dist::NodeKind::Visible) {
+            self.discover(node);
+        }
         loop {
             let m = crate::receive_any().await;
+            let m = match m.downcast::<crate::dist::NodeEvent>() {
+                Ok(crate::dist::NodeEvent::Up(node)) => {
+                    self.discover(node);
+                    continue;
+                }
+                // The peer scope's DOWN (noconnection) does the cleanup.
+                Ok(crate::dist::NodeEvent::Down(_)) => continue,
+                Err(m) => m,
+            };
             let m = match m.downcast::<ScopeMsg>() {
                 Ok(msg) => {
                     self.handle(msg);
@@ -88,7 +101,6 @@ impl Scope {
 
     fn handle(&mut self, msg: ScopeMsg) {
         match msg {
-            ScopeMsg::NodeUp(node) => self.discover(node),
             ScopeMsg::Join(group, pids, r) => {
                 for &pid in &pids {
                     let member = self.local.entry(pid).or_insert_with(|| {

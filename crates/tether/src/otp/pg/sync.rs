@@ -19,36 +19,9 @@ use std::collections::HashMap;
 
 use tether_term::{Node, Pid, Reference, Term};
 
+use super::Change;
 use super::scope::{Peer, Scope};
-use super::{Change, ScopeMsg, scopes};
 use crate::otp::TermKey;
-
-/// The distribution layer's hook: a visible node is up. Every running scope
-/// discovers its namesake there.
-pub(crate) fn node_up(node: Node) {
-    let all = scopes();
-    all.visible
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(node);
-    let scopes: Vec<Pid> = {
-        let t = all.tables.read().unwrap_or_else(|e| e.into_inner());
-        t.values().map(|s| s.pid).collect()
-    };
-    for pid in scopes {
-        crate::process::inject::value(pid, ScopeMsg::NodeUp(node));
-    }
-}
-
-/// The distribution layer's hook: a visible node is down (its scopes' DOWNs do the
-/// rest).
-pub(crate) fn node_down(node: Node) {
-    scopes()
-        .visible
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .remove(&node);
-}
 
 fn pids_term(pids: &[Pid]) -> Term {
     Term::list(pids.iter().map(|p| Term::Pid(*p)))
@@ -74,20 +47,6 @@ fn subtract(from: &mut Vec<Pid>, remove: &[Pid]) {
 }
 
 impl Scope {
-    /// Discovers the scope on every visible node (at start).
-    pub(super) fn discover_all(&self) {
-        let nodes: Vec<Node> = scopes()
-            .visible
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .copied()
-            .collect();
-        for n in nodes {
-            self.discover(n);
-        }
-    }
-
     pub(super) fn discover(&self, node: Node) {
         let msg = Term::tuple([Term::atom("discover"), Term::Pid(crate::self_pid())]);
         let _ = crate::send((self.name.clone(), node), msg);
