@@ -88,7 +88,6 @@ mod server;
 mod server_loop;
 mod start;
 pub mod sys;
-pub(crate) mod wire;
 
 use std::future::Future;
 

@@ -28,8 +28,8 @@ use super::catch::{catching, catching_sync};
 use super::from::{LocalCall, LocalCast, ReplyTo};
 use super::result::{CallResult, CastResult, Next};
 use super::sys::{SysMsg, SysRequest, SysStatus, SysValue};
-use super::wire::{self, WireMsg};
 use super::{GenServer, TimeoutMsg};
+use crate::otp::gen_call::{self, WireMsg};
 use crate::process::shrink_mailbox;
 use crate::{
     Exit, ExitReason, Message, Pid, Term, receive_any, receive_select, receive_select_timeout,
@@ -163,7 +163,7 @@ impl<S: GenServer> Loop<S> {
             Err(m) => m,
         };
         if let Some(t) = m.downcast_ref::<Term>()
-            && let Some(w) = wire::parse(t)
+            && let Some(w) = gen_call::parse(t)
         {
             return self.on_wire(w).await;
         }
