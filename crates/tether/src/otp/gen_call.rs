@@ -7,6 +7,8 @@
 //! | `{'$gen_call', {Pid, Tag}, Request}` | a call | [`call_term`] | [`parse`], [`classify`] |
 //! | `{'$gen_cast', Request}` | a cast | [`cast_term`] | [`parse`], [`classify`] |
 //! | `{Tag, Reply}`, to the alias in `Tag` or to `Pid` | the reply (`gen:reply/2`) | [`reply_term`] | `otp::request` ([`alias_of`]) |
+//! | `{error, {bad_request, Request}}` | the reply to a call the server cannot decode | [`bad_request`] | the caller |
+//! | `{error, bad_reply}` | the reply a server could not put into a term | [`bad_reply`] | the caller |
 //!
 //! `Tag` is opaque to a server, which only echoes it. An OTP 24+ caller (Elixir
 //! included, and Tether itself: [`alias_tag`]) sends `[alias | Ref]`, where `Ref` is
@@ -18,7 +20,9 @@
 //!
 //! - The GenServer loop recognises wire messages with [`parse`] (borrowing: the
 //!   request is decoded straight into the server's Rust type) and answers through a
-//!   [`ReplyTo`], which replies with [`reply_term`].
+//!   [`ReplyTo`], which replies with [`reply_term`]; a call it cannot decode is
+//!   answered [`bad_request`] at once, so a remote caller never waits for a reply that
+//!   cannot come.
 //! - The client side (`otp::request`, used by `gen_server::call` and `dist::call`)
 //!   builds calls with [`call_term`] and [`alias_tag`] and recognises replies with
 //!   [`alias_of`].
@@ -118,6 +122,20 @@ pub(crate) fn reply_term(caller: Pid, tag: &Term, reply: Term) {
     let _ = crate::send(dest, Term::tuple([tag.clone(), reply]));
 }
 
+/// `{error, {bad_request, Request}}`: the reply to a call whose request the server
+/// cannot decode.
+pub(crate) fn bad_request(request: Term) -> Term {
+    Term::tuple([
+        Term::atom("error"),
+        Term::tuple([Term::atom("bad_request"), request]),
+    ])
+}
+
+/// `{error, bad_reply}`: the reply to a call whose answer has no term form.
+pub(crate) fn bad_reply() -> Term {
+    Term::tuple([Term::atom("error"), Term::atom("bad_reply")])
+}
+
 // ---- the owned view, for servers of raw terms (dist) -----------------------------
 
 /// A `$gen_call` request, owned.
@@ -203,5 +221,14 @@ mod tests {
         assert!(matches!(classify(cast), GenMsg::Cast(m) if m.is_atom("m")));
         let info = Term::tuple([Term::atom("$gen_call"), Term::atom("bad"), Term::nil()]);
         assert!(matches!(classify(info.clone()), GenMsg::Info(t) if t == info));
+    }
+
+    #[test]
+    fn error_replies() {
+        assert_eq!(
+            bad_request(Term::atom("garbage")).to_string(),
+            "{error,{bad_request,garbage}}"
+        );
+        assert_eq!(bad_reply().to_string(), "{error,bad_reply}");
     }
 }

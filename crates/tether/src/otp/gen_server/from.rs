@@ -12,14 +12,16 @@
 //!   (`otp::request`) sent to that alias;
 //! - to a caller that sent the **term** `{'$gen_call', {Pid, Tag}, Request}` (another
 //!   node, or a local process speaking terms): the reply is encoded into a term and
-//!   sent as `{Tag, Reply}` the way `gen:reply/2` sends it (`otp::gen_call`).
+//!   sent as `{Tag, Reply}` the way `gen:reply/2` sends it (`otp::gen_call`). A reply
+//!   that has no term form is answered `{error, bad_reply}`, so such a caller never
+//!   waits for a reply that cannot come.
 
 use std::fmt;
 use std::sync::Arc;
 
 use tether_term::{Pid, Term};
 
-use crate::otp::gen_call::reply_term;
+use crate::otp::gen_call::{bad_reply, reply_term};
 use crate::otp::request::reply_via;
 use crate::process::AliasSender;
 
@@ -122,17 +124,22 @@ impl<R: Send + 'static> ReplyTo<R> {
     ///
     /// A caller from another node gets the term the server's
     /// [`encode_reply`](super::GenServer::encode_reply) makes; if that gives `None`
-    /// the reply cannot travel, and is logged and dropped.
+    /// the reply cannot travel: the caller gets `{error, bad_reply}` instead, and the
+    /// failure is logged.
     pub fn reply(&self, value: R) {
         match &self.tag {
             Tag::Local(to) => reply_via(to, value),
             Tag::Wire { tag, encode } => match encode(&value) {
                 Some(reply) => reply_term(self.caller, tag, reply),
-                None => tracing::warn!(
-                    caller = %self.caller,
-                    "a reply of type {} has no term encoding (GenServer::encode_reply); dropped",
-                    std::any::type_name::<R>()
-                ),
+                None => {
+                    tracing::warn!(
+                        caller = %self.caller,
+                        "a reply of type {} has no term encoding (GenServer::encode_reply); \
+                         answered {{error, bad_reply}}",
+                        std::any::type_name::<R>()
+                    );
+                    reply_term(self.caller, tag, bad_reply());
+                }
             },
         }
     }

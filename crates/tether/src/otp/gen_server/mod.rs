@@ -69,15 +69,33 @@
 //! ## Terms from other nodes
 //!
 //! Erlang and Elixir nodes (and remote Tether nodes) reach a server with terms:
-//! `{'$gen_call', {Pid, Tag}, Request}` and `{'$gen_cast', Request}`. The server turns
-//! them into its own types with [`GenServer::decode_call`] and
-//! [`GenServer::decode_cast`], and answers with `{Tag, Reply}` made by
-//! [`GenServer::encode_reply`], exactly as `gen:reply/2` does (to the alias in the tag
-//! when there is one). A server whose hooks return `None` (the default) simply cannot
-//! be used from other nodes: such requests are logged and dropped. The client-side
-//! hooks [`GenServer::encode_call`], [`GenServer::encode_cast`] and
+//! `{'$gen_call', {Pid, Tag}, Request}` and `{'$gen_cast', Request}` (docs/semantics.md
+//! §4.3 C2, docs/distribution.md §6.2). The server turns them into its own types with
+//! [`GenServer::decode_call`] and [`GenServer::decode_cast`], and answers with
+//! `{Tag, Reply}` made by [`GenServer::encode_reply`], exactly as `gen:reply/2` does
+//! (to the alias in the tag when there is one). The client-side hooks
+//! [`GenServer::encode_call`], [`GenServer::encode_cast`] and
 //! [`GenServer::decode_reply`] do the reverse when a Tether node calls a remote
 //! server.
+//!
+//! A remote caller never waits for a reply that cannot come:
+//!
+//! | What arrives | What happens |
+//! |---|---|
+//! | a call that `decode_call` turns into a request | `handle_call` runs; its reply goes out through `encode_reply` |
+//! | a call that `decode_call` cannot decode (`None`) | the caller gets `{error, {bad_request, Request}}` at once; a warning is logged (server pid, name, type and the request); the server keeps running |
+//! | a reply that `encode_reply` cannot encode (`None`) | the caller gets `{error, bad_reply}`; a warning is logged |
+//! | a cast that `decode_cast` cannot decode | it is dropped with a warning; the server keeps running |
+//!
+//! In Elixir, `GenServer.call({name, node}, :garbage)` thus returns
+//! `{:error, {:bad_request, :garbage}}` (the `kv` demo of `tether::dist::demo` answers
+//! the same way). A Tether caller that gets such a reply from a server of another
+//! version sees [`CallError::BadReply`] holding it. Local callers cannot send a request
+//! of the wrong type: [`call`] is typed by the server.
+//!
+//! The default hooks decode and encode nothing, so a server whose types are not terms
+//! (an [`Agent`](crate::otp::agent)'s closures, say) still answers every remote call,
+//! with `bad_request`.
 
 mod call;
 mod catch;
@@ -246,21 +264,24 @@ pub trait GenServer: Sized + Send + 'static {
     }
 
     /// Turns the `Request` of a `{'$gen_call', From, Request}` term into a call, for
-    /// callers on other nodes. The default accepts none.
+    /// callers on other nodes. The default accepts none. A request this gives `None`
+    /// for is answered `{error, {bad_request, Request}}` and logged (see
+    /// [Terms from other nodes](self#terms-from-other-nodes)).
     fn decode_call(request: &Term) -> Option<Self::Call> {
         let _ = request;
         None
     }
 
     /// Turns the `Request` of a `{'$gen_cast', Request}` term into a cast. The default
-    /// accepts none.
+    /// accepts none. A cast this gives `None` for is logged and dropped.
     fn decode_cast(request: &Term) -> Option<Self::Cast> {
         let _ = request;
         None
     }
 
     /// Turns a reply into the term sent to a caller on another node. The default
-    /// encodes none (such callers get no reply, and time out).
+    /// encodes none: such a caller gets `{error, bad_reply}` instead (and a warning is
+    /// logged).
     fn encode_reply(reply: &Self::Reply) -> Option<Term> {
         let _ = reply;
         None
