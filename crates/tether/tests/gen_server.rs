@@ -1224,7 +1224,7 @@ enum CounterCast {
     Reset,
 }
 
-/// A server whose types are serde types.
+/// A server whose types are serde types: `serde_wire!` is all it needs for terms.
 struct SerdeCounter(i64);
 
 impl GenServer for SerdeCounter {
@@ -1246,15 +1246,7 @@ impl GenServer for SerdeCounter {
         self.0 = 0;
         CastResult::noreply()
     }
-    fn decode_call(t: &Term) -> Option<CounterCall> {
-        tether_term::from_term_ref(t).ok()
-    }
-    fn decode_cast(t: &Term) -> Option<CounterCast> {
-        tether_term::from_term_ref(t).ok()
-    }
-    fn encode_reply(r: &i64) -> Option<Term> {
-        tether_term::to_term(r).ok()
-    }
+    tether::serde_wire!();
 }
 
 /// Term requests, but replies with no term form (the default `encode_reply`).

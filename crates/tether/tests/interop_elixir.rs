@@ -109,7 +109,8 @@ enum CounterCast {
     Reset,
 }
 
-/// A typed GenServer whose requests and replies are serde types.
+/// A typed GenServer whose requests and replies are serde types, served to other nodes
+/// by `serde_wire!`.
 struct Counter(i64);
 
 impl GenServer for Counter {
@@ -131,15 +132,8 @@ impl GenServer for Counter {
         self.0 = 0;
         CastResult::noreply()
     }
-    fn decode_call(t: &Term) -> Option<CounterCall> {
-        tether_term::from_term_ref(t).ok()
-    }
-    fn decode_cast(t: &Term) -> Option<CounterCast> {
-        tether_term::from_term_ref(t).ok()
-    }
-    fn encode_reply(r: &i64) -> Option<Term> {
-        tether_term::to_term(r).ok()
-    }
+    // The wire hooks, through serde: no conversion code.
+    tether::serde_wire!();
 }
 
 /// A typed GenServer with no term forms at all (the default hooks).
