@@ -7,6 +7,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use tether::dist::{self, DistNode, EpmdMode, NodeConfig, NodeKind};
+use tether::otp::gen_server::{
+    self, CallError, CallResult, CastResult, GenServer, Init, ReplyTo, StartOpts, Timeout,
+};
 use tether::{ExitReason, Node, Pid, Runtime, Term};
 
 const COOKIE: &str = "in_process_cookie";
@@ -304,5 +307,92 @@ fn kernel_services_are_supervised_and_restarted() {
         assert!(same_process(seen, late));
         let seen = dist::global::whereis_name(&Term::atom("kernel_test_name")).unwrap();
         assert!(same_process(seen, owner));
+    });
+}
+
+/// `get` and `{add, N}` on the wire.
+#[derive(serde::Serialize, serde::Deserialize)]
+enum CounterCall {
+    Get,
+    Add(i64),
+}
+
+/// A server whose types are serde types: `serde_wire!` gives both sides of the wire.
+struct Counter(i64);
+
+impl GenServer for Counter {
+    type Args = ();
+    type Call = CounterCall;
+    type Cast = CounterCall;
+    type Reply = i64;
+    type Continue = ();
+    async fn init((): ()) -> Init<Self> {
+        Init::ok(Counter(0))
+    }
+    async fn handle_call(&mut self, req: CounterCall, _: &ReplyTo<i64>) -> CallResult<Self> {
+        if let CounterCall::Add(n) = req {
+            self.0 += n;
+        }
+        CallResult::reply(self.0)
+    }
+    async fn handle_cast(&mut self, req: CounterCall) -> CastResult<Self> {
+        if let CounterCall::Add(n) = req {
+            self.0 += n;
+        }
+        CastResult::noreply()
+    }
+    tether::serde_wire!();
+}
+
+/// What a client of another version believes the counter to be: its requests are
+/// strings, which the counter cannot decode.
+struct OtherCounter;
+
+impl GenServer for OtherCounter {
+    type Args = ();
+    type Call = String;
+    type Cast = String;
+    type Reply = i64;
+    type Continue = ();
+    async fn init((): ()) -> Init<Self> {
+        Init::ok(OtherCounter)
+    }
+    tether::serde_wire!(client);
+}
+
+/// A typed GenServer called from another Tether node: requests and replies cross as
+/// terms with no conversion code, and a request the server cannot decode comes back
+/// at once as `{error, {bad_request, Request}}` (a reply this client cannot decode,
+/// so `BadReply`), not as a timeout. The server keeps running.
+#[test]
+fn typed_gen_server_across_nodes_in_one_process() {
+    let epmd = free_port();
+    let (a, node_a) = node(&unique("ga"), epmd);
+    let (b, _node_b) = node(&unique("gb"), epmd);
+    let name_a = node_a.name().to_string();
+    a.block_on(async {
+        gen_server::start::<Counter>((), StartOpts::new().name("counter"))
+            .await
+            .unwrap();
+    });
+    b.block_on(async move {
+        let a = Node::intern(&name_a).unwrap();
+        let counter = ("counter", a);
+        let add = |n| gen_server::call::<Counter>(counter, CounterCall::Add(n), Timeout::DEFAULT);
+        assert_eq!(add(2).await, Ok(2));
+        gen_server::cast::<Counter>(counter, CounterCall::Add(40));
+        let started = std::time::Instant::now();
+        let bad = gen_server::call::<OtherCounter>(counter, "add".into(), Timeout::DEFAULT).await;
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "answered at once"
+        );
+        assert_eq!(
+            bad,
+            Err(CallError::BadReply(
+                "{error, {bad_request, <<\"add\">>}}".parse().unwrap()
+            ))
+        );
+        assert_eq!(add(1).await, Ok(43));
     });
 }

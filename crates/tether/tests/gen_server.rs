@@ -1176,9 +1176,17 @@ fn wire_gen_call() {
         tether::send(s.pid(), gen_call(me, tag.clone(), Term::atom("nested"))).unwrap();
         assert_eq!(receive::<Term>().await, Term::tuple([tag, got("nested")]));
 
-        // a request it cannot decode: no reply, the server lives on
+        // a request it cannot decode: answered {error, {bad_request, Req}} at once, and
+        // the server lives on
         let r = tether::make_ref();
         tether::send(s.pid(), gen_call(me, Term::Ref(r), Term::atom("secret"))).unwrap();
+        assert_eq!(
+            receive::<Term>().await,
+            Term::tuple([
+                Term::Ref(r),
+                "{error, {bad_request, secret}}".parse().unwrap()
+            ])
+        );
         let r = gen_server::call::<WireServer>(s, Term::atom("after"), Timeout::DEFAULT).await;
         assert_eq!(r.unwrap(), got("after"));
         assert_eq!(receive_timeout::<Term>(Duration::ZERO).await, None);
@@ -1199,6 +1207,142 @@ fn wire_gen_call() {
             sys::get_state(s).await.unwrap(),
             std::any::type_name::<WireServer>()
         );
+        assert!(flush().await.is_empty());
+    })
+}
+
+/// The calls of [`SerdeCounter`]: `get` and `{add, N}` on the wire.
+#[derive(serde::Serialize, serde::Deserialize)]
+enum CounterCall {
+    Get,
+    Add(i64),
+}
+
+/// The casts of [`SerdeCounter`]: `reset` on the wire.
+#[derive(serde::Serialize, serde::Deserialize)]
+enum CounterCast {
+    Reset,
+}
+
+/// A server whose types are serde types: `serde_wire!` is all it needs for terms.
+struct SerdeCounter(i64);
+
+impl GenServer for SerdeCounter {
+    type Args = ();
+    type Call = CounterCall;
+    type Cast = CounterCast;
+    type Reply = i64;
+    type Continue = ();
+    async fn init((): ()) -> Init<Self> {
+        Init::ok(SerdeCounter(0))
+    }
+    async fn handle_call(&mut self, req: CounterCall, _: &ReplyTo<i64>) -> CallResult<Self> {
+        if let CounterCall::Add(n) = req {
+            self.0 += n;
+        }
+        CallResult::reply(self.0)
+    }
+    async fn handle_cast(&mut self, CounterCast::Reset: CounterCast) -> CastResult<Self> {
+        self.0 = 0;
+        CastResult::noreply()
+    }
+    tether::serde_wire!();
+}
+
+/// Term requests, but replies with no term form (the default `encode_reply`).
+struct NoReplyTerm;
+
+impl GenServer for NoReplyTerm {
+    type Args = ();
+    type Call = Term;
+    type Cast = ();
+    type Reply = ();
+    type Continue = ();
+    async fn init((): ()) -> Init<Self> {
+        Init::ok(NoReplyTerm)
+    }
+    async fn handle_call(&mut self, _: Term, _: &ReplyTo<()>) -> CallResult<Self> {
+        CallResult::reply(())
+    }
+    fn decode_call(t: &Term) -> Option<Term> {
+        Some(t.clone())
+    }
+}
+
+/// No term forms at all (every wire hook is the default).
+struct NoTerms;
+
+impl GenServer for NoTerms {
+    type Args = ();
+    type Call = ();
+    type Cast = ();
+    type Reply = ();
+    type Continue = ();
+    async fn init((): ()) -> Init<Self> {
+        Init::ok(NoTerms)
+    }
+    async fn handle_call(&mut self, (): (), _: &ReplyTo<()>) -> CallResult<Self> {
+        CallResult::reply(())
+    }
+}
+
+/// Sends `{'$gen_call', {Self, Ref}, req}` to `to` and returns the reply's payload.
+async fn wire_call(to: Pid, req: &str) -> Term {
+    let r = tether::make_ref();
+    let req = req.parse().unwrap();
+    tether::send(to, gen_call(tether::self_pid(), Term::Ref(r), req)).unwrap();
+    let reply = receive_timeout::<Term>(Duration::from_secs(5))
+        .await
+        .expect("a reply, not silence");
+    match reply.as_tuple() {
+        Some([Term::Ref(tag), payload]) if *tag == r => payload.clone(),
+        _ => panic!("not a reply to {r}: {reply}"),
+    }
+}
+
+/// A remote caller never waits for a reply that cannot come: a call the server cannot
+/// decode is answered `{error, {bad_request, Req}}`, a reply it cannot encode
+/// `{error, bad_reply}`; an undecodable cast is dropped. The server keeps running
+/// (docs/distribution.md §6.2; the table in `gen_server`'s module docs).
+#[test]
+fn wire_requests_that_cannot_be_served_are_answered() {
+    run(async {
+        let t = |s: &str| s.parse::<Term>().unwrap();
+        let c = gen_server::start::<SerdeCounter>((), StartOpts::new())
+            .await
+            .unwrap()
+            .pid();
+        assert_eq!(wire_call(c, "{add, 2}").await, Term::Int(2));
+        assert_eq!(
+            wire_call(c, "garbage").await,
+            t("{error, {bad_request, garbage}}")
+        );
+        assert_eq!(
+            wire_call(c, "{add, two}").await,
+            t("{error, {bad_request, {add, two}}}")
+        );
+        // {add, 40} is no cast: dropped; `reset` is.
+        tether::send(c, t("{'$gen_cast', {add, 40}}")).unwrap();
+        assert_eq!(wire_call(c, "get").await, Term::Int(2));
+        tether::send(c, t("{'$gen_cast', reset}")).unwrap();
+        assert_eq!(wire_call(c, "get").await, Term::Int(0));
+
+        let n = gen_server::start::<NoReplyTerm>((), StartOpts::new())
+            .await
+            .unwrap()
+            .pid();
+        assert_eq!(wire_call(n, "hello").await, t("{error, bad_reply}"));
+
+        let o = gen_server::start::<NoTerms>((), StartOpts::new())
+            .await
+            .unwrap();
+        assert_eq!(
+            wire_call(o.pid(), "anything").await,
+            t("{error, {bad_request, anything}}")
+        );
+        // Local callers are typed, and served as ever.
+        assert_eq!(o.call(()).await, Ok(()));
+        assert!(tether::is_alive(c) && tether::is_alive(n));
         assert!(flush().await.is_empty());
     })
 }

@@ -1,12 +1,14 @@
 //! Tether ↔ Elixir 1.14: `Node.ping`, `GenServer.call`/`cast` into Tether's `kv`,
-//! Elixir structs and charlists arriving as Rust types through serde, `:rpc.call`.
+//! Elixir structs and charlists arriving as Rust types through serde, `:rpc.call`;
+//! typed Tether GenServers answering requests they cannot decode.
 
 mod interop;
 
 use interop::node::{COOKIE, T, epmd_port, me, node, run};
 use interop::{Beam, BeamSpec, unique};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tether::Term;
+use tether::otp::gen_server::{self, CallResult, CastResult, GenServer, Init, ReplyTo, StartOpts};
 
 #[derive(Deserialize, Debug, PartialEq)]
 #[serde(rename = "Elixir.User")]
@@ -90,6 +92,131 @@ Process.sleep(:infinity)
         assert_eq!(
             tether_term::from_term::<String>(chars).unwrap(),
             "a charlist"
+        );
+    });
+}
+
+/// The calls of [`Counter`]: `get` and `{add, N}` on the wire.
+#[derive(Serialize, Deserialize)]
+enum CounterCall {
+    Get,
+    Add(i64),
+}
+
+/// The casts of [`Counter`]: `reset` on the wire.
+#[derive(Serialize, Deserialize)]
+enum CounterCast {
+    Reset,
+}
+
+/// A typed GenServer whose requests and replies are serde types, served to other nodes
+/// by `serde_wire!`.
+struct Counter(i64);
+
+impl GenServer for Counter {
+    type Args = ();
+    type Call = CounterCall;
+    type Cast = CounterCast;
+    type Reply = i64;
+    type Continue = ();
+    async fn init((): ()) -> Init<Self> {
+        Init::ok(Counter(0))
+    }
+    async fn handle_call(&mut self, req: CounterCall, _: &ReplyTo<i64>) -> CallResult<Self> {
+        if let CounterCall::Add(n) = req {
+            self.0 += n;
+        }
+        CallResult::reply(self.0)
+    }
+    async fn handle_cast(&mut self, CounterCast::Reset: CounterCast) -> CastResult<Self> {
+        self.0 = 0;
+        CastResult::noreply()
+    }
+    // The wire hooks, through serde: no conversion code.
+    tether::serde_wire!();
+}
+
+/// A typed GenServer with no term forms at all (the default hooks).
+struct LocalOnly;
+
+impl GenServer for LocalOnly {
+    type Args = ();
+    type Call = ();
+    type Cast = ();
+    type Reply = ();
+    type Continue = ();
+    async fn init((): ()) -> Init<Self> {
+        Init::ok(LocalOnly)
+    }
+    async fn handle_call(&mut self, (): (), _: &ReplyTo<()>) -> CallResult<Self> {
+        CallResult::reply(())
+    }
+}
+
+/// A remote caller never waits for a reply that cannot come: a call a typed server
+/// cannot decode is answered `{error, {bad_request, Request}}` at once — whether the
+/// server decodes with serde, has no term forms at all, or is the `kv` demo — and a
+/// cast it cannot decode is dropped (and logged) with the server still running.
+#[test]
+fn elixir_gets_bad_request_from_typed_servers() {
+    run(async {
+        let counter = unique("counter");
+        let local = unique("local_only");
+        gen_server::start::<Counter>((), StartOpts::new().name(counter.as_str()))
+            .await
+            .unwrap();
+        gen_server::start::<LocalOnly>((), StartOpts::new().name(local.as_str()))
+            .await
+            .unwrap();
+        // Each call gives up after 3 s, far less than the test's wait for a line: a
+        // timeout shows as `{:exit, :timeout}` rather than a missing line.
+        let script = format!(
+            r#"
+t = :{me}
+call = fn s, r ->
+  try do
+    GenServer.call({{s, t}}, r, 3000)
+  catch
+    :exit, {{reason, _}} -> {{:exit, reason}}
+  end
+end
+IO.puts("add=#{{inspect(call.(:{counter}, {{:add, 2}}))}}")
+IO.puts("garbage=#{{inspect(call.(:{counter}, :garbage))}}")
+GenServer.cast({{:{counter}, t}}, {{:add, 40}})
+IO.puts("after_cast=#{{inspect(call.(:{counter}, {{:add, 1}}))}}")
+GenServer.cast({{:{counter}, t}}, :reset)
+IO.puts("reset=#{{inspect(call.(:{counter}, :get))}}")
+IO.puts("local=#{{inspect(call.(:{local}, :anything))}}")
+IO.puts("kv=#{{inspect(call.(:kv, {{:bogus, 1}}))}}")
+IO.puts("done")
+Process.sleep(:infinity)
+"#,
+            me = me(),
+        );
+        let spec = BeamSpec {
+            sname: unique("ex"),
+            cookie: COOKIE.into(),
+            epmd_port: Some(epmd_port()),
+            eval: script,
+            elixir: true,
+            args: vec![],
+        };
+        let mut ex = Beam::start(&spec);
+        assert_eq!(ex.wait_line("add=", T).await, "add=2");
+        assert_eq!(
+            ex.wait_line("garbage=", T).await,
+            "garbage={:error, {:bad_request, :garbage}}"
+        );
+        // The cast {add, 40} is no CounterCast: dropped, and the server lives on.
+        assert_eq!(ex.wait_line("after_cast=", T).await, "after_cast=3");
+        assert_eq!(ex.wait_line("reset=", T).await, "reset=0");
+        assert_eq!(
+            ex.wait_line("local=", T).await,
+            "local={:error, {:bad_request, :anything}}"
+        );
+        assert_eq!(
+            ex.wait_line("kv=", T).await,
+            "kv={:error, {:bad_request, {:bogus, 1}}}"
         );
     });
 }

@@ -221,7 +221,9 @@ fn gen_server_call_and_cast_from_erl_to_kv() {
         );
         assert_eq!(
             eval(b, &code).await,
-            term("{ok, {ok, <<\"v\">>}, {ok, 2}, error, noproc, {error, badarg}, error}")
+            term(
+                "{ok, {ok, <<\"v\">>}, {ok, 2}, error, noproc, {error, {bad_request, {bogus, 1}}}, error}"
+            )
         );
     });
 }

@@ -18,9 +18,9 @@ use tether_term::Term;
 
 use crate::Message;
 use crate::otp::ServerRef;
+use crate::otp::gen_call::{alias_tag, call_term};
 use crate::otp::gen_server::Timeout;
-use crate::otp::gen_server::wire::call_term;
-use crate::otp::request::{Caller, alias_tag, request};
+use crate::otp::request::{Caller, request};
 
 pub use crate::otp::gen_server::CallError;
 

@@ -48,7 +48,10 @@ pub mod epmd;
 pub mod erpc;
 pub mod flags;
 pub mod framing;
-mod gen_call;
+// The `gen` call protocol, as the raw-term services (`net_kernel`, `rex`, `global`)
+// use it (`dist::gen_call::{classify, GenMsg, GenCall, reply}`): its one home is
+// `otp::gen_call`.
+use crate::otp::gen_call;
 pub mod global;
 pub mod handshake;
 pub mod host;

@@ -14,38 +14,21 @@
 //! The server may be named any way a [`ServerRef`] can name it (pid, local name, via
 //! name). These requests are Rust values with no term form, so a server on another
 //! node answers [`CallError::NotPortable`]; errors are the one
-//! [`CallError`](crate::otp::CallError) of every call.
+//! [`CallError`](crate::otp::CallError) of every call, and the server answers through
+//! the one reply handle, [`ReplyTo`] (GenServer's `From`).
 
-use std::fmt;
-use std::marker::PhantomData;
 use std::time::Duration;
 
 use tether_term::Pid;
 
 use super::ServerRef;
 use super::gen_server::{CallError, Timeout};
-use super::request::{Caller, reply_via, request};
+use super::request::{Caller, request};
 use crate::Message;
-use crate::process::AliasSender;
 
-/// Where a server sends the reply to one request.
-pub(crate) struct ReplyTo<T> {
-    to: AliasSender,
-    _t: PhantomData<fn(T)>,
-}
-
-impl<T> fmt::Debug for ReplyTo<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ReplyTo({})", self.to.alias())
-    }
-}
-
-impl<T: Send + 'static> ReplyTo<T> {
-    /// Sends the reply (dropped if the caller gave up).
-    pub(crate) fn reply(self, value: T) {
-        reply_via(&self.to, value);
-    }
-}
+/// Where a server sends the reply to one request: the one reply handle of the crate,
+/// here always for a local caller.
+pub(crate) use super::gen_server::ReplyTo;
 
 /// Calls `server`: builds the request with `make`, sends it, and waits up to
 /// `timeout` (`None` = infinity) for the reply.
@@ -60,10 +43,7 @@ where
 {
     let build = move |caller| match caller {
         Caller::Remote(..) => None,
-        Caller::Local(to) => Some(Message::new(make(ReplyTo {
-            to,
-            _t: PhantomData,
-        }))),
+        Caller::Local(to) => Some(Message::new(make(ReplyTo::local(to)))),
     };
     let timeout = timeout.map_or(Timeout::Infinity, Timeout::After);
     request(server, timeout, build, |_| None).await

@@ -13,6 +13,7 @@
 
 pub mod agent;
 mod call;
+pub(crate) mod gen_call;
 pub mod gen_server;
 pub(crate) mod request;
 mod server_ref;

@@ -19,7 +19,7 @@
 //!    monitor of the server and an alias of the caller;
 //! 3. send the request the caller builds for its pid and that alias — a Rust value
 //!    moved into a local mailbox, or a term (`{'$gen_call', {Pid, [alias | Ref]},
-//!    Request}`) when the server is on another node;
+//!    Request}`, built with `otp::gen_call`) when the server is on another node;
 //! 4. wait selectively, scanning only messages that arrived after the mark (nothing
 //!    older can carry a fresh reference), for the reply sent to the alias — a
 //!    [`CallReply`] value, or the term `{Tag, Reply}` whose tag carries the alias — or
@@ -38,6 +38,7 @@ use std::time::Duration;
 
 use tether_term::{Node, Pid, Reference, Term};
 
+use super::gen_call::alias_of;
 use super::gen_server::{CallError, Timeout};
 use super::server_ref::{ServerRef, Target};
 use crate::process::{
@@ -171,30 +172,6 @@ pub(crate) fn down_error(reason: ExitReason, node: Node) -> CallError {
         ExitReason::Noconnection => CallError::NodeDown(node),
         r => CallError::Exit(r),
     }
-}
-
-/// The alias in a tag `[alias | A]` or `[[alias | A] | _]`.
-pub(crate) fn alias_of(tag: &Term) -> Option<Reference> {
-    fn direct(t: &Term) -> Option<Reference> {
-        match t {
-            Term::ImproperList(items, tail) if items.len() == 1 && items[0].is_atom("alias") => {
-                match &**tail {
-                    Term::Ref(a) => Some(*a),
-                    _ => None,
-                }
-            }
-            _ => None,
-        }
-    }
-    direct(tag).or_else(|| match tag {
-        Term::List(items) | Term::ImproperList(items, _) => items.first().and_then(direct),
-        _ => None,
-    })
-}
-
-/// The tag `[alias | A]` that OTP 24+ callers use.
-pub(crate) fn alias_tag(alias: Reference) -> Term {
-    Term::ImproperList(vec![Term::atom("alias")], Box::new(Term::Ref(alias)))
 }
 
 fn is_reply<R: 'static>(m: &Message, mref: Reference) -> bool {

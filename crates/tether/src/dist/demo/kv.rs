@@ -12,8 +12,13 @@
 //! | call `{put, K, V}` | [`KvCall::Put`] | `ok` |
 //! | call `{get, K}` | [`KvCall::Get`] | `{ok, V}` or `error` |
 //! | call `{delete, K}` | [`KvCall::Delete`] | `ok` |
-//! | any other call | [`KvCall::Invalid`] | `{error, badarg}` |
+//! | any other call | — | `{error, {bad_request, Request}}` |
 //! | cast `{put, K, V}` | [`KvCast::Put`] | — |
+//! | any other cast | — | — (logged) |
+//!
+//! A request that does not decode never reaches `kv`'s callbacks: the GenServer loop
+//! answers it `{error, {bad_request, Request}}` and logs it, as it does for every
+//! server (see [Terms from other nodes](crate::otp::gen_server#terms-from-other-nodes)).
 //!
 //! Requests are decoded with tether-term's serde bridge, which maps the variant
 //! `Put(K, V)` to the tagged tuple `{put, K, V}` ([`from_term_ref`]). Keys are any
@@ -51,9 +56,6 @@ pub enum KvCall {
     Get(Term),
     /// Removes `K`.
     Delete(Term),
-    /// A request term that is none of the above (answered `{error, badarg}`).
-    #[serde(skip)]
-    Invalid(Term),
 }
 
 /// The casts `kv` serves (`{put, K, V}` on the wire).
@@ -73,8 +75,6 @@ pub enum KvReply {
     Found(Term),
     /// `error`: a get found nothing.
     NotFound,
-    /// `{error, badarg}`: the request was not understood.
-    BadArg,
 }
 
 /// The `kv` server; its state is the store.
@@ -117,10 +117,6 @@ impl GenServer for Kv {
                 self.store.remove(&OrdTerm(k));
                 KvReply::Ok
             }
-            KvCall::Invalid(req) => {
-                tracing::debug!(%req, "kv: bad call");
-                KvReply::BadArg
-            }
         })
     }
 
@@ -132,8 +128,7 @@ impl GenServer for Kv {
     }
 
     fn decode_call(request: &Term) -> Option<KvCall> {
-        // Every call is answered: one that does not decode gets `{error, badarg}`.
-        Some(decode(request).unwrap_or_else(|| KvCall::Invalid(request.clone())))
+        decode(request)
     }
 
     fn decode_cast(request: &Term) -> Option<KvCast> {
@@ -146,7 +141,6 @@ impl GenServer for Kv {
             KvReply::Ok => ok,
             KvReply::Found(v) => Term::tuple([ok, v.clone()]),
             KvReply::NotFound => error,
-            KvReply::BadArg => Term::tuple([error, Term::atom("badarg")]),
         })
     }
 }
@@ -171,10 +165,10 @@ mod tests {
 
     #[test]
     fn requests_decode_from_tagged_tuples() {
-        let call = |s| Kv::decode_call(&t(s)).unwrap();
-        assert_eq!(call("{put, k, [1]}"), KvCall::Put(t("k"), t("[1]")));
-        assert_eq!(call("{get, {a, 1}}"), KvCall::Get(t("{a, 1}")));
-        assert_eq!(call("{delete, k}"), KvCall::Delete(t("k")));
+        let call = |s| Kv::decode_call(&t(s));
+        assert_eq!(call("{put, k, [1]}"), Some(KvCall::Put(t("k"), t("[1]"))));
+        assert_eq!(call("{get, {a, 1}}"), Some(KvCall::Get(t("{a, 1}"))));
+        assert_eq!(call("{delete, k}"), Some(KvCall::Delete(t("k"))));
         for bad in [
             "{put, k}",
             "{get, k, v}",
@@ -185,7 +179,7 @@ mod tests {
             "[get, k]",
             "42",
         ] {
-            assert_eq!(call(bad), KvCall::Invalid(t(bad)), "{bad}");
+            assert_eq!(call(bad), None, "{bad}");
         }
         assert_eq!(
             Kv::decode_cast(&t("{put, k, v}")),
@@ -200,6 +194,5 @@ mod tests {
         assert_eq!(enc(KvReply::Ok), "ok");
         assert_eq!(enc(KvReply::Found(t("<<\"v\">>"))), r#"{ok,<<"v">>}"#);
         assert_eq!(enc(KvReply::NotFound), "error");
-        assert_eq!(enc(KvReply::BadArg), "{error,badarg}");
     }
 }

@@ -14,6 +14,7 @@ use tether_term::{Atom, Node, Term};
 
 use super::table::{self, CanLock};
 use super::{GNS, node_atom, the_boss};
+use crate::dist::gen_call;
 use crate::{Down, Message};
 
 /// Calls `request` on the name server of every node in `nodes`; returns the replies
@@ -24,8 +25,8 @@ pub(crate) async fn multi_call(nodes: &[Node], request: Term) -> (Vec<(Node, Ter
     let mut waiting = Vec::with_capacity(nodes.len());
     for &n in nodes {
         let mref = crate::monitor((Atom::new(GNS), n));
-        let from = Term::tuple([Term::Pid(me), Term::tuple([Term::Ref(tag), node_atom(n)])]);
-        let msg = Term::tuple([Term::atom("$gen_call"), from, request.clone()]);
+        let from_tag = Term::tuple([Term::Ref(tag), node_atom(n)]);
+        let msg = gen_call::call_term(me, from_tag, request.clone());
         let _ = crate::send((GNS, n), msg);
         waiting.push((n, mref));
     }

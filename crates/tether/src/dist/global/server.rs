@@ -311,7 +311,7 @@ impl Gns {
     // ---- calls ------------------------------------------------------------------
 
     fn call(&mut self, c: GenCall) {
-        let from = c.from;
+        let from = c.from.caller();
         let reply = match c.request.as_tuple() {
             Some([k, name, Term::Pid(pid), method]) if k.is_atom("register") => {
                 self.ins_name(name.clone(), *pid, method.clone(), Some(from), None);
@@ -556,15 +556,10 @@ impl Gns {
             ("whereis", [name, from]) => {
                 // Older protocol: answer like gen_server:reply(From, where(Name)).
                 if let Some([Term::Pid(p), tag]) = from.as_tuple() {
-                    let c = GenCall {
-                        from: *p,
-                        tag: tag.clone(),
-                        request: Term::nil(),
-                    };
                     let r = super::whereis_name(name)
                         .map(Term::Pid)
                         .unwrap_or(Term::atom("undefined"));
-                    gen_call::reply(&c, r);
+                    gen_call::reply_term(*p, tag, r);
                     return true;
                 }
                 false

@@ -7,12 +7,13 @@
 
 use tether_term::Term;
 
+use super::GenServer;
 use super::error::CallError;
 use super::from::{LocalCall, LocalCast, ReplyTo};
 use super::result::Timeout;
 use super::sys::{SysMsg, SysRequest};
-use super::{GenServer, wire};
-use crate::otp::request::{self, Caller, alias_tag, down_error};
+use crate::otp::gen_call::{alias_tag, call_term, cast_term};
+use crate::otp::request::{self, Caller, down_error};
 use crate::otp::server_ref::{ServerRef, Target};
 use crate::process::{mailbox_mark, receive_select_after};
 use crate::{
@@ -59,10 +60,10 @@ pub async fn call<S: GenServer>(
     let build = move |caller: Caller| match caller {
         Caller::Remote(me, alias) => {
             let req = S::encode_call(&request)?;
-            Some(Message::new(wire::call_term(me, alias_tag(alias), req)))
+            Some(Message::new(call_term(me, alias_tag(alias), req)))
         }
         Caller::Local(to) => {
-            let from = ReplyTo::local(to, S::encode_reply);
+            let from = ReplyTo::<S::Reply>::local(to);
             Some(Message::new(LocalCall { from, request }))
         }
     };
@@ -85,7 +86,7 @@ pub async fn call<S: GenServer>(
 /// });
 /// ```
 pub fn cast<S: GenServer>(server: impl Into<ServerRef>, request: S::Cast) {
-    let remote_term = |req: &S::Cast| S::encode_cast(req).map(|t| Message::new(wire::cast_term(t)));
+    let remote_term = |req: &S::Cast| S::encode_cast(req).map(|t| Message::new(cast_term(t)));
     match server.into() {
         ServerRef::Via(v) => {
             let _ = v.send(Message::new(LocalCast(request)));

@@ -1,19 +1,28 @@
-//! [`ReplyTo`]: who is waiting for a call's reply (Erlang's opaque `From`), and the
-//! messages that carry calls, casts and replies between local processes.
+//! [`ReplyTo`]: who is waiting for a call's reply (Erlang's opaque `From`) — the one
+//! reply handle of Tether — and the messages that carry calls and casts between local
+//! processes.
 //!
-//! A local call is a [`LocalCall`] value moved into the server's mailbox; its reply is
-//! a `CallReply` (`otp::request`) sent to the caller's *alias*, tagged with that alias (the call's
-//! monitor reference). A call from another node arrives as the term
-//! `{'$gen_call', {Pid, Tag}, Request}`; its reply is the term `{Tag, Reply}`, sent as
-//! `gen:reply/2` sends it: to the alias inside `Tag` when there is one, else to `Pid`.
+//! Every request/reply in the crate answers through a `ReplyTo`: GenServer calls,
+//! `sys` requests, the private calls of supervisors, registry partitions and pg scopes
+//! (`otp::call`), and the raw-term `dist` services (`otp::gen_call::GenCall`). A reply
+//! goes one of two ways:
+//!
+//! - to a **local** caller: the caller's request (a [`LocalCall`] value moved into the
+//!   server's mailbox) carries the call's alias; the reply is a `CallReply`
+//!   (`otp::request`) sent to that alias;
+//! - to a caller that sent the **term** `{'$gen_call', {Pid, Tag}, Request}` (another
+//!   node, or a local process speaking terms): the reply is encoded into a term and
+//!   sent as `{Tag, Reply}` the way `gen:reply/2` sends it (`otp::gen_call`). A reply
+//!   that has no term form is answered `{error, bad_reply}`, so such a caller never
+//!   waits for a reply that cannot come.
 
 use std::fmt;
 use std::sync::Arc;
 
 use tether_term::{Pid, Term};
 
-use crate::Dest;
-use crate::otp::request::{alias_of, reply_via};
+use crate::otp::gen_call::{bad_reply, reply_term};
+use crate::otp::request::reply_via;
 use crate::process::AliasSender;
 
 /// A call in flight, as moved into a local server's mailbox.
@@ -25,12 +34,26 @@ pub(crate) struct LocalCall<Q, R> {
 /// A cast, as moved into a local server's mailbox.
 pub(crate) struct LocalCast<C>(pub C);
 
-#[derive(Clone)]
-enum Tag {
+enum Tag<R> {
     /// A local caller waiting on this alias for a `CallReply`.
     Local(AliasSender),
-    /// A caller that sent a `$gen_call` term: reply `{Tag, Reply}` as a term.
-    Wire(Arc<Term>),
+    /// A caller that sent a `$gen_call` term: reply `{Tag, encode(Reply)}`.
+    Wire {
+        tag: Arc<Term>,
+        encode: fn(&R) -> Option<Term>,
+    },
+}
+
+impl<R> Clone for Tag<R> {
+    fn clone(&self) -> Self {
+        match self {
+            Tag::Local(to) => Tag::Local(to.clone()),
+            Tag::Wire { tag, encode } => Tag::Wire {
+                tag: tag.clone(),
+                encode: *encode,
+            },
+        }
+    }
 }
 
 /// The caller of a [`handle_call`](super::GenServer::handle_call): Erlang's `From`.
@@ -44,8 +67,7 @@ enum Tag {
 /// See the deferred-reply example on [`GenServer::handle_call`](super::GenServer::handle_call).
 pub struct ReplyTo<R> {
     caller: Pid,
-    tag: Tag,
-    encode: fn(&R) -> Option<Term>,
+    tag: Tag<R>,
 }
 
 impl<R> Clone for ReplyTo<R> {
@@ -53,7 +75,6 @@ impl<R> Clone for ReplyTo<R> {
         ReplyTo {
             caller: self.caller,
             tag: self.tag.clone(),
-            encode: self.encode,
         }
     }
 }
@@ -62,25 +83,34 @@ impl<R> fmt::Debug for ReplyTo<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.tag {
             Tag::Local(r) => write!(f, "ReplyTo({:?}, {:?})", self.caller, r.alias()),
-            Tag::Wire(t) => write!(f, "ReplyTo({:?}, {t:?})", self.caller),
+            Tag::Wire { tag, .. } => write!(f, "ReplyTo({:?}, {tag:?})", self.caller),
         }
     }
 }
 
+/// The encoding of a reply that is a term already.
+fn same_term(t: &Term) -> Option<Term> {
+    Some(t.clone())
+}
+
 impl<R: Send + 'static> ReplyTo<R> {
-    pub(crate) fn local(to: AliasSender, encode: fn(&R) -> Option<Term>) -> Self {
+    /// A local caller, reached through `to` (the call's alias). Its replies are Rust
+    /// values, never encoded.
+    pub(crate) fn local(to: AliasSender) -> Self {
         ReplyTo {
             caller: to.owner(),
             tag: Tag::Local(to),
-            encode,
         }
     }
 
+    /// The sender of a `$gen_call` term, answered with `{Tag, encode(Reply)}`.
     pub(crate) fn wire(caller: Pid, tag: Term, encode: fn(&R) -> Option<Term>) -> Self {
         ReplyTo {
             caller,
-            tag: Tag::Wire(Arc::new(tag)),
-            encode,
+            tag: Tag::Wire {
+                tag: Arc::new(tag),
+                encode,
+            },
         }
     }
 
@@ -93,32 +123,40 @@ impl<R: Send + 'static> ReplyTo<R> {
     /// reply nobody waits for any more is dropped.
     ///
     /// A caller from another node gets the term the server's
-    /// [`encode_reply`](super::GenServer::encode_reply) makes; if that gives `None` the
-    /// reply cannot travel, and is logged and dropped.
+    /// [`encode_reply`](super::GenServer::encode_reply) makes; if that gives `None`
+    /// the reply cannot travel: the caller gets `{error, bad_reply}` instead, and the
+    /// failure is logged.
     pub fn reply(&self, value: R) {
         match &self.tag {
             Tag::Local(to) => reply_via(to, value),
-            Tag::Wire(tag) => match (self.encode)(&value) {
+            Tag::Wire { tag, encode } => match encode(&value) {
                 Some(reply) => reply_term(self.caller, tag, reply),
-                None => tracing::warn!(
-                    caller = %self.caller,
-                    "a reply of type {} has no term encoding (GenServer::encode_reply); dropped",
-                    std::any::type_name::<R>()
-                ),
+                None => {
+                    tracing::warn!(
+                        caller = %self.caller,
+                        "a reply of type {} has no term encoding (GenServer::encode_reply); \
+                         answered {{error, bad_reply}}",
+                        std::any::type_name::<R>()
+                    );
+                    reply_term(self.caller, tag, bad_reply());
+                }
             },
         }
     }
 }
 
-/// Replies `{Tag, Reply}` to a `$gen_call` from `caller` as `gen:reply/2` does: to
-/// the alias in a tag `[alias | A]` or `[[alias | A] | _]` (OTP 24+ callers), else to
-/// the caller's pid (a plain reference, `{Ref, Node}` of `multi_call`, ...). Every
-/// server that answers wire calls replies through this (GenServers and the `dist`
-/// services alike).
-pub(crate) fn reply_term(caller: Pid, tag: &Term, reply: Term) {
-    let dest = match alias_of(tag) {
-        Some(a) => Dest::Alias(a),
-        None => Dest::Pid(caller),
-    };
-    let _ = crate::send(dest, Term::tuple([tag.clone(), reply]));
+impl ReplyTo<Term> {
+    /// The sender of a `$gen_call` term whose replies are terms already (the raw-term
+    /// `dist` services).
+    pub(crate) fn wire_term(caller: Pid, tag: Term) -> Self {
+        ReplyTo::wire(caller, tag, same_term)
+    }
+
+    /// [`reply`](ReplyTo::reply) without encoding: the term is sent as it is.
+    pub(crate) fn reply_term(&self, value: Term) {
+        match &self.tag {
+            Tag::Local(to) => reply_via(to, value),
+            Tag::Wire { tag, .. } => reply_term(self.caller, tag, value),
+        }
+    }
 }

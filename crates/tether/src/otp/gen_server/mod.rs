@@ -69,26 +69,87 @@
 //! ## Terms from other nodes
 //!
 //! Erlang and Elixir nodes (and remote Tether nodes) reach a server with terms:
-//! `{'$gen_call', {Pid, Tag}, Request}` and `{'$gen_cast', Request}`. The server turns
-//! them into its own types with [`GenServer::decode_call`] and
-//! [`GenServer::decode_cast`], and answers with `{Tag, Reply}` made by
-//! [`GenServer::encode_reply`], exactly as `gen:reply/2` does (to the alias in the tag
-//! when there is one). A server whose hooks return `None` (the default) simply cannot
-//! be used from other nodes: such requests are logged and dropped. The client-side
-//! hooks [`GenServer::encode_call`], [`GenServer::encode_cast`] and
+//! `{'$gen_call', {Pid, Tag}, Request}` and `{'$gen_cast', Request}` (docs/semantics.md
+//! §4.3 C2, docs/distribution.md §6.2). The server turns them into its own types with
+//! [`GenServer::decode_call`] and [`GenServer::decode_cast`], and answers with
+//! `{Tag, Reply}` made by [`GenServer::encode_reply`], exactly as `gen:reply/2` does
+//! (to the alias in the tag when there is one). The client-side hooks
+//! [`GenServer::encode_call`], [`GenServer::encode_cast`] and
 //! [`GenServer::decode_reply`] do the reverse when a Tether node calls a remote
 //! server.
+//!
+//! A remote caller never waits for a reply that cannot come:
+//!
+//! | What arrives | What happens |
+//! |---|---|
+//! | a call that `decode_call` turns into a request | `handle_call` runs; its reply goes out through `encode_reply` |
+//! | a call that `decode_call` cannot decode (`None`) | the caller gets `{error, {bad_request, Request}}` at once; a warning is logged (server pid, name, type and the request); the server keeps running |
+//! | a reply that `encode_reply` cannot encode (`None`) | the caller gets `{error, bad_reply}`; a warning is logged |
+//! | a cast that `decode_cast` cannot decode | it is dropped with a warning; the server keeps running |
+//!
+//! In Elixir, `GenServer.call({name, node}, :garbage)` thus returns
+//! `{:error, {:bad_request, :garbage}}` (the `kv` demo of `tether::dist::demo` answers
+//! the same way). A Tether caller that gets such a reply from a server of another
+//! version sees [`CallError::BadReply`] holding it. Local callers cannot send a request
+//! of the wrong type: [`call`] is typed by the server.
+//!
+//! The default hooks decode and encode nothing, so a server whose types are not terms
+//! (an [`Agent`](crate::otp::agent)'s closures, say) still answers every remote call,
+//! with `bad_request`. A server whose requests and replies are
+//! `Serialize + DeserializeOwned` serves remote callers with one line,
+//! [`serde_wire!`](crate::serde_wire), and no conversion code: tether-term's serde
+//! bridge writes `Add(2)` as `{add, 2}` and `Get` as `get`, as Elixir code would.
+//!
+//! ```
+//! use serde::{Deserialize, Serialize};
+//! use tether::{Runtime, Term};
+//! use tether::otp::gen_server::{self, CallResult, GenServer, Init, ReplyTo, StartOpts};
+//!
+//! #[derive(Serialize, Deserialize)]
+//! enum Call { Get, Add(i64) }   // `get` and `{add, N}` on the wire
+//!
+//! struct Counter(i64);
+//!
+//! impl GenServer for Counter {
+//!     type Args = ();
+//!     type Call = Call;
+//!     type Cast = ();
+//!     type Reply = i64;
+//!     type Continue = ();
+//!     async fn init((): ()) -> Init<Self> { Init::ok(Counter(0)) }
+//!     async fn handle_call(&mut self, req: Call, _: &ReplyTo<i64>) -> CallResult<Self> {
+//!         if let Call::Add(n) = req { self.0 += n }
+//!         CallResult::reply(self.0)
+//!     }
+//!     tether::serde_wire!(); // Elixir: GenServer.call({:counter, node}, {:add, 2}) == 2
+//! }
+//!
+//! Runtime::new().unwrap().block_on(async {
+//!     let c = gen_server::start::<Counter>((), StartOpts::new().name("counter")).await.unwrap();
+//!     assert_eq!(c.call(Call::Add(2)).await.unwrap(), 2);
+//!     // A caller on another node sends `{'$gen_call', {Pid, Tag}, garbage}` and gets
+//!     // `{Tag, {error, {bad_request, garbage}}}` (sent here from this process, with a
+//!     // plain reference as the tag):
+//!     let tag = tether::make_ref();
+//!     let from = Term::tuple([Term::Pid(tether::self_pid()), Term::Ref(tag)]);
+//!     tether::send(c.pid(), Term::tuple([Term::atom("$gen_call"), from, Term::atom("garbage")])).unwrap();
+//!     let reply: Term = tether::receive().await;
+//!     let expected: Term = "{error, {bad_request, garbage}}".parse().unwrap();
+//!     assert_eq!(reply, Term::tuple([Term::Ref(tag), expected]));
+//!     assert_eq!(c.call(Call::Get).await.unwrap(), 2); // still running
+//! });
+//! ```
 
 mod call;
 mod catch;
 mod error;
 pub(crate) mod from;
 mod result;
+mod serde_wire;
 mod server;
 mod server_loop;
 mod start;
 pub mod sys;
-pub(crate) mod wire;
 
 use std::future::Future;
 
@@ -99,6 +160,7 @@ pub use call::{call, cast, stop};
 pub use error::{CallError, StartError};
 pub use from::ReplyTo;
 pub use result::{CallResult, CastResult, Init, Next, Timeout};
+pub use serde_wire::{decode_term, encode_term};
 pub use server::Server;
 pub use start::{StartOpts, start, start_link, start_monitor};
 
@@ -247,21 +309,25 @@ pub trait GenServer: Sized + Send + 'static {
     }
 
     /// Turns the `Request` of a `{'$gen_call', From, Request}` term into a call, for
-    /// callers on other nodes. The default accepts none.
+    /// callers on other nodes. The default accepts none. A request this gives `None`
+    /// for is answered `{error, {bad_request, Request}}` and logged (see
+    /// [Terms from other nodes](self#terms-from-other-nodes));
+    /// [`serde_wire!`](crate::serde_wire) writes this hook with serde.
     fn decode_call(request: &Term) -> Option<Self::Call> {
         let _ = request;
         None
     }
 
     /// Turns the `Request` of a `{'$gen_cast', Request}` term into a cast. The default
-    /// accepts none.
+    /// accepts none. A cast this gives `None` for is logged and dropped.
     fn decode_cast(request: &Term) -> Option<Self::Cast> {
         let _ = request;
         None
     }
 
     /// Turns a reply into the term sent to a caller on another node. The default
-    /// encodes none (such callers get no reply, and time out).
+    /// encodes none: such a caller gets `{error, bad_reply}` instead (and a warning is
+    /// logged).
     fn encode_reply(reply: &Self::Reply) -> Option<Term> {
         let _ = reply;
         None

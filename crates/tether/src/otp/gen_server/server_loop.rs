@@ -28,8 +28,8 @@ use super::catch::{catching, catching_sync};
 use super::from::{LocalCall, LocalCast, ReplyTo};
 use super::result::{CallResult, CastResult, Next};
 use super::sys::{SysMsg, SysRequest, SysStatus, SysValue};
-use super::wire::{self, WireMsg};
 use super::{GenServer, TimeoutMsg};
+use crate::otp::gen_call::{self, WireMsg};
 use crate::process::shrink_mailbox;
 use crate::{
     Exit, ExitReason, Message, Pid, Term, receive_any, receive_select, receive_select_timeout,
@@ -163,7 +163,7 @@ impl<S: GenServer> Loop<S> {
             Err(m) => m,
         };
         if let Some(t) = m.downcast_ref::<Term>()
-            && let Some(w) = wire::parse(t)
+            && let Some(w) = gen_call::parse(t)
         {
             return self.on_wire(w).await;
         }
@@ -187,18 +187,29 @@ impl<S: GenServer> Loop<S> {
                     self.on_call(req, from).await
                 }
                 None => {
-                    tracing::warn!(server = %self_pid(), caller = %caller, ?request,
-                        "{}: a $gen_call it cannot decode (GenServer::decode_call); no reply",
-                        std::any::type_name::<S>());
+                    tracing::warn!(
+                        server = %self_pid(),
+                        name = %registered_name(),
+                        module = std::any::type_name::<S>(),
+                        %caller,
+                        %request,
+                        "a call the server cannot decode (GenServer::decode_call) \
+                         answered {{error, {{bad_request, Request}}}}"
+                    );
+                    gen_call::reply_term(caller, tag, gen_call::bad_request(request.clone()));
                     Ok(Next::Wait)
                 }
             },
             WireMsg::Cast(request) => match S::decode_cast(request) {
                 Some(req) => self.on_cast(req).await,
                 None => {
-                    tracing::warn!(server = %self_pid(), ?request,
-                        "{}: a $gen_cast it cannot decode (GenServer::decode_cast); dropped",
-                        std::any::type_name::<S>());
+                    tracing::warn!(
+                        server = %self_pid(),
+                        name = %registered_name(),
+                        module = std::any::type_name::<S>(),
+                        %request,
+                        "a cast the server cannot decode (GenServer::decode_cast) dropped"
+                    );
                     Ok(Next::Wait)
                 }
             },
@@ -291,6 +302,13 @@ impl<S: GenServer> Loop<S> {
         }
         reason
     }
+}
+
+/// This process's registered name, or `undefined` (for log lines).
+fn registered_name() -> String {
+    crate::process_info(self_pid())
+        .and_then(|i| i.registered_name)
+        .map_or_else(|| "undefined".to_string(), |n| n.to_string())
 }
 
 fn cast_step<S: GenServer>(r: Result<CastResult<S>, ExitReason>) -> Step<S> {

@@ -82,10 +82,6 @@ pub struct SysStatus {
     pub hibernating: bool,
 }
 
-fn no_encoding(_: &SysValue) -> Option<tether_term::Term> {
-    None
-}
-
 async fn request(
     server: ServerRef,
     request: SysRequest,
@@ -94,7 +90,7 @@ async fn request(
     let build = move |caller| match caller {
         Caller::Remote(..) => None,
         Caller::Local(to) => {
-            let reply_to = Some(ReplyTo::local(to, no_encoding));
+            let reply_to = Some(ReplyTo::local(to));
             Some(Message::new(SysMsg { reply_to, request }))
         }
     };
