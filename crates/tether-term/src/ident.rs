@@ -158,9 +158,9 @@ impl Node {
         Ok(Node(i))
     }
 
-    /// The node other runtimes know this one by: a runtime's own slot (see
-    /// [`Node::new_local`]) maps to the ordinary slot of its current name; any other
-    /// node is itself. The distribution layer routes by it, so that a pid handed from
+    /// The node other runtimes know this one by: a distributed runtime's own slot
+    /// (see [`Node::new_local`]) maps to the ordinary slot of its current name; any
+    /// other node, and an undistributed runtime's slot, is itself. The distribution layer routes by it, so that a pid handed from
     /// one runtime to another through memory reaches its node like one that came
     /// over the wire.
     ///
@@ -177,8 +177,9 @@ impl Node {
     pub fn canonical(self) -> Node {
         let name = {
             let r = table().read().unwrap_or_else(|e| e.into_inner());
-            let (name, _, runtime) = &r.names[self.0 as usize];
-            if !*runtime {
+            let (name, creation, runtime) = &r.names[self.0 as usize];
+            // An undistributed runtime has no name others could know it by.
+            if !*runtime || *creation == 0 {
                 return self;
             }
             if let Some(&i) = r.index.get(name.as_str()) {
