@@ -19,8 +19,8 @@
 
 use std::time::Duration;
 
+use tether::kernel::pg;
 use tether::otp::dynamic_supervisor::{self, DynamicSupervisor};
-use tether::otp::pg;
 use tether::otp::supervisor::{ChildSpec, Strategy, Supervisor};
 use tether::{ExitReason, Pid, Runtime, Term};
 

@@ -64,7 +64,7 @@
 //!   local ones.
 
 pub mod dist;
-mod kernel;
+pub mod kernel;
 pub mod otp;
 pub mod process;
 mod runtime;

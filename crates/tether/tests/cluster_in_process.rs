@@ -257,15 +257,15 @@ fn kernel_services_are_supervised_and_restarted() {
     // A global name registered on b, known to a.
     let owner = b.block_on(async {
         let owner = tether::spawn(std::future::pending::<()>());
-        assert!(dist::global::register_name(Term::atom("kernel_test_name"), owner).await);
+        assert!(tether::kernel::global::register_name(Term::atom("kernel_test_name"), owner).await);
         owner
     });
     let full = full_b.clone();
     a.block_on(async move {
         let b_node = Node::intern(&full).unwrap();
         assert_eq!(ping(b_node).await, "pong");
-        dist::global::sync().await;
-        let seen = dist::global::whereis_name(&Term::atom("kernel_test_name")).unwrap();
+        tether::kernel::global::sync().await;
+        let seen = tether::kernel::global::whereis_name(&Term::atom("kernel_test_name")).unwrap();
         assert!(same_process(seen, owner));
     });
     // Kill each kernel service of b in turn: the kernel supervisor restarts it.
@@ -293,19 +293,19 @@ fn kernel_services_are_supervised_and_restarted() {
     // with a as before.
     let late = b.block_on(async move {
         assert_eq!(
-            dist::global::whereis_name(&Term::atom("kernel_test_name")),
+            tether::kernel::global::whereis_name(&Term::atom("kernel_test_name")),
             Some(owner)
         );
-        dist::global::sync().await;
+        tether::kernel::global::sync().await;
         let late = tether::spawn(std::future::pending::<()>());
-        assert!(dist::global::register_name(Term::atom("after_restart"), late).await);
+        assert!(tether::kernel::global::register_name(Term::atom("after_restart"), late).await);
         late
     });
     a.block_on(async move {
-        dist::global::sync().await;
-        let seen = dist::global::whereis_name(&Term::atom("after_restart")).unwrap();
+        tether::kernel::global::sync().await;
+        let seen = tether::kernel::global::whereis_name(&Term::atom("after_restart")).unwrap();
         assert!(same_process(seen, late));
-        let seen = dist::global::whereis_name(&Term::atom("kernel_test_name")).unwrap();
+        let seen = tether::kernel::global::whereis_name(&Term::atom("kernel_test_name")).unwrap();
         assert!(same_process(seen, owner));
     });
 }

@@ -15,7 +15,7 @@ use interop::node::{
     term, visible,
 };
 use interop::{Beam, BeamSpec, unique};
-use tether::dist::global::{self, Global, LockId};
+use tether::kernel::global::{self, Global, LockId};
 use tether::otp::gen_server::{
     self, CallResult, GenServer, Init, ReplyTo, ServerRef, StartOpts, Timeout,
 };

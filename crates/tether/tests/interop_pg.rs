@@ -9,8 +9,8 @@ use interop::node::{
     T, beam, eval, eventually, eventually_some, me, one_at_a_time, run, sleeper, visible,
 };
 use interop::unique;
+use tether::kernel::pg::{self, Change, Leave, PgError, PgEvent};
 use tether::otp::CallError;
-use tether::otp::pg::{self, Change, Leave, PgError, PgEvent};
 use tether::{ExitReason, Node, Pid, Term};
 
 /// Not a test of its own: the entry point of child nodes.

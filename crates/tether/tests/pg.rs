@@ -10,7 +10,7 @@ mod common;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::{reordered_maps, run, wait_forever};
-use tether::otp::pg::{self, Change, Leave, PgError, PgEvent};
+use tether::kernel::pg::{self, Change, Leave, PgError, PgEvent};
 use tether::otp::supervisor::StartError;
 use tether::{Down, ExitReason, Node, Pid, Term, receive, receive_select};
 

@@ -29,9 +29,8 @@
 //! | [`control`], `wire` | control messages; frames (pass-through, dist header, fragments) |
 //! | `incoming`, `outgoing` | link/monitor bookkeeping both ways (the UNLINK_ID state machine) |
 //! | [`node_monitor`] | `monitor_node`, `monitor_nodes`, `nodes()` |
-//! | `net_kernel`, `rex`, [`erpc`] | node services: ping, rpc, spawn requests over a function registry |
+//! | [`erpc`] | the registry of functions that rpc and erpc requests may run |
 //! | [`call()`], [`rpc`], [`erpc::call`] | clients: `gen_server` calls, rpc, erpc |
-//! | [`global`] | cluster-wide names and locks (OTP's protocol); process groups are [`crate::otp::pg`], which dist's nodeup hook connects to its peers |
 //! | [`demo`] | the `echo` and `kv` services of `tether node` |
 //! | [`epmd`], [`handshake`], [`framing`], [`flags`], [`cookie`], [`node_name`] | the foundations |
 //!
@@ -48,21 +47,14 @@ pub mod epmd;
 pub mod erpc;
 pub mod flags;
 pub mod framing;
-// The `gen` call protocol, as the raw-term services (`net_kernel`, `rex`, `global`)
-// use it (`dist::gen_call::{classify, GenMsg, GenCall, reply}`): its one home is
-// `otp::gen_call`.
-use crate::otp::gen_call;
-pub mod global;
 pub mod handshake;
 pub mod host;
 mod incoming;
-pub(crate) mod net_kernel;
 pub mod node;
 pub mod node_monitor;
 pub mod node_name;
 mod outgoing;
 mod remote;
-pub(crate) mod rex;
 mod router;
 pub mod rpc;
 mod wire;

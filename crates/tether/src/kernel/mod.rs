@@ -3,12 +3,12 @@
 //! When a runtime becomes a node ([`dist::start`](crate::dist::start)), the kernel
 //! starts under a supervisor registered as `kernel_sup`:
 //!
-//! | child | what it does |
-//! |---|---|
-//! | `net_kernel` | answers `net_adm:ping/1` and `Node.ping/1` |
-//! | `rex` | serves `rpc:call/4`, `rpc:cast/4` and `erpc` requests of the rpc forms |
-//! | `global_name_server` | speaks `global` (with its locker and registrar, linked to it) |
-//! | `pg` | the default `pg` scope |
+//! | child | module | what it does |
+//! |---|---|---|
+//! | `net_kernel` | `net_kernel` | answers `net_adm:ping/1` and `Node.ping/1` |
+//! | `rex` | `rex` | serves `rpc:call/4`, `rpc:cast/4` and `erpc` requests of the rpc forms |
+//! | `global_name_server` | [`global`] | speaks `global` (with its locker and registrar, linked to it) |
+//! | `pg` | [`pg`] | the default `pg` scope (process groups, local and across nodes) |
 //!
 //! Every service hears of nodes coming and going through the one `monitor_nodes`
 //! mechanism, and keeps what must survive it in the runtime (`global`'s tables), so
@@ -27,6 +27,11 @@
 //! kernel down in reverse start order with each child's shutdown timeout, as
 //! `init:stop/0` does.
 
+pub mod global;
+pub(crate) mod net_kernel;
+pub mod pg;
+pub(crate) mod rex;
+
 use tether_term::Pid;
 
 use crate::otp::supervisor::{ChildSpec, Strategy, Supervisor};
@@ -38,17 +43,14 @@ pub(crate) const KERNEL_SUP: &str = "kernel_sup";
 fn children() -> Vec<ChildSpec> {
     vec![
         ChildSpec::new("net_kernel", || async {
-            Ok(Some(crate::dist::net_kernel::start_link()))
+            Ok(Some(net_kernel::start_link()))
         }),
-        ChildSpec::new("rex", || async { Ok(Some(crate::dist::rex::start_link())) }),
+        ChildSpec::new("rex", || async { Ok(Some(rex::start_link())) }),
         ChildSpec::new("global_name_server", || async {
-            Ok(Some(crate::dist::global::start_link()))
+            Ok(Some(global::start_link()))
         }),
         ChildSpec::new("pg", || async {
-            crate::otp::pg::start_link()
-                .await
-                .map(Some)
-                .map_err(|e| e.to_reason())
+            pg::start_link().await.map(Some).map_err(|e| e.to_reason())
         }),
     ]
 }

@@ -9,21 +9,19 @@
 //! | [`dynamic_supervisor`] | `DynamicSupervisor` |
 //! | [`task_supervisor`] | `Task.Supervisor` |
 //! | [`registry`] | `Registry` |
-//! | [`pg`] | `pg` (process groups, local and across nodes) |
 
 pub mod agent;
-mod call;
+pub(crate) mod call;
 pub(crate) mod gen_call;
 pub mod gen_server;
 pub(crate) mod request;
-mod server_ref;
-mod start;
+pub(crate) mod server_ref;
+pub(crate) mod start;
 pub mod task;
 mod term_key;
 mod unwind;
 
 pub mod dynamic_supervisor;
-pub mod pg;
 pub mod registry;
 pub mod supervisor;
 pub mod task_supervisor;

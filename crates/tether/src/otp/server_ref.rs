@@ -4,7 +4,7 @@
 //! `{via, Module, Term}` (docs/semantics.md §3.2). A *via* name delegates registration to a
 //! module with four functions; in Rust the module-plus-term pair is one trait object,
 //! [`Via`], so every registry — [`Registry::via`](crate::otp::registry::Registry::via),
-//! `dist::global::Global`, or your own — names any behaviour: a `GenServer`
+//! `tether::kernel::global::Global`, or your own — names any behaviour: a `GenServer`
 //! ([`StartOpts::via`](crate::otp::gen_server::StartOpts::via)), a
 //! [`Supervisor`](crate::otp::supervisor::Supervisor::via) or a
 //! [`DynamicSupervisor`](crate::otp::dynamic_supervisor::DynamicSupervisor::via).

@@ -99,7 +99,7 @@ pub fn unlink(pid: Pid) {
 /// ```
 pub fn exit(pid: Pid, reason: ExitReason) {
     let pid = super::route::foreign(pid);
-    let from = current::try_with(|p| p.pid).unwrap_or(route::nobody());
+    let from = current::try_with(|p| p.pid).unwrap_or_else(route::nobody);
     route::exit(from, pid, reason, false);
 }
 

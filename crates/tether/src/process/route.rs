@@ -90,12 +90,15 @@ fn push_local_lazy(to: Pid, signal: Signal) -> Result<(), Signal> {
 
 /// Sends a message to a pid. Returns the message if it cannot cross to `to`'s node.
 pub(crate) fn message(from: Pid, to: Pid, msg: Message) -> Result<(), Message> {
-    if to.node.is_local() {
-        let _ = push_local(to, Signal::Message(msg));
-        return Ok(());
-    }
-    let term = msg.into_term()?;
-    if let Some(r) = remote() {
+    // One look at the runtime serves both questions: is `to` ours, and where is it.
+    let remote = context::with(|rt| {
+        if to.node == rt.node {
+            let _ = rt.table.with(to, |p| p.push(Signal::Message(msg)));
+            return Ok(None);
+        }
+        msg.into_term().map(|term| rt.remote().map(|r| (r, term)))
+    })?;
+    if let Some((r, term)) = remote {
         r.send(from, to, term);
     }
     Ok(())

@@ -125,7 +125,7 @@ pub fn send<T: Send + 'static>(dest: impl Into<Dest>, msg: T) -> Result<(), Send
 
 /// [`send`] for an already built [`Message`].
 pub fn send_message(dest: impl Into<Dest>, msg: Message) -> Result<(), SendError<Message>> {
-    let from = current::try_with(|p| p.pid).unwrap_or(route::nobody());
+    let from = current::try_with(|p| p.pid).unwrap_or_else(route::nobody);
     deliver(from, dest.into(), msg)
 }
 

@@ -77,7 +77,7 @@ pub fn send_after<T: Send + 'static>(delay: Duration, dest: impl Into<Dest>, msg
 pub fn send_message_after(delay: Duration, dest: Dest, msg: Message) -> Reference {
     let r = alias::make_ref();
     let deadline = Instant::now() + delay;
-    let from = current::try_with(|p| p.pid).unwrap_or(route::nobody());
+    let from = current::try_with(|p| p.pid).unwrap_or_else(route::nobody);
     if let Dest::Pid(pid) = &dest
         && pid.node.is_local()
     {

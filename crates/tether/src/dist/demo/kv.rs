@@ -37,9 +37,9 @@ use serde::de::DeserializeOwned;
 use tether_term::order::OrdTerm;
 use tether_term::{Term, from_term_ref};
 
-use crate::dist::global;
+use crate::kernel::global;
+use crate::kernel::pg;
 use crate::otp::gen_server::{CallResult, CastResult, GenServer, Init, ReplyTo};
-use crate::otp::pg;
 
 /// The global name of a node's `kv` server: `{kv, NodeName}`.
 pub fn global_name(node: tether_term::Node) -> Term {

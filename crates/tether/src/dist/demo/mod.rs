@@ -21,8 +21,8 @@ pub use kv::global_name as kv_global_name;
 use tether_term::{Atom, Term};
 
 use super::node::DistNode;
+use crate::kernel::pg;
 use crate::otp::gen_server::{self, StartOpts};
-use crate::otp::pg;
 use crate::otp::supervisor::{ChildSpec, Strategy, Supervisor};
 use crate::{ExitReason, Pid, SpawnOpts};
 
@@ -81,12 +81,12 @@ fn register_rpc(node: &DistNode) {
         _ => Err(super::erpc::Exception::Error(Term::atom("badarg"))),
     });
     rpc.register_sync("global", "whereis_name", 1, |args| {
-        Ok(super::global::whereis_name(&args[0])
+        Ok(crate::kernel::global::whereis_name(&args[0])
             .map(Term::Pid)
             .unwrap_or(Term::atom("undefined")))
     });
     rpc.register_sync("global", "registered_names", 0, |_| {
-        Ok(Term::list(super::global::registered_names()))
+        Ok(Term::list(crate::kernel::global::registered_names()))
     });
 }
 

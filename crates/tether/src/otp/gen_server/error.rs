@@ -11,7 +11,7 @@ use crate::ExitReason;
 /// This is the one error of every request/reply in Tether: gen_server calls, `sys`
 /// requests, the supervisors', registry's and pg's calls
 /// ([`SupervisorError::Call`](crate::otp::supervisor::SupervisorError::Call),
-/// [`PgError::Call`](crate::otp::pg::PgError::Call)) and the term-level
+/// [`PgError::Call`](crate::kernel::pg::PgError::Call)) and the term-level
 /// [`dist::call`](crate::dist::call()). It is also exported as
 /// [`tether::otp::CallError`](crate::otp::CallError) and
 /// [`tether::dist::CallError`](crate::dist::CallError).

@@ -59,7 +59,7 @@ impl StartOpts {
 
     /// Registers the server through a registry (`{via, Module, Name}`): a
     /// [`Registry::via`](crate::otp::registry::Registry::via) name,
-    /// `dist::global::Global` (`{global, Name}`), or any other [`Via`].
+    /// `tether::kernel::global::Global` (`{global, Name}`), or any other [`Via`].
     pub fn via(mut self, via: impl Via) -> StartOpts {
         self.name = Some(StartName::via(via));
         self

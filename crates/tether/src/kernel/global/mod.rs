@@ -316,7 +316,7 @@ pub async fn sync_nodes(nodes: &[Node]) {
 ///
 /// ```no_run
 /// # async fn demo() {
-/// use tether::dist::global::Global;
+/// use tether::kernel::global::Global;
 /// use tether::otp::gen_server::{ServerRef, StartOpts};
 /// let opts = StartOpts::new().via(Global::new("counter"));
 /// let r = ServerRef::via(Global::new("counter"));

@@ -14,7 +14,7 @@ use tether_term::{Atom, Node, Term};
 
 use super::table::{self, CanLock};
 use super::{GNS, node_atom, the_boss};
-use crate::dist::gen_call;
+use crate::otp::gen_call;
 use crate::{Down, Message};
 
 /// Calls `request` on the name server of every node in `nodes`; returns the replies

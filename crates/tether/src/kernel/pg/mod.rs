@@ -56,13 +56,13 @@ use std::sync::{Arc, RwLock};
 use tether_term::{Atom, Pid, Reference, Term};
 
 use self::scope::Scope;
-use super::call::{ReplyTo, call};
-use super::server_ref::StartName;
-use super::start::{self, Started};
-use super::{CallError, ServerRef, TermKey};
 use crate::Message;
+use crate::otp::call::{ReplyTo, call};
+use crate::otp::server_ref::StartName;
+use crate::otp::start::{self, Started};
+use crate::otp::{CallError, ServerRef, TermKey};
 
-pub use super::supervisor::StartError;
+pub use crate::otp::supervisor::StartError;
 
 /// The default scope's name.
 pub const DEFAULT_SCOPE: &str = "pg";

@@ -10,7 +10,7 @@
 
 use tether_term::Term;
 
-use super::gen_call::{self, GenMsg};
+use crate::otp::gen_call::{self, GenMsg};
 
 /// Starts the `net_kernel` process, linked to the caller (the kernel supervisor).
 pub(crate) fn start_link() -> tether_term::Pid {

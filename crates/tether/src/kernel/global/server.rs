@@ -50,8 +50,8 @@ use super::locker::LockerMsg;
 use super::resolve::{self, Op, Resolve};
 use super::table::{self, CanLock, NameEntry};
 use super::{GNS, node_atom, node_of_term, sync};
-use crate::dist::gen_call::{self, GenCall, GenMsg};
 use crate::dist::{NodeEvent, NodeKind};
+use crate::otp::gen_call::{self, GenCall, GenMsg};
 use crate::{Down, Exit, ExitReason, Message};
 
 /// Protocol version spoken.
@@ -139,7 +139,7 @@ pub(crate) async fn run(parent: Pid, locker: Pid, registrar: Pid) {
     // view of us unchanged: resume with them (the fresh locker learns of them too)
     // and sync only with nodes that are new to us.
     let (known, synced) = table::write(|t| {
-        t.remonitor(|pid| crate::monitor(pid));
+        t.remonitor(crate::monitor);
         t.membership.clone()
     });
     let ext = (getrandom::u64().unwrap_or(1) >> 8) as i64 & !0xffff_ffff;

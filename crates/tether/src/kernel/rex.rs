@@ -17,8 +17,8 @@
 
 use tether_term::{Atom, Pid, Term};
 
-use super::erpc::{self, Exception};
-use super::gen_call::{self, GenMsg};
+use crate::dist::erpc::{self, Exception};
+use crate::otp::gen_call::{self, GenMsg};
 
 fn parse_call(req: &Term) -> Option<(Atom, Atom, Vec<Term>)> {
     match req.as_tuple()? {
