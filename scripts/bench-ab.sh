@@ -12,7 +12,7 @@
 #
 # Makes a detached worktree of each revision under a temp dir (removed on exit),
 # builds `tether-bench` in release in each with its own target dir ($AB_TARGET_A,
-# $AB_TARGET_B; default /work/ab-target-A and /work/ab-target-B, kept and reused;
+# $AB_TARGET_B; default ${TMPDIR:-/tmp}/tether-ab-A and ${TMPDIR:-/tmp}/tether-ab-B, kept and reused;
 # the binary is kept there as tether-bench-REV and not rebuilt when present),
 # then for every (workload, threads) runs `tether-bench --worker tether W T` from the
 # A and B binaries alternately (A B [tokio] A B [tokio] ...), one process per sample.
@@ -58,8 +58,8 @@ build() { # build SIDE REV TARGET_DIR: leaves the binary in TARGET_DIR/tether-be
     cp "$3/tether-bench-$2" "$tmp/bench-$1"
     [ -z "$build_only" ] || echo "$1 $2 $3/tether-bench-$2"
 }
-build A "$rev_a" "${AB_TARGET_A:-/work/ab-target-A}"
-build B "$rev_b" "${AB_TARGET_B:-/work/ab-target-B}"
+build A "$rev_a" "${AB_TARGET_A:-${TMPDIR:-/tmp}/tether-ab-A}"
+build B "$rev_b" "${AB_TARGET_B:-${TMPDIR:-/tmp}/tether-ab-B}"
 [ -z "$build_only" ] || exit 0
 
 samples=$tmp/samples # lines: SIDE WORKLOAD THREADS KEY VALUE UNIT

@@ -9,10 +9,19 @@
 //!
 //! | Module | What it is |
 //! |---|---|
-//! | [`dist`] | EPMD, the handshake, connections, control messages, `net_kernel`, `rex`/erpc, `global`, `pg` |
-//! | [`otp`] | GenServer, Supervisor, DynamicSupervisor, Task, Agent, Registry, pg |
+//! | [`kernel`] | the node services under `kernel_sup`: `net_kernel`, `rex`, [`global`](kernel::global), [`pg`](kernel::pg) |
+//! | [`dist`] | EPMD, the handshake, connections, control messages, node monitoring, rpc/erpc clients |
+//! | [`otp`] | GenServer, Supervisor, DynamicSupervisor, Task, Agent, Registry |
 //! | [`process`] | processes: spawn, mailboxes, signals, links, monitors, names, timers, aliases |
 //! | `tether-term` | `Term`, the External Term Format, term order, serde (re-exported: [`Term`], [`Pid`], ...) |
+//!
+//! **State belongs to a runtime.** Everything a node holds (its processes, names,
+//! timers, connections, `global`'s and `pg`'s tables) lives in its [`Runtime`], which
+//! code running on the runtime's threads finds as tokio code finds its runtime. Two
+//! runtimes in one OS process are two separate nodes: each can register the same
+//! names, and once distributed they connect to each other over loopback as two OS
+//! processes would. So tests can run a runtime each, side by side, or a whole
+//! cluster in one process.
 //!
 //! ## A tour
 //!
@@ -57,11 +66,12 @@
 //! * **OTP behaviours** ([`otp`]): [`GenServer`] (calls travel as Erlang's
 //!   `{'$gen_call', {Pid, Tag}, Request}` when the server is remote), [`Supervisor`]
 //!   with every strategy and Erlang's restart intensity, [`DynamicSupervisor`], Task,
-//!   Agent, [`Registry`], pg.
-//! * **Distribution** ([`dist`]): [`dist::start`] makes this OS process a node that
+//!   Agent, [`Registry`], and pg ([`kernel::pg`]).
+//! * **Distribution** ([`dist`]): [`dist::start`] makes the runtime a node that
 //!   BEAM nodes can `Node.ping`, call with `GenServer.call({name, node}, req)` and
 //!   `:rpc.call`; sends, links and monitors to remote pids use the same functions as
-//!   local ones.
+//!   local ones. [`DistNode::stop`](dist::DistNode::stop) (or dropping the runtime)
+//!   stops it again.
 
 pub mod dist;
 pub mod kernel;

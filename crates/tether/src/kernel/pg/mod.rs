@@ -35,7 +35,7 @@
 //! a remote node cannot take a scope (and its local membership) down.
 //!
 //! ```
-//! use tether::{otp::pg, Term};
+//! use tether::{kernel::pg, Term};
 //! tether::Runtime::new().unwrap().block_on(async {
 //!     pg::start_link_scope("doc_scope").await.unwrap();
 //!     let me = tether::self_pid();
@@ -302,7 +302,7 @@ pub async fn monitor_scope(scope: &str) -> Result<(Reference, Groups), PgError> 
 /// the current members (`pg:monitor/2`).
 ///
 /// ```
-/// use tether::{otp::pg, Term};
+/// use tether::{kernel::pg, Term};
 /// tether::Runtime::new().unwrap().block_on(async {
 ///     pg::start_link_scope("doc_monitor").await.unwrap();
 ///     let (r, members) = pg::monitor("doc_monitor", Term::atom("g")).await.unwrap();
