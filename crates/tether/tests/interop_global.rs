@@ -594,3 +594,82 @@ Process.sleep(:infinity)
         let _ = srv;
     });
 }
+
+/// Each kernel service of this node killed in turn while a BEAM peer is connected:
+/// `kernel_sup` restarts it, and the cluster sees no difference. `global`'s names
+/// (registered on either side) are as they were and new ones travel both ways; the
+/// restarted `pg` scope finds the BEAM's group members again; `net_kernel` answers
+/// pings and `rex` rpc calls.
+#[test]
+fn kernel_services_restart_and_resync_with_a_beam_peer() {
+    let _one = one_at_a_time();
+    visible();
+    run(async {
+        use tether::kernel::pg;
+        let (_b, n) = beam("gkernel").await;
+        sync_all(&[n]).await;
+        let spawn_beam = "P = spawn(fun() -> receive stop -> ok end end)";
+        let tname = unique("tk");
+        let p = sleeper();
+        assert!(global::register_name(atom(&tname), p).await);
+        let bname = unique("bk");
+        let code = format!("{spawn_beam}, yes = global:register_name('{bname}', P), P.");
+        let bp = eval(n, &code).await.as_pid().unwrap();
+        eval(
+            n,
+            "case pg:start(pg) of {ok, _} -> ok; {error, {already_started, _}} -> ok end.",
+        )
+        .await;
+        let group = unique("kgroup");
+        let code = format!("{spawn_beam}, ok = pg:join(pg, '{group}', P), P.");
+        let member = eval(n, &code).await.as_pid().unwrap();
+        eventually("the BEAM's pg member is seen here", || async {
+            pg::get_members("pg", &atom(&group)).contains(&member)
+        })
+        .await;
+
+        for service in ["net_kernel", "rex", "global_name_server", "pg"] {
+            let old = tether::whereis(service).unwrap_or_else(|| panic!("{service} runs"));
+            tether::exit(old, ExitReason::Kill);
+            eventually(&format!("{service} restarted"), || async {
+                tether::whereis(service).is_some_and(|p| p != old)
+            })
+            .await;
+        }
+
+        assert_eq!(
+            eval(n, &format!("net_adm:ping({}).", me())).await,
+            atom("pong")
+        );
+        let r = eval(n, &format!("rpc:call({}, erlang, node, []).", me())).await;
+        assert_eq!(r, Term::atom(node().name().as_str()));
+
+        // global: the names of both sides are where they were...
+        assert_eq!(global::whereis_name(&atom(&bname)), Some(bp));
+        assert_eq!(beam_where(n, &tname).await, Term::Pid(p));
+        sync_all(&[n]).await;
+        // ...and new ones travel both ways.
+        let tname2 = unique("tk2");
+        let p2 = sleeper();
+        assert!(global::register_name(atom(&tname2), p2).await);
+        assert_eq!(beam_where(n, &tname2).await, Term::Pid(p2));
+        let bname2 = unique("bk2");
+        let code = format!("{spawn_beam}, yes = global:register_name('{bname2}', P), P.");
+        let bp2 = eval(n, &code).await.as_pid().unwrap();
+        assert_eq!(global::whereis_name(&atom(&bname2)), Some(bp2));
+
+        // pg: the restarted scope discovered the BEAM's again...
+        eventually("the BEAM's pg member is seen again", || async {
+            pg::get_members("pg", &atom(&group)).contains(&member)
+        })
+        .await;
+        // ...and a member joined here reaches the BEAM.
+        let q = sleeper();
+        pg::join("pg", atom(&group), &[q]).await.unwrap();
+        eventually("the BEAM sees the member joined here", || async {
+            let t = eval(n, &format!("pg:get_members(pg, '{group}').")).await;
+            t.as_list().is_some_and(|l| l.contains(&Term::Pid(q)))
+        })
+        .await;
+    });
+}
