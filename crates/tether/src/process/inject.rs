@@ -18,7 +18,7 @@ use super::core::ProcessShared;
 use super::route::push_local;
 use super::signal::Signal;
 use super::table;
-use super::{Down, ExitReason, Message, Monitored, task};
+use super::{Down, ExitReason, Message, Monitored, life};
 
 /// Delivers a message from another node to a local pid.
 pub(crate) fn message(to: Pid, msg: Term) -> bool {
@@ -120,6 +120,6 @@ where
                 .insert(r, (parent, Monitored::Pid(pid)));
         }
     }
-    tokio::spawn(task::run(shared, fut));
+    tokio::spawn(life::run(shared, fut));
     pid
 }

@@ -4,8 +4,8 @@ use std::fmt;
 
 use tether_term::Pid;
 
+use super::life::ExitUnwind;
 use super::signal::Signal;
-use super::task::ExitUnwind;
 use super::{Exit, ExitReason, Message, current, route};
 
 /// [`link`] failed: the local process does not exist and the caller does not trap

@@ -6,7 +6,7 @@
 //! |---|---|
 //! | `core.rs` | a process's shared half: the inbox every signal goes through, and its state |
 //! | `signal.rs` | the signal kinds and the exit-signal table of docs/semantics.md §1.3 |
-//! | `task.rs` | the tokio task that runs a process, catches its panics and runs the exit sequence |
+//! | `life.rs` | the tokio task that runs a process, catches its panics and runs the exit sequence |
 //! | `table.rs` | the sharded table of live processes |
 //! | `current.rs` | which process is running on this thread |
 //! | `route.rs` | delivery to local processes, and the trait the distribution layer implements |
@@ -21,6 +21,7 @@ pub(crate) mod core;
 mod current;
 mod info;
 pub(crate) mod inject;
+pub(crate) mod life;
 mod link;
 mod mailbox;
 mod message;
@@ -32,7 +33,6 @@ mod send;
 mod signal;
 mod spawn;
 pub(crate) mod table;
-pub(crate) mod task;
 pub(crate) mod timer;
 
 pub use self::core::{AliasMode, Status};

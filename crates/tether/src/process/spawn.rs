@@ -6,7 +6,7 @@ use tether_term::{Atom, Pid, Reference};
 
 use super::core::{Held, MonitorOut, ProcessShared};
 use super::table;
-use super::{Monitored, alias, current, name, task};
+use super::{Monitored, alias, current, life, name};
 
 /// Options for spawning a process (Erlang's `spawn_opt`).
 ///
@@ -136,7 +136,7 @@ impl SpawnOpts {
                 panic!("cannot spawn a process under that name: {e}");
             }
         }
-        let run = task::run(shared, fut);
+        let run = life::run(shared, fut);
         if self.dirty {
             let h = tokio::runtime::Handle::current();
             tokio::task::spawn_blocking(move || h.block_on(run));

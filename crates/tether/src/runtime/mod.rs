@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
-use crate::process::{ExitReason, SpawnOpts, task};
+use crate::process::{ExitReason, SpawnOpts, life};
 
 /// A Tether runtime: tokio worker threads (one per core by default) plus Tether's
 /// process machinery.
@@ -64,7 +64,7 @@ impl Builder {
 
     /// Builds the runtime.
     pub fn build(self) -> io::Result<Runtime> {
-        task::install_panic_hook();
+        life::install_panic_hook();
         let state = Arc::new(state::RuntimeState::new().map_err(io::Error::other)?);
         let mut b = tokio::runtime::Builder::new_multi_thread();
         b.enable_all();

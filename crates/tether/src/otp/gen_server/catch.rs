@@ -11,7 +11,7 @@ use std::pin::pin;
 use std::task::Poll;
 
 use crate::ExitReason;
-use crate::process::task::panic_reason;
+use crate::process::life::panic_reason;
 
 /// Runs `fut`; an unwind inside it becomes `Err(reason)`.
 pub(crate) async fn catching<F: Future>(fut: F) -> Result<F::Output, ExitReason> {
