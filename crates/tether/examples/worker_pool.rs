@@ -69,7 +69,7 @@ async fn run_pool() {
         .max_restarts(100)
         .name("pool_sup")
         .child(ChildSpec::new("pg", || async {
-            pg::start_link().await.map(Some).map_err(|e| e.to_reason())
+            pg::start_link().await.map(Some).map_err(ExitReason::from)
         }))
         .child(
             ChildSpec::new("workers", || async {
@@ -79,7 +79,7 @@ async fn run_pool() {
                     .start_link()
                     .await
                     .map(Some)
-                    .map_err(|e| e.to_reason())
+                    .map_err(ExitReason::from)
             })
             .child_type(tether::otp::supervisor::ChildType::Supervisor),
         )

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::run;
 use tether::otp::agent::Agent;
-use tether::otp::gen_server::{CallError, StartError, StartOpts, Timeout};
+use tether::otp::gen_server::{CallError, ServerStartError, StartOpts, Timeout};
 use tether::{Down, ExitReason};
 
 /// §6.4 case 11, `agent_test.exs: "start_link/2 workflow with unregistered name and
@@ -49,7 +49,7 @@ fn start_workflow_with_registered_name() {
         named.update(|n| *n += 1).await.unwrap();
         assert_eq!(a.get(|n| *n).await.unwrap(), 42);
         let again = Agent::start(|| 0, StartOpts::new().name("agent_named")).await;
-        assert_eq!(again, Err(StartError::AlreadyStarted(a.pid())));
+        assert_eq!(again, Err(ServerStartError::AlreadyStarted(a.pid())));
         a.stop(ExitReason::Normal, Timeout::Infinity).await.unwrap();
         assert!(Agent::<i32>::whereis("agent_named").is_none());
     })
@@ -63,7 +63,7 @@ fn start_failures() {
     run(async {
         let r = Agent::<i32>::start(|| panic!("oops"), StartOpts::new()).await;
         assert!(
-            matches!(r, Err(StartError::Failed(ExitReason::Panic(ref m))) if &**m == "oops"),
+            matches!(r, Err(ServerStartError::Failed(ExitReason::Panic(ref m))) if &**m == "oops"),
             "{r:?}"
         );
         // A start function slower than the start timeout.
@@ -72,7 +72,7 @@ fn start_failures() {
             0
         };
         let r = Agent::start(slow, StartOpts::new().timeout(Duration::from_millis(50))).await;
-        assert_eq!(r, Err(StartError::Timeout));
+        assert_eq!(r, Err(ServerStartError::Timeout));
     })
 }
 

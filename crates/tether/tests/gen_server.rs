@@ -16,7 +16,7 @@ use std::time::Duration;
 use common::{assert_no_message, eventually, eventually_every, flush, run};
 use tether::otp::gen_server::{
     self, CallError, CallResult, CastResult, GenServer, Init, ReplyTo, Server, ServerRef,
-    StartError, StartOpts, Timeout, TimeoutMsg, Via, sys,
+    ServerStartError, StartOpts, Timeout, TimeoutMsg, Via, sys,
 };
 use tether::{Down, Exit, ExitReason, Message, Node, Pid, Term, receive, receive_timeout};
 
@@ -225,11 +225,11 @@ impl GenServer for Tester {
     }
 }
 
-async fn start_tester(mode: Mode) -> Result<Server<Tester>, StartError> {
+async fn start_tester(mode: Mode) -> Result<Server<Tester>, ServerStartError> {
     gen_server::start::<Tester>((tether::self_pid(), mode), StartOpts::new()).await
 }
 
-async fn start_named(name: &str, mode: Mode) -> Result<Server<Tester>, StartError> {
+async fn start_named(name: &str, mode: Mode) -> Result<Server<Tester>, ServerStartError> {
     gen_server::start::<Tester>((tether::self_pid(), mode), StartOpts::new().name(name)).await
 }
 
@@ -305,7 +305,7 @@ fn start() {
         let s = start_named("start_local", Mode::Ok).await.unwrap();
         assert_eq!(tether::whereis("start_local"), Some(s.pid()));
         let again = start_named("start_local", Mode::Ok).await;
-        assert_eq!(again, Err(StartError::AlreadyStarted(s.pid())));
+        assert_eq!(again, Err(ServerStartError::AlreadyStarted(s.pid())));
         let r = gen_server::call::<Tester>("start_local", Req::Ping, Timeout::DEFAULT).await;
         assert_eq!(r.unwrap(), Ok("pong"));
         gen_server::stop("start_local", ExitReason::Normal, Timeout::Infinity)
@@ -321,7 +321,7 @@ fn start() {
             .await
             .unwrap();
         let again = gen_server::start::<Tester>((me, Mode::Ok), opts()).await;
-        assert_eq!(again, Err(StartError::AlreadyStarted(s.pid())));
+        assert_eq!(again, Err(ServerStartError::AlreadyStarted(s.pid())));
         let via = ServerRef::via(TestVia("start_via"));
         assert_eq!(
             gen_server::call::<Tester>(via.clone(), Req::Ping, Timeout::DEFAULT)
@@ -340,16 +340,19 @@ fn start() {
         );
 
         // ignore, {error, foobar}, {stop, stopped}
-        assert_eq!(start_tester(Mode::Ignore).await, Err(StartError::Ignore));
+        assert_eq!(
+            start_tester(Mode::Ignore).await,
+            Err(ServerStartError::Ignore)
+        );
         let foobar = ExitReason::from("foobar");
         assert_eq!(
             start_tester(Mode::Error(foobar.clone())).await,
-            Err(StartError::Failed(foobar))
+            Err(ServerStartError::Failed(foobar))
         );
         let stopped = ExitReason::from("stopped");
         assert_eq!(
             start_tester(Mode::Stop(stopped.clone())).await,
-            Err(StartError::Failed(stopped))
+            Err(ServerStartError::Failed(stopped))
         );
 
         // sleep with {timeout, 100}; the name is free again afterwards
@@ -357,14 +360,14 @@ fn start() {
             .name("start_slow")
             .timeout(Duration::from_millis(100));
         let r = gen_server::start::<Tester>((me, Mode::Sleep(10_000)), opts).await;
-        assert_eq!(r, Err(StartError::Timeout));
+        assert_eq!(r, Err(ServerStartError::Timeout));
         assert_eq!(tether::whereis("start_slow"), None);
         assert!(start_named("start_slow", Mode::Ok).await.is_ok());
     })
 }
 
 /// A predicate on a start error.
-type Check = fn(&StartError) -> bool;
+type Check = fn(&ServerStartError) -> bool;
 
 /// §4.13 case 2, `gen_server_SUITE:loop_start_fail`, for start, start_link (trapping
 /// exits, so the caller survives the link) and start_monitor. Failures free the name
@@ -379,15 +382,15 @@ fn loop_start_fail() {
         let bailout = ExitReason::from("bailout");
         let cases: Vec<(Mode, Check)> = vec![
             (Mode::Stop(failed.clone()), |e| {
-                *e == StartError::Failed(ExitReason::from("failed_to_start"))
+                *e == ServerStartError::Failed(ExitReason::from("failed_to_start"))
             }),
             (Mode::Ignore, |e| e.is_ignore()),
             (
                 Mode::Panic,
-                |e| matches!(e, StartError::Failed(ExitReason::Panic(m)) if &**m == "bailout"),
+                |e| matches!(e, ServerStartError::Failed(ExitReason::Panic(m)) if &**m == "bailout"),
             ),
             (Mode::Exit(bailout.clone()), |e| {
-                *e == StartError::Failed(ExitReason::from("bailout"))
+                *e == ServerStartError::Failed(ExitReason::from("bailout"))
             }),
             (Mode::Sleep(10_000), |e| e.is_timeout()),
         ];
@@ -426,7 +429,7 @@ fn start_link_stop_kills_non_trapping_caller() {
         let (p, _) = tether::spawn_monitor(async move {
             let r =
                 gen_server::start_link::<Tester>((me, Mode::Error(boom())), StartOpts::new()).await;
-            assert_eq!(r, Err(StartError::Failed(boom())));
+            assert_eq!(r, Err(ServerStartError::Failed(boom())));
             let _ =
                 gen_server::start_link::<Tester>((me, Mode::Stop(boom())), StartOpts::new()).await;
             // Outlives the link's exit signal: if it did not kill us, we would end

@@ -386,7 +386,7 @@ fn local_scope_semantics() {
         let sp = pg::start(scope.as_str()).await.unwrap();
         assert_eq!(
             pg::start(scope.as_str()).await,
-            Err(pg::StartError::AlreadyStarted(sp))
+            Err(pg::SupervisorStartError::AlreadyStarted(sp))
         );
         let me_pid = tether::self_pid();
         let g = atom("g");

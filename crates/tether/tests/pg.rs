@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use common::{reordered_maps, run, wait_forever};
 use tether::kernel::pg::{self, Change, Leave, PgError, PgEvent};
-use tether::otp::supervisor::StartError;
+use tether::otp::supervisor::SupervisorStartError;
 use tether::{Down, ExitReason, Node, Pid, Term, receive, receive_select};
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
@@ -239,7 +239,10 @@ fn default_scope() {
     run(async {
         let pid = pg::start_link().await.unwrap();
         assert_eq!(tether::whereis(pg::DEFAULT_SCOPE), Some(pid));
-        assert_eq!(pg::start_link().await, Err(StartError::AlreadyStarted(pid)));
+        assert_eq!(
+            pg::start_link().await,
+            Err(SupervisorStartError::AlreadyStarted(pid))
+        );
         let me = tether::self_pid();
         pg::join(pg::DEFAULT_SCOPE, Term::Int(42), &[me])
             .await

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use common::{reordered_maps, run, wait_forever};
 use tether::otp::TermKey;
 use tether::otp::registry::{Keys, Registry, RegistryError, RegistryEvent, RegistryOptions};
-use tether::otp::supervisor::{StartError, Strategy, Supervisor};
+use tether::otp::supervisor::{Strategy, Supervisor, SupervisorStartError};
 use tether::{Down, Exit, ExitReason, Message, Pid, Term, receive, receive_select};
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
@@ -257,7 +257,7 @@ fn via_callbacks() {
             .via(name.clone())
             .start_link()
             .await;
-        assert_eq!(again, Err(StartError::AlreadyStarted(sup)));
+        assert_eq!(again, Err(SupervisorStartError::AlreadyStarted(sup)));
         // send/2 through the via name.
         let me = tether::self_pid();
         let echo = reg.via("echo".to_string(), Term::nil()).unwrap();
@@ -316,7 +316,7 @@ fn via_names_a_gen_server() {
         let again = gen_server::start::<Add>(0, StartOpts::new().via(name.clone())).await;
         assert_eq!(
             again.unwrap_err(),
-            gen_server::StartError::AlreadyStarted(srv.pid())
+            gen_server::ServerStartError::AlreadyStarted(srv.pid())
         );
     })
 }
@@ -542,6 +542,9 @@ fn registry_by_name() {
             "named_reg_test",
         ))
         .await;
-        assert_eq!(again.unwrap_err(), StartError::AlreadyStarted(reg.pid()));
+        assert_eq!(
+            again.unwrap_err(),
+            SupervisorStartError::AlreadyStarted(reg.pid())
+        );
     })
 }

@@ -15,8 +15,9 @@ use std::time::Duration;
 use common::{run, wait_forever};
 use tether::otp::supervisor::{
     AutoShutdown, ChildCounts, ChildInfo, ChildPid, ChildSpec, ChildType, Restart, Shutdown,
-    SpecError, StartError, Strategy, Supervisor, SupervisorError, count_children, delete_child,
-    get_childspec, restart_child, start_child, supervision_tree, terminate_child, which_children,
+    SpecError, Strategy, Supervisor, SupervisorError, SupervisorStartError, count_children,
+    delete_child, get_childspec, restart_child, start_child, supervision_tree, terminate_child,
+    which_children,
 };
 use tether::{Down, Exit, ExitReason, Pid, Term, receive, receive_select};
 
@@ -403,7 +404,7 @@ fn sup_start_fail() {
         tether::trap_exit(true);
         let r = Supervisor::start_link_init(|| async { panic!("init crashed") }).await;
         assert!(
-            matches!(r, Err(StartError::Init(ExitReason::Panic(_)))),
+            matches!(r, Err(SupervisorStartError::Init(ExitReason::Panic(_)))),
             "{r:?}"
         );
     })
@@ -415,7 +416,7 @@ fn sup_start_error_return() {
     run(async {
         tether::trap_exit(true);
         let r = Supervisor::start_link_init(|| async { Err("bad_return".into()) }).await;
-        assert_eq!(r, Err(StartError::Init("bad_return".into())));
+        assert_eq!(r, Err(SupervisorStartError::Init("bad_return".into())));
     })
 }
 
@@ -522,7 +523,7 @@ fn sup_start_failed_to_start_child() {
             .await;
         assert_eq!(
             r,
-            Err(StartError::FailedToStartChild {
+            Err(SupervisorStartError::FailedToStartChild {
                 id: "bad".into(),
                 reason: "no_way".into()
             })
@@ -535,7 +536,7 @@ fn sup_start_failed_to_start_child() {
             .child(crash)
             .start_link()
             .await;
-        let Err(StartError::FailedToStartChild { reason, .. }) = r else {
+        let Err(SupervisorStartError::FailedToStartChild { reason, .. }) = r else {
             panic!("{r:?}")
         };
         assert!(matches!(reason.to_term(), Term::Tuple(t) if t[0].is_atom("EXIT")));
@@ -552,11 +553,11 @@ fn sup_flags_and_child_specs() {
             .max_seconds(0)
             .start_link()
             .await;
-        assert_eq!(r, Err(StartError::InvalidPeriod(0)));
+        assert_eq!(r, Err(SupervisorStartError::InvalidPeriod(0)));
         let r = start_err(vec![worker("a"), worker("a")]).await;
         assert_eq!(
             r,
-            StartError::StartSpec(SpecError::DuplicateChildName("a".into()))
+            SupervisorStartError::StartSpec(SpecError::DuplicateChildName("a".into()))
         );
         let r = start_err(vec![
             worker("a").significant(true).restart(Restart::Transient),
@@ -564,7 +565,7 @@ fn sup_flags_and_child_specs() {
         .await;
         assert_eq!(
             r,
-            StartError::StartSpec(SpecError::SignificantWithoutAutoShutdown("a".into()))
+            SupervisorStartError::StartSpec(SpecError::SignificantWithoutAutoShutdown("a".into()))
         );
         let r = Supervisor::new(Strategy::OneForOne)
             .auto_shutdown(AutoShutdown::AnySignificant)
@@ -573,9 +574,9 @@ fn sup_flags_and_child_specs() {
             .await;
         assert_eq!(
             r,
-            Err(StartError::StartSpec(SpecError::SignificantPermanent(
-                "a".into()
-            )))
+            Err(SupervisorStartError::StartSpec(
+                SpecError::SignificantPermanent("a".into())
+            ))
         );
         // At start_child the same errors come back unwrapped.
         let sup = start(Strategy::OneForOne, vec![]).await;
@@ -607,7 +608,7 @@ fn sup_flags_and_child_specs() {
     })
 }
 
-async fn start_err(children: Vec<ChildSpec>) -> StartError {
+async fn start_err(children: Vec<ChildSpec>) -> SupervisorStartError {
     Supervisor::new(Strategy::OneForOne)
         .children(children)
         .start_link()
@@ -990,7 +991,7 @@ fn start_with_local_name_already_started() {
             .name("sup_name_test")
             .start_link()
             .await;
-        assert_eq!(again, Err(StartError::AlreadyStarted(sup)));
+        assert_eq!(again, Err(SupervisorStartError::AlreadyStarted(sup)));
         assert_eq!(
             count_children("sup_name_test").await.unwrap(),
             counts(0, 0, 0, 0)

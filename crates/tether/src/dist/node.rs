@@ -48,7 +48,7 @@ use super::epmd::{self, EpmdClient, EpmdHandle, EpmdServer, NodeInfo};
 use super::framing::FramingConfig;
 use super::handshake::{AllowList, HandshakeConfig};
 use super::node_monitor::NodeMonitors;
-use super::node_name::NodeName;
+use super::node_name::{NodeName, NodeNameError};
 use super::remote::PeerTable;
 use super::{erpc, host, remote, router};
 
@@ -220,15 +220,34 @@ impl fmt::Debug for NodeConfig {
     }
 }
 
-/// Why a node could not start.
+/// Why a node could not start: the error of [`start`](crate::dist::start()).
+///
+/// One of Tether's three start errors, named by what failed to start:
+/// [`NodeStartError`] (a distributed node),
+/// [`SupervisorStartError`](crate::otp::supervisor::SupervisorStartError) (a supervisor)
+/// and [`ServerStartError`](crate::otp::gen_server::ServerStartError) (a gen_server).
+///
+/// ```
+/// use tether::dist::NodeStartError;
+/// use tether::dist::host::NameError;
+/// let e = NodeStartError::BadName(NameError::Empty);
+/// assert_eq!(e.to_string(), "bad node name: empty node name");
+/// assert!(std::error::Error::source(&e).is_some());
+/// ```
 #[derive(Debug)]
-pub enum StartError {
+pub enum NodeStartError {
     /// This runtime already is a node.
     AlreadyStarted,
-    /// The name or host is invalid.
-    BadName(String),
-    /// No cookie was given and none could be read.
-    NoCookie(String),
+    /// No full node name could be made from the configured name
+    /// ([`host::full_name`](super::host::full_name)).
+    BadName(host::NameError),
+    /// The full node name is not a valid `name@host`.
+    InvalidName(NodeNameError),
+    /// The configured cookie is empty.
+    EmptyCookie,
+    /// No cookie was configured and none could be read from the cookie file
+    /// ([`host::read_cookie_file`](super::host::read_cookie_file)).
+    NoCookie(host::CookieFileError),
     /// The listener could not be bound.
     Listen(std::io::Error),
     /// EPMD refused or could not be reached.
@@ -239,21 +258,36 @@ pub enum StartError {
     Kernel(crate::ExitReason),
 }
 
-impl fmt::Display for StartError {
+impl fmt::Display for NodeStartError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            StartError::AlreadyStarted => f.write_str("this runtime already runs a node"),
-            StartError::BadName(m) => write!(f, "bad node name: {m}"),
-            StartError::NoCookie(m) => write!(f, "no cookie: {m}"),
-            StartError::Listen(e) => write!(f, "cannot listen for distribution: {e}"),
-            StartError::Epmd(e) => write!(f, "{e}"),
-            StartError::EmbeddedEpmd(e) => write!(f, "cannot start the embedded epmd: {e}"),
-            StartError::Kernel(r) => write!(f, "the kernel services did not start: {r}"),
+            NodeStartError::AlreadyStarted => f.write_str("this runtime already runs a node"),
+            NodeStartError::BadName(e) => write!(f, "bad node name: {e}"),
+            NodeStartError::InvalidName(e) => write!(f, "bad node name: {e}"),
+            NodeStartError::EmptyCookie => f.write_str("no cookie: the given cookie is empty"),
+            NodeStartError::NoCookie(e) => write!(f, "no cookie: {e}"),
+            NodeStartError::Listen(e) => write!(f, "cannot listen for distribution: {e}"),
+            NodeStartError::Epmd(e) => write!(f, "{e}"),
+            NodeStartError::EmbeddedEpmd(e) => write!(f, "cannot start the embedded epmd: {e}"),
+            NodeStartError::Kernel(r) => write!(f, "the kernel services did not start: {r}"),
         }
     }
 }
 
-impl std::error::Error for StartError {}
+impl std::error::Error for NodeStartError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            NodeStartError::BadName(e) => Some(e),
+            NodeStartError::InvalidName(e) => Some(e),
+            NodeStartError::NoCookie(e) => Some(e),
+            NodeStartError::Listen(e) | NodeStartError::EmbeddedEpmd(e) => Some(e),
+            NodeStartError::Epmd(e) => Some(e),
+            NodeStartError::AlreadyStarted
+            | NodeStartError::EmptyCookie
+            | NodeStartError::Kernel(_) => None,
+        }
+    }
+}
 
 /// The running node's shared state.
 pub(crate) struct NodeInner {
@@ -422,21 +456,21 @@ fn undo_start(inner: &NodeInner) {
 /// Makes this Tether runtime a distributed node (see the module docs).
 ///
 /// Must be called inside a Tether runtime.
-pub async fn start(config: NodeConfig) -> Result<DistNode, StartError> {
+pub async fn start(config: NodeConfig) -> Result<DistNode, NodeStartError> {
     if inner().is_some() {
-        return Err(StartError::AlreadyStarted);
+        return Err(NodeStartError::AlreadyStarted);
     }
-    let full = host::full_name(&config.name, config.long_names)
-        .map_err(|e| StartError::BadName(e.to_string()))?;
-    let name = NodeName::parse(&full).map_err(|e| StartError::BadName(e.to_string()))?;
+    let full = host::full_name(&config.name, config.long_names).map_err(NodeStartError::BadName)?;
+    let name = NodeName::parse(&full).map_err(NodeStartError::InvalidName)?;
     let cookie = match &config.cookie {
-        Some(c) => {
-            Cookie::new(c.clone()).ok_or_else(|| StartError::NoCookie("empty cookie".into()))?
-        }
-        None => host::read_cookie_file().map_err(|e| StartError::NoCookie(e.to_string()))?,
+        Some(c) => Cookie::new(c.clone()).ok_or(NodeStartError::EmptyCookie)?,
+        None => host::read_cookie_file().map_err(NodeStartError::NoCookie)?,
     };
-    let listener = bind(&config).await.map_err(StartError::Listen)?;
-    let port = listener.local_addr().map_err(StartError::Listen)?.port();
+    let listener = bind(&config).await.map_err(NodeStartError::Listen)?;
+    let port = listener
+        .local_addr()
+        .map_err(NodeStartError::Listen)?
+        .port();
     let epmd_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, config.epmd_port));
     let mut embedded = None;
     let mut tasks = Vec::new();
@@ -451,7 +485,7 @@ pub async fn start(config: NodeConfig) -> Result<DistNode, StartError> {
             if mode == EpmdMode::Embedded {
                 embedded = EpmdServer::ensure_running(epmd_addr)
                     .await
-                    .map_err(StartError::EmbeddedEpmd)?;
+                    .map_err(NodeStartError::EmbeddedEpmd)?;
                 if embedded.is_some() {
                     tracing::info!(%epmd_addr, "no epmd was listening: serving epmd in-process");
                 }
@@ -460,7 +494,7 @@ pub async fn start(config: NodeConfig) -> Result<DistNode, StartError> {
             let reg = client
                 .register(&NodeInfo::new(name.alive(), port))
                 .await
-                .map_err(StartError::Epmd)?;
+                .map_err(NodeStartError::Epmd)?;
             let creation = reg.creation();
             let who = name.clone();
             let holder = tokio::spawn(async move {
@@ -503,7 +537,7 @@ pub async fn start(config: NodeConfig) -> Result<DistNode, StartError> {
         let slot = crate::runtime::state::service::<NodeSlot>();
         let mut slot = slot.0.write().unwrap_or_else(|e| e.into_inner());
         if slot.is_some() {
-            return Err(StartError::AlreadyStarted);
+            return Err(NodeStartError::AlreadyStarted);
         }
         *slot = Some(inner.clone());
     }
@@ -514,7 +548,7 @@ pub async fn start(config: NodeConfig) -> Result<DistNode, StartError> {
         Ok(sup) => *lock(&inner.kernel) = Some(sup),
         Err(reason) => {
             undo_start(&inner);
-            return Err(StartError::Kernel(reason));
+            return Err(NodeStartError::Kernel(reason));
         }
     }
     let acceptor = tokio::spawn(remote::accept_loop(inner.clone(), listener));

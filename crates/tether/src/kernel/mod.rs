@@ -50,7 +50,7 @@ fn children() -> Vec<ChildSpec> {
             Ok(Some(global::start_link()))
         }),
         ChildSpec::new("pg", || async {
-            pg::start_link().await.map(Some).map_err(|e| e.to_reason())
+            pg::start_link().await.map(Some).map_err(ExitReason::from)
         }),
     ]
 }
@@ -78,7 +78,7 @@ pub(crate) async fn start() -> Result<Pid, ExitReason> {
                     sup
                 }
                 Err(e) => {
-                    crate::send(parent, KernelStarted(Err(e.to_reason()))).ok();
+                    crate::send(parent, KernelStarted(Err(e.into()))).ok();
                     return;
                 }
             };

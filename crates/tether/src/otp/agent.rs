@@ -31,7 +31,7 @@ use tether_term::Pid;
 
 use super::gen_server::{
     self, CallError, CallResult, CastResult, GenServer, Init, ReplyTo, Server, ServerRef,
-    StartError, StartOpts, Timeout,
+    ServerStartError, StartOpts, Timeout,
 };
 use crate::ExitReason;
 
@@ -101,7 +101,7 @@ impl<S: Send + 'static> Agent<S> {
     pub async fn start_link(
         start: impl FnOnce() -> S + Send + 'static,
         opts: StartOpts,
-    ) -> Result<Agent<S>, StartError> {
+    ) -> Result<Agent<S>, ServerStartError> {
         let s = gen_server::start_link::<AgentServer<S>>(Box::new(start), opts).await?;
         Ok(Agent::from_pid(s.pid()))
     }
@@ -110,7 +110,7 @@ impl<S: Send + 'static> Agent<S> {
     pub async fn start(
         start: impl FnOnce() -> S + Send + 'static,
         opts: StartOpts,
-    ) -> Result<Agent<S>, StartError> {
+    ) -> Result<Agent<S>, ServerStartError> {
         let s = gen_server::start::<AgentServer<S>>(Box::new(start), opts).await?;
         Ok(Agent::from_pid(s.pid()))
     }

@@ -45,7 +45,7 @@ use super::supervisor::server::run_start;
 use super::supervisor::shutdown::{Stopping, shutdown_many};
 use super::supervisor::{
     CALL_TIMEOUT, ChildCounts, ChildInfo, ChildPid, ChildSpec, ExtraArgs, Intensity, Restart,
-    StartError, StartResult, SupervisorError,
+    StartResult, SupervisorError, SupervisorStartError,
 };
 use crate::{Exit, ExitReason};
 
@@ -127,14 +127,14 @@ impl DynamicSupervisor {
     }
 
     /// Starts the supervisor linked to the caller.
-    pub async fn start_link(self) -> Result<Pid, StartError> {
+    pub async fn start_link(self) -> Result<Pid, SupervisorStartError> {
         let parent = crate::self_pid();
         let name = self.name.clone();
         match start::start_link(name, move |ack| run(self, parent, ack)).await {
             Started::Ok(pid) => Ok(pid),
             Started::Failed(e) => Err(e),
-            Started::Name(e) => Err(StartError::from_name(e)),
-            Started::Died(r) => Err(StartError::Init(r)),
+            Started::Name(e) => Err(SupervisorStartError::from_name(e)),
+            Started::Died(r) => Err(SupervisorStartError::Init(r)),
         }
     }
 }
@@ -147,11 +147,11 @@ struct State {
     children: HashMap<Pid, DynChild>,
 }
 
-async fn run(ds: DynamicSupervisor, parent: Pid, ack: Ack<StartError>) {
+async fn run(ds: DynamicSupervisor, parent: Pid, ack: Ack<SupervisorStartError>) {
     let period = ds.max_seconds.unwrap_or(5);
     if period == 0 {
-        let e = StartError::InvalidPeriod(0);
-        let reason = e.to_reason();
+        let e = SupervisorStartError::InvalidPeriod(0);
+        let reason = ExitReason::from(&e);
         ack.fail(e);
         crate::exit_self(reason);
     }

@@ -36,16 +36,16 @@ use super::ServerRef;
 use super::dynamic_supervisor::{self, DynamicSupervisor};
 use super::gen_server::{CallError, Timeout};
 use super::request::{await_reply, reply_local};
-use super::supervisor::{ChildSpec, Restart, StartError, SupervisorError};
+use super::supervisor::{ChildSpec, Restart, SupervisorError, SupervisorStartError};
 use crate::{AliasMode, ExitReason};
 
 /// Starts a task supervisor linked to the caller.
-pub async fn start_link() -> Result<Pid, StartError> {
+pub async fn start_link() -> Result<Pid, SupervisorStartError> {
     DynamicSupervisor::new().start_link().await
 }
 
 /// Starts a task supervisor with the given settings (`max_children`, name, ...).
-pub async fn start_link_with(sup: DynamicSupervisor) -> Result<Pid, StartError> {
+pub async fn start_link_with(sup: DynamicSupervisor) -> Result<Pid, SupervisorStartError> {
     sup.start_link().await
 }
 

@@ -24,7 +24,7 @@ use super::node::DistNode;
 use crate::kernel::pg;
 use crate::otp::gen_server::{self, StartOpts};
 use crate::otp::supervisor::{ChildSpec, Strategy, Supervisor};
-use crate::{ExitReason, Pid, SpawnOpts};
+use crate::{Pid, SpawnOpts};
 
 /// The name of the supervisor of the demo services.
 pub const SUPERVISOR: &str = "tether_demo_sup";
@@ -58,7 +58,7 @@ pub async fn start(node: &DistNode) -> Pid {
         .child(ChildSpec::new("kv", || async {
             match gen_server::start_link::<kv::Kv>((), StartOpts::new().name("kv")).await {
                 Ok(kv) => Ok(Some(kv.pid())),
-                Err(e) => Err(e.reason().unwrap_or(ExitReason::Normal)),
+                Err(e) => Err(e.into()),
             }
         }))
         .start_link()

@@ -62,7 +62,7 @@ use crate::otp::server_ref::StartName;
 use crate::otp::start::{self, Started};
 use crate::otp::{CallError, ServerRef, TermKey};
 
-pub use crate::otp::supervisor::StartError;
+pub use crate::otp::supervisor::SupervisorStartError;
 
 /// The default scope's name.
 pub const DEFAULT_SCOPE: &str = "pg";
@@ -170,41 +170,44 @@ pub(crate) enum ScopeMsg {
 }
 
 /// Starts the default scope `pg`, linked to the caller.
-pub async fn start_link() -> Result<Pid, StartError> {
+pub async fn start_link() -> Result<Pid, SupervisorStartError> {
     start_link_scope(DEFAULT_SCOPE).await
 }
 
 /// Starts a scope, registered under `scope`, linked to the caller (`pg:start_link/1`).
-/// A second scope with the same name gives [`StartError::AlreadyStarted`].
-pub async fn start_link_scope(scope: impl Into<Atom>) -> Result<Pid, StartError> {
+/// A second scope with the same name gives [`SupervisorStartError::AlreadyStarted`].
+pub async fn start_link_scope(scope: impl Into<Atom>) -> Result<Pid, SupervisorStartError> {
     let scope = scope.into();
     let name = Some(StartName::Local(scope.clone()));
     let scope_name = scope.clone();
-    let started = start::start_link(name, move |ack: start::Ack<StartError>| async move {
-        crate::trap_exit(false); // pg scopes do not trap exits
-        let table = Arc::new(ScopeTable {
-            pid: crate::self_pid(),
-            groups: RwLock::default(),
-        });
-        scopes()
-            .tables
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(scope, table.clone());
-        ack.ok();
-        Scope::new(scope_name, table).serve().await
-    })
+    let started = start::start_link(
+        name,
+        move |ack: start::Ack<SupervisorStartError>| async move {
+            crate::trap_exit(false); // pg scopes do not trap exits
+            let table = Arc::new(ScopeTable {
+                pid: crate::self_pid(),
+                groups: RwLock::default(),
+            });
+            scopes()
+                .tables
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(scope, table.clone());
+            ack.ok();
+            Scope::new(scope_name, table).serve().await
+        },
+    )
     .await;
     match started {
         Started::Ok(pid) => Ok(pid),
         Started::Failed(e) => Err(e),
-        Started::Name(e) => Err(StartError::from_name(e)),
-        Started::Died(r) => Err(StartError::Init(r)),
+        Started::Name(e) => Err(SupervisorStartError::from_name(e)),
+        Started::Died(r) => Err(SupervisorStartError::Init(r)),
     }
 }
 
 /// Starts a scope registered under `scope`, not linked to the caller (`pg:start/1`).
-pub async fn start(scope: impl Into<Atom>) -> Result<Pid, StartError> {
+pub async fn start(scope: impl Into<Atom>) -> Result<Pid, SupervisorStartError> {
     let pid = start_link_scope(scope).await?;
     crate::unlink(pid);
     Ok(pid)

@@ -1,4 +1,4 @@
-//! The errors of starting and calling servers: [`StartError`] and [`CallError`].
+//! The errors of starting and calling servers: [`ServerStartError`] and [`CallError`].
 
 use std::fmt;
 
@@ -145,14 +145,21 @@ impl std::error::Error for CallError {}
 /// Why a server did not start (docs/semantics.md §4.2; the `{error, _}` and `ignore` results
 /// of `gen_server:start`).
 ///
+/// One of Tether's three start errors, named by what failed to start:
+/// [`NodeStartError`](crate::dist::NodeStartError),
+/// [`SupervisorStartError`](crate::otp::supervisor::SupervisorStartError) and
+/// [`ServerStartError`]. It converts to an exit reason with `ExitReason::from` (or
+/// `.into()`).
+///
 /// ```
 /// use tether::ExitReason;
-/// use tether::otp::gen_server::StartError;
-/// assert!(StartError::Ignore.is_ignore());
-/// assert_eq!(StartError::Failed(ExitReason::from("boom")).reason(), Some(ExitReason::from("boom")));
+/// use tether::otp::gen_server::ServerStartError;
+/// assert!(ServerStartError::Ignore.is_ignore());
+/// let e = ServerStartError::Failed(ExitReason::from("boom"));
+/// assert_eq!(ExitReason::from(e), ExitReason::from("boom"));
 /// ```
 #[derive(Clone, Debug, PartialEq)]
-pub enum StartError {
+pub enum ServerStartError {
     /// `init` returned [`Init::Ignore`](super::Init::Ignore) (OTP's `ignore`, not an
     /// error there; supervisors skip such a child).
     Ignore,
@@ -167,50 +174,70 @@ pub enum StartError {
     BadName(Atom),
 }
 
-impl StartError {
-    /// Whether this is [`StartError::Ignore`].
+impl ServerStartError {
+    /// Whether this is [`ServerStartError::Ignore`].
     pub fn is_ignore(&self) -> bool {
-        matches!(self, StartError::Ignore)
+        matches!(self, ServerStartError::Ignore)
     }
 
-    /// Whether this is [`StartError::AlreadyStarted`].
+    /// Whether this is [`ServerStartError::AlreadyStarted`].
     pub fn is_already_started(&self) -> bool {
-        matches!(self, StartError::AlreadyStarted(_))
+        matches!(self, ServerStartError::AlreadyStarted(_))
     }
 
-    /// Whether this is [`StartError::Timeout`].
+    /// Whether this is [`ServerStartError::Timeout`].
     pub fn is_timeout(&self) -> bool {
-        matches!(self, StartError::Timeout)
+        matches!(self, ServerStartError::Timeout)
     }
+}
 
-    /// The `Reason` of Erlang's `{error, Reason}` (`None` for `ignore`).
-    pub fn reason(&self) -> Option<ExitReason> {
-        match self {
-            StartError::Ignore => None,
-            StartError::AlreadyStarted(p) => Some(ExitReason::from_term(Term::tuple([
-                Term::atom("already_started"),
-                Term::Pid(*p),
-            ]))),
-            StartError::Timeout => Some(ExitReason::from("timeout")),
-            StartError::Failed(r) => Some(r.clone()),
-            StartError::BadName(n) => Some(ExitReason::from_term(Term::tuple([
-                Term::atom("badarg"),
-                Term::Atom(n.clone()),
-            ]))),
+/// The `Reason` of Erlang's `{error, Reason}`; for `ignore`, which is no error,
+/// `normal`, the reason the process that returned it exits with.
+///
+/// Every start error of a process converts to an exit reason this one way, `From` (see
+/// also [`SupervisorStartError`](crate::otp::supervisor::SupervisorStartError)).
+///
+/// ```
+/// use tether::ExitReason;
+/// use tether::otp::gen_server::ServerStartError;
+/// assert_eq!(ExitReason::from(ServerStartError::Timeout), ExitReason::from("timeout"));
+/// assert_eq!(ExitReason::from(&ServerStartError::Ignore), ExitReason::Normal);
+/// ```
+impl From<&ServerStartError> for ExitReason {
+    fn from(e: &ServerStartError) -> ExitReason {
+        match e {
+            ServerStartError::Ignore => ExitReason::Normal,
+            ServerStartError::AlreadyStarted(p) => {
+                ExitReason::from_term(Term::tuple([Term::atom("already_started"), Term::Pid(*p)]))
+            }
+            ServerStartError::Timeout => ExitReason::from("timeout"),
+            ServerStartError::Failed(r) => r.clone(),
+            ServerStartError::BadName(n) => {
+                ExitReason::from_term(Term::tuple([Term::atom("badarg"), Term::Atom(n.clone())]))
+            }
         }
     }
 }
 
-impl fmt::Display for StartError {
+impl From<ServerStartError> for ExitReason {
+    fn from(e: ServerStartError) -> ExitReason {
+        match e {
+            ServerStartError::Failed(r) => r,
+            e => ExitReason::from(&e),
+        }
+    }
+}
+
+impl fmt::Display for ServerStartError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            StartError::Ignore => write!(f, "init returned ignore"),
-            StartError::AlreadyStarted(p) => write!(f, "already started as {p}"),
-            StartError::Timeout => write!(f, "init did not finish in time"),
-            StartError::Failed(r) => write!(f, "init failed: {r}"),
-            StartError::BadName(n) => write!(f, "invalid name {n}"),
+            ServerStartError::Ignore => write!(f, "init returned ignore"),
+            ServerStartError::AlreadyStarted(p) => write!(f, "already started as {p}"),
+            ServerStartError::Timeout => write!(f, "init did not finish in time"),
+            ServerStartError::Failed(r) => write!(f, "init failed: {r}"),
+            ServerStartError::BadName(n) => write!(f, "invalid name {n}"),
         }
     }
 }
 
-impl std::error::Error for StartError {}
+impl std::error::Error for ServerStartError {}

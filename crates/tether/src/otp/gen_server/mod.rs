@@ -157,7 +157,7 @@ use tether_term::Term;
 
 pub use super::server_ref::{ServerRef, Via};
 pub use call::{call, cast, stop};
-pub use error::{CallError, StartError};
+pub use error::{CallError, ServerStartError};
 pub use from::ReplyTo;
 pub use result::{CallResult, CastResult, Init, Next, Timeout};
 pub use serde_wire::{decode_term, encode_term};

@@ -92,7 +92,7 @@ pub enum Next<C> {
 pub enum Init<S: GenServer> {
     /// `{ok, State}` (with what to do next): the start returns the server.
     Ok(S, Next<S::Continue>),
-    /// `ignore`: the start returns [`StartError::Ignore`](super::StartError::Ignore) and
+    /// `ignore`: the start returns [`ServerStartError::Ignore`](super::ServerStartError::Ignore) and
     /// the process exits `normal`.
     Ignore,
     /// `{stop, Reason}`: the start fails with `Reason` and the process exits with it

@@ -20,7 +20,7 @@ use tether_term::{Atom, Pid, Reference};
 use super::GenServer;
 use super::Server;
 use super::catch::catching;
-use super::error::StartError;
+use super::error::ServerStartError;
 use super::result::{Init, Timeout};
 use super::server_loop::Loop;
 use crate::otp::server_ref::{NameError, StartName, Via};
@@ -66,7 +66,7 @@ impl StartOpts {
     }
 
     /// Gives up if `init` has not returned within `timeout`: the process is killed and
-    /// the start returns [`StartError::Timeout`] (`{timeout, T}`; default: wait
+    /// the start returns [`ServerStartError::Timeout`] (`{timeout, T}`; default: wait
     /// forever).
     pub fn timeout(mut self, timeout: Duration) -> StartOpts {
         self.timeout = Some(timeout);
@@ -83,7 +83,7 @@ impl StartOpts {
 /// The new process's answer to its starter.
 struct StartAck {
     tag: Reference,
-    result: Result<(), StartError>,
+    result: Result<(), ServerStartError>,
 }
 
 /// Starts a server without linking it to the caller (Erlang's `gen_server:start/3,4`).
@@ -91,7 +91,7 @@ struct StartAck {
 ///
 /// ```
 /// use tether::Runtime;
-/// use tether::otp::gen_server::{self, GenServer, Init, StartError, StartOpts};
+/// use tether::otp::gen_server::{self, GenServer, Init, ServerStartError, StartOpts};
 ///
 /// struct Picky;
 /// impl GenServer for Picky {
@@ -107,10 +107,13 @@ struct StartAck {
 ///
 /// Runtime::new().unwrap().block_on(async {
 ///     assert!(gen_server::start::<Picky>(true, StartOpts::new()).await.is_ok());
-///     assert_eq!(gen_server::start::<Picky>(false, StartOpts::new()).await, Err(StartError::Ignore));
+///     assert_eq!(gen_server::start::<Picky>(false, StartOpts::new()).await, Err(ServerStartError::Ignore));
 /// });
 /// ```
-pub async fn start<S: GenServer>(args: S::Args, opts: StartOpts) -> Result<Server<S>, StartError> {
+pub async fn start<S: GenServer>(
+    args: S::Args,
+    opts: StartOpts,
+) -> Result<Server<S>, ServerStartError> {
     let (pid, _) = start_inner::<S>(args, opts, false, false).await?;
     Ok(Server::from_pid(pid))
 }
@@ -121,7 +124,7 @@ pub async fn start<S: GenServer>(args: S::Args, opts: StartOpts) -> Result<Serve
 pub async fn start_link<S: GenServer>(
     args: S::Args,
     opts: StartOpts,
-) -> Result<Server<S>, StartError> {
+) -> Result<Server<S>, ServerStartError> {
     let (pid, _) = start_inner::<S>(args, opts, true, false).await?;
     Ok(Server::from_pid(pid))
 }
@@ -131,7 +134,7 @@ pub async fn start_link<S: GenServer>(
 pub async fn start_monitor<S: GenServer>(
     args: S::Args,
     opts: StartOpts,
-) -> Result<(Server<S>, Reference), StartError> {
+) -> Result<(Server<S>, Reference), ServerStartError> {
     let (pid, mref) = start_inner::<S>(args, opts, false, true).await?;
     Ok((Server::from_pid(pid), mref))
 }
@@ -141,9 +144,9 @@ async fn start_inner<S: GenServer>(
     opts: StartOpts,
     link: bool,
     keep_monitor: bool,
-) -> Result<(Pid, Reference), StartError> {
+) -> Result<(Pid, Reference), ServerStartError> {
     if let Some(holder) = opts.name.as_ref().and_then(StartName::whereis) {
-        return Err(StartError::AlreadyStarted(holder));
+        return Err(ServerStartError::AlreadyStarted(holder));
     }
     let me = self_pid();
     let tag = make_ref();
@@ -179,7 +182,7 @@ async fn start_inner<S: GenServer>(
         receive_select_after(mark, None, down).await;
         let exit_msg = move |m: &Message| m.downcast_ref::<Exit>().is_some_and(|e| e.from == pid);
         receive_select_timeout(Duration::ZERO, exit_msg).await;
-        return Err(StartError::Timeout);
+        return Err(ServerStartError::Timeout);
     };
     match m.downcast::<StartAck>() {
         Ok(ack) => {
@@ -192,7 +195,7 @@ async fn start_inner<S: GenServer>(
             let down = m
                 .downcast::<Down>()
                 .unwrap_or_else(|_| unreachable!("matched"));
-            Err(StartError::Failed(down.reason))
+            Err(ServerStartError::Failed(down.reason))
         }
     }
 }
@@ -213,9 +216,9 @@ async fn enter<S: GenServer>(
     {
         let reason = e.reason();
         let e = match e {
-            NameError::Taken(holder) => StartError::AlreadyStarted(holder),
-            NameError::BadName(n) => StartError::BadName(n),
-            NameError::Refused => StartError::Failed(reason),
+            NameError::Taken(holder) => ServerStartError::AlreadyStarted(holder),
+            NameError::BadName(n) => ServerStartError::BadName(n),
+            NameError::Refused => ServerStartError::Failed(reason),
         };
         return ack(Err(e)); // exits normal; init never runs
     }
@@ -223,7 +226,7 @@ async fn enter<S: GenServer>(
         if let Some(name) = &opts.name {
             name.unregister();
         }
-        ack(Err(StartError::Failed(r)));
+        ack(Err(ServerStartError::Failed(r)));
     };
     match catching(S::init(args)).await {
         Ok(Init::Ok(state, next)) => {
@@ -239,7 +242,7 @@ async fn enter<S: GenServer>(
             if let Some(name) = &opts.name {
                 name.unregister();
             }
-            ack(Err(StartError::Ignore));
+            ack(Err(ServerStartError::Ignore));
         }
         Ok(Init::Error(r)) => failed(r),
         Ok(Init::Stop(r)) | Err(r) => {

@@ -55,7 +55,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 use tether_term::{Atom, Pid, Term};
 
 use self::partition::Partition;
-use super::supervisor::{ChildSpec, StartError, Strategy, Supervisor};
+use super::supervisor::{ChildSpec, Strategy, Supervisor, SupervisorStartError};
 pub use via::RegistryVia;
 
 /// How keys are stored (RG1, RG8).
@@ -209,7 +209,7 @@ where
 {
     /// Starts a registry linked to the caller: a supervisor, registered under the
     /// registry's name, of one owner process per partition (RG1).
-    pub async fn start_link(opts: RegistryOptions) -> Result<Registry<K, V>, StartError> {
+    pub async fn start_link(opts: RegistryOptions) -> Result<Registry<K, V>, SupervisorStartError> {
         let inner = Arc::new(Inner {
             name: opts.name.clone(),
             kind: opts.keys,

@@ -10,8 +10,14 @@ use crate::ExitReason;
 use crate::otp::CallError;
 
 /// Why a supervisor (or dynamic supervisor) did not start.
+///
+/// One of Tether's three start errors, named by what failed to start:
+/// [`NodeStartError`](crate::dist::NodeStartError),
+/// [`SupervisorStartError`] and
+/// [`ServerStartError`](crate::otp::gen_server::ServerStartError). It converts to the
+/// failed supervisor's exit reason with `ExitReason::from` (or `.into()`).
 #[derive(Clone, Debug, PartialEq)]
-pub enum StartError {
+pub enum SupervisorStartError {
     /// The name is taken by this process (`{already_started, Pid}`).
     AlreadyStarted(Pid),
     /// The flags are invalid (`{supervisor_data, {invalid_period, 0}}`).
@@ -31,27 +37,44 @@ pub enum StartError {
     Init(ExitReason),
 }
 
-impl StartError {
+impl SupervisorStartError {
     /// A name that could not be taken: `AlreadyStarted`, or `Init` with the reason.
-    pub(crate) fn from_name(e: crate::otp::server_ref::NameError) -> StartError {
+    pub(crate) fn from_name(e: crate::otp::server_ref::NameError) -> SupervisorStartError {
         match e {
-            crate::otp::server_ref::NameError::Taken(p) => StartError::AlreadyStarted(p),
-            e => StartError::Init(e.reason()),
+            crate::otp::server_ref::NameError::Taken(p) => SupervisorStartError::AlreadyStarted(p),
+            e => SupervisorStartError::Init(e.reason()),
         }
     }
+}
 
-    /// The reason the failed supervisor exited with, as a child start result reason.
-    pub fn to_reason(&self) -> ExitReason {
-        let t = match self {
-            StartError::AlreadyStarted(p) => {
+/// The reason the failed supervisor exited with, as a child start result reason (the
+/// `Reason` of Erlang's `{error, Reason}`).
+///
+/// Every start error of a process converts to an exit reason this one way, `From` (see
+/// also [`ServerStartError`](crate::otp::gen_server::ServerStartError)).
+///
+/// ```
+/// use tether::ExitReason;
+/// use tether::otp::supervisor::SupervisorStartError;
+/// let e = SupervisorStartError::Init(ExitReason::from("boom"));
+/// assert_eq!(ExitReason::from(&e), ExitReason::from("boom"));
+/// let r: ExitReason = e.into();
+/// assert_eq!(r, ExitReason::from("boom"));
+/// ```
+impl From<&SupervisorStartError> for ExitReason {
+    fn from(e: &SupervisorStartError) -> ExitReason {
+        let t = match e {
+            SupervisorStartError::AlreadyStarted(p) => {
                 Term::tuple([Term::atom("already_started"), Term::Pid(*p)])
             }
-            StartError::InvalidPeriod(p) => Term::tuple([
+            SupervisorStartError::InvalidPeriod(p) => Term::tuple([
                 Term::atom("supervisor_data"),
                 Term::tuple([Term::atom("invalid_period"), Term::Int(*p as i64)]),
             ]),
-            StartError::StartSpec(e) => Term::tuple([Term::atom("start_spec"), e.to_term()]),
-            StartError::FailedToStartChild { id, reason } => {
+            SupervisorStartError::StartSpec(e) => {
+                Term::tuple([Term::atom("start_spec"), e.to_term()])
+            }
+            SupervisorStartError::FailedToStartChild { id, reason } => {
                 let inner = Term::tuple([
                     Term::atom("failed_to_start_child"),
                     Term::atom(id),
@@ -59,27 +82,36 @@ impl StartError {
                 ]);
                 return ExitReason::ShutdownWith(Arc::new(inner));
             }
-            StartError::Init(r) => return r.clone(),
+            SupervisorStartError::Init(r) => return r.clone(),
         };
         ExitReason::Term(Arc::new(t))
     }
 }
 
-impl fmt::Display for StartError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            StartError::AlreadyStarted(p) => write!(f, "already started as {p}"),
-            StartError::InvalidPeriod(p) => write!(f, "invalid restart period {p} s"),
-            StartError::StartSpec(e) => write!(f, "invalid child spec: {e}"),
-            StartError::FailedToStartChild { id, reason } => {
-                write!(f, "child {id:?} failed to start: {reason}")
-            }
-            StartError::Init(r) => write!(f, "init failed: {r}"),
+impl From<SupervisorStartError> for ExitReason {
+    fn from(e: SupervisorStartError) -> ExitReason {
+        match e {
+            SupervisorStartError::Init(r) => r,
+            e => ExitReason::from(&e),
         }
     }
 }
 
-impl std::error::Error for StartError {}
+impl fmt::Display for SupervisorStartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SupervisorStartError::AlreadyStarted(p) => write!(f, "already started as {p}"),
+            SupervisorStartError::InvalidPeriod(p) => write!(f, "invalid restart period {p} s"),
+            SupervisorStartError::StartSpec(e) => write!(f, "invalid child spec: {e}"),
+            SupervisorStartError::FailedToStartChild { id, reason } => {
+                write!(f, "child {id:?} failed to start: {reason}")
+            }
+            SupervisorStartError::Init(r) => write!(f, "init failed: {r}"),
+        }
+    }
+}
+
+impl std::error::Error for SupervisorStartError {}
 
 /// Why a management call (`start_child`, `terminate_child`, ...) failed.
 #[derive(Clone, Debug, PartialEq)]

@@ -65,7 +65,7 @@ pub use api::{
     count_children, delete_child, get_childspec, restart_child, start_child, terminate_child,
     which_children,
 };
-pub use error::{StartError, SupervisorError};
+pub use error::{SupervisorError, SupervisorStartError};
 pub(crate) use intensity::Intensity;
 pub(crate) use spec::ExtraArgs;
 pub use spec::{
@@ -249,13 +249,13 @@ impl Supervisor {
     /// If a child fails to start, the children already started are shut down in
     /// reverse order, the supervisor exits with
     /// `{shutdown, {failed_to_start_child, Id, Reason}}` and this returns
-    /// [`StartError::FailedToStartChild`]. As in Erlang, that exit reaches the caller
+    /// [`SupervisorStartError::FailedToStartChild`]. As in Erlang, that exit reaches the caller
     /// through the link: a caller that does not trap exits dies of it.
     ///
     /// # Panics
     ///
     /// Outside a process.
-    pub async fn start_link(self) -> Result<Pid, StartError> {
+    pub async fn start_link(self) -> Result<Pid, SupervisorStartError> {
         match self.start_inner().await? {
             Some(pid) => Ok(pid),
             None => unreachable!("only an init function can return ignore"),
@@ -265,7 +265,7 @@ impl Supervisor {
     /// Starts a supervisor whose flags and children come from `init`, run inside the
     /// new process (Erlang's `Mod:init/1`): `Ok(Some(sup))` to go on, `Ok(None)` for
     /// `ignore` (then this returns `Ok(None)` and the process exits `normal`),
-    /// `Err(reason)` to fail with [`StartError::Init`]. A name set on the returned
+    /// `Err(reason)` to fail with [`SupervisorStartError::Init`]. A name set on the returned
     /// supervisor is registered after `init`.
     ///
     /// ```
@@ -275,7 +275,7 @@ impl Supervisor {
     ///     assert_eq!(r, Ok(None));
     /// });
     /// ```
-    pub async fn start_link_init<F, Fut>(init: F) -> Result<Option<Pid>, StartError>
+    pub async fn start_link_init<F, Fut>(init: F) -> Result<Option<Pid>, SupervisorStartError>
     where
         F: Fn() -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Option<Supervisor>, ExitReason>> + Send + 'static,
@@ -285,7 +285,7 @@ impl Supervisor {
         sup.start_inner().await
     }
 
-    async fn start_inner(self) -> Result<Option<Pid>, StartError> {
+    async fn start_inner(self) -> Result<Option<Pid>, SupervisorStartError> {
         let parent = crate::self_pid();
         let name = if self.init.is_some() {
             None
@@ -297,8 +297,8 @@ impl Supervisor {
             Started::Ok(pid) => Ok(Some(pid)),
             Started::Failed(None) => Ok(None),
             Started::Failed(Some(e)) => Err(e),
-            Started::Name(e) => Err(StartError::from_name(e)),
-            Started::Died(r) => Err(StartError::Init(r)),
+            Started::Name(e) => Err(SupervisorStartError::from_name(e)),
+            Started::Died(r) => Err(SupervisorStartError::Init(r)),
         }
     }
 }

@@ -19,8 +19,8 @@ use tether_term::{Pid, Term};
 use super::api::Request;
 use super::shutdown::{Stopping, shutdown_one};
 use super::{
-    AutoShutdown, ChildPid, ChildSpec, ExtraArgs, Intensity, Restart, StartError, StartResult,
-    Strategy, Supervisor, check_childspecs,
+    AutoShutdown, ChildPid, ChildSpec, ExtraArgs, Intensity, Restart, StartResult, Strategy,
+    Supervisor, SupervisorStartError, check_childspecs,
 };
 use crate::otp::start::Ack;
 use crate::otp::unwind::CatchUnwind;
@@ -65,7 +65,7 @@ pub(crate) async fn start_child_process(spec: &ChildSpec, extra: &ExtraArgs) -> 
 }
 
 /// The whole life of a static supervisor.
-pub(crate) async fn run(sup: Supervisor, parent: Pid, ack: Ack<Option<StartError>>) {
+pub(crate) async fn run(sup: Supervisor, parent: Pid, ack: Ack<Option<SupervisorStartError>>) {
     let sup = match &sup.init {
         None => sup,
         Some(init) => match CatchUnwind(init()).await {
@@ -73,27 +73,27 @@ pub(crate) async fn run(sup: Supervisor, parent: Pid, ack: Ack<Option<StartError
                 if let Some(n) = &s.name
                     && let Err(e) = n.register(crate::self_pid()).await
                 {
-                    ack.fail(Some(StartError::from_name(e)));
+                    ack.fail(Some(SupervisorStartError::from_name(e)));
                     return;
                 }
                 s
             }
             Ok(Ok(None)) => return ack.fail(None),
             Ok(Err(reason)) | Err(reason) => {
-                ack.fail(Some(StartError::Init(reason.clone())));
+                ack.fail(Some(SupervisorStartError::Init(reason.clone())));
                 crate::exit_self(reason);
             }
         },
     };
     if sup.max_seconds == 0 {
-        let e = StartError::InvalidPeriod(0);
-        let reason = e.to_reason();
+        let e = SupervisorStartError::InvalidPeriod(0);
+        let reason = ExitReason::from(&e);
         ack.fail(Some(e));
         crate::exit_self(reason);
     }
     if let Err(e) = check_childspecs(&sup.children, sup.auto_shutdown) {
-        let e = StartError::StartSpec(e);
-        let reason = e.to_reason();
+        let e = SupervisorStartError::StartSpec(e);
+        let reason = ExitReason::from(&e);
         ack.fail(Some(e));
         crate::exit_self(reason);
     }
@@ -121,11 +121,11 @@ pub(crate) async fn run(sup: Supervisor, parent: Pid, ack: Ack<Option<StartError
             Err(reason) => {
                 tracing::error!(child = %spec.id, reason = %reason, "supervisor report: start_error");
                 st.terminate_all().await;
-                let e = StartError::FailedToStartChild {
+                let e = SupervisorStartError::FailedToStartChild {
                     id: spec.id,
                     reason,
                 };
-                let reason = e.to_reason();
+                let reason = ExitReason::from(&e);
                 ack.fail(Some(e));
                 crate::exit_self(reason);
             }

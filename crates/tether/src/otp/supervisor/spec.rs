@@ -175,7 +175,7 @@ impl ChildSpec {
     pub fn supervisor(id: impl Into<String>, sup: Supervisor) -> ChildSpec {
         ChildSpec::new(id, move || {
             let sup = sup.clone();
-            async move { sup.start_link().await.map(Some).map_err(|e| e.to_reason()) }
+            async move { sup.start_link().await.map(Some).map_err(ExitReason::from) }
         })
         .child_type(ChildType::Supervisor)
     }
