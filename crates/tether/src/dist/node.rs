@@ -239,14 +239,14 @@ pub enum NodeStartError {
     /// This runtime already is a node.
     AlreadyStarted,
     /// No full node name could be made from the configured name
-    /// ([`host::full_name`](super::host::full_name)).
+    /// ([`host::full_name`]).
     BadName(host::NameError),
     /// The full node name is not a valid `name@host`.
     InvalidName(NodeNameError),
     /// The configured cookie is empty.
     EmptyCookie,
     /// No cookie was configured and none could be read from the cookie file
-    /// ([`host::read_cookie_file`](super::host::read_cookie_file)).
+    /// ([`host::read_cookie_file`]).
     NoCookie(host::CookieFileError),
     /// The listener could not be bound.
     Listen(std::io::Error),
