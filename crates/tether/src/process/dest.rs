@@ -59,8 +59,10 @@ use super::{Message, name};
 ///     assert!(slot.register_name(tether::self_pid()));
 ///     let r = Dest::Via(slot.clone());
 ///     assert_eq!(r.whereis(), Some(tether::self_pid()));
-///     tether::send(r, 7u8).unwrap();
+///     tether::send(r.clone(), 7u8).unwrap();
 ///     assert_eq!(tether::receive::<u8>().await, 7);
+///     slot.unregister_name();
+///     assert!(tether::send(r, 8u8).is_err()); // nobody under the name
 /// });
 /// ```
 pub trait Via: Send + Sync + fmt::Debug + 'static {

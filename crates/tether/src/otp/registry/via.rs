@@ -10,7 +10,7 @@ use crate::Via;
 
 /// A name `key` in a unique registry, usable wherever a [`Via`] is accepted:
 /// [`Supervisor::via`](crate::otp::supervisor::Supervisor::via),
-/// [`StartOpts::via`](crate::otp::gen_server::StartOpts::via), a [`Dest`](crate::otp::Dest).
+/// [`StartOpts::via`](crate::otp::gen_server::StartOpts::via), a [`Dest`](crate::Dest).
 ///
 /// ```
 /// use std::sync::Arc;
