@@ -15,10 +15,12 @@ use std::time::Duration;
 
 use common::{assert_no_message, eventually, eventually_every, flush, run};
 use tether::otp::gen_server::{
-    self, CallError, CallResult, CastResult, GenServer, Init, ReplyTo, Server, ServerRef,
-    ServerStartError, StartOpts, Timeout, TimeoutMsg, Via, sys,
+    self, CallError, CallResult, CastResult, GenServer, Init, ReplyTo, Server, ServerStartError,
+    StartOpts, Timeout, TimeoutMsg, sys,
 };
-use tether::{Down, Exit, ExitReason, Message, Node, Pid, Term, receive, receive_timeout};
+use tether::{
+    Dest, Down, Exit, ExitReason, Message, Node, Pid, Term, Via, receive, receive_timeout,
+};
 
 // ---------------------------------------------------------------------------------
 // The test server (gen_server_SUITE's callback module, in Rust).
@@ -63,7 +65,7 @@ enum Req {
     NoreplyContinue,
     Hibernate,
     Timeout(u64),
-    CallRef(ServerRef),
+    CallRef(Dest),
     StopSelf,
     PanicInTerminate,
 }
@@ -322,7 +324,7 @@ fn start() {
             .unwrap();
         let again = gen_server::start::<Tester>((me, Mode::Ok), opts()).await;
         assert_eq!(again, Err(ServerStartError::AlreadyStarted(s.pid())));
-        let via = ServerRef::via(TestVia("start_via"));
+        let via = Dest::via(TestVia("start_via"));
         assert_eq!(
             gen_server::call::<Tester>(via.clone(), Req::Ping, Timeout::DEFAULT)
                 .await
@@ -479,7 +481,7 @@ fn calling_self() {
             .await
             .unwrap();
         for r in [
-            ServerRef::from(s.pid()),
+            Dest::from(s.pid()),
             "calling_self".into(),
             ("calling_self", Node::local()).into(),
         ] {
@@ -494,7 +496,7 @@ fn calling_self() {
         )
         .await
         .unwrap();
-        let via = ServerRef::via(TestVia("calling_self"));
+        let via = Dest::via(TestVia("calling_self"));
         assert_eq!(
             v.call(Req::CallRef(via)).await.unwrap(),
             Err(CallError::CallingSelf)
@@ -704,7 +706,7 @@ fn cast_and_info() {
         assert_eq!(event().await, Event::Info("hello".into()));
         // casts never fail
         gen_server::cast::<Tester>("no_such_server", Req::Ping);
-        gen_server::cast::<Tester>(ServerRef::via(TestVia("no_such_via")), Req::Ping);
+        gen_server::cast::<Tester>(Dest::via(TestVia("no_such_via")), Req::Ping);
         gen_server::cast::<Tester>(("x", Node::intern("bogus@nohost").unwrap()), Req::Ping);
         // stop from the cast path
         s.cast(Req::Stop(boom()));
@@ -883,8 +885,8 @@ fn stop() {
     run(async {
         let me = tether::self_pid();
         // by pid (stop1), local name (stop2..3), {name, node()} (stop4), via (stop6..8)
-        let refs: Vec<(StartOpts, ServerRef)> = vec![
-            (StartOpts::new(), ServerRef::Name("unused".into())),
+        let refs: Vec<(StartOpts, Dest)> = vec![
+            (StartOpts::new(), Dest::Name("unused".into())),
             (StartOpts::new().name("stop_local"), "stop_local".into()),
             (
                 StartOpts::new().name("stop_node"),
@@ -892,14 +894,14 @@ fn stop() {
             ),
             (
                 StartOpts::new().via(TestVia("stop_via")),
-                ServerRef::via(TestVia("stop_via")),
+                Dest::via(TestVia("stop_via")),
             ),
         ];
         for (i, (opts, r)) in refs.into_iter().enumerate() {
             let s = gen_server::start::<Tester>((me, Mode::Ok), opts)
                 .await
                 .unwrap();
-            let r = if i == 0 { ServerRef::from(s.pid()) } else { r };
+            let r = if i == 0 { Dest::from(s.pid()) } else { r };
             assert_eq!(
                 gen_server::stop(r.clone(), ExitReason::Normal, Timeout::Infinity).await,
                 Ok(())

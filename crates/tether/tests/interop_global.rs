@@ -16,11 +16,9 @@ use interop::node::{
 };
 use interop::{Beam, BeamSpec, unique};
 use tether::kernel::global::{self, Global, LockId};
-use tether::otp::gen_server::{
-    self, CallResult, GenServer, Init, ReplyTo, ServerRef, StartOpts, Timeout,
-};
+use tether::otp::gen_server::{self, CallResult, GenServer, Init, ReplyTo, StartOpts, Timeout};
 use tether::otp::supervisor::{Strategy, Supervisor, count_children};
-use tether::{Exit, ExitReason, Node, Term};
+use tether::{Dest, Exit, ExitReason, Node, Term};
 
 /// Not a test of its own: the entry point of child nodes.
 /// Ignored in a normal run, where it would only return: `interop/child.rs` runs it
@@ -258,7 +256,7 @@ fn gen_server_calls_through_global_names_both_ways() {
         );
         let ep = eval(n1, &code).await.as_pid().unwrap();
         let r = gen_server::call::<Counter>(
-            ServerRef::via(Global::new(atom(&ename))),
+            Dest::via(Global::new(atom(&ename))),
             atom("hello"),
             Timeout::from(T),
         )
@@ -270,7 +268,7 @@ fn gen_server_calls_through_global_names_both_ways() {
         );
         // An unknown global name: noproc, at once.
         let r = gen_server::call::<Counter>(
-            ServerRef::via(Global::new(atom("nobody_here"))),
+            Dest::via(Global::new(atom("nobody_here"))),
             atom("x"),
             Timeout::from(T),
         )
@@ -302,7 +300,7 @@ fn gen_server_calls_through_global_names_both_ways() {
             .await
             .unwrap();
         assert_eq!(global::whereis_name(&atom(&sname)), Some(sup));
-        let counts = count_children(ServerRef::via(Global::new(atom(&sname))))
+        let counts = count_children(Dest::via(Global::new(atom(&sname))))
             .await
             .unwrap();
         assert_eq!(counts.specs, 0);
@@ -468,7 +466,7 @@ fn tether_nodes_only() {
         let r = tether::dist::call(kv2, term("{put, a, 1}"), T).await;
         assert_eq!(r, Ok(atom("ok")));
         let r = gen_server::call::<Counter>(
-            ServerRef::via(Global::new(key.clone())),
+            Dest::via(Global::new(key.clone())),
             term("{get, a}"),
             Timeout::from(T),
         )
@@ -584,7 +582,7 @@ Process.sleep(:infinity)
         assert_eq!(ex.wait_line("call=", T).await, "call=42");
         ex.wait_line("registered", T).await;
         let r = gen_server::call::<Counter>(
-            ServerRef::via(Global::new(atom(&ename))),
+            Dest::via(Global::new(atom(&ename))),
             atom("hi"),
             Timeout::from(T),
         )

@@ -282,7 +282,7 @@ fn via_callbacks() {
 /// GenServer): a Registry via name is a `StartOpts::via` name, reached by calls.
 #[test]
 fn via_names_a_gen_server() {
-    use tether::otp::ServerRef;
+    use tether::Dest;
     use tether::otp::gen_server::{self, CallResult, GenServer, Init, ReplyTo, StartOpts};
     struct Add(u32);
     impl GenServer for Add {
@@ -306,12 +306,8 @@ fn via_names_a_gen_server() {
             .unwrap();
         assert_eq!(name.whereis_name(), Some(srv.pid()));
         assert_eq!(reg.lookup(&"adder".to_string()), vec![(srv.pid(), ())]);
-        let r = gen_server::call::<Add>(
-            ServerRef::Via(name.clone()),
-            2,
-            gen_server::Timeout::DEFAULT,
-        )
-        .await;
+        let r =
+            gen_server::call::<Add>(Dest::Via(name.clone()), 2, gen_server::Timeout::DEFAULT).await;
         assert_eq!(r.unwrap(), 42);
         let again = gen_server::start::<Add>(0, StartOpts::new().via(name.clone())).await;
         assert_eq!(

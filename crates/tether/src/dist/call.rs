@@ -16,17 +16,13 @@ use std::time::Duration;
 
 use tether_term::Term;
 
+use crate::Dest;
 use crate::Message;
-use crate::otp::ServerRef;
 use crate::otp::gen_call::{alias_tag, call_term};
 use crate::otp::gen_server::Timeout;
 use crate::otp::request::{Caller, request};
 
 pub use crate::otp::gen_server::CallError;
-
-/// Where a call goes: any [`ServerRef`] (a pid, a local name, `(name, node)`, a via
-/// name). Kept under its old name.
-pub type Server = ServerRef;
 
 /// Calls a `gen_server` (or GenServer, or anything that speaks `$gen_call`).
 ///
@@ -42,7 +38,7 @@ pub type Server = ServerRef;
 ///
 /// Outside a process.
 pub async fn call(
-    server: impl Into<ServerRef>,
+    server: impl Into<Dest>,
     request_term: Term,
     timeout: Duration,
 ) -> Result<Term, CallError> {

@@ -59,7 +59,7 @@ mod router;
 pub mod rpc;
 mod wire;
 
-pub use call::{CallError, Server, call};
+pub use call::{CallError, call};
 pub use cookie::{Cookie, Cookies};
 pub use erpc::{ErpcError, Exception};
 pub use flags::DistFlags;

@@ -30,9 +30,10 @@ use std::marker::PhantomData;
 use tether_term::Pid;
 
 use super::gen_server::{
-    self, CallError, CallResult, CastResult, GenServer, Init, ReplyTo, Server, ServerRef,
-    ServerStartError, StartOpts, Timeout,
+    self, CallError, CallResult, CastResult, GenServer, Init, ReplyTo, Server, ServerStartError,
+    StartOpts, Timeout,
 };
+use crate::Dest;
 use crate::ExitReason;
 
 type Reply = Box<dyn Any + Send>;
@@ -135,7 +136,7 @@ impl<S: Send + 'static> Agent<S> {
     ///     assert_eq!(numbers.get(|v| v.len()).await.unwrap(), 2);
     /// });
     /// ```
-    pub fn whereis(name: impl Into<ServerRef>) -> Option<Agent<S>> {
+    pub fn whereis(name: impl Into<Dest>) -> Option<Agent<S>> {
         name.into().whereis().map(Agent::from_pid)
     }
 

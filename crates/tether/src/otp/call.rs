@@ -11,7 +11,7 @@
 //!    │   or the timeout         ⇒ demonitor + flush, CallError::Timeout
 //! ```
 //!
-//! The server may be named any way a [`ServerRef`] can name it (pid, local name, via
+//! The server may be named any way a [`Dest`] can name it (pid, local name, via
 //! name). These requests are Rust values with no term form, so a server on another
 //! node answers [`CallError::NotPortable`]; errors are the one
 //! [`CallError`](crate::otp::CallError) of every call, and the server answers through
@@ -21,9 +21,9 @@ use std::time::Duration;
 
 use tether_term::Pid;
 
-use super::ServerRef;
 use super::gen_server::{CallError, Timeout};
 use super::request::{Caller, request};
+use crate::Dest;
 use crate::Message;
 
 /// Where a server sends the reply to one request: the one reply handle of the crate,
@@ -33,7 +33,7 @@ pub(crate) use super::gen_server::ReplyTo;
 /// Calls `server`: builds the request with `make`, sends it, and waits up to
 /// `timeout` (`None` = infinity) for the reply.
 pub(crate) async fn call<M, T>(
-    server: &ServerRef,
+    server: &Dest,
     make: impl FnOnce(ReplyTo<T>) -> M,
     timeout: Option<Duration>,
 ) -> Result<T, CallError>
@@ -59,5 +59,5 @@ where
     M: Send + 'static,
     T: Send + 'static,
 {
-    call(&ServerRef::Pid(pid), make, timeout).await
+    call(&Dest::Pid(pid), make, timeout).await
 }

@@ -36,9 +36,8 @@ use std::time::Duration;
 
 use tether_term::{Atom, Pid};
 
-use super::ServerRef;
 use super::call::{ReplyTo, call};
-use super::server_ref::{StartName, Via};
+use super::server_ref::StartName;
 use super::start::{self, Ack, Started};
 use super::supervisor::api::{Request, counts};
 use super::supervisor::server::run_start;
@@ -47,6 +46,8 @@ use super::supervisor::{
     CALL_TIMEOUT, ChildCounts, ChildInfo, ChildPid, ChildSpec, ExtraArgs, Intensity, Restart,
     StartResult, SupervisorError, SupervisorStartError,
 };
+use crate::Dest;
+use crate::Via;
 use crate::{Exit, ExitReason};
 
 /// A dynamic supervisor to start. Defaults are Elixir's: 3 restarts in 5 seconds,
@@ -373,7 +374,7 @@ async fn start(spec: &ChildSpec, extra: &ExtraArgs) -> StartResult {
 /// (a panic or `exit_self` in the start function included);
 /// [`SupervisorError::MaxChildren`].
 pub async fn start_child(
-    sup: impl Into<ServerRef>,
+    sup: impl Into<Dest>,
     spec: ChildSpec,
 ) -> Result<Option<Pid>, SupervisorError> {
     call(&sup.into(), |r| Request::StartChild(spec, r), CALL_TIMEOUT).await?
@@ -381,7 +382,7 @@ pub async fn start_child(
 
 /// Stops the child `pid` with the shutdown protocol; [`SupervisorError::NotFound`]
 /// if it is not a child (DS5).
-pub async fn terminate_child(sup: impl Into<ServerRef>, pid: Pid) -> Result<(), SupervisorError> {
+pub async fn terminate_child(sup: impl Into<Dest>, pid: Pid) -> Result<(), SupervisorError> {
     call(
         &sup.into(),
         |r| DynRequest::TerminateChild(pid, r),
@@ -391,11 +392,11 @@ pub async fn terminate_child(sup: impl Into<ServerRef>, pid: Pid) -> Result<(), 
 }
 
 /// The children, in no particular order; ids are `None` (DS5).
-pub async fn which_children(sup: impl Into<ServerRef>) -> Result<Vec<ChildInfo>, SupervisorError> {
+pub async fn which_children(sup: impl Into<Dest>) -> Result<Vec<ChildInfo>, SupervisorError> {
     super::supervisor::which_children(sup).await
 }
 
 /// Counts of children (`specs` includes restarting ones, `active` does not).
-pub async fn count_children(sup: impl Into<ServerRef>) -> Result<ChildCounts, SupervisorError> {
+pub async fn count_children(sup: impl Into<Dest>) -> Result<ChildCounts, SupervisorError> {
     super::supervisor::count_children(sup).await
 }

@@ -27,5 +27,4 @@ pub mod supervisor;
 pub mod task_supervisor;
 
 pub use gen_server::CallError;
-pub use server_ref::{ServerRef, Via};
 pub use term_key::TermKey;

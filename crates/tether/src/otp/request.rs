@@ -40,7 +40,7 @@ use tether_term::{Node, Pid, Reference, Term};
 
 use super::gen_call::alias_of;
 use super::gen_server::{CallError, Timeout};
-use super::server_ref::{ServerRef, Target};
+use crate::process::Target;
 use crate::process::{
     AliasSender, NotSent, mailbox_mark, monitor_alias_send, receive_select_after,
 };
@@ -104,7 +104,7 @@ impl Caller {
 /// with one lookup of the server. A server found dead fails at once with `noproc`,
 /// which is what the `noproc` DOWN would have said.
 pub(crate) async fn request<R: Send + 'static>(
-    server: &ServerRef,
+    server: &Dest,
     timeout: Timeout,
     build: impl FnOnce(Caller) -> Option<Message>,
     decode: fn(&Term) -> Option<R>,

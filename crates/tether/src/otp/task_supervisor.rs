@@ -32,11 +32,11 @@ use std::time::Duration;
 
 use tether_term::{Pid, Reference};
 
-use super::ServerRef;
 use super::dynamic_supervisor::{self, DynamicSupervisor};
 use super::gen_server::{CallError, Timeout};
 use super::request::{await_reply, reply_local};
 use super::supervisor::{ChildSpec, Restart, SupervisorError, SupervisorStartError};
+use crate::Dest;
 use crate::{AliasMode, ExitReason};
 
 /// Starts a task supervisor linked to the caller.
@@ -81,7 +81,7 @@ where
 ///     assert_eq!(tether::receive::<&str>().await, "done");
 /// });
 /// ```
-pub async fn start_child<F, Fut>(sup: impl Into<ServerRef>, f: F) -> Result<Pid, SupervisorError>
+pub async fn start_child<F, Fut>(sup: impl Into<Dest>, f: F) -> Result<Pid, SupervisorError>
 where
     F: FnOnce() -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
@@ -93,7 +93,7 @@ where
 }
 
 /// The pids of the supervisor's running tasks (`Task.Supervisor.children/1`).
-pub async fn children(sup: impl Into<ServerRef>) -> Result<Vec<Pid>, SupervisorError> {
+pub async fn children(sup: impl Into<Dest>) -> Result<Vec<Pid>, SupervisorError> {
     let all = dynamic_supervisor::which_children(sup).await?;
     Ok(all
         .into_iter()
@@ -105,7 +105,7 @@ pub async fn children(sup: impl Into<ServerRef>) -> Result<Vec<Pid>, SupervisorE
 }
 
 /// Stops a task (`Task.Supervisor.terminate_child/2`).
-pub async fn terminate_child(sup: impl Into<ServerRef>, pid: Pid) -> Result<(), SupervisorError> {
+pub async fn terminate_child(sup: impl Into<Dest>, pid: Pid) -> Result<(), SupervisorError> {
     dynamic_supervisor::terminate_child(sup, pid).await
 }
 
@@ -153,7 +153,7 @@ impl fmt::Display for TaskError {
 impl std::error::Error for TaskError {}
 
 async fn start_task<T, F, Fut>(
-    sup: impl Into<ServerRef>,
+    sup: impl Into<Dest>,
     f: F,
     link: bool,
 ) -> Result<SupervisedTask<T>, SupervisorError>
@@ -184,7 +184,7 @@ where
 /// Runs `f` as a supervised task **not linked** to the caller
 /// (`Task.Supervisor.async_nolink/2`): its crash reaches the caller only as a DOWN.
 pub async fn async_nolink<T, F, Fut>(
-    sup: impl Into<ServerRef>,
+    sup: impl Into<Dest>,
     f: F,
 ) -> Result<SupervisedTask<T>, SupervisorError>
 where
@@ -197,7 +197,7 @@ where
 
 /// Runs `f` as a supervised task **linked** to the caller (`Task.Supervisor.async/2`).
 pub async fn async_link<T, F, Fut>(
-    sup: impl Into<ServerRef>,
+    sup: impl Into<Dest>,
     f: F,
 ) -> Result<SupervisedTask<T>, SupervisorError>
 where

@@ -10,6 +10,7 @@
 //! | `table.rs` | the sharded table of live processes |
 //! | `current.rs` | which process is running on this thread |
 //! | `route.rs` | delivery to local processes, and the trait the distribution layer implements |
+//! | `dest.rs` | [`Dest`], the one way to name a process (pid, name, `{name, node}`, alias, [`Via`]) |
 //! | `spawn.rs`, `send.rs`, `mailbox.rs` | spawning, sending, receiving |
 //! | `link.rs`, `monitor.rs`, `alias.rs` | links and exit signals, monitors, references and aliases |
 //! | `name.rs`, `timer.rs`, `info.rs` | registered names, timers, introspection |
@@ -19,6 +20,7 @@
 mod alias;
 pub(crate) mod core;
 mod current;
+mod dest;
 mod info;
 pub(crate) mod inject;
 pub(crate) mod life;
@@ -38,6 +40,8 @@ pub(crate) mod timer;
 pub use self::core::{AliasMode, Status};
 pub(crate) use alias::AliasSender;
 pub use alias::{alias, make_ref, unalias};
+pub(crate) use dest::Target;
+pub use dest::{Dest, Via};
 pub use info::{ProcessInfo, all_process_info, process_count, process_info, processes};
 pub use link::{NoProc, exit, exit_self, link, trap_exit, unlink};
 pub use mailbox::{
@@ -52,7 +56,7 @@ pub use monitor::{
 pub(crate) use monitor::{NotSent, monitor_alias_send};
 pub use name::{NotRegistered, RegisterError, register, registered, unregister, whereis};
 pub use reason::ExitReason;
-pub use send::{Dest, SendError, SendErrorKind, send, send_message};
+pub use send::{SendError, SendErrorKind, send, send_message};
 pub use spawn::{
     SpawnOpts, Spawned, is_alive, self_pid, spawn, spawn_link, spawn_monitor, try_self_pid,
 };

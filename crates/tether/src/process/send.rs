@@ -2,64 +2,9 @@
 
 use std::fmt;
 
-use tether_term::{Atom, Node, Pid, Reference};
+use tether_term::{Atom, Pid, Term};
 
-use super::{Message, current, name, route};
-
-/// Where a message can be sent: a pid, a local name, `{name, node}`, or an alias.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Dest {
-    /// A process, local or remote.
-    Pid(Pid),
-    /// A name registered on this node.
-    Name(Atom),
-    /// A name on a node (local or remote).
-    Remote(Atom, Node),
-    /// A process alias.
-    Alias(Reference),
-}
-
-impl From<Pid> for Dest {
-    fn from(p: Pid) -> Dest {
-        Dest::Pid(p)
-    }
-}
-
-impl From<&Pid> for Dest {
-    fn from(p: &Pid) -> Dest {
-        Dest::Pid(*p)
-    }
-}
-
-impl From<&str> for Dest {
-    fn from(n: &str) -> Dest {
-        Dest::Name(Atom::new(n))
-    }
-}
-
-impl From<Atom> for Dest {
-    fn from(n: Atom) -> Dest {
-        Dest::Name(n)
-    }
-}
-
-impl From<(Atom, Node)> for Dest {
-    fn from((n, node): (Atom, Node)) -> Dest {
-        Dest::Remote(n, node)
-    }
-}
-
-impl From<(&str, Node)> for Dest {
-    fn from((n, node): (&str, Node)) -> Dest {
-        Dest::Remote(Atom::new(n), node)
-    }
-}
-
-impl From<Reference> for Dest {
-    fn from(r: Reference) -> Dest {
-        Dest::Alias(r)
-    }
-}
+use super::{Dest, Message, current, name, route};
 
 /// Why a send failed; the message is handed back.
 pub struct SendError<T> {
@@ -74,6 +19,9 @@ pub struct SendError<T> {
 pub enum SendErrorKind {
     /// No process is registered under this local name (Erlang's `badarg`).
     NotRegistered(Atom),
+    /// No process is registered under this [`Via`](crate::Via) name (the term is
+    /// [`Via::to_term`](crate::Via::to_term)).
+    ViaNotRegistered(Term),
     /// The destination is on another node and the value cannot become a term (send a
     /// `Term`, or build the message with [`Message::portable`]).
     NotPortable,
@@ -91,6 +39,7 @@ impl<T> fmt::Display for SendError<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
             SendErrorKind::NotRegistered(n) => write!(f, "no process is registered as {n}"),
+            SendErrorKind::ViaNotRegistered(t) => write!(f, "no process is registered as {t}"),
             SendErrorKind::NotPortable => {
                 write!(
                     f,
@@ -139,6 +88,13 @@ pub(crate) fn deliver(from: Pid, dest: Dest, msg: Message) -> Result<(), SendErr
         Dest::Alias(r) => route::alias(from, r, msg).map_err(not_portable),
         Dest::Remote(n, node) if !node.is_local() => {
             route::named_remote(from, n, node, msg).map_err(not_portable)
+        }
+        Dest::Via(v) => {
+            let name = v.to_term();
+            v.send(msg).map(|_| ()).map_err(|message| SendError {
+                message,
+                kind: SendErrorKind::ViaNotRegistered(name),
+            })
         }
         Dest::Name(n) | Dest::Remote(n, _) => match name::whereis(n.as_str()) {
             Some(pid) => route::message(from, pid, msg).map_err(not_portable),

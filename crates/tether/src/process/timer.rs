@@ -14,7 +14,8 @@ use tether_term::Reference;
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
-use super::send::{Dest, deliver};
+use super::Dest;
+use super::send::deliver;
 use super::table;
 use super::{Message, alias, current, route};
 use crate::runtime::context;

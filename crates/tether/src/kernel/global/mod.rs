@@ -15,7 +15,7 @@
 //! | `global:whereis_name/1`, `registered_names/0`, `send/2` | [`whereis_name`], [`registered_names`], [`send`] |
 //! | `global:set_lock/1,2,3`, `del_lock/1,2`, `trans/2,3,4` | [`set_lock`], [`del_lock`], [`trans`] |
 //! | `global:sync/0,1` | [`sync`], [`sync_nodes`] |
-//! | `{global, Name}` as a server name | [`Global`] (a gen_server [`Via`]) |
+//! | `{global, Name}` as a server name | [`Global`] (a [`Via`], like any registry) |
 //!
 //! Names are any terms. Registration is synchronous across the cluster: it runs under
 //! the cluster-wide `global` lock, so a name is registered on every node or none. A
@@ -47,7 +47,7 @@ use std::pin::Pin;
 use tether_term::{Node, Pid, Term};
 use tokio::sync::oneshot;
 
-use crate::otp::gen_server::Via;
+use crate::Via;
 use crate::{Message, SpawnOpts};
 use registrar::Job;
 
@@ -317,9 +317,10 @@ pub async fn sync_nodes(nodes: &[Node]) {
 /// ```no_run
 /// # async fn demo() {
 /// use tether::kernel::global::Global;
-/// use tether::otp::gen_server::{ServerRef, StartOpts};
+/// use tether::Dest;
+/// use tether::otp::gen_server::StartOpts;
 /// let opts = StartOpts::new().via(Global::new("counter"));
-/// let r = ServerRef::via(Global::new("counter"));
+/// let r = Dest::via(Global::new("counter"));
 /// # let _ = (opts, r);
 /// # }
 /// ```

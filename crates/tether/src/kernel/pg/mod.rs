@@ -56,11 +56,12 @@ use std::sync::{Arc, RwLock};
 use tether_term::{Atom, Pid, Reference, Term};
 
 use self::scope::Scope;
+use crate::Dest;
 use crate::Message;
 use crate::otp::call::{ReplyTo, call};
 use crate::otp::server_ref::StartName;
 use crate::otp::start::{self, Started};
-use crate::otp::{CallError, ServerRef, TermKey};
+use crate::otp::{CallError, TermKey};
 
 pub use crate::otp::supervisor::SupervisorStartError;
 
@@ -225,12 +226,7 @@ fn check_local(pids: &[Pid]) -> Result<(), PgError> {
 pub async fn join(scope: &str, group: impl Into<Term>, pids: &[Pid]) -> Result<(), PgError> {
     check_local(pids)?;
     let (group, pids) = (TermKey(group.into()), pids.to_vec());
-    Ok(call(
-        &ServerRef::from(scope),
-        |r| ScopeMsg::Join(group, pids, r),
-        None,
-    )
-    .await?)
+    Ok(call(&Dest::from(scope), |r| ScopeMsg::Join(group, pids, r), None).await?)
 }
 
 /// Removes one occurrence of each of `pids` from `group` (`pg:leave/3`).
@@ -238,7 +234,7 @@ pub async fn leave(scope: &str, group: impl Into<Term>, pids: &[Pid]) -> Result<
     check_local(pids)?;
     let (group, pids) = (TermKey(group.into()), pids.to_vec());
     Ok(call(
-        &ServerRef::from(scope),
+        &Dest::from(scope),
         |r| ScopeMsg::Leave(group, pids, r),
         None,
     )
@@ -293,12 +289,7 @@ pub fn which_local_groups(scope: &str) -> Vec<Term> {
 /// of the [`PgEvent`]s to come and the current groups (`pg:monitor_scope/1`).
 pub async fn monitor_scope(scope: &str) -> Result<(Reference, Groups), PgError> {
     let me = crate::self_pid();
-    Ok(call(
-        &ServerRef::from(scope),
-        |r| ScopeMsg::MonitorScope(me, r),
-        None,
-    )
-    .await?)
+    Ok(call(&Dest::from(scope), |r| ScopeMsg::MonitorScope(me, r), None).await?)
 }
 
 /// Subscribes the caller to joins and leaves of `group`; returns the reference and
@@ -322,7 +313,7 @@ pub async fn monitor(
     let me = crate::self_pid();
     let group = TermKey(group.into());
     Ok(call(
-        &ServerRef::from(scope),
+        &Dest::from(scope),
         |r| ScopeMsg::MonitorGroup(me, group, r),
         None,
     )
@@ -333,7 +324,7 @@ pub async fn monitor(
 /// from the caller's mailbox; `false` if the reference is unknown (`pg:demonitor/2`).
 pub async fn demonitor(scope: &str, reference: Reference) -> Result<bool, PgError> {
     let found = call(
-        &ServerRef::from(scope),
+        &Dest::from(scope),
         |r| ScopeMsg::Demonitor(reference, r),
         None,
     )

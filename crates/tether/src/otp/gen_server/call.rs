@@ -14,7 +14,7 @@ use super::result::Timeout;
 use super::sys::{SysMsg, SysRequest};
 use crate::otp::gen_call::{alias_tag, call_term, cast_term};
 use crate::otp::request::{self, Caller, down_error};
-use crate::otp::server_ref::{ServerRef, Target};
+use crate::process::Target;
 use crate::process::{mailbox_mark, receive_select_after};
 use crate::{
     Dest, Down, ExitReason, Message, MonitorTarget, demonitor_flush, monitor, self_pid,
@@ -53,7 +53,7 @@ use crate::{
 /// });
 /// ```
 pub async fn call<S: GenServer>(
-    server: impl Into<ServerRef>,
+    server: impl Into<Dest>,
     request: S::Call,
     timeout: impl Into<Timeout>,
 ) -> Result<S::Reply, CallError> {
@@ -85,10 +85,10 @@ pub async fn call<S: GenServer>(
 ///     gen_server::cast::<Sink>("not_registered", 1); // fine: casts never fail
 /// });
 /// ```
-pub fn cast<S: GenServer>(server: impl Into<ServerRef>, request: S::Cast) {
+pub fn cast<S: GenServer>(server: impl Into<Dest>, request: S::Cast) {
     let remote_term = |req: &S::Cast| S::encode_cast(req).map(|t| Message::new(cast_term(t)));
     match server.into() {
-        ServerRef::Via(v) => {
+        Dest::Via(v) => {
             let _ = v.send(Message::new(LocalCast(request)));
         }
         r => match r.target() {
@@ -133,7 +133,7 @@ pub fn cast<S: GenServer>(server: impl Into<ServerRef>, request: S::Cast) {
 /// });
 /// ```
 pub async fn stop(
-    server: impl Into<ServerRef>,
+    server: impl Into<Dest>,
     reason: ExitReason,
     timeout: impl Into<Timeout>,
 ) -> Result<(), CallError> {

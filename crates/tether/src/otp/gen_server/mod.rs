@@ -60,7 +60,7 @@
 //! | `From`, `gen_server:reply/2` | [`ReplyTo`], [`ReplyTo::reply`] |
 //! | `timeout` message | [`TimeoutMsg`] in `handle_info` |
 //! | `gen_server:call/3` exits `{Reason, {gen_server, call, _}}` | [`call`] returns `Err(CallError)` |
-//! | `ServerRef`, `{via, M, N}` | [`ServerRef`], [`Via`] |
+//! | `server_ref()`, `{via, M, N}` | [`Dest`](crate::Dest), [`Via`](crate::Via) |
 //! | `sys:get_state/1`, `replace_state/2`, `suspend/1`, `resume/1` | [`sys`] |
 //!
 //! Messages are handled strictly in arrival order (no selective receive in the loop);
@@ -155,7 +155,6 @@ use std::future::Future;
 
 use tether_term::Term;
 
-pub use super::server_ref::{ServerRef, Via};
 pub use call::{call, cast, stop};
 pub use error::{CallError, ServerStartError};
 pub use from::ReplyTo;

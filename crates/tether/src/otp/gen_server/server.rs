@@ -1,23 +1,24 @@
 //! The typed handle [`Server`]: a pid that knows its server's request and reply
-//! types. How servers are *named* ([`ServerRef`], [`Via`]) is shared by all
-//! behaviours and lives in [`crate::otp::server_ref`](super::ServerRef).
+//! types. How servers are *named* ([`Dest`], [`Via`](crate::Via)) is the
+//! process layer's, shared by `send` and every behaviour.
 
 use std::fmt;
 use std::marker::PhantomData;
 
 use tether_term::Pid;
 
-use super::{GenServer, ServerRef};
+use super::GenServer;
+use crate::Dest;
 
-impl<S> From<Server<S>> for ServerRef {
-    fn from(s: Server<S>) -> ServerRef {
-        ServerRef::Pid(s.pid)
+impl<S> From<Server<S>> for Dest {
+    fn from(s: Server<S>) -> Dest {
+        Dest::Pid(s.pid)
     }
 }
 
-impl<S> From<&Server<S>> for ServerRef {
-    fn from(s: &Server<S>) -> ServerRef {
-        ServerRef::Pid(s.pid)
+impl<S> From<&Server<S>> for Dest {
+    fn from(s: &Server<S>) -> Dest {
+        Dest::Pid(s.pid)
     }
 }
 
@@ -63,8 +64,8 @@ impl<S: GenServer> Server<S> {
         }
     }
 
-    /// A handle for the server registered under `name` (local or [`Via`](crate::otp::Via)), if any.
-    pub fn whereis(name: impl Into<ServerRef>) -> Option<Server<S>> {
+    /// A handle for the server registered under `name` (local or [`Via`](crate::Via)), if any.
+    pub fn whereis(name: impl Into<Dest>) -> Option<Server<S>> {
         name.into().whereis().map(Server::from_pid)
     }
 

@@ -23,7 +23,8 @@ use super::catch::catching;
 use super::error::ServerStartError;
 use super::result::{Init, Timeout};
 use super::server_loop::Loop;
-use crate::otp::server_ref::{NameError, StartName, Via};
+use crate::Via;
+use crate::otp::server_ref::{NameError, StartName};
 use crate::process::{mailbox_mark, receive_select_after};
 use crate::{
     Down, Exit, ExitReason, Message, SpawnOpts, demonitor_flush, exit, exit_self, make_ref,

@@ -36,7 +36,7 @@ use super::GenServer;
 use super::error::CallError;
 use super::from::ReplyTo;
 use super::result::Timeout;
-use crate::otp::ServerRef;
+use crate::Dest;
 use crate::otp::request::{Caller, request as call_raw};
 use crate::{ExitReason, Message};
 
@@ -83,7 +83,7 @@ pub struct SysStatus {
 }
 
 async fn request(
-    server: ServerRef,
+    server: Dest,
     request: SysRequest,
     timeout: Timeout,
 ) -> Result<SysValue, CallError> {
@@ -102,7 +102,7 @@ async fn request(
 
 /// The server's state as its [`GenServer::format_status`] shows it (Erlang's
 /// `sys:get_state/1`; 5 s timeout). Meant for debugging and the observer.
-pub async fn get_state(server: impl Into<ServerRef>) -> Result<String, CallError> {
+pub async fn get_state(server: impl Into<Dest>) -> Result<String, CallError> {
     match request(server.into(), SysRequest::GetState, Timeout::DEFAULT).await? {
         SysValue::State(s) => Ok(s),
         _ => unreachable!("get_state answers with a state"),
@@ -125,7 +125,7 @@ pub async fn get_state(server: impl Into<ServerRef>) -> Result<String, CallError
 ///     sys::resume(s).await.unwrap();
 /// });
 /// ```
-pub async fn get_status(server: impl Into<ServerRef>) -> Result<SysStatus, CallError> {
+pub async fn get_status(server: impl Into<Dest>) -> Result<SysStatus, CallError> {
     match request(server.into(), SysRequest::GetStatus, Timeout::DEFAULT).await? {
         SysValue::Status(s) => Ok(s),
         _ => unreachable!("get_status answers with a status"),
@@ -141,7 +141,7 @@ pub async fn get_status(server: impl Into<ServerRef>) -> Result<SysStatus, CallE
 /// (Rust cannot roll a `&mut` back). If the server is not an `S`, the call fails with
 /// `CallbackFailed` too and nothing changes.
 pub async fn replace_state<S: GenServer>(
-    server: impl Into<ServerRef>,
+    server: impl Into<Dest>,
     f: impl FnOnce(&mut S) + Send + 'static,
 ) -> Result<String, CallError> {
     let replace: Replace = Box::new(move |state: &mut dyn Any| match state.downcast_mut::<S>() {
@@ -165,14 +165,14 @@ pub async fn replace_state<S: GenServer>(
 
 /// Suspends the server (Erlang's `sys:suspend/1`): until [`resume`], it answers only
 /// system messages; calls, casts and other messages wait in its mailbox.
-pub async fn suspend(server: impl Into<ServerRef>) -> Result<(), CallError> {
+pub async fn suspend(server: impl Into<Dest>) -> Result<(), CallError> {
     request(server.into(), SysRequest::Suspend, Timeout::DEFAULT)
         .await
         .map(|_| ())
 }
 
 /// Resumes a suspended server (Erlang's `sys:resume/1`).
-pub async fn resume(server: impl Into<ServerRef>) -> Result<(), CallError> {
+pub async fn resume(server: impl Into<Dest>) -> Result<(), CallError> {
     request(server.into(), SysRequest::Resume, Timeout::DEFAULT)
         .await
         .map(|_| ())

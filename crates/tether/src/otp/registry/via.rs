@@ -6,11 +6,11 @@ use std::hash::Hash;
 use tether_term::Pid;
 
 use super::{Keys, Registry, RegistryError};
-use crate::otp::Via;
+use crate::Via;
 
 /// A name `key` in a unique registry, usable wherever a [`Via`] is accepted:
 /// [`Supervisor::via`](crate::otp::supervisor::Supervisor::via),
-/// [`StartOpts::via`](crate::otp::gen_server::StartOpts::via), a [`ServerRef`](crate::otp::ServerRef).
+/// [`StartOpts::via`](crate::otp::gen_server::StartOpts::via), a [`Dest`](crate::Dest).
 ///
 /// ```
 /// use std::sync::Arc;

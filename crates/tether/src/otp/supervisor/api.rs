@@ -10,7 +10,7 @@ use super::server::{Child, State, start_child_process};
 use super::{
     CALL_TIMEOUT, ChildCounts, ChildInfo, ChildPid, ChildSpec, ChildType, Restart, SupervisorError,
 };
-use crate::otp::ServerRef;
+use crate::Dest;
 use crate::otp::call::{ReplyTo, call};
 
 type Reply<T> = ReplyTo<Result<T, SupervisorError>>;
@@ -149,13 +149,13 @@ impl State {
 
 /// The children, most recently started first (O3): Erlang's `which_children/1`.
 /// Works on dynamic supervisors too (ids are then `None`, order unspecified).
-pub async fn which_children(sup: impl Into<ServerRef>) -> Result<Vec<ChildInfo>, SupervisorError> {
+pub async fn which_children(sup: impl Into<Dest>) -> Result<Vec<ChildInfo>, SupervisorError> {
     Ok(call(&sup.into(), Request::WhichChildren, CALL_TIMEOUT).await?)
 }
 
 /// Counts of specs, live children, supervisors and workers (`count_children/1`).
 /// Works on dynamic supervisors too.
-pub async fn count_children(sup: impl Into<ServerRef>) -> Result<ChildCounts, SupervisorError> {
+pub async fn count_children(sup: impl Into<Dest>) -> Result<ChildCounts, SupervisorError> {
     Ok(call(&sup.into(), Request::CountChildren, CALL_TIMEOUT).await?)
 }
 
@@ -176,7 +176,7 @@ pub async fn count_children(sup: impl Into<ServerRef>) -> Result<ChildCounts, Su
 /// });
 /// ```
 pub async fn start_child(
-    sup: impl Into<ServerRef>,
+    sup: impl Into<Dest>,
     spec: ChildSpec,
 ) -> Result<Option<Pid>, SupervisorError> {
     call(&sup.into(), |r| Request::StartChild(spec, r), CALL_TIMEOUT).await?
@@ -184,7 +184,7 @@ pub async fn start_child(
 
 /// Stops a child with the shutdown protocol; it is not restarted and its spec is
 /// kept (unless temporary). Stops a retry loop too (`terminate_child/2`).
-pub async fn terminate_child(sup: impl Into<ServerRef>, id: &str) -> Result<(), SupervisorError> {
+pub async fn terminate_child(sup: impl Into<Dest>, id: &str) -> Result<(), SupervisorError> {
     let id = id.to_string();
     call(
         &sup.into(),
@@ -196,26 +196,20 @@ pub async fn terminate_child(sup: impl Into<ServerRef>, id: &str) -> Result<(), 
 
 /// Starts a stopped child again from its original spec (`restart_child/2`).
 /// Errors: `Running`, `Restarting`, `NotFound`, `StartFailed` (spec kept).
-pub async fn restart_child(
-    sup: impl Into<ServerRef>,
-    id: &str,
-) -> Result<Option<Pid>, SupervisorError> {
+pub async fn restart_child(sup: impl Into<Dest>, id: &str) -> Result<Option<Pid>, SupervisorError> {
     let id = id.to_string();
     call(&sup.into(), |r| Request::RestartChild(id, r), CALL_TIMEOUT).await?
 }
 
 /// Removes a stopped child's spec (`delete_child/2`). Errors: `Running`,
 /// `Restarting`, `NotFound`.
-pub async fn delete_child(sup: impl Into<ServerRef>, id: &str) -> Result<(), SupervisorError> {
+pub async fn delete_child(sup: impl Into<Dest>, id: &str) -> Result<(), SupervisorError> {
     let id = id.to_string();
     call(&sup.into(), |r| Request::DeleteChild(id, r), CALL_TIMEOUT).await?
 }
 
 /// A child's spec (`get_childspec/2`).
-pub async fn get_childspec(
-    sup: impl Into<ServerRef>,
-    id: &str,
-) -> Result<ChildSpec, SupervisorError> {
+pub async fn get_childspec(sup: impl Into<Dest>, id: &str) -> Result<ChildSpec, SupervisorError> {
     let id = id.to_string();
     call(&sup.into(), |r| Request::GetChildspec(id, r), CALL_TIMEOUT).await?
 }

@@ -74,9 +74,10 @@ pub use spec::{
 };
 pub use tree::{TreeNode, supervision_tree};
 
-use super::server_ref::{StartName, Via};
+use super::server_ref::StartName;
 use super::start::{self, Started};
 use crate::ExitReason;
+use crate::Via;
 
 /// Which children are restarted when one must be (docs/semantics.md §5.4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
