@@ -717,7 +717,13 @@ fn cast_and_info() {
         let _ = event().await;
         tether::send(s.pid(), "stop").unwrap();
         assert_eq!(event().await, Event::Terminate(ExitReason::Normal));
-        assert_eq!(down_of(s.pid()).await, ExitReason::Noproc); // gone already
+        // terminate's event is sent before the server finishes exiting: a monitor
+        // made now hears `noproc` if it has, `normal` if not; never anything else.
+        let reason = down_of(s.pid()).await;
+        assert!(
+            matches!(reason, ExitReason::Noproc | ExitReason::Normal),
+            "{reason:?}"
+        );
     })
 }
 
