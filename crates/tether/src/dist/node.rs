@@ -9,16 +9,19 @@
 //! 3. rename the local node (`Node::set_local`): pids already spawned take the name;
 //! 4. install the distribution layer into the process layer (the `RemoteSignals`
 //!    trait), so send, link, monitor and exit reach remote pids through the same API;
-//! 5. start the node services as ordinary processes: `net_kernel` (answers
-//!    `net_adm:ping`), `rex` (answers `rpc`) and `global_name_server` (speaks
-//!    `global`), and accept connections.
+//! 5. start the kernel (`kernel_sup` and its services, see [`crate::kernel`]):
+//!    `net_kernel` (answers `net_adm:ping`), `rex` (answers `rpc`),
+//!    `global_name_server` (speaks `global`) and the `pg` scope; then accept
+//!    connections.
+//!
+//! [`DistNode::stop`] undoes all of it.
 //!
 //! Each Tether runtime is at most one node (its state lives in the runtime, see
 //! `runtime::state`); [`start`] fails if the runtime already is one. Two runtimes in
 //! one OS process can be two nodes, which connect to each other over loopback as two
 //! OS processes do.
 //!
-//! **Visible by default.** The node speaks `global` (see [`global`]):
+//! **Visible by default.** The node speaks `global` (see [`crate::kernel::global`]):
 //! on each visible connection its `global_name_server` joins the peer's, so BEAM
 //! peers' `global:sync/0` returns promptly (a visible node that does not speak
 //! `global` stalls it for as long as it stays connected, docs/distribution.md §6.4) and
