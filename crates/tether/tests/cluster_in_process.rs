@@ -3,7 +3,6 @@
 //! tests need no child processes. The interop suites keep testing against real `erl`
 //! and `elixir` nodes; this one tests Tether against itself without them.
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use tether::dist::{self, DistNode, EpmdMode, NodeConfig, NodeKind};
@@ -12,24 +11,15 @@ use tether::otp::gen_server::{
 };
 use tether::{ExitReason, Node, Pid, Runtime, Term};
 
+#[path = "common/eventually.rs"]
+mod eventually;
+#[path = "common/names.rs"]
+mod names;
+
+use eventually::eventually;
+use names::{free_port, unique};
+
 const COOKIE: &str = "in_process_cookie";
-
-fn unique(prefix: &str) -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    format!(
-        "{prefix}_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// A runtime that is the node `name`, registered with the EPMD on `epmd_port` (the
 /// first node of a test serves that EPMD in-process, the others use it).
@@ -168,15 +158,6 @@ async fn ping(node: Node) -> &'static str {
     }
 }
 
-/// Waits (up to 10 s) for `f` to hold, polling.
-async fn eventually(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while !f() {
-        assert!(std::time::Instant::now() < deadline, "never: {what}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
 /// Spawns a process that watches `node` (`monitor_node`) and forwards what it hears.
 async fn watch(node: Node) -> std::sync::mpsc::Receiver<dist::NodeEvent> {
     let (tx, rx) = std::sync::mpsc::channel();
@@ -275,7 +256,7 @@ fn kernel_services_are_supervised_and_restarted() {
             let kernel = tether::whereis("kernel_sup").expect("kernel_sup runs");
             assert!(tether::process_info(old).unwrap().links.contains(&kernel));
             tether::exit(old, ExitReason::Kill);
-            eventually(service, || {
+            eventually(service, || async move {
                 tether::whereis(service).is_some_and(|p| p != old)
             })
             .await;

@@ -105,7 +105,8 @@ impl Conn {
     pub fn is_current(&self, pid: &Pid) -> bool {
         // A pid of a runtime in this OS process carries creation 0 for its node's
         // current incarnation: compare what goes on the wire.
-        pid.node.canonical() == self.peer && pid.node.wire_creation(pid.creation) == self.creation
+        let peer = pid.node == self.peer || pid.node.canonical() == self.peer;
+        peer && pid.node.wire_creation(pid.creation) == self.creation
     }
 }
 

@@ -129,8 +129,12 @@ impl PeerTable {
 impl NodeInner {
     /// Sends `ctrl` to `node`, connecting first if `connect` and no connection exists.
     pub(crate) fn route(self: &Arc<Self>, node: Node, ctrl: Control, connect: bool) {
-        // Another runtime's own slot (a pid handed over in memory) names the node
-        // the connections are keyed by.
+        if let Some(c) = self.table.conn(node) {
+            return outgoing::deliver(self, &c, ctrl);
+        }
+        // Not a connected node as we key them: another runtime's own slot (a pid
+        // handed over in memory) names the node the connections are keyed by. Only
+        // this miss pays for the node table.
         let node = node.canonical();
         if let Some(c) = self.table.conn(node) {
             return outgoing::deliver(self, &c, ctrl);

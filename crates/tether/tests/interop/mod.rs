@@ -14,12 +14,15 @@
 pub mod child;
 #[path = "../common/eventually.rs"]
 pub mod eventually;
+#[path = "../common/names.rs"]
+mod names;
 pub mod node;
 pub mod race;
 
+pub use names::{free_port, unique};
+
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -40,25 +43,6 @@ pub fn require(tool: &str) -> PathBuf {
         }
     }
     panic!("`{tool}` not found on PATH. {INSTALL_HINT}");
-}
-
-/// A name unique to this test process and call: `{prefix}_{pid}_{n}`.
-pub fn unique(prefix: &str) -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    format!(
-        "{prefix}_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
-/// A currently free TCP port on loopback.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// The host part `erl -sname` uses: the short host name.
