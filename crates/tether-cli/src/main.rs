@@ -11,7 +11,7 @@
 //! `tether node` runs a visible node (it speaks `global` and `pg`) with the demo
 //! services (`echo`, `kv` also registered globally as `{kv, Node}` and in pg group
 //! `kv`, rpc `tether:ping/0`, `erlang:node/0`, `erlang:whereis/1`,
-//! `global:whereis_name/1`, `global:registered_names/0`; see `tether::dist::demo`). `ping` and `rpc`
+//! `global:whereis_name/1`, `global:registered_names/0`; see `tether_cli::demo`). `ping` and `rpc`
 //! start a hidden, unregistered node of their own to make the call. Logs go to
 //! stderr; `RUST_LOG` filters them (default `tether=info`).
 
@@ -208,7 +208,7 @@ async fn run(command: Command) -> Result<(), String> {
                 return Err("--epmd none needs --port".into());
             }
             let node = dist::start(cfg).await.map_err(|e| e.to_string())?;
-            dist::demo::start(&node).await;
+            tether_cli::demo::start(&node).await;
             println!(
                 "node {} up on port {} (epmd {})",
                 node.name(),

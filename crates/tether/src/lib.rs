@@ -13,7 +13,7 @@
 //! | [`dist`] | EPMD, the handshake, connections, control messages, node monitoring, rpc/erpc clients |
 //! | [`otp`] | GenServer, Supervisor, DynamicSupervisor, Task, Agent, Registry |
 //! | [`process`] | processes: spawn, mailboxes, signals, links, monitors, names, timers, aliases |
-//! | `tether-term` | `Term`, the External Term Format, term order, serde (re-exported: [`Term`], [`Pid`], ...) |
+//! | [`term`] | the tether-term crate, re-exported: [`Term`], the External Term Format, term order ([`OrdTerm`]), and the serde bridge ([`to_term`], [`from_term`], [`from_term_ref`]) |
 //!
 //! **State belongs to a runtime.** Everything a node holds (its processes, names,
 //! timers, connections, `global`'s and `pg`'s tables) lives in its [`Runtime`], which
@@ -84,4 +84,22 @@ pub use otp::supervisor::{ChildSpec, Supervisor};
 pub use otp::{dynamic_supervisor::DynamicSupervisor, registry::Registry};
 pub use process::*;
 pub use runtime::{Builder, Runtime};
-pub use tether_term::{Atom, Node, Pid, Reference, Term};
+/// The term crate, tether-term, whole: everything about terms that the top-level
+/// re-exports leave out (the codec, the Erlang-syntax parser, term order), so that
+/// a user of `tether` needs no second dependency.
+///
+/// ```
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Serialize, Deserialize, Debug, PartialEq)]
+/// enum Request { Put(String, i64), Get(String) }
+///
+/// let term = tether::to_term(&Request::Put("a".into(), 1)).unwrap();
+/// assert_eq!(term.to_string(), r#"{put,<<"a">>,1}"#);
+/// assert_eq!(tether::from_term_ref::<Request>(&term).unwrap(), Request::Put("a".into(), 1));
+/// let bytes = tether::term::encode(&term).unwrap();
+/// assert_eq!(tether::term::decode(&bytes).unwrap(), term);
+/// ```
+pub use tether_term as term;
+pub use tether_term::{Atom, Node, OrdTerm, Pid, Reference, SerdeError, Term};
+pub use tether_term::{from_term, from_term_ref, to_term};

@@ -377,3 +377,74 @@ fn typed_gen_server_across_nodes_in_one_process() {
         assert_eq!(add(1).await, Ok(43));
     });
 }
+
+/// Dropping a runtime stops it as `init:stop/0` stops a node: its supervision trees
+/// first, each child with `shutdown` in reverse start order, while the connections
+/// are still up, so a peer's monitors hear `shutdown` (not `noconnection`); then the
+/// node, so the peer hears `nodedown` at once; then the processes left, with
+/// `shutdown`.
+#[test]
+fn a_dropped_runtime_stops_its_supervision_trees_in_order() {
+    use tether::otp::supervisor::{self, ChildPid, ChildSpec, Strategy, Supervisor};
+    let epmd = free_port();
+    let (b, _node_b) = node(&unique("db"), epmd);
+    let (a, node_a) = node(&unique("da"), epmd);
+    let full_a = node_a.name().to_string();
+
+    let (workers, loner) = a.block_on(async {
+        let worker = |id: &'static str| ChildSpec::process(id, std::future::pending);
+        let sup = Supervisor::new(Strategy::OneForOne)
+            .child(worker("first"))
+            .child(worker("second"))
+            .start_link()
+            .await
+            .unwrap();
+        tether::unlink(sup);
+        let mut workers = Vec::new();
+        for child in supervisor::which_children(sup).await.unwrap() {
+            let ChildPid::Pid(pid) = child.pid else {
+                panic!("{child:?} is not running")
+            };
+            workers.push(pid);
+        }
+        let loner = tether::spawn(std::future::pending());
+        (workers, loner)
+    });
+    let (downs, events) = b.block_on(async move {
+        let a_node = Node::intern(&full_a).unwrap();
+        assert_eq!(ping(a_node).await, "pong");
+        let events = watch(a_node).await;
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (ready_tx, ready) = tokio::sync::oneshot::channel();
+        tether::spawn(async move {
+            let refs: Vec<_> = workers
+                .iter()
+                .chain([&loner])
+                .map(|p| tether::monitor(*p))
+                .collect();
+            // The monitors went ahead of this call on the one connection: once it
+            // is answered, `a` has set them up.
+            assert_eq!(ping(a_node).await, "pong");
+            ready_tx.send(()).unwrap();
+            for _ in 0..refs.len() {
+                let down: tether::Down = tether::receive().await;
+                let which = refs.iter().position(|r| *r == down.reference).unwrap();
+                tx.send((which, down.reason)).unwrap();
+            }
+        });
+        ready.await.unwrap();
+        (rx, events)
+    });
+    drop(a);
+    let t = Duration::from_secs(10);
+    // `which_children` lists the newest first: workers[0] is "second".
+    assert_eq!(downs.recv_timeout(t), Ok((0, ExitReason::Shutdown)));
+    assert_eq!(downs.recv_timeout(t), Ok((1, ExitReason::Shutdown)));
+    // The loner ends after the node stopped: its monitor hears of the connection.
+    assert_eq!(downs.recv_timeout(t), Ok((2, ExitReason::Noconnection)));
+    assert!(matches!(
+        events.recv_timeout(t),
+        Ok(dist::NodeEvent::Down(_))
+    ));
+    drop(b);
+}

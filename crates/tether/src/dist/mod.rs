@@ -26,13 +26,20 @@
 //! | [`node`] | starting a node: name, cookie, listener, EPMD modes |
 //! | `remote` | the connection table, on-demand connect, the process layer's `RemoteSignals` |
 //! | `connection` | one peer: reader task, writer, teardown with `noconnection` |
-//! | [`control`], `wire` | control messages; frames (pass-through, dist header, fragments) |
+//! | `control`, `wire` | control messages; frames (pass-through, dist header, fragments) |
 //! | `incoming`, `outgoing` | link/monitor bookkeeping both ways (the UNLINK_ID state machine) |
 //! | [`node_monitor`] | `monitor_node`, `monitor_nodes`, `nodes()` |
 //! | [`erpc`] | the registry of functions that rpc and erpc requests may run |
 //! | [`call()`], [`rpc`], [`erpc::call`] | clients: `gen_server` calls, rpc, erpc |
-//! | [`demo`] | the `echo` and `kv` services of `tether node` |
-//! | [`epmd`], [`handshake`], [`framing`], [`flags`], [`cookie`], [`node_name`] | the foundations |
+//! | [`epmd`], `handshake`, `framing`, [`flags`], [`cookie`], [`node_name`] | the foundations |
+//!
+//! The handshake, framing and control modules are public only with the cargo feature
+//! `wire`: they are the protocol's building blocks, for test peers, proxies and
+//! fuzzers that speak it at its own level (this repository's interop tests and fuzz
+//! targets use them so). An application that uses nodes needs none of them; their
+//! types that a node's configuration names ([`HandshakeConfig`], [`AllowList`],
+//! [`HandshakeError`], ...) are re-exported here. [`flags`] stays public because a
+//! user reads a peer's capabilities in it ([`DistFlags`]).
 //!
 //! Everything here reads untrusted bytes: every length is checked before use, every
 //! buffer is bounded, every network step has a timeout, and a bad peer only ever
@@ -40,14 +47,25 @@
 
 pub mod call;
 mod connection;
+#[cfg(feature = "wire")]
 pub mod control;
+#[cfg(not(feature = "wire"))]
+#[allow(dead_code, unused_imports)] // parts only the `wire` feature's users call
+pub(crate) mod control;
 pub mod cookie;
-pub mod demo;
 pub mod epmd;
 pub mod erpc;
 pub mod flags;
+#[cfg(feature = "wire")]
 pub mod framing;
+#[cfg(not(feature = "wire"))]
+#[allow(dead_code, unused_imports)] // parts only the `wire` feature's users call
+pub(crate) mod framing;
+#[cfg(feature = "wire")]
 pub mod handshake;
+#[cfg(not(feature = "wire"))]
+#[allow(dead_code, unused_imports)] // parts only the `wire` feature's users call
+pub(crate) mod handshake;
 pub mod host;
 mod incoming;
 pub mod node;

@@ -530,7 +530,11 @@ pub async fn start(config: NodeConfig) -> Result<DistNode, NodeStartError> {
         peers_static: config.peers.clone(),
         table: PeerTable::default(),
         monitors: NodeMonitors::default(),
-        rpc: erpc::Registry::default(),
+        rpc: {
+            let rpc = erpc::Registry::default();
+            crate::kernel::rex::register_builtins(&rpc);
+            rpc
+        },
         next_unlink_id: AtomicU64::new(1),
         embedded_epmd: Mutex::new(embedded),
         tasks: Mutex::new(tasks),

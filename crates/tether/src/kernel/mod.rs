@@ -65,6 +65,8 @@ pub(crate) async fn start() -> Result<Pid, ExitReason> {
     let keeper = SpawnOpts::new()
         .spawn(async move {
             crate::trap_exit(true);
+            // The kernel is not an application root: it stops after them.
+            let _parent = crate::otp::supervisor::roots::adopt();
             let sup = Supervisor::new(Strategy::OneForOne)
                 .max_restarts(10)
                 .max_seconds(10)

@@ -149,6 +149,7 @@ struct State {
 }
 
 async fn run(ds: DynamicSupervisor, parent: Pid, ack: Ack<SupervisorStartError>) {
+    let _root = crate::otp::supervisor::roots::enter(parent);
     let period = ds.max_seconds.unwrap_or(5);
     if period == 0 {
         let e = SupervisorStartError::InvalidPeriod(0);
@@ -299,6 +300,10 @@ impl State {
 
     async fn handle(&mut self, req: Request) {
         match req {
+            Request::Stop(reason) => {
+                self.stop_all().await;
+                crate::exit_self(reason);
+            }
             Request::WhichChildren(r) => r.reply(
                 self.children
                     .iter()

@@ -9,6 +9,7 @@
 //! pid of one is a remote pid to the other.
 
 pub(crate) mod context;
+mod shutdown;
 pub(crate) mod state;
 
 use std::future::Future;
@@ -140,22 +141,56 @@ impl Runtime {
 }
 
 impl Drop for Runtime {
-    /// Shuts the runtime down. A distributed node is stopped first, as
-    /// [`DistNode::stop`](crate::dist::DistNode::stop) does (kernel services in
-    /// order, connections closed, EPMD left), unless the runtime is dropped from
-    /// inside an async context, where it cannot wait. Then every process still
-    /// running ends (with reason `killed`, as its task is dropped) and runs its exit
-    /// sequence in this runtime's context.
+    /// Stops the runtime as `init:stop/0` stops a node: its root supervisors with
+    /// `shutdown`, newest first (each stops its children in reverse start order,
+    /// within their shutdown times); then the node, if distributed (kernel services
+    /// in order, connections closed so peers see `nodedown` at once, EPMD left); then
+    /// every process left, with `shutdown` (or `kill` if it traps exits), waiting up
+    /// to 5 s for them. Then the worker threads stop; a process still running ends
+    /// `killed` as its task is dropped.
+    ///
+    /// Dropped inside an async context, where it cannot wait, a runtime skips the
+    /// orderly steps.
+    ///
+    /// ```
+    /// use tether::otp::supervisor::{ChildSpec, Strategy, Supervisor};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let ended = Arc::new(Mutex::new(Vec::new()));
+    /// let rt = tether::Runtime::new().unwrap();
+    /// let log = ended.clone();
+    /// rt.block_on(async move {
+    ///     let worker = move |id: &'static str| {
+    ///         let log = log.clone();
+    ///         ChildSpec::process(id, move || {
+    ///             let log = log.clone();
+    ///             async move {
+    ///                 tether::trap_exit(true);
+    ///                 let exit: tether::Exit = tether::receive().await;
+    ///                 log.lock().unwrap().push((id, exit.reason));
+    ///             }
+    ///         })
+    ///     };
+    ///     let sup = Supervisor::new(Strategy::OneForOne)
+    ///         .child(worker("first"))
+    ///         .child(worker("second"))
+    ///         .start_link()
+    ///         .await
+    ///         .unwrap();
+    ///     tether::unlink(sup); // it outlives this block: it is a root
+    /// });
+    /// drop(rt);
+    /// let shutdown = tether::ExitReason::Shutdown;
+    /// assert_eq!(*ended.lock().unwrap(), [("second", shutdown.clone()), ("first", shutdown)]);
+    /// ```
     fn drop(&mut self) {
         let _context = context::enter(&self.state);
-        if tokio::runtime::Handle::try_current().is_err()
-            && let Some(node) = crate::dist::DistNode::get()
-        {
+        if tokio::runtime::Handle::try_current().is_err() {
             let stopped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                self.block_on(async move { node.stop().await })
+                self.block_on(shutdown::stop_all())
             }));
             if stopped.is_err() {
-                tracing::error!("the node did not stop cleanly while its runtime was dropped");
+                tracing::error!("the runtime did not stop cleanly");
             }
         }
         drop(self.inner.take());

@@ -10,8 +10,9 @@ use super::server::{Child, State, start_child_process};
 use super::{
     CALL_TIMEOUT, ChildCounts, ChildInfo, ChildPid, ChildSpec, ChildType, Restart, SupervisorError,
 };
-use crate::Dest;
 use crate::otp::call::{ReplyTo, call};
+use crate::otp::gen_server::CallError;
+use crate::{Dest, ExitReason};
 
 type Reply<T> = ReplyTo<Result<T, SupervisorError>>;
 
@@ -25,6 +26,9 @@ pub(crate) enum Request {
     RestartChild(String, Reply<Option<Pid>>),
     DeleteChild(String, Reply<()>),
     GetChildspec(String, Reply<ChildSpec>),
+    /// Stop as the parent's exit signal would: children in reverse order, then exit
+    /// with the reason ([`stop`]).
+    Stop(ExitReason),
 }
 
 pub(crate) fn counts<'a>(children: impl Iterator<Item = (&'a ChildPid, ChildType)>) -> ChildCounts {
@@ -59,6 +63,10 @@ impl State {
             Request::CountChildren(r) => r.reply(counts(
                 self.children.iter().map(|c| (&c.pid, c.spec.child_type)),
             )),
+            Request::Stop(reason) => {
+                self.terminate_all().await;
+                crate::exit_self(reason);
+            }
             Request::GetChildspec(id, r) => r.reply(match self.index_of(&id) {
                 Some(i) => Ok(self.children[i].spec.clone()),
                 None => Err(SupervisorError::NotFound),
@@ -212,4 +220,46 @@ pub async fn delete_child(sup: impl Into<Dest>, id: &str) -> Result<(), Supervis
 pub async fn get_childspec(sup: impl Into<Dest>, id: &str) -> Result<ChildSpec, SupervisorError> {
     let id = id.to_string();
     call(&sup.into(), |r| Request::GetChildspec(id, r), CALL_TIMEOUT).await?
+}
+
+/// Stops a supervisor, plain or dynamic, as its parent's exit would: it stops its
+/// children in reverse start order, each within its shutdown time, and exits with
+/// `reason`. Returns once it is gone (Elixir's `Supervisor.stop/2`; OTP's
+/// `gen_server:stop/2` on a supervisor). It works whatever started the supervisor,
+/// which is how a runtime that is dropped stops its supervision trees.
+///
+/// Errors: [`Call`](SupervisorError::Call) with `NoProc` if there is no such
+/// supervisor on this node, or with `Exit(r)` if it ended with another reason `r`
+/// meanwhile.
+///
+/// ```
+/// use tether::otp::supervisor::{self, ChildSpec, Strategy, Supervisor};
+/// use tether::{Down, ExitReason};
+/// tether::Runtime::new().unwrap().block_on(async {
+///     let sup = Supervisor::new(Strategy::OneForOne)
+///         .child(ChildSpec::process("w", || std::future::pending()))
+///         .start_link()
+///         .await
+///         .unwrap();
+///     tether::unlink(sup);
+///     let tether::otp::supervisor::ChildPid::Pid(w) = supervisor::which_children(sup).await.unwrap()[0].pid else { unreachable!() };
+///     let watch = tether::monitor(w);
+///     supervisor::stop(sup, ExitReason::Shutdown).await.unwrap();
+///     let down: Down = tether::receive().await;
+///     assert_eq!((down.reference, down.reason), (watch, ExitReason::Shutdown));
+///     assert!(supervisor::stop(sup, ExitReason::Shutdown).await.is_err());
+/// });
+/// ```
+pub async fn stop(sup: impl Into<Dest>, reason: ExitReason) -> Result<(), SupervisorError> {
+    let Some(pid) = sup.into().whereis().filter(|p| p.node.is_local()) else {
+        return Err(CallError::NoProc.into());
+    };
+    let mref = crate::monitor(pid);
+    let _ = crate::send(pid, Request::Stop(reason.clone()));
+    match super::shutdown::down_of(mref, None).await {
+        Some(r) if r == reason => Ok(()),
+        Some(ExitReason::Noproc) => Err(CallError::NoProc.into()),
+        Some(r) => Err(CallError::Exit(r).into()),
+        None => unreachable!("no timeout"),
+    }
 }

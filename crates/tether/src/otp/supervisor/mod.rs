@@ -50,6 +50,7 @@ pub(crate) mod api;
 mod error;
 mod intensity;
 mod restart;
+pub(crate) mod roots;
 pub(crate) mod server;
 pub(crate) mod shutdown;
 mod spec;
@@ -62,7 +63,7 @@ use std::time::Duration;
 use tether_term::{Atom, Pid};
 
 pub use api::{
-    count_children, delete_child, get_childspec, restart_child, start_child, terminate_child,
+    count_children, delete_child, get_childspec, restart_child, start_child, stop, terminate_child,
     which_children,
 };
 pub use error::{SupervisorError, SupervisorStartError};

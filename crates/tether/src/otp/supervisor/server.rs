@@ -66,6 +66,7 @@ pub(crate) async fn start_child_process(spec: &ChildSpec, extra: &ExtraArgs) -> 
 
 /// The whole life of a static supervisor.
 pub(crate) async fn run(sup: Supervisor, parent: Pid, ack: Ack<Option<SupervisorStartError>>) {
+    let _root = super::roots::enter(parent);
     let sup = match &sup.init {
         None => sup,
         Some(init) => match CatchUnwind(init()).await {

@@ -50,7 +50,7 @@ fn report(s: &Stopping, reason: &ExitReason, killed_after_timeout: bool) {
     }
 }
 
-async fn down_of(mref: Reference, timeout: Option<Duration>) -> Option<ExitReason> {
+pub(crate) async fn down_of(mref: Reference, timeout: Option<Duration>) -> Option<ExitReason> {
     let is_down = move |m: &Message| {
         m.downcast_ref::<Down>()
             .is_some_and(|d| d.reference == mref)

@@ -81,7 +81,7 @@ Process.sleep(:infinity)
         assert_eq!(lines[6], "rpc=:pong");
         let user: Term = tether::receive_timeout(T).await.expect("the struct");
         assert_eq!(
-            tether_term::from_term::<User>(user).unwrap(),
+            tether::term::from_term::<User>(user).unwrap(),
             User {
                 name: "ann".into(),
                 age: 7,
@@ -90,7 +90,7 @@ Process.sleep(:infinity)
         );
         let chars: Term = tether::receive_timeout(T).await.expect("the charlist");
         assert_eq!(
-            tether_term::from_term::<String>(chars).unwrap(),
+            tether::term::from_term::<String>(chars).unwrap(),
             "a charlist"
         );
     });

@@ -18,7 +18,7 @@
 //!
 //! A request that does not decode never reaches `kv`'s callbacks: the GenServer loop
 //! answers it `{error, {bad_request, Request}}` and logs it, as it does for every
-//! server (see [Terms from other nodes](crate::otp::gen_server#terms-from-other-nodes)).
+//! server (see [Terms from other nodes](tether::gen_server#terms-from-other-nodes)).
 //!
 //! Requests are decoded with tether-term's serde bridge, which maps the variant
 //! `Put(K, V)` to the tagged tuple `{put, K, V}` ([`from_term_ref`]). Keys are any
@@ -34,15 +34,12 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use tether_term::order::OrdTerm;
-use tether_term::{Term, from_term_ref};
-
-use crate::kernel::global;
-use crate::kernel::pg;
-use crate::otp::gen_server::{CallResult, CastResult, GenServer, Init, ReplyTo};
+use tether::gen_server::{CallResult, CastResult, GenServer, Init, ReplyTo};
+use tether::kernel::{global, pg};
+use tether::{OrdTerm, Term, from_term_ref};
 
 /// The global name of a node's `kv` server: `{kv, NodeName}`.
-pub fn global_name(node: tether_term::Node) -> Term {
+pub fn global_name(node: tether::Node) -> Term {
     Term::tuple([Term::atom("kv"), Term::Atom(node.name())])
 }
 
@@ -97,8 +94,8 @@ impl GenServer for Kv {
     type Continue = ();
 
     async fn init((): ()) -> Init<Self> {
-        let me = crate::self_pid();
-        global::re_register_name(global_name(tether_term::Node::local()), me).await;
+        let me = tether::self_pid();
+        global::re_register_name(global_name(tether::Node::local()), me).await;
         let _ = pg::join(pg::DEFAULT_SCOPE, Term::atom("kv"), &[me]).await;
         Init::ok(Kv::default())
     }

@@ -164,7 +164,7 @@ pub fn child_main() {
             .epmd_port(epmd_port);
         cfg = if visible { cfg.visible() } else { cfg.hidden() };
         let node = dist::start(cfg).await.expect("child node starts");
-        dist::demo::start(&node).await;
+        tether_cli::demo::start(&node).await;
         node.rpc().register("relay", "erpc", 4, |a| async move {
             let node = Node::intern(a[0].as_atom().unwrap_or("x@y")).unwrap();
             let args = a[3].as_list().map(<[Term]>::to_vec).unwrap_or_default();

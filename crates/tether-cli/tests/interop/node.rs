@@ -61,7 +61,7 @@ fn env() -> &'static Env {
                 .epmd_port(epmd_port)
                 .net_ticktime(Duration::from_secs(20));
             let node = dist::start(cfg).await.expect("start the Tether node");
-            dist::demo::start(&node).await;
+            tether_cli::demo::start(&node).await;
             node
         });
         Env {

@@ -17,8 +17,8 @@ use tether::dist::framing::header::InboundDecoder;
 use tether::dist::framing::{self, FramingConfig};
 use tether::dist::handshake::{self, AcceptAll};
 use tether::dist::{Cookie, Cookies, DistFlags, HandshakeConfig, NodeName};
+use tether::term::{Decoder, encode};
 use tether::{Node, Pid, Term};
-use tether_term::{Decoder, encode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

@@ -1,16 +1,16 @@
-//! Demo services of `tether node`, also used by the interop tests — and an example
-//! of how to write services that Erlang and Elixir nodes use.
+//! The demo services of `tether node`, also used by the interop tests: an example of
+//! services that Erlang and Elixir nodes use.
 //!
 //! - `echo`: a plain process that answers `{From, Msg}` by sending `Msg` to `From`.
-//! - `kv`: a key-value [`GenServer`](crate::GenServer) that BEAM nodes call with
+//! - `kv`: a key-value [`GenServer`](tether::GenServer) that BEAM nodes call with
 //!   `gen_server:call/2,3` and `gen_server:cast/2`: see [`kv`] for how a remotely
 //!   callable server decodes its requests and encodes its replies. It registers
 //!   globally as `{kv, NodeName}` and joins the `pg` group `kv` in the default scope
 //!   `pg`, which [`start`] runs.
-//! - rpc functions `tether:ping/0` → `pong`, `erlang:node/0`, `erlang:whereis/1`,
-//!   `global:whereis_name/1`, `global:registered_names/0`.
+//! - the rpc function `tether:ping/0` → `pong` (beside the read-only functions every
+//!   node answers, such as `erlang:whereis/1` and `global:whereis_name/1`).
 //!
-//! [`start`] runs `echo` and `kv` under a one-for-one [`Supervisor`] registered as
+//! [`start`] runs `echo` and `kv` under a one-for-one [`Supervisor`](tether::Supervisor) registered as
 //! [`SUPERVISOR`], which restarts either under its name when it dies (up to
 //! [`MAX_RESTARTS`] restarts within [`MAX_SECONDS`]).
 
@@ -18,13 +18,11 @@ pub mod kv;
 
 pub use kv::global_name as kv_global_name;
 
-use tether_term::{Atom, Term};
-
-use super::node::DistNode;
-use crate::kernel::pg;
-use crate::otp::gen_server::{self, StartOpts};
-use crate::otp::supervisor::{ChildSpec, Strategy, Supervisor};
-use crate::{Pid, SpawnOpts};
+use tether::dist::DistNode;
+use tether::gen_server::{self, StartOpts};
+use tether::kernel::pg;
+use tether::otp::supervisor::Strategy;
+use tether::{Atom, ChildSpec, Pid, SpawnOpts, Supervisor, Term};
 
 /// The name of the supervisor of the demo services.
 pub const SUPERVISOR: &str = "tether_demo_sup";
@@ -45,7 +43,7 @@ pub const MAX_SECONDS: u64 = 5;
 /// are taken).
 pub async fn start(node: &DistNode) -> Pid {
     register_rpc(node);
-    if crate::whereis(pg::DEFAULT_SCOPE).is_none() {
+    if tether::whereis(pg::DEFAULT_SCOPE).is_none() {
         let _ = pg::start(pg::DEFAULT_SCOPE).await;
     }
     let sup = Supervisor::new(Strategy::OneForOne)
@@ -64,39 +62,22 @@ pub async fn start(node: &DistNode) -> Pid {
         .start_link()
         .await
         .expect("the demo services start");
-    crate::unlink(sup);
+    tether::unlink(sup);
     sup
 }
 
 fn register_rpc(node: &DistNode) {
-    let rpc = node.rpc();
-    rpc.register_sync("tether", "ping", 0, |_| Ok(Term::atom("pong")));
-    rpc.register_sync("erlang", "node", 0, |_| {
-        Ok(Term::Atom(tether_term::Node::local().name()))
-    });
-    rpc.register_sync("erlang", "whereis", 1, |args| match &args[0] {
-        Term::Atom(a) => Ok(crate::whereis(a.as_str())
-            .map(Term::Pid)
-            .unwrap_or(Term::atom("undefined"))),
-        _ => Err(super::erpc::Exception::Error(Term::atom("badarg"))),
-    });
-    rpc.register_sync("global", "whereis_name", 1, |args| {
-        Ok(crate::kernel::global::whereis_name(&args[0])
-            .map(Term::Pid)
-            .unwrap_or(Term::atom("undefined")))
-    });
-    rpc.register_sync("global", "registered_names", 0, |_| {
-        Ok(Term::list(crate::kernel::global::registered_names()))
-    });
+    node.rpc()
+        .register_sync("tether", "ping", 0, |_| Ok(Term::atom("pong")));
 }
 
 /// `echo`: answers `{From, Msg}` by sending `Msg` to `From`.
 async fn echo() {
     loop {
-        let msg: Term = crate::receive().await;
+        let msg: Term = tether::receive().await;
         match msg.as_tuple() {
             Some([Term::Pid(from), m]) => {
-                let _ = crate::send(*from, m.clone());
+                let _ = tether::send(*from, m.clone());
             }
             _ => tracing::debug!(%msg, "echo: not {{From, Msg}}"),
         }

@@ -12,9 +12,9 @@
 #![allow(dead_code)]
 
 pub mod child;
-#[path = "../common/eventually.rs"]
+#[path = "../../../tether/tests/common/eventually.rs"]
 pub mod eventually;
-#[path = "../common/names.rs"]
+#[path = "../../../tether/tests/common/names.rs"]
 mod names;
 pub mod node;
 pub mod race;
