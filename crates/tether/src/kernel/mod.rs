@@ -28,9 +28,12 @@
 //! `init:stop/0` does.
 
 pub mod global;
+mod name_term;
 pub(crate) mod net_kernel;
 pub mod pg;
 pub(crate) mod rex;
+
+pub use name_term::NameTerm;
 
 use tether_term::Pid;
 

@@ -153,35 +153,43 @@ impl Drop for Runtime {
     /// orderly steps.
     ///
     /// ```
-    /// use tether::otp::supervisor::{ChildSpec, Strategy, Supervisor};
     /// use std::sync::{Arc, Mutex};
+    /// use tether::gen_server::{GenServer, Init, StartOpts};
+    /// use tether::otp::supervisor::{ChildSpec, Strategy, Supervisor};
+    /// use tether::ExitReason;
     ///
-    /// let ended = Arc::new(Mutex::new(Vec::new()));
+    /// type Log = Arc<Mutex<Vec<(&'static str, ExitReason)>>>;
+    /// struct Worker(&'static str, Log);
+    /// impl GenServer for Worker {
+    ///     type Args = (&'static str, Log);
+    ///     type Call = ();
+    ///     type Cast = ();
+    ///     type Reply = ();
+    ///     type Continue = ();
+    ///     async fn init((id, log): (&'static str, Log)) -> Init<Self> {
+    ///         tether::trap_exit(true); // so that `terminate` runs on shutdown
+    ///         Init::ok(Worker(id, log))
+    ///     }
+    ///     async fn terminate(&mut self, reason: &ExitReason) {
+    ///         self.1.lock().unwrap().push((self.0, reason.clone()));
+    ///     }
+    /// }
+    ///
+    /// let log = Log::default();
     /// let rt = tether::Runtime::new().unwrap();
-    /// let log = ended.clone();
+    /// let (first, second) = (("first", log.clone()), ("second", log.clone()));
     /// rt.block_on(async move {
-    ///     let worker = move |id: &'static str| {
-    ///         let log = log.clone();
-    ///         ChildSpec::process(id, move || {
-    ///             let log = log.clone();
-    ///             async move {
-    ///                 tether::trap_exit(true);
-    ///                 let exit: tether::Exit = tether::receive().await;
-    ///                 log.lock().unwrap().push((id, exit.reason));
-    ///             }
-    ///         })
-    ///     };
     ///     let sup = Supervisor::new(Strategy::OneForOne)
-    ///         .child(worker("first"))
-    ///         .child(worker("second"))
+    ///         .child(ChildSpec::gen_server::<Worker>(first, StartOpts::new()).id("first"))
+    ///         .child(ChildSpec::gen_server::<Worker>(second, StartOpts::new()).id("second"))
     ///         .start_link()
     ///         .await
     ///         .unwrap();
     ///     tether::unlink(sup); // it outlives this block: it is a root
     /// });
     /// drop(rt);
-    /// let shutdown = tether::ExitReason::Shutdown;
-    /// assert_eq!(*ended.lock().unwrap(), [("second", shutdown.clone()), ("first", shutdown)]);
+    /// let shutdown = ExitReason::Shutdown;
+    /// assert_eq!(*log.lock().unwrap(), [("second", shutdown.clone()), ("first", shutdown)]);
     /// ```
     fn drop(&mut self) {
         let _context = context::enter(&self.state);

@@ -48,6 +48,7 @@ use tether_term::{Node, Pid, Term};
 use tokio::sync::oneshot;
 
 use crate::Via;
+use crate::kernel::NameTerm;
 use crate::{Message, SpawnOpts};
 use registrar::Job;
 
@@ -153,13 +154,13 @@ async fn job<T>(make: impl FnOnce(oneshot::Sender<T>) -> Job) -> Option<T> {
 /// and `pid` had no global name; registered on every connected node.
 ///
 /// Without a running node there is no name server and this returns `false`.
-pub async fn register_name(name: impl Into<Term>, pid: Pid) -> bool {
+pub async fn register_name(name: impl NameTerm, pid: Pid) -> bool {
     register_name_with(name, pid, Resolve::default()).await
 }
 
 /// [`register_name`] with a resolve method.
-pub async fn register_name_with(name: impl Into<Term>, pid: Pid, resolve: Resolve) -> bool {
-    let (name, method) = (name.into(), resolve.to_term());
+pub async fn register_name_with(name: impl NameTerm, pid: Pid, resolve: Resolve) -> bool {
+    let (name, method) = (name.name_term(), resolve.to_term());
     job(|reply| Job::Register {
         name,
         pid,
@@ -171,13 +172,13 @@ pub async fn register_name_with(name: impl Into<Term>, pid: Pid, resolve: Resolv
 }
 
 /// `global:re_register_name(Name, Pid)`: registers even if the name is taken.
-pub async fn re_register_name(name: impl Into<Term>, pid: Pid) -> bool {
+pub async fn re_register_name(name: impl NameTerm, pid: Pid) -> bool {
     re_register_name_with(name, pid, Resolve::default()).await
 }
 
 /// [`re_register_name`] with a resolve method.
-pub async fn re_register_name_with(name: impl Into<Term>, pid: Pid, resolve: Resolve) -> bool {
-    let (name, method) = (name.into(), resolve.to_term());
+pub async fn re_register_name_with(name: impl NameTerm, pid: Pid, resolve: Resolve) -> bool {
+    let (name, method) = (name.name_term(), resolve.to_term());
     job(|reply| Job::ReRegister {
         name,
         pid,
@@ -189,8 +190,8 @@ pub async fn re_register_name_with(name: impl Into<Term>, pid: Pid, resolve: Res
 }
 
 /// `global:unregister_name(Name)`.
-pub async fn unregister_name(name: impl Into<Term>) {
-    let name = name.into();
+pub async fn unregister_name(name: impl NameTerm) {
+    let name = name.name_term();
     if whereis_name(&name).is_none() && table::read(|t| t.name(&name).is_none()) {
         return;
     }
@@ -198,8 +199,9 @@ pub async fn unregister_name(name: impl Into<Term>) {
 }
 
 /// `global:whereis_name(Name)`: a local read, never waits.
-pub fn whereis_name(name: &Term) -> Option<Pid> {
-    let pid = table::read(|t| t.name(name).map(|e| e.pid))?;
+pub fn whereis_name(name: impl NameTerm) -> Option<Pid> {
+    let name = name.name_term();
+    let pid = table::read(|t| t.name(&name).map(|e| e.pid))?;
     if pid.node.is_local() && !crate::is_alive(pid) {
         return None;
     }
@@ -213,7 +215,7 @@ pub fn registered_names() -> Vec<Term> {
 
 /// `global:send(Name, Msg)`: the pid the message went to, or the message back if the
 /// name is not registered (where Erlang exits with `{badarg, {Name, Msg}}`).
-pub fn send(name: &Term, msg: Term) -> Result<Pid, Term> {
+pub fn send(name: impl NameTerm, msg: Term) -> Result<Pid, Term> {
     match whereis_name(name) {
         Some(p) => {
             let _ = crate::send(p, msg);
@@ -319,8 +321,10 @@ pub async fn sync_nodes(nodes: &[Node]) {
 /// use tether::kernel::global::Global;
 /// use tether::Dest;
 /// use tether::otp::gen_server::StartOpts;
+/// // Elixir: GenServer.call({:global, :counter}, req)
 /// let opts = StartOpts::new().via(Global::new("counter"));
 /// let r = Dest::via(Global::new("counter"));
+/// assert_eq!(Global::new("counter").0, tether::Term::atom("counter"));
 /// # let _ = (opts, r);
 /// # }
 /// ```
@@ -328,9 +332,10 @@ pub async fn sync_nodes(nodes: &[Node]) {
 pub struct Global(pub Term);
 
 impl Global {
-    /// The global name `name`.
-    pub fn new(name: impl Into<Term>) -> Global {
-        Global(name.into())
+    /// The global name `name`: a string is an atom, as Erlang and Elixir name things
+    /// (`Global::new("counter")` is Elixir's `{:global, :counter}`); see [`NameTerm`].
+    pub fn new(name: impl NameTerm) -> Global {
+        Global(name.name_term())
     }
 }
 

@@ -58,6 +58,7 @@ use tether_term::{Atom, Pid, Reference, Term};
 use self::scope::Scope;
 use crate::Dest;
 use crate::Message;
+use crate::kernel::NameTerm;
 use crate::otp::call::{ReplyTo, call};
 use crate::otp::server_ref::StartName;
 use crate::otp::start::{self, Started};
@@ -223,16 +224,16 @@ fn check_local(pids: &[Pid]) -> Result<(), PgError> {
 
 /// Adds `pids` to `group` in `scope` (`pg:join/3`); joining twice means two entries
 /// (PG3). Only local pids (PG2); dead ones are removed again at once.
-pub async fn join(scope: &str, group: impl Into<Term>, pids: &[Pid]) -> Result<(), PgError> {
+pub async fn join(scope: &str, group: impl NameTerm, pids: &[Pid]) -> Result<(), PgError> {
     check_local(pids)?;
-    let (group, pids) = (TermKey(group.into()), pids.to_vec());
+    let (group, pids) = (TermKey(group.name_term()), pids.to_vec());
     Ok(call(&Dest::from(scope), |r| ScopeMsg::Join(group, pids, r), None).await?)
 }
 
 /// Removes one occurrence of each of `pids` from `group` (`pg:leave/3`).
-pub async fn leave(scope: &str, group: impl Into<Term>, pids: &[Pid]) -> Result<Leave, PgError> {
+pub async fn leave(scope: &str, group: impl NameTerm, pids: &[Pid]) -> Result<Leave, PgError> {
     check_local(pids)?;
-    let (group, pids) = (TermKey(group.into()), pids.to_vec());
+    let (group, pids) = (TermKey(group.name_term()), pids.to_vec());
     Ok(call(
         &Dest::from(scope),
         |r| ScopeMsg::Leave(group, pids, r),
@@ -243,13 +244,13 @@ pub async fn leave(scope: &str, group: impl Into<Term>, pids: &[Pid]) -> Result<
 
 /// All members of `group`, with repeats, in no guaranteed order; `[]` for an
 /// unknown group or scope (PG5, PG6). Reads the table; no message.
-pub fn get_members(scope: &str, group: &Term) -> Vec<Pid> {
-    read_group(scope, group, |g| g.all.clone())
+pub fn get_members(scope: &str, group: impl NameTerm) -> Vec<Pid> {
+    read_group(scope, &group.name_term(), |g| g.all.clone())
 }
 
 /// The members of `group` on this node.
-pub fn get_local_members(scope: &str, group: &Term) -> Vec<Pid> {
-    read_group(scope, group, |g| g.local.clone())
+pub fn get_local_members(scope: &str, group: impl NameTerm) -> Vec<Pid> {
+    read_group(scope, &group.name_term(), |g| g.local.clone())
 }
 
 fn read_group(scope: &str, group: &Term, f: impl Fn(&Group) -> Vec<Pid>) -> Vec<Pid> {
@@ -306,12 +307,9 @@ pub async fn monitor_scope(scope: &str) -> Result<(Reference, Groups), PgError> 
 ///     assert_eq!((ev.reference, ev.change), (r, pg::Change::Join));
 /// });
 /// ```
-pub async fn monitor(
-    scope: &str,
-    group: impl Into<Term>,
-) -> Result<(Reference, Vec<Pid>), PgError> {
+pub async fn monitor(scope: &str, group: impl NameTerm) -> Result<(Reference, Vec<Pid>), PgError> {
     let me = crate::self_pid();
-    let group = TermKey(group.into());
+    let group = TermKey(group.name_term());
     Ok(call(
         &Dest::from(scope),
         |r| ScopeMsg::MonitorGroup(me, group, r),

@@ -88,7 +88,7 @@
 //! | a cast that `decode_cast` cannot decode | it is dropped with a warning; the server keeps running |
 //!
 //! In Elixir, `GenServer.call({name, node}, :garbage)` thus returns
-//! `{:error, {:bad_request, :garbage}}` (the `kv` demo of `tether::dist::demo` answers
+//! `{:error, {:bad_request, :garbage}}` (the `kv` demo of `tether node` answers
 //! the same way). A Tether caller that gets such a reply from a server of another
 //! version sees [`CallError::BadReply`] holding it. Local callers cannot send a request
 //! of the wrong type: [`call`] is typed by the server.

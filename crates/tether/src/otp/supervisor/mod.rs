@@ -52,6 +52,7 @@ mod intensity;
 mod restart;
 pub(crate) mod roots;
 pub(crate) mod server;
+mod shortcuts;
 pub(crate) mod shutdown;
 mod spec;
 mod tree;
