@@ -82,7 +82,7 @@ fn names_registered_on_either_side_are_seen_everywhere() {
         let tname = unique("tname");
         let p = sleeper();
         assert!(global::register_name(atom(&tname), p).await);
-        assert_eq!(global::whereis_name(&atom(&tname)), Some(p));
+        assert_eq!(global::whereis_name(atom(&tname)), Some(p));
         for b in [n1, n2] {
             assert_eq!(beam_where(b, &tname).await, Term::Pid(p));
         }
@@ -108,13 +108,13 @@ fn names_registered_on_either_side_are_seen_everywhere() {
         let bname = unique("bname");
         let bp = eval(n1, &format!("P = spawn(fun() -> receive stop -> ok end end), yes = global:register_name('{bname}', P), P.")).await;
         let bp = bp.as_pid().unwrap();
-        assert_eq!(global::whereis_name(&atom(&bname)), Some(bp));
+        assert_eq!(global::whereis_name(atom(&bname)), Some(bp));
         assert_eq!(beam_where(n2, &bname).await, Term::Pid(bp));
         assert!(global::registered_names().contains(&atom(&bname)));
 
         // unregister from Tether: gone everywhere.
         global::unregister_name(atom(&tname)).await;
-        assert_eq!(global::whereis_name(&atom(&tname)), None);
+        assert_eq!(global::whereis_name(atom(&tname)), None);
         assert_eq!(beam_where(n1, &tname).await, atom("undefined"));
         // re_register moves a name.
         let q = sleeper();
@@ -122,7 +122,7 @@ fn names_registered_on_either_side_are_seen_everywhere() {
         assert_eq!(beam_where(n2, &bname).await, Term::Pid(q));
         // send/2 from Tether.
         assert_eq!(
-            global::send(&atom(&unique("nobody")), atom("x")),
+            global::send(atom(&unique("nobody")), atom("x")),
             Err(atom("x"))
         );
     });
@@ -150,24 +150,24 @@ fn names_vanish_when_the_owner_dies_or_its_node_is_killed() {
             },
         )
         .await;
-        assert_eq!(global::whereis_name(&atom(&tname)), None);
+        assert_eq!(global::whereis_name(atom(&tname)), None);
         // A BEAM owner dies.
         let bname = unique("bdies");
         let bp = eval(n1, &format!("P = spawn(fun() -> receive stop -> ok end end), yes = global:register_name('{bname}', P), P.")).await;
-        assert_eq!(global::whereis_name(&atom(&bname)), bp.as_pid());
+        assert_eq!(global::whereis_name(atom(&bname)), bp.as_pid());
         tether::send(bp.as_pid().unwrap(), atom("stop")).unwrap();
         eventually("a dead BEAM owner's name vanishes here", || async {
-            global::whereis_name(&atom(&bname)).is_none()
+            global::whereis_name(atom(&bname)).is_none()
         })
         .await;
         // A node is killed: its names vanish here and on the other BEAM node.
         let kname = unique("killed");
         let kp = eval(n2, &format!("P = spawn(fun() -> receive after infinity -> ok end end), yes = global:register_name('{kname}', P), P.")).await;
-        assert_eq!(global::whereis_name(&atom(&kname)), kp.as_pid());
+        assert_eq!(global::whereis_name(atom(&kname)), kp.as_pid());
         assert_eq!(beam_where(n1, &kname).await, kp);
         b2.kill().await;
         eventually("a killed node's names vanish here", || async {
-            global::whereis_name(&atom(&kname)).is_none()
+            global::whereis_name(atom(&kname)).is_none()
         })
         .await;
         eventually("... and on the other BEAM node", || async {
@@ -237,7 +237,7 @@ fn gen_server_calls_through_global_names_both_ways() {
         let srv = gen_server::start::<Counter>(10, StartOpts::new().via(Global::new(atom(&name))))
             .await
             .unwrap();
-        assert_eq!(global::whereis_name(&atom(&name)), Some(srv.pid()));
+        assert_eq!(global::whereis_name(atom(&name)), Some(srv.pid()));
         let r = eval(
             n1,
             &format!("gen_server:call({{global, '{name}'}}, {{add, 5}})."),
@@ -299,7 +299,7 @@ fn gen_server_calls_through_global_names_both_ways() {
             .start_link()
             .await
             .unwrap();
-        assert_eq!(global::whereis_name(&atom(&sname)), Some(sup));
+        assert_eq!(global::whereis_name(atom(&sname)), Some(sup));
         let counts = count_children(Dest::via(Global::new(atom(&sname))))
             .await
             .unwrap();
@@ -401,7 +401,7 @@ fn a_conflict_after_partitions_meet_is_resolved_as_otp_does() {
             // Every node ends with the same single owner (the joins that `sync`
             // waited for may still be passing on their `new_nodes` ops).
             let winner = eventually_some("all nodes agree on one owner", || async {
-                let here = global::whereis_name(&atom(&name))?;
+                let here = global::whereis_name(atom(&name))?;
                 let agree = beam_where(n1, &name).await.as_pid() == Some(here)
                     && beam_where(n2, &name).await.as_pid() == Some(here);
                 agree.then_some(here)
@@ -529,7 +529,7 @@ fn malformed_global_messages_are_dropped() {
         })
         .await;
         // The table is untouched and global still works both ways.
-        assert_eq!(global::whereis_name(&atom(&name)), Some(p));
+        assert_eq!(global::whereis_name(atom(&name)), Some(p));
         assert!(
             !global::registered_names()
                 .iter()
@@ -622,7 +622,7 @@ fn kernel_services_restart_and_resync_with_a_beam_peer() {
         let code = format!("{spawn_beam}, ok = pg:join(pg, '{group}', P), P.");
         let member = eval(n, &code).await.as_pid().unwrap();
         eventually("the BEAM's pg member is seen here", || async {
-            pg::get_members("pg", &atom(&group)).contains(&member)
+            pg::get_members("pg", atom(&group)).contains(&member)
         })
         .await;
 
@@ -643,7 +643,7 @@ fn kernel_services_restart_and_resync_with_a_beam_peer() {
         assert_eq!(r, Term::atom(node().name().as_str()));
 
         // global: the names of both sides are where they were...
-        assert_eq!(global::whereis_name(&atom(&bname)), Some(bp));
+        assert_eq!(global::whereis_name(atom(&bname)), Some(bp));
         assert_eq!(beam_where(n, &tname).await, Term::Pid(p));
         sync_all(&[n]).await;
         // ...and new ones travel both ways.
@@ -654,11 +654,11 @@ fn kernel_services_restart_and_resync_with_a_beam_peer() {
         let bname2 = unique("bk2");
         let code = format!("{spawn_beam}, yes = global:register_name('{bname2}', P), P.");
         let bp2 = eval(n, &code).await.as_pid().unwrap();
-        assert_eq!(global::whereis_name(&atom(&bname2)), Some(bp2));
+        assert_eq!(global::whereis_name(atom(&bname2)), Some(bp2));
 
         // pg: the restarted scope discovered the BEAM's again...
         eventually("the BEAM's pg member is seen again", || async {
-            pg::get_members("pg", &atom(&group)).contains(&member)
+            pg::get_members("pg", atom(&group)).contains(&member)
         })
         .await;
         // ...and a member joined here reaches the BEAM.

@@ -81,11 +81,11 @@ fn joins_are_seen_on_the_other_side_both_ways() {
         .await;
         let bp = bp.as_pid().unwrap();
         eventually("a BEAM member seen here", || async {
-            pg::get_members("pg", &atom(&g)).contains(&bp)
+            pg::get_members("pg", atom(&g)).contains(&bp)
         })
         .await;
         assert_eq!(
-            sorted(pg::get_local_members("pg", &atom(&g))),
+            sorted(pg::get_local_members("pg", atom(&g))),
             sorted(vec![p1, p2, p2])
         );
         assert!(pg::which_groups("pg").contains(&atom(&g)));
@@ -112,7 +112,7 @@ fn joins_are_seen_on_the_other_side_both_ways() {
         // A BEAM member that exits vanishes here; a Tether one that exits vanishes there.
         tether::send(bp, atom("stop")).unwrap();
         eventually("exited BEAM member gone here", || async {
-            !pg::get_members("pg", &atom(&g)).contains(&bp)
+            !pg::get_members("pg", atom(&g)).contains(&bp)
         })
         .await;
         tether::exit(p2, ExitReason::Kill);
@@ -143,12 +143,12 @@ fn members_of_a_killed_node_vanish() {
         let bp = eval(n2, &format!("P = spawn(fun() -> receive after infinity -> ok end end), ok = pg:join(pg, '{g}', P), P.")).await;
         let bp = bp.as_pid().unwrap();
         eventually("seen here", || async {
-            pg::get_members("pg", &atom(&g)) == vec![bp]
+            pg::get_members("pg", atom(&g)) == vec![bp]
         })
         .await;
         b2.kill().await;
         eventually("members of the killed BEAM node vanish here", || async {
-            pg::get_members("pg", &atom(&g)).is_empty()
+            pg::get_members("pg", atom(&g)).is_empty()
         })
         .await;
         // A killed Tether child: its kv member vanishes on the BEAM node.
@@ -167,7 +167,7 @@ fn members_of_a_killed_node_vanish() {
         })
         .await;
         eventually("... and here", || async {
-            !pg::get_members("pg", &atom("kv")).contains(&ckv)
+            !pg::get_members("pg", atom("kv")).contains(&ckv)
         })
         .await;
         let _ = n2;
@@ -177,7 +177,7 @@ fn members_of_a_killed_node_vanish() {
 /// The kv of `node`, once it shows in group `kv` here.
 async fn eventually_kv(node: Node) -> Pid {
     eventually_some(&format!("the kv of {node} in group kv"), || async {
-        pg::get_members("pg", &atom("kv"))
+        pg::get_members("pg", atom("kv"))
             .into_iter()
             .find(|p| p.node == node)
     })
@@ -325,17 +325,17 @@ fn tether_nodes_only() {
         assert!(tether::dist::connect_node(c2.node).await);
         let k1 = eventually_kv(c1.node).await;
         let k2 = eventually_kv(c2.node).await;
-        assert!(pg::get_members("pg", &atom("kv")).contains(&tether::whereis("kv").unwrap()));
+        assert!(pg::get_members("pg", atom("kv")).contains(&tether::whereis("kv").unwrap()));
         let g = unique("tg");
         let p = sleeper();
         pg::join("pg", atom(&g), &[p]).await.unwrap();
-        assert_eq!(pg::get_members("pg", &atom(&g)), vec![p]);
+        assert_eq!(pg::get_members("pg", atom(&g)), vec![p]);
         c1.kill().await;
         eventually("killed child's member vanishes", || async {
-            !pg::get_members("pg", &atom("kv")).contains(&k1)
+            !pg::get_members("pg", atom("kv")).contains(&k1)
         })
         .await;
-        assert!(pg::get_members("pg", &atom("kv")).contains(&k2));
+        assert!(pg::get_members("pg", atom("kv")).contains(&k2));
     });
 }
 
@@ -369,7 +369,7 @@ fn malformed_pg_messages_are_dropped() {
                 .is_some_and(|i| i.message_queue_len == 0)
         })
         .await;
-        assert_eq!(pg::get_members("pg", &atom(&g)), vec![p]);
+        assert_eq!(pg::get_members("pg", atom(&g)), vec![p]);
         let q = sleeper();
         pg::join("pg", atom(&g), &[q]).await.unwrap();
         eventually("still works", || async {

@@ -98,7 +98,7 @@ async fn run_pool() {
     for n in 1..=JOBS {
         // Jobs for unlucky numbers crash a worker: report it and go on.
         loop {
-            let members = pg::get_members(pg::DEFAULT_SCOPE, &group());
+            let members = pg::get_members(pg::DEFAULT_SCOPE, group());
             if members.is_empty() {
                 tether::sleep(Duration::from_millis(1)).await; // replacements are joining
                 continue;

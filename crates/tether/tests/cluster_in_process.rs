@@ -246,7 +246,7 @@ fn kernel_services_are_supervised_and_restarted() {
         let b_node = Node::intern(&full).unwrap();
         assert_eq!(ping(b_node).await, "pong");
         tether::kernel::global::sync().await;
-        let seen = tether::kernel::global::whereis_name(&Term::atom("kernel_test_name")).unwrap();
+        let seen = tether::kernel::global::whereis_name(Term::atom("kernel_test_name")).unwrap();
         assert!(same_process(seen, owner));
     });
     // Kill each kernel service of b in turn: the kernel supervisor restarts it.
@@ -274,7 +274,7 @@ fn kernel_services_are_supervised_and_restarted() {
     // with a as before.
     let late = b.block_on(async move {
         assert_eq!(
-            tether::kernel::global::whereis_name(&Term::atom("kernel_test_name")),
+            tether::kernel::global::whereis_name(Term::atom("kernel_test_name")),
             Some(owner)
         );
         tether::kernel::global::sync().await;
@@ -284,9 +284,9 @@ fn kernel_services_are_supervised_and_restarted() {
     });
     a.block_on(async move {
         tether::kernel::global::sync().await;
-        let seen = tether::kernel::global::whereis_name(&Term::atom("after_restart")).unwrap();
+        let seen = tether::kernel::global::whereis_name(Term::atom("after_restart")).unwrap();
         assert!(same_process(seen, late));
-        let seen = tether::kernel::global::whereis_name(&Term::atom("kernel_test_name")).unwrap();
+        let seen = tether::kernel::global::whereis_name(Term::atom("kernel_test_name")).unwrap();
         assert!(same_process(seen, owner));
     });
 }

@@ -48,12 +48,12 @@ fn pg() {
         let s = scope().await;
         let me = tether::self_pid();
         pg::join(s, g("group"), &[me]).await.unwrap();
-        assert_eq!(pg::get_members(s, &g("group")), vec![me]);
-        assert_eq!(pg::get_local_members(s, &g("group")), vec![me]);
+        assert_eq!(pg::get_members(s, g("group")), vec![me]);
+        assert_eq!(pg::get_local_members(s, g("group")), vec![me]);
         assert_eq!(pg::which_groups(s), vec![g("group")]);
         assert_eq!(pg::which_local_groups(s), vec![g("group")]);
         assert_eq!(pg::leave(s, g("group"), &[me]).await, Ok(Leave::Left));
-        assert_eq!(pg::get_members(s, &g("group")), Vec::<Pid>::new());
+        assert_eq!(pg::get_members(s, g("group")), Vec::<Pid>::new());
         assert_eq!(pg::which_groups(s), Vec::<Term>::new());
         assert_eq!(pg::which_local_groups(s), Vec::<Term>::new());
     })
@@ -68,13 +68,13 @@ fn single() {
         let me = tether::self_pid();
         pg::join(s, g("group"), &[me]).await.unwrap();
         pg::join(s, g("group"), &[me, me]).await.unwrap();
-        assert_eq!(pg::get_members(s, &g("group")), vec![me, me, me]);
+        assert_eq!(pg::get_members(s, g("group")), vec![me, me, me]);
         assert_eq!(
             pg::leave(s, g("missing"), &[me]).await,
             Ok(Leave::NotJoined)
         );
         assert_eq!(pg::leave(s, g("group"), &[me, me]).await, Ok(Leave::Left));
-        assert_eq!(pg::get_members(s, &g("group")), vec![me]);
+        assert_eq!(pg::get_members(s, g("group")), vec![me]);
         assert_eq!(pg::leave(s, g("group"), &[me]).await, Ok(Leave::Left));
         assert_eq!(pg::which_groups(s), Vec::<Term>::new());
         // A joined process that exits is removed, from every group.
@@ -86,7 +86,7 @@ fn single() {
         down(mref).await;
         // A call orders us after the scope handled the DOWN.
         let _ = pg::monitor_scope(s).await.unwrap();
-        assert_eq!(pg::get_members(s, &g("a")), Vec::<Pid>::new());
+        assert_eq!(pg::get_members(s, g("a")), Vec::<Pid>::new());
         assert_eq!(pg::which_groups(s), Vec::<Term>::new());
     })
 }
@@ -110,7 +110,7 @@ fn process_owner_check() {
             pg::leave(s, g("g"), &[remote]).await,
             Err(PgError::NoLocal(remote))
         );
-        assert_eq!(pg::get_members(s, &g("g")), Vec::<Pid>::new());
+        assert_eq!(pg::get_members(s, g("g")), Vec::<Pid>::new());
     })
 }
 
@@ -131,7 +131,7 @@ fn leave_exit_race() {
         down(mref).await;
         pg::join(s, g("dead"), &[p]).await.unwrap();
         let _ = pg::monitor_scope(s).await.unwrap(); // DOWN noproc handled by now
-        assert_eq!(pg::get_members(s, &g("dead")), Vec::<Pid>::new());
+        assert_eq!(pg::get_members(s, g("dead")), Vec::<Pid>::new());
         assert!(tether::is_alive(scope_pid));
     })
 }
@@ -149,7 +149,7 @@ fn errors() {
         let mref = tether::monitor(scope_pid);
         tether::send(scope_pid, "garbage").unwrap();
         assert_eq!(down(mref).await, ExitReason::from("badarg"));
-        assert_eq!(pg::get_members(s, &g("g")), Vec::<Pid>::new());
+        assert_eq!(pg::get_members(s, g("g")), Vec::<Pid>::new());
         assert_eq!(pg::which_groups("never_started_scope"), Vec::<Term>::new());
         assert!(matches!(
             pg::join("never_started_scope", g("g"), &[me]).await,
@@ -229,7 +229,7 @@ fn monitor_scope() {
         down(mref).await;
         pg::join(s, g("d"), &[me]).await.unwrap();
         assert!(!tether::is_alive(sub));
-        assert_eq!(pg::get_members(s, &g("d")), vec![me]);
+        assert_eq!(pg::get_members(s, g("d")), vec![me]);
     })
 }
 
@@ -247,9 +247,9 @@ fn default_scope() {
         pg::join(pg::DEFAULT_SCOPE, Term::Int(42), &[me])
             .await
             .unwrap();
-        assert_eq!(pg::get_members(pg::DEFAULT_SCOPE, &Term::Int(42)), vec![me]);
+        assert_eq!(pg::get_members(pg::DEFAULT_SCOPE, Term::Int(42)), vec![me]);
         assert_eq!(
-            pg::get_members(pg::DEFAULT_SCOPE, &Term::Float(42.0)),
+            pg::get_members(pg::DEFAULT_SCOPE, Term::Float(42.0)),
             Vec::<Pid>::new()
         );
     })
@@ -278,6 +278,6 @@ fn map_groups_compare_whatever_their_order() {
         assert_eq!(pg::which_groups(s), Vec::<Term>::new());
 
         pg::join(s, Term::Int(1), &[me]).await.unwrap();
-        assert_eq!(pg::get_members(s, &Term::Float(1.0)), Vec::<Pid>::new());
+        assert_eq!(pg::get_members(s, Term::Float(1.0)), Vec::<Pid>::new());
     })
 }
