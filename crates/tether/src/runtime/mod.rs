@@ -9,6 +9,7 @@
 //! pid of one is a remote pid to the other.
 
 pub(crate) mod context;
+mod logger;
 mod shutdown;
 pub(crate) mod state;
 
@@ -48,6 +49,7 @@ pub struct Runtime {
 pub struct Builder {
     worker_threads: Option<usize>,
     thread_name: Option<String>,
+    no_default_logger: bool,
 }
 
 impl Builder {
@@ -63,8 +65,26 @@ impl Builder {
         self
     }
 
+    /// Whether [`build`](Builder::build) installs the default logger (default `true`):
+    /// a stderr subscriber for `tracing` at level `warn` (or `RUST_LOG`), so that
+    /// crash reports and warnings show, as the BEAM's logger shows them. It is
+    /// installed only if the program has no global `tracing` subscriber yet: install
+    /// yours before building the runtime, or pass `false`.
+    ///
+    /// ```
+    /// let rt = tether::Runtime::builder().default_logger(false).build().unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn default_logger(mut self, on: bool) -> Builder {
+        self.no_default_logger = !on;
+        self
+    }
+
     /// Builds the runtime.
     pub fn build(self) -> io::Result<Runtime> {
+        if !self.no_default_logger {
+            logger::install();
+        }
         life::install_panic_hook();
         let state = Arc::new(state::RuntimeState::new().map_err(io::Error::other)?);
         let mut b = tokio::runtime::Builder::new_multi_thread();
