@@ -142,6 +142,17 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Command::Node { .. } = cli.command {
+        // A node runs until SIGTERM, SIGINT or its kernel giving up, then stops in
+        // order: supervisors, the node (peers see nodedown, EPMD forgets it).
+        let stopped = rt.run(async move {
+            start_node(cli.command).await.map_err(|e| {
+                eprintln!("tether: {e}");
+                tether::ExitReason::from(e.as_str())
+            })
+        });
+        return std::process::Termination::report(stopped);
+    }
     let code = rt.block_on(async move {
         match run(cli.command).await {
             Ok(()) => 0u8,
@@ -179,7 +190,8 @@ fn peer(name: &str) -> Result<Node, String> {
     Node::intern(&full).map_err(|e| e.to_string())
 }
 
-async fn run(command: Command) -> Result<(), String> {
+/// Starts the node of `tether node` and its demo services; returns their supervisor.
+async fn start_node(command: Command) -> Result<tether::Pid, String> {
     match command {
         Command::Node {
             name,
@@ -208,16 +220,22 @@ async fn run(command: Command) -> Result<(), String> {
                 return Err("--epmd none needs --port".into());
             }
             let node = dist::start(cfg).await.map_err(|e| e.to_string())?;
-            tether_cli::demo::start(&node).await;
+            let sup = tether_cli::demo::start(&node).await;
             println!(
                 "node {} up on port {} (epmd {})",
                 node.name(),
                 node.port(),
                 node.epmd_addr()
             );
-            let _ = tokio::signal::ctrl_c().await;
-            Ok(())
+            Ok(sup)
         }
+        _ => unreachable!("only nodes start here"),
+    }
+}
+
+async fn run(command: Command) -> Result<(), String> {
+    match command {
+        Command::Node { .. } => unreachable!("main runs nodes"),
         Command::Ping { node, common } => {
             client(&common).await?;
             let n = peer(&node)?;

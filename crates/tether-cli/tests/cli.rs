@@ -171,3 +171,60 @@ fn tether_node_serves_erl_and_its_death_is_seen() {
     let l = erl.wait_line("nodedown");
     assert_eq!(l, "nodedown");
 }
+
+/// SIGTERM stops `tether node` as `init:stop/0` stops a BEAM node: it closes its
+/// connections (so a peer sees `nodedown` at once, not after a tick timeout: the
+/// peer's ticktime here is 10 minutes) and exits with status 0.
+#[test]
+fn sigterm_stops_tether_node_in_order_and_exits_0() {
+    let epmd = free_port();
+    let name = format!("clitermnode_{}", std::process::id());
+    let full = format!("{name}@{}", host());
+    let mut node = Proc::start(tether(
+        epmd,
+        &[
+            "node",
+            "--name",
+            &name,
+            "--cookie",
+            COOKIE,
+            "--listen",
+            "127.0.0.1",
+        ],
+    ));
+    node.wait_line("up on port");
+    let code = format!(
+        "N = '{full}', pong = net_adm:ping(N), monitor_node(N, true), io:format(\"watching~n\"),
+         T0 = erlang:monotonic_time(millisecond),
+         receive {{nodedown, N}} -> io:format(\"nodedown after ~p ms~n\", [erlang:monotonic_time(millisecond) - T0])
+         after 30000 -> io:format(\"no nodedown~n\") end,
+         receive after infinity -> ok end."
+    );
+    let mut erl = Command::new("erl");
+    erl.env("ERL_EPMD_PORT", epmd.to_string()).args([
+        "-noshell",
+        "-sname",
+        &format!("clitermerl_{}", std::process::id()),
+        "-setcookie",
+        COOKIE,
+        "-start_epmd",
+        "false",
+        "-kernel",
+        "net_ticktime",
+        "600",
+        "-eval",
+        &code,
+    ]);
+    let mut erl = Proc::start(erl);
+    erl.wait_line("watching");
+    let term = Command::new("kill")
+        .args(["-TERM", &node.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let l = erl.wait_line("nodedown");
+    assert!(l.starts_with("nodedown after"), "{l}");
+    eprintln!("erl saw {l}");
+    let status = node.child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{}", node.seen.join("\n"));
+}

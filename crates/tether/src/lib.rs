@@ -83,7 +83,7 @@ pub use otp::gen_server::{self, GenServer};
 pub use otp::supervisor::{ChildSpec, Supervisor};
 pub use otp::{dynamic_supervisor::DynamicSupervisor, registry::Registry};
 pub use process::*;
-pub use runtime::{Builder, Runtime};
+pub use runtime::{Builder, Runtime, Stopped, stop_runtime};
 /// The term crate, tether-term, whole: everything about terms that the top-level
 /// re-exports leave out (the codec, the Erlang-syntax parser, term order), so that
 /// a user of `tether` needs no second dependency.

@@ -153,3 +153,34 @@ fn runtimes_on_parallel_threads_do_not_meet() {
         t.join().unwrap();
     }
 }
+
+/// `Runtime::run` returns when the top supervisor gives up, with its reason, after
+/// stopping the rest of the runtime; as a program's result, that is a failure.
+#[test]
+fn run_returns_when_the_top_supervisor_gives_up() {
+    use tether::ExitReason;
+    use tether::otp::supervisor::{ChildSpec, Strategy, Supervisor};
+    let stopped = runtime().run(async {
+        Supervisor::new(Strategy::OneForOne)
+            .max_restarts(0)
+            .child(ChildSpec::process("crasher", || async {
+                tether::sleep(Duration::from_millis(1)).await;
+                tether::exit_self(ExitReason::from("boom"));
+            }))
+            .start_link()
+            .await
+    });
+    assert_eq!(stopped, tether::Stopped::TopExited(ExitReason::Shutdown));
+    let code = std::process::Termination::report(stopped);
+    assert_eq!(code, std::process::ExitCode::FAILURE);
+}
+
+/// A start that fails is `StartFailed` with its reason.
+#[test]
+fn run_reports_a_failed_start() {
+    let stopped = runtime().run(async { Err::<Pid, _>(tether::ExitReason::from("no config")) });
+    assert_eq!(
+        stopped,
+        tether::Stopped::StartFailed(tether::ExitReason::from("no config"))
+    );
+}

@@ -20,8 +20,10 @@
 //! crash of a kernel service takes the whole node down, and `heart` or the operator
 //! restarts the VM. A Tether node usually lives inside a larger Rust program, so its
 //! kernel restarts a crashed service alone (`one_for_one`, at most 10 restarts in 10
-//! seconds); if that is exceeded the kernel gives up, the node stops (its
-//! connections close, peers see `nodedown`) and the program goes on undistributed.
+//! seconds); if that is exceeded the kernel gives up and the node stops (its
+//! connections close, peers see `nodedown`). A program in
+//! [`Runtime::run`](crate::Runtime::run) then stops, as a BEAM node dies with its
+//! `kernel_sup`; any other goes on undistributed.
 //!
 //! Stopping the node ([`DistNode::stop`](crate::dist::DistNode::stop)) shuts the
 //! kernel down in reverse start order with each child's shutdown timeout, as
@@ -107,6 +109,9 @@ pub(crate) async fn start() -> Result<Pid, ExitReason> {
                     if let Some(node) = crate::dist::DistNode::get() {
                         node.stop().await;
                     }
+                    // As a BEAM node dies with its kernel_sup: a `Runtime::run`
+                    // in progress stops the runtime.
+                    crate::stop_runtime();
                 }
                 return;
             }

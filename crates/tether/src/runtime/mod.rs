@@ -10,6 +10,8 @@
 
 pub(crate) mod context;
 mod logger;
+mod run;
+pub use run::{Stopped, stop_runtime};
 mod shutdown;
 pub(crate) mod state;
 
@@ -148,6 +150,71 @@ impl Runtime {
                 }
             }
         })
+    }
+
+    /// Runs a node until it is told to stop, and stops it in order: the entry point
+    /// of a program that is a node.
+    ///
+    /// `start` runs as a process and returns the application's top process (usually
+    /// a supervisor it started linked); then `run` waits until that process exits
+    /// ([`Stopped::TopExited`]), or SIGTERM or SIGINT arrives, or [`stop_runtime`] is
+    /// called, or the node's kernel gives up ([`Stopped::Requested`]). It then stops
+    /// the top process as its parent would, with `shutdown`, and the rest of the
+    /// runtime as dropping it does. If `start` fails, it returns
+    /// [`Stopped::StartFailed`].
+    ///
+    /// [`Stopped`] is a [`Termination`](std::process::Termination), so `main` can
+    /// return it: exit code 0 for a requested stop, 1 for a failure.
+    ///
+    /// ```no_run
+    /// use tether::otp::supervisor::{ChildSpec, Strategy, Supervisor};
+    /// use tether::{Runtime, Stopped};
+    ///
+    /// fn main() -> Stopped {
+    ///     Runtime::new().unwrap().run(async {
+    ///         Supervisor::new(Strategy::OneForOne)
+    ///             .child(ChildSpec::process("ticker", || async {
+    ///                 loop { tether::sleep(std::time::Duration::from_secs(1)).await }
+    ///             }))
+    ///             .start_link()
+    ///             .await
+    ///     })
+    /// }
+    /// ```
+    pub fn run<F, E>(self, start: F) -> Stopped
+    where
+        F: Future<Output = Result<crate::Pid, E>> + Send + 'static,
+        E: Into<ExitReason> + Send + 'static,
+    {
+        let stopped = self.block_on(async move {
+            // The top process is linked to this one: its exit must reach us as a
+            // message (its DOWN says why), not end us.
+            crate::trap_exit(true);
+            let stop = state::service::<run::StopRequest>();
+            stop.reset();
+            let top = match start.await {
+                Ok(top) => top,
+                Err(e) => return Stopped::StartFailed(e.into()),
+            };
+            let mref = crate::monitor(top);
+            let down_of_top = move |m: &crate::Message| {
+                m.downcast_ref::<crate::Down>()
+                    .is_some_and(|d| d.reference == mref)
+            };
+            tokio::select! {
+                m = crate::receive_select(down_of_top) => {
+                    let down = m.downcast::<crate::Down>();
+                    return Stopped::TopExited(down.map_or(ExitReason::Normal, |d| d.reason));
+                }
+                () = stop.wait() => {}
+                () = run::os_signal() => {}
+            };
+            crate::exit(top, ExitReason::Shutdown);
+            let _ = crate::receive_select(down_of_top).await;
+            Stopped::Requested
+        });
+        drop(self);
+        stopped
     }
 
     /// The underlying tokio handle, to spawn plain tasks or enter the runtime.
