@@ -261,6 +261,27 @@ pub enum NodeStartError {
     Kernel(crate::ExitReason),
 }
 
+/// The exit reason of a process whose node could not start: the kernel's own
+/// reason, or `{node_start_failed, Description}` (a binary) for the other causes.
+///
+/// ```
+/// use tether::ExitReason;
+/// use tether::dist::NodeStartError;
+/// let r = ExitReason::from(NodeStartError::EmptyCookie);
+/// assert_eq!(r.to_term().to_string(), r#"{node_start_failed,<<"no cookie: the given cookie is empty">>}"#);
+/// ```
+impl From<NodeStartError> for crate::ExitReason {
+    fn from(e: NodeStartError) -> crate::ExitReason {
+        match e {
+            NodeStartError::Kernel(r) => r,
+            e => crate::ExitReason::from_term(tether_term::Term::tuple([
+                tether_term::Term::atom("node_start_failed"),
+                tether_term::Term::from(e.to_string().as_str()),
+            ])),
+        }
+    }
+}
+
 impl fmt::Display for NodeStartError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -139,9 +139,24 @@
 //!     assert_eq!(c.call(Call::Get).await.unwrap(), 2); // still running
 //! });
 //! ```
+//!
+//! ## Calling a server: one path per kind of server
+//!
+//! | the server is | call it with | the wire mapping comes from |
+//! |---|---|---|
+//! | a GenServer type `S` of this program, on any node | [`Server<S>`](Server) (`Server::<S>::whereis`, `start_link` ...) | `S`'s own hooks: what the server reads with `decode_call` the client writes with `encode_call` |
+//! | anything else: Elixir, Erlang, another program's Tether node | [`Client<Req, Reply>`](Client) | serde, from `Req` and `Reply` |
+//!
+//! The hooks come in pairs because a server type is often both ends of the wire:
+//! `decode_call`/`encode_reply` are its server side, `encode_call`/`decode_reply`
+//! the side of a `Server<S>` calling it on another node. With
+//! [`serde_wire!`](crate::serde_wire) all six are written, and there is nothing to
+//! choose. A client of a foreign server never implements [`GenServer`]: it uses
+//! [`Client`].
 
 mod call;
 mod catch;
+mod client;
 mod error;
 pub(crate) mod from;
 mod result;
@@ -156,6 +171,7 @@ use std::future::Future;
 use tether_term::Term;
 
 pub use call::{call, cast, stop};
+pub use client::Client;
 pub use error::{CallError, ServerStartError};
 pub use from::ReplyTo;
 pub use result::{CallResult, CastResult, Init, Next, Timeout};
