@@ -448,3 +448,38 @@ fn a_dropped_runtime_stops_its_supervision_trees_in_order() {
     ));
     drop(b);
 }
+
+/// A plain library node (no demo services, nothing registered for rpc) answers the
+/// read-only functions BEAM tools and Elixir users call first.
+#[test]
+fn every_node_answers_the_read_only_rpc_built_ins() {
+    let epmd = free_port();
+    let (a, node_a) = node(&unique("ra"), epmd);
+    let (b, node_b) = node(&unique("rb"), epmd);
+    let (full_a, full_b) = (node_a.name().to_string(), node_b.name().to_string());
+    let echo_a = a.block_on(async { echo() });
+    b.block_on(async move {
+        let a_node = Node::intern(&full_a).unwrap();
+        let t = Duration::from_secs(5);
+        let rpc = |m: &'static str, f: &'static str, args: Vec<Term>| {
+            dist::rpc::call(a_node, m, f, args, t)
+        };
+        let whereis = rpc("erlang", "whereis", vec![Term::atom("echo")])
+            .await
+            .unwrap();
+        let Term::Pid(found) = whereis else {
+            panic!("whereis(echo) = {whereis}")
+        };
+        assert!(same_process(found, echo_a));
+        let none = rpc("erlang", "whereis", vec![Term::atom("nobody")]).await;
+        assert_eq!(none.unwrap(), Term::atom("undefined"));
+        let name = rpc("erlang", "node", vec![]).await.unwrap();
+        assert_eq!(name, Term::atom(&full_a));
+        let nodes = rpc("erlang", "nodes", vec![]).await.unwrap();
+        assert_eq!(nodes, Term::list([Term::atom(&full_b)]));
+        let registered = rpc("erlang", "registered", vec![]).await.unwrap();
+        assert!(registered.as_list().unwrap().contains(&Term::atom("echo")));
+        let alive = rpc("erlang", "is_process_alive", vec![Term::Pid(found)]).await;
+        assert_eq!(alive.unwrap(), Term::atom("true"));
+    });
+}

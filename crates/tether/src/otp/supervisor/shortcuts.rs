@@ -156,6 +156,37 @@ impl ChildSpec {
 
 #[cfg(test)]
 mod tests {
+    use crate::gen_server::{GenServer, Init, StartOpts};
+    use crate::otp::supervisor::{self, ChildPid, ChildSpec, Strategy, Supervisor};
+
+    /// A server whose `init` answers `ignore` (OTP's `:ignore`).
+    struct Shy;
+    impl GenServer for Shy {
+        type Args = ();
+        type Call = ();
+        type Cast = ();
+        type Reply = ();
+        type Continue = ();
+        async fn init((): ()) -> Init<Self> {
+            Init::Ignore
+        }
+    }
+
+    #[test]
+    fn an_ignoring_gen_server_is_no_child_not_an_error() {
+        crate::Runtime::new().unwrap().block_on(async {
+            let sup = Supervisor::new(Strategy::OneForOne)
+                .child(ChildSpec::gen_server::<Shy>((), StartOpts::new()))
+                .start_link()
+                .await
+                .expect("ignore does not fail the supervisor");
+            let children = supervisor::which_children(sup).await.unwrap();
+            assert_eq!(children.len(), 1);
+            assert_eq!(children[0].id.as_deref(), Some("Shy"));
+            assert_eq!(children[0].pid, ChildPid::Undefined);
+        });
+    }
+
     #[test]
     fn type_names_are_short() {
         struct Counter;
