@@ -33,7 +33,7 @@ use std::collections::HashMap;
 use bytes::{Bytes, BytesMut};
 use tether_term::{Atom, AtomCache, AtomCacheRefs};
 
-use super::{FrameError, FrameKind};
+use super::{FrameError, FrameKind, Malformed};
 
 /// Most fragmented messages being reassembled at once on one connection.
 pub const MAX_IN_FLIGHT: usize = 1024;
@@ -67,8 +67,8 @@ pub struct InboundDecoder {
     max_message_len: usize,
 }
 
-fn err(m: impl Into<String>) -> FrameError {
-    FrameError::Malformed(m.into())
+fn err(m: Malformed) -> FrameError {
+    FrameError::Malformed(m)
 }
 
 struct Cur<'a>(&'a [u8], usize);
@@ -78,7 +78,7 @@ impl<'a> Cur<'a> {
         let s = self
             .0
             .get(self.1..self.1 + n)
-            .ok_or_else(|| err("distribution header is truncated"))?;
+            .ok_or_else(|| err(Malformed::HeaderTruncated))?;
         self.1 += n;
         Ok(s)
     }
@@ -123,7 +123,7 @@ impl InboundDecoder {
                 let mut c = Cur(&frame, 2);
                 let (seq, id) = (c.u64()?, c.u64()?);
                 if id == 0 {
-                    return Err(err("fragment id 0"));
+                    return Err(err(Malformed::FragmentIdZero));
                 }
                 let atom_refs = self.atom_refs(&mut c)?;
                 let body = frame.slice(c.1..);
@@ -135,10 +135,10 @@ impl InboundDecoder {
                     }));
                 }
                 if self.partial.contains_key(&seq) {
-                    return Err(err(format!("fragment sequence {seq} started twice")));
+                    return Err(err(Malformed::FragmentRestarted(seq)));
                 }
                 if self.partial.len() >= MAX_IN_FLIGHT {
-                    return Err(err("too many fragmented messages in flight"));
+                    return Err(err(Malformed::TooManyFragmented));
                 }
                 self.check_len(body.len())?;
                 let p = Partial {
@@ -156,16 +156,17 @@ impl InboundDecoder {
                 let p = self
                     .partial
                     .get_mut(&seq)
-                    .ok_or_else(|| err(format!("fragment of unknown sequence {seq}")))?;
+                    .ok_or_else(|| err(Malformed::UnknownSequence(seq)))?;
                 if id != p.next_id {
-                    return Err(err(format!(
-                        "fragment {id} of sequence {seq}, expected {}",
-                        p.next_id
-                    )));
+                    return Err(err(Malformed::FragmentOutOfOrder {
+                        seq,
+                        id,
+                        expected: p.next_id,
+                    }));
                 }
                 let part = &frame[c.1..];
                 if p.body.len() + part.len() > max {
-                    return Err(err(format!("fragmented message over the {max}-byte limit")));
+                    return Err(err(Malformed::MessageTooLarge { max }));
                 }
                 p.body.extend_from_slice(part);
                 p.next_id -= 1;
@@ -193,7 +194,9 @@ impl InboundDecoder {
 
     fn check_len(&self, len: usize) -> Result<(), FrameError> {
         if len > self.max_message_len {
-            return Err(err("message over the size limit"));
+            return Err(err(Malformed::MessageTooLarge {
+                max: self.max_message_len,
+            }));
         }
         Ok(())
     }
@@ -206,7 +209,7 @@ impl InboundDecoder {
         let used = self
             .cache
             .read_header_into(section, &mut refs)
-            .map_err(|e| err(format!("distribution header atom cache: {e}")))?;
+            .map_err(|e| err(Malformed::AtomCache(e)))?;
         c.1 += used;
         Ok(refs.into_atoms())
     }

@@ -113,9 +113,9 @@ pub fn classify(frame: Bytes) -> Result<FrameKind, FrameError> {
         [131, 68, ..] => Ok(FrameKind::DistHeader(frame)),
         [131, 69, ..] => Ok(FrameKind::FragmentStart(frame)),
         [131, 70, ..] => Ok(FrameKind::FragmentCont(frame)),
-        [a, rest @ ..] => Err(FrameError::Malformed(format!(
-            "unknown frame type {a}{}",
-            rest.first().map(|b| format!(", {b}")).unwrap_or_default()
+        [a, rest @ ..] => Err(FrameError::Malformed(Malformed::UnknownType(
+            *a,
+            rest.first().copied(),
         ))),
     }
 }
@@ -137,7 +137,66 @@ pub enum FrameError {
     /// Nothing was read from the peer for `intensity` tick periods.
     TickTimeout,
     /// A frame could not be understood.
-    Malformed(String),
+    Malformed(Malformed),
+}
+
+/// What was wrong with a frame (docs/distribution.md §3).
+#[derive(Debug)]
+pub enum Malformed {
+    /// A first byte (and second) that begins no known frame.
+    UnknownType(u8, Option<u8>),
+    /// A distribution header that ends early.
+    HeaderTruncated,
+    /// A fragment numbered 0 (the last fragment is 1).
+    FragmentIdZero,
+    /// A fragmented message whose sequence is already open.
+    FragmentRestarted(u64),
+    /// More fragmented messages open at once than a connection allows.
+    TooManyFragmented,
+    /// A continuation fragment of a sequence that is not open.
+    UnknownSequence(u64),
+    /// A continuation fragment out of order.
+    FragmentOutOfOrder {
+        /// The sequence.
+        seq: u64,
+        /// The fragment number that came.
+        id: u64,
+        /// The one expected.
+        expected: u64,
+    },
+    /// A message (whole or reassembled) over the size limit.
+    MessageTooLarge {
+        /// The limit, in bytes.
+        max: usize,
+    },
+    /// The atom-cache section of a header (ours, for outgoing frames) is invalid.
+    AtomCache(tether_term::DecodeError),
+    /// An outgoing frame longer than the 4-byte length can say.
+    OutgoingTooLong,
+}
+
+impl fmt::Display for Malformed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Malformed::UnknownType(a, None) => write!(f, "unknown frame type {a}"),
+            Malformed::UnknownType(a, Some(b)) => write!(f, "unknown frame type {a}, {b}"),
+            Malformed::HeaderTruncated => f.write_str("distribution header is truncated"),
+            Malformed::FragmentIdZero => f.write_str("fragment id 0"),
+            Malformed::FragmentRestarted(seq) => {
+                write!(f, "fragment sequence {seq} started twice")
+            }
+            Malformed::TooManyFragmented => f.write_str("too many fragmented messages in flight"),
+            Malformed::UnknownSequence(seq) => write!(f, "fragment of unknown sequence {seq}"),
+            Malformed::FragmentOutOfOrder { seq, id, expected } => {
+                write!(f, "fragment {id} of sequence {seq}, expected {expected}")
+            }
+            Malformed::MessageTooLarge { max } => {
+                write!(f, "message over the {max}-byte limit")
+            }
+            Malformed::AtomCache(e) => write!(f, "atom-cache section: {e}"),
+            Malformed::OutgoingTooLong => f.write_str("outgoing frame longer than 4 GiB"),
+        }
+    }
 }
 
 impl fmt::Display for FrameError {

@@ -39,7 +39,7 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::{FrameError, FramingConfig, Stats};
+use super::{FrameError, FramingConfig, Malformed, Stats};
 
 /// One frame body (without its length) for the writer.
 ///
@@ -108,9 +108,7 @@ impl OutFrame {
                 cache
                     .get_or_insert_with(AtomCache::new)
                     .write_header(&self.bytes[section..], out)
-                    .map_err(|e| {
-                        FrameError::Malformed(format!("outgoing atom-cache section: {e}"))
-                    })?;
+                    .map_err(|e| FrameError::Malformed(Malformed::AtomCache(e)))?;
                 out.extend_from_slice(&self.bytes[at..section]);
             }
         }
@@ -224,9 +222,7 @@ impl<W: AsyncWrite + Unpin> Batch<W> {
         }
         let Ok(len) = u32::try_from(self.buf.len() - start - 4) else {
             self.buf.truncate(start);
-            return Err(FrameError::Malformed(
-                "outgoing frame longer than 4 GiB".into(),
-            ));
+            return Err(FrameError::Malformed(Malformed::OutgoingTooLong));
         };
         self.buf[start..start + 4].copy_from_slice(&len.to_be_bytes());
         self.stats.written.fetch_add(1, Ordering::Relaxed);

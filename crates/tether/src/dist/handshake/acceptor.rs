@@ -13,7 +13,8 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::message::{self as msg, PacketLen, Status};
 use super::{
-    ConnectArbiter, Handshake, HandshakeConfig, HandshakeError, IncomingDecision, gen_challenge,
+    ConnectArbiter, Handshake, HandshakeConfig, HandshakeError, IncomingDecision, ProtocolError,
+    gen_challenge,
 };
 use crate::dist::cookie::verify_digest;
 use crate::dist::flags::DistFlags;
@@ -150,9 +151,7 @@ where
                 });
             }
             _ => {
-                return Err(HandshakeError::Protocol(
-                    "bad answer to the alive status".into(),
-                ));
+                return Err(ProtocolError::BadAliveAnswer.into());
             }
         }
     }

@@ -19,7 +19,9 @@ pub enum HandshakeError {
     /// The handshake did not finish within the setup timeout.
     Timeout,
     /// The peer sent a malformed or unexpected message.
-    Protocol(String),
+    Protocol(ProtocolError),
+    /// The OS gave no randomness for our challenge.
+    NoRandomness(getrandom::Error),
     /// The peer's node name is invalid.
     BadName(NodeNameError),
     /// We refused the peer: not in the allow-list.
@@ -112,7 +114,8 @@ impl fmt::Display for HandshakeError {
             Io(e) => write!(f, "handshake i/o error: {e}"),
             Closed { step } => write!(f, "peer closed the connection during {step}"),
             Timeout => f.write_str("handshake timed out"),
-            Protocol(m) => write!(f, "handshake protocol error: {m}"),
+            Protocol(e) => write!(f, "handshake protocol error: {e}"),
+            NoRandomness(e) => write!(f, "no randomness for the challenge: {e}"),
             BadName(e) => write!(f, "bad peer node name: {e}"),
             NotAllowed { peer } => write!(f, "node {peer} is not in the allow-list"),
             MissingFlags { peer, missing } => {
@@ -161,5 +164,68 @@ impl std::error::Error for HandshakeError {
 impl From<NodeNameError> for HandshakeError {
     fn from(e: NodeNameError) -> HandshakeError {
         HandshakeError::BadName(e)
+    }
+}
+
+/// What was wrong with a handshake message (docs/distribution.md §2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProtocolError {
+    /// A packet's length is 0 or over the handshake's limit.
+    PacketLength {
+        /// What we were reading.
+        step: &'static str,
+        /// The length the peer announced.
+        len: usize,
+    },
+    /// A message ends before its fields do.
+    Truncated(&'static str),
+    /// A `send_name` (`n`) message of a version other than 5 or 6.
+    SendNameVersion(u16),
+    /// A message with another tag than the step expects.
+    UnexpectedTag {
+        /// The message the step expects.
+        expected: &'static str,
+        /// The tag byte that came.
+        got: u8,
+    },
+    /// A message of the expected kind with the wrong size.
+    Malformed(&'static str),
+    /// A status (`s`) message with an unknown status (at most 64 bytes of it).
+    UnknownStatus(Vec<u8>),
+    /// A `named:` status, which only answers a dynamic-name request, came unasked.
+    UnsolicitedNamed,
+    /// A challenge from a peer without `DFLAG_HANDSHAKE_23`.
+    NoHandshake23,
+    /// A bad answer to the `alive` status (neither `true` nor `false`).
+    BadAliveAnswer,
+}
+
+impl fmt::Display for ProtocolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProtocolError::PacketLength { step, len } => {
+                write!(f, "{step}: packet length {len} out of range")
+            }
+            ProtocolError::Truncated(what) => write!(f, "{what} is truncated"),
+            ProtocolError::SendNameVersion(v) => write!(f, "send_name version {v}"),
+            ProtocolError::UnexpectedTag { expected, got } => {
+                write!(f, "expected {expected}, got tag {got}")
+            }
+            ProtocolError::Malformed(what) => write!(f, "malformed {what}"),
+            ProtocolError::UnknownStatus(s) => {
+                write!(f, "unknown status {:?}", String::from_utf8_lossy(s))
+            }
+            ProtocolError::UnsolicitedNamed => f.write_str("unsolicited named: status"),
+            ProtocolError::NoHandshake23 => {
+                f.write_str("challenge from a peer without HANDSHAKE_23")
+            }
+            ProtocolError::BadAliveAnswer => f.write_str("bad answer to the alive status"),
+        }
+    }
+}
+
+impl From<ProtocolError> for HandshakeError {
+    fn from(e: ProtocolError) -> HandshakeError {
+        HandshakeError::Protocol(e)
     }
 }

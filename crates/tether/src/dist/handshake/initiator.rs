@@ -7,7 +7,9 @@
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::message::{self as msg, Status};
-use super::{ConnectArbiter, Handshake, HandshakeConfig, HandshakeError, gen_challenge};
+use super::{
+    ConnectArbiter, Handshake, HandshakeConfig, HandshakeError, ProtocolError, gen_challenge,
+};
 use crate::dist::cookie::verify_digest;
 use crate::dist::flags::DistFlags;
 use crate::dist::node_name::NodeName;
@@ -84,7 +86,7 @@ where
             }
         }
         Status::Named(..) => {
-            return Err(HandshakeError::Protocol("unsolicited named: status".into()));
+            return Err(ProtocolError::UnsolicitedNamed.into());
         }
         status @ (Status::Nok | Status::NotAllowed) => {
             return Err(HandshakeError::Refused {
@@ -104,9 +106,7 @@ where
     if !ch.flags.contains(DistFlags::HANDSHAKE_23)
         && !ch.flags.contains(DistFlags::MANDATORY_25_DIGEST)
     {
-        return Err(HandshakeError::Protocol(
-            "challenge from a peer without HANDSHAKE_23".into(),
-        ));
+        return Err(ProtocolError::NoHandshake23.into());
     }
     let peer_flags = ch.flags.expand_digest();
     let missing = peer_flags.missing(cfg.mandatory_flags());

@@ -15,7 +15,7 @@
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use super::HandshakeError;
+use super::{HandshakeError, ProtocolError};
 use crate::dist::flags::DistFlags;
 
 /// The largest handshake packet accepted (a 255-character UTF-8 name plus headers).
@@ -42,9 +42,7 @@ pub(crate) async fn read_packet<S: AsyncRead + Unpin>(
     }
     .map_err(|e| HandshakeError::from_io(e, step))?;
     if len == 0 || len > MAX_PACKET {
-        return Err(HandshakeError::Protocol(format!(
-            "{step}: packet length {len} out of range"
-        )));
+        return Err(ProtocolError::PacketLength { step, len }.into());
     }
     let mut buf = vec![0; len];
     s.read_exact(&mut buf)
@@ -80,10 +78,7 @@ struct Reader<'a> {
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], HandshakeError> {
         if self.buf.len() < n {
-            return Err(HandshakeError::Protocol(format!(
-                "{} is truncated",
-                self.what
-            )));
+            return Err(ProtocolError::Truncated(self.what).into());
         }
         let (h, t) = self.buf.split_at(n);
         self.buf = t;
@@ -144,9 +139,7 @@ pub(crate) fn decode_send_name(buf: &[u8]) -> Result<SendName, HandshakeError> {
         b'n' => {
             let version = r.u16()?;
             if version != 5 && version != 6 {
-                return Err(HandshakeError::Protocol(format!(
-                    "send_name version {version}"
-                )));
+                return Err(ProtocolError::SendNameVersion(version).into());
             }
             let flags = DistFlags::from_bits(u64::from(r.u32()?));
             Ok(SendName {
@@ -155,17 +148,17 @@ pub(crate) fn decode_send_name(buf: &[u8]) -> Result<SendName, HandshakeError> {
                 name: r.buf.to_vec(),
             })
         }
-        t => Err(HandshakeError::Protocol(format!(
-            "expected send_name, got tag {t}"
-        ))),
+        t => Err(ProtocolError::UnexpectedTag {
+            expected: "send_name",
+            got: t,
+        }
+        .into()),
     }
 }
 
 pub(crate) fn decode_complement(buf: &[u8]) -> Result<(u32, u32), HandshakeError> {
     if buf.len() != 9 || buf[0] != b'c' {
-        return Err(HandshakeError::Protocol(
-            "malformed complement ('c') message".into(),
-        ));
+        return Err(ProtocolError::Malformed("complement ('c') message").into());
     }
     let mut r = Reader {
         buf: &buf[1..],
@@ -211,9 +204,11 @@ pub(crate) fn encode_status(s: &Status) -> Vec<u8> {
 
 pub(crate) fn decode_status(buf: &[u8]) -> Result<Status, HandshakeError> {
     let Some((&b's', text)) = buf.split_first() else {
-        return Err(HandshakeError::Protocol(
-            "expected a status ('s') message".into(),
-        ));
+        return Err(ProtocolError::UnexpectedTag {
+            expected: "a status ('s') message",
+            got: buf.first().copied().unwrap_or(0),
+        }
+        .into());
     };
     Ok(match text {
         b"ok" => Status::Ok,
@@ -231,10 +226,7 @@ pub(crate) fn decode_status(buf: &[u8]) -> Result<Status, HandshakeError> {
             Status::Named(name, r.u32()?)
         }
         t => {
-            let shown = String::from_utf8_lossy(&t[..t.len().min(64)]).into_owned();
-            return Err(HandshakeError::Protocol(format!(
-                "unknown status {shown:?}"
-            )));
+            return Err(ProtocolError::UnknownStatus(t[..t.len().min(64)].to_vec()).into());
         }
     })
 }
@@ -269,9 +261,11 @@ pub(crate) fn decode_challenge(buf: &[u8]) -> Result<Challenge, HandshakeError> 
         what: "challenge",
     };
     if r.take(1)?[0] != b'N' {
-        return Err(HandshakeError::Protocol(
-            "expected a version 6 challenge ('N')".into(),
-        ));
+        return Err(ProtocolError::UnexpectedTag {
+            expected: "a version 6 challenge ('N')",
+            got: buf.first().copied().unwrap_or(0),
+        }
+        .into());
     }
     let flags = DistFlags::from_bits(r.u64()?);
     let challenge = r.u32()?;
@@ -295,9 +289,7 @@ pub(crate) fn encode_reply(challenge: u32, digest: &[u8; 16]) -> Vec<u8> {
 
 pub(crate) fn decode_reply(buf: &[u8]) -> Result<(u32, &[u8]), HandshakeError> {
     if buf.len() != 21 || buf[0] != b'r' {
-        return Err(HandshakeError::Protocol(
-            "malformed challenge reply ('r')".into(),
-        ));
+        return Err(ProtocolError::Malformed("challenge reply ('r')").into());
     }
     Ok((
         u32::from_be_bytes(buf[1..5].try_into().expect("4 bytes")),
@@ -313,9 +305,7 @@ pub(crate) fn encode_ack(digest: &[u8; 16]) -> Vec<u8> {
 
 pub(crate) fn decode_ack(buf: &[u8]) -> Result<&[u8], HandshakeError> {
     if buf.len() != 17 || buf[0] != b'a' {
-        return Err(HandshakeError::Protocol(
-            "malformed challenge ack ('a')".into(),
-        ));
+        return Err(ProtocolError::Malformed("challenge ack ('a')").into());
     }
     Ok(&buf[1..])
 }

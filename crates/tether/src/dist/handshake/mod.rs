@@ -36,7 +36,7 @@ pub mod message;
 
 pub use acceptor::accept;
 pub use arbiter::{AcceptAll, ConnectArbiter, IncomingDecision, PeerState, decide_incoming};
-pub use error::HandshakeError;
+pub use error::{HandshakeError, ProtocolError};
 pub use initiator::connect;
 pub use message::{PacketLen, Status};
 
@@ -210,5 +210,5 @@ impl<S> fmt::Debug for Handshake<S> {
 
 /// A fresh challenge from the OS CSPRNG.
 pub(crate) fn gen_challenge() -> Result<u32, HandshakeError> {
-    getrandom::u32().map_err(|e| HandshakeError::Protocol(format!("no randomness: {e}")))
+    getrandom::u32().map_err(HandshakeError::NoRandomness)
 }
