@@ -2,7 +2,7 @@
 # Runs each fuzz target in fuzz/ for a bounded time (default 60 s each): the ETF
 # decoder and the Erlang-syntax parser (tether-term), and the receiving side of a
 # distribution connection (tether: frames, the distribution-header parser, control
-# messages).
+# messages) and both sides of the distribution handshake.
 #
 #   scripts/fuzz-smoke.sh [SECONDS]
 #
@@ -17,6 +17,7 @@ if ! command -v cargo-fuzz >/dev/null 2>&1 || ! rustup toolchain list | grep -q 
     echo "cargo-fuzz or nightly missing: running the stable random-input tests instead"
     TETHER_FUZZ_ITERS=1000000 cargo test -p tether-term --release --test robustness random_and_mutated
     TETHER_FUZZ_ITERS=1000000 cargo test -p tether --release --lib framing::robustness
+    TETHER_FUZZ_ITERS=200000 cargo test -p tether --release --lib handshake::robustness
     exit 0
 fi
 # Seed the decode corpus with the Erlang-made fixtures, one file per term.
@@ -64,8 +65,13 @@ for name, data in [
     ("fragments", frames(first, rest)),
 ]:
     open(f"fuzz/corpus/dist_frames/seed-{name}", "wb").write(data)
+# A send_name (version 6) for the acceptor side of the handshake target.
+name = b"seed@host"
+send_name = bytes([ord("N")]) + struct.pack(">QIH", 0x3_0100_0d9f_fdf4, 9, len(name)) + name
+os.makedirs("fuzz/corpus/handshake", exist_ok=True)
+open("fuzz/corpus/handshake/seed-send-name", "wb").write(b"\x00" + struct.pack(">H", len(send_name)) + send_name)
 PY
-for target in decode parse dist_frames; do
+for target in decode parse dist_frames handshake; do
     cargo +nightly fuzz run --fuzz-dir fuzz "$target" "fuzz/corpus/$target" -- \
         -max_total_time="$secs" -max_len=4096 -rss_limit_mb=2048 -print_final_stats=1
 done

@@ -61,6 +61,8 @@ pub mod framing;
 #[cfg(not(feature = "wire"))]
 #[allow(dead_code, unused_imports)] // parts only the `wire` feature's users call
 pub(crate) mod framing;
+#[cfg(test)]
+mod fuzzing;
 #[cfg(feature = "wire")]
 pub mod handshake;
 #[cfg(not(feature = "wire"))]

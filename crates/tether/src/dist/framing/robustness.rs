@@ -24,22 +24,8 @@ use super::header::InboundDecoder;
 use super::{OutFrame, classify};
 use crate::dist::control::{Control, ProcRef};
 use crate::dist::flags::DistFlags;
+use crate::dist::fuzzing::{Rng, iterations, mutate};
 use crate::dist::wire;
-
-/// A small deterministic PRNG (xorshift64*), so that runs are reproducible.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 fn controls() -> Vec<Control> {
     let peer = Node::intern("fuzz_peer@some.host").unwrap();
@@ -215,23 +201,8 @@ fn feed(frames: &[Bytes]) -> Vec<Control> {
 }
 
 fn mutate_bytes(rng: &mut Rng, frame: &Bytes) -> Bytes {
-    let mut v = frame.to_vec();
-    for _ in 0..1 + rng.below(5) {
-        if v.is_empty() {
-            break;
-        }
-        let at = rng.below(v.len());
-        match rng.below(5) {
-            0 => v[at] ^= 1 << rng.below(8),
-            1 => v.insert(at, rng.next() as u8),
-            2 => {
-                v.remove(at);
-            }
-            3 => v[at] = [0, 1, 0xff, 0x7f, 0x80, 0x08, 131, 68, 69, 70, 82, 104][rng.below(12)],
-            _ => v.truncate(at),
-        }
-    }
-    Bytes::from(v)
+    let interesting = [0, 1, 0xff, 0x7f, 0x80, 0x08, 131, 68, 69, 70, 82, 104];
+    Bytes::from(mutate(rng, frame, &interesting))
 }
 
 fn random_frame(rng: &mut Rng) -> Bytes {
@@ -270,10 +241,7 @@ fn the_seed_sessions_decode_back() {
 
 #[test]
 fn random_and_mutated_frames_never_panic() {
-    let iterations: usize = std::env::var("TETHER_FUZZ_ITERS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(20_000);
+    let iterations = iterations(20_000);
     let ctrls = controls();
     let big = Control::Send {
         from: None,

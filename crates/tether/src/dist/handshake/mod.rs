@@ -33,6 +33,8 @@ mod arbiter;
 mod error;
 mod initiator;
 pub mod message;
+#[cfg(test)]
+mod robustness;
 
 pub use acceptor::accept;
 pub use arbiter::{AcceptAll, ConnectArbiter, IncomingDecision, PeerState, decide_incoming};
