@@ -17,6 +17,8 @@
 
 pub mod client;
 pub mod proto;
+#[cfg(test)]
+mod robustness;
 pub mod server;
 
 pub use client::{EpmdClient, Registration};
