@@ -26,7 +26,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tether_term::{Node, Pid, Reference};
-use tokio::net::TcpStream;
 use tokio::sync::Notify;
 
 use super::control::{Control, ProcRef};
@@ -35,6 +34,7 @@ use super::framing::{self, FrameSender, WriterHandle, header::InboundDecoder};
 use super::handshake::Handshake;
 use super::node::NodeInner;
 use super::node_name::NodeName;
+use super::tls::DistStream;
 use super::{incoming, wire};
 use crate::process::Monitored;
 
@@ -115,11 +115,11 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 /// Builds a connection from a finished handshake and starts its writer. The reader
 /// is started by [`run`] once the connection is in the table.
 pub(crate) fn open(
-    hs: Handshake<TcpStream>,
+    hs: Handshake<DistStream>,
     inner: &NodeInner,
 ) -> Result<(Arc<Conn>, Starter), String> {
     let peer = Node::intern(hs.peer.as_str()).map_err(|e| e.to_string())?;
-    hs.stream.set_nodelay(true).ok();
+    hs.stream.set_nodelay();
     let hidden = hs.is_hidden();
     let (reader, sender, writer) = framing::split(hs.stream, inner.framing.clone());
     let conn = Arc::new(Conn {
@@ -145,7 +145,7 @@ pub(crate) fn open(
 /// Starts a connection's reader once it is in the table.
 pub(crate) struct Starter {
     conn: Arc<Conn>,
-    reader: framing::FrameReader<tokio::io::ReadHalf<TcpStream>>,
+    reader: framing::FrameReader<tokio::io::ReadHalf<DistStream>>,
     writer: WriterHandle,
 }
 
@@ -158,7 +158,7 @@ impl Starter {
 async fn run(
     inner: Arc<NodeInner>,
     conn: Arc<Conn>,
-    mut reader: framing::FrameReader<tokio::io::ReadHalf<TcpStream>>,
+    mut reader: framing::FrameReader<tokio::io::ReadHalf<DistStream>>,
     writer: WriterHandle,
 ) {
     let max = inner.framing.max_frame_len as usize;

@@ -77,6 +77,7 @@ mod outgoing;
 mod remote;
 mod router;
 pub mod rpc;
+mod tls;
 mod wire;
 
 pub use call::{CallError, call};
@@ -92,3 +93,4 @@ pub use node_monitor::{
 };
 pub use node_name::NodeName;
 pub use rpc::RpcError;
+pub use tls::{TlsConfig, TlsError};

@@ -49,10 +49,11 @@ use tokio::net::TcpListener;
 use super::cookie::{Cookie, Cookies};
 use super::epmd::{self, EpmdClient, EpmdHandle, EpmdServer, NodeInfo};
 use super::framing::FramingConfig;
-use super::handshake::{AllowList, HandshakeConfig};
+use super::handshake::{AllowList, HandshakeConfig, PacketLen};
 use super::node_monitor::NodeMonitors;
 use super::node_name::{NodeName, NodeNameError};
 use super::remote::PeerTable;
+use super::tls::{Tls, TlsConfig, TlsError};
 use super::{erpc, host, remote, router};
 
 /// How the node is found by others.
@@ -93,6 +94,7 @@ pub struct NodeConfig {
     pub(crate) limits: DecodeLimits,
     pub(crate) allow: Option<AllowList>,
     pub(crate) max_frame_len: u32,
+    pub(crate) tls: Option<TlsConfig>,
 }
 
 impl NodeConfig {
@@ -113,6 +115,7 @@ impl NodeConfig {
             limits: DecodeLimits::default(),
             allow: None,
             max_frame_len: 128 << 20,
+            tls: None,
         }
     }
 
@@ -203,6 +206,14 @@ impl NodeConfig {
         self
     }
 
+    /// TLS distribution, as OTP's `inet_tls_dist` (see [`TlsConfig`] and the
+    /// module docs of `dist::tls`): every connection, in and out, is TLS with
+    /// certificates verified both ways against the CA; plain-TCP peers are refused.
+    pub fn tls(mut self, tls: TlsConfig) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
     /// Only these peers may connect (`net_kernel:allow/1`).
     pub fn allow(mut self, allow: AllowList) -> Self {
         self.allow = Some(allow);
@@ -259,6 +270,8 @@ pub enum NodeStartError {
     EmbeddedEpmd(std::io::Error),
     /// The kernel services could not start.
     Kernel(crate::ExitReason),
+    /// The TLS identity could not be loaded.
+    Tls(TlsError),
 }
 
 /// The exit reason of a process whose node could not start: the kernel's own
@@ -294,6 +307,7 @@ impl fmt::Display for NodeStartError {
             NodeStartError::Epmd(e) => write!(f, "{e}"),
             NodeStartError::EmbeddedEpmd(e) => write!(f, "cannot start the embedded epmd: {e}"),
             NodeStartError::Kernel(r) => write!(f, "the kernel services did not start: {r}"),
+            NodeStartError::Tls(e) => write!(f, "TLS: {e}"),
         }
     }
 }
@@ -306,6 +320,7 @@ impl std::error::Error for NodeStartError {
             NodeStartError::NoCookie(e) => Some(e),
             NodeStartError::Listen(e) | NodeStartError::EmbeddedEpmd(e) => Some(e),
             NodeStartError::Epmd(e) => Some(e),
+            NodeStartError::Tls(e) => Some(e),
             NodeStartError::AlreadyStarted
             | NodeStartError::EmptyCookie
             | NodeStartError::Kernel(_) => None,
@@ -316,6 +331,8 @@ impl std::error::Error for NodeStartError {
 /// The running node's shared state.
 pub(crate) struct NodeInner {
     pub name: NodeName,
+    /// TLS distribution, when configured.
+    pub tls: Option<Tls>,
     pub handshake: HandshakeConfig,
     pub framing: FramingConfig,
     pub limits: DecodeLimits,
@@ -400,6 +417,22 @@ impl DistNode {
     /// The cookies (set the node's own or per-peer ones, like `erlang:set_cookie/1,2`).
     pub fn cookies(&self) -> &Cookies {
         &self.0.cookies
+    }
+
+    /// Reads the node's TLS certificate, key and CA files again (for rotation): new
+    /// connections use them, established ones keep their sessions. An error leaves
+    /// the previous identity in use; [`TlsError::NotConfigured`] if the node does not
+    /// run TLS.
+    pub fn reload_tls(&self) -> Result<(), TlsError> {
+        match &self.0.tls {
+            Some(tls) => tls.reload(),
+            None => Err(TlsError::NotConfigured),
+        }
+    }
+
+    /// Whether the node runs TLS distribution.
+    pub fn is_tls(&self) -> bool {
+        self.0.tls.is_some()
     }
 
     /// The rpc/erpc function registry (see [`erpc::Registry`]).
@@ -490,6 +523,10 @@ pub async fn start(config: NodeConfig) -> Result<DistNode, NodeStartError> {
         Some(c) => Cookie::new(c.clone()).ok_or(NodeStartError::EmptyCookie)?,
         None => host::read_cookie_file().map_err(NodeStartError::NoCookie)?,
     };
+    let tls = match &config.tls {
+        Some(files) => Some(Tls::load(files.clone()).map_err(NodeStartError::Tls)?),
+        None => None,
+    };
     let listener = bind(&config).await.map_err(NodeStartError::Listen)?;
     let port = listener
         .local_addr()
@@ -534,6 +571,10 @@ pub async fn start(config: NodeConfig) -> Result<DistNode, NodeStartError> {
     let mut handshake = HandshakeConfig::new(name.clone(), creation, cookies.clone());
     handshake.is_hidden = config.hidden;
     handshake.allow = config.allow.clone();
+    if tls.is_some() {
+        // Inside TLS the handshake's packets have 4-byte lengths (inet_tls_dist).
+        handshake.packet_len = PacketLen::Four;
+    }
     let framing = FramingConfig {
         net_ticktime: config.net_ticktime,
         max_frame_len: config.max_frame_len,
@@ -541,6 +582,7 @@ pub async fn start(config: NodeConfig) -> Result<DistNode, NodeStartError> {
     };
     let inner = Arc::new(NodeInner {
         name: name.clone(),
+        tls,
         handshake,
         framing,
         limits: config.limits,

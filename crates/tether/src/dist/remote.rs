@@ -35,6 +35,8 @@ use std::time::Duration;
 
 use tether_term::Node;
 use tokio::net::{TcpListener, TcpStream};
+
+use super::tls::DistStream;
 use tokio::sync::Notify;
 
 use super::connection::{self, Conn};
@@ -220,7 +222,7 @@ impl NodeInner {
     }
 
     /// Puts a finished handshake into the table as the peer's connection.
-    pub(crate) fn install(self: &Arc<Self>, hs: Handshake<TcpStream>) {
+    pub(crate) fn install(self: &Arc<Self>, hs: Handshake<DistStream>) {
         let peer = hs.peer.clone();
         let (conn, start) = match connection::open(hs, self) {
             Ok(x) => x,
@@ -357,6 +359,9 @@ pub(crate) enum ConnectError {
     Timeout { addr: SocketAddr },
     /// The TCP connection failed.
     Tcp { addr: SocketAddr, source: io::Error },
+    /// The TLS handshake failed (the peer is not TLS, or its certificate does not
+    /// chain to the CA or does not name its host).
+    Tls { addr: SocketAddr, source: io::Error },
     /// The handshake failed.
     Handshake(HandshakeError),
 }
@@ -383,6 +388,9 @@ impl fmt::Display for ConnectError {
             ConnectError::Epmd { host, source } => write!(f, "epmd on {host}: {source}"),
             ConnectError::Timeout { addr } => write!(f, "connecting to {addr} timed out"),
             ConnectError::Tcp { addr, source } => write!(f, "cannot connect to {addr}: {source}"),
+            ConnectError::Tls { addr, source } => {
+                write!(f, "TLS handshake with {addr} failed: {source}")
+            }
             ConnectError::Handshake(e) => write!(f, "{e}"),
         }
     }
@@ -392,7 +400,9 @@ impl std::error::Error for ConnectError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             ConnectError::BadName(e) => Some(e),
-            ConnectError::Resolve { source, .. } | ConnectError::Tcp { source, .. } => Some(source),
+            ConnectError::Resolve { source, .. }
+            | ConnectError::Tcp { source, .. }
+            | ConnectError::Tls { source, .. } => Some(source),
             ConnectError::Epmd { source, .. } => Some(source),
             ConnectError::Handshake(e) => Some(e),
             ConnectError::NoAddress { .. }
@@ -405,12 +415,20 @@ impl std::error::Error for ConnectError {
 async fn dial(
     inner: &Arc<NodeInner>,
     name: &NodeName,
-) -> Result<Handshake<TcpStream>, ConnectError> {
+) -> Result<Handshake<DistStream>, ConnectError> {
     let addr = resolve(inner, name).await?;
-    let stream = tokio::time::timeout(inner.handshake.setup_timeout, TcpStream::connect(addr))
+    let setup = inner.handshake.setup_timeout;
+    let tcp = tokio::time::timeout(setup, TcpStream::connect(addr))
         .await
         .map_err(|_| ConnectError::Timeout { addr })?
         .map_err(|source| ConnectError::Tcp { addr, source })?;
+    let stream = match &inner.tls {
+        None => DistStream::Plain(tcp),
+        Some(tls) => tokio::time::timeout(setup, tls.connect(tcp, name.host()))
+            .await
+            .map_err(|_| ConnectError::Timeout { addr })?
+            .map_err(|source| ConnectError::Tls { addr, source })?,
+    };
     handshake::connect(stream, &inner.handshake, name, &Arbiter(inner.clone()))
         .await
         .map_err(ConnectError::Handshake)
@@ -475,6 +493,21 @@ pub(crate) async fn accept_loop(inner: Arc<NodeInner>, listener: TcpListener) {
         };
         let inner = inner.clone();
         tokio::spawn(async move {
+            let stream = match &inner.tls {
+                None => DistStream::Plain(stream),
+                Some(tls) => {
+                    let setup = inner.handshake.setup_timeout;
+                    match tokio::time::timeout(setup, tls.accept(stream)).await {
+                        Ok(Ok(s)) => s,
+                        Ok(Err(e)) => {
+                            return tracing::warn!(%addr, error = %e, "TLS distribution: refused a peer whose TLS handshake failed (a plain-TCP peer, or a certificate that does not chain to the CA)");
+                        }
+                        Err(_) => {
+                            return tracing::warn!(%addr, "TLS distribution: a peer's TLS handshake timed out");
+                        }
+                    }
+                }
+            };
             let arbiter = Arbiter(inner.clone());
             match handshake::accept(stream, &inner.handshake, &arbiter).await {
                 Ok(hs) => inner.install(hs),
