@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! tether node --name N [--cookie C] [--hidden|--visible] [--epmd embedded|external|none] [--port P]
+//!             [--tls-cert PEM --tls-key PEM --tls-ca PEM]   (also for ping and rpc)
 //! tether ping NODE
 //! tether rpc NODE MOD FUN '[Args]'          (arguments and result in Erlang syntax)
 //! tether names [HOST]
@@ -53,6 +54,16 @@ struct Common {
     /// Use long names (name@fully.qualified.host).
     #[arg(long)]
     long_names: bool,
+    /// TLS distribution (as OTP's inet_tls_dist): this node's certificate chain (PEM).
+    /// Needs --tls-key and --tls-ca; peers must present a certificate the CA signed.
+    #[arg(long, value_name = "PEM", requires_all = ["tls_key", "tls_ca"])]
+    tls_cert: Option<std::path::PathBuf>,
+    /// TLS distribution: this node's private key (PEM).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
+    /// TLS distribution: the CA certificates peers must chain to (PEM).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_ca: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -169,6 +180,9 @@ fn config(name: &str, common: &Common) -> NodeConfig {
     let mut cfg = NodeConfig::new(name).long_names(common.long_names);
     if let Some(c) = &common.cookie {
         cfg = cfg.cookie(c.clone());
+    }
+    if let (Some(cert), Some(key), Some(ca)) = (&common.tls_cert, &common.tls_key, &common.tls_ca) {
+        cfg = cfg.tls(dist::TlsConfig::new(cert, key, ca));
     }
     cfg
 }

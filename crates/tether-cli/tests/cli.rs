@@ -228,3 +228,66 @@ fn sigterm_stops_tether_node_in_order_and_exits_0() {
     let status = node.child.wait().unwrap();
     assert_eq!(status.code(), Some(0), "{}", node.seen.join("\n"));
 }
+
+#[path = "../../tether/tests/common/certs.rs"]
+mod certs;
+
+/// `tether node` and `tether ping` over TLS distribution: a ping with the CA's
+/// certificates gets `pong`, one without TLS gets `pang`, and the node logs why it
+/// refused the plain peer.
+#[test]
+fn tether_node_and_ping_speak_tls_and_refuse_plain_peers() {
+    let dir = std::env::temp_dir().join(format!("cli_tls_{}", std::process::id()));
+    let ca = certs::Ca::new(&dir, "cli");
+    let (node_leaf, ping_leaf) = (ca.leaf("node"), ca.leaf("ping"));
+    let tls = |leaf: &certs::Leaf| {
+        [
+            "--tls-cert".to_string(),
+            leaf.cert.display().to_string(),
+            "--tls-key".to_string(),
+            leaf.key.display().to_string(),
+            "--tls-ca".to_string(),
+            ca.cert.display().to_string(),
+        ]
+    };
+    let epmd = free_port();
+    let name = format!("clitls_{}", std::process::id());
+    let full = format!("{name}@{}", host());
+    let mut args = vec![
+        "node",
+        "--name",
+        &name,
+        "--cookie",
+        COOKIE,
+        "--listen",
+        "127.0.0.1",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect::<Vec<_>>();
+    args.extend(tls(&node_leaf));
+    let mut node = Proc::start(tether(
+        epmd,
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+    ));
+    node.wait_line("up on port");
+
+    let mut ping = vec![
+        "ping".to_string(),
+        full.clone(),
+        "--cookie".into(),
+        COOKIE.into(),
+    ];
+    ping.extend(tls(&ping_leaf));
+    let out = tether(epmd, &ping.iter().map(String::as_str).collect::<Vec<_>>())
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "pong");
+
+    let out = tether(epmd, &["ping", &full, "--cookie", COOKIE])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "pang");
+    node.wait_line("TLS handshake failed");
+    let _ = std::fs::remove_dir_all(&dir);
+}
