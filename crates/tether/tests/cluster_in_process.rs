@@ -483,3 +483,45 @@ fn every_node_answers_the_read_only_rpc_built_ins() {
         assert_eq!(alive.unwrap(), Term::atom("true"));
     });
 }
+
+/// A peer address may hold only so many connections in setup: one more is closed at
+/// once (while the earlier ones are still waiting), and the slots free up as those
+/// end, so real peers get in again.
+#[test]
+fn silent_connections_from_one_address_are_capped() {
+    use tokio::io::AsyncReadExt;
+    let epmd = free_port();
+    let rt = Runtime::builder().worker_threads(2).build().unwrap();
+    let cfg = NodeConfig::new(unique("capped"))
+        .cookie(COOKIE)
+        .listen("127.0.0.1".parse().unwrap())
+        .epmd(EpmdMode::Embedded)
+        .epmd_port(epmd)
+        .max_pending_handshakes_per_address(2);
+    let capped = rt.block_on(async move { dist::start(cfg).await.unwrap() });
+    let port = capped.port();
+    let (b, _node_b) = node(&unique("peer"), epmd);
+    let capped_name = Node::intern(&capped.name().to_string()).unwrap();
+    rt.block_on(async move {
+        let connect = || tokio::net::TcpStream::connect(("127.0.0.1", port));
+        let (first, _second) = (connect().await.unwrap(), connect().await.unwrap());
+        let mut third = connect().await.unwrap();
+        let mut buf = [0u8; 1];
+        // The third is closed without waiting for a handshake timeout ...
+        assert_eq!(third.read(&mut buf).await.unwrap(), 0);
+        // ... while the first, older, is still open (a timeout would have closed it
+        // first).
+        assert_eq!(
+            first.try_read(&mut buf).map_err(|e| e.kind()),
+            Err(std::io::ErrorKind::WouldBlock)
+        );
+    });
+    // The silent connections are gone (once the node has seen them close): a real
+    // peer gets in.
+    b.block_on(async move {
+        eventually("a real peer gets in", || async move {
+            ping(capped_name).await == "pong"
+        })
+        .await
+    });
+}

@@ -95,6 +95,7 @@ pub struct NodeConfig {
     pub(crate) allow: Option<AllowList>,
     pub(crate) max_frame_len: u32,
     pub(crate) tls: Option<TlsConfig>,
+    pub(crate) max_pending_per_address: usize,
 }
 
 impl NodeConfig {
@@ -116,6 +117,7 @@ impl NodeConfig {
             allow: None,
             max_frame_len: 128 << 20,
             tls: None,
+            max_pending_per_address: 8,
         }
     }
 
@@ -211,6 +213,15 @@ impl NodeConfig {
     /// certificates verified both ways against the CA; plain-TCP peers are refused.
     pub fn tls(mut self, tls: TlsConfig) -> Self {
         self.tls = Some(tls);
+        self
+    }
+
+    /// Most incoming connections from one IP address that may be in their setup
+    /// (TLS and distribution handshakes) at once (default 8). One more is closed at
+    /// once with a warning, so a peer that opens connections and sends nothing cannot
+    /// hold the node's setup capacity; established connections do not count.
+    pub fn max_pending_handshakes_per_address(mut self, n: usize) -> Self {
+        self.max_pending_per_address = n.max(1);
         self
     }
 
@@ -621,7 +632,11 @@ pub async fn start(config: NodeConfig) -> Result<DistNode, NodeStartError> {
             return Err(NodeStartError::Kernel(reason));
         }
     }
-    let acceptor = tokio::spawn(remote::accept_loop(inner.clone(), listener));
+    let acceptor = tokio::spawn(remote::accept_loop(
+        inner.clone(),
+        listener,
+        config.max_pending_per_address,
+    ));
     lock(&inner.tasks).push(acceptor.abort_handle());
     tracing::info!(node = %name, port, creation, hidden = config.hidden, "node started");
     Ok(DistNode(inner))

@@ -30,7 +30,7 @@ use std::fmt;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockWriteGuard};
 use std::time::Duration;
 
 use tether_term::Node;
@@ -480,8 +480,10 @@ async fn resolve(inner: &NodeInner, name: &NodeName) -> Result<SocketAddr, Conne
     }
 }
 
-/// Accepts incoming connections forever.
-pub(crate) async fn accept_loop(inner: Arc<NodeInner>, listener: TcpListener) {
+/// Accepts incoming connections forever, at most `per_address` in setup at once from
+/// one IP address.
+pub(crate) async fn accept_loop(inner: Arc<NodeInner>, listener: TcpListener, per_address: usize) {
+    let pending: Arc<Mutex<HashMap<IpAddr, usize>>> = Arc::default();
     loop {
         let (stream, addr) = match listener.accept().await {
             Ok(x) => x,
@@ -491,8 +493,17 @@ pub(crate) async fn accept_loop(inner: Arc<NodeInner>, listener: TcpListener) {
                 continue;
             }
         };
+        let Some(slot) = PendingSlot::take(&pending, addr.ip(), per_address) else {
+            tracing::warn!(
+                %addr,
+                limit = per_address,
+                "closed an incoming connection: too many handshakes in progress from its address"
+            );
+            continue;
+        };
         let inner = inner.clone();
         tokio::spawn(async move {
+            let _slot = slot;
             let stream = match &inner.tls {
                 None => DistStream::Plain(stream),
                 Some(tls) => {
@@ -514,6 +525,39 @@ pub(crate) async fn accept_loop(inner: Arc<NodeInner>, listener: TcpListener) {
                 Err(e) => tracing::debug!(%addr, error = %e, "incoming connection refused"),
             }
         });
+    }
+}
+
+/// One incoming connection in setup, counted against its address until dropped.
+struct PendingSlot {
+    pending: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    ip: IpAddr,
+}
+
+impl PendingSlot {
+    fn take(pending: &Arc<Mutex<HashMap<IpAddr, usize>>>, ip: IpAddr, max: usize) -> Option<Self> {
+        let mut map = pending.lock().unwrap_or_else(|e| e.into_inner());
+        let n = map.entry(ip).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(PendingSlot {
+            pending: pending.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for PendingSlot {
+    fn drop(&mut self) {
+        let mut map = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = map.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.ip);
+            }
+        }
     }
 }
 
