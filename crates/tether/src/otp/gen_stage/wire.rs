@@ -105,7 +105,9 @@ impl Subscription {
     }
 
     /// Consumer side: asks the producer for `demand` more events (GenStage's
-    /// `ask/3`; nothing is sent for 0). Only for subscriptions in manual demand mode.
+    /// `ask/3`; nothing is sent for 0). Only for subscriptions in manual demand mode,
+    /// and from the consumer's own process: dispatchers send the events to the
+    /// process that asked.
     pub fn ask(&self, demand: u64) {
         if demand > 0 {
             self.to_producer(ProducerMsg::Ask(demand));
