@@ -10,7 +10,11 @@
 //!   consumer cancels and both sides see it;
 //! - a Tether producer consumed by an Elixir consumer: every event in order, no
 //!   "events in excess" logged by Elixir's consumer; the Elixir side cancels and the
-//!   Tether producer sees it.
+//!   Tether producer sees it;
+//! - a mixed pipeline: Tether producer → Elixir producer_consumer → Tether
+//!   producer_consumer → Tether consumer, every event through in order;
+//! - the Elixir node going down: Tether consumers are cancelled with
+//!   `{down, noconnection}`, and stop or not per their cancel mode.
 //!
 //! Missing `elixir` or `elixirc` fails these tests (see `scripts/test.sh`).
 
@@ -355,5 +359,135 @@ end"#
             "{:?}",
             ex.seen
         );
+    });
+}
+
+/// Emits every event it gets, plus one: the Tether half of the mixed pipeline.
+struct PlusOne;
+
+impl GenStage for PlusOne {
+    type Args = ();
+    type In = i64;
+    type Out = i64;
+    type Call = ();
+    type Cast = ();
+    type Reply = ();
+    async fn init((): ()) -> Init<Self> {
+        Init::producer_consumer(PlusOne)
+    }
+    async fn handle_events(&mut self, events: Vec<i64>, _: &Subscription) -> Emit<i64> {
+        Emit::events(events.into_iter().map(|e| e + 1).collect())
+    }
+}
+
+#[test]
+fn mixed_pipeline_with_an_elixir_producer_consumer_between_tether_stages() {
+    // Tether producer → Elixir producer_consumer (doubles each number) → Tether
+    // producer_consumer (+1) → Tether consumer.
+    run(async {
+        let name = unique("numbers");
+        let me = tether::self_pid();
+        gen_stage::start_link::<Numbers>(me, StartOpts::new().name(name.as_str()))
+            .await
+            .unwrap();
+        let mut ex = elixir(
+            "gsmixed",
+            &format!(
+                r#"defmodule Twice do
+  use GenStage
+  def init(:ok), do: {{:producer_consumer, :ok}}
+  def handle_events(events, _from, s), do: {{:noreply, Enum.map(events, &(&1 * 2)), s}}
+end
+{{:ok, tw}} = GenStage.start_link(Twice, :ok, name: :twice)
+{{:ok, _}} = GenStage.sync_subscribe(tw, to: {{:{name}, t}}, max_demand: 40, min_demand: 20)
+IO.puts("ready")"#
+            ),
+        );
+        ex.wait_line("ready", T).await;
+        let ex_node = Node::intern(&ex.node).unwrap();
+        let plus = gen_stage::start_link::<PlusOne>((), StartOpts::new())
+            .await
+            .unwrap();
+        let sink = gen_stage::start_link::<Sink>((me, false), StartOpts::new())
+            .await
+            .unwrap();
+        gen_stage::sync_subscribe(sink.pid(), plus.pid(), SubscribeOpts::new().max_demand(30))
+            .await
+            .unwrap();
+        gen_stage::sync_subscribe(
+            plus.pid(),
+            ("twice", ex_node),
+            SubscribeOpts::new().max_demand(30),
+        )
+        .await
+        .unwrap();
+        assert!(matches!(report().await, Report::Subscribed(_)));
+        let mut got = Vec::new();
+        while got.len() < 1000 {
+            match report().await {
+                Report::Batch(b) => got.extend(b),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        let expected: Vec<i64> = (0..got.len() as i64).map(|n| 2 * n + 1).collect();
+        assert_eq!(
+            got, expected,
+            "every event, in order, through both languages"
+        );
+    });
+}
+
+#[test]
+fn elixir_node_down_cancels_with_noconnection_per_cancel_mode() {
+    // A Tether consumer of an Elixir producer whose node goes away: a temporary
+    // subscription is cancelled with {down, noconnection} and the consumer lives on; a
+    // permanent one stops the consumer with noconnection.
+    run(async {
+        tether::trap_exit(true);
+        let name = unique("exnums");
+        let mut ex = elixir(
+            "gsdown",
+            &format!(
+                r#"{{:ok, _}} = GenStage.start_link(Nums, 0, name: :{name})
+IO.puts("ready")"#
+            ),
+        );
+        ex.wait_line("ready", T).await;
+        let ex_node = Node::intern(&ex.node).unwrap();
+        let me = tether::self_pid();
+        let temporary = gen_stage::start_link::<Sink>((me, true), StartOpts::new())
+            .await
+            .unwrap();
+        let permanent = gen_stage::start_link::<Sink>((me, true), StartOpts::new())
+            .await
+            .unwrap();
+        for (stage, mode) in [
+            (temporary, CancelMode::Temporary),
+            (permanent, CancelMode::Permanent),
+        ] {
+            gen_stage::sync_subscribe(
+                stage.pid(),
+                (name.as_str(), ex_node),
+                SubscribeOpts::new().cancel(mode),
+            )
+            .await
+            .unwrap();
+            assert!(matches!(report().await, Report::Subscribed(_)));
+        }
+        ex.kill().await;
+        let down = Report::Cancelled(Cancel::Down(ExitReason::Noconnection));
+        assert_eq!(report().await, down);
+        assert_eq!(report().await, down);
+        let exit = tether::receive_select_timeout(T, move |m: &tether::Message| {
+            m.downcast_ref::<tether::Exit>()
+                .is_some_and(|e| e.from == permanent.pid())
+        })
+        .await
+        .expect("the permanent consumer stops");
+        assert_eq!(
+            exit.downcast::<tether::Exit>().unwrap().reason,
+            ExitReason::Noconnection
+        );
+        assert!(tether::is_alive(temporary.pid()));
     });
 }
