@@ -3,10 +3,12 @@
 //! the case it comes from; the test stages (`Counter`, `Forwarder`, ...) are the
 //! ones of that file, in Rust, in `gen_stage/stages.rs`.
 //!
-//! Not ported: `child_spec`, `format_status` (Tether's differs), `stream` and
-//! `from_enumerable` (not implemented yet), the `subscribe_to` ambiguity warnings
-//! (a `Dest` is never ambiguous), and cases that need a return value of the wrong
-//! type (a Rust callback cannot return one).
+//! Not ported: `child_spec`, `format_status` (Tether's differs), the `stream` cases
+//! about exits of the caller (Tether's stream ends instead, see `StageStream`), the
+//! `from_enumerable` options `:link`, `:name` (plain `StartOpts`) and `:on_cancel`
+//! (not implemented), the `subscribe_to` ambiguity warnings (a `Dest` is never
+//! ambiguous), and cases that need a return value of the wrong type (a Rust callback
+//! cannot return one).
 
 mod common;
 #[path = "gen_stage/logs.rs"]
@@ -1488,5 +1490,102 @@ fn gen_consumer_message_errors_unknown_events() {
             cancel_term("unknown_subscription"),
         ))
         .await;
+    });
+}
+
+// ---- describe "stream", "from_enumerable/2" --------------------------------------------
+
+#[test]
+fn stream_may_consume_10_events_out_of_demand_of_1000() {
+    run(async {
+        let p = start(|| Init::producer(Counter::Count(0))).await.pid();
+        let mut s = gen_stage::stream::<Term>([(p.into(), SubscribeOpts::new())]);
+        let mut got = Vec::new();
+        for _ in 0..10 {
+            got.push(s.next().await.unwrap());
+        }
+        assert_eq!(got, ints(0..10));
+    });
+}
+
+#[test]
+fn stream_may_consume_300_events_out_of_demand_of_100() {
+    run(async {
+        let p = start(|| Init::producer(Counter::Count(0))).await.pid();
+        let mut s = gen_stage::stream::<Term>([(p.into(), opts(100, 50))]);
+        let mut got = Vec::new();
+        for _ in 0..300 {
+            got.push(s.next().await.unwrap());
+        }
+        assert_eq!(got, ints(0..300));
+    });
+}
+
+#[test]
+fn stream_does_not_remove_unknown_messages() {
+    // "does not remove unknown $gen_consumer and DOWN messages".
+    run(async {
+        let p = start(|| Init::producer(Counter::Count(0))).await.pid();
+        let other = tether::make_ref();
+        let stray = gen_msg("$gen_consumer", me(), other, Term::list(ints(0..3)));
+        tether::send(me(), stray.clone()).unwrap();
+        let mut s = gen_stage::stream::<Term>([(p.into(), SubscribeOpts::new())]);
+        assert_eq!(s.next().await, Some(Term::Int(0)));
+        drop(s);
+        let kept: Term = tether::receive_timeout(Duration::ZERO).await.unwrap();
+        assert_eq!(kept, stray);
+    });
+}
+
+#[test]
+fn stream_ends_when_there_is_no_named_producer_or_the_producer_is_dead() {
+    run(async {
+        let p = start(|| Init::producer(Counter::Count(0))).await.pid();
+        gen_stage::stop(p, ExitReason::Normal).await.unwrap();
+        let mut s = gen_stage::stream::<Term>([
+            ("unknown".into(), SubscribeOpts::new()),
+            (p.into(), SubscribeOpts::new()),
+        ]);
+        assert_eq!(s.next().await, None);
+        let reasons: Vec<ExitReason> = s.ended().iter().map(|(_, r)| r.clone()).collect();
+        assert_eq!(reasons, [ExitReason::Noproc, ExitReason::Noproc]);
+    });
+}
+
+#[test]
+fn from_enumerable_emits_the_items_then_stops_normally() {
+    run(async {
+        let t = me();
+        let producer = gen_stage::from_iter(
+            (0..250i64).map(Term::Int),
+            DemandMode::Accumulate,
+            StartOpts::new(),
+        )
+        .await
+        .unwrap();
+        let temporary = SubscribeOpts::new()
+            .max_demand(100)
+            .cancel(gen_stage::CancelMode::Temporary);
+        let c = start(move || Init::consumer(Forwarder(t))).await.pid();
+        gen_stage::sync_subscribe(c, producer.pid(), temporary)
+            .await
+            .unwrap();
+        gen_stage::set_demand(producer.pid(), DemandMode::Forward);
+        let mut got = Vec::new();
+        loop {
+            match receive_seen("events or the end", |s| {
+                matches!(s, Seen::Consumed(_) | Seen::ConsumerCancelled(..))
+            })
+            .await
+            {
+                Seen::Consumed(e) => got.extend(e),
+                Seen::ConsumerCancelled(_, cancel) => {
+                    assert_eq!(cancel.reason(), &ExitReason::Normal);
+                    break;
+                }
+                _ => unreachable!(),
+            }
+        }
+        assert_eq!(got, ints(0..250), "every item before the end");
     });
 }

@@ -75,6 +75,7 @@
 //! | `buffer.rs`, `batch.rs` | the buffer (with infos) and the batching rule |
 //! | `dispatcher/` | the [`Dispatcher`] trait and the three dispatchers |
 //! | `client.rs` | the API: start, subscribe, ask, cancel, demand mode, infos, calls |
+//! | `from_iter.rs`, `stream.rs` | Rust-native edges: a producer from an iterator, stages consumed by the calling process |
 //!
 //! Between local stages the protocol messages are Rust values moved into the
 //! mailbox (events are not copied or encoded); a message that crosses to another
@@ -119,10 +120,12 @@ mod client;
 mod consumer;
 mod control;
 mod dispatcher;
+mod from_iter;
 mod opts;
 mod producer;
 mod result;
 mod server;
+mod stream;
 mod wire;
 
 use std::future::Future;
@@ -137,8 +140,10 @@ pub use client::{
 pub use dispatcher::{
     BroadcastDispatcher, DemandDispatcher, Dispatcher, PartitionDispatcher, PartitionHash,
 };
+pub use from_iter::{IterArgs, IterProducer, from_iter};
 pub use opts::{BufferKeep, CancelMode, DemandMode, SubscribeOpts};
 pub use result::{CallResult, Cancel, Emit, Init, Kind, Role, Subscribed};
+pub use stream::{StageStream, stream};
 pub use wire::{Event, Subscription};
 
 use crate::otp::gen_server::ReplyTo;
