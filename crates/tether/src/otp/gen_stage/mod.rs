@@ -75,6 +75,7 @@
 //! | `buffer.rs`, `batch.rs` | the buffer (with infos) and the batching rule |
 //! | `dispatcher/` | the [`Dispatcher`] trait and the three dispatchers |
 //! | `client.rs` | the API: start, subscribe, ask, cancel, demand mode, infos, calls |
+//! | `consumer_supervisor.rs` | [`ConsumerSupervisor`]: a child process per event |
 //! | `from_iter.rs`, `stream.rs` | Rust-native edges: a producer from an iterator, stages consumed by the calling process |
 //!
 //! Between local stages the protocol messages are Rust values moved into the
@@ -118,6 +119,7 @@ mod batch;
 mod buffer;
 mod client;
 mod consumer;
+mod consumer_supervisor;
 mod control;
 mod dispatcher;
 mod from_iter;
@@ -136,6 +138,10 @@ pub use client::{
     Stage, SubscribeError, async_info, async_resubscribe, async_subscribe, call, cast, demand,
     estimate_buffered_count, set_demand, start, start_link, stop, sync_info, sync_resubscribe,
     sync_subscribe,
+};
+pub use consumer_supervisor::{
+    ChildStart, ConsumerSupervisor, ConsumerSupervisorSpec, Restart, SupervisorCall,
+    SupervisorReply, consumer_supervisor,
 };
 pub use dispatcher::{
     BroadcastDispatcher, DemandDispatcher, Dispatcher, PartitionDispatcher, PartitionHash,
