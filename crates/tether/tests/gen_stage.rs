@@ -1589,3 +1589,24 @@ fn from_enumerable_emits_the_items_then_stops_normally() {
         assert_eq!(got, ints(0..250), "every item before the end");
     });
 }
+
+#[test]
+fn gen_producer_message_errors_huge_and_zero_asks_do_not_crash_the_producer() {
+    // Not in the Elixir file: demand counters saturate instead of overflowing.
+    run(async {
+        let t = me();
+        let p = start(move || Init::producer(NothingProducer(t)))
+            .await
+            .pid();
+        let tag = tether::make_ref();
+        let subscribe = Term::tuple([Term::atom("subscribe"), Term::atom("nil"), Term::nil()]);
+        tether::send(p, gen_msg("$gen_producer", t, tag, subscribe)).unwrap();
+        for n in [0, i64::MAX, i64::MAX, 0] {
+            let ask = Term::tuple([Term::atom("ask"), Term::Int(n)]);
+            tether::send(p, gen_msg("$gen_producer", t, tag, ask)).unwrap();
+        }
+        assert_receive(Seen::Demand(i64::MAX as u64)).await;
+        assert_receive(Seen::Demand(i64::MAX as u64)).await;
+        assert_eq!(gen_stage::estimate_buffered_count(p).await.unwrap(), 0);
+    });
+}

@@ -14,7 +14,8 @@
 //! - a mixed pipeline: Tether producer → Elixir producer_consumer → Tether
 //!   producer_consumer → Tether consumer, every event through in order;
 //! - the Elixir node going down: Tether consumers are cancelled with
-//!   `{down, noconnection}`, and stop or not per their cancel mode.
+//!   `{down, noconnection}`, and stop or not per their cancel mode; a Tether
+//!   producer sees its Elixir consumer's subscription end the same way.
 //!
 //! Missing `elixir` or `elixirc` fails these tests (see `scripts/test.sh`).
 
@@ -489,5 +490,33 @@ IO.puts("ready")"#
             ExitReason::Noconnection
         );
         assert!(tether::is_alive(temporary.pid()));
+    });
+}
+
+#[test]
+fn elixir_consumer_node_down_cancels_its_subscription_to_a_tether_producer() {
+    // The producer side of nodedown: the Tether producer's handle_cancel gets
+    // {down, noconnection} for the consumer on the node that went away.
+    run(async {
+        let name = unique("numbers");
+        let me = tether::self_pid();
+        let producer = gen_stage::start_link::<Numbers>(me, StartOpts::new().name(name.as_str()))
+            .await
+            .unwrap();
+        let mut ex = elixir(
+            "gsconsdown",
+            &format!(
+                r#"collector = spawn(fn -> Collector.loop(0, 0, 0, 100, self()) end)
+{{:ok, c}} = GenStage.start_link(Sink, collector)
+{{:ok, _}} = GenStage.sync_subscribe(c, to: {{:{name}, t}}, max_demand: 10)"#
+            ),
+        );
+        ex.wait_line("sink count=", T).await;
+        ex.kill().await;
+        assert_eq!(
+            report().await,
+            Report::Cancelled(Cancel::Down(ExitReason::Noconnection))
+        );
+        assert!(tether::is_alive(producer.pid()));
     });
 }

@@ -46,6 +46,8 @@ impl<S: GenStage> StageServer<S> {
                 self.consumers.insert(m.tag, (m.consumer, mon));
                 self.producer_subscribe(opts, from).await
             }
+            // An ask of 0 (GenStage's `ask/3` never sends one) changes nothing.
+            ProducerMsg::Ask(0) if self.consumers.contains_key(&m.tag) => Ok(()),
             ProducerMsg::Ask(n) => {
                 if self.consumers.contains_key(&m.tag) {
                     let demand = self.dispatcher.ask(n, &from);
@@ -100,7 +102,7 @@ impl<S: GenStage> StageServer<S> {
     /// Serves demand the dispatcher returned.
     pub(crate) async fn serve(&mut self, demand: u64) -> Res {
         if self.kind == Kind::ProducerConsumer {
-            self.pc_demand += demand;
+            self.pc_demand = self.pc_demand.saturating_add(demand);
             self.take_from_buffer(self.pc_demand);
             return self.take_queued().await;
         }

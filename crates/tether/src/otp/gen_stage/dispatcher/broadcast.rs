@@ -78,9 +78,9 @@ impl<E> BroadcastDispatcher<E> {
                 d.counter -= min;
             }
         }
-        self.waiting += min;
+        self.waiting = self.waiting.saturating_add(min);
         let request = (self.waiting - self.requested).max(0);
-        self.requested += request;
+        self.requested = self.requested.saturating_add(request);
         request as u64
     }
 }
@@ -114,7 +114,7 @@ impl<E: Event + Clone> Dispatcher<E> for BroadcastDispatcher<E> {
         }
         let waiting = self.waiting;
         for d in &mut self.demands {
-            d.counter += waiting;
+            d.counter = d.counter.saturating_add(waiting);
         }
         self.waiting = 0;
         self.demands.push(Demand {
@@ -139,7 +139,7 @@ impl<E: Event + Clone> Dispatcher<E> for BroadcastDispatcher<E> {
 
     fn ask(&mut self, n: u64, c: &Subscription) -> u64 {
         if let Some(d) = self.demands.iter_mut().find(|d| d.to.tag == c.tag) {
-            d.counter += n as i64;
+            d.counter = d.counter.saturating_add(n.min(i64::MAX as u64) as i64);
         }
         self.sync_demands()
     }

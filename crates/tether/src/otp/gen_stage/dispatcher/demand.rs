@@ -82,7 +82,7 @@ impl<E: Event> Dispatcher<E> for DemandDispatcher {
     }
 
     fn cancel(&mut self, c: &Subscription) -> u64 {
-        self.pending += self.pop(c);
+        self.pending = self.pending.saturating_add(self.pop(c));
         0
     }
 
@@ -98,7 +98,7 @@ impl<E: Event> Dispatcher<E> for DemandDispatcher {
             );
         }
         let current = self.pop(c);
-        self.insert(current + n, c.clone());
+        self.insert(current.saturating_add(n), c.clone());
         let already_sent = self.pending.min(n);
         self.pending -= already_sent;
         n - already_sent

@@ -182,7 +182,7 @@ impl<E: Event> Dispatcher<E> for PartitionDispatcher<E> {
         self.parts[i].to = None;
         match std::mem::replace(&mut self.parts[i].state, State::Demand(0)) {
             State::Demand(d) => {
-                self.pending += d;
+                self.pending = self.pending.saturating_add(d);
                 0
             }
             State::Queue(q) => {
@@ -194,7 +194,7 @@ impl<E: Event> Dispatcher<E> for PartitionDispatcher<E> {
                         Slot::Info(id) => self.info_done(id),
                     }
                 }
-                self.waiting += n;
+                self.waiting = self.waiting.saturating_add(n);
                 n
             }
         }
@@ -206,7 +206,7 @@ impl<E: Event> Dispatcher<E> for PartitionDispatcher<E> {
         };
         let state = std::mem::replace(&mut self.parts[i].state, State::Demand(0));
         self.parts[i].state = match state {
-            State::Demand(d) => State::Demand(d + n),
+            State::Demand(d) => State::Demand(d.saturating_add(n)),
             State::Queue(mut q) => {
                 let mut left = n;
                 let mut batch = Vec::new();
@@ -242,7 +242,7 @@ impl<E: Event> Dispatcher<E> for PartitionDispatcher<E> {
         let already_sent = self.pending.min(n);
         self.pending -= already_sent;
         let demand = n - already_sent;
-        self.waiting += demand;
+        self.waiting = self.waiting.saturating_add(demand);
         demand
     }
 
