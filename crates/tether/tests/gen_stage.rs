@@ -1610,3 +1610,33 @@ fn gen_producer_message_errors_huge_and_zero_asks_do_not_crash_the_producer() {
         assert_eq!(gen_stage::estimate_buffered_count(p).await.unwrap(), 0);
     });
 }
+
+#[test]
+fn init_with_options_the_kind_does_not_take_fails_with_bad_opts() {
+    // "producer callbacks" / "consumer callbacks" / "producer_consumer callbacks"
+    // `init/1`: invalid options stop the start with {bad_opts, Message}.
+    run(async {
+        let bad = |e: tether::otp::gen_server::ServerStartError| {
+            let t = ExitReason::from(e).to_term();
+            matches!(t.as_tuple(), Some([k, Term::Binary(_)]) if k.is_atom("bad_opts"))
+        };
+        let p = gen_stage::start::<Counter>(
+            Box::new(|| Init::producer(Counter::Count(0)).subscribe_to("x", SubscribeOpts::new())),
+            StartOpts::new(),
+        )
+        .await;
+        assert!(bad(p.unwrap_err()), "subscribe_to on a producer");
+        let c = gen_stage::start::<Counter>(
+            Box::new(|| Init::consumer(Counter::Count(0)).buffer_size(3)),
+            StartOpts::new(),
+        )
+        .await;
+        assert!(bad(c.unwrap_err()), "buffer_size on a consumer");
+        let pc = gen_stage::start::<Counter>(
+            Box::new(|| Init::producer_consumer(Counter::Count(0)).demand(DemandMode::Accumulate)),
+            StartOpts::new(),
+        )
+        .await;
+        assert!(bad(pc.unwrap_err()), "demand on a producer_consumer");
+    });
+}
