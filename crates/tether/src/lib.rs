@@ -11,7 +11,7 @@
 //! |---|---|
 //! | [`kernel`] | the node services under `kernel_sup`: `net_kernel`, `rex`, [`global`](kernel::global), [`pg`](kernel::pg) |
 //! | [`dist`] | EPMD, the handshake, connections, control messages, node monitoring, rpc/erpc clients |
-//! | [`otp`] | GenServer, Supervisor, DynamicSupervisor, Task, Agent, Registry |
+//! | [`otp`] | GenServer, Supervisor, DynamicSupervisor, Task, Agent, Registry, GenStage |
 //! | [`process`] | processes: spawn, mailboxes, signals, links, monitors, names, timers, aliases |
 //! | [`term`] | the tether-term crate, re-exported: [`Term`], the External Term Format, term order ([`OrdTerm`]), and the serde bridge ([`to_term`], [`from_term`], [`from_term_ref`]) |
 //!

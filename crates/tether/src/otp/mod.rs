@@ -3,6 +3,7 @@
 //! | Module | OTP / Elixir counterpart |
 //! |---|---|
 //! | [`gen_server`] | `gen_server` / `GenServer` |
+//! | [`gen_stage`] | Elixir's `GenStage` |
 //! | [`agent`] | `Agent` |
 //! | [`task`] | `Task` |
 //! | [`supervisor`] | `supervisor` / `Supervisor` |
@@ -14,6 +15,7 @@ pub mod agent;
 pub(crate) mod call;
 pub(crate) mod gen_call;
 pub mod gen_server;
+pub mod gen_stage;
 pub(crate) mod request;
 pub(crate) mod server_ref;
 pub(crate) mod start;

@@ -114,6 +114,26 @@ impl<R: Send + 'static> ReplyTo<R> {
         }
     }
 
+    /// The same caller, answered with replies of another type `R2`: a behaviour
+    /// built on a GenServer (GenStage) hands its user a `ReplyTo` of the user's reply
+    /// type. A term caller's replies go through `encode`; a local caller must be
+    /// waiting for `R2` replies.
+    pub(crate) fn retype<R2: Send + 'static>(
+        &self,
+        encode: fn(&R2) -> Option<Term>,
+    ) -> ReplyTo<R2> {
+        ReplyTo {
+            caller: self.caller,
+            tag: match &self.tag {
+                Tag::Local(to) => Tag::Local(to.clone()),
+                Tag::Wire { tag, .. } => Tag::Wire {
+                    tag: tag.clone(),
+                    encode,
+                },
+            },
+        }
+    }
+
     /// The calling process.
     pub fn caller(&self) -> Pid {
         self.caller

@@ -1,0 +1,357 @@
+//! The API: start a stage, subscribe, ask, cancel, switch the demand mode, queue
+//! infos, call, cast, stop.
+//!
+//! The control functions take any [`Dest`]: a local Tether stage gets Rust values
+//! (options may hold closures, infos may be any value); a stage on another node,
+//! Tether or Elixir, gets the terms GenStage's functions send (see `control.rs`).
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use tether_term::{Pid, Reference, Term};
+
+use super::GenStage;
+use super::control::{Control, ControlCall, ControlCast, ControlReply};
+use super::opts::{DemandMode, SubscribeOpts};
+use super::server::{StageServer, UserCall, UserCast};
+use crate::otp::gen_call::{alias_tag, call_term, cast_term};
+use crate::otp::gen_server::{self, CallError, ReplyTo, ServerStartError, StartOpts, Timeout};
+use crate::otp::request::{Caller, request};
+use crate::process::Target;
+use crate::{Dest, ExitReason, Message, send_message};
+
+/// A running stage of type `S`: its pid, with typed [`call`](Stage::call) and
+/// [`cast`](Stage::cast).
+pub struct Stage<S> {
+    pid: Pid,
+    _s: PhantomData<fn() -> S>,
+}
+
+impl<S> Clone for Stage<S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<S> Copy for Stage<S> {}
+
+impl<S> fmt::Debug for Stage<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Stage<{}>({})", std::any::type_name::<S>(), self.pid)
+    }
+}
+
+impl<S: GenStage> Stage<S> {
+    /// The stage at `pid` (not checked).
+    pub fn from_pid(pid: Pid) -> Stage<S> {
+        Stage {
+            pid,
+            _s: PhantomData,
+        }
+    }
+
+    /// The stage's pid.
+    pub fn pid(&self) -> Pid {
+        self.pid
+    }
+
+    /// Calls the stage (see [`call`]).
+    pub async fn call(&self, request: S::Call) -> Result<S::Reply, CallError> {
+        call::<S>(self.pid, request, Timeout::DEFAULT).await
+    }
+
+    /// Casts to the stage (see [`cast`]).
+    pub fn cast(&self, request: S::Cast) {
+        cast::<S>(self.pid, request)
+    }
+
+    /// Stops the stage (see [`stop`]).
+    pub async fn stop(&self, reason: ExitReason) -> Result<(), CallError> {
+        stop(self.pid, reason).await
+    }
+}
+
+/// Starts a stage linked to the caller; returns once `init` has run (GenStage's
+/// `start_link/3`). Options are a GenServer's ([`StartOpts`]: name, timeout).
+pub async fn start_link<S: GenStage>(
+    args: S::Args,
+    opts: StartOpts,
+) -> Result<Stage<S>, ServerStartError> {
+    let s = gen_server::start_link::<StageServer<S>>(args, opts).await?;
+    Ok(Stage::from_pid(s.pid()))
+}
+
+/// Starts a stage without a link (GenStage's `start/3`).
+///
+/// ```
+/// use tether::Runtime;
+/// use tether::otp::gen_server::StartOpts;
+/// use tether::otp::gen_stage::{self, GenStage, Init};
+///
+/// struct Nothing;
+/// impl GenStage for Nothing {
+///     type Args = (); type In = (); type Out = ();
+///     type Call = (); type Cast = (); type Reply = ();
+///     async fn init(_: ()) -> Init<Self> { Init::ignore() }
+/// }
+///
+/// Runtime::new().unwrap().block_on(async {
+///     let r = gen_stage::start::<Nothing>((), StartOpts::new()).await;
+///     assert!(r.unwrap_err().is_ignore());
+/// });
+/// ```
+pub async fn start<S: GenStage>(
+    args: S::Args,
+    opts: StartOpts,
+) -> Result<Stage<S>, ServerStartError> {
+    let s = gen_server::start::<StageServer<S>>(args, opts).await?;
+    Ok(Stage::from_pid(s.pid()))
+}
+
+/// Calls a local stage of type `S` (GenStage's `call/3`); its `handle_call` runs and
+/// may emit events, which are dispatched before the reply. A stage on another node
+/// cannot be called with Rust values ([`CallError::NotPortable`]).
+pub async fn call<S: GenStage>(
+    stage: impl Into<Dest>,
+    req: S::Call,
+    timeout: impl Into<Timeout>,
+) -> Result<S::Reply, CallError> {
+    let build = move |caller: Caller| match caller {
+        Caller::Local(to) => Some(Message::new(UserCall::<S> {
+            from: ReplyTo::local(to),
+            request: req,
+        })),
+        Caller::Remote(..) => None,
+    };
+    request(&stage.into(), timeout.into(), build, |_| None).await
+}
+
+/// Casts to a local stage of type `S` (GenStage's `cast/2`). Never fails.
+pub fn cast<S: GenStage>(stage: impl Into<Dest>, request: S::Cast) {
+    let _ = send_message(stage.into(), Message::new(UserCast::<S>(request)));
+}
+
+/// Stops a stage with `reason` and waits for it to exit (GenStage's `stop/3`).
+pub async fn stop(stage: impl Into<Dest>, reason: ExitReason) -> Result<(), CallError> {
+    gen_server::stop(stage, reason, Timeout::Infinity).await
+}
+
+/// Why a subscription request failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SubscribeError {
+    /// The stage is a producer (`{error, not_a_consumer}`).
+    NotAConsumer,
+    /// An option is invalid (`{error, {bad_opts, Message}}`).
+    BadOpts(String),
+    /// Another error reply, from a stage on another node.
+    Other(Term),
+    /// The call itself failed (no such stage, timeout, the stage stopped...).
+    Call(CallError),
+}
+
+impl SubscribeError {
+    pub(crate) fn to_term(&self) -> Term {
+        match self {
+            SubscribeError::NotAConsumer => Term::atom("not_a_consumer"),
+            SubscribeError::BadOpts(m) => {
+                Term::tuple([Term::atom("bad_opts"), Term::from(m.as_str())])
+            }
+            SubscribeError::Other(t) => t.clone(),
+            SubscribeError::Call(e) => e.reason().to_term(),
+        }
+    }
+
+    pub(crate) fn from_term(t: &Term) -> SubscribeError {
+        if t.is_atom("not_a_consumer") {
+            return SubscribeError::NotAConsumer;
+        }
+        if let Term::Tuple(items) = t
+            && let [k, Term::Binary(msg)] = items.as_slice()
+            && k.is_atom("bad_opts")
+        {
+            return SubscribeError::BadOpts(String::from_utf8_lossy(msg).into_owned());
+        }
+        SubscribeError::Other(t.clone())
+    }
+}
+
+impl fmt::Display for SubscribeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SubscribeError::NotAConsumer => write!(f, "not a consumer"),
+            SubscribeError::BadOpts(m) => write!(f, "bad options: {m}"),
+            SubscribeError::Other(t) => write!(f, "{t}"),
+            SubscribeError::Call(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for SubscribeError {}
+
+async fn control_call(
+    stage: Dest,
+    req: Control,
+    decode: fn(&Term) -> Option<ControlReply>,
+    timeout: Duration,
+) -> Result<ControlReply, CallError> {
+    let build = move |caller: Caller| match caller {
+        Caller::Local(to) => Some(Message::new(ControlCall {
+            from: ReplyTo::local(to),
+            request: req,
+        })),
+        Caller::Remote(me, alias) => {
+            let t = req.to_term()?;
+            Some(Message::new(call_term(me, alias_tag(alias), t)))
+        }
+    };
+    request(&stage, Timeout::After(timeout), build, decode).await
+}
+
+fn control_cast(stage: Dest, req: Control) {
+    match stage.target() {
+        Target::Pid(p) if p.node.is_local() => {
+            let _ = send_message(p, Message::new(ControlCast(req)));
+        }
+        Target::Pid(_) | Target::RemoteName(..) => {
+            if let Some(t) = req.to_term() {
+                let _ = send_message(stage, Message::new(cast_term(t)));
+            }
+        }
+        Target::NoProc => {}
+    }
+}
+
+const DEFAULT: Duration = Duration::from_secs(5);
+
+/// Subscribes the consumer `stage` to `producer` and returns the subscription tag
+/// once the subscription request is *sent* (GenStage's `sync_subscribe/3`; the
+/// producer confirms later, by sending events).
+///
+/// `stage` and `producer` may be on any node, Tether or Elixir. A producer that is
+/// not alive stops a `permanent` or `transient` consumer with `noproc` (the tag is
+/// returned all the same); a `temporary` one keeps running.
+///
+/// See the example in the [module docs](super).
+pub async fn sync_subscribe(
+    stage: impl Into<Dest>,
+    producer: impl Into<Dest>,
+    opts: SubscribeOpts,
+) -> Result<Reference, SubscribeError> {
+    subscribe(stage.into(), None, producer.into(), opts).await
+}
+
+/// Cancels the subscription `tag` with `reason` and subscribes again, to `producer`
+/// with `opts` (GenStage's `sync_resubscribe/5`).
+pub async fn sync_resubscribe(
+    stage: impl Into<Dest>,
+    tag: Reference,
+    reason: ExitReason,
+    producer: impl Into<Dest>,
+    opts: SubscribeOpts,
+) -> Result<Reference, SubscribeError> {
+    subscribe(stage.into(), Some((tag, reason)), producer.into(), opts).await
+}
+
+async fn subscribe(
+    stage: Dest,
+    current: Option<(Reference, ExitReason)>,
+    to: Dest,
+    opts: SubscribeOpts,
+) -> Result<Reference, SubscribeError> {
+    let req = Control::Subscribe { current, to, opts };
+    match control_call(stage, req, ControlReply::subscribed_from_term, DEFAULT).await {
+        Ok(ControlReply::Subscribed(r)) => r,
+        Ok(_) => Err(SubscribeError::Call(CallError::BadReply(Term::nil()))),
+        Err(e) => Err(SubscribeError::Call(e)),
+    }
+}
+
+/// Asks the consumer `stage` to subscribe to `producer`, without waiting
+/// (GenStage's `async_subscribe/2`).
+pub fn async_subscribe(stage: impl Into<Dest>, producer: impl Into<Dest>, opts: SubscribeOpts) {
+    let to = producer.into();
+    control_cast(
+        stage.into(),
+        Control::Subscribe {
+            current: None,
+            to,
+            opts,
+        },
+    );
+}
+
+/// [`sync_resubscribe`] without waiting (GenStage's `async_resubscribe/4`).
+pub fn async_resubscribe(
+    stage: impl Into<Dest>,
+    tag: Reference,
+    reason: ExitReason,
+    producer: impl Into<Dest>,
+    opts: SubscribeOpts,
+) {
+    let to = producer.into();
+    control_cast(
+        stage.into(),
+        Control::Subscribe {
+            current: Some((tag, reason)),
+            to,
+            opts,
+        },
+    );
+}
+
+/// The producer's demand mode (GenStage's `demand/1`).
+pub async fn demand(stage: impl Into<Dest>) -> Result<DemandMode, CallError> {
+    match control_call(
+        stage.into(),
+        Control::Demand,
+        ControlReply::demand_from_term,
+        DEFAULT,
+    )
+    .await?
+    {
+        ControlReply::Demand(m) => Ok(m),
+        _ => Err(CallError::BadReply(Term::nil())),
+    }
+}
+
+/// Sets the producer's demand mode (GenStage's `demand/2`): `Accumulate` stores
+/// demand, `Forward` replays it and goes on forwarding. Asynchronous.
+pub fn set_demand(stage: impl Into<Dest>, mode: DemandMode) {
+    control_cast(stage.into(), Control::SetDemand(mode));
+}
+
+/// How many events wait in the producer's buffer (GenStage's
+/// `estimate_buffered_count/2`).
+pub async fn estimate_buffered_count(stage: impl Into<Dest>) -> Result<usize, CallError> {
+    match control_call(
+        stage.into(),
+        Control::EstimateBufferedCount,
+        ControlReply::count_from_term,
+        DEFAULT,
+    )
+    .await?
+    {
+        ControlReply::Count(n) => Ok(n),
+        _ => Err(CallError::BadReply(Term::nil())),
+    }
+}
+
+/// Queues `msg` for the stage's `handle_info`, behind the events buffered now, and
+/// returns once it is queued (GenStage's `sync_info/3`). To a stage on another node,
+/// `msg` must be a [`Term`].
+pub async fn sync_info<T: Send + 'static>(stage: impl Into<Dest>, msg: T) -> Result<(), CallError> {
+    control_call(
+        stage.into(),
+        Control::Info(Message::new(msg)),
+        ControlReply::ok_from_term,
+        DEFAULT,
+    )
+    .await
+    .map(|_| ())
+}
+
+/// [`sync_info`] without waiting (GenStage's `async_info/2`).
+pub fn async_info<T: Send + 'static>(stage: impl Into<Dest>, msg: T) {
+    control_cast(stage.into(), Control::Info(Message::new(msg)));
+}

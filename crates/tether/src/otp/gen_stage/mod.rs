@@ -1,0 +1,293 @@
+//! GenStage: stages that exchange events with back-pressure, speaking the protocol of
+//! Elixir's `GenStage` (hexdocs: `GenStage`, `GenStage.Dispatcher`), so a Tether
+//! stage and an Elixir stage subscribe to each other across nodes in either
+//! direction.
+//!
+//! A stage is a type implementing [`GenStage`]; [`Init`] says whether it is a
+//! producer, a producer_consumer or a consumer. Consumers *subscribe* to producers
+//! and *ask* for events; a producer only emits what was asked
+//! ([`GenStage::handle_demand`]), so a slow consumer slows the whole pipeline down
+//! instead of drowning in messages.
+//!
+//! ```
+//! use tether::Runtime;
+//! use tether::otp::gen_server::StartOpts;
+//! use tether::otp::gen_stage::{self, Emit, GenStage, Init, SubscribeOpts, Subscription};
+//!
+//! /// Counts up from a number, as far as it is asked.
+//! struct Counter(i64);
+//! impl GenStage for Counter {
+//!     type Args = i64;
+//!     type In = ();
+//!     type Out = i64;
+//!     type Call = ();
+//!     type Cast = ();
+//!     type Reply = ();
+//!     async fn init(from: i64) -> Init<Self> { Init::producer(Counter(from)) }
+//!     async fn handle_demand(&mut self, demand: u64) -> Emit<i64> {
+//!         let events: Vec<i64> = (self.0..self.0 + demand as i64).collect();
+//!         self.0 += demand as i64;
+//!         Emit::events(events)
+//!     }
+//! }
+//!
+//! /// Sends what it gets to a test process.
+//! struct Printer(tether::Pid);
+//! impl GenStage for Printer {
+//!     type Args = tether::Pid;
+//!     type In = i64;
+//!     type Out = ();
+//!     type Call = ();
+//!     type Cast = ();
+//!     type Reply = ();
+//!     async fn init(to: tether::Pid) -> Init<Self> { Init::consumer(Printer(to)) }
+//!     async fn handle_events(&mut self, events: Vec<i64>, _: &Subscription) -> Emit<()> {
+//!         tether::send(self.0, events).unwrap();
+//!         Emit::none()
+//!     }
+//! }
+//!
+//! Runtime::new().unwrap().block_on(async {
+//!     let producer = gen_stage::start_link::<Counter>(0, StartOpts::new()).await.unwrap();
+//!     let consumer = gen_stage::start_link::<Printer>(tether::self_pid(), StartOpts::new()).await.unwrap();
+//!     let opts = SubscribeOpts::new().max_demand(10).min_demand(5);
+//!     gen_stage::sync_subscribe(consumer.pid(), producer.pid(), opts).await.unwrap();
+//!     // Batches of max_demand - min_demand events:
+//!     assert_eq!(tether::receive::<Vec<i64>>().await, vec![0, 1, 2, 3, 4]);
+//!     assert_eq!(tether::receive::<Vec<i64>>().await, vec![5, 6, 7, 8, 9]);
+//! });
+//! ```
+//!
+//! ## Design
+//!
+//! A stage *is* a GenServer (as in Elixir): [`start_link`] runs a private
+//! GenServer whose state holds the user's stage and the protocol's bookkeeping, so
+//! names, `sys`, calls from other nodes, `terminate` and panics behave exactly as
+//! for a [`GenServer`](crate::GenServer). The files:
+//!
+//! | File | Holds |
+//! |---|---|
+//! | `wire.rs` | the `$gen_producer` / `$gen_consumer` messages, as Rust values and as terms; [`Subscription`] |
+//! | `control.rs` | the control calls and casts (`$subscribe`, `$demand`, `$info`, `$estimate_buffered_count`) |
+//! | `server.rs` | the GenServer that runs a stage: message routing, control requests |
+//! | `producer.rs` | the producer side: subscribers, demand, buffer, accumulate mode, dispatch |
+//! | `consumer.rs` | the consumer side: subscriptions, batching, cancel modes, the producer_consumer queue |
+//! | `buffer.rs`, `batch.rs` | the buffer (with infos) and the batching rule |
+//! | `dispatcher/` | the [`Dispatcher`] trait and the three dispatchers |
+//! | `client.rs` | the API: start, subscribe, ask, cancel, demand mode, infos, calls |
+//! | `consumer_supervisor.rs` | [`ConsumerSupervisor`]: a child process per event |
+//! | `from_iter.rs`, `stream.rs` | Rust-native edges: a producer from an iterator, stages consumed by the calling process |
+//!
+//! Between local stages the protocol messages are Rust values moved into the
+//! mailbox (events are not copied or encoded); a message that crosses to another
+//! node becomes the term Elixir's GenStage sends, and a term that arrives is read
+//! back into the stage's event type with tether-term's serde bridge ([`Event`]).
+//!
+//! ## Demand and batching (GenStage's rules)
+//!
+//! - A consumer in automatic mode asks `max_demand` (default 1000) on subscribing.
+//!   Events arrive in batches of at most `max_demand - min_demand` (`min_demand`
+//!   defaults to half of max); after each batch's `handle_events`, when the events
+//!   in flight fall to `min_demand` or below, it asks for enough to get back to
+//!   `max_demand`. Events beyond the demand are logged as "in excess".
+//! - A producer serves demand from its buffer first, then calls `handle_demand` for
+//!   the rest. Events emitted without demand are buffered (default 10 000 for a
+//!   producer, unbounded for a producer_consumer); a full buffer discards (the
+//!   oldest with [`BufferKeep::Last`], the newest with [`BufferKeep::First`]) and
+//!   logs "has discarded N events from buffer" unless
+//!   [`GenStage::format_discarded`] says not to.
+//! - A producer_consumer handles incoming events only while it has downstream
+//!   demand, so back-pressure propagates upstream.
+//! - Cancellation follows the subscription's [`CancelMode`]: a consumer stops with
+//!   the cancel's very reason (`permanent`, or `transient` for an abnormal reason),
+//!   after `handle_cancel`.
+//!
+//! ## Remote stages and Elixir
+//!
+//! Elixir code subscribes a Tether consumer with
+//! `GenStage.sync_subscribe({name, node}, to: producer)`, and a Tether consumer
+//! subscribes to an Elixir producer with [`sync_subscribe`]`(consumer, (name, node),
+//! opts)`. Events cross as terms, so [`Event`] types are serde types. Closures never
+//! cross: broadcast selectors ([`SubscribeOpts::selector`]) and partition hashes
+//! ([`PartitionDispatcher::hash`]) work within one node (a partition hash runs in the
+//! producer, so remote consumers of a Tether partitioned producer are fine).
+//! Malformed protocol messages are logged and dropped; unknown subscriptions are
+//! answered with a `{cancel, unknown_subscription}`, duplicated ones with
+//! `{cancel, duplicated_subscription}`, as GenStage does.
+
+mod batch;
+mod buffer;
+mod client;
+mod consumer;
+mod consumer_supervisor;
+mod control;
+mod dispatcher;
+mod from_iter;
+mod opts;
+mod producer;
+mod result;
+mod server;
+mod stream;
+mod wire;
+
+use std::future::Future;
+
+use tether_term::Term;
+
+pub use client::{
+    Stage, SubscribeError, async_info, async_resubscribe, async_subscribe, call, cast, demand,
+    estimate_buffered_count, set_demand, start, start_link, stop, sync_info, sync_resubscribe,
+    sync_subscribe,
+};
+pub use consumer_supervisor::{
+    ChildStart, ConsumerSupervisor, ConsumerSupervisorSpec, Restart, SupervisorCall,
+    SupervisorReply, consumer_supervisor,
+};
+pub use dispatcher::{
+    BroadcastDispatcher, DemandDispatcher, Dispatcher, PartitionDispatcher, PartitionHash,
+};
+pub use from_iter::{IterArgs, IterProducer, from_iter};
+pub use opts::{BufferKeep, CancelMode, DemandMode, SubscribeOpts};
+pub use result::{CallResult, Cancel, Emit, Init, Kind, Role, Subscribed};
+pub use stream::{StageStream, stream};
+pub use wire::{Event, Subscription};
+
+use crate::otp::gen_server::ReplyTo;
+use crate::{ExitReason, Message};
+
+/// The reason a stage stops with when a callback it needs is missing.
+fn undef<S>(callback: &str) -> ExitReason {
+    ExitReason::from_term(Term::tuple([
+        Term::atom("undef"),
+        Term::tuple([Term::atom(std::any::type_name::<S>()), Term::atom(callback)]),
+    ]))
+}
+
+/// A stage's callbacks (Elixir's `GenStage` behaviour). The implementing type is the
+/// stage's state.
+///
+/// Only [`init`](GenStage::init) is required; a producer implements
+/// [`handle_demand`](GenStage::handle_demand), a consumer or producer_consumer
+/// [`handle_events`](GenStage::handle_events). A stage that does not produce sets
+/// `Out = ()`, one that does not consume `In = ()`.
+pub trait GenStage: Sized + Send + 'static {
+    /// What [`start_link`] passes to [`init`](GenStage::init).
+    type Args: Send + 'static;
+    /// The events this stage consumes.
+    type In: Event;
+    /// The events this stage emits.
+    type Out: Event;
+    /// The requests [`call`] sends.
+    type Call: Send + 'static;
+    /// The requests [`cast`] sends.
+    type Cast: Send + 'static;
+    /// The replies to calls.
+    type Reply: Send + 'static;
+
+    /// Builds the stage in its process: its kind, state and options.
+    fn init(args: Self::Args) -> impl Future<Output = Init<Self>> + Send;
+
+    /// Producers: consumers asked for `demand` more events (beyond what the buffer
+    /// held). Emit any number: extra events are buffered, and fewer is fine (emit
+    /// the rest later, from any callback).
+    fn handle_demand(&mut self, demand: u64) -> impl Future<Output = Emit<Self::Out>> + Send {
+        let _ = demand;
+        async { Emit::stop(undef::<Self>("handle_demand")) }
+    }
+
+    /// Consumers and producer_consumers: a batch of events from the subscription
+    /// `from`. A consumer must emit nothing (events are logged and dropped).
+    fn handle_events(
+        &mut self,
+        events: Vec<Self::In>,
+        from: &Subscription,
+    ) -> impl Future<Output = Emit<Self::Out>> + Send {
+        let _ = (events, from);
+        async { Emit::stop(undef::<Self>("handle_events")) }
+    }
+
+    /// A subscription starts: `role` is [`Role::Producer`] when this stage
+    /// subscribed to a producer, [`Role::Consumer`] when a consumer subscribed to
+    /// it. A consumer may return [`Subscribed::Manual`] and then ask with
+    /// [`Subscription::ask`]. The default is automatic.
+    fn handle_subscribe(
+        &mut self,
+        role: Role,
+        opts: &SubscribeOpts,
+        from: &Subscription,
+    ) -> impl Future<Output = Subscribed> + Send {
+        let _ = (role, opts, from);
+        async { Subscribed::Automatic }
+    }
+
+    /// A subscription ended (either side). The consumer then stops or not per the
+    /// subscription's [`CancelMode`].
+    fn handle_cancel(
+        &mut self,
+        cancel: Cancel,
+        from: &Subscription,
+    ) -> impl Future<Output = Emit<Self::Out>> + Send {
+        let _ = (cancel, from);
+        async { Emit::none() }
+    }
+
+    /// A [`call`]. Events emitted go out before the reply.
+    fn handle_call(
+        &mut self,
+        request: Self::Call,
+        from: &ReplyTo<Self::Reply>,
+    ) -> impl Future<Output = CallResult<Self>> + Send {
+        let _ = (request, from);
+        async { CallResult::Stop(undef::<Self>("handle_call"), None) }
+    }
+
+    /// A [`cast`].
+    fn handle_cast(&mut self, request: Self::Cast) -> impl Future<Output = Emit<Self::Out>> + Send {
+        let _ = request;
+        async { Emit::stop(undef::<Self>("handle_cast")) }
+    }
+
+    /// Any other message (monitors' `Down`s, plain sends, infos queued with
+    /// [`sync_info`] / [`async_info`]). The default logs and drops it.
+    fn handle_info(&mut self, message: Message) -> impl Future<Output = Emit<Self::Out>> + Send {
+        tracing::warn!(
+            stage = %crate::self_pid(),
+            "{} received an unexpected message {message:?}",
+            std::any::type_name::<Self>()
+        );
+        async { Emit::none() }
+    }
+
+    /// The stage stops (as [`GenServer::terminate`](crate::GenServer::terminate)).
+    fn terminate(&mut self, reason: &ExitReason) -> impl Future<Output = ()> + Send {
+        let _ = reason;
+        async {}
+    }
+
+    /// A full buffer discarded `discarded` events: return `false` to not log it
+    /// (GenStage's `format_discarded/2`; you may log your own line here).
+    fn format_discarded(&self, discarded: usize) -> bool {
+        let _ = discarded;
+        true
+    }
+
+    /// Turns the request of a `$gen_call` from another node into a call (default:
+    /// none; GenStage's control calls are understood regardless).
+    fn decode_call(request: &Term) -> Option<Self::Call> {
+        let _ = request;
+        None
+    }
+
+    /// Turns the request of a `$gen_cast` from another node into a cast (default:
+    /// none).
+    fn decode_cast(request: &Term) -> Option<Self::Cast> {
+        let _ = request;
+        None
+    }
+
+    /// Turns a reply into a term for a caller on another node (default: none).
+    fn encode_reply(reply: &Self::Reply) -> Option<Term> {
+        let _ = reply;
+        None
+    }
+}

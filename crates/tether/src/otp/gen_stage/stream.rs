@@ -1,0 +1,165 @@
+//! Consuming stages from the calling process, one event at a time (Elixir's
+//! `GenStage.stream/2`).
+//!
+//! [`stream`] subscribes the *calling process* to the producers (it monitors each
+//! and sends `{subscribe, nil, Opts}` itself, as a consumer would) and
+//! [`StageStream::next`] receives their events selectively, so the process may keep
+//! other messages in its mailbox. Demand follows the batching rule of every consumer:
+//! `max_demand` first, then more whenever the events in flight fall to
+//! `min_demand`. The stream ends when every subscription has ended (the producer
+//! cancelled it, or went down); dropping it cancels the subscriptions left.
+
+use std::collections::{HashMap, VecDeque};
+
+use tether_term::{Reference, Term};
+
+use super::batch;
+use super::opts::SubscribeOpts;
+use super::wire::{ConsumerMsg, Event, Subscription, ToConsumer};
+use crate::process::Target;
+use crate::{Dest, Down, ExitReason, Message, MonitorTarget, demonitor_flush, monitor};
+
+/// Events from one or more producers, consumed by the calling process; made by
+/// [`stream`].
+pub struct StageStream<E: Event> {
+    subs: HashMap<Reference, (Subscription, u64, u64, u64)>,
+    ready: VecDeque<E>,
+    ended: Vec<(Subscription, ExitReason)>,
+}
+
+/// Subscribes the calling process to each producer with its options and returns the
+/// stream of their events (Elixir's `GenStage.stream/2`). A producer that cannot be
+/// found ends its part of the stream at once (`noproc`). Options are validated as
+/// for [`sync_subscribe`](super::sync_subscribe); invalid ones count as `max_demand`
+/// 1000 and `min_demand` 500.
+///
+/// See the example of [`from_iter`](super::from_iter).
+///
+/// # Panics
+///
+/// Outside a process.
+pub fn stream<E: Event>(
+    producers: impl IntoIterator<Item = (Dest, SubscribeOpts)>,
+) -> StageStream<E> {
+    let mut s = StageStream {
+        subs: HashMap::new(),
+        ready: VecDeque::new(),
+        ended: Vec::new(),
+    };
+    for (to, opts) in producers {
+        let (max, min, _) = opts.validate().unwrap_or((1000, 500, Default::default()));
+        let (target, dest) = match to.target() {
+            Target::Pid(p) => (MonitorTarget::Pid(p), Dest::Pid(p)),
+            Target::RemoteName(n, node) => (
+                MonitorTarget::Remote(n.clone(), node),
+                Dest::Remote(n, node),
+            ),
+            Target::NoProc => {
+                let sub = Subscription::new(to, crate::make_ref());
+                s.ended.push((sub, ExitReason::Noproc));
+                continue;
+            }
+        };
+        let tag = monitor(target);
+        let sub = Subscription { to: dest, tag };
+        sub.subscribe(None, opts);
+        sub.ask(max);
+        s.subs.insert(tag, (sub, max, min, max));
+    }
+    s
+}
+
+/// The subscription tag of a `$gen_consumer` message, in any of its forms.
+fn consumer_tag<E: Event>(m: &Message) -> Option<Reference> {
+    if let Some(c) = m.downcast_ref::<ToConsumer<E>>() {
+        return Some(c.tag);
+    }
+    let owned;
+    let t = match m.downcast_ref::<Term>() {
+        Some(t) => t,
+        None if m.type_name().contains("ToConsumer") => {
+            owned = m.to_term()?;
+            &owned
+        }
+        None => return None,
+    };
+    match t.as_tuple()? {
+        [k, from, _] if k.is_atom("$gen_consumer") => match from.as_tuple()? {
+            [_, Term::Ref(r)] => Some(*r),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+impl<E: Event> StageStream<E> {
+    /// The next event, waiting for it; `None` once every subscription has ended.
+    pub async fn next(&mut self) -> Option<E> {
+        loop {
+            if let Some(e) = self.ready.pop_front() {
+                return Some(e);
+            }
+            if self.subs.is_empty() {
+                return None;
+            }
+            let tags: Vec<Reference> = self.subs.keys().copied().collect();
+            let ours = move |m: &Message| {
+                consumer_tag::<E>(m).is_some_and(|t| tags.contains(&t))
+                    || m.downcast_ref::<Down>()
+                        .is_some_and(|d| tags.contains(&d.reference))
+            };
+            let m = crate::receive_select(ours).await;
+            let m = match m.downcast::<Down>() {
+                Ok(d) => {
+                    self.end(d.reference, d.reason);
+                    continue;
+                }
+                Err(m) => m,
+            };
+            if let super::wire::Incoming::Consumer(c) = super::wire::classify::<E>(m) {
+                match c.msg {
+                    ConsumerMsg::Events(events, undecoded) => {
+                        self.received(c.tag, events, undecoded)
+                    }
+                    ConsumerMsg::Cancel(reason) => self.end(c.tag, reason),
+                }
+            }
+        }
+    }
+
+    /// The subscriptions that have ended, with why.
+    pub fn ended(&self) -> &[(Subscription, ExitReason)] {
+        &self.ended
+    }
+
+    fn received(&mut self, tag: Reference, events: Vec<E>, undecoded: usize) {
+        let Some((sub, pending, min, max)) = self.subs.get_mut(&tag) else {
+            return;
+        };
+        let (batches, new_pending, _excess) =
+            batch::split(events.len() + undecoded, *pending, *min, *max);
+        *pending = new_pending;
+        let ask: u64 = batches.iter().map(|b| b.ask).sum();
+        sub.ask(ask);
+        self.ready.extend(events);
+    }
+
+    fn end(&mut self, tag: Reference, reason: ExitReason) {
+        if let Some((sub, ..)) = self.subs.remove(&tag) {
+            demonitor_flush(tag);
+            self.ended.push((sub, reason));
+        }
+    }
+}
+
+impl<E: Event> Drop for StageStream<E> {
+    fn drop(&mut self) {
+        if crate::try_self_pid().is_none() {
+            return;
+        }
+        for (tag, (sub, ..)) in self.subs.drain() {
+            demonitor_flush(tag);
+            sub.cancel(ExitReason::Normal);
+        }
+    }
+}
