@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! tether node --name N [--cookie C] [--hidden|--visible] [--epmd embedded|external|none] [--port P]
+//!             [--net-ticktime SECS]
 //! tether ping NODE
 //! tether rpc NODE MOD FUN '[Args]'          (arguments and result in Erlang syntax)
 //! tether names [HOST]
@@ -80,6 +81,10 @@ enum Command {
         /// Listen address.
         #[arg(long, default_value = "0.0.0.0")]
         listen: IpAddr,
+        /// `net_ticktime` in seconds, as `erl -kernel net_ticktime SECS`: a peer silent
+        /// for about this long is disconnected (ticks go out every quarter of it).
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+        net_ticktime: u64,
     },
     /// Ping a node: prints pong or pang.
     Ping {
@@ -201,8 +206,11 @@ async fn start_node(command: Command) -> Result<tether::Pid, String> {
             epmd,
             port,
             listen,
+            net_ticktime,
         } => {
-            let mut cfg = config(&name, &common).listen(listen);
+            let mut cfg = config(&name, &common)
+                .listen(listen)
+                .net_ticktime(Duration::from_secs(net_ticktime));
             if common.cookie.is_none() {
                 // As `erl` does: use ~/.erlang.cookie, creating it on first run.
                 let c = dist::host::read_or_create_cookie_file().map_err(|e| e.to_string())?;
