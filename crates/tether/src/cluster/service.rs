@@ -1,0 +1,175 @@
+//! The discovery service: one process that polls the strategies and connects.
+//!
+//! ```text
+//!   every poll_interval:
+//!     strategies ──discover()──▶ found = ∪ answers − this node
+//!        (an error or a timeout keeps that strategy's previous answer)
+//!     known − found  ─▶ forgotten (backoff dropped; disconnected if asked)
+//!     found − nodes() ─▶ an attempt each, unless one is in flight or backing off
+//!   attempts run as their own processes (connect_node waits for the handshake);
+//!   their outcome comes back as a message: success clears the node's backoff,
+//!   failure doubles it (backoff_min, 2×, 4× … up to backoff_max).
+//! ```
+//!
+//! A connected node that goes down is simply not in `nodes()` at the next poll
+//! and is attempted again at once (its backoff was cleared when it connected).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tether_term::Node;
+use tokio::time::Instant;
+
+use super::ClusterOpts;
+use super::strategy::Strategy;
+use crate::dist::{self, DistNode, NodeKind, NodeName};
+
+/// What the service shares with its [`Cluster`](super::Cluster) handle; it outlives
+/// restarts of the service.
+#[derive(Default)]
+pub(crate) struct Shared {
+    pub found: Mutex<BTreeMap<String, NodeName>>,
+}
+
+/// The outcome of one connection attempt.
+struct Attempted {
+    node: String,
+    connected: bool,
+}
+
+/// A node's failed attempts.
+struct Backoff {
+    delay: Duration,
+    next: Instant,
+}
+
+pub(crate) async fn run(
+    strategies: Arc<[Arc<dyn Strategy>]>,
+    opts: ClusterOpts,
+    shared: Arc<Shared>,
+) {
+    let me = crate::self_pid();
+    let mut answers: Vec<Vec<NodeName>> = vec![Vec::new(); strategies.len()];
+    let mut backoff: HashMap<String, Backoff> = HashMap::new();
+    let mut in_flight: HashSet<String> = HashSet::new();
+    let mut not_a_node_logged = false;
+    loop {
+        let Some(local) = DistNode::get() else {
+            if !not_a_node_logged {
+                tracing::warn!("cluster discovery: this runtime is not a node yet; waiting");
+                not_a_node_logged = true;
+            }
+            collect(&mut in_flight, &mut backoff, &opts, opts.poll_interval).await;
+            continue;
+        };
+        not_a_node_logged = false;
+        for (i, s) in strategies.iter().enumerate() {
+            match tokio::time::timeout(opts.strategy_timeout, s.discover()).await {
+                Ok(Ok(nodes)) => answers[i] = nodes,
+                Ok(Err(e)) => {
+                    tracing::warn!(strategy = %s.describe(), error = %e, "discovery failed; keeping its last answer")
+                }
+                Err(_) => {
+                    tracing::warn!(strategy = %s.describe(), "discovery timed out; keeping its last answer")
+                }
+            }
+        }
+        let own = local.name().as_str().to_owned();
+        let found: BTreeMap<String, NodeName> = answers
+            .iter()
+            .flatten()
+            .filter(|n| n.as_str() != own)
+            .map(|n| (n.as_str().to_owned(), n.clone()))
+            .collect();
+        let gone: Vec<String> = {
+            let mut known = shared.found.lock().unwrap_or_else(|e| e.into_inner());
+            let gone = known
+                .keys()
+                .filter(|k| !found.contains_key(*k))
+                .cloned()
+                .collect();
+            *known = found.clone();
+            gone
+        };
+        for name in gone {
+            backoff.remove(&name);
+            tracing::info!(node = %name, "cluster discovery: node gone, forgotten");
+            if opts.disconnect_gone {
+                if let Ok(n) = Node::intern(&name) {
+                    dist::disconnect_node(n);
+                }
+            }
+        }
+        let connected: HashSet<String> = dist::nodes(NodeKind::Connected)
+            .iter()
+            .map(|n| n.name().as_str().to_owned())
+            .collect();
+        let now = Instant::now();
+        for name in found.keys() {
+            if connected.contains(name) {
+                continue;
+            }
+            if in_flight.contains(name) || backoff.get(name).is_some_and(|b| b.next > now) {
+                continue;
+            }
+            let Ok(node) = Node::intern(name) else {
+                continue;
+            };
+            in_flight.insert(name.clone());
+            let name = name.clone();
+            crate::spawn(async move {
+                let connected = dist::connect_node(node).await;
+                let _ = crate::send(
+                    me,
+                    Attempted {
+                        node: name,
+                        connected,
+                    },
+                );
+            });
+        }
+        collect(&mut in_flight, &mut backoff, &opts, opts.poll_interval).await;
+    }
+}
+
+/// Takes attempt outcomes until `wait` has passed.
+async fn collect(
+    in_flight: &mut HashSet<String>,
+    backoff: &mut HashMap<String, Backoff>,
+    opts: &ClusterOpts,
+    wait: Duration,
+) {
+    let deadline = Instant::now() + wait;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let Some(a) = crate::receive_timeout::<Attempted>(left).await else {
+            return;
+        };
+        in_flight.remove(&a.node);
+        if a.connected {
+            if backoff.remove(&a.node).is_some() {
+                tracing::info!(node = %a.node, "cluster discovery: connected after retries");
+            } else {
+                tracing::debug!(node = %a.node, "cluster discovery: connected");
+            }
+            continue;
+        }
+        let b = backoff.entry(a.node.clone()).or_insert(Backoff {
+            delay: Duration::ZERO,
+            next: Instant::now(),
+        });
+        let first = b.delay.is_zero();
+        b.delay = if first {
+            opts.backoff_min
+        } else {
+            (b.delay * 2).min(opts.backoff_max)
+        };
+        b.next = Instant::now() + b.delay;
+        if first {
+            tracing::info!(node = %a.node, retry_in = ?b.delay, "cluster discovery: cannot connect; backing off");
+        } else {
+            tracing::debug!(node = %a.node, retry_in = ?b.delay, "cluster discovery: still cannot connect");
+        }
+    }
+}
