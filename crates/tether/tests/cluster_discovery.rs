@@ -64,7 +64,39 @@ fn opts() -> ClusterOpts {
 }
 
 fn discover(rt: &Runtime, strategies: Vec<std::sync::Arc<dyn cluster::Strategy>>) -> Cluster {
-    rt.block_on(async move { cluster::start(strategies, opts()).await.unwrap() })
+    discover_with(rt, strategies, opts())
+}
+
+fn discover_with(
+    rt: &Runtime,
+    strategies: Vec<std::sync::Arc<dyn cluster::Strategy>>,
+    opts: ClusterOpts,
+) -> Cluster {
+    rt.block_on(async move { cluster::start(strategies, opts).await.unwrap() })
+}
+
+/// The names a discovery service found at its last poll.
+fn found(cl: &Cluster) -> BTreeSet<String> {
+    cl.found().iter().map(|n| n.as_str().to_owned()).collect()
+}
+
+/// Three nodes `base@127.0.0.N`, each on its own loopback address at one port.
+fn loopback_trio(base: &str) -> (Vec<Ipv4Addr>, Vec<(Runtime, DistNode)>) {
+    let port = free_port();
+    let ips: Vec<Ipv4Addr> = (1..=3).map(|i| Ipv4Addr::new(127, 0, 0, i)).collect();
+    let nodes = ips
+        .iter()
+        .map(|ip| {
+            node(
+                NodeConfig::new(format!("{base}@{ip}"))
+                    .long_names(true)
+                    .listen((*ip).into())
+                    .epmd(EpmdMode::None)
+                    .port(port),
+            )
+        })
+        .collect();
+    (ips, nodes)
 }
 
 /// The nodes `rt`'s node is connected to.
@@ -137,9 +169,6 @@ fn local_epmd_forms_a_cluster_forgets_a_stopped_node_and_takes_it_back() {
     let cb = discover(&b, vec![cluster::strategy(LocalEpmd::new())]);
     let _cc = discover(&c, vec![cluster::strategy(LocalEpmd::new())]);
     wait_for_mesh(&[&a, &b, &c], &names);
-    let found = |cl: &Cluster| -> BTreeSet<String> {
-        cl.found().iter().map(|n| n.as_str().to_owned()).collect()
-    };
     assert!(found(&ca).contains(&names[2]));
 
     // c stops: it leaves EPMD and its connections close; a and b forget it.
@@ -174,20 +203,7 @@ fn dns_a_records_form_a_cluster_after_bad_replies() {
     dns.set_garbage(true);
     let base = unique("app");
     let query = format!("{base}-headless.default.svc.cluster.test");
-    let port = free_port();
-    let ips: Vec<Ipv4Addr> = (1..=3).map(|i| Ipv4Addr::new(127, 0, 0, i)).collect();
-    let nodes: Vec<(Runtime, DistNode)> = ips
-        .iter()
-        .map(|ip| {
-            node(
-                NodeConfig::new(format!("{base}@{ip}"))
-                    .long_names(true)
-                    .listen((*ip).into())
-                    .epmd(EpmdMode::None)
-                    .port(port),
-            )
-        })
-        .collect();
+    let (ips, nodes) = loopback_trio(&base);
     let names: Vec<String> = nodes.iter().map(|(_, n)| n.name().to_string()).collect();
     let resolver = Resolver::new(dns.addr()).timeout(Duration::from_secs(2));
     let _clusters: Vec<Cluster> = nodes
@@ -206,6 +222,37 @@ fn dns_a_records_form_a_cluster_after_bad_replies() {
     dns.set_garbage(false);
     let rts: Vec<&Runtime> = nodes.iter().map(|(rt, _)| rt).collect();
     wait_for_mesh(&rts, &names);
+}
+
+#[test]
+fn a_node_dropped_from_dns_is_forgotten_and_disconnected_when_asked() {
+    let dns = DnsServer::start();
+    let base = unique("pod");
+    let query = format!("{base}-headless.default.svc.cluster.test");
+    let (ips, nodes) = loopback_trio(&base);
+    dns.set_a(&query, &ips);
+    let names: Vec<String> = nodes.iter().map(|(_, n)| n.name().to_string()).collect();
+    let resolver = Resolver::new(dns.addr()).timeout(Duration::from_secs(2));
+    let clusters: Vec<Cluster> = nodes
+        .iter()
+        .map(|(rt, _)| {
+            let s = DnsPoll::new(base.as_str(), query.as_str()).resolver(resolver.clone());
+            discover_with(rt, vec![cluster::strategy(s)], opts().disconnect_gone(true))
+        })
+        .collect();
+    let rts: Vec<&Runtime> = nodes.iter().map(|(rt, _)| rt).collect();
+    wait_for_mesh(&rts, &names);
+    // The third node stops looking, and DNS no longer lists it (its pod is gone
+    // from the service): the others forget it and disconnect.
+    nodes[2].0.block_on(clusters[2].clone().stop());
+    dns.set_a(&query, &ips[..2]);
+    for i in 0..2 {
+        wait_for(
+            &format!("{} forgets and drops {}", names[i], names[2]),
+            || !found(&clusters[i]).contains(&names[2]) && !connected(rts[i]).contains(&names[2]),
+        );
+    }
+    assert!(connected(rts[0]).contains(&names[1]));
 }
 
 #[test]

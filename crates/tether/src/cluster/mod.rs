@@ -185,16 +185,10 @@ impl Cluster {
         found.values().cloned().collect()
     }
 
-    /// Stops the service (connections stay).
+    /// Stops the service (connections stay), from any process; returns once it is
+    /// gone. Stopping a stopped service does nothing.
     pub async fn stop(self) {
-        let mref = crate::monitor(self.sup);
-        crate::exit(self.sup, crate::ExitReason::Shutdown);
-        loop {
-            let down: crate::Down = crate::receive().await;
-            if down.reference == mref {
-                return;
-            }
-        }
+        let _ = crate::otp::supervisor::stop(self.sup, crate::ExitReason::Shutdown).await;
     }
 }
 

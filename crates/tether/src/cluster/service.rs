@@ -38,10 +38,28 @@ struct Attempted {
     connected: bool,
 }
 
-/// A node's failed attempts.
+/// A node's failed attempts: the delay before the next one doubles with each
+/// failure, from `min` up to `max`.
+#[derive(Debug)]
 struct Backoff {
     delay: Duration,
     next: Instant,
+}
+
+impl Backoff {
+    /// After the first failure, at `now`.
+    fn first(now: Instant, min: Duration) -> Backoff {
+        Backoff {
+            delay: min,
+            next: now + min,
+        }
+    }
+
+    /// After one more failure, at `now`.
+    fn again(&mut self, now: Instant, max: Duration) {
+        self.delay = (self.delay * 2).min(max);
+        self.next = now + self.delay;
+    }
 }
 
 pub(crate) async fn run(
@@ -155,21 +173,37 @@ async fn collect(
             }
             continue;
         }
-        let b = backoff.entry(a.node.clone()).or_insert(Backoff {
-            delay: Duration::ZERO,
-            next: Instant::now(),
-        });
-        let first = b.delay.is_zero();
-        b.delay = if first {
-            opts.backoff_min
-        } else {
-            (b.delay * 2).min(opts.backoff_max)
-        };
-        b.next = Instant::now() + b.delay;
-        if first {
-            tracing::info!(node = %a.node, retry_in = ?b.delay, "cluster discovery: cannot connect; backing off");
-        } else {
-            tracing::debug!(node = %a.node, retry_in = ?b.delay, "cluster discovery: still cannot connect");
+        let now = Instant::now();
+        match backoff.get_mut(&a.node) {
+            Some(b) => {
+                b.again(now, opts.backoff_max);
+                tracing::debug!(node = %a.node, retry_in = ?b.delay, "cluster discovery: still cannot connect");
+            }
+            None => {
+                let b = Backoff::first(now, opts.backoff_min);
+                tracing::info!(node = %a.node, retry_in = ?b.delay, "cluster discovery: cannot connect; backing off");
+                backoff.insert(a.node, b);
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_min_and_stops_at_max() {
+        let now = Instant::now();
+        let (min, max) = (Duration::from_millis(100), Duration::from_millis(700));
+        let mut b = Backoff::first(now, min);
+        let mut delays = vec![b.delay];
+        for _ in 0..5 {
+            b.again(now, max);
+            delays.push(b.delay);
+        }
+        let ms: Vec<u128> = delays.iter().map(Duration::as_millis).collect();
+        assert_eq!(ms, [100, 200, 400, 700, 700, 700]);
+        assert_eq!(b.next, now + max);
     }
 }
