@@ -228,3 +228,25 @@ fn sigterm_stops_tether_node_in_order_and_exits_0() {
     let status = node.child.wait().unwrap();
     assert_eq!(status.code(), Some(0), "{}", node.seen.join("\n"));
 }
+
+/// Bad `--discover` and `--net-ticktime` arguments stop `tether node` before it
+/// starts, with a message naming what is wrong and a failing exit code.
+#[test]
+fn node_refuses_bad_discovery_and_ticktime_arguments() {
+    for (args, says) in [
+        (&["--discover", "gossip:x"][..], "unknown discovery"),
+        (&["--discover", "dns:no-basename"][..], "basename@name"),
+        (&["--discover", "epmd:not-a-node"][..], "epmd:"),
+        (&["--net-ticktime", "0"][..], "net-ticktime"),
+    ] {
+        let out = Command::new(BIN)
+            .args(["node", "--name", "refused", "--cookie", COOKIE])
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run tether node");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} was accepted");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+}
