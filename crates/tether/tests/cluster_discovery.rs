@@ -310,3 +310,27 @@ fn an_unreachable_node_is_retried_until_it_comes_up() {
     );
     wait_for("a connected to b", || connected(&a).contains(&b_name));
 }
+
+/// A strategy that never answers.
+#[derive(Debug)]
+struct Silent;
+
+impl cluster::Strategy for Silent {
+    fn discover(&self) -> cluster::Discovered<'_> {
+        Box::pin(std::future::pending())
+    }
+}
+
+#[test]
+fn a_strategy_that_never_answers_delays_no_other() {
+    let epmd = free_port();
+    let (a, node_a) = epmd_node("sa", epmd);
+    let (_b, node_b) = epmd_node("sb", epmd);
+    let list = Epmd::new([node_a.name().as_str(), node_b.name().as_str()]).unwrap();
+    // Longer than any wait of this test: the list's answer must not wait for it.
+    let opts = opts().strategy_timeout(Duration::from_secs(3600));
+    let strategies = vec![cluster::strategy(Silent), cluster::strategy(list)];
+    let _ca = discover_with(&a, strategies, opts);
+    let b_name = node_b.name().as_str().to_owned();
+    wait_for("a connected to b", || connected(&a).contains(&b_name));
+}

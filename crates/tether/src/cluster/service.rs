@@ -3,7 +3,8 @@
 //! ```text
 //!   every poll_interval:
 //!     strategies ──discover()──▶ found = ∪ answers − this node
-//!        (an error or a timeout keeps that strategy's previous answer)
+//!        (asked side by side, each within strategy_timeout; an error or a
+//!        timeout keeps that strategy's previous answer)
 //!     known − found  ─▶ forgotten (backoff dropped; disconnected if asked)
 //!     found − nodes() ─▶ an attempt each, unless one is in flight or backing off
 //!   attempts run as their own processes (connect_node waits for the handshake);
@@ -18,7 +19,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tether_term::Node;
+use tether_term::{Node, Pid};
 use tokio::time::Instant;
 
 use super::ClusterOpts;
@@ -67,10 +68,12 @@ pub(crate) async fn run(
     opts: ClusterOpts,
     shared: Arc<Shared>,
 ) {
-    let me = crate::self_pid();
-    let mut answers: Vec<Vec<NodeName>> = vec![Vec::new(); strategies.len()];
-    let mut backoff: HashMap<String, Backoff> = HashMap::new();
-    let mut in_flight: HashSet<String> = HashSet::new();
+    let mut st = State {
+        me: crate::self_pid(),
+        answers: vec![Vec::new(); strategies.len()],
+        backoff: HashMap::new(),
+        in_flight: HashSet::new(),
+    };
     let mut not_a_node_logged = false;
     loop {
         let Some(local) = DistNode::get() else {
@@ -78,23 +81,56 @@ pub(crate) async fn run(
                 tracing::warn!("cluster discovery: this runtime is not a node yet; waiting");
                 not_a_node_logged = true;
             }
-            collect(&mut in_flight, &mut backoff, &opts, opts.poll_interval).await;
+            collect(&mut st, &opts, opts.poll_interval).await;
             continue;
         };
         not_a_node_logged = false;
+        let own = local.name().as_str().to_owned();
+        // The strategies are asked side by side, and each answer is acted on as it
+        // comes: a slow strategy delays no other.
+        let mut asking = tokio::task::JoinSet::new();
         for (i, s) in strategies.iter().enumerate() {
-            match tokio::time::timeout(opts.strategy_timeout, s.discover()).await {
-                Ok(Ok(nodes)) => answers[i] = nodes,
+            let (s, limit) = (s.clone(), opts.strategy_timeout);
+            asking.spawn(async move { (i, tokio::time::timeout(limit, s.discover()).await) });
+        }
+        while let Some(done) = asking.join_next().await {
+            let Ok((i, answer)) = done else {
+                tracing::error!("a discovery strategy panicked; keeping its last answer");
+                continue;
+            };
+            let s = &strategies[i];
+            match answer {
+                Ok(Ok(nodes)) => st.answers[i] = nodes,
                 Ok(Err(e)) => {
-                    tracing::warn!(strategy = %s.describe(), error = %e, "discovery failed; keeping its last answer")
+                    tracing::warn!(strategy = %s.describe(), error = %e, "discovery failed; keeping its last answer");
+                    continue;
                 }
                 Err(_) => {
-                    tracing::warn!(strategy = %s.describe(), "discovery timed out; keeping its last answer")
+                    tracing::warn!(strategy = %s.describe(), "discovery timed out; keeping its last answer");
+                    continue;
                 }
             }
+            st.reconcile(&own, &shared, &opts);
         }
-        let own = local.name().as_str().to_owned();
-        let found: BTreeMap<String, NodeName> = answers
+        collect(&mut st, &opts, opts.poll_interval).await;
+    }
+}
+
+/// The service's own state.
+struct State {
+    me: Pid,
+    /// Each strategy's last good answer.
+    answers: Vec<Vec<NodeName>>,
+    backoff: HashMap<String, Backoff>,
+    in_flight: HashSet<String>,
+}
+
+impl State {
+    /// Forgets the nodes no longer found, and attempts the ones found but not
+    /// connected (unless an attempt is in flight or backing off).
+    fn reconcile(&mut self, own: &str, shared: &Shared, opts: &ClusterOpts) {
+        let found: BTreeMap<String, NodeName> = self
+            .answers
             .iter()
             .flatten()
             .filter(|n| n.as_str() != own)
@@ -111,7 +147,7 @@ pub(crate) async fn run(
             gone
         };
         for name in gone {
-            backoff.remove(&name);
+            self.backoff.remove(&name);
             tracing::info!(node = %name, "cluster discovery: node gone, forgotten");
             if opts.disconnect_gone {
                 if let Ok(n) = Node::intern(&name) {
@@ -125,17 +161,17 @@ pub(crate) async fn run(
             .collect();
         let now = Instant::now();
         for name in found.keys() {
-            if connected.contains(name) {
-                continue;
-            }
-            if in_flight.contains(name) || backoff.get(name).is_some_and(|b| b.next > now) {
+            if connected.contains(name)
+                || self.in_flight.contains(name)
+                || self.backoff.get(name).is_some_and(|b| b.next > now)
+            {
                 continue;
             }
             let Ok(node) = Node::intern(name) else {
                 continue;
             };
-            in_flight.insert(name.clone());
-            let name = name.clone();
+            self.in_flight.insert(name.clone());
+            let (name, me) = (name.clone(), self.me);
             crate::spawn(async move {
                 let connected = dist::connect_node(node).await;
                 let _ = crate::send(
@@ -147,26 +183,20 @@ pub(crate) async fn run(
                 );
             });
         }
-        collect(&mut in_flight, &mut backoff, &opts, opts.poll_interval).await;
     }
 }
 
 /// Takes attempt outcomes until `wait` has passed.
-async fn collect(
-    in_flight: &mut HashSet<String>,
-    backoff: &mut HashMap<String, Backoff>,
-    opts: &ClusterOpts,
-    wait: Duration,
-) {
+async fn collect(st: &mut State, opts: &ClusterOpts, wait: Duration) {
     let deadline = Instant::now() + wait;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         let Some(a) = crate::receive_timeout::<Attempted>(left).await else {
             return;
         };
-        in_flight.remove(&a.node);
+        st.in_flight.remove(&a.node);
         if a.connected {
-            if backoff.remove(&a.node).is_some() {
+            if st.backoff.remove(&a.node).is_some() {
                 tracing::info!(node = %a.node, "cluster discovery: connected after retries");
             } else {
                 tracing::debug!(node = %a.node, "cluster discovery: connected");
@@ -174,7 +204,7 @@ async fn collect(
             continue;
         }
         let now = Instant::now();
-        match backoff.get_mut(&a.node) {
+        match st.backoff.get_mut(&a.node) {
             Some(b) => {
                 b.again(now, opts.backoff_max);
                 tracing::debug!(node = %a.node, retry_in = ?b.delay, "cluster discovery: still cannot connect");
@@ -182,7 +212,7 @@ async fn collect(
             None => {
                 let b = Backoff::first(now, opts.backoff_min);
                 tracing::info!(node = %a.node, retry_in = ?b.delay, "cluster discovery: cannot connect; backing off");
-                backoff.insert(a.node, b);
+                st.backoff.insert(a.node, b);
             }
         }
     }

@@ -322,6 +322,35 @@ mod tests {
     }
 
     #[test]
+    fn random_bytes_never_panic() {
+        // A fixed xorshift sequence: the same inputs on every run.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let head = reply(TYPE_SRV, &[]);
+        for _ in 0..20_000 {
+            let len = (next() % 96) as usize;
+            // Half start with a valid header and question, so the parser gets past them.
+            let mut m = if next() % 2 == 0 {
+                head.clone()
+            } else {
+                Vec::new()
+            };
+            m.extend((0..len).map(|_| next() as u8));
+            if m.len() > 7 {
+                m[6] = 0;
+                m[7] = (next() % 8) as u8;
+            }
+            let _ = parse_reply(&m, TYPE_SRV);
+            let _ = parse_reply(&m, TYPE_A);
+        }
+    }
+
+    #[test]
     fn bad_query_names_are_refused() {
         assert!(encode_query(1, "", TYPE_A).is_err());
         assert!(encode_query(1, "a..b", TYPE_A).is_err());
