@@ -3,8 +3,9 @@
 //! ```text
 //!   every poll_interval:
 //!     strategies ──discover()──▶ found = ∪ answers − this node
-//!        (asked side by side, each within strategy_timeout; an error or a
-//!        timeout keeps that strategy's previous answer)
+//!        (asked side by side, each within strategy_timeout, and the steps
+//!        below run again as each answer comes; an error or a timeout keeps
+//!        that strategy's previous answer)
 //!     known − found  ─▶ forgotten (backoff dropped; disconnected if asked)
 //!     found − nodes() ─▶ an attempt each, unless one is in flight or backing off
 //!   attempts run as their own processes (connect_node waits for the handshake);
