@@ -72,6 +72,7 @@ pub(crate) async fn run(
     let mut st = State {
         me: crate::self_pid(),
         answers: vec![Vec::new(); strategies.len()],
+        failing: vec![false; strategies.len()],
         backoff: HashMap::new(),
         in_flight: HashSet::new(),
     };
@@ -100,18 +101,24 @@ pub(crate) async fn run(
                 continue;
             };
             let s = &strategies[i];
-            match answer {
-                Ok(Ok(nodes)) => st.answers[i] = nodes,
-                Ok(Err(e)) => {
-                    tracing::warn!(strategy = %s.describe(), error = %e, "discovery failed; keeping its last answer");
+            let error = match answer {
+                Ok(Ok(nodes)) => {
+                    if std::mem::take(&mut st.failing[i]) {
+                        tracing::info!(strategy = %s.describe(), "discovery answers again");
+                    }
+                    st.answers[i] = nodes;
+                    st.reconcile(&own, &shared, &opts);
                     continue;
                 }
-                Err(_) => {
-                    tracing::warn!(strategy = %s.describe(), "discovery timed out; keeping its last answer");
-                    continue;
-                }
+                Ok(Err(e)) => e.to_string(),
+                Err(_) => format!("no answer within {:?}", opts.strategy_timeout),
+            };
+            // Logged once as a warning while it lasts; every retry at debug level.
+            if std::mem::replace(&mut st.failing[i], true) {
+                tracing::debug!(strategy = %s.describe(), %error, "discovery still failing");
+            } else {
+                tracing::warn!(strategy = %s.describe(), %error, "discovery failed; keeping its last answer and retrying at each poll");
             }
-            st.reconcile(&own, &shared, &opts);
         }
         collect(&mut st, &opts, opts.poll_interval).await;
     }
@@ -122,6 +129,8 @@ struct State {
     me: Pid,
     /// Each strategy's last good answer.
     answers: Vec<Vec<NodeName>>,
+    /// Whether each strategy's last poll failed (its failure is logged once).
+    failing: Vec<bool>,
     backoff: HashMap<String, Backoff>,
     in_flight: HashSet<String>,
 }
