@@ -2,7 +2,8 @@
 # Runs each fuzz target in fuzz/ for a bounded time (default 60 s each): the ETF
 # decoder and the Erlang-syntax parser (tether-term), and the receiving side of a
 # distribution connection (tether: frames, the distribution-header parser, control
-# messages).
+# messages). The DNS reply parser of cluster discovery has a stable random-input
+# test only (it is internal to the crate).
 #
 #   scripts/fuzz-smoke.sh [SECONDS]
 #
@@ -17,6 +18,7 @@ if ! command -v cargo-fuzz >/dev/null 2>&1 || ! rustup toolchain list | grep -q 
     echo "cargo-fuzz or nightly missing: running the stable random-input tests instead"
     TETHER_FUZZ_ITERS=1000000 cargo test -p tether-term --release --test robustness random_and_mutated
     TETHER_FUZZ_ITERS=1000000 cargo test -p tether --release --lib framing::robustness
+    TETHER_FUZZ_ITERS=1000000 cargo test -p tether --release --lib cluster::dns::wire
     exit 0
 fi
 # Seed the decode corpus with the Erlang-made fixtures, one file per term.

@@ -332,7 +332,12 @@ mod tests {
             x
         };
         let head = reply(TYPE_SRV, &[]);
-        for _ in 0..20_000 {
+        // scripts/fuzz-smoke.sh raises the count.
+        let iters: u64 = std::env::var("TETHER_FUZZ_ITERS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(20_000);
+        for _ in 0..iters {
             let len = (next() % 96) as usize;
             // Half start with a valid header and question, so the parser gets past them.
             let mut m = if next() % 2 == 0 {
