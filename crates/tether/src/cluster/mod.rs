@@ -20,9 +20,9 @@
 //! **Failures.** Discovery is polled, so every failure is temporary: a strategy
 //! that errs or times out is logged and its previous answer kept (a DNS server
 //! that hiccups does not make the cluster forget its members); a node that cannot
-//! be connected is retried with an exponential backoff per node, from
-//! [`ClusterOpts::backoff_min`] doubling up to [`ClusterOpts::backoff_max`], and the
-//! backoff is cleared when it connects or is forgotten. Nodes forgotten stay
+//! be connected is retried with an exponential backoff per node, from the first
+//! delay of [`ClusterOpts::backoff`] doubling up to its cap, and the backoff is
+//! cleared when it connects or is forgotten. Nodes forgotten stay
 //! connected unless [`ClusterOpts::disconnect_gone`] says otherwise (libcluster's
 //! DNS strategies disconnect them; a connection to a node that really stopped
 //! ends by itself, through its socket or `net_ticktime`).
