@@ -2,8 +2,9 @@
 # Runs each fuzz target in fuzz/ for a bounded time (default 60 s each): the ETF
 # decoder and the Erlang-syntax parser (tether-term), and the receiving side of a
 # distribution connection (tether: frames, the distribution-header parser, control
-# messages) and both sides of the distribution handshake; EPMD requests and replies
-# have a stable robustness test over loopback (run longer here).
+# messages) and both sides of the distribution handshake. EPMD requests and replies
+# (over loopback) and the DNS reply parser of cluster discovery have stable
+# random-input tests only (run longer here).
 #
 #   scripts/fuzz-smoke.sh [SECONDS]
 #
@@ -20,6 +21,7 @@ if ! command -v cargo-fuzz >/dev/null 2>&1 || ! rustup toolchain list | grep -q 
     TETHER_FUZZ_ITERS=1000000 cargo test -p tether --release --lib framing::robustness
     TETHER_FUZZ_ITERS=200000 cargo test -p tether --release --lib handshake::robustness
     TETHER_FUZZ_ITERS=20000 cargo test -p tether --release --lib epmd::robustness
+    TETHER_FUZZ_ITERS=1000000 cargo test -p tether --release --lib cluster::dns::wire
     exit 0
 fi
 # Seed the decode corpus with the Erlang-made fixtures, one file per term.

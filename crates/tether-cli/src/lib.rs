@@ -4,6 +4,8 @@
 //! - [`demo`]: the demo services (`echo`, the `kv` GenServer, `tether:ping/0`), an
 //!   example of services that Erlang and Elixir nodes use, and the fixtures of the
 //!   interop tests in this crate's `tests/`.
+//! - [`discover`]: the `--discover STRATEGY:ARGS` arguments of `tether node`, parsed
+//!   into [`tether::cluster`] strategies.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), tether::dist::NodeStartError> {
@@ -14,3 +16,4 @@
 //! ```
 
 pub mod demo;
+pub mod discover;

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! tether node --name N [--cookie C] [--hidden|--visible] [--epmd embedded|external|none] [--port P]
+//!             [--net-ticktime SECS] [--discover STRATEGY:ARGS]... [--dns-server IP:PORT]
 //!             [--tls-cert PEM --tls-key PEM --tls-ca PEM]   (also for ping and rpc)
 //! tether ping NODE
 //! tether rpc NODE MOD FUN '[Args]'          (arguments and result in Erlang syntax)
@@ -91,6 +92,21 @@ enum Command {
         /// Listen address.
         #[arg(long, default_value = "0.0.0.0")]
         listen: IpAddr,
+        /// `net_ticktime` in seconds, as `erl -kernel net_ticktime SECS`: a peer silent
+        /// for about this long is disconnected (ticks go out every quarter of it).
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+        net_ticktime: u64,
+        /// Find and connect to the cluster's nodes (repeatable): `epmd:a@h1,b@h2`,
+        /// `local-epmd`, `dns:basename@query.name` (A records), or
+        /// `dns-srv:basename@_svc._tcp.name` (SRV records).
+        #[arg(long = "discover", value_name = "STRATEGY:ARGS")]
+        discover: Vec<String>,
+        /// The DNS server the dns strategies ask (default: /etc/resolv.conf's).
+        #[arg(long, value_name = "IP:PORT")]
+        dns_server: Option<SocketAddr>,
+        /// Seconds between two discovery polls.
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+        discover_interval: u64,
     },
     /// Ping a node: prints pong or pang.
     Ping {
@@ -215,8 +231,18 @@ async fn start_node(command: Command) -> Result<tether::Pid, String> {
             epmd,
             port,
             listen,
+            net_ticktime,
+            discover,
+            dns_server,
+            discover_interval,
         } => {
-            let mut cfg = config(&name, &common).listen(listen);
+            let strategies = discover
+                .iter()
+                .map(|d| tether_cli::discover::parse(d, dns_server))
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut cfg = config(&name, &common)
+                .listen(listen)
+                .net_ticktime(Duration::from_secs(net_ticktime));
             if common.cookie.is_none() {
                 // As `erl` does: use ~/.erlang.cookie, creating it on first run.
                 let c = dist::host::read_or_create_cookie_file().map_err(|e| e.to_string())?;
@@ -235,6 +261,13 @@ async fn start_node(command: Command) -> Result<tether::Pid, String> {
             }
             let node = dist::start(cfg).await.map_err(|e| e.to_string())?;
             let sup = tether_cli::demo::start(&node).await;
+            if !strategies.is_empty() {
+                let opts = tether::cluster::ClusterOpts::new()
+                    .poll_interval(Duration::from_secs(discover_interval));
+                tether::cluster::start(strategies, opts)
+                    .await
+                    .map_err(|e| format!("cannot start cluster discovery: {e}"))?;
+            }
             println!(
                 "node {} up on port {} (epmd {})",
                 node.name(),

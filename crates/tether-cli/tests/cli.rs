@@ -291,3 +291,88 @@ fn tether_node_and_ping_speak_tls_and_refuse_plain_peers() {
     node.wait_line("TLS handshake failed");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Bad `--discover` and `--net-ticktime` arguments stop `tether node` before it
+/// starts, with a message naming what is wrong and a failing exit code.
+#[test]
+fn node_refuses_bad_discovery_and_ticktime_arguments() {
+    for (args, says) in [
+        (&["--discover", "gossip:x"][..], "unknown discovery"),
+        (&["--discover", "dns:no-basename"][..], "basename@name"),
+        (&["--discover", "epmd:not-a-node"][..], "epmd:"),
+        (&["--net-ticktime", "0"][..], "net-ticktime"),
+    ] {
+        let out = Command::new(BIN)
+            .args(["node", "--name", "refused", "--cookie", COOKIE])
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run tether node");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} was accepted");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+}
+
+/// `tether node --net-ticktime 1` takes down a connection whose peer went silent:
+/// the peer is a raw socket that completes the handshake (the `wire` feature's
+/// handshake module) and then never writes; the node closes it. With the default
+/// ticktime (60 s) the node would keep it far longer than this test waits.
+#[test]
+fn tether_node_drops_a_peer_silent_past_its_net_ticktime() {
+    use std::sync::Arc;
+    use tether::dist::handshake::{self, AcceptAll};
+    use tether::dist::{Cookie, Cookies, HandshakeConfig, NodeName};
+    use tokio::io::AsyncReadExt;
+
+    let epmd = free_port();
+    let name = format!("ticky_{}", std::process::id());
+    let full = format!("{name}@{}", host());
+    let mut node = Proc::start(tether(
+        epmd,
+        &[
+            "node",
+            "--name",
+            &name,
+            "--cookie",
+            COOKIE,
+            "--listen",
+            "127.0.0.1",
+            "--net-ticktime",
+            "1",
+        ],
+    ));
+    let line = node.wait_line("up on port");
+    let port: u16 = line
+        .split("up on port ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let closed = rt.block_on(async move {
+        let cookies = Arc::new(Cookies::new(Cookie::new(COOKIE).unwrap()));
+        let me = NodeName::parse(&format!("silent_{}@{}", std::process::id(), host())).unwrap();
+        let cfg = HandshakeConfig::new(me, 0x5151_5151, cookies).hidden();
+        let stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let peer = NodeName::parse(&full).unwrap();
+        let mut hs = handshake::connect(stream, &cfg, &peer, &AcceptAll)
+            .await
+            .expect("handshake with tether node");
+        // Read (the node's ticks arrive) but never write, until the node hangs up.
+        let until_closed = async {
+            let mut buf = [0u8; 256];
+            loop {
+                match hs.stream.read(&mut buf).await {
+                    Ok(0) | Err(_) => return true,
+                    Ok(_) => {}
+                }
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(30), until_closed).await
+    });
+    assert_eq!(closed, Ok(true), "the node kept the silent peer");
+    node.wait_line("net_tick_timeout");
+}

@@ -9,6 +9,7 @@
 //!
 //! | Module | What it is |
 //! |---|---|
+//! | [`cluster`] | discovery: strategies (EPMD hosts, local EPMD, DNS A and SRV) and the service that connects to the nodes they find |
 //! | [`kernel`] | the node services under `kernel_sup`: `net_kernel`, `rex`, [`global`](kernel::global), [`pg`](kernel::pg) |
 //! | [`dist`] | EPMD, the handshake, connections, control messages, node monitoring, rpc/erpc clients |
 //! | [`otp`] | GenServer, Supervisor, DynamicSupervisor, Task, Agent, Registry, GenStage |
@@ -73,6 +74,7 @@
 //!   local ones. [`DistNode::stop`](dist::DistNode::stop) (or dropping the runtime)
 //!   stops it again.
 
+pub mod cluster;
 pub mod dist;
 pub mod kernel;
 pub mod otp;

@@ -34,12 +34,12 @@ pub(crate) async fn stop_all() {
         node.stop().await;
     }
     let me = crate::self_pid();
-    let mut waiting = Vec::new();
+    let mut waiting = std::collections::HashSet::new();
     for info in crate::all_process_info() {
         if info.pid == me {
             continue;
         }
-        waiting.push(crate::monitor(info.pid));
+        waiting.insert(crate::monitor(info.pid));
         let reason = if info.trap_exit {
             ExitReason::Kill
         } else {
@@ -51,7 +51,9 @@ pub(crate) async fn stop_all() {
     while !waiting.is_empty() {
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());
         match crate::receive_timeout::<Down>(left).await {
-            Some(down) => waiting.retain(|r| *r != down.reference),
+            Some(down) => {
+                waiting.remove(&down.reference);
+            }
             None => {
                 tracing::warn!(
                     processes = waiting.len(),
