@@ -520,3 +520,39 @@ fn elixir_consumer_node_down_cancels_its_subscription_to_a_tether_producer() {
         assert!(tether::is_alive(producer.pid()));
     });
 }
+
+/// The demo stages of `tether node` as Elixir uses them: an Elixir consumer of
+/// `numbers` gets 0, 1, 2, ... in order; `sink` consumes an Elixir producer and
+/// answers `:stats` with `{Count, Sum}` of what it got.
+#[test]
+fn elixir_uses_the_demo_numbers_and_sink_stages() {
+    run(async {
+        let mut ex = elixir(
+            "gsdemo",
+            r#"{:ok, c} = GenStage.start_link(Sink, self())
+{:ok, _} = GenStage.sync_subscribe(c, to: {:numbers, t}, max_demand: 10, min_demand: 5)
+first = receive do {:events, e} -> e end
+IO.puts("numbers=#{inspect(first)}")
+IO.puts("stats_before=#{inspect(GenServer.call({:sink, t}, :stats))}")
+{:ok, p} = GenStage.start_link(Nums, 1)
+{:ok, _} = GenStage.sync_subscribe({:sink, t}, to: p, max_demand: 100)
+wait = fn wait ->
+  {count, sum} = GenServer.call({:sink, t}, :stats)
+  if count >= 1000, do: {count, sum}, else: (Process.sleep(10); wait.(wait))
+end
+{count, sum} = wait.(wait)
+IO.puts("stats=#{count},#{sum}")"#,
+        );
+        assert_eq!(ex.wait_line("numbers=", T).await, "numbers=[0, 1, 2, 3, 4]");
+        assert_eq!(
+            ex.wait_line("stats_before=", T).await,
+            "stats_before={0, 0}"
+        );
+        let line = ex.wait_line("stats=", T).await;
+        let (count, sum) = line["stats=".len()..].split_once(',').unwrap();
+        let (count, sum): (i64, i64) = (count.parse().unwrap(), sum.parse().unwrap());
+        assert!(count >= 1000, "{line}");
+        // The first `count` of 1, 2, 3, ...: every event once, none lost.
+        assert_eq!(sum, count * (count + 1) / 2, "{line}");
+    });
+}

@@ -64,6 +64,16 @@ fn child() {
                 .init();
             crash_once(tether::Runtime::builder());
         }
+        Ok("own_after") => {
+            // Installed after the runtime was built: it still can be, and gets them.
+            let builder = tether::Runtime::builder();
+            let rt = builder.clone().build().unwrap();
+            tracing_subscriber::fmt()
+                .with_writer(std::io::stdout)
+                .init();
+            drop(rt);
+            crash_once(builder);
+        }
         _ => {}
     }
 }
@@ -77,13 +87,13 @@ fn reports_show_on_stderr_by_default() {
 
 #[test]
 fn an_application_subscriber_or_opting_out_keeps_them_off_stderr() {
-    for case in ["off", "own"] {
+    for case in ["off", "own", "own_after"] {
         let (out, err) = run(case);
         assert!(!err.contains("child_terminated"), "{case}: stderr: {err}");
         // The application's own subscriber got the report.
         assert_eq!(
             out.contains("child_terminated"),
-            case == "own",
+            case != "off",
             "{case}: stdout: {out}"
         );
     }

@@ -7,6 +7,8 @@
 //!   callable server decodes its requests and encodes its replies. It registers
 //!   globally as `{kv, NodeName}` and joins the `pg` group `kv` in the default scope
 //!   `pg`, which [`start`] runs.
+//! - GenStage stages ([`stages`]): the producer `numbers` (0, 1, 2, ... on demand)
+//!   and the consumer `sink` (`:stats` → `{Count, Sum}`).
 //! - the rpc function `tether:ping/0` → `pong` (beside the read-only functions every
 //!   node answers, such as `erlang:whereis/1` and `global:whereis_name/1`).
 //!
@@ -15,14 +17,16 @@
 //! [`MAX_RESTARTS`] restarts within [`MAX_SECONDS`]).
 
 pub mod kv;
+pub mod stages;
 
 pub use kv::global_name as kv_global_name;
 
 use tether::dist::DistNode;
 use tether::gen_server::{self, StartOpts};
 use tether::kernel::pg;
+use tether::otp::gen_stage;
 use tether::otp::supervisor::Strategy;
-use tether::{Atom, ChildSpec, Pid, SpawnOpts, Supervisor, Term};
+use tether::{Atom, ChildSpec, ExitReason, Pid, SpawnOpts, Supervisor, Term};
 
 /// The name of the supervisor of the demo services.
 pub const SUPERVISOR: &str = "tether_demo_sup";
@@ -52,6 +56,17 @@ pub async fn start(node: &DistNode) -> Pid {
         .max_seconds(MAX_SECONDS)
         .child(ChildSpec::new("echo", || async {
             Ok(Some(SpawnOpts::new().link().name("echo").spawn(echo()).pid))
+        }))
+        .child(ChildSpec::new("numbers", || async {
+            let started =
+                gen_stage::start_link::<stages::Numbers>((), StartOpts::new().name("numbers"))
+                    .await;
+            started.map(|s| Some(s.pid())).map_err(ExitReason::from)
+        }))
+        .child(ChildSpec::new("sink", || async {
+            let started =
+                gen_stage::start_link::<stages::Sink>((), StartOpts::new().name("sink")).await;
+            started.map(|s| Some(s.pid())).map_err(ExitReason::from)
         }))
         .child(ChildSpec::new("kv", || async {
             match gen_server::start_link::<kv::Kv>((), StartOpts::new().name("kv")).await {
@@ -85,6 +100,11 @@ async fn echo() {
 }
 
 /// The names the demo services are registered under.
-pub fn names() -> [Atom; 2] {
-    [Atom::new("echo"), Atom::new("kv")]
+pub fn names() -> [Atom; 4] {
+    [
+        Atom::new("echo"),
+        Atom::new("kv"),
+        Atom::new("numbers"),
+        Atom::new("sink"),
+    ]
 }

@@ -80,7 +80,9 @@ pub(crate) async fn run(
     loop {
         let Some(local) = DistNode::get() else {
             if !not_a_node_logged {
-                tracing::warn!("cluster discovery: this runtime is not a node yet; waiting");
+                crate::runtime::logger::report_warn!(
+                    "cluster discovery: this runtime is not a node yet; waiting"
+                );
                 not_a_node_logged = true;
             }
             collect(&mut st, &opts, opts.poll_interval).await;
@@ -97,7 +99,9 @@ pub(crate) async fn run(
         }
         while let Some(done) = asking.join_next().await {
             let Ok((i, answer)) = done else {
-                tracing::error!("a discovery strategy panicked; keeping its last answer");
+                crate::runtime::logger::report_error!(
+                    "a discovery strategy panicked; keeping its last answer"
+                );
                 continue;
             };
             let s = &strategies[i];
@@ -117,7 +121,7 @@ pub(crate) async fn run(
             if std::mem::replace(&mut st.failing[i], true) {
                 tracing::debug!(strategy = %s.describe(), %error, "discovery still failing");
             } else {
-                tracing::warn!(strategy = %s.describe(), %error, "discovery failed; keeping its last answer and retrying at each poll");
+                crate::runtime::logger::report_warn!(strategy = %s.describe(), %error, "discovery failed; keeping its last answer and retrying at each poll");
             }
         }
         collect(&mut st, &opts, opts.poll_interval).await;

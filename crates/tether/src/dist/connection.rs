@@ -91,7 +91,7 @@ impl Conn {
                 }
             }
             Err(e) => {
-                tracing::warn!(peer = %self.name, error = %e, "cannot encode a message; dropped")
+                crate::runtime::logger::report_warn!(peer = %self.name, error = %e, "cannot encode a message; dropped")
             }
         }
     }
@@ -200,7 +200,7 @@ async fn run(
     if quiet {
         tracing::info!(peer = %conn.name, %reason, "connection down");
     } else {
-        tracing::warn!(peer = %conn.name, %reason, "connection closed");
+        crate::runtime::logger::report_warn!(peer = %conn.name, %reason, "connection closed");
     }
     inner.connection_lost(&conn);
 }

@@ -572,7 +572,7 @@ pub async fn start(config: NodeConfig) -> Result<DistNode, NodeStartError> {
             let holder = tokio::spawn(async move {
                 let mut reg = reg;
                 reg.closed().await;
-                tracing::error!(node = %who, "the epmd registration was lost; peers cannot look this node up");
+                crate::runtime::logger::report_error!(node = %who, "the epmd registration was lost; peers cannot look this node up");
             });
             tasks.push(holder.abort_handle());
             creation

@@ -226,7 +226,9 @@ impl NodeInner {
         let peer = hs.peer.clone();
         let (conn, start) = match connection::open(hs, self) {
             Ok(x) => x,
-            Err(e) => return tracing::warn!(%peer, error = %e, "cannot open connection"),
+            Err(e) => {
+                return crate::runtime::logger::report_warn!(%peer, error = %e, "cannot open connection");
+            }
         };
         let old = {
             let mut w = self.table.write();
@@ -488,13 +490,13 @@ pub(crate) async fn accept_loop(inner: Arc<NodeInner>, listener: TcpListener, pe
         let (stream, addr) = match listener.accept().await {
             Ok(x) => x,
             Err(e) => {
-                tracing::warn!(error = %e, "accept failed");
+                crate::runtime::logger::report_warn!(error = %e, "accept failed");
                 tokio::time::sleep(Duration::from_millis(50)).await;
                 continue;
             }
         };
         let Some(slot) = PendingSlot::take(&pending, addr.ip(), per_address) else {
-            tracing::warn!(
+            crate::runtime::logger::report_warn!(
                 %addr,
                 limit = per_address,
                 "closed an incoming connection: too many handshakes in progress from its address"
@@ -511,10 +513,10 @@ pub(crate) async fn accept_loop(inner: Arc<NodeInner>, listener: TcpListener, pe
                     match tokio::time::timeout(setup, tls.accept(stream)).await {
                         Ok(Ok(s)) => s,
                         Ok(Err(e)) => {
-                            return tracing::warn!(%addr, error = %e, "TLS distribution: refused a peer whose TLS handshake failed (a plain-TCP peer, or a certificate that does not chain to the CA)");
+                            return crate::runtime::logger::report_warn!(%addr, error = %e, "TLS distribution: refused a peer whose TLS handshake failed (a plain-TCP peer, or a certificate that does not chain to the CA)");
                         }
                         Err(_) => {
-                            return tracing::warn!(%addr, "TLS distribution: a peer's TLS handshake timed out");
+                            return crate::runtime::logger::report_warn!(%addr, "TLS distribution: a peer's TLS handshake timed out");
                         }
                     }
                 }

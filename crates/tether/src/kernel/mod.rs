@@ -105,7 +105,7 @@ pub(crate) async fn start() -> Result<Pid, ExitReason> {
                     continue;
                 }
                 if !down.reason.is_clean() {
-                    tracing::error!(reason = %down.reason, "the kernel gave up: the node stops");
+                    crate::runtime::logger::report_error!(reason = %down.reason, "the kernel gave up: the node stops");
                     if let Some(node) = crate::dist::DistNode::get() {
                         node.stop().await;
                     }

@@ -198,7 +198,7 @@ async fn run(ds: DynamicSupervisor, parent: Pid, ack: Ack<SupervisorStartError>)
                 }
             }
             Err(m) => {
-                tracing::warn!(message = ?m, "dynamic supervisor received unexpected message")
+                crate::runtime::logger::report_warn!(message = ?m, "dynamic supervisor received unexpected message")
             }
         }
     }
@@ -236,7 +236,7 @@ impl State {
             Restart::Temporary => false,
         };
         if !e.reason.is_clean() || restart {
-            tracing::error!(child = %e.from, reason = %e.reason, "supervisor report: child_terminated");
+            crate::runtime::logger::report_error!(child = %e.from, reason = %e.reason, "supervisor report: child_terminated");
         }
         if restart {
             self.restart(e.from).await;
@@ -248,7 +248,9 @@ impl State {
     /// Restarts the child stored under `old` (its exited or restarting pid).
     async fn restart(&mut self, old: Pid) {
         if !self.intensity.add_restart() {
-            tracing::error!("supervisor report: reached_max_restart_intensity");
+            crate::runtime::logger::report_error!(
+                "supervisor report: reached_max_restart_intensity"
+            );
             self.children.remove(&old);
             self.stop_all().await;
             crate::exit_self(ExitReason::Shutdown);
@@ -269,7 +271,7 @@ impl State {
             }
             Ok(None) => {}
             Err(reason) => {
-                tracing::error!(child = %old, reason = %reason, "supervisor report: start_error");
+                crate::runtime::logger::report_error!(child = %old, reason = %reason, "supervisor report: start_error");
                 self.children.insert(
                     old,
                     DynChild {

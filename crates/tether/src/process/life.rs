@@ -181,7 +181,7 @@ pub(crate) fn finish(shared: &Arc<ProcessShared>, reason: ExitReason) {
     shared.set_status(Status::Exiting);
     if let ExitReason::Panic(msg) = &reason {
         let loc = PANIC_LOCATION.with(|p| p.borrow_mut().take());
-        tracing::error!(pid = %me, location = loc.as_deref().unwrap_or("?"), "process panicked: {msg}");
+        crate::runtime::logger::report_error!(pid = %me, location = loc.as_deref().unwrap_or("?"), "process panicked: {msg}");
     } else if !reason.is_clean() {
         tracing::debug!(pid = %me, reason = %reason, "process exited");
     }

@@ -9,7 +9,7 @@
 //! pid of one is a remote pid to the other.
 
 pub(crate) mod context;
-mod logger;
+pub(crate) mod logger;
 mod run;
 pub use run::{Stopped, stop_runtime};
 mod shutdown;
@@ -67,11 +67,11 @@ impl Builder {
         self
     }
 
-    /// Whether [`build`](Builder::build) installs the default logger (default `true`):
-    /// a stderr subscriber for `tracing` at level `warn` (or `RUST_LOG`), so that
-    /// crash reports and warnings show, as the BEAM's logger shows them. It is
-    /// installed only if the program has no global `tracing` subscriber yet: install
-    /// yours before building the runtime, or pass `false`.
+    /// Whether the runtime's warnings and crash reports go to stderr when the program
+    /// has no `tracing` subscriber (default `true`), as the BEAM's logger prints them.
+    /// Tether never installs a global subscriber: once the program installs one
+    /// (before or after building the runtime), every event goes to it instead.
+    /// `RUST_LOG` filters the stderr output (default `warn`).
     ///
     /// ```
     /// let rt = tether::Runtime::builder().default_logger(false).build().unwrap();
@@ -84,11 +84,12 @@ impl Builder {
 
     /// Builds the runtime.
     pub fn build(self) -> io::Result<Runtime> {
-        if !self.no_default_logger {
-            logger::install();
-        }
         life::install_panic_hook();
         let state = Arc::new(state::RuntimeState::new().map_err(io::Error::other)?);
+        state
+            .service::<logger::Quiet>()
+            .0
+            .store(self.no_default_logger, std::sync::atomic::Ordering::Relaxed);
         let mut b = tokio::runtime::Builder::new_multi_thread();
         b.enable_all();
         let on_start = state.clone();
@@ -285,7 +286,7 @@ impl Drop for Runtime {
                 self.block_on(shutdown::stop_all())
             }));
             if stopped.is_err() {
-                tracing::error!("the runtime did not stop cleanly");
+                crate::runtime::logger::report_error!("the runtime did not stop cleanly");
             }
         }
         drop(self.inner.take());

@@ -55,7 +55,7 @@ pub(crate) async fn stop_all() {
                 waiting.remove(&down.reference);
             }
             None => {
-                tracing::warn!(
+                crate::runtime::logger::report_warn!(
                     processes = waiting.len(),
                     "runtime stop: processes still running after the grace period are dropped"
                 );

@@ -295,7 +295,7 @@ fn names(basename: &str, hosts: impl Iterator<Item = String>) -> Vec<NodeName> {
             let full = format!("{basename}@{h}");
             NodeName::parse(&full)
                 .inspect_err(
-                    |e| tracing::warn!(name = %full, error = %e, "DNS gave an unusable node name"),
+                    |e| crate::runtime::logger::report_warn!(name = %full, error = %e, "DNS gave an unusable node name"),
                 )
                 .ok()
         })

@@ -207,7 +207,7 @@ impl Registration {
     pub async fn closed(&mut self) {
         let mut b = [0u8; 64];
         if matches!(self.stream.read(&mut b).await, Ok(n) if n > 0) {
-            tracing::warn!(name = %self.name, "unexpected data on the EPMD registration connection");
+            crate::runtime::logger::report_warn!(name = %self.name, "unexpected data on the EPMD registration connection");
         }
     }
 

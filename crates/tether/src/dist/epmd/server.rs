@@ -137,20 +137,20 @@ impl EpmdServer {
                 Ok(x) => x,
                 Err(e) => {
                     // Typically EMFILE: back off instead of spinning.
-                    tracing::warn!(error = %e, "epmd: accept failed");
+                    crate::runtime::logger::report_warn!(error = %e, "epmd: accept failed");
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
             };
             let Ok(permit) = limit.clone().try_acquire_owned() else {
-                tracing::warn!(%peer, "epmd: too many connections; closing a new one");
+                crate::runtime::logger::report_warn!(%peer, "epmd: too many connections; closing a new one");
                 continue;
             };
             let shared = self.shared.clone();
             let config = config.clone();
             tokio::spawn(async move {
                 if let Err(reason) = serve_conn(stream, peer, port, &shared, &config).await {
-                    tracing::warn!(%peer, %reason, "epmd: closed connection");
+                    crate::runtime::logger::report_warn!(%peer, %reason, "epmd: closed connection");
                 }
                 drop(permit);
             });

@@ -54,7 +54,7 @@ where
         if let Some(peer) = &accepted {
             arbiter.incoming_failed(peer);
         }
-        tracing::warn!(error = %e, "incoming distribution handshake failed");
+        crate::runtime::logger::report_warn!(error = %e, "incoming distribution handshake failed");
     }
     result
 }

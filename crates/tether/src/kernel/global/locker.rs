@@ -182,7 +182,9 @@ impl Locker {
             match as_lock_set(&m) {
                 Some((pid, true, tag)) => self.peer_locked(pid, tag).await,
                 Some(_) => {}
-                None => tracing::warn!(msg = ?m, "global locker: unexpected message dropped"),
+                None => {
+                    crate::runtime::logger::report_warn!(msg = ?m, "global locker: unexpected message dropped")
+                }
             }
             return;
         }

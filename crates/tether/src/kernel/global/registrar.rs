@@ -100,7 +100,7 @@ fn check_dupname(name: &Term, pid: Pid) -> bool {
     if names.is_empty() {
         return true;
     }
-    tracing::error!(%pid, %name, ?names, "global: pid registered under several names");
+    crate::runtime::logger::report_error!(%pid, %name, ?names, "global: pid registered under several names");
     false
 }
 

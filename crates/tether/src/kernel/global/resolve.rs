@@ -73,7 +73,7 @@ pub(crate) fn ops_from_term(t: &Term) -> Option<Vec<Op>> {
             .filter_map(|o| {
                 let op = Op::from_term(o);
                 if op.is_none() {
-                    tracing::warn!(op = %o, "global: malformed name op dropped");
+                    crate::runtime::logger::report_warn!(op = %o, "global: malformed name op dropped");
                 }
                 op
             })
@@ -93,7 +93,7 @@ pub(crate) fn names_from_term(t: &Term) -> Option<Vec<(Term, Pid, Term)>> {
             .filter_map(|e| match e.as_tuple() {
                 Some([n, Term::Pid(p), m]) => Some((n.clone(), *p, m.clone())),
                 _ => {
-                    tracing::warn!(entry = %e, "global: malformed name entry dropped");
+                    crate::runtime::logger::report_warn!(entry = %e, "global: malformed name entry dropped");
                     None
                 }
             })

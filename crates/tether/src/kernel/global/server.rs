@@ -248,7 +248,7 @@ impl Gns {
             Ok(e) => {
                 if self.linked.contains(&e.from) {
                     if e.from != self.linked[0] {
-                        tracing::error!(from = %e.from, reason = %e.reason, "global: the locker or registrar died");
+                        crate::runtime::logger::report_error!(from = %e.from, reason = %e.reason, "global: the locker or registrar died");
                     }
                     crate::exit_self(e.reason);
                 }
@@ -259,7 +259,9 @@ impl Gns {
         };
         match m.downcast::<Term>() {
             Ok(t) => self.term(t),
-            Err(m) => tracing::warn!(msg = ?m, "global_name_server: unexpected message dropped"),
+            Err(m) => {
+                crate::runtime::logger::report_warn!(msg = ?m, "global_name_server: unexpected message dropped")
+            }
         }
     }
 
@@ -297,12 +299,12 @@ impl Gns {
             GenMsg::Call(c) => self.call(c),
             GenMsg::Cast(m) => {
                 if !self.cast(&m) {
-                    tracing::warn!(msg = %m, "global_name_server: malformed or unexpected cast dropped");
+                    crate::runtime::logger::report_warn!(msg = %m, "global_name_server: malformed or unexpected cast dropped");
                 }
             }
             GenMsg::Info(m) => {
                 if !self.info(&m) {
-                    tracing::warn!(msg = %m, "global_name_server: malformed or unexpected message dropped");
+                    crate::runtime::logger::report_warn!(msg = %m, "global_name_server: malformed or unexpected message dropped");
                 }
             }
         }
@@ -332,7 +334,7 @@ impl Gns {
                     "false"
                 }),
                 _ => {
-                    return tracing::warn!(request = %c.request, "global: malformed set_lock dropped");
+                    return crate::runtime::logger::report_warn!(request = %c.request, "global: malformed set_lock dropped");
                 }
             },
             Some([k, id]) if k.is_atom("del_lock") => match id.as_tuple() {
@@ -341,7 +343,7 @@ impl Gns {
                     Term::atom("true")
                 }
                 _ => {
-                    return tracing::warn!(request = %c.request, "global: malformed del_lock dropped");
+                    return crate::runtime::logger::report_warn!(request = %c.request, "global: malformed del_lock dropped");
                 }
             },
             _ if c.request.is_atom("get_known") => self.known_list(),
@@ -352,7 +354,7 @@ impl Gns {
             _ if c.request.is_atom("get_names_ext") => Term::nil(),
             _ => {
                 // OTP logs and never answers.
-                return tracing::warn!(request = %c.request, "global_name_server: unexpected call dropped");
+                return crate::runtime::logger::report_warn!(request = %c.request, "global_name_server: unexpected call dropped");
             }
         };
         gen_call::reply(&c, reply);
@@ -547,7 +549,7 @@ impl Gns {
                     return false;
                 };
                 if self.potentially_known(node) {
-                    tracing::warn!(%node, "global: disconnecting in order to prevent overlapping partitions");
+                    crate::runtime::logger::report_warn!(%node, "global: disconnecting in order to prevent overlapping partitions");
                     crate::dist::disconnect_node(node);
                     self.handle_nodedown(node, NodeDown::RemoveConnection);
                 }
@@ -615,7 +617,7 @@ impl Gns {
     fn init_connect(&mut self, vsn: u32, node: Node, init_msg: Term, his_tag: Term, his_vsn: u32) {
         if self.pending.contains_key(&node) {
             if his_vsn < 8 {
-                tracing::error!(%node, his_vsn, "global: out of sync connection attempt from an old version; disconnecting");
+                crate::runtime::logger::report_error!(%node, his_vsn, "global: out of sync connection attempt from an old version; disconnecting");
                 crate::dist::disconnect_node(node);
                 return;
             }
@@ -631,7 +633,7 @@ impl Gns {
                 let his_locker = match init_msg.as_tuple() {
                     Some([k, _, _, Term::Pid(l)]) if k.is_atom("locker") => *l,
                     _ => {
-                        return tracing::warn!(%node, msg = %init_msg, "global: malformed init_connect dropped");
+                        return crate::runtime::logger::report_warn!(%node, msg = %init_msg, "global: malformed init_connect dropped");
                     }
                 };
                 let _ = crate::send(
@@ -921,7 +923,7 @@ impl Gns {
             return;
         }
         volatile_send(rm, Term::tuple([Term::atom("remove_connection"), me()]));
-        tracing::warn!(node = %rm, "global: requested disconnect from node in order to prevent overlapping partitions");
+        crate::runtime::logger::report_warn!(node = %rm, "global: requested disconnect from node in order to prevent overlapping partitions");
         self.handle_nodedown(rm, NodeDown::RemoveConnection);
     }
 

@@ -60,7 +60,7 @@ pub(crate) fn sync_others(nodes: &[Node]) {
             if crate::dist::connect_node(n).await {
                 let _ = crate::send((GNS, n), Term::tuple([Term::atom("$gen_cast"), msg]));
             } else {
-                tracing::warn!(node = %n, "global: failed to connect");
+                crate::runtime::logger::report_warn!(node = %n, "global: failed to connect");
             }
         });
     }

@@ -87,12 +87,12 @@ impl Scope {
             match m.downcast::<Term>() {
                 Ok(t) => {
                     if !self.peer_term(&t) {
-                        tracing::warn!(scope = %self.name, msg = %t, "pg: malformed or unexpected message dropped");
+                        crate::runtime::logger::report_warn!(scope = %self.name, msg = %t, "pg: malformed or unexpected message dropped");
                     }
                 }
                 // pg_SUITE:errors: any other value crashes the scope with badarg.
                 Err(m) => {
-                    tracing::error!(message = ?m, "pg scope received an unexpected message");
+                    crate::runtime::logger::report_error!(message = ?m, "pg scope received an unexpected message");
                     crate::exit_self(crate::ExitReason::from("badarg"))
                 }
             }

@@ -152,7 +152,7 @@ impl<R: Send + 'static> ReplyTo<R> {
             Tag::Wire { tag, encode } => match encode(&value) {
                 Some(reply) => reply_term(self.caller, tag, reply),
                 None => {
-                    tracing::warn!(
+                    crate::runtime::logger::report_warn!(
                         caller = %self.caller,
                         "a reply of type {} has no term encoding (GenServer::encode_reply); \
                          answered {{error, bad_reply}}",

@@ -288,7 +288,7 @@ pub trait GenServer: Sized + Send + 'static {
     ///
     /// The default logs the message and drops it; the server keeps running.
     fn handle_info(&mut self, message: Message) -> impl Future<Output = CastResult<Self>> + Send {
-        tracing::warn!(
+        crate::runtime::logger::report_warn!(
             server = %crate::self_pid(),
             "{} received an unexpected message {message:?}",
             std::any::type_name::<Self>()

@@ -187,7 +187,7 @@ impl<S: GenServer> Loop<S> {
                     self.on_call(req, from).await
                 }
                 None => {
-                    tracing::warn!(
+                    crate::runtime::logger::report_warn!(
                         server = %self_pid(),
                         name = %registered_name(),
                         module = std::any::type_name::<S>(),
@@ -203,7 +203,7 @@ impl<S: GenServer> Loop<S> {
             WireMsg::Cast(request) => match S::decode_cast(request) {
                 Some(req) => self.on_cast(req).await,
                 None => {
-                    tracing::warn!(
+                    crate::runtime::logger::report_warn!(
                         server = %self_pid(),
                         name = %registered_name(),
                         module = std::any::type_name::<S>(),
@@ -292,7 +292,7 @@ impl<S: GenServer> Loop<S> {
             from.reply(r);
         }
         if !reason.is_clean() {
-            tracing::error!(
+            crate::runtime::logger::report_error!(
                 server = %self_pid(),
                 module = std::any::type_name::<S>(),
                 reason = %reason,

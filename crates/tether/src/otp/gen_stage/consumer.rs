@@ -25,7 +25,7 @@ impl<S: GenStage> StageServer<S> {
     ) -> (Option<ControlReply>, Res) {
         let reply = |r| Some(ControlReply::Subscribed(r));
         if self.kind == Kind::Producer {
-            tracing::error!(
+            crate::runtime::logger::report_error!(
                 "GenStage producer {} cannot be subscribed to another stage: {to:?}",
                 self_name()
             );
@@ -34,7 +34,7 @@ impl<S: GenStage> StageServer<S> {
         let (max, min, cancel) = match opts.validate() {
             Ok(v) => v,
             Err(msg) => {
-                tracing::error!(
+                crate::runtime::logger::report_error!(
                     "GenStage consumer {} subscribe received invalid option: {msg}",
                     self_name()
                 );
@@ -51,7 +51,7 @@ impl<S: GenStage> StageServer<S> {
                 if cancel == CancelMode::Temporary {
                     return (reply(Ok(make_ref())), Ok(()));
                 }
-                tracing::error!(
+                crate::runtime::logger::report_error!(
                     "GenStage consumer {} was not able to subscribe to the process {to:?} because that process is not alive",
                     std::any::type_name::<S>()
                 );
@@ -95,7 +95,7 @@ impl<S: GenStage> StageServer<S> {
 
     pub(crate) async fn on_consumer_msg(&mut self, m: ToConsumer<S::In>) -> Res {
         if self.kind == Kind::Producer {
-            tracing::error!(
+            crate::runtime::logger::report_error!(
                 "GenStage producer {} received $gen_consumer message from {}",
                 self_name(),
                 m.producer
@@ -149,7 +149,7 @@ impl<S: GenStage> StageServer<S> {
                     batch::split(events.len() + undecoded, *pending, *min, *max);
                 *pending = new_pending;
                 if excess > 0 {
-                    tracing::error!(
+                    crate::runtime::logger::report_error!(
                         "GenStage consumer {} has received {excess} events in excess from: {from:?}",
                         self_name()
                     );

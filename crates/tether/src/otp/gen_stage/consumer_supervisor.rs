@@ -165,7 +165,7 @@ impl<E: Event + Clone> ConsumerSupervisor<E> {
                 self.children.insert(*pid, (producer, keep));
             }
             Ok(None) => {}
-            Err(reason) => tracing::error!(
+            Err(reason) => crate::runtime::logger::report_error!(
                 "ConsumerSupervisor failed to start child from: {producer:?} with reason: {reason}"
             ),
         }
@@ -177,7 +177,7 @@ impl<E: Event + Clone> ConsumerSupervisor<E> {
     fn maybe_ask(&mut self, tag: Reference, started: u64, done: u64) {
         if let Some((sub, count, pending, min, max)) = self.producers.get_mut(&tag) {
             if *count + started > *max {
-                tracing::error!(
+                crate::runtime::logger::report_error!(
                     "ConsumerSupervisor has received {} events in excess from: {sub:?}",
                     *count + started - *max
                 );
@@ -197,7 +197,9 @@ impl<E: Event + Clone> ConsumerSupervisor<E> {
         };
         let restart = self.spec.restart == Restart::Transient && !reason.is_clean();
         if !reason.is_clean() {
-            tracing::error!("ConsumerSupervisor child {pid} terminated with reason: {reason}");
+            crate::runtime::logger::report_error!(
+                "ConsumerSupervisor child {pid} terminated with reason: {reason}"
+            );
         }
         if let (true, Some(e)) = (restart, event) {
             let now = Instant::now();
@@ -211,7 +213,9 @@ impl<E: Event + Clone> ConsumerSupervisor<E> {
                 self.restarts.pop_front();
             }
             if self.restarts.len() > self.spec.max_restarts {
-                tracing::error!("ConsumerSupervisor reached max restart intensity; shutting down");
+                crate::runtime::logger::report_error!(
+                    "ConsumerSupervisor reached max restart intensity; shutting down"
+                );
                 return Emit::stop(ExitReason::Shutdown);
             }
             if let Ok(Some(_)) = self.start_one(e, producer) {
@@ -299,7 +303,9 @@ impl<E: Event + Clone> GenStage for ConsumerSupervisor<E> {
         match m.downcast::<Exit>() {
             Ok(Exit { from, reason }) => self.child_exited(from, reason),
             Err(m) => {
-                tracing::error!("ConsumerSupervisor received unexpected message: {m:?}");
+                crate::runtime::logger::report_error!(
+                    "ConsumerSupervisor received unexpected message: {m:?}"
+                );
                 Emit::none()
             }
         }

@@ -250,7 +250,7 @@ pub trait GenStage: Sized + Send + 'static {
     /// Any other message (monitors' `Down`s, plain sends, infos queued with
     /// [`sync_info`] / [`async_info`]). The default logs and drops it.
     fn handle_info(&mut self, message: Message) -> impl Future<Output = Emit<Self::Out>> + Send {
-        tracing::warn!(
+        crate::runtime::logger::report_warn!(
             stage = %crate::self_pid(),
             "{} received an unexpected message {message:?}",
             std::any::type_name::<Self>()

@@ -18,7 +18,7 @@ use crate::{ExitReason, Message, demonitor_flush, monitor};
 impl<S: GenStage> StageServer<S> {
     pub(crate) async fn on_producer_msg(&mut self, m: ToProducer) -> Res {
         if self.kind == Kind::Consumer {
-            tracing::error!(
+            crate::runtime::logger::report_error!(
                 "GenStage consumer {} received $gen_producer message: {}",
                 self_name(),
                 m.to_term()
@@ -29,7 +29,7 @@ impl<S: GenStage> StageServer<S> {
         match m.msg {
             ProducerMsg::Subscribe { current, opts } => {
                 if self.consumers.contains_key(&m.tag) {
-                    tracing::error!(
+                    crate::runtime::logger::report_error!(
                         "GenStage producer {} received duplicated subscription from: {from:?}",
                         self_name()
                     );
@@ -143,7 +143,7 @@ impl<S: GenStage> StageServer<S> {
         }
         match self.kind {
             Kind::Consumer => {
-                tracing::error!(
+                crate::runtime::logger::report_error!(
                     "GenStage consumer {} cannot dispatch events (an empty list must be returned): {} events dropped",
                     self_name(),
                     events.len()
@@ -173,7 +173,7 @@ impl<S: GenStage> StageServer<S> {
         }
         let (excess, released) = self.buffer.store(events, self.keep);
         if excess > 0 && self.state.format_discarded(excess) {
-            tracing::warn!(
+            crate::runtime::logger::report_warn!(
                 "GenStage producer {} has discarded {excess} events from buffer",
                 self_name()
             );
@@ -222,7 +222,7 @@ impl<S: GenStage> StageServer<S> {
                 Ok(())
             }
             (kind, _) => {
-                tracing::error!(
+                crate::runtime::logger::report_error!(
                     "Demand mode can only be set for producers, GenStage {} is a {kind:?}",
                     self_name()
                 );

@@ -140,7 +140,7 @@ impl<S: GenStage> StageServer<S> {
             }
             Control::EstimateBufferedCount => {
                 if self.kind == Kind::Consumer {
-                    tracing::error!(
+                    crate::runtime::logger::report_error!(
                         "Buffered count can only be requested for producers, GenStage {} is a consumer",
                         self_name()
                     );
@@ -219,7 +219,7 @@ impl<S: GenStage> StageServer<S> {
             Incoming::Producer(p) => self.on_producer_msg(p).await,
             Incoming::Consumer(c) => self.on_consumer_msg(c).await,
             Incoming::Malformed(t) => {
-                tracing::error!(
+                crate::runtime::logger::report_error!(
                     stage = %self_name(),
                     message = %t,
                     "GenStage received a malformed protocol message; dropped"

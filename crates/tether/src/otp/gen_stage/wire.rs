@@ -243,7 +243,7 @@ impl<E: Event> ToConsumer<E> {
 
 fn event_to_term<E: Event>(e: &E) -> Term {
     tether_term::to_term(e).unwrap_or_else(|err| {
-        tracing::error!(
+        crate::runtime::logger::report_error!(
             "GenStage event of type {} has no term form ({err}); sent as undefined",
             std::any::type_name::<E>()
         );
@@ -362,7 +362,7 @@ fn parse_consumer_body<E: Event>(t: &Term) -> Option<ConsumerMsg<E>> {
                     Ok(e) => events.push(e),
                     Err(err) => {
                         dropped += 1;
-                        tracing::error!(
+                        crate::runtime::logger::report_error!(
                         stage = %self_pid(),
                         event = %item,
                         "GenStage consumer received an event that is not a {} ({err}); dropped",

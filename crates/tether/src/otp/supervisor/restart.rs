@@ -22,7 +22,7 @@ impl State {
     pub(crate) async fn restart(&mut self, i: usize) {
         if !self.intensity.add_restart() {
             let id = &self.children[i].spec.id;
-            tracing::error!(child = %id, "supervisor report: reached_max_restart_intensity");
+            crate::runtime::logger::report_error!(child = %id, "supervisor report: reached_max_restart_intensity");
             if self.children[i].spec.restart == Restart::Temporary {
                 self.children.remove(i);
             } else {
@@ -64,7 +64,7 @@ impl State {
                 Ok(None) => self.children[i].pid = ChildPid::Undefined,
                 Err(reason) => {
                     let id = c.spec.id.clone();
-                    tracing::error!(child = %id, reason = %reason, "supervisor report: start_error");
+                    crate::runtime::logger::report_error!(child = %id, reason = %reason, "supervisor report: start_error");
                     self.children[i].pid = ChildPid::Restarting;
                     let _ = crate::send(crate::self_pid(), TryAgain(id));
                     return;

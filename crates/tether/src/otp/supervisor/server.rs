@@ -120,7 +120,7 @@ pub(crate) async fn run(sup: Supervisor, parent: Pid, ack: Ack<Option<Supervisor
                 pid: ChildPid::Undefined,
             }),
             Err(reason) => {
-                tracing::error!(child = %spec.id, reason = %reason, "supervisor report: start_error");
+                crate::runtime::logger::report_error!(child = %spec.id, reason = %reason, "supervisor report: start_error");
                 st.terminate_all().await;
                 let e = SupervisorStartError::FailedToStartChild {
                     id: spec.id,
@@ -168,7 +168,9 @@ impl State {
                         self.restart(i).await;
                     }
                 }
-                Err(m) => tracing::warn!(message = ?m, "supervisor received unexpected message"),
+                Err(m) => {
+                    crate::runtime::logger::report_warn!(message = ?m, "supervisor received unexpected message")
+                }
             }
         }
     }
@@ -196,7 +198,7 @@ impl State {
             Restart::Temporary => false,
         };
         if !e.reason.is_clean() || restart {
-            tracing::error!(child = %spec.id, reason = %e.reason, "supervisor report: child_terminated");
+            crate::runtime::logger::report_error!(child = %spec.id, reason = %e.reason, "supervisor report: child_terminated");
         }
         if restart {
             self.children[i].pid = ChildPid::Undefined;

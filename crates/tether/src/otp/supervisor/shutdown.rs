@@ -46,7 +46,7 @@ fn expected(s: &Stopping, reason: &ExitReason, killed_after_timeout: bool) -> bo
 
 fn report(s: &Stopping, reason: &ExitReason, killed_after_timeout: bool) {
     if !expected(s, reason, killed_after_timeout) {
-        tracing::error!(child = %s.pid, reason = %reason, "supervisor report: shutdown_error");
+        crate::runtime::logger::report_error!(child = %s.pid, reason = %reason, "supervisor report: shutdown_error");
     }
 }
 

@@ -106,7 +106,7 @@ impl<E: Event + Clone> Dispatcher<E> for BroadcastDispatcher<E> {
         }
         let pid = c.pid().unwrap_or_else(self_pid);
         if !self.subscribed.insert(pid) {
-            tracing::error!(
+            crate::runtime::logger::report_error!(
                 "{pid} is already registered with {}. This subscription has been discarded.",
                 self_pid()
             );

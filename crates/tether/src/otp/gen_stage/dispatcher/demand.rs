@@ -89,7 +89,7 @@ impl<E: Event> Dispatcher<E> for DemandDispatcher {
     fn ask(&mut self, n: u64, c: &Subscription) -> u64 {
         let max = *self.max.get_or_insert(n);
         if n > max {
-            tracing::warn!(
+            crate::runtime::logger::report_warn!(
                 producer = %crate::self_pid(),
                 "GenStage producer DemandDispatcher expects a maximum demand of {max}. \
                  Using different maximum demands will overload greedy consumers. \

@@ -265,7 +265,7 @@ impl<E: Event> Dispatcher<E> for PartitionDispatcher<E> {
                     per_part[i].push(e);
                     self.waiting -= 1;
                 }
-                None => tracing::error!(
+                None => crate::runtime::logger::report_error!(
                     producer = %self_pid(),
                     "unknown partition {name} computed for a GenStage event; the event has been discarded"
                 ),
