@@ -106,6 +106,7 @@ where
         let mut this = self.project();
         let shared: &Arc<ProcessShared> = this.shared;
         let _enter = current::enter(shared);
+        shared.unpark();
         for _ in 0..ROUNDS_BEFORE_YIELD {
             {
                 let mut st = shared.state();

@@ -93,7 +93,9 @@ pub(crate) fn message(from: Pid, to: Pid, msg: Message) -> Result<(), Message> {
     // One look at the runtime serves both questions: is `to` ours, and where is it.
     let remote = context::with(|rt| {
         if to.node == rt.node {
-            let _ = rt.table.with(to, |p| p.push(Signal::Message(msg)));
+            if let Some(Ok(queued)) = rt.table.with(to, |p| p.push_message(Signal::Message(msg))) {
+                super::budget::charge_send(queued);
+            }
             return Ok(None);
         }
         msg.into_term().map(|term| rt.remote().map(|r| (r, term)))
