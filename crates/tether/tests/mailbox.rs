@@ -248,6 +248,32 @@ fn busy_receiver_yields_to_others() {
     })
 }
 
+/// §2.1 X5, the send penalty: a send to a process with a long queue spends the
+/// sender's cooperative budget (its next await yields); sends to a short queue cost
+/// only a unit now and then. Checked through tokio's budget, not by timing.
+#[test]
+fn send_to_a_long_queue_spends_the_senders_budget() {
+    run(async {
+        let parent = tether::self_pid();
+        tether::spawn(async move {
+            let short = tether::spawn(wait_forever());
+            for i in 0..100u32 {
+                tether::send(short, i).unwrap();
+            }
+            let after_short = tokio::task::coop::has_budget_remaining();
+            let long = tether::spawn(wait_forever());
+            for i in 0..40_000u32 {
+                tether::send(long, i).unwrap();
+            }
+            let after_long = tokio::task::coop::has_budget_remaining();
+            tether::send(parent, (after_short, after_long)).unwrap();
+            tether::exit(short, tether::ExitReason::Kill);
+            tether::exit(long, tether::ExitReason::Kill);
+        });
+        assert_eq!(receive::<(bool, bool)>().await, (true, false));
+    })
+}
+
 /// §2.2 R4 with the spare timer: a short timeout after a long one that was satisfied
 /// still expires on time, a zero timeout never waits, and a long one after a short one
 /// that expired still waits.

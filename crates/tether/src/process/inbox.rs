@@ -201,8 +201,7 @@ pub(crate) struct Queue<T> {
     /// The receiver's end: the node whose value is taken next (null for the stub).
     head: UnsafeCell<*mut Link>,
     stub: Link,
-    /// Set by the receiver when a drain stopped at a sender that was still linking.
-    unsettled: AtomicBool,
+    /// The parked receiver's waker, and the *unsettled* flag.
     waker: WakerSlot,
     _owns: PhantomData<T>,
 }
@@ -223,7 +222,6 @@ impl<T> Queue<T> {
             stub: Link {
                 next: AtomicPtr::new(ptr::null_mut()),
             },
-            unsettled: AtomicBool::new(false),
             waker: WakerSlot::new(),
             _owns: PhantomData,
         }
@@ -369,7 +367,7 @@ impl<T> Queue<T> {
         };
         // SAFETY: receiver only, as above.
         self.head.with_mut(|p| unsafe { *p = head });
-        self.unsettled.store(!settled, Ordering::Relaxed);
+        self.waker.unsettled.store(!settled, Ordering::Relaxed);
         settled
     }
 
@@ -403,7 +401,7 @@ impl<T> Queue<T> {
     ///
     /// Receiver only, as for [`drain`](Self::drain).
     pub(crate) unsafe fn park(&self, waker: &Waker) -> bool {
-        if self.unsettled.load(Ordering::Relaxed) {
+        if self.waker.unsettled.load(Ordering::Relaxed) {
             return false;
         }
         // SAFETY: receiver only; no sender can hold a claim on the waker now, because
@@ -509,8 +507,12 @@ impl<T> Drop for Queue<T> {
 struct WakerSlot {
     /// `FIRST`: `first` holds a waker (written once). `SPARE`: use `spare` instead.
     state: AtomicU8,
+    /// Set by the receiver when a drain stopped at a sender that was still linking
+    /// (kept here, beside `state`, where it costs no space).
+    unsettled: AtomicBool,
     first: UnsafeCell<MaybeUninit<Waker>>,
-    spare: Mutex<Option<Waker>>,
+    /// Allocated on first use, which few processes ever need; freed with the slot.
+    spare: AtomicPtr<Mutex<Option<Waker>>>,
 }
 
 const FIRST: u8 = 1;
@@ -520,8 +522,9 @@ impl WakerSlot {
     fn new() -> Self {
         WakerSlot {
             state: AtomicU8::new(0),
+            unsettled: AtomicBool::new(false),
             first: UnsafeCell::new(MaybeUninit::uninit()),
-            spare: Mutex::new(None),
+            spare: AtomicPtr::new(ptr::null_mut()),
         }
     }
 
@@ -549,20 +552,28 @@ impl WakerSlot {
             if same {
                 return;
             }
+            let spare = Box::new(Mutex::new(Some(waker.clone())));
+            // Release: a sender that sees SPARE sees the mutex.
+            self.spare.store(Box::into_raw(spare), Ordering::Release);
+            self.state.store(FIRST | SPARE, Ordering::Release);
+            return;
         }
-        let mut spare = self.spare.lock().unwrap_or_else(|e| e.into_inner());
+        // SAFETY: SPARE is set, so `spare` points to the mutex, freed only with `self`.
+        let spare = unsafe { &*self.spare.load(Ordering::Relaxed) };
+        let mut spare = spare.lock().unwrap_or_else(|e| e.into_inner());
         if !spare.as_ref().is_some_and(|w| w.will_wake(waker)) {
             *spare = Some(waker.clone());
         }
-        drop(spare);
-        self.state.store(FIRST | SPARE, Ordering::Release);
     }
 
     /// Wakes the receiver (by the one sender that cleared its parked flag).
     fn wake(&self) {
         let state = self.state.load(Ordering::Acquire);
         if state & SPARE != 0 {
-            let w = self.spare.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            // SAFETY: SPARE is set (seen with Acquire, after the pointer's Release
+            // store), so `spare` points to the mutex, freed only with `self`.
+            let spare = unsafe { &*self.spare.load(Ordering::Acquire) };
+            let w = spare.lock().unwrap_or_else(|e| e.into_inner()).clone();
             if let Some(w) = w {
                 w.wake();
             }
@@ -577,9 +588,14 @@ impl WakerSlot {
 
 impl Drop for WakerSlot {
     fn drop(&mut self) {
-        if self.state.load(Ordering::Relaxed) & FIRST != 0 {
+        let state = self.state.load(Ordering::Relaxed);
+        if state & FIRST != 0 {
             // SAFETY: initialised (FIRST), dropped once, here.
             self.first.with_mut(|w| unsafe { (*w).assume_init_drop() });
+        }
+        if state & SPARE != 0 {
+            // SAFETY: allocated by `register` with `Box::new`, freed once, here.
+            drop(unsafe { Box::from_raw(self.spare.load(Ordering::Relaxed)) });
         }
     }
 }
@@ -829,7 +845,6 @@ mod loom_tests {
                         got += 1;
                     })
                 };
-                // SAFETY: as above.
                 if got < 4 {
                     // SAFETY: as above.
                     if unsafe { q.park(&waker) } {
@@ -868,7 +883,6 @@ mod loom_tests {
                 q.unpark();
                 // SAFETY: this thread is the only receiver.
                 unsafe { q.drain(|v| got.push(v)) };
-                // SAFETY: as above.
                 if got.len() < 2 {
                     // SAFETY: as above.
                     if unsafe { q.park(&waker) } {
