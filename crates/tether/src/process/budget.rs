@@ -37,52 +37,65 @@ pub(crate) const PENALTY_FROM: u32 = 1024;
 /// Queued messages per extra unit of budget a send costs.
 pub(crate) const PENALTY_STEP: u32 = 256;
 
+/// In [`OPS`]: the task being polled has no budget left (a penalised send found it
+/// spent), so further penalties in this poll cost nothing to charge.
+const SPENT: u32 = 1 << 31;
+
 thread_local! {
-    /// Operations on this worker thread, for [`OPS_PER_UNIT`].
+    /// Operations on this worker thread, for [`OPS_PER_UNIT`], and the [`SPENT`] flag.
     static OPS: Cell<u32> = const { Cell::new(0) };
 }
 
-/// Counts an operation; whether it completes a unit of budget.
-fn tick() -> bool {
-    OPS.with(|c| {
-        let n = c.get().wrapping_add(1);
-        c.set(n);
-        n % OPS_PER_UNIT == 0
-    })
+/// Counts an operation in `v`: the new value, and whether it completes a unit.
+fn tick(v: u32) -> (u32, bool) {
+    let ops = v.wrapping_add(1) & (SPENT - 1);
+    (ops | (v & SPENT), ops % OPS_PER_UNIT == 0)
 }
 
 /// Whether this receive should be charged a unit of cooperative budget (the receive
 /// does it, so that it can yield).
 pub(crate) fn receive_due() -> bool {
-    tick()
+    OPS.with(|c| {
+        let (v, due) = tick(c.get());
+        c.set(v);
+        due
+    })
+}
+
+/// A process task starts or ends a poll: tokio gives each poll a fresh budget.
+pub(crate) fn poll_boundary() {
+    OPS.with(|c| c.set(c.get() & !SPENT));
 }
 
 /// Charges a send to a receiver with `queued` messages (this one included).
 #[inline]
 pub(crate) fn charge_send(queued: u32) {
-    let mut units = u32::from(tick());
-    if queued >= PENALTY_FROM {
-        units += queued / PENALTY_STEP;
-        // Make the sender's next receive look at the budget.
-        OPS.with(|c| c.set(c.get() | (OPS_PER_UNIT - 1)));
-    }
-    if units > 0 {
-        spend(units);
-    }
+    OPS.with(|c| {
+        let (mut v, due) = tick(c.get());
+        let mut units = u32::from(due);
+        if queued >= PENALTY_FROM {
+            units += queued / PENALTY_STEP;
+            // Make the sender's next receive look at the budget.
+            v |= OPS_PER_UNIT - 1;
+        }
+        if units > 0 && v & SPENT == 0 && !spend(units) {
+            v |= SPENT;
+        }
+        c.set(v);
+    })
 }
 
 /// Spends `units` of the current task's cooperative budget (all that is left, if
-/// fewer). Outside a tokio task there is no budget, and this does nothing.
+/// fewer); whether any is left. Outside a tokio task there is no budget, and this
+/// does nothing.
 #[cold]
-fn spend(units: u32) {
+fn spend(units: u32) -> bool {
     let mut cx = Context::from_waker(Waker::noop());
     for _ in 0..units.min(128) {
-        if !tokio::task::coop::has_budget_remaining() {
-            return;
-        }
         match tokio::task::coop::poll_proceed(&mut cx) {
             Poll::Ready(restore) => restore.made_progress(),
-            Poll::Pending => return,
+            Poll::Pending => return false,
         }
     }
+    tokio::task::coop::has_budget_remaining()
 }

@@ -71,9 +71,13 @@
 //! that parks, a close racing a push). Run them with
 //!
 //! ```text
-//! RUSTFLAGS="--cfg tether_loom" CARGO_TARGET_DIR=target/loom \
+//! RUSTFLAGS="--cfg tether_loom" CARGO_TARGET_DIR=target/loom LOOM_MAX_PREEMPTIONS=3 \
 //!     cargo test -p tether --release --lib process::inbox
 //! ```
+//!
+//! The two-sender scenario is explored with at most three preemptions per execution
+//! (`LOOM_MAX_PREEMPTIONS`, loom's usual bound: bugs rarely need more); without a
+//! bound it runs for hours. The one-sender scenarios finish unbounded in seconds.
 //!
 //! (The flag is `tether_loom`, not `loom`, because tokio reads `cfg(loom)` too and does
 //! not build under it outside its own tests.) A stress test with real threads runs in

@@ -28,7 +28,7 @@ use std::task::{Context, Poll};
 
 use super::core::{ProcessShared, Status};
 use super::signal::Signal;
-use super::{ExitReason, current, name, route, table, timer};
+use super::{ExitReason, budget, current, name, route, table, timer};
 
 /// Polls of the user future per task poll before yielding to other tasks.
 const ROUNDS_BEFORE_YIELD: usize = 4;
@@ -136,7 +136,7 @@ where
 /// One poll of a process (see the module docs): the exit reason once it has ended.
 fn poll_process<F>(
     shared: &Arc<ProcessShared>,
-    mut fut: Pin<&mut Option<F>>,
+    fut: Pin<&mut Option<F>>,
     cx: &mut Context<'_>,
 ) -> Poll<ExitReason>
 where
@@ -144,6 +144,21 @@ where
 {
     let _enter = current::enter(shared);
     shared.unpark();
+    budget::poll_boundary();
+    let r = poll_rounds(shared, fut, cx);
+    budget::poll_boundary();
+    r
+}
+
+/// The rounds of [`poll_process`]: drain, poll the user's future, park.
+fn poll_rounds<F>(
+    shared: &Arc<ProcessShared>,
+    mut fut: Pin<&mut Option<F>>,
+    cx: &mut Context<'_>,
+) -> Poll<ExitReason>
+where
+    F: Future<Output = ()>,
+{
     for _ in 0..ROUNDS_BEFORE_YIELD {
         {
             let mut st = shared.state();
