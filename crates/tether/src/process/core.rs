@@ -40,7 +40,7 @@ use std::task::Waker;
 use tether_term::{Atom, Pid, Reference};
 
 use super::inbox::{Pushed, Queue};
-use super::signal::{ExitAction, Signal, exit_action};
+use super::signal::{DownSignal, ExitAction, MonitorSignal, Signal, exit_action};
 use super::{Down, Exit, ExitReason, Message, Monitored};
 
 /// Scheduling status, for introspection.
@@ -540,11 +540,12 @@ impl ProcessShared {
                     rel.links.remove(&from);
                 }
             }
-            Signal::Monitor {
-                from,
-                reference,
-                object,
-            } => {
+            Signal::Monitor(signal) => {
+                let MonitorSignal {
+                    from,
+                    reference,
+                    object,
+                } = *signal;
                 st.rel().monitored_by.insert(reference, (from, object));
             }
             Signal::Demonitor { reference } => {
@@ -552,11 +553,12 @@ impl ProcessShared {
                     rel.monitored_by.remove(&reference);
                 }
             }
-            Signal::Down {
-                reference,
-                object,
-                reason,
-            } => {
+            Signal::Down(signal) => {
+                let DownSignal {
+                    reference,
+                    object,
+                    reason,
+                } = *signal;
                 let Some(rel) = st.rel.as_mut() else { return };
                 if rel.take_monitor(&reference).is_none() {
                     return; // demonitored meanwhile

@@ -27,7 +27,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::core::{ProcessShared, Status};
-use super::signal::Signal;
+use super::signal::{MonitorSignal, Signal};
 use super::{ExitReason, budget, current, name, route, table, timer};
 
 /// Polls of the user future per task poll before yielding to other tasks.
@@ -228,11 +228,12 @@ pub(crate) fn finish(shared: &Arc<ProcessShared>, reason: ExitReason) {
                 Signal::Unlink { from } => {
                     st.rel().links.remove(&from);
                 }
-                Signal::Monitor {
-                    from,
-                    reference,
-                    object,
-                } => {
+                Signal::Monitor(signal) => {
+                    let MonitorSignal {
+                        from,
+                        reference,
+                        object,
+                    } = *signal;
                     st.rel().monitored_by.insert(reference, (from, object));
                 }
                 Signal::Demonitor { reference } => {
