@@ -113,7 +113,11 @@ mod tests {
     /// 64-byte cache line.
     #[test]
     fn a_signal_and_its_link_fit_a_cache_line() {
-        assert!(std::mem::size_of::<Signal>() <= 56, "{}", std::mem::size_of::<Signal>());
+        assert!(
+            std::mem::size_of::<Signal>() <= 56,
+            "{}",
+            std::mem::size_of::<Signal>()
+        );
     }
 
     #[test]
