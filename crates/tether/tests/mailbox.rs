@@ -248,6 +248,81 @@ fn busy_receiver_yields_to_others() {
     })
 }
 
+/// §2.1 X5, the send penalty: a send to a process with a long queue spends the
+/// sender's cooperative budget (its next await yields); sends to a short queue cost
+/// only a unit now and then. Checked through tokio's budget, not by timing.
+#[test]
+fn send_to_a_long_queue_spends_the_senders_budget() {
+    run(async {
+        let parent = tether::self_pid();
+        tether::spawn(async move {
+            let short = tether::spawn(wait_forever());
+            for i in 0..100u32 {
+                tether::send(short, i).unwrap();
+            }
+            let after_short = tokio::task::coop::has_budget_remaining();
+            let long = tether::spawn(wait_forever());
+            for i in 0..40_000u32 {
+                tether::send(long, i).unwrap();
+            }
+            let after_long = tokio::task::coop::has_budget_remaining();
+            tether::send(parent, (after_short, after_long)).unwrap();
+            tether::exit(short, tether::ExitReason::Kill);
+            tether::exit(long, tether::ExitReason::Kill);
+        });
+        assert_eq!(receive::<(bool, bool)>().await, (true, false));
+    })
+}
+
+/// §2.1 X4 and §1.1 S2 under load, on two worker threads: two processes each send
+/// many numbered messages and then an exit signal to one receiver that traps exits.
+/// Every message arrives exactly once, each sender's in its order, and each sender's
+/// exit signal after all of its messages.
+#[test]
+fn two_senders_every_message_once_and_in_order() {
+    const PER: u64 = 50_000;
+    let rt = tether::Runtime::builder()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let parent = tether::self_pid();
+        let sink = tether::spawn(async move {
+            tether::trap_exit(true);
+            let mut next = [0u64; 2];
+            let mut exits = 0;
+            while exits < 2 {
+                let m = tether::receive_any().await;
+                let m = match m.downcast::<(usize, u64)>() {
+                    Ok((s, i)) => {
+                        assert_eq!(i, next[s], "sender {s} out of order");
+                        next[s] += 1;
+                        continue;
+                    }
+                    Err(m) => m,
+                };
+                let exit = m.downcast::<tether::Exit>().expect("a message or an exit");
+                let s: usize = if exit.reason == "done_0".into() { 0 } else { 1 };
+                assert_eq!(next[s], PER, "sender {s}'s exit overtook its messages");
+                exits += 1;
+            }
+            tether::send(parent, next).unwrap();
+        });
+        for s in 0..2usize {
+            tether::spawn(async move {
+                for i in 0..PER {
+                    tether::send(sink, (s, i)).unwrap();
+                    if i % 1000 == 0 {
+                        tokio::task::yield_now().await;
+                    }
+                }
+                tether::exit(sink, format!("done_{s}").as_str().into());
+            });
+        }
+        assert_eq!(receive::<[u64; 2]>().await, [PER, PER]);
+    })
+}
+
 /// §2.2 R4 with the spare timer: a short timeout after a long one that was satisfied
 /// still expires on time, a zero timeout never waits, and a long one after a short one
 /// that expired still waits.

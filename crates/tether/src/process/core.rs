@@ -1,41 +1,46 @@
 //! The shared half of a process: its inbox and its state.
 //!
 //! ```text
-//!   senders ──push──▶ inbox: Mutex<Inbox>  (FIFO of Signal, the parked waker, closed flag)
+//!   senders ──push──▶ inbox: Queue<Signal>  (lock-free; the parked flag; closed)
 //!                          │ drain (owner only, in order)
 //!                          ▼
 //!                     state: Mutex<State>  (mailbox of unmatched messages, trap_exit,
 //!                                           links, monitors, aliases, name, ...)
 //! ```
 //!
-//! * **Push** (any thread): lock the inbox, append, take the parked waker, unlock,
-//!   wake. A closed inbox (the process is exiting or gone) hands the signal back so
-//!   the sender can answer for the dead process (`noproc` for a link, a `noproc` DOWN
-//!   for a monitor; a message is just dropped). One short critical section; no
-//!   global lock anywhere on the path.
-//! * **Drain** (the owning task only): swap the whole inbox queue out under the lock
-//!   and act on each signal in order while holding only the state lock. Control
-//!   signals (link, exit, monitor, ...) take effect; messages move to the mailbox,
-//!   where selective receive scans them.
-//! * **Park**: when the process has nothing to do it re-checks the inbox and leaves
-//!   its waker in it, under the same lock, so no push is ever missed.
+//! * **Push** (any thread): one compare-and-swap links the signal into the inbox (see
+//!   `inbox.rs`); the first push after the process parked wakes it, and no other does.
+//!   A closed inbox (the process is exiting or gone) hands the signal back so the
+//!   sender can answer for the dead process (`noproc` for a link, a `noproc` DOWN for a
+//!   monitor; a message is just dropped). No lock, global or per process, is taken.
+//! * **Drain** (the owning task only): take the inbox's signals in order and act on
+//!   each while holding the state lock. Control signals (link, exit, monitor, ...) take
+//!   effect; messages move to the mailbox, where selective receive scans them: the
+//!   mailbox is the *save queue*, private to the process.
+//! * **Park**: when the process has nothing to do it leaves its waker and sets the
+//!   inbox's parked flag in one swap that fails if anything arrived, so no push is
+//!   ever missed.
 //!
-//! Lock order is state → inbox, never the reverse, and a process only ever holds its
-//! *own* locks while pushing to another's inbox; so no cycle can form.
+//! Beside the queue, a few counters let other threads ask about it without taking
+//! anything out: how many messages were pushed and drained (the queue length that
+//! `process_info` reports and that the send penalty reads, see `route.rs`), and how many
+//! exit signals are pending (for `is_alive`, docs/semantics.md §1.1 S7).
 //!
 //! The state lock is uncontended in practice: only the owner takes it, except for
 //! introspection (`process_info`). It lets the observer read a process without
-//! stopping it.
+//! stopping it. A process only ever holds its *own* state lock while pushing to
+//! another's inbox, and pushing takes no lock, so no cycle can form.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::task::Waker;
 
 use tether_term::{Atom, Pid, Reference};
 
-use super::signal::{ExitAction, Signal, exit_action};
+use super::inbox::{Pushed, Queue};
+use super::signal::{DownSignal, ExitAction, MonitorSignal, Signal, exit_action};
 use super::{Down, Exit, ExitReason, Message, Monitored};
 
 /// Scheduling status, for introspection.
@@ -50,12 +55,6 @@ pub enum Status {
     Waiting = 2,
     /// Exiting: its links and monitors are being notified.
     Exiting = 3,
-}
-
-pub(crate) struct Inbox {
-    queue: VecDeque<Signal>,
-    waker: Option<Waker>,
-    closed: bool,
 }
 
 /// How an alias is deactivated (docs/semantics.md §1.7 A3).
@@ -226,8 +225,6 @@ impl Relations {
 pub(crate) struct State {
     /// Messages drained from the inbox and not yet received.
     pub mailbox: VecDeque<Message>,
-    /// Spare buffer swapped with the inbox queue on drain (keeps both allocations).
-    spare: VecDeque<Signal>,
     pub trap_exit: bool,
     pub rel: Option<Box<Relations>>,
     /// Set when a fatal signal was handled; the process ends at its next await.
@@ -236,6 +233,8 @@ pub(crate) struct State {
     pub received: u64,
     /// A timer kept for the next receive with a timeout (see `mailbox.rs`).
     pub spare_timer: Option<Box<super::mailbox::SpareTimer>>,
+    /// Messages drained so far (wrapping; see `ProcessShared::drained`).
+    drained: u32,
 }
 
 impl State {
@@ -250,7 +249,6 @@ impl State {
     /// Drops spare buffer capacity and the spare timer (gen_server hibernation).
     pub fn shrink(&mut self) {
         self.mailbox.shrink_to_fit();
-        self.spare = VecDeque::new();
         self.spare_timer = None;
     }
 
@@ -261,7 +259,7 @@ impl State {
 
 pub(crate) struct ProcessShared {
     pub pid: Pid,
-    inbox: Mutex<Inbox>,
+    inbox: Queue<Signal>,
     state: Mutex<State>,
     status: AtomicU8,
     /// Mirror of `state.trap_exit`, readable without the state lock (for `is_alive`).
@@ -269,6 +267,34 @@ pub(crate) struct ProcessShared {
     /// Set whenever `state.pending_exit` is set, so the task can check it cheaply.
     dying: AtomicBool,
     pub dirty: bool,
+    /// Messages pushed so far (wrapping), counted by their senders.
+    sent: AtomicU32,
+    /// Messages drained so far (wrapping), published by the receiver after each drain.
+    drained: AtomicU32,
+    /// The mailbox's length at the last drain, published by the receiver.
+    backlog: AtomicU32,
+    /// Exit signals pushed and not yet handled: untrappable kills in the low half,
+    /// other non-normal exits in the high half (for `alive_after_pending`).
+    exits: AtomicU64,
+}
+
+/// Untrappable kills, in [`ProcessShared::exits`].
+const KILL: u64 = 1;
+/// Other non-normal exit signals, in [`ProcessShared::exits`].
+const FATAL: u64 = 1 << 32;
+
+/// How a signal counts in the process's counters: (is a message, exit weight).
+fn weigh(signal: &Signal) -> (u32, u64) {
+    match signal {
+        Signal::Message(_) | Signal::AliasMessage { .. } => (1, 0),
+        Signal::Exit {
+            reason: ExitReason::Kill,
+            link: false,
+            ..
+        } => (0, KILL),
+        Signal::Exit { reason, .. } if !reason.is_normal() => (0, FATAL),
+        _ => (0, 0),
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -281,24 +307,24 @@ impl ProcessShared {
     pub fn new(pid: Pid, trap_exit: bool, dirty: bool) -> ProcessShared {
         ProcessShared {
             pid,
-            inbox: Mutex::new(Inbox {
-                queue: VecDeque::new(),
-                waker: None,
-                closed: false,
-            }),
+            inbox: Queue::new(),
             state: Mutex::new(State {
                 mailbox: VecDeque::new(),
-                spare: VecDeque::new(),
                 trap_exit,
                 rel: None,
                 pending_exit: None,
                 received: 0,
                 spare_timer: None,
+                drained: 0,
             }),
             status: AtomicU8::new(Status::Runnable as u8),
             trapping: AtomicBool::new(trap_exit),
             dying: AtomicBool::new(false),
             dirty,
+            sent: AtomicU32::new(0),
+            drained: AtomicU32::new(0),
+            backlog: AtomicU32::new(0),
+            exits: AtomicU64::new(0),
         }
     }
 
@@ -306,38 +332,59 @@ impl ProcessShared {
         lock(&self.state)
     }
 
+    /// Counts signals about to be pushed; returns the number of messages.
+    fn count(&self, messages: u32, exits: u64) {
+        if messages != 0 {
+            self.sent.fetch_add(messages, Ordering::Relaxed);
+        }
+        if exits != 0 {
+            self.exits.fetch_add(exits, Ordering::Release);
+        }
+    }
+
+    fn pushed(&self, r: Pushed) {
+        if r == Pushed::Woke {
+            self.status.store(Status::Runnable as u8, Ordering::Relaxed);
+        }
+    }
+
     /// Appends a signal; hands it back if the process has exited.
     pub fn push(&self, signal: Signal) -> Result<(), Signal> {
-        let waker = {
-            let mut inbox = lock(&self.inbox);
-            if inbox.closed {
-                return Err(signal);
-            }
-            inbox.queue.push_back(signal);
-            inbox.waker.take()
-        };
-        if let Some(w) = waker {
-            self.status.store(Status::Runnable as u8, Ordering::Relaxed);
-            w.wake();
-        }
+        let (m, e) = weigh(&signal);
+        self.count(m, e);
+        let r = self.inbox.push(signal, true)?;
+        self.pushed(r);
         Ok(())
     }
 
-    /// Appends signals in order under one lock, waking the process once; hands them
-    /// all back if the process has exited.
-    pub fn push_all<const N: usize>(&self, signals: [Signal; N]) -> Result<(), [Signal; N]> {
-        let waker = {
-            let mut inbox = lock(&self.inbox);
-            if inbox.closed {
-                return Err(signals);
-            }
-            inbox.queue.extend(signals);
-            inbox.waker.take()
+    /// Appends a message; returns the receiver's queue length as the sender saw it
+    /// (the message included), or hands the signal back if the process has exited.
+    pub fn push_message(&self, signal: Signal) -> Result<u32, Signal> {
+        debug_assert!(matches!(signal, Signal::Message(_)));
+        let sent = self.sent.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+        let r = self.inbox.push(signal, true)?;
+        self.pushed(r);
+        let undrained = sent.wrapping_sub(self.drained.load(Ordering::Relaxed));
+        // The counters are read apart, so a sender can see a stale `drained`
+        // ahead of `sent` (a huge difference): clamp it.
+        let undrained = if undrained > u32::MAX / 2 {
+            0
+        } else {
+            undrained
         };
-        if let Some(w) = waker {
-            self.status.store(Status::Runnable as u8, Ordering::Relaxed);
-            w.wake();
-        }
+        Ok(undrained.saturating_add(self.backlog.load(Ordering::Relaxed)))
+    }
+
+    /// Appends signals in order as one unit, waking the process once; hands them all
+    /// back if the process has exited.
+    pub fn push_all<const N: usize>(&self, signals: [Signal; N]) -> Result<(), [Signal; N]> {
+        let (m, e) = signals
+            .iter()
+            .map(weigh)
+            .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+        self.count(m, e);
+        let r = self.inbox.push_all(signals, true)?;
+        self.pushed(r);
         Ok(())
     }
 
@@ -350,27 +397,29 @@ impl ProcessShared {
     /// with the sender's other signals. This saves a gen_server a wake-up per call
     /// (the caller's monitor, then its demonitor when the reply arrives).
     pub fn push_lazy(&self, signal: Signal) -> Result<(), Signal> {
-        let mut inbox = lock(&self.inbox);
-        if inbox.closed {
-            return Err(signal);
-        }
-        inbox.queue.push_back(signal);
-        Ok(())
+        debug_assert_eq!(weigh(&signal), (0, 0));
+        self.inbox.push(signal, false).map(|_| ())
     }
 
     /// Parks the process: stores its waker unless signals are already waiting.
-    /// Returns `false` if there is work to do instead.
+    /// Returns `false` if there is work to do instead. The process task only.
     pub fn park(&self, waker: &Waker) -> bool {
-        let mut inbox = lock(&self.inbox);
-        if !inbox.queue.is_empty() {
-            return false;
+        // SAFETY: the receiver's side of the inbox (`park`, `drain`, `close`) is used
+        // only by the process's own task: during its poll (directly, or by user code
+        // that finds this process through `current`, which is set only during that
+        // poll, on the polling thread) or in its exit sequence after the last poll.
+        // tokio polls a task on one thread at a time, so these calls never overlap.
+        if unsafe { self.inbox.park(waker) } {
+            self.status.store(Status::Waiting as u8, Ordering::Relaxed);
+            true
+        } else {
+            false
         }
-        match &inbox.waker {
-            Some(w) if w.will_wake(waker) => {}
-            _ => inbox.waker = Some(waker.clone()),
-        }
-        self.status.store(Status::Waiting as u8, Ordering::Relaxed);
-        true
+    }
+
+    /// The start of a poll: senders need not wake a running process.
+    pub fn unpark(&self) {
+        self.inbox.unpark();
     }
 
     pub fn set_status(&self, s: Status) {
@@ -391,16 +440,13 @@ impl ProcessShared {
         self.dying.load(Ordering::Relaxed)
     }
 
-    /// Number of signals not yet drained, and how many of them are messages (not
-    /// control signals such as a watcher's monitor, which `push_lazy` leaves queued).
-    pub fn inbox_len(&self) -> (usize, usize) {
-        let inbox = lock(&self.inbox);
-        let messages = inbox
-            .queue
-            .iter()
-            .filter(|s| matches!(s, Signal::Message(_) | Signal::AliasMessage { .. }))
-            .count();
-        (inbox.queue.len(), messages)
+    /// Number of messages not yet drained (exact when no send is in progress).
+    pub fn inbox_len(&self) -> usize {
+        let n = self
+            .sent
+            .load(Ordering::Relaxed)
+            .wrapping_sub(self.drained.load(Ordering::Relaxed));
+        if n > u32::MAX / 2 { 0 } else { n as usize }
     }
 
     pub fn set_trap_exit(&self, st: &mut State, on: bool) -> bool {
@@ -410,38 +456,41 @@ impl ProcessShared {
 
     /// Whether the process is alive once the signals already sent to it are handled
     /// (docs/semantics.md §1.1 S7: `exit(P, kill), false = is_process_alive(P)`).
+    ///
+    /// A sender counts an exit signal in `exits` before pushing it, and the receiver
+    /// uncounts it after acting on it (after setting `dying` if it was fatal), so a
+    /// caller that sent one sees either the count or its effect.
     pub fn alive_after_pending(&self) -> bool {
-        let inbox = lock(&self.inbox);
-        if inbox.closed {
+        if self.inbox.is_closed() {
             return false;
         }
-        let trapping = self.trapping.load(Ordering::Relaxed);
-        !inbox.queue.iter().any(|s| match s {
-            Signal::Exit {
-                reason: ExitReason::Kill,
-                link: false,
-                ..
-            } => true,
-            Signal::Exit { reason, .. } => !trapping && !reason.is_normal(),
-            _ => false,
-        })
+        let exits = self.exits.load(Ordering::Acquire);
+        if self.dying.load(Ordering::Relaxed) || exits % FATAL != 0 {
+            return false;
+        }
+        exits < FATAL || self.trapping.load(Ordering::Relaxed)
     }
 
     /// Moves every pending signal out of the inbox and acts on it, in order.
     pub fn drain(&self, st: &mut State) {
-        let mut batch = std::mem::take(&mut st.spare);
-        {
-            let mut inbox = lock(&self.inbox);
-            if inbox.queue.is_empty() {
-                st.spare = batch;
-                return;
-            }
-            std::mem::swap(&mut inbox.queue, &mut batch);
+        let before = st.drained;
+        // SAFETY: see `park`; moreover every drain holds the state lock (`st`).
+        unsafe {
+            self.inbox.drain(|signal| {
+                let (m, e) = weigh(&signal);
+                st.drained = st.drained.wrapping_add(m);
+                self.handle(st, signal);
+                if e != 0 {
+                    // Release: after `dying`, for `alive_after_pending`.
+                    self.exits.fetch_sub(e, Ordering::Release);
+                }
+            })
+        };
+        if st.drained != before {
+            self.drained.store(st.drained, Ordering::Relaxed);
+            let backlog = u32::try_from(st.mailbox.len()).unwrap_or(u32::MAX);
+            self.backlog.store(backlog, Ordering::Relaxed);
         }
-        while let Some(signal) = batch.pop_front() {
-            self.handle(st, signal);
-        }
-        st.spare = batch;
     }
 
     fn handle(&self, st: &mut State, signal: Signal) {
@@ -491,11 +540,12 @@ impl ProcessShared {
                     rel.links.remove(&from);
                 }
             }
-            Signal::Monitor {
-                from,
-                reference,
-                object,
-            } => {
+            Signal::Monitor(signal) => {
+                let MonitorSignal {
+                    from,
+                    reference,
+                    object,
+                } = *signal;
                 st.rel().monitored_by.insert(reference, (from, object));
             }
             Signal::Demonitor { reference } => {
@@ -503,11 +553,12 @@ impl ProcessShared {
                     rel.monitored_by.remove(&reference);
                 }
             }
-            Signal::Down {
-                reference,
-                object,
-                reason,
-            } => {
+            Signal::Down(signal) => {
+                let DownSignal {
+                    reference,
+                    object,
+                    reason,
+                } = *signal;
                 let Some(rel) = st.rel.as_mut() else { return };
                 if rel.take_monitor(&reference).is_none() {
                     return; // demonitored meanwhile
@@ -526,14 +577,15 @@ impl ProcessShared {
 
     /// Whether the process has started exiting.
     pub fn is_closed(&self) -> bool {
-        lock(&self.inbox).closed
+        self.inbox.is_closed()
     }
 
-    /// Closes the inbox for good and returns what was still in it.
-    pub fn close(&self) -> VecDeque<Signal> {
-        let mut inbox = lock(&self.inbox);
-        inbox.closed = true;
-        inbox.waker = None;
-        std::mem::take(&mut inbox.queue)
+    /// Closes the inbox for good and returns what was still in it. The process task
+    /// only, in its exit sequence.
+    pub fn close(&self) -> Vec<Signal> {
+        let mut left = Vec::new();
+        // SAFETY: see `park`: this is the exit sequence, after the task's last poll.
+        unsafe { self.inbox.close(|s| left.push(s)) };
+        left
     }
 }

@@ -54,7 +54,7 @@ pub fn process_info(pid: Pid) -> Option<ProcessInfo> {
 }
 
 fn snapshot(p: &ProcessShared) -> ProcessInfo {
-    let (inbox_len, inbox_messages) = p.inbox_len();
+    let inbox_len = p.inbox_len();
     let st = p.state();
     let (links, monitors, monitored_by, rel_bytes) = match &st.rel {
         Some(rel) => (
@@ -78,7 +78,7 @@ fn snapshot(p: &ProcessShared) -> ProcessInfo {
     ProcessInfo {
         pid: p.pid,
         status: p.status(),
-        message_queue_len: st.mailbox.len() + inbox_messages,
+        message_queue_len: st.mailbox.len() + inbox_len,
         links,
         monitors,
         monitored_by,

@@ -16,7 +16,7 @@ use tether_term::{Pid, Reference, Term};
 
 use super::core::ProcessShared;
 use super::route::push_local;
-use super::signal::Signal;
+use super::signal::{DownSignal, MonitorSignal, Signal};
 use super::table;
 use super::{Down, ExitReason, Message, Monitored, life};
 
@@ -64,11 +64,11 @@ pub(crate) fn exit(from: Pid, to: Pid, reason: ExitReason, link: bool) {
 pub(crate) fn monitor(from: Pid, to: Pid, reference: Reference, object: Monitored) -> bool {
     push_local(
         to,
-        Signal::Monitor {
+        Signal::Monitor(Box::new(MonitorSignal {
             from,
             reference,
             object,
-        },
+        })),
     )
     .is_ok()
 }
@@ -82,11 +82,11 @@ pub(crate) fn demonitor(to: Pid, reference: Reference) {
 pub(crate) fn down(watcher: Pid, reference: Reference, object: Monitored, reason: ExitReason) {
     let _ = push_local(
         watcher,
-        Signal::Down {
+        Signal::Down(Box::new(DownSignal {
             reference,
             object,
             reason,
-        },
+        })),
     );
 }
 

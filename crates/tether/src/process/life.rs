@@ -27,8 +27,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::core::{ProcessShared, Status};
-use super::signal::Signal;
-use super::{ExitReason, current, name, route, table, timer};
+use super::signal::{MonitorSignal, Signal};
+use super::{ExitReason, budget, current, name, route, table, timer};
 
 /// Polls of the user future per task poll before yielding to other tasks.
 const ROUNDS_BEFORE_YIELD: usize = 4;
@@ -60,12 +60,31 @@ pub(crate) fn install_panic_hook() {
 }
 
 pin_project_lite::pin_project! {
-    /// Polls the user's future as described in the module docs. The future lives
-    /// inline (no extra allocation) and is dropped in place when the process ends.
-    struct Guarded<'a, F> {
-        shared: &'a Arc<ProcessShared>,
+    /// The whole life of a process, as the future tokio runs: polls the user's future
+    /// as described in the module docs, then runs the exit sequence. The user's future
+    /// lives inline (no extra allocation, and only once: an `async fn` taking it as an
+    /// argument would keep a second slot for it) and is dropped in place when the
+    /// process ends.
+    ///
+    /// If the task is dropped before the process ended (the runtime shut down under
+    /// it), the process dies `killed`, and its links, monitors, name and table slot
+    /// are released all the same.
+    pub(crate) struct Run<F> {
+        shared: Arc<ProcessShared>,
         #[pin]
         fut: Option<F>,
+        done: bool,
+    }
+
+    impl<F> PinnedDrop for Run<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let mut this = this.project();
+            if !*this.done {
+                *this.done = true;
+                this.fut.set(None);
+                finish(this.shared, ExitReason::Killed);
+            }
+        }
     }
 }
 
@@ -96,82 +115,93 @@ fn end<F>(mut fut: Pin<&mut Option<F>>, reason: ExitReason) -> Poll<ExitReason> 
     }
 }
 
-impl<F> Future for Guarded<'_, F>
+impl<F> Future for Run<F>
 where
     F: Future<Output = ()>,
 {
-    type Output = ExitReason;
+    type Output = ();
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<ExitReason> {
-        let mut this = self.project();
-        let shared: &Arc<ProcessShared> = this.shared;
-        let _enter = current::enter(shared);
-        for _ in 0..ROUNDS_BEFORE_YIELD {
-            {
-                let mut st = shared.state();
-                shared.drain(&mut st);
-                if let Some(r) = st.pending_exit.take() {
-                    drop(st);
-                    return end(this.fut, *r);
-                }
-            }
-            shared.set_status(Status::Running);
-            let Some(fut) = this.fut.as_mut().as_pin_mut() else {
-                return Poll::Ready(ExitReason::Normal);
-            };
-            match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
-                Ok(Poll::Ready(())) => return end(this.fut, ExitReason::Normal),
-                Ok(Poll::Pending) => {}
-                Err(payload) => {
-                    let reason = panic_reason(payload);
-                    return end(this.fut, reason);
-                }
-            }
-            if shared.is_dying()
-                && let Some(r) = shared.state().pending_exit.take()
-            {
-                return end(this.fut, *r);
-            }
-            if shared.park(cx.waker()) {
-                return Poll::Pending;
-            }
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.project();
+        if *this.done {
+            return Poll::Ready(());
         }
-        cx.waker().wake_by_ref();
-        Poll::Pending
+        let reason = std::task::ready!(poll_process(this.shared, this.fut, cx));
+        *this.done = true;
+        finish(this.shared, reason);
+        Poll::Ready(())
     }
 }
 
-/// The whole life of a process.
-pub(crate) async fn run<F>(shared: Arc<ProcessShared>, fut: F)
+/// One poll of a process (see the module docs): the exit reason once it has ended.
+fn poll_process<F>(
+    shared: &Arc<ProcessShared>,
+    fut: Pin<&mut Option<F>>,
+    cx: &mut Context<'_>,
+) -> Poll<ExitReason>
 where
     F: Future<Output = ()>,
 {
-    let mut life = Life {
+    let _enter = current::enter(shared);
+    shared.unpark();
+    budget::poll_boundary();
+    let r = poll_rounds(shared, fut, cx);
+    budget::poll_boundary();
+    r
+}
+
+/// The rounds of [`poll_process`]: drain, poll the user's future, park.
+fn poll_rounds<F>(
+    shared: &Arc<ProcessShared>,
+    mut fut: Pin<&mut Option<F>>,
+    cx: &mut Context<'_>,
+) -> Poll<ExitReason>
+where
+    F: Future<Output = ()>,
+{
+    for _ in 0..ROUNDS_BEFORE_YIELD {
+        {
+            let mut st = shared.state();
+            shared.drain(&mut st);
+            if let Some(r) = st.pending_exit.take() {
+                drop(st);
+                return end(fut, *r);
+            }
+        }
+        shared.set_status(Status::Running);
+        let Some(f) = fut.as_mut().as_pin_mut() else {
+            return Poll::Ready(ExitReason::Normal);
+        };
+        match catch_unwind(AssertUnwindSafe(|| f.poll(cx))) {
+            Ok(Poll::Ready(())) => return end(fut, ExitReason::Normal),
+            Ok(Poll::Pending) => {}
+            Err(payload) => {
+                let reason = panic_reason(payload);
+                return end(fut, reason);
+            }
+        }
+        if shared.is_dying()
+            && let Some(r) = shared.state().pending_exit.take()
+        {
+            return end(fut, *r);
+        }
+        if shared.park(cx.waker()) {
+            return Poll::Pending;
+        }
+    }
+    cx.waker().wake_by_ref();
+    Poll::Pending
+}
+
+/// The whole life of a process: see [`Run`].
+pub(crate) fn run<F>(shared: Arc<ProcessShared>, fut: F) -> Run<F>
+where
+    F: Future<Output = ()>,
+{
+    Run {
         shared,
-        done: false,
-    };
-    let reason = Guarded {
-        shared: &life.shared,
         fut: Some(fut),
-    }
-    .await;
-    life.done = true;
-    finish(&life.shared, reason);
-}
-
-/// Runs the exit sequence if the task is dropped before the process ended (the
-/// runtime shut down under it): the process dies `killed`, and its links, monitors,
-/// name and table slot are released all the same.
-struct Life {
-    shared: Arc<ProcessShared>,
-    done: bool,
-}
-
-impl Drop for Life {
-    fn drop(&mut self) {
-        if !self.done {
-            finish(&self.shared, ExitReason::Killed);
-        }
+        done: false,
     }
 }
 
@@ -198,11 +228,12 @@ pub(crate) fn finish(shared: &Arc<ProcessShared>, reason: ExitReason) {
                 Signal::Unlink { from } => {
                     st.rel().links.remove(&from);
                 }
-                Signal::Monitor {
-                    from,
-                    reference,
-                    object,
-                } => {
+                Signal::Monitor(signal) => {
+                    let MonitorSignal {
+                        from,
+                        reference,
+                        object,
+                    } = *signal;
                     st.rel().monitored_by.insert(reference, (from, object));
                 }
                 Signal::Demonitor { reference } => {

@@ -43,23 +43,7 @@ use std::time::Duration;
 
 use tokio::time::{Instant, Sleep};
 
-use super::{Message, current};
-
-/// Receives per unit of tokio's cooperative budget.
-const RECEIVES_PER_UNIT: u32 = 16;
-
-/// Whether this receive should be charged a unit of cooperative budget (counted per
-/// worker thread: cheap, and bounded for every process the thread runs).
-fn charge_budget() -> bool {
-    thread_local! {
-        static COUNT: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
-    }
-    COUNT.with(|c| {
-        let n = c.get().wrapping_add(1);
-        c.set(n);
-        n % RECEIVES_PER_UNIT == 0
-    })
-}
+use super::{Message, budget, current};
 
 /// A pending selective receive; see [`receive_select`].
 pub struct Receive<F> {
@@ -135,11 +119,8 @@ impl<F: FnMut(&Message) -> bool + Unpin> Future for Receive<F> {
         let this = self.get_mut();
         // Receiving costs tokio's cooperative budget, the way BEAM operations cost
         // reductions: a process with a full mailbox yields to others now and then
-        // instead of holding its worker thread. One unit per RECEIVES_PER_UNIT
-        // receives (tokio's budget is 128 units per poll), so a busy process yields
-        // every couple of thousand messages: often enough to be fair, rarely enough
-        // not to pay a reschedule for every few messages.
-        let coop = if charge_budget() {
+        // instead of holding its worker thread (see `budget.rs` for the rule).
+        let coop = if budget::receive_due() {
             Some(std::task::ready!(tokio::task::coop::poll_proceed(cx)))
         } else {
             None

@@ -5,6 +5,7 @@
 //! | File | Idea |
 //! |---|---|
 //! | `core.rs` | a process's shared half: the inbox every signal goes through, and its state |
+//! | `inbox.rs` | the inbox itself: a lock-free queue with many senders, one receiver, and the parking protocol |
 //! | `signal.rs` | the signal kinds and the exit-signal table of docs/semantics.md §1.3 |
 //! | `life.rs` | the tokio task that runs a process, catches its panics and runs the exit sequence |
 //! | `table.rs` | the sharded table of live processes |
@@ -12,15 +13,18 @@
 //! | `route.rs` | delivery to local processes, and the trait the distribution layer implements |
 //! | `dest.rs` | [`Dest`], the one way to name a process (pid, name, `{name, node}`, alias, [`Via`]) |
 //! | `spawn.rs`, `send.rs`, `mailbox.rs` | spawning, sending, receiving |
+//! | `budget.rs` | fairness: what sends and receives cost in tokio's cooperative budget, and the send penalty |
 //! | `link.rs`, `monitor.rs`, `alias.rs` | links and exit signals, monitors, references and aliases |
 //! | `name.rs`, `timer.rs`, `info.rs` | registered names, timers, introspection |
 //! | `reason.rs`, `message.rs` | exit reasons; messages and the system messages `Exit` and `Down` |
 //! | `inject.rs` | signals arriving from other nodes, handed in by the distribution layer |
 
 mod alias;
+mod budget;
 pub(crate) mod core;
 mod current;
 mod dest;
+mod inbox;
 mod info;
 pub(crate) mod inject;
 pub(crate) mod life;

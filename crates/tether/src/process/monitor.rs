@@ -4,7 +4,7 @@ use tether_term::{Atom, Node, Pid, Reference};
 
 use super::alias::AliasSender;
 use super::core::{AliasMode, Held, MonitorOut};
-use super::signal::Signal;
+use super::signal::{MonitorSignal, Signal};
 use super::table;
 use super::{Message, Monitored, alias, current, name, route};
 
@@ -146,11 +146,11 @@ pub(crate) fn monitor_alias_send(
         // The mark: the reply, carrying a fresh reference, can only come after it.
         // Signals still in the inbox land after it too, so no drain is needed.
         let mark = st.mailbox.len();
-        let monitor = Signal::Monitor {
+        let monitor = Signal::Monitor(Box::new(MonitorSignal {
             from: me.pid,
             reference,
             object: Monitored::Pid(to),
-        };
+        }));
         if target.push_all([monitor, Signal::Message(msg)]).is_err() {
             return Err(NotSent::NoProc);
         }

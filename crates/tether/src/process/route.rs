@@ -15,7 +15,7 @@ use std::sync::Arc;
 use tether_term::{Atom, Node, Pid, Reference, Term};
 
 use super::core::MonitorOut;
-use super::signal::Signal;
+use super::signal::{DownSignal, MonitorSignal, Signal};
 use super::table;
 use super::{ExitReason, Message, Monitored};
 use crate::runtime::context;
@@ -93,7 +93,9 @@ pub(crate) fn message(from: Pid, to: Pid, msg: Message) -> Result<(), Message> {
     // One look at the runtime serves both questions: is `to` ours, and where is it.
     let remote = context::with(|rt| {
         if to.node == rt.node {
-            let _ = rt.table.with(to, |p| p.push(Signal::Message(msg)));
+            if let Some(Ok(queued)) = rt.table.with(to, |p| p.push_message(Signal::Message(msg))) {
+                super::budget::charge_send(queued);
+            }
             return Ok(None);
         }
         msg.into_term().map(|term| rt.remote().map(|r| (r, term)))
@@ -177,38 +179,38 @@ pub(crate) fn monitor(from: Pid, out: &mut MonitorOut, reference: Reference) {
     let object = out.object.clone();
     match out.target {
         Some(to) if to.node.is_local() => {
-            let signal = Signal::Monitor {
+            let signal = Signal::Monitor(Box::new(MonitorSignal {
                 from,
                 reference,
                 object: object.clone(),
-            };
+            }));
             let pushed = table::get(to).filter(|p| p.push_lazy(signal).is_ok());
             if pushed.is_none() {
-                let down = Signal::Down {
+                let down = Signal::Down(Box::new(DownSignal {
                     reference,
                     object,
                     reason: ExitReason::Noproc,
-                };
+                }));
                 let _ = push_local(from, down);
             }
             out.process = pushed;
         }
         None if matches!(&object, Monitored::Name(_, n) if n.is_local()) => {
-            let down = Signal::Down {
+            let down = Signal::Down(Box::new(DownSignal {
                 reference,
                 object,
                 reason: ExitReason::Noproc,
-            };
+            }));
             let _ = push_local(from, down);
         }
         _ => match remote() {
             Some(r) => r.monitor(from, &object, reference),
             None => {
-                let down = Signal::Down {
+                let down = Signal::Down(Box::new(DownSignal {
                     reference,
                     object,
                     reason: ExitReason::Noconnection,
-                };
+                }));
                 let _ = push_local(from, down);
             }
         },
@@ -241,11 +243,11 @@ pub(crate) fn down(
     if watcher.node.is_local() {
         let _ = push_local(
             watcher,
-            Signal::Down {
+            Signal::Down(Box::new(DownSignal {
                 reference,
                 object,
                 reason,
-            },
+            })),
         );
     } else if let Some(r) = remote() {
         r.down(from, watcher, reference, reason);

@@ -30,20 +30,28 @@ pub(crate) enum Signal {
     Link { from: Pid },
     /// `from` removed its link to the receiver.
     Unlink { from: Pid },
-    /// `from` started monitoring the receiver; `object` is how it named it.
-    Monitor {
-        from: Pid,
-        reference: Reference,
-        object: Monitored,
-    },
+    /// Someone started monitoring the receiver (boxed, as `Down`: the two largest
+    /// signals would otherwise make every inbox node, messages included, larger).
+    Monitor(Box<MonitorSignal>),
     /// `from` dropped the monitor `reference`.
     Demonitor { reference: Reference },
     /// A monitored process went away.
-    Down {
-        reference: Reference,
-        object: Monitored,
-        reason: ExitReason,
-    },
+    Down(Box<DownSignal>),
+}
+
+/// The content of [`Signal::Monitor`]: `from` started monitoring the receiver;
+/// `object` is how it named it.
+pub(crate) struct MonitorSignal {
+    pub from: Pid,
+    pub reference: Reference,
+    pub object: Monitored,
+}
+
+/// The content of [`Signal::Down`].
+pub(crate) struct DownSignal {
+    pub reference: Reference,
+    pub object: Monitored,
+    pub reason: ExitReason,
 }
 
 /// What the receiver of an exit signal does, per the table of docs/semantics.md §1.3.
@@ -99,6 +107,17 @@ mod tests {
             Pid::new(Node::local(), 1, 0, 0),
             Pid::new(Node::local(), 2, 0, 0),
         )
+    }
+
+    /// Every inbox node holds a `Signal`: with the link word, a node fills one
+    /// 64-byte cache line.
+    #[test]
+    fn a_signal_and_its_link_fit_a_cache_line() {
+        assert!(
+            std::mem::size_of::<Signal>() <= 56,
+            "{}",
+            std::mem::size_of::<Signal>()
+        );
     }
 
     #[test]
