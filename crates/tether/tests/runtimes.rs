@@ -78,7 +78,6 @@ fn a_pid_of_another_runtime_is_remote() {
 #[test]
 fn timers_and_process_counts_are_per_runtime() {
     let (a, b) = (runtime(), runtime());
-    let before_b = b.block_on(async { tether::process_count() });
     let timer = a.block_on(async {
         let mut last = None;
         for _ in 0..100 {
@@ -87,8 +86,9 @@ fn timers_and_process_counts_are_per_runtime() {
         tether::send_after(Duration::from_secs(60), last.unwrap(), "later")
     });
     b.block_on(async move {
-        // Every runtime's `block_on` root and its watcher are processes of their own.
-        assert_eq!(tether::process_count(), before_b);
+        // None of a's hundred processes: only `block_on` roots and their watchers
+        // (an earlier call's may still be exiting).
+        assert!(tether::process_count() < 10, "{}", tether::process_count());
         assert_eq!(tether::read_timer(timer), None, "a's timer is not b's");
         assert_eq!(tether::cancel_timer(timer), None);
     });

@@ -294,7 +294,13 @@ impl<T> Queue<T> {
                 .tail
                 .compare_exchange_weak(tail, new, Ordering::AcqRel, Ordering::Relaxed)
             {
-                Ok(_) => break,
+                // Take the pointer the exchange returns, not the one loaded before: the
+                // same address may be a newer node by now (freed and reused), and only
+                // the exchanged value carries that node's provenance.
+                Ok(t) => {
+                    tail = t;
+                    break;
+                }
                 Err(t) => tail = t,
             }
         }
@@ -323,7 +329,10 @@ impl<T> Queue<T> {
     ///
     /// # Safety
     ///
-    /// Receiver only: calls to `drain`, `close` and `park` must not overlap.
+    /// Receiver only: calls to `drain`, `close` and `park` must not overlap. The queue
+    /// must not move after its first `drain` (a sender may hold the stub's address,
+    /// which lives inside the queue); in Tether it lives in the process's
+    /// `Arc<ProcessShared>` and never moves.
     pub(crate) unsafe fn drain(&self, mut f: impl FnMut(T)) -> bool {
         // SAFETY: the caller serializes the receiver's methods, so we own the head.
         let mut head = self.head.with(|h| unsafe { *h });
@@ -385,7 +394,13 @@ impl<T> Queue<T> {
                 .tail
                 .compare_exchange_weak(tail, new, Ordering::AcqRel, Ordering::Relaxed)
             {
-                Ok(_) => break,
+                // Take the pointer the exchange returns, not the one loaded before: the
+                // same address may be a newer node by now (freed and reused), and only
+                // the exchanged value carries that node's provenance.
+                Ok(t) => {
+                    tail = t;
+                    break;
+                }
                 Err(t) => tail = t,
             }
         }
