@@ -187,13 +187,20 @@ async fn run(
         }
     };
     let abort = writer_abort(&writer);
+    let mut writer = std::pin::pin!(writer.join());
     let reason = tokio::select! {
         r = read => r,
-        w = writer.join() => match w {
+        w = &mut writer => match w {
             Ok(()) => "connection writer stopped".to_string(),
             Err(e) => e.to_string(),
         },
-        _ = conn.stop.notified() => "disconnected by this node".to_string(),
+        _ = conn.stop.notified() => {
+            // An orderly disconnect: what was sent before it (the exit signals and
+            // DOWNs of a stopping node, say) reaches the peer before the close.
+            conn.sender.close();
+            let _ = tokio::time::timeout(CLOSE_GRACE, &mut writer).await;
+            "disconnected by this node".to_string()
+        }
     };
     abort();
     let quiet = reason.contains("closed by peer") || reason.contains("by this node");
@@ -204,6 +211,9 @@ async fn run(
     }
     inner.connection_lost(&conn);
 }
+
+/// How long an orderly disconnect waits for the writer to send what is queued.
+const CLOSE_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 
 fn writer_abort(w: &WriterHandle) -> impl FnOnce() + use<> {
     // The handle is consumed by `join` in the select; keep an abort handle aside.

@@ -449,6 +449,11 @@ impl ProcessShared {
         if n > u32::MAX / 2 { 0 } else { n as usize }
     }
 
+    /// Whether the process traps exits (the lock-free mirror of `State::trap_exit`).
+    pub fn traps_exits(&self) -> bool {
+        self.trapping.load(Ordering::Relaxed)
+    }
+
     pub fn set_trap_exit(&self, st: &mut State, on: bool) -> bool {
         self.trapping.store(on, Ordering::Relaxed);
         std::mem::replace(&mut st.trap_exit, on)

@@ -111,6 +111,15 @@ pub fn process_count() -> usize {
     table::len()
 }
 
+/// Every live local process with whether it traps exits, read without snapshots
+/// (for stopping a runtime with a million processes).
+pub(crate) fn processes_trapping() -> Vec<(Pid, bool)> {
+    table::all()
+        .iter()
+        .map(|p| (p.pid, p.traps_exits()))
+        .collect()
+}
+
 /// Snapshots of every live local process.
 pub fn all_process_info() -> Vec<ProcessInfo> {
     table::all().iter().map(|p| snapshot(p)).collect()

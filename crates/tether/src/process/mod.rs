@@ -25,7 +25,7 @@ pub(crate) mod core;
 mod current;
 mod dest;
 mod inbox;
-mod info;
+pub(crate) mod info;
 pub(crate) mod inject;
 pub(crate) mod life;
 mod link;

@@ -35,17 +35,17 @@ pub(crate) async fn stop_all() {
     }
     let me = crate::self_pid();
     let mut waiting = std::collections::HashSet::new();
-    for info in crate::all_process_info() {
-        if info.pid == me {
+    for (pid, traps) in crate::process::info::processes_trapping() {
+        if pid == me {
             continue;
         }
-        waiting.insert(crate::monitor(info.pid));
-        let reason = if info.trap_exit {
+        waiting.insert(crate::monitor(pid));
+        let reason = if traps {
             ExitReason::Kill
         } else {
             ExitReason::Shutdown
         };
-        crate::exit(info.pid, reason);
+        crate::exit(pid, reason);
     }
     let deadline = tokio::time::Instant::now() + LEFTOVER_GRACE;
     while !waiting.is_empty() {

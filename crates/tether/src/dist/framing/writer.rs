@@ -124,7 +124,16 @@ impl From<Bytes> for OutFrame {
 
 /// Queues frames for the writer task. Cheap to clone.
 #[derive(Clone, Debug)]
-pub struct FrameSender(mpsc::UnboundedSender<OutFrame>);
+pub struct FrameSender(mpsc::UnboundedSender<Out>);
+
+/// What goes to the writer: a frame, or the request to finish.
+#[derive(Debug)]
+enum Out {
+    Frame(OutFrame),
+    /// Write everything queued before this, shut the stream down (TLS sends its
+    /// close_notify) and end.
+    Close,
+}
 
 /// The writer task has ended; the frame is handed back.
 #[derive(Debug)]
@@ -148,7 +157,19 @@ impl FrameSender {
     /// sender (Tether's contract for `send`; OTP's busy-dist-port back-pressure,
     /// docs/semantics.md §1.1 S9, is not reproduced). It fails only once the writer has stopped.
     pub fn try_send(&self, frame: impl Into<OutFrame>) -> Result<(), SendError> {
-        self.0.send(frame.into()).map_err(|e| SendError(e.0))
+        self.0
+            .send(Out::Frame(frame.into()))
+            .map_err(|e| match e.0 {
+                Out::Frame(f) => SendError(f),
+                Out::Close => unreachable!("we sent a frame"),
+            })
+    }
+
+    /// Asks the writer to finish: frames queued before this are written, then the
+    /// stream is shut down and the writer ends with `Ok`. For an orderly disconnect,
+    /// so that what a node sent before stopping reaches the peer.
+    pub fn close(&self) {
+        let _ = self.0.send(Out::Close);
     }
 
     /// Whether the writer task has ended.
@@ -257,7 +278,7 @@ impl<W: AsyncWrite + Unpin> Batch<W> {
 
 async fn run<W: AsyncWrite + Unpin>(
     w: W,
-    mut rx: mpsc::UnboundedReceiver<OutFrame>,
+    mut rx: mpsc::UnboundedReceiver<Out>,
     config: FramingConfig,
     stats: Arc<Stats>,
 ) -> Result<(), FrameError> {
@@ -279,7 +300,8 @@ async fn run<W: AsyncWrite + Unpin>(
         tokio::select! {
             biased;
             frame = rx.recv() => {
-                let Some(frame) = frame else {
+                let Some(Out::Frame(frame)) = frame else {
+                    // Every sender gone, or a close: finish what is queued and end.
                     b.flush().await?;
                     let _ = b.w.shutdown().await;
                     return Ok(());
@@ -287,7 +309,12 @@ async fn run<W: AsyncWrite + Unpin>(
                 b.push(&frame)?;
                 while b.buf.len() < b.config.max_batch_bytes {
                     match rx.try_recv() {
-                        Ok(next) => b.push(&next)?,
+                        Ok(Out::Frame(next)) => b.push(&next)?,
+                        Ok(Out::Close) => {
+                            b.flush().await?;
+                            let _ = b.w.shutdown().await;
+                            return Ok(());
+                        }
                         Err(_) => break,
                     }
                 }
