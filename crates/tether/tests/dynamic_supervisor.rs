@@ -231,6 +231,8 @@ fn shutdown_is_concurrent() {
         let sup = DynamicSupervisor::new().start_link().await.unwrap();
         let spec = ChildSpec::process("c", move || async move {
             tether::trap_exit(true);
+            // Traps from now on: the supervisor's shutdown will be a message.
+            tether::send(me, ("ready", tether::self_pid())).unwrap();
             let _: Exit = receive().await;
             tether::send(me, ("stopping", tether::self_pid())).unwrap();
             let () = receive().await;
@@ -239,6 +241,10 @@ fn shutdown_is_concurrent() {
         .shutdown(Shutdown::Infinity);
         for _ in 0..5 {
             start_child(sup, spec.clone()).await.unwrap();
+        }
+        for _ in 0..5 {
+            let (what, _): (&str, Pid) = receive().await;
+            assert_eq!(what, "ready");
         }
         let sup_ref = tether::monitor(sup);
         tether::exit(sup, ExitReason::Shutdown);

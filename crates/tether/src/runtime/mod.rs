@@ -237,8 +237,9 @@ impl Drop for Runtime {
     /// to 5 s for them. Then the worker threads stop; a process still running ends
     /// `killed` as its task is dropped.
     ///
-    /// Dropped inside an async context, where it cannot wait, a runtime skips the
-    /// orderly steps.
+    /// The supervision trees get 30 s in all, the processes left 5 s. Dropped inside an
+    /// async context (where it cannot wait), or while its thread panics, a runtime
+    /// skips the orderly steps.
     ///
     /// ```
     /// use std::sync::{Arc, Mutex};
@@ -281,7 +282,7 @@ impl Drop for Runtime {
     /// ```
     fn drop(&mut self) {
         let _context = context::enter(&self.state);
-        if tokio::runtime::Handle::try_current().is_err() {
+        if tokio::runtime::Handle::try_current().is_err() && !std::thread::panicking() {
             let stopped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 self.block_on(shutdown::stop_all())
             }));

@@ -14,21 +14,38 @@
 //!    and monitors hear `shutdown`), `kill` to those that do (as `init` kills what is
 //!    left), waiting for them to end.
 //!
-//! Step 3 waits at most [`LEFTOVER_GRACE`]: a process that is busy in blocking code
-//! and never yields cannot be made to end; it is dropped with its runtime.
+//! Step 1 takes at most [`SUPERVISION_GRACE`] in all and step 3 waits at most
+//! [`LEFTOVER_GRACE`]: a child whose `Infinity` shutdown never comes, or a process
+//! busy in blocking code, cannot hold the program forever; it is killed, or dropped
+//! with its runtime. A runtime dropped while its thread panics (a failing test, say)
+//! skips the orderly steps altogether.
 
 use std::time::Duration;
 
 use crate::process::{Down, ExitReason};
+
+/// How long step 1 may take in all: a child with an `Infinity` shutdown that never
+/// ends must not hold the program forever (what is left is killed in step 3).
+pub(crate) const SUPERVISION_GRACE: Duration = Duration::from_secs(30);
 
 /// How long step 3 waits for the processes left to end.
 pub(crate) const LEFTOVER_GRACE: Duration = Duration::from_secs(5);
 
 /// Runs the three steps; called in a process of the runtime being stopped.
 pub(crate) async fn stop_all() {
-    for sup in crate::otp::supervisor::roots::roots() {
-        // An error means the supervisor is already gone (or went another way).
-        let _ = crate::otp::supervisor::stop(sup, ExitReason::Shutdown).await;
+    let roots = async {
+        for sup in crate::otp::supervisor::roots::roots() {
+            // An error means the supervisor is already gone (or went another way).
+            let _ = crate::otp::supervisor::stop(sup, ExitReason::Shutdown).await;
+        }
+    };
+    if tokio::time::timeout(SUPERVISION_GRACE, roots)
+        .await
+        .is_err()
+    {
+        crate::runtime::logger::report_warn!(
+            "runtime stop: supervision trees still stopping after 30 s; the rest is killed"
+        );
     }
     if let Some(node) = crate::dist::DistNode::get() {
         node.stop().await;
