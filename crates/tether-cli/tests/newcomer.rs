@@ -19,7 +19,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use interop::{Beam, BeamSpec, free_port, short_host, unique};
+use interop::{Beam, BeamSpec, short_host, unique};
 
 const VAR: &str = "TETHER_NEWCOMER_CHILD";
 const T: Duration = Duration::from_secs(30);
@@ -74,7 +74,17 @@ fn elixir_calls_kills_and_sees_the_counter_restarted() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&cookie_file, std::fs::Permissions::from_mode(0o400)).unwrap();
     }
-    let epmd = free_port();
+    // One EPMD for both nodes, served by this test process on a port of its own (the
+    // example would serve one in-process too, but then Elixir's registration would
+    // depend on the child having bound it first).
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let _epmd = rt.block_on(async {
+        tether::dist::epmd::EpmdServer::bind("127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap()
+            .spawn()
+    });
+    let epmd = _epmd.local_addr().port();
     let name = unique("counter");
     let full = format!("{name}@{}", short_host());
     let mut node = KillOnDrop(
@@ -141,7 +151,6 @@ Process.sleep(:infinity)
         elixir: true,
         args: vec![],
     };
-    let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
         let t = Duration::from_secs(60);
         let mut ex = Beam::start(&spec);
