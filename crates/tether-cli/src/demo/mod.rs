@@ -12,7 +12,7 @@
 //! - the rpc function `tether:ping/0` → `pong` (beside the read-only functions every
 //!   node answers, such as `erlang:whereis/1` and `global:whereis_name/1`).
 //!
-//! [`start`] runs `echo` and `kv` under a one-for-one [`Supervisor`](tether::Supervisor) registered as
+//! [`start`] runs `echo` and `kv` under a one-for-one [`Supervisor`] registered as
 //! [`SUPERVISOR`], which restarts either under its name when it dies (up to
 //! [`MAX_RESTARTS`] restarts within [`MAX_SECONDS`]).
 

@@ -113,7 +113,7 @@ impl DistFlags {
     /// and 26, the digest bit (for OTP 25 peers that check it), monitors by pid and name,
     /// `UNICODE_IO`, `SEND_SENDER`, `BIG_SEQTRACE_LABELS`, `EXIT_PAYLOAD`, `SPAWN`,
     /// `ALIAS`, plus `DIST_HDR_ATOM_CACHE` and `FRAGMENTS`, whose framing
-    /// [`crate::dist::framing`] reads and writes (with an outgoing atom cache, as
+    /// `dist::framing` reads and writes (with an outgoing atom cache, as
     /// erts keeps one). This is OTP 25's own default set minus
     /// `SMALL_ATOM_TAGS` (latin-1 small atoms: we always use UTF-8 atoms, and a peer
     /// never needs the flag to send them to us). Not advertised: `NAME_ME` (a request,

@@ -7,7 +7,7 @@
 //! Erlang orders atoms by their UTF-8 bytes (erts `erts_cmp_atoms`: a precomputed
 //! ordinal of the first bytes, then `cmpbytes` on the rest, shorter-prefix first), which
 //! is exactly Rust's byte-wise `str` order. [`NodeName`]'s `Ord` is that order, and the
-//! simultaneous-connect rule ([`crate::dist::handshake`]) relies on it so that both
+//! simultaneous-connect rule (`dist::handshake`) relies on it so that both
 //! ends pick the same winner.
 
 use std::cmp::Ordering;
