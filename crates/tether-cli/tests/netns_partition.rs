@@ -74,7 +74,10 @@ impl Net {
             "0",
             "network namespaces need root (CI runs the test command as root)"
         );
-        let id = std::process::id() % 10_000;
+        // Unique per test in this OS process, and across test processes.
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 10;
+        let id = std::process::id() % 1000 * 10 + n;
         let prefix = [10, 200 + (id % 50) as u8, (id / 50 % 200) as u8];
         let net = Net {
             bridge: format!("tb{id}"),
@@ -98,6 +101,8 @@ impl Net {
             ip(&["-n", ns, "addr", "add", &addr, "dev", &inner]);
             ip(&["-n", ns, "link", "set", &inner, "up"]);
             ip(&["-n", ns, "link", "set", "lo", "up"]);
+            // Multicast (gossip) goes out on the bridge.
+            ip(&["-n", ns, "route", "add", "224.0.0.0/4", "dev", &inner]);
         }
         net
     }
@@ -208,6 +213,10 @@ async fn start(mut cmd: tokio::process::Command, label: String, ready: &str) -> 
                 PANICS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
             eprintln!("[{label}] {l}");
+            LINES
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(format!("[{label}] {l}"));
         }
     });
     child
@@ -235,20 +244,31 @@ async fn rpc(n: Node, m: &str, f: &str, args: Vec<Term>) -> Option<Term> {
 /// `tether node` as node `i`: named `app@IP`, discovering the cluster by polling
 /// the A records of [`QUERY`] at `dns`.
 async fn tether_node(net: &Net, i: usize, dns: SocketAddr) -> Child {
+    let dns_poll = format!("dns:app@{QUERY}");
+    let server = dns.to_string();
+    tether_node_with(net, i, &["--discover", &dns_poll, "--dns-server", &server]).await
+}
+
+/// `tether node` as node `i`, discovering with `discovery` (`--discover ...` args).
+async fn tether_node_with(net: &Net, i: usize, discovery: &[&str]) -> Child {
     let mut c = net.command(i, BIN);
     let me = net.addr(i).to_string();
     c.args(["node", "--name", &net.node_name(i), "--long-names"])
         .args(["--cookie", COOKIE, "--listen", &me])
         .args(["--port", &DIST_PORT.to_string()])
         .args(["--net-ticktime", &TICK.to_string()])
-        .args(["--discover", &format!("dns:app@{QUERY}")])
-        .args(["--dns-server", &dns.to_string()])
+        .args(discovery)
         .args(["--discover-interval", "1"]);
     start(c, format!("tether{i}"), " up on port ").await
 }
 
 /// `erl` as node `i`, running the test agent; it runs no discovery of its own.
 async fn erl_node(net: &Net, i: usize) -> Child {
+    erl_node_running(net, i, AGENT, "agent ready").await
+}
+
+/// `erl` as node `i`, evaluating `script`; returns once it printed `ready`.
+async fn erl_node_running(net: &Net, i: usize, script: &str, ready: &str) -> Child {
     let mut c = net.command(i, "erl");
     let [a, b, cc, d] = net.addr(i).octets();
     c.args(["-noshell", "-name", &net.node_name(i), "-setcookie", COOKIE])
@@ -261,8 +281,8 @@ async fn erl_node(net: &Net, i: usize) -> Child {
             "inet_dist_use_interface",
             &format!("{{{a},{b},{cc},{d}}}"),
         ])
-        .args(["-eval", AGENT]);
-    start(c, format!("erl{i}"), "agent ready").await
+        .args(["-eval", script]);
+    start(c, format!("erl{i}"), ready).await
 }
 
 /// The test's own node: hidden, on the bridge, reaching each of the `n` nodes
@@ -439,6 +459,10 @@ fn a_partitioned_cluster_heals_and_resolves_as_otp_does() {
     });
 }
 
+/// Every line the nodes printed after they were up, labelled (kept by [`start`]'s
+/// readers).
+static LINES: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
 /// Lines with "panicked" printed by the nodes (counted by [`start`]'s readers).
 static PANICS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
@@ -578,5 +602,96 @@ fn soak_under_load_with_kills_and_partitions() {
         assert_eq!(PANICS.load(std::sync::atomic::Ordering::Relaxed), 0);
         let drift = rss_end as f64 / rss_start as f64 - 1.0;
         assert!(drift.abs() < 0.10, "RSS drifted {:.1} %", drift * 100.0);
+    });
+}
+
+/// An `erl` node gossiping as libcluster's `Cluster.Strategy.Gossip` does with the
+/// secret `SECRET`: the same socket options, packets and cipher (written here in
+/// plain Erlang, as libcluster is not installed), heartbeats at random intervals
+/// up to a second (libcluster's are up to 5 s); a node heard is connected.
+const GOSSIP_ERL: &str = r#"
+Key = crypto:hash(sha256, <<"SECRET">>),
+{ok, S} = gen_udp:open(45892, [binary, {active, true}, {ip, {0,0,0,0}}, {reuseaddr, true},
+    {broadcast, true}, {multicast_ttl, 1}, {multicast_loop, true},
+    {add_membership, {{230,1,1,251}, {0,0,0,0}}}]),
+Pad = fun(M) -> N = 16 - (byte_size(M) rem 16), <<M/binary, (binary:copy(<<N>>, N))/binary>> end,
+Unpad = fun(M) ->
+    N = binary:last(M), Sz = byte_size(M),
+    case N =< 16 andalso N > 0 andalso binary:part(M, Sz, -N) =:= binary:copy(<<N>>, N) of
+        true -> {ok, binary:part(M, 0, Sz - N)};
+        false -> error
+    end end,
+Beat = fun() ->
+    IV = crypto:strong_rand_bytes(16),
+    Msg = <<"heartbeat::", (term_to_binary(#{node => node()}))/binary>>,
+    <<IV/binary, (crypto:crypto_one_time(aes_256_cbc, Key, IV, Pad(Msg), true))/binary>> end,
+Self = node(),
+io:format("gossip ready~n"),
+Loop = fun L() ->
+    receive
+        {udp, _, _, _, <<IV:16/binary, Ct/binary>>} when Ct =/= <<>>, byte_size(Ct) rem 16 =:= 0 ->
+            case catch Unpad(crypto:crypto_one_time(aes_256_cbc, Key, IV, Ct, false)) of
+                {ok, <<"heartbeat::", T/binary>>} ->
+                    case catch binary_to_term(T) of
+                        #{node := Self} -> ok;
+                        #{node := N} when is_atom(N) -> io:format("heard ~s~n", [N]), net_kernel:connect_node(N);
+                        _ -> ok
+                    end;
+                _ -> ok
+            end,
+            L();
+        {udp, _, _, _, _} -> L();
+        beat ->
+            ok = gen_udp:send(S, {230,1,1,251}, 45892, Beat()),
+            erlang:send_after(rand:uniform(1000), self(), beat),
+            L()
+    end
+end,
+self() ! beat,
+Loop().
+"#;
+
+/// libcluster's gossip between a Tether node and `erl` nodes in namespaces on one
+/// bridge: the nodes that share the secret find each other (in both directions:
+/// each hears the other's heartbeats), the node with another secret hears nothing
+/// it can read and stays alone.
+#[test]
+fn gossip_with_libclusters_packets_finds_the_nodes_that_share_the_secret() {
+    init_tracing();
+    let net = Net::new(3);
+    let rt = Runtime::builder().worker_threads(2).build().unwrap();
+    rt.block_on(async move {
+        let _t = tether_node_with(
+            &net,
+            1,
+            &["--discover", "gossip:secret=SECRET,heartbeat_ms=1000"],
+        )
+        .await;
+        // erl 2 only reports what it hears: the connection, when it comes, is the
+        // Tether node's doing, so each direction is shown on its own.
+        let listener = GOSSIP_ERL.replace("net_kernel:connect_node(N)", "ok");
+        let _e2 = erl_node_running(&net, 2, &listener, "gossip ready").await;
+        let other = GOSSIP_ERL.replace("<<\"SECRET\">>", "<<\"another secret\">>");
+        let _e3 = erl_node_running(&net, 3, &other, "gossip ready").await;
+        let _ctl = observer(&net, 3).await;
+        let node = |i: usize| Node::intern(&net.node_name(i)).unwrap();
+        let (n1, n2) = (net.node_name(1), net.node_name(2));
+        eventually_some("the Tether node and erl 2 find each other", || async {
+            let one = nodes_of(node(1)).await? == vec![n2.clone()];
+            let two = nodes_of(node(2)).await? == vec![n1.clone()];
+            (one && two).then_some(())
+        })
+        .await;
+        // erl 2 read the Tether node's encrypted heartbeats.
+        let heard = format!("[erl2] heard {n1}");
+        eventually_some("erl 2 hears the Tether node", || async {
+            let lines = LINES.lock().unwrap_or_else(|e| e.into_inner());
+            lines.contains(&heard).then_some(())
+        })
+        .await;
+        // Several heartbeats later, the node with another secret is still alone.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert_eq!(nodes_of(node(3)).await, Some(vec![]));
+        assert_eq!(nodes_of(node(1)).await, Some(vec![n2.clone()]));
     });
 }
