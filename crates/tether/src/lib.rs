@@ -77,6 +77,8 @@
 pub mod cluster;
 pub mod dist;
 pub mod kernel;
+#[cfg(feature = "observer")]
+pub mod observer;
 pub mod otp;
 pub mod process;
 mod runtime;
