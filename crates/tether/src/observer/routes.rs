@@ -71,12 +71,16 @@ async fn events(State(h): State<Arc<History>>) -> impl IntoResponse {
     // A page too slow to take every tick skips the ones it missed.
     let stream = BroadcastStream::new(h.subscribe()).filter_map(|tick| {
         let data = serde_json::to_string(&*tick.ok()?).ok()?;
-        Some(Ok::<_, Infallible>(Event::default().event("tick").data(data)))
+        Some(Ok::<_, Infallible>(
+            Event::default().event("tick").data(data),
+        ))
     });
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 
-async fn processes(q: Result<Query<ProcessQuery>, axum::extract::rejection::QueryRejection>) -> Response {
+async fn processes(
+    q: Result<Query<ProcessQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
     match q {
         Ok(Query(q)) => Json(source::processes(&q.normalized())).into_response(),
         Err(e) => bad_request(format!("bad query: {e}")),
@@ -117,7 +121,10 @@ async fn kill(headers: HeaderMap, Path(pid): Path<String>) -> Response {
 
 async fn metrics() -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         source::metrics(),
     )
 }

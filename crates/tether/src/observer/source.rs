@@ -266,5 +266,6 @@ where
     crate::spawn(async move {
         let _ = tx.send(fut.await);
     });
-    rx.await.map_err(|_| ExitReason::from("observer helper ended"))
+    rx.await
+        .map_err(|_| ExitReason::from("observer helper ended"))
 }
