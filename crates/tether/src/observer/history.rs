@@ -103,7 +103,7 @@ pub(crate) async fn run(history: Arc<History>, mut stop: tokio::sync::watch::Rec
     loop {
         tokio::select! {
             _ = tick.tick() => {}
-            _ = stop.changed() => {
+            _ = super::stopped(&mut stop) => {
                 history.close();
                 return;
             }

@@ -128,9 +128,7 @@ impl Observer {
         let app = routes::router(history);
         let mut stop = stop_rx;
         let server = tokio::spawn(async move {
-            let shutdown = async move {
-                let _ = stop.changed().await;
-            };
+            let shutdown = async move { stopped(&mut stop).await };
             if let Err(e) = axum::serve(listener, app)
                 .with_graceful_shutdown(shutdown)
                 .await
@@ -144,6 +142,14 @@ impl Observer {
             stop: stop_tx,
             server,
         })
+    }
+}
+
+/// Resolves once [`ObserverHandle::stop`] is called; never if the handle was dropped
+/// without it (the observer then serves for the life of the runtime).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    if stop.wait_for(|s| *s).await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 
