@@ -100,17 +100,14 @@ async fn until<T>(
     mut check: impl FnMut(&Value) -> Option<T>,
 ) -> T {
     let deadline = Instant::now() + PATIENCE;
-    let mut last = Value::Null;
     loop {
-        match c.execute(script, vec![]).await {
-            Ok(v) => {
-                if let Some(t) = check(&v) {
-                    return t;
-                }
-                last = v;
-            }
-            Err(e) => last = Value::String(format!("script failed: {e}")),
-        }
+        let last = match c.execute(script, vec![]).await {
+            Ok(v) => match check(&v) {
+                Some(t) => return t,
+                None => v,
+            },
+            Err(e) => Value::String(format!("script failed: {e}")),
+        };
         if Instant::now() > deadline {
             let _ = shot(c, &format!("failed-{}", what.replace(' ', "-"))).await;
             panic!("the page never showed {what}; last seen: {last}");
