@@ -8,8 +8,10 @@
 //! would: the page loads and is live; the process table lists `kv`; sorting by queue
 //! length puts `hoarder` first; the kill button asks first (dismissing keeps the
 //! process, accepting kills it) and the killed process disappears from the table; the
-//! supervision tab shows the demo supervisor with its children; the Nodes tab lists
-//! the `erl` peer. Screenshots go to `target/observer-screenshots/`.
+//! process page of `kv` shows its initial call and its state (which the `erl` peer
+//! changed), and killing it there makes its supervisor restart it; the supervision tab
+//! shows the demo supervisor with its children and kv's restart count; the Nodes tab
+//! lists the `erl` peer with the messages it sent. Screenshots go to `target/observer-screenshots/`.
 //!
 //! Needs `chromium` and `chromedriver` on PATH (the README's test command installs
 //! Debian's `chromium` and `chromium-driver`), and `erl`; the test fails, never skips,
@@ -175,7 +177,14 @@ fn the_observer_works_in_a_real_browser() {
         let victim = tether::spawn(std::future::pending::<()>());
         tether::register("victim", victim).unwrap();
         let (_beam, beam_node) = node::beam("observer").await;
-        node::eval(beam_node, &format!("pong = net_adm:ping({}).", node::me())).await;
+        let me = node::me();
+        node::eval(beam_node, &format!("pong = net_adm:ping({me}).")).await;
+        // kv's state shows what the erl peer put there.
+        node::eval(
+            beam_node,
+            &format!("ok = gen_server:call({{kv, {me}}}, {{put, observed, 42}})."),
+        )
+        .await;
 
         let observer = tether::observer::serve("127.0.0.1:0".parse().unwrap())
             .await
@@ -318,7 +327,43 @@ fn the_observer_works_in_a_real_browser() {
         })
         .await;
 
-        // The supervision tab shows the demo supervisor and its children.
+        // kv's page: its initial call, and its state (its `format_status`).
+        let kv_pid = tether::whereis("kv").unwrap();
+        c.goto(&format!(
+            "{base}/#process/{}",
+            kv_pid.to_string().trim_matches(['<', '>'])
+        ))
+        .await
+        .unwrap();
+        until(
+            &c,
+            "kv's state",
+            "
+            const st = document.querySelector('pre#state');
+            return st && [st.textContent, document.querySelector('#proc-detail dl').textContent];",
+            |v| {
+                let state = v[0].as_str()?;
+                let dl = v[1].as_str()?;
+                (state.contains("observed => 42") && dl.contains("Kv:init/1")).then_some(())
+            },
+        )
+        .await;
+        shot(&c, "5-genserver-page").await;
+
+        // Killing kv from its page: its supervisor restarts it under a new pid.
+        c.find(Locator::Css("#kill"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        c.accept_alert().await.unwrap();
+        let new_kv = node::eventually_some("kv restarted", || async {
+            tether::whereis("kv").filter(|p| *p != kv_pid)
+        })
+        .await;
+
+        // The supervision tab shows the demo supervisor, its children, and kv's restart.
         c.goto(&format!("{base}/#supervision")).await.unwrap();
         let tree = until(
             &c,
@@ -349,19 +394,52 @@ fn the_observer_works_in_a_real_browser() {
             |v| (v.as_bool() == Some(true)).then_some(()),
         )
         .await;
-        shot(&c, "5-supervision").await;
+        let new_kv = new_kv.to_string();
+        until(
+            &c,
+            "kv restarted once",
+            "return document.querySelector('li[data-name=kv]').textContent;",
+            |v| {
+                let text = v.as_str()?;
+                (text.contains(&new_kv) && text.contains("restarts 1")).then_some(())
+            },
+        )
+        .await;
+        shot(&c, "6-supervision").await;
 
         // The Nodes tab lists the erl peer.
         c.goto(&format!("{base}/#nodes")).await.unwrap();
         let peer = beam_node.to_string();
-        until(
+        let row = until(
             &c,
             "the erl peer",
-            "return document.querySelector('#conn-table tbody').textContent;",
-            |v| v.as_str()?.contains(&peer).then_some(()),
+            "
+            return [...document.querySelectorAll('#conn-table tbody tr')]
+                .map(tr => [...tr.querySelectorAll('td')].map(td => td.textContent));",
+            |v| {
+                v.as_array()?
+                    .iter()
+                    .find(|r| r[0].as_str() == Some(peer.as_str()))
+                    .cloned()
+            },
         )
         .await;
-        shot(&c, "6-nodes").await;
+        // Peer, TLS, hidden, since, messages in/out, bytes in/out, flags.
+        let count = |i: usize| {
+            row[i]
+                .as_str()
+                .unwrap()
+                .replace(',', "")
+                .parse::<u64>()
+                .ok()
+        };
+        assert_eq!(row[1], "no", "plain TCP: {row}");
+        assert!(
+            count(4).is_some_and(|n| n > 0),
+            "messages came in from erl: {row}"
+        );
+        assert!(row[8].as_str().unwrap().contains("PUBLISHED"), "{row}");
+        shot(&c, "7-nodes").await;
 
         c.close().await.unwrap();
         observer.stop().await;

@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use tokio::sync::broadcast;
 
@@ -84,10 +84,9 @@ fn sample(now: &SystemView, previous: Option<&SystemView>, dt: Duration) -> Samp
         (secs > 0.0).then(|| b.saturating_sub(a) as f64 / secs)
     };
     Sample {
-        t: SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64),
+        t: source::now_ms(),
         processes: now.process_count,
+        max_message_queue_len: now.max_message_queue_len,
         memory_rss: now.memory_rss,
         run_queue: now.run_queue,
         messages_per_sec: rate(|s| s.messages_sent_total),
@@ -126,12 +125,13 @@ mod tests {
             uptime_secs: 0,
             worker_threads: 1,
             process_count: 3,
+            max_message_queue_len: 0,
             memory_rss: 0,
             memory_processes: 0,
             run_queue: 0,
             spawns_total: spawns,
+            exits_total: None,
             messages_sent_total: sent,
-            messages_received_total: 0,
             restarts_total: None,
         }
     }
@@ -152,7 +152,7 @@ mod tests {
         assert_eq!(s[2].spawns_per_sec, Some(20.0));
         assert_eq!(s[2].messages_per_sec, Some(200.0));
         assert_eq!(rx.try_recv().unwrap().sample.spawns_per_sec, None);
-        // A source without counters gives no rate rather than a made-up one.
+        // A runtime without counters gives no rate rather than a made-up one.
         h.record(system(None, None), Some(&prev), Duration::from_secs(1));
         assert_eq!(h.samples()[2].messages_per_sec, None);
     }

@@ -11,14 +11,16 @@ pub(crate) struct SystemView {
     pub uptime_secs: u64,
     pub worker_threads: usize,
     pub process_count: usize,
+    pub max_message_queue_len: usize,
     /// Resident memory of the OS process.
     pub memory_rss: u64,
     /// Tether's estimate of what its processes hold.
     pub memory_processes: u64,
     pub run_queue: usize,
+    /// The activity counters (`None` when the runtime does not keep them).
     pub spawns_total: Option<u64>,
+    pub exits_total: Option<u64>,
     pub messages_sent_total: Option<u64>,
-    pub messages_received_total: u64,
     pub restarts_total: Option<u64>,
 }
 
@@ -28,10 +30,11 @@ pub(crate) struct Sample {
     /// Milliseconds since the Unix epoch.
     pub t: u64,
     pub processes: usize,
+    pub max_message_queue_len: usize,
     pub memory_rss: u64,
     pub run_queue: usize,
-    /// Messages per second over the last interval (`None` until two samples exist or
-    /// when the source has no counter).
+    /// Messages sent per second over the last interval (`None` for the first sample,
+    /// and when the runtime keeps no counters).
     pub messages_per_sec: Option<f64>,
     pub spawns_per_sec: Option<f64>,
 }
@@ -42,6 +45,7 @@ pub(crate) struct Sample {
 pub(crate) enum SortKey {
     #[default]
     Pid,
+    Name,
     Reductions,
     Memory,
     MessageQueueLen,
@@ -56,7 +60,8 @@ pub(crate) struct ProcessQuery {
     pub descending: bool,
     pub offset: usize,
     pub limit: usize,
-    /// A registered-name substring, or a pid (`<0.42.0>` or `0.42.0`).
+    /// A pid (`<0.42.0>` or `0.42.0`), or a substring of a registered name or of an
+    /// initial call's module.
     pub search: Option<String>,
 }
 
@@ -85,26 +90,12 @@ impl ProcessQuery {
             .filter(|s| !s.is_empty());
         self
     }
-
-    /// Whether `row` matches the search: a pid equal to it, or a name containing it.
-    pub fn matches(&self, row: &ProcessRow) -> bool {
-        let Some(s) = &self.search else { return true };
-        let pid = s.trim_start_matches('<').trim_end_matches('>');
-        if row.pid.trim_start_matches('<').trim_end_matches('>') == pid {
-            return true;
-        }
-        row.registered_name
-            .as_deref()
-            .is_some_and(|n| n.contains(s.as_str()))
-    }
 }
 
 /// One row of the process table.
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct ProcessRow {
     pub pid: String,
-    #[serde(skip)]
-    pub sort_pid: (u32, u32),
     pub registered_name: Option<String>,
     pub initial_call: Option<String>,
     /// Reductions-equivalent: messages handled (or polls, where the source counts them).
@@ -151,8 +142,8 @@ pub(crate) struct TreeView {
     pub pid: Option<String>,
     pub name: Option<String>,
     pub supervisor: bool,
-    /// Restarts this supervisor has made (`None` when the source does not count them).
-    pub restarts: Option<u64>,
+    /// Times its supervisor restarted it (0 for a root).
+    pub restarts: u32,
     /// `running`, `restarting` or `undefined`.
     pub state: &'static str,
     pub children: Vec<TreeView>,
@@ -166,54 +157,54 @@ pub(crate) struct ConnectionView {
     pub hidden: bool,
     pub tls: bool,
     /// Milliseconds since the Unix epoch when it came up.
-    pub since: Option<u64>,
-    pub messages_in: Option<u64>,
-    pub messages_out: Option<u64>,
-    pub bytes_in: Option<u64>,
-    pub bytes_out: Option<u64>,
+    pub since: u64,
+    pub messages_in: u64,
+    pub messages_out: u64,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn row(pid: &str, name: Option<&str>) -> ProcessRow {
-        ProcessRow {
-            pid: pid.into(),
-            sort_pid: (0, 0),
-            registered_name: name.map(Into::into),
-            initial_call: None,
-            reductions: 0,
-            memory: 0,
-            message_queue_len: 0,
-            status: "waiting",
-        }
-    }
-
     #[test]
-    fn search_matches_pids_in_either_spelling_and_name_substrings() {
-        let q = |s: &str| {
-            ProcessQuery {
-                search: Some(s.into()),
-                ..Default::default()
-            }
-            .normalized()
-        };
-        let kv = row("<0.42.0>", Some("kv_store"));
-        assert!(q("<0.42.0>").matches(&kv));
-        assert!(q("0.42.0").matches(&kv));
-        assert!(q("kv").matches(&kv));
-        assert!(!q("0.4.0").matches(&kv));
-        assert!(!q("echo").matches(&row("<0.43.0>", None)));
-        assert!(q("  ").matches(&kv), "a blank search matches everything");
-    }
-
-    #[test]
-    fn limit_is_capped() {
+    fn queries_are_normalized() {
         let q = ProcessQuery {
             limit: 1_000_000,
+            search: Some("  kv ".into()),
             ..Default::default()
-        };
-        assert_eq!(q.normalized().limit, MAX_PAGE);
+        }
+        .normalized();
+        assert_eq!(q.limit, MAX_PAGE);
+        assert_eq!(q.search.as_deref(), Some("kv"));
+        let q = ProcessQuery {
+            limit: 0,
+            search: Some("   ".into()),
+            ..Default::default()
+        }
+        .normalized();
+        assert_eq!(
+            (q.limit, q.search),
+            (1, None),
+            "a blank search matches everything"
+        );
+    }
+
+    #[test]
+    fn query_strings_parse_as_the_page_writes_them() {
+        let q: ProcessQuery =
+            serde_urlencoded_like("sort=message_queue_len&desc=true&offset=50&limit=25");
+        assert_eq!(q.sort, SortKey::MessageQueueLen);
+        assert!(q.descending);
+        assert_eq!((q.offset, q.limit), (50, 25));
+    }
+
+    /// Parses a query string the way axum's `Query` does (serde over url-encoded pairs).
+    fn serde_urlencoded_like(qs: &str) -> ProcessQuery {
+        let uri: axum::http::Uri = format!("/api/processes?{qs}").parse().unwrap();
+        axum::extract::Query::<ProcessQuery>::try_from_uri(&uri)
+            .unwrap()
+            .0
     }
 }

@@ -32,6 +32,8 @@ impl State {
             crate::exit_self(ExitReason::Shutdown);
         }
         self.children[i].pid = ChildPid::Undefined;
+        self.children[i].restarts = self.children[i].restarts.saturating_add(1);
+        crate::runtime::stats::restarted();
         match self.strategy {
             Strategy::OneForOne => {
                 self.start_range(i, i + 1).await;
