@@ -27,6 +27,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use interop::node::{self, run};
 use serde_json::{Value, json};
 use tether::Term;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// How long one condition on the page may take to hold.
 const PATIENCE: Duration = Duration::from_secs(20);
@@ -166,6 +167,8 @@ async fn search(c: &Client, text: &str) {
 #[test]
 fn the_observer_works_in_a_real_browser() {
     node::visible();
+    // Only this run's screenshots in the folder.
+    let _ = std::fs::remove_dir_all(screenshot_dir());
     let driver = Driver::start();
     run(async move {
         // The node's extra processes: one with a long queue, one to kill.
@@ -442,7 +445,39 @@ fn the_observer_works_in_a_real_browser() {
         shot(&c, "7-nodes").await;
 
         c.close().await.unwrap();
-        observer.stop().await;
+
+        // The event stream as any client sees it: a `tick` a second with the system
+        // figures; stopping the observer ends open streams, so `stop` returns.
+        let mut sse = tokio::net::TcpStream::connect(observer.local_addr())
+            .await
+            .unwrap();
+        sse.write_all(b"GET /api/events HTTP/1.1\r\nHost: observer\r\n\r\n")
+            .await
+            .unwrap();
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !String::from_utf8_lossy(&seen).contains("\"process_count\"") {
+            let n = tokio::time::timeout(PATIENCE, sse.read(&mut buf))
+                .await
+                .expect("a tick within the patience")
+                .unwrap();
+            assert!(
+                n > 0,
+                "the stream ended early: {}",
+                String::from_utf8_lossy(&seen)
+            );
+            seen.extend_from_slice(&buf[..n]);
+        }
+        let text = String::from_utf8_lossy(&seen).into_owned();
+        assert!(text.contains("text/event-stream"), "{text}");
+        assert!(text.contains("event: tick"), "{text}");
+        tokio::time::timeout(PATIENCE, observer.stop())
+            .await
+            .expect("stop returns while a stream is open");
+        let rest = tokio::time::timeout(PATIENCE, sse.read_to_end(&mut seen))
+            .await
+            .expect("the stream ends when the observer stops");
+        assert!(rest.is_ok());
         tether::exit(hoarder, tether::ExitReason::Kill);
     });
 }

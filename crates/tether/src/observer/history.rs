@@ -94,24 +94,40 @@ fn sample(now: &SystemView, previous: Option<&SystemView>, dt: Duration) -> Samp
     }
 }
 
-/// Samples every [`INTERVAL`] until `stop` fires, then ends the event streams.
+/// The most of one thread's time the sampler may take: reading the figures walks the
+/// process table, which takes a while with a million processes, so the sampler then
+/// samples less often rather than cost more.
+const MAX_SHARE: u32 = 20; // 1/20 = 5 %
+
+/// How long to wait after a sample that took `took`: [`INTERVAL`], or longer when the
+/// sample took more than a [`MAX_SHARE`]th of it.
+fn pause_after(took: Duration) -> Duration {
+    INTERVAL.max(took * MAX_SHARE).saturating_sub(took)
+}
+
+/// Samples every [`INTERVAL`] (or less often, see [`pause_after`]) until `stop` fires,
+/// then ends the event streams. The figures are read on tokio's blocking pool, so a
+/// long walk of the process table never holds up a worker thread's processes.
 pub(crate) async fn run(history: Arc<History>, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(INTERVAL);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut previous: Option<(SystemView, tokio::time::Instant)> = None;
     loop {
+        let start = tokio::time::Instant::now();
+        let Ok(system) = tokio::task::spawn_blocking(source::system).await else {
+            return; // the runtime is shutting down
+        };
+        let took = start.elapsed();
+        let dt = previous
+            .as_ref()
+            .map_or(Duration::ZERO, |(_, t)| start - *t);
+        history.record(system.clone(), previous.as_ref().map(|(s, _)| s), dt);
+        previous = Some((system, start));
         tokio::select! {
-            _ = tick.tick() => {}
+            _ = tokio::time::sleep(pause_after(took)) => {}
             _ = super::stopped(&mut stop) => {
                 history.close();
                 return;
             }
         }
-        let now = tokio::time::Instant::now();
-        let system = source::system();
-        let dt = previous.as_ref().map_or(Duration::ZERO, |(_, t)| now - *t);
-        history.record(system.clone(), previous.as_ref().map(|(s, _)| s), dt);
-        previous = Some((system, now));
     }
 }
 
@@ -134,6 +150,23 @@ mod tests {
             messages_sent_total: sent,
             restarts_total: None,
         }
+    }
+
+    #[test]
+    fn the_sampler_takes_at_most_its_share() {
+        assert_eq!(
+            pause_after(Duration::from_millis(5)),
+            Duration::from_millis(995)
+        );
+        assert_eq!(
+            pause_after(Duration::from_millis(50)),
+            Duration::from_millis(950)
+        );
+        // A 200 ms walk: the next sample 4 s later, 5 % of the time in all.
+        assert_eq!(
+            pause_after(Duration::from_millis(200)),
+            Duration::from_millis(3800)
+        );
     }
 
     #[test]

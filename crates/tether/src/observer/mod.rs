@@ -13,7 +13,8 @@
 //!   length, a GenServer's state (`sys:get_state`-like, from
 //!   [`GenServer::format_status`](crate::GenServer::format_status)), and a kill button
 //!   that asks first;
-//! - **Supervision**: the kernel's tree and the application's, with their states;
+//! - **Supervision**: the kernel's tree and the application's, live, with each
+//!   child's restart count;
 //! - **Nodes**: each connection's peer, flags, TLS or not, traffic and age;
 //! - `/metrics`: the node's metrics in Prometheus text format.
 //!

@@ -45,7 +45,10 @@ pub(crate) const KILL_HEADER: (&str, &str) = ("x-tether-observer", "kill");
 pub(crate) fn router(history: Arc<History>) -> Router {
     Router::new()
         .route("/", get(|| async { Html(PAGE) }))
-        .route("/api/system", get(|| async { Json(source::system()) }))
+        .route(
+            "/api/system",
+            get(|| async { Json(off_worker(source::system).await) }),
+        )
         .route("/api/history", get(history_samples))
         .route("/api/events", get(events))
         .route("/api/processes", get(processes))
@@ -82,7 +85,10 @@ async fn processes(
     q: Result<Query<ProcessQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     match q {
-        Ok(Query(q)) => Json(source::processes(&q.normalized())).into_response(),
+        Ok(Query(q)) => {
+            let q = q.normalized();
+            Json(off_worker(move || source::processes(&q)).await).into_response()
+        }
         Err(e) => bad_request(format!("bad query: {e}")),
     }
 }
@@ -125,8 +131,18 @@ async fn metrics() -> impl IntoResponse {
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        source::metrics(),
+        off_worker(source::metrics).await,
     )
+}
+
+/// Runs `f`, a walk of the process table (O(processes)), on tokio's blocking pool, so
+/// that a page asking for it never holds up the processes of a worker thread. The
+/// runtime's blocking threads belong to it as its workers do.
+async fn off_worker<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(v) => v,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
 }
 
 fn bad_request(msg: String) -> Response {
