@@ -401,7 +401,8 @@ fn http(addr: &str, method: &str, path: &str, headers: &[&str]) -> (u16, String)
 
 /// `tether node --observer 127.0.0.1:0` serves the observer on a free port it prints:
 /// the page, the process table (which lists `kv`), a process page, `/metrics`; a kill
-/// without the observer's header is refused, and bad pids get a clear 400.
+/// without the observer's header is refused, and bad pids get a clear 400; SIGTERM
+/// still stops the node (exit 0) while a page's event stream is open.
 #[test]
 fn tether_node_serves_the_observer() {
     let epmd = free_port();
@@ -478,4 +479,23 @@ fn tether_node_serves_the_observer() {
     let (status, body) = http(&addr, "GET", "/api/processes?sort=colour", &[]);
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("bad query"), "{body}");
+
+    // An open event stream does not keep the node from stopping on SIGTERM.
+    let mut sse = std::net::TcpStream::connect(&addr).unwrap();
+    std::io::Write::write_all(&mut sse, b"GET /api/events HTTP/1.1\r\nHost: o\r\n\r\n").unwrap();
+    let term = Command::new("kill")
+        .args(["-TERM", &node.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let (tx, rx) = mpsc::channel();
+    let mut child = std::mem::replace(&mut node.child, Command::new("true").spawn().unwrap());
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait());
+    });
+    let status = rx
+        .recv_timeout(T)
+        .expect("tether node exits on SIGTERM")
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "{}", node.seen.join("\n"));
 }
