@@ -153,6 +153,27 @@ async fn shot(c: &Client, name: &str) -> PathBuf {
     path
 }
 
+/// Clicks the element `css` selects. The page re-renders its tables and the process
+/// page on every live update, so an element found a moment ago may be gone: find it
+/// again then.
+async fn click(c: &Client, css: &str) {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let tried = match c.find(Locator::Css(css)).await {
+            Ok(e) => e.click().await,
+            Err(e) => Err(e),
+        };
+        match tried {
+            Ok(()) => return,
+            Err(e) if Instant::now() < deadline => {
+                tracing::debug!(%e, css, "click again");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("cannot click {css}: {e}"),
+        }
+    }
+}
+
 async fn search(c: &Client, text: &str) {
     let input = c.find(Locator::Css("#search")).await.unwrap();
     input.clear().await.unwrap();
@@ -233,12 +254,7 @@ fn the_observer_works_in_a_real_browser() {
         search(&c, "").await;
 
         // Sorting by queue length puts hoarder first, and the column descends.
-        c.find(Locator::Css("th[data-sort=message_queue_len]"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&c, "th[data-sort=message_queue_len]").await;
         let sorted = until(&c, "hoarder first by queue length", ROWS, |v| {
             let r = rows(v);
             (r.len() > 5 && r[0].1 == "hoarder").then_some(r)
@@ -259,12 +275,7 @@ fn the_observer_works_in_a_real_browser() {
             (rows(v).len() == 1 && rows(v)[0].0 == vpid).then_some(())
         })
         .await;
-        c.find(Locator::Css("#proc-table tbody tr"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&c, "#proc-table tbody tr").await;
         until(
             &c,
             "victim's page",
@@ -275,12 +286,7 @@ fn the_observer_works_in_a_real_browser() {
         shot(&c, "3-process-page").await;
 
         // The kill button asks first: dismissing keeps the process ...
-        c.find(Locator::Css("#kill"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&c, "#kill").await;
         let question = c.get_alert_text().await.expect("a confirm dialog");
         assert!(question.contains(&vpid), "{question}");
         c.dismiss_alert().await.unwrap();
@@ -291,12 +297,7 @@ fn the_observer_works_in_a_real_browser() {
         );
 
         // ... accepting kills it, and it disappears from the table.
-        c.find(Locator::Css("#kill"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&c, "#kill").await;
         c.accept_alert().await.unwrap();
         node::eventually("victim dead", || async {
             tether::process_info(victim).is_none()
@@ -354,12 +355,7 @@ fn the_observer_works_in_a_real_browser() {
         shot(&c, "5-genserver-page").await;
 
         // Killing kv from its page: its supervisor restarts it under a new pid.
-        c.find(Locator::Css("#kill"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&c, "#kill").await;
         c.accept_alert().await.unwrap();
         let new_kv = node::eventually_some("kv restarted", || async {
             tether::whereis("kv").filter(|p| *p != kv_pid)
