@@ -6,13 +6,16 @@
 //! | `GET /` | the page (one HTML file with its CSS and JS inline) |
 //! | `GET /api/system` | the system figures now |
 //! | `GET /api/history` | the charts' samples, oldest first |
-//! | `GET /api/events` | server-sent events: one `tick` (system figures and the new sample) a second |
+//! | `GET /api/events` | server-sent events: a `tick` (system figures and the new sample) after each sample, about once a second |
 //! | `GET /api/processes?sort=&desc=&offset=&limit=&search=` | one page of the process table, sorted and searched on the server |
 //! | `GET /api/process/{pid}` | the process page (`pid` as `0.42.0`); 404 if it is not alive |
 //! | `POST /api/process/{pid}/kill` | `exit(Pid, kill)`; needs the header `x-tether-observer: kill` |
 //! | `GET /api/trees` | the supervision trees |
 //! | `GET /api/connections` | the node's connections |
 //! | `GET /metrics` | Prometheus text format |
+//!
+//! The routes that walk the process table (`/api/system`, `/api/processes`,
+//! `/metrics`: O(processes) each) run it on tokio's blocking pool.
 //!
 //! The kill route asks for a custom header so that another web page cannot make a
 //! browser post it: a cross-origin request with that header needs a CORS preflight,
