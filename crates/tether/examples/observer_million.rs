@@ -2,8 +2,10 @@
 //! measurement run by hand, not a test (nothing here is asserted about time).
 //!
 //! ```sh
-//! cargo run --release -p tether --features observer --example observer_million [-- N]
+//! cargo run --release -p tether --features observer --example observer_million [-- N [SECS]]
 //! ```
+//!
+//! With SECS it then keeps serving for that many seconds (to look at the page).
 //!
 //! It spawns N idle processes (default 1,000,000), one of them with a queue of 1,000
 //! messages, starts the observer on a free loopback port, and times each request (three
@@ -32,6 +34,7 @@ fn main() {
         .nth(1)
         .map(|a| a.parse().expect("N: a number of processes"))
         .unwrap_or(1_000_000);
+    let serve_for: Option<u64> = std::env::args().nth(2).and_then(|s| s.parse().ok());
     let rt = tether::Runtime::new().unwrap();
     rt.block_on(async move {
         let t = Instant::now();
@@ -72,6 +75,10 @@ fn main() {
                     t.elapsed().as_secs_f64() * 1000.0
                 );
             }
+        }
+        if let Some(secs) = serve_for {
+            println!("serving http://{addr}/ for {secs} s");
+            tokio::time::sleep(Duration::from_secs(secs)).await;
         }
         observer.stop().await;
     });
