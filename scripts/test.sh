@@ -3,32 +3,31 @@
 #
 #   bash scripts/test.sh
 #
-# The interop tests start real Erlang/OTP and Elixir nodes. When `erl` or `elixir` is
-# missing this installs Debian's erlang-nox and elixir packages (needs root, as on CI
-# machines); the tests never skip silently.
+# The interop tests start real Erlang/OTP and Elixir nodes, the observer's browser
+# test (crates/tether-cli/tests/observer_browser.rs) a headless Chromium, and the
+# cluster tests (crates/tether-cli/tests/netns_partition.rs) put nodes in network
+# namespaces. When `erl`, `elixir`, `chromium`, `chromedriver` or `ip` is missing this
+# installs Debian's erlang-nox, elixir, chromium, chromium-driver and iproute2 packages
+# (needs root, as on CI machines); the tests never skip silently.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need_install=0
-command -v erl >/dev/null 2>&1 || need_install=1
-command -v elixir >/dev/null 2>&1 || need_install=1
-if [ "$need_install" = 1 ]; then
-    echo "== installing erlang-nox and elixir (Debian packages)"
+# command → the Debian package that provides it
+missing=()
+for pair in erl:erlang-nox elixir:elixir chromium:chromium chromedriver:chromium-driver ip:iproute2; do
+    command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair##*:}")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "== installing ${missing[*]} (Debian packages)"
     if [ "$(id -u)" != 0 ]; then
-        echo "error: erl/elixir missing and not root; install erlang-nox and elixir" >&2
+        echo "error: ${missing[*]} missing and not root; install them with apt-get" >&2
         exit 1
     fi
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq || true
-    apt-get install -y -qq erlang-nox elixir >/dev/null
+    apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-# The partition test puts nodes in network namespaces: it needs iproute2 (and root).
-if ! command -v ip >/dev/null 2>&1; then
-    echo "== installing iproute2 (Debian package)"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get install -y -qq iproute2 >/dev/null || { apt-get update -qq && apt-get install -y -qq iproute2 >/dev/null; }
-fi
-echo "== $(erl -noshell -eval 'io:format("OTP ~s", [erlang:system_info(otp_release)]), halt().') / $(elixir --version | tail -1)"
+echo "== $(erl -noshell -eval 'io:format("OTP ~s", [erlang:system_info(otp_release)]), halt().') / $(elixir --version | tail -1) / $(chromium --version 2>/dev/null)"
 
 # Erlang's etop, for the test that watches a Tether node with it, is in Debian's
 # erlang-observer, which depends on wxWidgets and a desktop's worth of libraries that

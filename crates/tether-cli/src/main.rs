@@ -4,6 +4,7 @@
 //! tether node --name N [--cookie C] [--hidden|--visible] [--epmd embedded|external|none] [--port P]
 //!             [--net-ticktime SECS] [--discover STRATEGY:ARGS]... [--dns-server IP:PORT]
 //!             [--tls-cert PEM --tls-key PEM --tls-ca PEM]   (also for ping and rpc)
+//!             [--observer IP:PORT]
 //! tether ping NODE
 //! tether rpc NODE MOD FUN '[Args]'          (arguments and result in Erlang syntax)
 //! tether names [HOST]
@@ -13,7 +14,9 @@
 //! `tether node` runs a visible node (it speaks `global` and `pg`) with the demo
 //! services (`echo`, `kv` also registered globally as `{kv, Node}` and in pg group
 //! `kv`, rpc `tether:ping/0`, `erlang:node/0`, `erlang:whereis/1`,
-//! `global:whereis_name/1`, `global:registered_names/0`; see `tether_cli::demo`). `ping` and `rpc`
+//! `global:whereis_name/1`, `global:registered_names/0`; see `tether_cli::demo`); with
+//! `--observer 127.0.0.1:PORT` it also serves the web observer (`tether::observer`) there
+//! (port 0: any free port; the line `observer at http://ADDR/` says which). `ping` and `rpc`
 //! start a hidden, unregistered node of their own to make the call. Logs go to
 //! stderr; `RUST_LOG` filters them (default `tether=info`).
 
@@ -107,6 +110,11 @@ enum Command {
         /// Seconds between two discovery polls.
         #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
         discover_interval: u64,
+        /// Serve the web observer (live processes, supervision trees, connections,
+        /// `/metrics`) at this address, e.g. `127.0.0.1:9090` (port 0: any free port).
+        /// It has no authentication: keep it on loopback.
+        #[arg(long, value_name = "IP:PORT")]
+        observer: Option<SocketAddr>,
     },
     /// Ping a node: prints pong or pang.
     Ping {
@@ -235,6 +243,7 @@ async fn start_node(command: Command) -> Result<tether::Pid, String> {
             discover,
             dns_server,
             discover_interval,
+            observer,
         } => {
             let discoveries = discover
                 .iter()
@@ -278,6 +287,18 @@ async fn start_node(command: Command) -> Result<tether::Pid, String> {
                 node.port(),
                 node.epmd_addr()
             );
+            if let Some(addr) = observer {
+                // The application's own `metrics::` figures join the runtime's on
+                // /metrics (a program that installed its own recorder keeps it).
+                if let Err(e) = tether::metrics::install() {
+                    tracing::warn!("{e}");
+                }
+                // It serves for the life of the runtime: the handle is not kept.
+                let handle = tether::observer::serve(addr)
+                    .await
+                    .map_err(|e| format!("cannot serve the observer on {addr}: {e}"))?;
+                println!("observer at http://{}/", handle.local_addr());
+            }
             Ok(sup)
         }
         _ => unreachable!("only nodes start here"),

@@ -297,7 +297,9 @@ fn tether_node_and_ping_speak_tls_and_refuse_plain_peers() {
 #[test]
 fn node_refuses_bad_discovery_and_ticktime_arguments() {
     for (args, says) in [
-        (&["--discover", "gossip:x"][..], "unknown discovery"),
+        (&["--discover", "gossiping"][..], "unknown discovery"),
+        (&["--discover", "gossip:x"][..], "gossip: expected KEY=VALUE"),
+        (&["--discover", "gossip:port=many"][..], "gossip: bad port"),
         (&["--discover", "dns:no-basename"][..], "basename@name"),
         (&["--discover", "epmd:not-a-node"][..], "epmd:"),
         (&["--net-ticktime", "0"][..], "net-ticktime"),
@@ -375,4 +377,127 @@ fn tether_node_drops_a_peer_silent_past_its_net_ticktime() {
     });
     assert_eq!(closed, Ok(true), "the node kept the silent peer");
     node.wait_line("net_tick_timeout");
+}
+
+/// One HTTP/1.1 request over a fresh loopback connection: the status code and body.
+fn http(addr: &str, method: &str, path: &str, headers: &[&str]) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(T)).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for h in headers {
+        req.push_str(h);
+        req.push_str("\r\n");
+    }
+    req.push_str("Content-Length: 0\r\n\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out[9..12].parse().unwrap();
+    let body = out
+        .split_once("\r\n\r\n")
+        .map_or("", |(_, b)| b)
+        .to_string();
+    (status, body)
+}
+
+/// `tether node --observer 127.0.0.1:0` serves the observer on a free port it prints:
+/// the page, the process table (which lists `kv`), a process page, `/metrics`; a kill
+/// without the observer's header is refused, and bad pids get a clear 400; SIGTERM
+/// still stops the node (exit 0) while a page's event stream is open.
+#[test]
+fn tether_node_serves_the_observer() {
+    let epmd = free_port();
+    let name = format!("observed_{}", std::process::id());
+    let mut node = Proc::start(tether(
+        epmd,
+        &[
+            "node",
+            "--name",
+            &name,
+            "--cookie",
+            COOKIE,
+            "--listen",
+            "127.0.0.1",
+            "--observer",
+            "127.0.0.1:0",
+        ],
+    ));
+    let line = node.wait_line("observer at http://");
+    let addr = line
+        .trim_start_matches("observer at http://")
+        .trim_end_matches('/')
+        .to_string();
+
+    let (status, page) = http(&addr, "GET", "/", &[]);
+    assert_eq!(status, 200);
+    assert!(page.contains("<title>Tether observer</title>"), "{page}");
+    assert!(
+        !page.contains("http://") && !page.contains("https://"),
+        "the page loads nothing from the network"
+    );
+
+    let (status, body) = http(
+        &addr,
+        "GET",
+        "/api/processes?search=kv&sort=memory&desc=true",
+        &[],
+    );
+    assert_eq!(status, 200, "{body}");
+    let page: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let kv = page["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["registered_name"] == "kv")
+        .unwrap_or_else(|| panic!("kv listed: {body}"));
+    let pid = kv["pid"]
+        .as_str()
+        .unwrap()
+        .trim_matches(['<', '>'])
+        .to_string();
+
+    let (status, body) = http(&addr, "GET", &format!("/api/process/{pid}"), &[]);
+    assert_eq!(status, 200, "{body}");
+    let detail: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(detail["registered_name"], "kv");
+    assert!(
+        detail["links"].as_array().is_some_and(|l| !l.is_empty()),
+        "kv is linked to its supervisor: {body}"
+    );
+
+    let (status, body) = http(&addr, "GET", "/metrics", &[]);
+    assert_eq!(status, 200);
+    assert!(body.contains("tether_processes "), "{body}");
+
+    let (status, body) = http(&addr, "POST", &format!("/api/process/{pid}/kill"), &[]);
+    assert_eq!(status, 403, "a kill without the header is refused: {body}");
+    assert!(body.contains("x-tether-observer"), "{body}");
+    let (status, body) = http(&addr, "GET", "/api/process/not-a-pid", &[]);
+    assert_eq!(status, 400);
+    assert!(body.contains("bad pid"), "{body}");
+    let (status, _) = http(&addr, "GET", "/api/process/0.999999.7", &[]);
+    assert_eq!(status, 404);
+    let (status, body) = http(&addr, "GET", "/api/processes?sort=colour", &[]);
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("bad query"), "{body}");
+
+    // An open event stream does not keep the node from stopping on SIGTERM.
+    let mut sse = std::net::TcpStream::connect(&addr).unwrap();
+    std::io::Write::write_all(&mut sse, b"GET /api/events HTTP/1.1\r\nHost: o\r\n\r\n").unwrap();
+    let term = Command::new("kill")
+        .args(["-TERM", &node.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let (tx, rx) = mpsc::channel();
+    let mut child = std::mem::replace(&mut node.child, Command::new("true").spawn().unwrap());
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait());
+    });
+    let status = rx
+        .recv_timeout(T)
+        .expect("tether node exits on SIGTERM")
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "{}", node.seen.join("\n"));
 }

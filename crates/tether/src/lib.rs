@@ -80,6 +80,8 @@ pub mod dist;
 pub mod introspect;
 pub mod kernel;
 pub mod metrics;
+#[cfg(feature = "observer")]
+pub mod observer;
 pub mod otp;
 pub mod process;
 mod runtime;

@@ -22,7 +22,7 @@
 //! | `tether_dist_messages_in_total{peer}`, `..._out_total{peer}` | counter | control messages per peer |
 //! | `tether_dist_bytes_in_total{peer}`, `..._out_total{peer}` | counter | bytes per peer |
 //!
-//! The counters come from [`introspect::system`](crate::introspect::system) (kept on
+//! The counters come from [`introspect::system`] (kept on
 //! the hot paths at the cost of a per-thread store; see
 //! [`Builder::metrics`](crate::Builder::metrics)); the rest is read when scraped.
 //!

@@ -74,6 +74,9 @@ pub enum KvReply {
     NotFound,
 }
 
+/// How many entries of the store [`Kv::format_status`](GenServer::format_status) shows.
+const SHOWN: usize = 100;
+
 /// The `kv` server; its state is the store.
 #[derive(Debug, Default)]
 pub struct Kv {
@@ -122,6 +125,18 @@ impl GenServer for Kv {
             KvCast::Put(k, v) => self.put(k, v),
         }
         CastResult::noreply()
+    }
+
+    /// The store as an Erlang map, `#{K => V, ...}` (what `sys::get_state` and the
+    /// observer's process page show), the first `SHOWN` entries of it.
+    fn format_status(&self) -> String {
+        let mut pairs: Vec<String> = (self.store.iter().take(SHOWN))
+            .map(|(k, v)| format!("{} => {v}", k.0))
+            .collect();
+        if self.store.len() > SHOWN {
+            pairs.push(format!("... ({} more)", self.store.len() - SHOWN));
+        }
+        format!("#{{{}}}", pairs.join(", "))
     }
 
     fn decode_call(request: &Term) -> Option<KvCall> {
