@@ -298,7 +298,10 @@ fn tether_node_and_ping_speak_tls_and_refuse_plain_peers() {
 fn node_refuses_bad_discovery_and_ticktime_arguments() {
     for (args, says) in [
         (&["--discover", "gossiping"][..], "unknown discovery"),
-        (&["--discover", "gossip:x"][..], "gossip: expected KEY=VALUE"),
+        (
+            &["--discover", "gossip:x"][..],
+            "gossip: expected KEY=VALUE",
+        ),
         (&["--discover", "gossip:port=many"][..], "gossip: bad port"),
         (&["--discover", "dns:no-basename"][..], "basename@name"),
         (&["--discover", "epmd:not-a-node"][..], "epmd:"),

@@ -99,8 +99,12 @@ pub struct SystemInfo {
 /// });
 /// ```
 pub fn system() -> SystemInfo {
-    let summaries = crate::process::info::summaries();
-    let processes: u64 = summaries.iter().map(|s| s.memory as u64).sum();
+    let (mut count, mut processes, mut longest) = (0usize, 0u64, 0usize);
+    crate::process::info::for_each_summary(|s| {
+        count += 1;
+        processes += s.memory as u64;
+        longest = longest.max(s.message_queue_len);
+    });
     let (uptime, enabled, totals) = context::with(|rt| {
         (
             rt.stats.started().elapsed(),
@@ -119,12 +123,8 @@ pub fn system() -> SystemInfo {
         node: tether_term::Node::local().name(),
         uptime,
         worker_threads,
-        process_count: summaries.len(),
-        max_message_queue_len: summaries
-            .iter()
-            .map(|s| s.message_queue_len)
-            .max()
-            .unwrap_or(0),
+        process_count: count,
+        max_message_queue_len: longest,
         memory: Memory {
             total: resident_bytes(),
             processes,

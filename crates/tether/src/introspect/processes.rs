@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 
 use tether_term::{Atom, Pid};
 
-use crate::process::info::{Summary, summaries};
+use crate::process::info::Summary;
 use crate::{InitialCall, Status};
 
 /// What to sort the process table by.
@@ -105,7 +105,7 @@ pub struct ProcessPage {
 /// Reads one page of the process table, sorted and filtered on the node.
 ///
 /// The cost is a pass over every process (each read under its own lock for a moment)
-/// and a partial sort that only orders the rows up to the page's end.
+/// keeping only the rows up to the page's end, then a sort of those.
 ///
 /// ```
 /// use tether::introspect::{ProcessQuery, SortKey};
@@ -124,33 +124,45 @@ pub struct ProcessPage {
 /// });
 /// ```
 pub fn processes(query: &ProcessQuery) -> ProcessPage {
-    let mut all = summaries();
-    if let Some(needle) = query
+    let needle = query
         .search
         .as_deref()
         .map(str::trim)
         .filter(|s| !s.is_empty())
-    {
-        let needle = needle.trim_start_matches('<').trim_end_matches('>');
-        all.retain(|s| matches(s, needle));
-    }
-    let total = all.len();
-    let end = query.offset.saturating_add(query.limit).min(total);
+        .map(Needle::new);
+    let cmp = |a: &Summary, b: &Summary| {
+        let o = compare(query.sort, a, b).then_with(|| pid_order(&a.pid, &b.pid));
+        if query.descending { o.reverse() } else { o }
+    };
+    // Keep only the best `want` rows seen so far (in a buffer of up to twice that,
+    // cut back with a linear-time selection): the walk holds O(page end) rows, not
+    // the whole table.
+    let want = query.offset.saturating_add(query.limit);
+    let mut all: Vec<Summary> = Vec::new();
+    let mut total = 0;
+    crate::process::info::for_each_summary(|s| {
+        if needle.as_ref().is_some_and(|n| !n.matches(&s)) {
+            return;
+        }
+        total += 1;
+        if want == 0 {
+            return;
+        }
+        all.push(s);
+        if all.len() >= want.saturating_mul(2).max(64) {
+            all.select_nth_unstable_by(want - 1, cmp);
+            all.truncate(want);
+        }
+    });
+    let end = want.min(total);
     if query.offset >= end {
         return ProcessPage {
             total,
             rows: Vec::new(),
         };
     }
-    let cmp = |a: &Summary, b: &Summary| {
-        let o = compare(query.sort, a, b).then_with(|| pid_order(&a.pid, &b.pid));
-        if query.descending { o.reverse() } else { o }
-    };
-    if end < total {
-        all.select_nth_unstable_by(end, cmp);
-        all.truncate(end);
-    }
     all.sort_unstable_by(cmp);
+    all.truncate(end);
     let rows = all
         .drain(query.offset..end)
         .map(|s| ProcessRow {
@@ -186,19 +198,66 @@ fn pid_order(a: &Pid, b: &Pid) -> Ordering {
     (a.id, a.serial).cmp(&(b.id, b.serial))
 }
 
-fn matches(s: &Summary, needle: &str) -> bool {
-    let pid = s.pid.to_string();
-    pid.trim_start_matches('<').trim_end_matches('>') == needle
-        || s.registered_name
+/// A search: an exact pid (`<0.42.0>` or `0.42.0`), or text to find in the
+/// registered name or the initial call's module.
+struct Needle<'a> {
+    text: &'a str,
+    pid: Option<(u32, u32)>,
+}
+
+impl<'a> Needle<'a> {
+    fn new(text: &'a str) -> Needle<'a> {
+        let bare = text.trim_start_matches('<').trim_end_matches('>');
+        let parts: Vec<&str> = bare.split('.').collect();
+        // A local pid prints as <0.Id.Serial>.
+        let pid = match parts[..] {
+            ["0", id, serial] => id.parse().ok().zip(serial.parse().ok()),
+            _ => None,
+        };
+        Needle { text, pid }
+    }
+
+    fn matches(&self, s: &Summary) -> bool {
+        if let Some((id, serial)) = self.pid {
+            return (s.pid.id, s.pid.serial) == (id, serial);
+        }
+        s.registered_name
             .as_ref()
-            .is_some_and(|n| n.as_str().contains(needle))
-        || s.initial_call.module.contains(needle)
+            .is_some_and(|n| n.as_str().contains(self.text))
+            || s.initial_call.module.contains(self.text)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::Runtime;
+
+    #[test]
+    fn a_page_deep_in_a_large_table_is_exact() {
+        Runtime::new().unwrap().block_on(async {
+            // 300 processes with queues 0..300, spawned in a shuffled order, so the
+            // walk's bounded buffer is cut back several times before the end.
+            let mut lens: Vec<u32> = (0..300).collect();
+            lens.sort_by_key(|n| (n * 7919) % 300);
+            for n in lens {
+                let p = crate::spawn(std::future::pending());
+                for _ in 0..n {
+                    crate::send(p, ()).unwrap();
+                }
+            }
+            let page = processes(&ProcessQuery {
+                sort: SortKey::MessageQueueLen,
+                descending: true,
+                offset: 10,
+                limit: 5,
+                ..ProcessQuery::default()
+            });
+            let got: Vec<usize> = page.rows.iter().map(|r| r.message_queue_len).collect();
+            assert_eq!(got, vec![289, 288, 287, 286, 285]);
+            assert!(page.total >= 301);
+        });
+    }
 
     #[test]
     fn pages_sort_and_search() {

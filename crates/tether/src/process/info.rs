@@ -148,24 +148,24 @@ pub(crate) struct Summary {
     pub message_queue_len: usize,
 }
 
-/// A [`Summary`] of every live local process.
-pub(crate) fn summaries() -> Vec<Summary> {
-    table::all()
-        .iter()
-        .map(|p| {
-            let inbox_len = p.inbox_len();
-            let st = p.state();
-            Summary {
-                pid: p.pid,
-                status: p.status(),
-                registered_name: st.name().cloned(),
-                initial_call: initial_call(&st),
-                messages_received: st.received,
-                memory: memory(&st, inbox_len),
-                message_queue_len: st.mailbox.len() + inbox_len,
-            }
-        })
-        .collect()
+/// Calls `f` with a [`Summary`] of every live local process, one at a time (no
+/// table-sized allocation: a walk over a million processes keeps what it needs).
+pub(crate) fn for_each_summary(mut f: impl FnMut(Summary)) {
+    table::for_each(|p| {
+        let inbox_len = p.inbox_len();
+        let st = p.state();
+        let s = Summary {
+            pid: p.pid,
+            status: p.status(),
+            registered_name: st.name().cloned(),
+            initial_call: initial_call(&st),
+            messages_received: st.received,
+            memory: memory(&st, inbox_len),
+            message_queue_len: st.mailbox.len() + inbox_len,
+        };
+        drop(st);
+        f(s)
+    });
 }
 
 fn snapshot(p: &ProcessShared) -> ProcessInfo {

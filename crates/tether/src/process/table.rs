@@ -58,6 +58,12 @@ pub(crate) fn all() -> Vec<Arc<ProcessShared>> {
     context::with(|rt| rt.table.all())
 }
 
+/// Calls `f` on every live process of this thread's runtime (see
+/// [`Table::for_each`]).
+pub(crate) fn for_each(f: impl FnMut(&ProcessShared)) {
+    context::with(|rt| rt.table.for_each(f))
+}
+
 /// How many processes this thread's runtime has.
 pub(crate) fn len() -> usize {
     context::with(|rt| rt.table.len())
@@ -148,5 +154,22 @@ impl Table {
 
     pub fn len(&self) -> usize {
         self.live.load(Ordering::Relaxed)
+    }
+
+    /// Calls `f` on every live process, shard by shard. A shard's processes are
+    /// copied out (their `Arc`s, into one reused buffer) and its lock released
+    /// before `f` runs, so `f` may take a process's own lock: holding a shard lock
+    /// there could wait on a process that waits on that shard.
+    pub fn for_each(&self, mut f: impl FnMut(&ProcessShared)) {
+        let mut buf: Vec<Arc<ProcessShared>> = Vec::new();
+        for shard in self.shards.iter() {
+            {
+                let shard = shard.read().unwrap_or_else(|e| e.into_inner());
+                buf.extend(shard.slots.iter().map(|(_, p)| p.clone()));
+            }
+            for p in buf.drain(..) {
+                f(&p);
+            }
+        }
     }
 }
