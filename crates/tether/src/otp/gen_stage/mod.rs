@@ -146,7 +146,7 @@ pub use consumer_supervisor::{
 pub use dispatcher::{
     BroadcastDispatcher, DemandDispatcher, Dispatcher, PartitionDispatcher, PartitionHash,
 };
-pub use from_iter::{IterArgs, IterProducer, from_iter};
+pub use from_iter::{IterArgs, IterProducer, from_iter, from_stream};
 pub use opts::{BufferKeep, CancelMode, DemandMode, SubscribeOpts};
 pub use result::{CallResult, Cancel, Emit, Init, Kind, Role, Subscribed};
 pub use stream::{StageStream, stream};
