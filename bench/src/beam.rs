@@ -133,8 +133,8 @@ pub fn run_worker(w: &Workload, p: &Params) -> ExitCode {
         eprintln!("{} has no BEAM implementation", w.name);
         return ExitCode::from(3);
     }
-    let status = compile(&[w])
-        .and_then(|c| command(&c, w, p)?.status().map_err(|e| format!("erl: {e}")));
+    let status =
+        compile(&[w]).and_then(|c| command(&c, w, p)?.status().map_err(|e| format!("erl: {e}")));
     match status {
         Ok(s) if s.success() => ExitCode::SUCCESS,
         Ok(_) => ExitCode::FAILURE,

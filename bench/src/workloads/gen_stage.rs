@@ -149,7 +149,11 @@ fn tether(p: &Params) -> Figures {
         let (count, sum) = tether::receive::<(u64, i64)>().await;
         let elapsed = t.elapsed();
         let n = n as i64;
-        assert_eq!((count as i64, sum), (n, n * (n + 1) / 2), "every event once");
+        assert_eq!(
+            (count as i64, sum),
+            (n, n * (n + 1) / 2),
+            "every event once"
+        );
         vec![("ns_per_event", elapsed.as_nanos() as f64 / count as f64)]
     })
 }
