@@ -140,7 +140,7 @@ pub use client::{
     sync_subscribe,
 };
 pub use consumer_supervisor::{
-    ChildStart, ConsumerSupervisor, ConsumerSupervisorSpec, Restart, SupervisorCall,
+    ChildStart, ConsumerSupervisor, ConsumerSupervisorSpec, NotFound, Restart, SupervisorCall,
     SupervisorReply, consumer_supervisor,
 };
 pub use dispatcher::{
