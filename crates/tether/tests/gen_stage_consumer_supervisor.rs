@@ -5,22 +5,24 @@
 //! `count_children`, `terminate_child`, shutdown of the children, subscriptions.
 //! Each test names the case it comes from.
 //!
-//! Not applicable (24 of 44): "generates child_spec/1", "start_link/3 with non-ok
-//! init", "... with bad child_spec", "sets initial call to the same as a regular
-//! supervisor", "returns the callback module", "start_link/3 with registered
-//! process", "supports old child spec", "supports new child spec as tuple", "... as
-//! atom", "start_link/3 with new syntax" (a `ConsumerSupervisorSpec` is built in
-//! Rust: there is no child-spec term, callback module or init to get wrong);
-//! "code_change/3 with non-ok init" and "... with ok init" (no hot code upgrade);
-//! "start_child/2 with throw/error/exit" and "start child with throw/error/exit" (a
-//! Rust start function returns `Err`, covered by "start_child/2" and "start
-//! child"); "child is restarted with different values", "child is restarted when
-//! trying again", "child triggers maximum intensity when trying again", "terminates
-//! restarting child" and "restarting children counted in max_demand" (Tether restarts
-//! a transient child at once and counts a failed restart as done: there is no
-//! `:restarting` state, see the module docs); "child triggers maximum seconds" (the
-//! window is `max_seconds`, checked by the same code as "child triggers maximum
-//! restarts", below as `transient_children_beyond_max_restarts_stop_the_supervisor`).
+//! Of the file's 44 cases, 25 are ported. Not applicable (19): "generates
+//! child_spec/1", "start_link/3 with non-ok init", "... with bad child_spec", "sets
+//! initial call to the same as a regular supervisor", "returns the callback module",
+//! "supports old child spec", "supports new child spec as tuple", "... as atom",
+//! "start_link/3 with new syntax" (a `ConsumerSupervisorSpec` is built in Rust: there
+//! is no child-spec term, callback module or init to get wrong); "code_change/3 with
+//! non-ok init" and "... with ok init" (no hot code upgrade); "start_child/2 with
+//! throw/error/exit" and "start child with throw/error/exit" (a Rust start function
+//! returns `Err`, covered by "start_child/2" and "start child"); "child is restarted
+//! with different values", "child is restarted when trying again", "child triggers
+//! maximum intensity when trying again", "terminates restarting child" and
+//! "restarting children counted in max_demand" (Tether restarts a transient child at
+//! once and counts a failed restart as done: there is no `:restarting` state, see
+//! the module docs); "child triggers maximum seconds" (the window is `max_seconds`,
+//! the same code as "child triggers maximum restarts", which is ported). Three tests
+//! are Tether's own: `starts_a_child_per_event_and_asks_again_as_min_demand_children_finish`,
+//! `temporary_children_are_not_restarted_and_transient_ones_are` and
+//! `start_child_outside_demand_accounting`.
 
 mod common;
 
@@ -275,6 +277,7 @@ fn temporary_children_are_not_restarted_and_transient_ones_are() {
     });
 }
 
+/// "child triggers maximum restarts".
 #[test]
 fn transient_children_beyond_max_restarts_stop_the_supervisor() {
     run(async {
@@ -325,6 +328,27 @@ fn start_child_outside_demand_accounting() {
         assert_eq!(count(&sup).await, 1);
         tether::send(pid, 0u8).unwrap();
         eventually("the child is gone", || async { count(&sup).await == 0 }).await;
+    });
+}
+
+#[test]
+fn start_link_3_with_registered_process() {
+    use tether::otp::gen_server::ServerStartError;
+    run(async {
+        let t = tether::self_pid();
+        let opts = || StartOpts::new().name("gen_stage_consumer_supervisor");
+        let sup = gen_stage::consumer_supervisor(codes(t), opts())
+            .await
+            .unwrap();
+        assert_eq!(
+            tether::whereis("gen_stage_consumer_supervisor"),
+            Some(sup.pid())
+        );
+        let again = gen_stage::consumer_supervisor(codes(t), opts()).await;
+        assert_eq!(
+            again.err(),
+            Some(ServerStartError::AlreadyStarted(sup.pid()))
+        );
     });
 }
 
