@@ -18,8 +18,10 @@
 //! maximum intensity when trying again", "terminates restarting child" and
 //! "restarting children counted in max_demand" (Tether restarts a transient child at
 //! once and counts a failed restart as done: there is no `:restarting` state, see
-//! the module docs); "child triggers maximum seconds" (the window is `max_seconds`,
-//! the same code as "child triggers maximum restarts", which is ported). Three tests
+//! the module docs), and for the same reason "child triggers maximum seconds" (it
+//! reaches the limit through a restart that fails and is tried again). "child
+//! triggers maximum restarts" is ported with children that fail after starting, as
+//! Tether does not retry a failed restart. Three tests
 //! are Tether's own: `starts_a_child_per_event_and_asks_again_as_min_demand_children_finish`,
 //! `temporary_children_are_not_restarted_and_transient_ones_are` and
 //! `start_child_outside_demand_accounting`.
