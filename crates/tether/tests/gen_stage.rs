@@ -5,13 +5,11 @@
 //! (`Counter`, `Forwarder`, ...) are the ones of that file, in Rust, in
 //! `gen_stage/stages.rs`.
 //!
-//! Of the file's 124 cases, 117 are ported. Not applicable (6): "generates
+//! Of the file's 124 cases, 118 are ported. Not applicable (6): "generates
 //! child_spec/1" (a stage is a supervisor child through a start closure, there is no
 //! child-spec term), the three "format_status/2" (Tether's `sys` status has its own
 //! format), and the two "logs warning about ambiguity if {global, via} name is passed
-//! without options" (a `Dest` is never ambiguous). Not ported (1): "can be a global
-//! name if passed with options to avoid ambiguity" (`global` needs a distributed
-//! node; a `Global` name is one more `Via`, and the via case is ported).
+//! without options" (a `Dest` is never ambiguous).
 //!
 //! Where Tether differs, the test says so: the `stream` "exits when ..." cases end
 //! the stream and report the reason (`StageStream::ended`) instead of exiting the
@@ -22,6 +20,8 @@
 mod common;
 #[path = "gen_stage/logs.rs"]
 mod logs;
+#[path = "common/names.rs"]
+mod names;
 #[path = "gen_stage/stages.rs"]
 mod stages;
 
@@ -2381,10 +2381,8 @@ fn from_enumerable_accepts_a_on_cancel_option() {
 
 // ---- describe "subscribe_to names" ----------------------------------------------------
 
-/// "can be pid", "can be an atom name", "can be a via name ...": any `Dest`. Not
-/// ported: "can be a global name ..." (`global` needs a distributed node; a
-/// `Global` is one more `Via`, and `tests/` of `global` cover it) and the two
-/// ambiguity warnings (a `Dest` is never ambiguous).
+/// "can be pid", "can be an atom name", "can be a via name ...": any `Dest`. (The two
+/// ambiguity warnings do not apply: a `Dest` is never ambiguous.)
 #[test]
 fn subscribe_to_names_can_be_pid_atom_or_via() {
     run(async {
@@ -2421,5 +2419,32 @@ fn subscribe_to_names_can_be_pid_atom_or_via() {
             start(move || Init::consumer(Forwarder(t)).subscribe_to(to, opts(10, 0))).await;
             assert_receive(Seen::Consumed(ints(base..base + 10))).await;
         }
+    });
+}
+
+/// "can be a global name if passed with options to avoid ambiguity": `global` needs
+/// a distributed node, so this test starts one (loopback, embedded EPMD).
+#[test]
+fn subscribe_to_names_can_be_a_global_name() {
+    use tether::dist::{self, EpmdMode, NodeConfig};
+    use tether::kernel::global::Global;
+    run(async {
+        let cfg = NodeConfig::new(&names::unique("gen_stage_global"))
+            .cookie("gen_stage_cookie")
+            .listen("127.0.0.1".parse().unwrap())
+            .epmd(EpmdMode::Embedded)
+            .epmd_port(names::free_port());
+        dist::start(cfg).await.expect("start the node");
+        let t = me();
+        let name = Global::new("gen_stage_global_producer");
+        gen_stage::start_link::<Counter>(
+            Box::new(|| Init::producer(Counter::Count(0))),
+            StartOpts::new().via(name.clone()),
+        )
+        .await
+        .unwrap();
+        let to = tether::Dest::via(name);
+        start(move || Init::consumer(Forwarder(t)).subscribe_to(to, opts(10, 0))).await;
+        assert_receive(Seen::Consumed(ints(0..10))).await;
     });
 }
