@@ -2429,7 +2429,7 @@ fn subscribe_to_names_can_be_a_global_name() {
     use tether::dist::{self, EpmdMode, NodeConfig};
     use tether::kernel::global::Global;
     run(async {
-        let cfg = NodeConfig::new(&names::unique("gen_stage_global"))
+        let cfg = NodeConfig::new(names::unique("gen_stage_global"))
             .cookie("gen_stage_cookie")
             .listen("127.0.0.1".parse().unwrap())
             .epmd(EpmdMode::Embedded)
