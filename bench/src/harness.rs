@@ -150,7 +150,7 @@ pub fn run(opts: &Options) -> ExitCode {
     let exe = std::env::current_exe().expect("own path");
     let mut failures = Vec::new();
     let compiled = if opts.systems.contains(&System::Beam) {
-        match beam::compile() {
+        match beam::compile(&opts.workloads) {
             Ok(c) => Some(c),
             Err(e) => {
                 failures.push(format!("beam: {e}"));
@@ -198,10 +198,10 @@ pub fn run(opts: &Options) -> ExitCode {
                     if opts.quick {
                         c.arg("--quick");
                     }
-                    c
+                    Ok(c)
                 };
                 let t = Instant::now();
-                match sample(cmd, w, timeout) {
+                match cmd.and_then(|cmd| sample(cmd, w, timeout)) {
                     Ok(figures) => {
                         let shown: Vec<String> = figures
                             .iter()

@@ -16,5 +16,6 @@ pub const WORKLOAD: Workload = Workload {
     }],
     rust: &[],
     beam: false,
+    elixir_libs: &[],
     na_note: "measured in the two-node section below (Tether and the BEAM only); the Rust frameworks have no Erlang-distribution peer",
 };

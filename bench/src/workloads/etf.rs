@@ -15,5 +15,6 @@ pub const WORKLOAD: Workload = Workload {
     }],
     rust: &[],
     beam: false,
+    elixir_libs: &[],
     na_note: "measured by bench/term (its own workspace, to keep eetf out of the main build): tether-term against the eetf crate and the BEAM's term_to_binary/binary_to_term on the same terms; the actor frameworks have no ETF codec",
 };

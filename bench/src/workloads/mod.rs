@@ -4,7 +4,8 @@
 //! To add a workload: write `workloads/NAME.rs` with `pub const WORKLOAD: Workload`,
 //! add `mod NAME;` and `&NAME::WORKLOAD` to [`ALL`] below, and (for the BEAM) write
 //! `erlang/tb_NAME.erl` exporting `main(Quick :: boolean())` that prints the same
-//! `KEY VALUE UNIT` lines. Every implementation must check its own result and panic /
+//! `KEY VALUE UNIT` lines (list in `elixir_libs` any Elixir library it calls, such as
+//! GenStage). Every implementation must check its own result and panic /
 //! crash if it is wrong, so that a broken implementation cannot report a figure.
 //! A system missing from `rust` (or `beam: false`) is shown as "n/a".
 
@@ -12,6 +13,7 @@ mod call;
 mod dist;
 mod etf;
 mod fanin;
+mod gen_stage;
 mod pingpong;
 mod restart;
 mod ring;
@@ -28,6 +30,7 @@ pub static ALL: &[&Workload] = &[
     &call::WORKLOAD,
     &fanin::WORKLOAD,
     &skynet::WORKLOAD,
+    &gen_stage::WORKLOAD,
     &restart::WORKLOAD,
     &etf::WORKLOAD,
     &dist::WORKLOAD,
@@ -82,6 +85,10 @@ pub struct Workload {
     pub rust: &'static [(System, RunFn)],
     /// Whether `bench/erlang/tb_NAME.erl` exists.
     pub beam: bool,
+    /// Elixir sources the BEAM side needs (folders, relative to the repository's
+    /// root), compiled with `elixirc` next to the Erlang modules; its `erl` then also
+    /// gets Elixir's own libraries on the code path.
+    pub elixir_libs: &'static [&'static str],
     /// Why some systems are "n/a" (shown under the table).
     pub na_note: &'static str,
 }

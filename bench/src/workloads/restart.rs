@@ -43,6 +43,7 @@ pub const WORKLOAD: Workload = Workload {
     }],
     rust: RUST,
     beam: true,
+    elixir_libs: &[],
     na_note: "actix: its Supervisor cannot restart a crashed (panicked) actor; tokio: no supervision",
 };
 

@@ -42,6 +42,7 @@ pub const WORKLOAD: Workload = Workload {
         (System::Tokio, tokio),
     ],
     beam: true,
+    elixir_libs: &[],
     na_note: "",
 };
 

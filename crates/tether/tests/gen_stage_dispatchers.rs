@@ -8,8 +8,16 @@
 //! check what is observable instead: the demand each callback returns, the events
 //! left over, and the messages sent. Partition cases that rely on
 //! `:erlang.phash2/2` routing use an explicit hash with the same routing.
+//!
+//! Not applicable: partition "errors if the :hash function returns a bad value" (a
+//! Rust hash returns `Option<(E, Term)>`; a partition it names that does not exist
+//! is `partition_raises_on_unknown_partition`) and "errors on init" (the
+//! constructors take the partitions, so none missing; names without a hash are
+//! accepted, and events then routed to no partition are logged and dropped).
 
 mod common;
+#[path = "gen_stage/logs.rs"]
+mod logs;
 
 use std::time::Duration;
 
@@ -150,6 +158,63 @@ fn demand_subscribes_asks_and_dispatches_to_multiple_consumers_with_shuffled_dem
 }
 
 #[test]
+fn demand_subscribes_and_cancels() {
+    run(async {
+        let mut d = DemandDispatcher::new();
+        let s = sub(tether::make_ref());
+        assert_eq!(Dispatcher::<Term>::subscribe(&mut d, &no_opts(), &s), Ok(0));
+        assert_eq!(Dispatcher::<Term>::cancel(&mut d, &s), 0);
+        // Nothing was asked, nothing is pending: everything is left over.
+        assert_eq!(d.dispatch(atoms("a")), atoms("a"));
+        assert_eq!(received(s.tag()).await, None);
+    });
+}
+
+#[test]
+fn demand_subscribes_asks_multiple_consumers() {
+    run(async {
+        let mut d = DemandDispatcher::new();
+        let (s1, s2, s3) = (
+            sub(tether::make_ref()),
+            sub(tether::make_ref()),
+            sub(tether::make_ref()),
+        );
+        for s in [&s1, &s2, &s3] {
+            assert_eq!(Dispatcher::<Term>::subscribe(&mut d, &no_opts(), s), Ok(0));
+        }
+        assert_eq!(Dispatcher::<Term>::ask(&mut d, 4, &s1), 4);
+        assert_eq!(Dispatcher::<Term>::ask(&mut d, 2, &s2), 2);
+        assert_eq!(Dispatcher::<Term>::ask(&mut d, 3, &s3), 3);
+        assert_eq!(Dispatcher::<Term>::ask(&mut d, 2, &s3), 2);
+        assert_eq!(Dispatcher::<Term>::ask(&mut d, 4, &s2), 4);
+        // Demands now: s2 6, s3 5, s1 4; the highest is served first.
+        let events: Vec<Term> = (1..=15).map(Term::Int).collect();
+        assert_eq!(d.dispatch(events), vec![]);
+        assert_eq!(received(s2.tag()).await, Some(ints(&[1, 2, 3, 4, 5, 6])));
+        assert_eq!(received(s3.tag()).await, Some(ints(&[7, 8, 9, 10, 11])));
+        assert_eq!(received(s1.tag()).await, Some(ints(&[12, 13, 14, 15])));
+    });
+}
+
+#[test]
+fn demand_warns_on_demand_mismatch() {
+    logs::capture();
+    run(async {
+        let mut d = DemandDispatcher::new().max_demand(3);
+        let (s1, s2) = (sub(tether::make_ref()), sub(tether::make_ref()));
+        Dispatcher::<Term>::subscribe(&mut d, &no_opts(), &s1).unwrap();
+        Dispatcher::<Term>::subscribe(&mut d, &no_opts(), &s2).unwrap();
+        assert_eq!(Dispatcher::<Term>::ask(&mut d, 4, &s2), 4);
+        assert!(logs::logged(&format!(
+            "GenStage producer DemandDispatcher expects a maximum demand of 3. \
+             Using different maximum demands will overload greedy consumers. \
+             Got demand for 4 events from {:?}",
+            s2.dest()
+        )));
+    });
+}
+
+#[test]
 fn demand_delivers_info_to_current_process() {
     run(async {
         let mut d = DemandDispatcher::new();
@@ -280,6 +345,96 @@ fn broadcast_subscribing_with_a_selector_function() {
             .await;
             assert!(got.is_some(), "re-ask of {n}");
         }
+    });
+}
+
+#[test]
+fn broadcast_subscribes_and_cancels() {
+    run(async {
+        let mut d = BroadcastDispatcher::<Term>::new();
+        let s = sub(tether::make_ref());
+        assert_eq!(d.subscribe(&no_opts(), &s), Ok(0));
+        assert_eq!(d.cancel(&s), 0);
+        // The process may subscribe again once cancelled.
+        assert_eq!(d.subscribe(&no_opts(), &sub(tether::make_ref())), Ok(0));
+    });
+}
+
+#[test]
+fn broadcast_subscribes_asks_and_cancels() {
+    run(async {
+        let mut d = BroadcastDispatcher::<Term>::new();
+        let s = sub(tether::make_ref());
+        assert_eq!(d.subscribe(&no_opts(), &s), Ok(0));
+        assert_eq!(d.ask(10, &s), 10);
+        assert_eq!(d.cancel(&s), 0);
+        // With no consumers everything is left over.
+        assert_eq!(d.dispatch(ints(&[1, 2, 3])), ints(&[1, 2, 3]));
+        assert_eq!(received(s.tag()).await, None);
+    });
+}
+
+#[test]
+fn broadcast_multiple_subscriptions_with_early_demand() {
+    run(async {
+        let mut d = BroadcastDispatcher::<Term>::new();
+        let s1 = sub(tether::make_ref());
+        let s2 = Subscription::new(tether::spawn(async {}), tether::make_ref());
+        assert_eq!(d.subscribe(&no_opts(), &s1), Ok(0));
+        assert_eq!(d.ask(10, &s1), 10);
+        assert_eq!(d.subscribe(&no_opts(), &s2), Ok(0));
+        assert_eq!(d.cancel(&s1), 0);
+        // The 10 asked for s1 are already requested upstream: s2's ask adds nothing.
+        assert_eq!(d.ask(10, &s2), 0);
+    });
+}
+
+#[test]
+fn broadcast_multiple_subscriptions_with_late_demand() {
+    run(async {
+        let mut d = BroadcastDispatcher::<Term>::new();
+        let s1 = sub(tether::make_ref());
+        let s2 = Subscription::new(forwarder(), tether::make_ref());
+        assert_eq!(d.subscribe(&no_opts(), &s1), Ok(0));
+        assert_eq!(d.subscribe(&no_opts(), &s2), Ok(0));
+        // s2 has not asked: nothing goes upstream yet.
+        assert_eq!(d.ask(10, &s1), 0);
+        // Cancelling s2 unblocks s1's demand.
+        assert_eq!(d.cancel(&s2), 10);
+        assert_eq!(d.ask(10, &s1), 10);
+    });
+}
+
+#[test]
+fn broadcast_subscribes_asks_dispatches_and_repeats() {
+    run(async {
+        let mut d = BroadcastDispatcher::<Term>::new();
+        let s1 = Subscription::new(forwarder(), tether::make_ref());
+        let s2 = Subscription::new(forwarder(), tether::make_ref());
+        assert_eq!(d.subscribe(&no_opts(), &s1), Ok(0));
+        assert_eq!(d.ask(10, &s1), 10);
+        assert_eq!(d.dispatch(atoms("a b c")), vec![]);
+        assert_eq!(wait_for(s1.tag()).await, atoms("a b c"));
+        assert_eq!(d.subscribe(&no_opts(), &s2), Ok(0));
+        assert_eq!(d.ask(20, &s2), 0, "the 7 still due to s1 are requested");
+        assert_eq!(d.dispatch(atoms("d e f g h i j")), vec![]);
+        assert_eq!(wait_for(s1.tag()).await, atoms("d e f g h i j"));
+        assert_eq!(wait_for(s2.tag()).await, atoms("d e f g h i j"));
+    });
+}
+
+#[test]
+fn broadcast_delivers_info_to_current_process() {
+    run(async {
+        let mut d = BroadcastDispatcher::<Term>::new();
+        let s1 = Subscription::new(forwarder(), tether::make_ref());
+        let s2 = Subscription::new(forwarder(), tether::make_ref());
+        d.subscribe(&no_opts(), &s1).unwrap();
+        d.subscribe(&no_opts(), &s2).unwrap();
+        assert_eq!(d.ask(3, &s1), 0);
+        d.info(Message::new(Term::atom("hello")));
+        let m: Term = tether::receive_timeout(Duration::ZERO).await.unwrap();
+        assert_eq!(m, Term::atom("hello"));
     });
 }
 
@@ -433,6 +588,20 @@ fn partition_subscribes_asks_and_cancels_with_buffer() {
         // back as demand and releases the info.
         d.info(Message::new(Term::atom("hello")));
         assert_eq!(d.cancel(&s0), 5);
+        let m: Term = tether::receive_timeout(Duration::ZERO).await.unwrap();
+        assert_eq!(m, Term::atom("hello"));
+    });
+}
+
+#[test]
+fn partition_delivers_info_to_current_process() {
+    run(async {
+        let mut d = PartitionDispatcher::<i64>::new(2);
+        let (s0, s1) = (sub(tether::make_ref()), sub(tether::make_ref()));
+        assert_eq!(d.subscribe(&part(Term::Int(0)), &s0), Ok(0));
+        assert_eq!(d.subscribe(&part(Term::Int(1)), &s1), Ok(0));
+        assert_eq!(d.ask(3, &s1), 3);
+        d.info(Message::new(Term::atom("hello")));
         let m: Term = tether::receive_timeout(Duration::ZERO).await.unwrap();
         assert_eq!(m, Term::atom("hello"));
     });

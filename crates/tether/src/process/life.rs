@@ -180,10 +180,15 @@ where
                 return end(fut, reason);
             }
         }
-        if shared.is_dying()
-            && let Some(r) = shared.state().pending_exit.take()
-        {
-            return end(fut, *r);
+        if shared.is_dying() {
+            // Take the reason in a statement of its own: the state's guard must be
+            // released before `end` drops the future, whose receives lock the state
+            // when dropped (as a condition of `if let`, the guard would live through
+            // the block and deadlock).
+            let pending = shared.state().pending_exit.take();
+            if let Some(r) = pending {
+                return end(fut, *r);
+            }
         }
         if shared.park(cx.waker()) {
             return Poll::Pending;

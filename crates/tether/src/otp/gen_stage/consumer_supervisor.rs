@@ -11,6 +11,17 @@
 //! event after an abnormal exit, within `max_restarts` in `max_seconds`; beyond that
 //! the supervisor stops with `shutdown`). A restarting child still counts against the
 //! demand. There is no `permanent` (a child per event must end some day).
+//!
+//! [`SupervisorCall`] has Elixir's `which_children`, `count_children`,
+//! `terminate_child` and `start_child`. Children are stopped (by `terminate_child`, or
+//! all of them when the supervisor stops) with the supervisor's shutdown protocol
+//! (docs/semantics.md §5.6): monitor and unlink, then `kill` ([`Shutdown::BrutalKill`])
+//! or `shutdown` and a `kill` once the [`Shutdown::Timeout`] has passed. A child
+//! terminated by `terminate_child` counts as finished for the demand.
+//!
+//! One difference from Elixir: a transient child whose restart fails is not kept as
+//! `:restarting` to be tried again later; the failure is logged and its event counts
+//! as done.
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
@@ -24,6 +35,8 @@ use super::result::{CallResult, Emit, Init, Role, Subscribed};
 use super::wire::{Event, Subscription};
 use super::{GenStage, SubscribeOpts};
 use crate::otp::gen_server::{ReplyTo, ServerStartError, StartOpts};
+use crate::otp::supervisor::shutdown::{Stopping, shutdown_many, shutdown_one};
+use crate::otp::supervisor::{self, ChildCounts, Shutdown};
 use crate::{Dest, Exit, ExitReason, Message};
 
 /// How a child is started for an event: it returns the child's pid (linked to the
@@ -39,6 +52,15 @@ pub enum Restart {
     Temporary,
     /// Restarted with its event after an abnormal exit.
     Transient,
+}
+
+impl Restart {
+    fn as_supervisor(self) -> supervisor::Restart {
+        match self {
+            Restart::Temporary => supervisor::Restart::Temporary,
+            Restart::Transient => supervisor::Restart::Transient,
+        }
+    }
 }
 
 /// What a [`ConsumerSupervisor`] runs: the child template, the restart options and
@@ -70,6 +92,7 @@ pub enum Restart {
 pub struct ConsumerSupervisorSpec<E> {
     start: ChildStart<E>,
     restart: Restart,
+    shutdown: Shutdown,
     max_restarts: usize,
     max_seconds: u64,
     subscribe_to: Vec<(Dest, SubscribeOpts)>,
@@ -84,6 +107,7 @@ impl<E: Event> ConsumerSupervisorSpec<E> {
         ConsumerSupervisorSpec {
             start: Arc::new(start),
             restart: Restart::Temporary,
+            shutdown: Shutdown::Timeout(Duration::from_secs(5)),
             max_restarts: 3,
             max_seconds: 5,
             subscribe_to: Vec::new(),
@@ -102,6 +126,13 @@ impl<E: Event> ConsumerSupervisorSpec<E> {
     /// The restart type of the children (default [`Restart::Temporary`]).
     pub fn restart(mut self, r: Restart) -> Self {
         self.restart = r;
+        self
+    }
+
+    /// How children are stopped (default `Timeout(5 s)`, Elixir's default for
+    /// workers).
+    pub fn shutdown(mut self, s: Shutdown) -> Self {
+        self.shutdown = s;
         self
     }
 
@@ -137,11 +168,34 @@ pub struct ConsumerSupervisor<E> {
     restarts: VecDeque<Instant>,
 }
 
-/// The calls a [`ConsumerSupervisor`] answers.
+/// The calls a [`ConsumerSupervisor`] answers (Elixir's `ConsumerSupervisor`
+/// functions).
+///
+/// ```
+/// use tether::Runtime;
+/// use tether::otp::gen_server::StartOpts;
+/// use tether::otp::gen_stage::{self, ConsumerSupervisorSpec, SupervisorCall, SupervisorReply};
+///
+/// Runtime::new().unwrap().block_on(async {
+///     let spec = ConsumerSupervisorSpec::task(|_: i64| std::future::pending::<()>());
+///     let sup = gen_stage::consumer_supervisor(spec, StartOpts::new()).await.unwrap();
+///     let Ok(SupervisorReply::Started(Ok(Some(child)))) = sup.call(SupervisorCall::StartChild(1)).await else { panic!() };
+///     assert_eq!(sup.call(SupervisorCall::WhichChildren).await.unwrap(), SupervisorReply::Children(vec![child]));
+///     let Ok(SupervisorReply::Counts(counts)) = sup.call(SupervisorCall::CountChildren).await else { panic!() };
+///     assert_eq!((counts.specs, counts.active, counts.workers), (1, 1, 1));
+///     assert_eq!(sup.call(SupervisorCall::TerminateChild(child)).await.unwrap(), SupervisorReply::Terminated(Ok(())));
+///     assert!(!tether::is_alive(child));
+/// });
+/// ```
 #[derive(Debug)]
 pub enum SupervisorCall<E> {
-    /// How many children run now.
+    /// The children (`which_children/1`): their pids.
+    WhichChildren,
+    /// Counts of the children (`count_children/1`): one spec (the template); every
+    /// child is a worker.
     CountChildren,
+    /// Stops a child with the shutdown protocol (`terminate_child/2`).
+    TerminateChild(Pid),
     /// Starts a child for `E` outside of demand accounting
     /// (`ConsumerSupervisor.start_child/2`); replies its pid, if any.
     StartChild(E),
@@ -150,13 +204,39 @@ pub enum SupervisorCall<E> {
 /// The replies of [`SupervisorCall`].
 #[derive(Debug, PartialEq)]
 pub enum SupervisorReply {
-    /// The number of children.
-    Count(usize),
+    /// The children's pids.
+    Children(Vec<Pid>),
+    /// The counts.
+    Counts(ChildCounts),
+    /// `Ok` once the child is gone; `Err` (`{error, not_found}`) if it is not a
+    /// child.
+    Terminated(Result<(), NotFound>),
     /// The started child.
     Started(Result<Option<Pid>, ExitReason>),
 }
 
+/// `TerminateChild` of a process that is not a child (`{error, not_found}`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NotFound;
+
 impl<E: Event + Clone> ConsumerSupervisor<E> {
+    fn stopping(&self, pid: Pid) -> Stopping {
+        Stopping {
+            pid,
+            shutdown: self.spec.shutdown,
+            restart: self.spec.restart.as_supervisor(),
+        }
+    }
+
+    async fn terminate_child(&mut self, pid: Pid) -> Result<(), NotFound> {
+        let (producer, _) = self.children.remove(&pid).ok_or(NotFound)?;
+        shutdown_one(self.stopping(pid)).await;
+        if let Some(tag) = producer {
+            self.maybe_ask(tag, 0, 1);
+        }
+        Ok(())
+    }
+
     fn start_one(&mut self, e: E, producer: Option<Reference>) -> Result<Option<Pid>, ExitReason> {
         let keep = (self.spec.restart == Restart::Transient).then(|| e.clone());
         let r = (self.spec.start)(e);
@@ -290,8 +370,20 @@ impl<E: Event + Clone> GenStage for ConsumerSupervisor<E> {
         _: &ReplyTo<SupervisorReply>,
     ) -> CallResult<Self> {
         match req {
+            SupervisorCall::WhichChildren => CallResult::reply(SupervisorReply::Children(
+                self.children.keys().copied().collect(),
+            )),
             SupervisorCall::CountChildren => {
-                CallResult::reply(SupervisorReply::Count(self.children.len()))
+                let n = self.children.len();
+                CallResult::reply(SupervisorReply::Counts(ChildCounts {
+                    specs: 1,
+                    active: n,
+                    supervisors: 0,
+                    workers: n,
+                }))
+            }
+            SupervisorCall::TerminateChild(pid) => {
+                CallResult::reply(SupervisorReply::Terminated(self.terminate_child(pid).await))
             }
             SupervisorCall::StartChild(e) => {
                 CallResult::reply(SupervisorReply::Started(self.start_one(e, None)))
@@ -312,9 +404,9 @@ impl<E: Event + Clone> GenStage for ConsumerSupervisor<E> {
     }
 
     async fn terminate(&mut self, _: &ExitReason) {
-        for pid in self.children.keys() {
-            crate::exit(*pid, ExitReason::Shutdown);
-        }
+        let children: Vec<Stopping> = self.children.keys().map(|p| self.stopping(*p)).collect();
+        self.children.clear();
+        shutdown_many(children).await;
     }
 }
 

@@ -1,34 +1,118 @@
-//! A producer from any iterator (Elixir's `GenStage.from_enumerable/2`).
+//! Producers from any iterator or async stream (Elixir's
+//! `GenStage.from_enumerable/2`).
 //!
-//! The iterator is pulled only as far as consumers ask: `handle_demand(n)` takes at
-//! most `n` items. When it runs out, the producer queues an info behind the events it
-//! still buffers ([`async_info`](super::async_info)) and stops with `normal` once
+//! The items are pulled only as far as consumers ask: `handle_demand(n)` takes at
+//! most `n` items. When they run out, the producer queues an info behind the events
+//! it still buffers ([`async_info`](super::async_info)) and stops with `normal` once
 //! that info comes back, so consumers get every item first; their subscriptions then
 //! end with `{down, normal}` (or `{cancel, normal}`), which stops `permanent` ones.
-//! An iterator that blocks blocks the producer: use it for iterators that compute or
-//! read quickly.
+//!
+//! A stream is awaited inside `handle_demand`, as Elixir's producer runs its
+//! enumerable: while it waits for an item the producer handles no other message. An
+//! iterator that blocks blocks the producer's thread: use iterators that compute or
+//! read quickly, and a stream for anything that waits.
+//!
+//! By default the producer keeps running when its consumers cancel (a later one may
+//! subscribe); [`IterArgs::stop_on_cancel`] stops it, with `normal`, once every
+//! consumer that subscribed has cancelled (Elixir's `on_cancel: :stop`).
 
+use std::pin::Pin;
+
+use futures_core::Stream;
 use tether_term::Pid;
 
 use super::client::{Stage, start_link};
-use super::result::{Emit, Init};
-use super::wire::Event;
-use super::{DemandMode, GenStage, async_info};
+use super::result::{Cancel, Emit, Init, Role, Subscribed};
+use super::wire::{Event, Subscription};
+use super::{DemandMode, GenStage, SubscribeOpts, async_info};
 use crate::otp::gen_server::{ServerStartError, StartOpts};
 use crate::{ExitReason, Message, self_pid};
 
-/// The producer [`from_iter`] starts.
+/// The producer [`from_iter`] and [`from_stream`] start; start it yourself with
+/// [`IterArgs`] (e.g. unlinked, with [`start`](super::start)).
 pub struct IterProducer<E: Event> {
-    items: Option<Box<dyn Iterator<Item = E> + Send>>,
+    items: Option<Items<E>>,
+    stop_on_cancel: bool,
+    consumers: usize,
 }
 
-/// The message the producer sends itself when the iterator is exhausted.
+/// Where the items come from.
+enum Items<E> {
+    Iter(Box<dyn Iterator<Item = E> + Send>),
+    Stream(Pin<Box<dyn Stream<Item = E> + Send>>),
+}
+
+impl<E> Items<E> {
+    async fn next(&mut self) -> Option<E> {
+        match self {
+            Items::Iter(i) => i.next(),
+            Items::Stream(s) => std::future::poll_fn(|cx| s.as_mut().poll_next(cx)).await,
+        }
+    }
+}
+
+/// The message the producer sends itself when the items are exhausted.
 struct Exhausted(Pid);
 
-/// The arguments of an [`IterProducer`]: the items and the demand mode.
+/// The arguments of an [`IterProducer`]: the items, the demand mode and what to do
+/// when consumers cancel.
+///
+/// ```
+/// use tether::Runtime;
+/// use tether::otp::gen_server::StartOpts;
+/// use tether::otp::gen_stage::{self, DemandMode, IterArgs, IterProducer, SubscribeOpts};
+///
+/// Runtime::new().unwrap().block_on(async {
+///     // Unlinked, and gone once its only consumer cancels.
+///     let args = IterArgs::new(0..i64::MAX, DemandMode::Forward).stop_on_cancel(true);
+///     let producer = gen_stage::start::<IterProducer<i64>>(args, StartOpts::new()).await.unwrap();
+///     let mut events = gen_stage::stream::<i64>([(producer.pid().into(), SubscribeOpts::new())]).unwrap();
+///     assert_eq!(events.next().await, Some(0));
+///     drop(events); // cancels
+///     let mref = tether::monitor(tether::MonitorTarget::Pid(producer.pid()));
+///     let down: tether::Down = tether::receive().await;
+///     assert_eq!(down.reference, mref);
+/// });
+/// ```
 pub struct IterArgs<E> {
-    items: Box<dyn Iterator<Item = E> + Send>,
+    items: Items<E>,
     demand: DemandMode,
+    stop_on_cancel: bool,
+}
+
+impl<E: Event> IterArgs<E> {
+    /// The items of an iterator, emitted in `demand` mode
+    /// ([`DemandMode::Accumulate`] waits for [`set_demand`](super::set_demand)).
+    pub fn new<I>(items: I, demand: DemandMode) -> IterArgs<E>
+    where
+        I: IntoIterator<Item = E>,
+        I::IntoIter: Send + 'static,
+    {
+        IterArgs {
+            items: Items::Iter(Box::new(items.into_iter())),
+            demand,
+            stop_on_cancel: false,
+        }
+    }
+
+    /// The items of an async stream (any [`futures_core::Stream`]).
+    pub fn stream<S>(items: S, demand: DemandMode) -> IterArgs<E>
+    where
+        S: Stream<Item = E> + Send + 'static,
+    {
+        IterArgs {
+            items: Items::Stream(Box::pin(items)),
+            demand,
+            stop_on_cancel: false,
+        }
+    }
+
+    /// Whether the producer stops (`normal`) once all its consumers have cancelled
+    /// (Elixir's `on_cancel: :stop`; default `false`, `:continue`).
+    pub fn stop_on_cancel(mut self, stop: bool) -> IterArgs<E> {
+        self.stop_on_cancel = stop;
+        self
+    }
 }
 
 impl<E: Event> GenStage for IterProducer<E> {
@@ -42,6 +126,8 @@ impl<E: Event> GenStage for IterProducer<E> {
     async fn init(args: IterArgs<E>) -> Init<Self> {
         Init::producer(IterProducer {
             items: Some(args.items),
+            stop_on_cancel: args.stop_on_cancel,
+            consumers: 0,
         })
         .demand(args.demand)
     }
@@ -52,7 +138,7 @@ impl<E: Event> GenStage for IterProducer<E> {
         };
         let mut events = Vec::new();
         while (events.len() as u64) < demand {
-            match items.next() {
+            match items.next().await {
                 Some(e) => events.push(e),
                 None => {
                     self.items = None;
@@ -62,6 +148,27 @@ impl<E: Event> GenStage for IterProducer<E> {
             }
         }
         Emit::events(events)
+    }
+
+    async fn handle_subscribe(
+        &mut self,
+        role: Role,
+        _: &SubscribeOpts,
+        _: &Subscription,
+    ) -> Subscribed {
+        if role == Role::Consumer {
+            self.consumers += 1;
+        }
+        Subscribed::Automatic
+    }
+
+    async fn handle_cancel(&mut self, _: Cancel, _: &Subscription) -> Emit<E> {
+        self.consumers = self.consumers.saturating_sub(1);
+        if self.stop_on_cancel && self.consumers == 0 {
+            Emit::stop(ExitReason::Normal)
+        } else {
+            Emit::none()
+        }
     }
 
     async fn handle_info(&mut self, m: Message) -> Emit<E> {
@@ -85,7 +192,7 @@ impl<E: Event> GenStage for IterProducer<E> {
 ///
 /// Runtime::new().unwrap().block_on(async {
 ///     let producer = gen_stage::from_iter(1..=5i64, DemandMode::Forward, StartOpts::new()).await.unwrap();
-///     let mut events = gen_stage::stream::<i64>([(producer.pid().into(), SubscribeOpts::new())]);
+///     let mut events = gen_stage::stream::<i64>([(producer.pid().into(), SubscribeOpts::new())]).unwrap();
 ///     let mut got = Vec::new();
 ///     while let Some(e) = events.next().await {
 ///         got.push(e);
@@ -103,9 +210,49 @@ where
     I::IntoIter: Send + 'static,
     I::Item: Event,
 {
-    let args = IterArgs {
-        items: Box::new(items.into_iter()),
-        demand,
-    };
-    start_link::<IterProducer<I::Item>>(args, opts).await
+    start_link::<IterProducer<I::Item>>(IterArgs::new(items, demand), opts).await
+}
+
+/// Starts a producer, linked to the caller, that emits the items of an async
+/// `stream` as consumers ask for them, then stops with `normal`; as [`from_iter`]
+/// but for any [`futures_core::Stream`].
+///
+/// ```
+/// use std::pin::Pin;
+/// use std::task::{Context, Poll};
+/// use tether::Runtime;
+/// use tether::otp::gen_server::StartOpts;
+/// use tether::otp::gen_stage::{self, DemandMode, SubscribeOpts};
+///
+/// /// Counts down to 1, one item per poll.
+/// struct Countdown(i64);
+/// impl futures_core::Stream for Countdown {
+///     type Item = i64;
+///     fn poll_next(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<i64>> {
+///         let n = self.0;
+///         self.0 -= 1;
+///         Poll::Ready((n > 0).then_some(n))
+///     }
+/// }
+///
+/// Runtime::new().unwrap().block_on(async {
+///     let producer = gen_stage::from_stream(Countdown(3), DemandMode::Forward, StartOpts::new()).await.unwrap();
+///     let mut events = gen_stage::stream::<i64>([(producer.pid().into(), SubscribeOpts::new())]).unwrap();
+///     let mut got = Vec::new();
+///     while let Some(e) = events.next().await {
+///         got.push(e);
+///     }
+///     assert_eq!(got, [3, 2, 1]);
+/// });
+/// ```
+pub async fn from_stream<S>(
+    stream: S,
+    demand: DemandMode,
+    opts: StartOpts,
+) -> Result<Stage<IterProducer<S::Item>>, ServerStartError>
+where
+    S: Stream + Send + 'static,
+    S::Item: Event,
+{
+    start_link::<IterProducer<S::Item>>(IterArgs::stream(stream, demand), opts).await
 }

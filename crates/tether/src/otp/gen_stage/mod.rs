@@ -75,8 +75,8 @@
 //! | `buffer.rs`, `batch.rs` | the buffer (with infos) and the batching rule |
 //! | `dispatcher/` | the [`Dispatcher`] trait and the three dispatchers |
 //! | `client.rs` | the API: start, subscribe, ask, cancel, demand mode, infos, calls |
-//! | `consumer_supervisor.rs` | [`ConsumerSupervisor`]: a child process per event |
-//! | `from_iter.rs`, `stream.rs` | Rust-native edges: a producer from an iterator, stages consumed by the calling process |
+//! | `consumer_supervisor.rs` | [`ConsumerSupervisor`]: a child process per event, with `which_children`, `count_children`, `terminate_child` and the supervisor's shutdown protocol |
+//! | `from_iter.rs`, `stream.rs` | Rust-native edges: a producer from an iterator or an async stream ([`from_iter`], [`from_stream`]), stages consumed by the calling process ([`stream`], a [`futures_core::Stream`]) |
 //!
 //! Between local stages the protocol messages are Rust values moved into the
 //! mailbox (events are not copied or encoded); a message that crosses to another
@@ -114,6 +114,28 @@
 //! Malformed protocol messages are logged and dropped; unknown subscriptions are
 //! answered with a `{cancel, unknown_subscription}`, duplicated ones with
 //! `{cancel, duplicated_subscription}`, as GenStage does.
+//!
+//! ## Rust-native edges
+//!
+//! [`from_iter`] and [`from_stream`] start a producer that pulls an iterator or a
+//! [`futures_core::Stream`] only as far as it is asked ([`IterArgs`] starts one
+//! unlinked, or stopping once its consumers cancel, as `on_cancel: :stop`).
+//! [`stream`] consumes producers from the calling process; the [`StageStream`] it
+//! returns is a [`futures_core::Stream`], so any stream combinator applies. Unlike
+//! Elixir's `GenStage.stream/2` it never exits its caller: it ends, and
+//! [`StageStream::ended`] says why each subscription ended.
+//!
+//! ## Differences from Elixir's GenStage
+//!
+//! - A partition error (an event whose partition does not exist) is logged and the
+//!   event dropped, where Elixir raises in the producer; the default partition hash
+//!   is not `:erlang.phash2/2` (give one with [`PartitionDispatcher::hash`] to route
+//!   as an Elixir producer would).
+//! - Elixir selector and hash functions cannot run in Rust: a remote subscription
+//!   with a `selector` is refused with `bad_opts`.
+//! - [`ConsumerSupervisor`] restarts a transient child at once; a failed restart is
+//!   logged and its event counts as done (no `:restarting` children).
+//! - `format_status` is Tether's own (`sys`).
 
 mod batch;
 mod buffer;
@@ -140,13 +162,13 @@ pub use client::{
     sync_subscribe,
 };
 pub use consumer_supervisor::{
-    ChildStart, ConsumerSupervisor, ConsumerSupervisorSpec, Restart, SupervisorCall,
+    ChildStart, ConsumerSupervisor, ConsumerSupervisorSpec, NotFound, Restart, SupervisorCall,
     SupervisorReply, consumer_supervisor,
 };
 pub use dispatcher::{
     BroadcastDispatcher, DemandDispatcher, Dispatcher, PartitionDispatcher, PartitionHash,
 };
-pub use from_iter::{IterArgs, IterProducer, from_iter};
+pub use from_iter::{IterArgs, IterProducer, from_iter, from_stream};
 pub use opts::{BufferKeep, CancelMode, DemandMode, SubscribeOpts};
 pub use result::{CallResult, Cancel, Emit, Init, Kind, Role, Subscribed};
 pub use stream::{StageStream, stream};
