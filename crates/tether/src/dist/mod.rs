@@ -86,7 +86,7 @@ pub use erpc::{ErpcError, Exception};
 pub use flags::DistFlags;
 pub use handshake::{AllowList, Handshake, HandshakeConfig, HandshakeError};
 pub use incoming::SpawnReply;
-pub use node::{DistNode, EpmdMode, NodeConfig, NodeStartError, start};
+pub use node::{DistNode, EpmdMode, NodeConfig, NodeStartError, OutputQueue, start};
 pub use node_monitor::{
     NodeEvent, NodeKind, NotAlive, connect_node, disconnect_node, monitor_node, monitor_nodes,
     nodes,

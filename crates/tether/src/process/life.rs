@@ -28,6 +28,7 @@ use std::task::{Context, Poll};
 
 use super::core::{ProcessShared, Status};
 use super::signal::{MonitorSignal, Signal};
+use super::suspend::{self, Gate};
 use super::{ExitReason, budget, current, name, route, table, timer};
 
 /// Polls of the user future per task poll before yielding to other tasks.
@@ -74,6 +75,8 @@ pin_project_lite::pin_project! {
         #[pin]
         fut: Option<F>,
         done: bool,
+        // What the process is suspended on (a busy connection), if anything.
+        gate: Option<Arc<dyn Gate>>,
     }
 
     impl<F> PinnedDrop for Run<F> {
@@ -126,7 +129,7 @@ where
         if *this.done {
             return Poll::Ready(());
         }
-        let reason = std::task::ready!(poll_process(this.shared, this.fut, cx));
+        let reason = std::task::ready!(poll_process(this.shared, this.fut, this.gate, cx));
         *this.done = true;
         finish(this.shared, reason);
         Poll::Ready(())
@@ -137,6 +140,7 @@ where
 fn poll_process<F>(
     shared: &Arc<ProcessShared>,
     fut: Pin<&mut Option<F>>,
+    gate: &mut Option<Arc<dyn Gate>>,
     cx: &mut Context<'_>,
 ) -> Poll<ExitReason>
 where
@@ -145,15 +149,17 @@ where
     let _enter = current::enter(shared);
     shared.unpark();
     budget::poll_boundary();
-    let r = poll_rounds(shared, fut, cx);
+    let r = poll_rounds(shared, fut, gate, cx);
     budget::poll_boundary();
     r
 }
 
-/// The rounds of [`poll_process`]: drain, poll the user's future, park.
+/// The rounds of [`poll_process`]: drain, wait while suspended, poll the user's
+/// future, park.
 fn poll_rounds<F>(
     shared: &Arc<ProcessShared>,
     mut fut: Pin<&mut Option<F>>,
+    gate: &mut Option<Arc<dyn Gate>>,
     cx: &mut Context<'_>,
 ) -> Poll<ExitReason>
 where
@@ -168,11 +174,25 @@ where
                 return end(fut, *r);
             }
         }
+        if let Some(g) = gate {
+            if g.poll_open(cx).is_pending() {
+                // Suspended: only signals (a kill, say) or the gate wake it.
+                if shared.park(cx.waker()) {
+                    return Poll::Pending;
+                }
+                continue;
+            }
+            *gate = None;
+        }
         shared.set_status(Status::Running);
         let Some(f) = fut.as_mut().as_pin_mut() else {
             return Poll::Ready(ExitReason::Normal);
         };
-        match catch_unwind(AssertUnwindSafe(|| f.poll(cx))) {
+        let polled = catch_unwind(AssertUnwindSafe(|| f.poll(cx)));
+        if let Some(g) = suspend::take() {
+            *gate = Some(g);
+        }
+        match polled {
             Ok(Poll::Ready(())) => return end(fut, ExitReason::Normal),
             Ok(Poll::Pending) => {}
             Err(payload) => {
@@ -202,6 +222,7 @@ where
         shared,
         fut: Some(fut),
         done: false,
+        gate: None,
     }
 }
 

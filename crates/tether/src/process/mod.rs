@@ -38,6 +38,7 @@ pub(crate) mod route;
 mod send;
 mod signal;
 mod spawn;
+pub(crate) mod suspend;
 pub(crate) mod table;
 pub(crate) mod timer;
 
