@@ -90,11 +90,13 @@ impl Conn {
                 return crate::runtime::logger::report_warn!(peer = %self.name, error = %e, "cannot encode a message; dropped");
             }
         };
+        let streamed = frame.is_fragmented();
         let Ok(stalled) = self.sender.push(frame) else {
             return; // the connection is going down; teardown reports it
         };
         let backlog = self.sender.backlog();
-        if stalled {
+        let streaming = self.sender.streaming();
+        if stalled && !streamed {
             crate::runtime::logger::report_warn!(
                 peer = %self.name,
                 queued = backlog.queued(),
@@ -105,12 +107,15 @@ impl Conn {
         }
         if backlog.is_busy() {
             crate::process::suspend::suspend_on(backlog.clone());
+        } else if streamed && streaming.is_busy() {
+            // Its large message waits for the others' before it sends again.
+            crate::process::suspend::suspend_on(streaming.clone());
         }
     }
 
-    /// The connection's outgoing queue.
-    pub fn backlog(&self) -> &Arc<Backlog> {
-        self.sender.backlog()
+    /// The connection's outgoing queues: whole frames, fragmented messages.
+    pub fn queues(&self) -> (&Arc<Backlog>, &Arc<Backlog>) {
+        (self.sender.backlog(), self.sender.streaming())
     }
 
     /// Asks the connection to close.

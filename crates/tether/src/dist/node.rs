@@ -402,14 +402,19 @@ pub(crate) fn inner() -> Option<Arc<NodeInner>> {
 /// A connection's outgoing queue ([`DistNode::output_queue`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OutputQueue {
-    /// Bytes queued for the peer and not yet written to the socket.
+    /// Bytes of whole frames queued for the peer and not yet written to the socket.
     pub queued_bytes: usize,
-    /// Whether the connection is busy: processes that send to it are suspended.
+    /// Whether the connection is busy (`queued_bytes` reached the limit): processes
+    /// that send to it are suspended.
     pub busy: bool,
     /// How many times the connection became busy.
     pub stalls: u64,
     /// The busy limit, in bytes.
     pub limit: usize,
+    /// Bytes of large messages still to be sent in fragments. They do not make the
+    /// connection busy for others; a process that queues one while this is at the
+    /// limit is suspended until it has drained.
+    pub streaming_bytes: usize,
 }
 
 /// A handle on the running node. Cheap to clone.
@@ -494,12 +499,13 @@ impl DistNode {
     /// ```
     pub fn output_queue(&self, node: Node) -> Option<OutputQueue> {
         let conn = self.0.table.conn(node.canonical())?;
-        let b = conn.backlog();
+        let (b, large) = conn.queues();
         Some(OutputQueue {
             queued_bytes: b.queued(),
             busy: b.is_busy(),
             stalls: b.stalls(),
             limit: b.limit(),
+            streaming_bytes: large.queued(),
         })
     }
 

@@ -150,6 +150,11 @@ impl OutFrame {
         self
     }
 
+    /// Whether the writer sends it in fragments ([`OutFrame::fragmented`]).
+    pub fn is_fragmented(&self) -> bool {
+        self.fragmented.is_some()
+    }
+
     /// The frame's bytes, with the atom-cache section, if any, at the end.
     pub fn bytes(&self) -> &Bytes {
         &self.bytes
@@ -253,6 +258,7 @@ impl From<Bytes> for OutFrame {
 pub struct FrameSender {
     tx: mpsc::UnboundedSender<Out>,
     backlog: Arc<Backlog>,
+    streaming: Arc<Backlog>,
 }
 
 /// What goes to the writer: a frame, or the request to finish.
@@ -289,19 +295,32 @@ impl FrameSender {
         self.push(frame.into()).map(|_| ())
     }
 
-    /// [`FrameSender::try_send`]; `true` when this frame made the connection busy.
+    /// [`FrameSender::try_send`]; `true` when this frame made its queue busy.
     pub(crate) fn push(&self, frame: OutFrame) -> Result<bool, SendError> {
         let n = frame.bytes.len();
+        let queue = match frame.fragmented {
+            Some(_) => &self.streaming,
+            None => &self.backlog,
+        };
         self.tx.send(Out::Frame(frame)).map_err(|e| match e.0 {
             Out::Frame(f) => SendError(f),
             Out::Close => unreachable!("we sent a frame"),
         })?;
-        Ok(self.backlog.add(n))
+        Ok(queue.add(n))
     }
 
-    /// The connection's outgoing queue.
+    /// The connection's outgoing queue of whole frames: when it is busy, every
+    /// process that sends to the connection is suspended.
     pub fn backlog(&self) -> &Arc<Backlog> {
         &self.backlog
+    }
+
+    /// The connection's messages being sent in fragments
+    /// ([`OutFrame::fragmented`]), with the same limit: when it is busy, a process
+    /// that queues a fragmented message is suspended until they have drained, while
+    /// whole frames, from other senders, keep flowing between the fragments.
+    pub fn streaming(&self) -> &Arc<Backlog> {
+        &self.streaming
     }
 
     /// Asks the writer to finish: frames queued before this are written, then the
@@ -360,8 +379,22 @@ where
 {
     let (tx, rx) = mpsc::unbounded_channel();
     let backlog = Arc::new(Backlog::new(config.busy_limit));
-    let task = tokio::spawn(run(w, rx, config, stats, backlog.clone()));
-    (FrameSender { tx, backlog }, WriterHandle(task))
+    let streaming = Arc::new(Backlog::new(config.busy_limit));
+    let task = tokio::spawn(run(
+        w,
+        rx,
+        config,
+        stats,
+        [backlog.clone(), streaming.clone()],
+    ));
+    (
+        FrameSender {
+            tx,
+            backlog,
+            streaming,
+        },
+        WriterHandle(task),
+    )
 }
 
 /// A message being sent in fragments: what of its terms has gone out.
@@ -391,9 +424,10 @@ struct Batch<W> {
     cache: Option<AtomCache>,
     config: FramingConfig,
     stats: Arc<Stats>,
-    backlog: Arc<Backlog>,
-    /// Counted bytes (see [`Backlog`]) in `buf`, uncounted once it is written.
-    counted: usize,
+    /// The whole frames' queue and the fragmented messages' (see [`FrameSender`]).
+    queues: [Arc<Backlog>; 2],
+    /// Counted bytes of each queue in `buf`, uncounted once it is written.
+    counted: [usize; 2],
 }
 
 impl<W: AsyncWrite + Unpin> Batch<W> {
@@ -405,7 +439,7 @@ impl<W: AsyncWrite + Unpin> Batch<W> {
             return Err(e);
         }
         self.finish_frame(start)?;
-        self.counted += frame.bytes.len();
+        self.counted[0] += frame.bytes.len();
         Ok(())
     }
 
@@ -428,7 +462,7 @@ impl<W: AsyncWrite + Unpin> Batch<W> {
             .frame
             .write_fragment(m.done, &mut self.cache, &mut self.buf)
         {
-            Ok(n) => self.counted += n,
+            Ok(n) => self.counted[1] += n,
             Err(e) => {
                 self.buf.truncate(start);
                 return Err(e);
@@ -458,7 +492,9 @@ impl<W: AsyncWrite + Unpin> Batch<W> {
             Err(_) => return Err(FrameError::TickTimeout),
         }
         self.buf.clear();
-        self.backlog.written(std::mem::take(&mut self.counted));
+        for (q, n) in self.queues.iter().zip(std::mem::take(&mut self.counted)) {
+            q.written(n);
+        }
         if self.buf.capacity() > 4 * self.config.max_batch_bytes {
             self.buf = BytesMut::with_capacity(self.config.max_batch_bytes);
         }
@@ -468,11 +504,13 @@ impl<W: AsyncWrite + Unpin> Batch<W> {
 
 /// Releases the processes waiting for the connection to drain, however the writer
 /// ends (an error, the end of its senders, or an abort that drops it).
-struct CloseOnDrop(Arc<Backlog>);
+struct CloseOnDrop([Arc<Backlog>; 2]);
 
 impl Drop for CloseOnDrop {
     fn drop(&mut self) {
-        self.0.close();
+        for q in &self.0 {
+            q.close();
+        }
     }
 }
 
@@ -561,9 +599,9 @@ async fn run<W: AsyncWrite + Unpin>(
     mut rx: mpsc::UnboundedReceiver<Out>,
     config: FramingConfig,
     stats: Arc<Stats>,
-    backlog: Arc<Backlog>,
+    queues: [Arc<Backlog>; 2],
 ) -> Result<(), FrameError> {
-    let _release = CloseOnDrop(backlog.clone());
+    let _release = CloseOnDrop(queues.clone());
     let period = config.tick_period();
     let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -579,8 +617,8 @@ async fn run<W: AsyncWrite + Unpin>(
         cache: None,
         config,
         stats,
-        backlog,
-        counted: 0,
+        queues,
+        counted: [0; 2],
     };
     // Messages being sent in fragments, served in turn, one fragment each per round,
     // after whatever whole frames are queued: small messages keep flowing.
@@ -718,7 +756,8 @@ mod tests {
             tx.try_send(OutFrame::raw(Bytes::from_static(b"two")).sender(2))
                 .unwrap();
         }
-        assert!(tx.backlog().queued() > 10 * FRAGMENT_SIZE);
+        assert!(tx.streaming().queued() > 10 * FRAGMENT_SIZE);
+        assert_eq!(tx.backlog().queued(), 9 + 3 * 3);
         drop(tx);
         handle.join().await.unwrap();
         let mut all = Vec::new();
