@@ -31,7 +31,9 @@
 //! transfer.
 //!
 //! Sizes: N = 1,000,000 small, 200,000 binaries, 10,000 round trips, 5 rounds;
-//! `--quick`: 50,000 / 20,000 / 1,000, 3 rounds, 2 × 16 MiB large messages. For profiling: `DIST_ROUNDS` sets
+//! `--quick`: 50,000 / 20,000 / 1,000, 3 rounds, 2 × 16 MiB large messages.
+//! For instruction counts, `DIST_ONLY=small` runs only the small workload (Tether
+//! senders only) and `DIST_SMALL_N` sets its N. For profiling: `DIST_ROUNDS` sets
 //! the rounds, `DIST_PAIRS=tether-tether,...` keeps only some pairings, and
 //! `DIST_PEER_WRAP="valgrind --tool=callgrind"` runs the Tether peer under a wrapper.
 
@@ -198,6 +200,9 @@ impl Setup {
         match pair {
             Pair::TetherTether | Pair::TetherBeam => {
                 let small = self.rt.block_on(tether_side::small(target, s.small))?;
+                if only_small() {
+                    return Ok([small, f64::NAN, f64::NAN, f64::NAN, f64::NAN]);
+                }
                 let bin = self.rt.block_on(tether_side::bin(target, s.bin))?;
                 let mut times = self.rt.block_on(tether_side::rtt(target, s.rtt))?;
                 times.sort_by(f64::total_cmp);
@@ -255,6 +260,11 @@ fn stats(v: &[f64]) -> (f64, f64, f64) {
     (med, s[0], s[n - 1])
 }
 
+/// `DIST_ONLY=small`: only the small-message workload runs (for instruction counts).
+fn only_small() -> bool {
+    std::env::var("DIST_ONLY").is_ok_and(|v| v == "small")
+}
+
 /// Runs every pairing and returns `(name, value, unit)` rows: for each pairing and
 /// figure its median, min and max over the rounds, and the median's ratio to BEAM ↔
 /// BEAM. In a `--dist-peer` child, runs the peer node instead and never returns.
@@ -275,6 +285,10 @@ pub fn run(quick: bool) -> Vec<(String, f64, String)> {
             rtt: 10_000,
         }
     };
+    let mut sizes = sizes;
+    if let Some(n) = std::env::var("DIST_SMALL_N").ok().and_then(|s| s.parse().ok()) {
+        sizes.small = n;
+    }
     let rounds: usize = std::env::var("DIST_ROUNDS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -307,7 +321,7 @@ pub fn run(quick: bool) -> Vec<(String, f64, String)> {
     // during the transfer, interleaved rounds as above.
     let (k, size) = if quick { (2, 16 << 20) } else { (4, LARGE_SIZE) };
     let mut large = Vec::new();
-    if chosen(Pair::TetherTether) {
+    if chosen(Pair::TetherTether) && !only_small() {
         for round in 0..=rounds {
             let k = if round == 0 { 1 } else { k };
             let (bw, mut times) = setup

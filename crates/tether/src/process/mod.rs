@@ -60,6 +60,7 @@ pub use monitor::{
 };
 pub(crate) use monitor::{NotSent, monitor_alias_send};
 pub use name::{NotRegistered, RegisterError, register, registered, unregister, whereis};
+pub(crate) use name::whereis_atom;
 pub use reason::ExitReason;
 pub use send::{SendError, SendErrorKind, send, send_message};
 pub use spawn::{
