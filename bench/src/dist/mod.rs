@@ -286,7 +286,10 @@ pub fn run(quick: bool) -> Vec<(String, f64, String)> {
         }
     };
     let mut sizes = sizes;
-    if let Some(n) = std::env::var("DIST_SMALL_N").ok().and_then(|s| s.parse().ok()) {
+    if let Some(n) = std::env::var("DIST_SMALL_N")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
         sizes.small = n;
     }
     let rounds: usize = std::env::var("DIST_ROUNDS")
@@ -319,7 +322,11 @@ pub fn run(quick: bool) -> Vec<(String, f64, String)> {
     }
     // Large messages, Tether → Tether only: throughput and small-message latency
     // during the transfer, interleaved rounds as above.
-    let (k, size) = if quick { (2, 16 << 20) } else { (4, LARGE_SIZE) };
+    let (k, size) = if quick {
+        (2, 16 << 20)
+    } else {
+        (4, LARGE_SIZE)
+    };
     let mut large = Vec::new();
     if chosen(Pair::TetherTether) && !only_small() {
         for round in 0..=rounds {
@@ -353,10 +360,17 @@ fn report_large(large: &[[f64; 3]], size: usize) -> Vec<(String, f64, String)> {
     if large.is_empty() {
         return rows;
     }
-    eprintln!("\nlarge: {} MiB messages tether-tether, round trips during the transfer", size >> 20);
-    for (i, (metric, unit)) in [("large_bw", "MB/s"), ("large_rtt_p50", "us"), ("large_rtt_p99", "us")]
-        .into_iter()
-        .enumerate()
+    eprintln!(
+        "\nlarge: {} MiB messages tether-tether, round trips during the transfer",
+        size >> 20
+    );
+    for (i, (metric, unit)) in [
+        ("large_bw", "MB/s"),
+        ("large_rtt_p50", "us"),
+        ("large_rtt_p99", "us"),
+    ]
+    .into_iter()
+    .enumerate()
     {
         let (med, min, max) = stats(&large.iter().map(|r| r[i]).collect::<Vec<_>>());
         eprintln!("tether-tether  {metric:<14} {med:>12.1} {min:>12.1} {max:>12.1} {unit:>8}");
@@ -367,7 +381,10 @@ fn report_large(large: &[[f64; 3]], size: usize) -> Vec<(String, f64, String)> {
     }
     let bw = stats(&large.iter().map(|r| r[0]).collect::<Vec<_>>()).0;
     let verdict = if bw >= 1000.0 { "met" } else { "NOT met" };
-    eprintln!("goal: tether-tether {} MiB messages >= 1 GB/s: {verdict}", size >> 20);
+    eprintln!(
+        "goal: tether-tether {} MiB messages >= 1 GB/s: {verdict}",
+        size >> 20
+    );
     rows
 }
 

@@ -303,7 +303,14 @@ mod hash_tests {
     #[test]
     fn atoms_hash_as_their_text_does() {
         let s = RandomState::new();
-        for text in ["", "ok", "sink", "a_name_of_exactly_23_by", "ünïcødé", &"long".repeat(20)] {
+        for text in [
+            "",
+            "ok",
+            "sink",
+            "a_name_of_exactly_23_by",
+            "ünïcødé",
+            &"long".repeat(20),
+        ] {
             assert_eq!(s.hash_one(Atom::new(text)), s.hash_one(text), "{text:?}");
         }
         let mut m = HashMap::new();

@@ -5,7 +5,9 @@
 //! 1. makes the process *current* on this thread (so `self_pid()` and `receive()` work),
 //! 2. drains the inbox, which may decide that the process must die (a kill, an
 //!    untrapped exit signal),
-//! 3. polls the user's future, catching panics,
+//! 3. polls the user's future, catching panics — unless the process is suspended on a
+//!    busy resource (a distribution connection over its busy limit, see `suspend`),
+//!    in which case it waits for that first,
 //! 4. parks: leaves its waker in the inbox, unless new signals arrived meanwhile, in
 //!    which case it goes round again (a few times, then yields to be fair).
 //!

@@ -59,8 +59,8 @@ pub use monitor::{
     MonitorTarget, demonitor, demonitor_flush, demonitor_info, monitor, monitor_alias,
 };
 pub(crate) use monitor::{NotSent, monitor_alias_send};
-pub use name::{NotRegistered, RegisterError, register, registered, unregister, whereis};
 pub(crate) use name::whereis_atom;
+pub use name::{NotRegistered, RegisterError, register, registered, unregister, whereis};
 pub use reason::ExitReason;
 pub use send::{SendError, SendErrorKind, send, send_message};
 pub use spawn::{

@@ -7,8 +7,9 @@
 //!   violation ends the connection with [`FrameError::TooLarge`]), classifies them
 //!   ([`FrameKind`]) and counts every frame read for liveness.
 //! - a writer task ([`spawn_writer`]) owns the write half. Senders hand it whole frame
-//!   bodies ([`OutFrame`]) through a [`FrameSender`] (an unbounded queue: sending never
-//!   blocks); per wakeup it drains everything queued into one buffer (up to
+//!   bodies ([`OutFrame`]) through a [`FrameSender`] (queuing never blocks; the queue's
+//!   bytes are counted in a [`Backlog`], which suspends the *processes* that send to a
+//!   busy connection at their next await); per wakeup it drains everything queued into one buffer (up to
 //!   [`FramingConfig::max_batch_bytes`]) and writes it with one call, so many small
 //!   messages cost few syscalls. It also owns the connection's outgoing atom cache and
 //!   writes each distribution header's atom-cache section, in wire order.

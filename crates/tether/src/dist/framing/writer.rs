@@ -2,12 +2,25 @@
 //!
 //! ```text
 //! loop:
-//!   frame queued  → append Len:32 + frame to the batch buffer, then drain whatever
-//!                   else is queued (up to max_batch_bytes), one write_all, mark written
+//!   frame queued  → whole frame: append Len:32 + frame to the batch buffer;
+//!                   fragmented message: becomes a stream (behind its sender's own
+//!                   stream, if one is open); then drain whatever else is queued
+//!                   (up to max_batch_bytes), add one fragment of each stream in turn
+//!                   until the batch is full, one write_all, mark written
 //!   tick period   → nothing read for `intensity` periods?  → TickTimeout
 //!                   nothing written since the last period? → write 4 zero bytes
-//!   all senders dropped → flush and end Ok
+//!   all senders dropped → flush (streams included) and end Ok
 //! ```
+//!
+//! **Large messages** ([`OutFrame::fragmented`]) are cut into fragments here, as they
+//! are written, so whole frames queued meanwhile go between the fragments: small
+//! messages keep flowing during a large transfer, as in erts. Frames carry their
+//! sender ([`OutFrame::sender`]); a frame whose sender has a fragmented message in
+//! progress waits behind it, so each sender's signals stay in order.
+//!
+//! **Back-pressure.** Every queued frame is counted in the connection's [`Backlog`]
+//! (whole frames and fragmented messages apart) and uncounted once written; see
+//! `backlog.rs` for how a busy connection suspends the processes that send to it.
 //!
 //! A batch write that does not complete within `net_ticktime` (the peer stopped
 //! reading) ends the connection too: a stuck write would otherwise hide the peer's
