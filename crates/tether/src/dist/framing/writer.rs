@@ -315,11 +315,16 @@ impl FrameSender {
             Some(_) => &self.streaming,
             None => &self.backlog,
         };
-        self.tx.send(Out::Frame(frame)).map_err(|e| match e.0 {
-            Out::Frame(f) => SendError(f),
-            Out::Close => unreachable!("we sent a frame"),
+        // Counted before it is queued: the writer may write it, and uncount it, at once.
+        let stalled = queue.add(n);
+        self.tx.send(Out::Frame(frame)).map_err(|e| {
+            queue.written(n);
+            match e.0 {
+                Out::Frame(f) => SendError(f),
+                Out::Close => unreachable!("we sent a frame"),
+            }
         })?;
-        Ok(queue.add(n))
+        Ok(stalled)
     }
 
     /// The connection's outgoing queue of whole frames: when it is busy, every
