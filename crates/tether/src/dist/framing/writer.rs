@@ -835,4 +835,30 @@ mod tests {
         assert_eq!(b.queued(), 0);
         assert!(!b.is_busy());
     }
+
+    #[tokio::test]
+    async fn close_sends_a_message_in_progress_whole_first() {
+        let (ours, mut theirs) = tokio::io::duplex(1 << 20);
+        let (tx, handle) = spawn_writer(ours, cfg(), Arc::new(Stats::default()));
+        let mut big = vec![0u8; 2];
+        big.extend(std::iter::repeat_n(5u8, 3 * FRAGMENT_SIZE + 10));
+        big.push(0);
+        let end = big.len() - 1;
+        tx.try_send(OutFrame::fragmented(Bytes::from(big), 2, end, 1))
+            .unwrap();
+        tx.close();
+        tx.try_send(Bytes::from_static(b"after close")).unwrap();
+        handle.join().await.unwrap();
+        let mut all = Vec::new();
+        theirs.read_to_end(&mut all).await.unwrap();
+        let got = frames(&all);
+        assert_eq!(
+            got.len(),
+            4,
+            "the four fragments, nothing sent after the close"
+        );
+        let body: usize = got.iter().map(|f| f.len() - 18).sum::<usize>() - 1;
+        assert_eq!(body, 3 * FRAGMENT_SIZE + 10);
+        assert_eq!(tx.streaming().queued(), 0);
+    }
 }
