@@ -63,7 +63,8 @@
 //!   Erlang's rules exactly (see the table on [`ExitReason`] and docs/semantics.md §1.3).
 //!   A panic is just an exit reason ([`ExitReason::Panic`]).
 //! * **Names and timers**: [`register`], [`whereis`], [`send_after`], [`cancel_timer`].
-//! * **Introspection**: [`process_info`], [`processes`].
+//! * **Introspection**: [`process_info`], [`processes`], and [`introspect`] for the
+//!   node as a whole (what the observer and the metrics show).
 //! * **OTP behaviours** ([`otp`]): [`GenServer`] (calls travel as Erlang's
 //!   `{'$gen_call', {Pid, Tag}, Request}` when the server is remote), [`Supervisor`]
 //!   with every strategy and Erlang's restart intensity, [`DynamicSupervisor`], Task,
@@ -76,7 +77,9 @@
 
 pub mod cluster;
 pub mod dist;
+pub mod introspect;
 pub mod kernel;
+pub mod metrics;
 pub mod otp;
 pub mod process;
 mod runtime;

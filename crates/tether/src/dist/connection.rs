@@ -69,6 +69,12 @@ pub(crate) struct Conn {
     pub hidden: bool,
     /// Identifies this connection among successive ones to the same peer.
     pub id: u64,
+    /// Whether it runs over TLS.
+    pub tls: bool,
+    /// When it was set up.
+    pub since: std::time::SystemTime,
+    /// Traffic counters, for the observer and the metrics.
+    pub traffic: Traffic,
     sender: FrameSender,
     seq: AtomicU64,
     rel: Mutex<ConnRel>,
@@ -91,9 +97,11 @@ impl Conn {
             }
         };
         let streamed = frame.is_fragmented();
+        let bytes = frame.bytes().len();
         let Ok(stalled) = self.sender.push(frame) else {
             return; // the connection is going down; teardown reports it
         };
+        self.traffic.count_out(bytes);
         let backlog = self.sender.backlog();
         let streaming = self.sender.streaming();
         if stalled && !streamed {
@@ -141,6 +149,43 @@ fn sender_key(ctrl: &Control) -> u64 {
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
+/// A connection's traffic: control messages (fragments of one message count once)
+/// and their bytes, ticks and the 4-byte length prefixes left out. The reader counts
+/// what comes in; every sending thread counts what it queues (the writer then fills
+/// in the atom-cache section, so the bytes out are within a few bytes per message of
+/// what the socket carries).
+#[derive(Debug, Default)]
+pub(crate) struct Traffic {
+    pub messages_in: AtomicU64,
+    pub bytes_in: AtomicU64,
+    pub messages_out: AtomicU64,
+    pub bytes_out: AtomicU64,
+}
+
+impl Traffic {
+    fn count_in(&self, kind: &framing::FrameKind) {
+        use framing::FrameKind;
+        // Only the reader task writes the incoming counters: load and store.
+        let add = |a: &AtomicU64, n: u64| a.store(a.load(Ordering::Relaxed) + n, Ordering::Relaxed);
+        let (first, len) = match kind {
+            FrameKind::Tick => return,
+            FrameKind::PassThrough(b) | FrameKind::DistHeader(b) | FrameKind::FragmentStart(b) => {
+                (true, b.len())
+            }
+            FrameKind::FragmentCont(b) => (false, b.len()),
+        };
+        if first {
+            add(&self.messages_in, 1);
+        }
+        add(&self.bytes_in, len as u64);
+    }
+
+    fn count_out(&self, bytes: usize) {
+        self.messages_out.fetch_add(1, Ordering::Relaxed);
+        self.bytes_out.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+}
+
 /// Builds a connection from a finished handshake and starts its writer. The reader
 /// is started by [`run`] once the connection is in the table.
 pub(crate) fn open(
@@ -150,6 +195,7 @@ pub(crate) fn open(
     let peer = Node::intern(hs.peer.as_str()).map_err(|e| e.to_string())?;
     hs.stream.set_nodelay();
     let hidden = hs.is_hidden();
+    let tls = matches!(hs.stream, DistStream::Tls(_));
     let (reader, sender, writer) = framing::split(hs.stream, inner.framing.clone());
     let conn = Arc::new(Conn {
         peer,
@@ -158,6 +204,9 @@ pub(crate) fn open(
         creation: hs.peer_creation,
         hidden,
         id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+        tls,
+        since: std::time::SystemTime::now(),
+        traffic: Traffic::default(),
         sender,
         seq: AtomicU64::new(1),
         rel: Mutex::new(ConnRel::default()),
@@ -196,7 +245,10 @@ async fn run(
         let mut inbound = InboundDecoder::new(max);
         loop {
             let kind = match reader.next_kind().await {
-                Ok(Some(k)) => k,
+                Ok(Some(k)) => {
+                    conn.traffic.count_in(&k);
+                    k
+                }
                 Ok(None) => return "connection closed by peer".to_string(),
                 Err(e) => return e.to_string(),
             };
@@ -217,11 +269,23 @@ async fn run(
     };
     let abort = writer_abort(&writer);
     let mut writer = std::pin::pin!(writer.join());
+    let mut read = std::pin::pin!(read);
     let reason = tokio::select! {
-        r = read => r,
-        w = &mut writer => match w {
-            Ok(()) => "connection writer stopped".to_string(),
-            Err(e) => e.to_string(),
+        r = &mut read => r,
+        w = &mut writer => {
+            let silent = matches!(w, Err(framing::FrameError::TickTimeout));
+            let reason = match w {
+                Ok(()) => "connection writer stopped".to_string(),
+                Err(e) => e.to_string(),
+            };
+            // A peer that stops flushes its last signals (its processes' exits and
+            // DOWNs) and closes, which fails our writes; what it sent before is in
+            // our socket still, and counts: read it up to the close. (A peer that went
+            // silent has nothing more to read: it is dropped at once.)
+            if !silent {
+                let _ = tokio::time::timeout(CLOSE_GRACE, &mut read).await;
+            }
+            reason
         },
         _ = conn.stop.notified() => {
             // An orderly disconnect: what was sent before it (the exit signals and

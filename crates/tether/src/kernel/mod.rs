@@ -30,6 +30,7 @@
 //! `init:stop/0` does.
 
 pub mod global;
+mod introspect;
 mod name_term;
 pub(crate) mod net_kernel;
 pub mod pg;

@@ -115,6 +115,7 @@ fn info(t: Term) {
 /// | `erlang:is_process_alive/1` | whether a pid of this node is alive |
 /// | `global:whereis_name/1` | the pid of a global name, or `undefined` |
 /// | `global:registered_names/0` | the global names |
+/// | `erlang:processes/0`, `process_info/1,2`, `system_info/1`, `memory/0,1`, `statistics/1`, `observer_backend:etop_collect/1` | see `kernel::introspect` |
 pub(crate) fn register_builtins(rpc: &erpc::Registry) {
     let badarg = || Exception::Error(Term::atom("badarg"));
     rpc.register_sync("erlang", "node", 0, |_| {
@@ -163,6 +164,7 @@ pub(crate) fn register_builtins(rpc: &erpc::Registry) {
     rpc.register_sync("global", "registered_names", 0, |_| {
         Ok(Term::list(crate::kernel::global::registered_names()))
     });
+    super::introspect::register(rpc);
 }
 
 /// The nodes of `kinds` without repeats, in the order asked; `None` is `this`.

@@ -74,6 +74,8 @@ impl std::fmt::Debug for DynamicSupervisor {
 struct DynChild {
     spec: ChildSpec,
     restarting: bool,
+    /// Times this child was restarted (carried over to its new pid).
+    restarts: u32,
 }
 
 /// The retry of a failed restart of the child that had this pid.
@@ -149,7 +151,13 @@ struct State {
 }
 
 async fn run(ds: DynamicSupervisor, parent: Pid, ack: Ack<SupervisorStartError>) {
-    let _root = crate::otp::supervisor::roots::enter(parent);
+    crate::process::info::set_initial_call(crate::InitialCall {
+        module: "dynamic_supervisor",
+        function: "init",
+        arity: 1,
+    });
+    let _root =
+        crate::otp::supervisor::roots::enter(crate::otp::supervisor::roots::Kind::Dynamic, parent);
     let period = ds.max_seconds.unwrap_or(5);
     if period == 0 {
         let e = SupervisorStartError::InvalidPeriod(0);
@@ -259,6 +267,14 @@ impl State {
             .children
             .remove(&old)
             .expect("restarting a known child");
+        let restarts = child.restarts.saturating_add(1);
+        crate::runtime::stats::restarted();
+        tracing::info!(
+            supervisor = %crate::self_pid(),
+            child = %old,
+            restarts,
+            "supervisor report: restarting child"
+        );
         match start(&child.spec, &self.extra).await {
             Ok(Some(pid)) => {
                 self.children.insert(
@@ -266,6 +282,7 @@ impl State {
                     DynChild {
                         spec: child.spec,
                         restarting: false,
+                        restarts,
                     },
                 );
             }
@@ -277,6 +294,7 @@ impl State {
                     DynChild {
                         spec: child.spec,
                         restarting: true,
+                        restarts,
                     },
                 );
                 let _ = crate::send(crate::self_pid(), RetryPid(old));
@@ -317,6 +335,7 @@ impl State {
                             ChildPid::Pid(*pid)
                         },
                         child_type: c.spec.child_type,
+                        restarts: c.restarts,
                     })
                     .collect(),
             ),
@@ -332,6 +351,7 @@ impl State {
                                 DynChild {
                                     spec,
                                     restarting: false,
+                                    restarts: 0,
                                 },
                             );
                             Ok(Some(pid))

@@ -174,6 +174,10 @@ pub(crate) struct Relations {
     pub timers: HashSet<Reference>,
     /// The registered name (kept here too, so the exit sequence can release it).
     pub name: Option<Atom>,
+    /// What the process runs, when its starter said (the OTP behaviours do); see
+    /// `info::set_initial_call`. Kept here, not in the record, so that a plain
+    /// process pays nothing for it.
+    pub initial_call: Option<super::info::InitialCall>,
 }
 
 impl Relations {

@@ -5,7 +5,7 @@ use std::mem::size_of;
 
 use tether_term::{Atom, Pid, Reference};
 
-use super::core::{ProcessShared, Status};
+use super::core::{ProcessShared, State, Status};
 use super::table;
 use super::{Message, Monitored};
 
@@ -33,8 +33,69 @@ pub struct ProcessInfo {
     /// Estimated bytes held by the process (runtime structures and queues; not the
     /// heap data its future owns).
     pub memory: usize,
-    /// Messages received into its mailbox so far.
+    /// Messages received into its mailbox so far. Tether's stand-in for the BEAM's
+    /// reductions (which count units of work): what the observer sorts "busy" by, and
+    /// what `process_info(Pid, reductions)` answers over rpc.
     pub messages_received: u64,
+    /// What the process was started to run (Erlang's `initial_call`).
+    pub initial_call: InitialCall,
+}
+
+/// What a process was started to run, as Erlang's `{Module, Function, Arity}`.
+///
+/// The OTP behaviours set it: a [`GenServer`](crate::otp::gen_server::GenServer)
+/// reports `{TypeName, init, 1}` with its Rust type name as the module (as a
+/// `gen_server` reports its callback module through `proc_lib`), a supervisor
+/// `{supervisor, init, 1}` and a DynamicSupervisor `{dynamic_supervisor, init, 1}`.
+/// A process spawned from a plain future reports `{erlang, apply, 2}`, as the BEAM
+/// does for `spawn(Fun)`.
+///
+/// ```
+/// use tether::{InitialCall, Runtime};
+/// Runtime::new().unwrap().block_on(async {
+///     let info = tether::process_info(tether::self_pid()).unwrap();
+///     assert_eq!(info.initial_call, InitialCall::APPLY);
+///     assert_eq!(info.initial_call.to_string(), "erlang:apply/2");
+/// });
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct InitialCall {
+    /// The module (for a GenServer, its Rust type name).
+    pub module: &'static str,
+    /// The function.
+    pub function: &'static str,
+    /// The arity.
+    pub arity: u8,
+}
+
+impl InitialCall {
+    /// `erlang:apply/2`: a process spawned from a plain future.
+    pub const APPLY: InitialCall = InitialCall {
+        module: "erlang",
+        function: "apply",
+        arity: 2,
+    };
+
+    /// `{module, function, arity}` as an Erlang term.
+    pub fn to_term(&self) -> tether_term::Term {
+        use tether_term::Term;
+        Term::tuple([
+            Term::atom(self.module),
+            Term::atom(self.function),
+            Term::Int(i64::from(self.arity)),
+        ])
+    }
+}
+
+impl std::fmt::Display for InitialCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}/{}", self.module, self.function, self.arity)
+    }
+}
+
+/// Records what the calling process runs (see [`InitialCall`]).
+pub(crate) fn set_initial_call(call: InitialCall) {
+    super::current::with(|p| p.state().rel().initial_call = Some(call));
 }
 
 /// A snapshot of process `pid`, or `None` if it is not a live local process.
@@ -53,28 +114,75 @@ pub fn process_info(pid: Pid) -> Option<ProcessInfo> {
     Some(snapshot(&p))
 }
 
+/// The estimated bytes held by a process (see [`ProcessInfo::memory`]).
+fn memory(st: &State, inbox_len: usize) -> usize {
+    let rel_bytes = st.rel.as_ref().map_or(0, |rel| {
+        (rel.links.capacity() * size_of::<Pid>())
+            + (rel.refs.capacity() + rel.monitored_by.capacity()) * 64
+            + 256
+    });
+    size_of::<ProcessShared>()
+        + TASK_OVERHEAD
+        + st.mailbox.capacity() * size_of::<Message>()
+        + (st.mailbox.len() + inbox_len) * 32
+        + rel_bytes
+        + size_of::<VecDeque<Message>>()
+}
+
+fn initial_call(st: &State) -> InitialCall {
+    st.rel
+        .as_ref()
+        .and_then(|r| r.initial_call)
+        .unwrap_or(InitialCall::APPLY)
+}
+
+/// The few figures of a process that a process table shows, read under its lock
+/// once, without copying its links and monitors (see `introspect::processes`).
+pub(crate) struct Summary {
+    pub pid: Pid,
+    pub status: Status,
+    pub registered_name: Option<Atom>,
+    pub initial_call: InitialCall,
+    pub messages_received: u64,
+    pub memory: usize,
+    pub message_queue_len: usize,
+}
+
+/// A [`Summary`] of every live local process.
+pub(crate) fn summaries() -> Vec<Summary> {
+    table::all()
+        .iter()
+        .map(|p| {
+            let inbox_len = p.inbox_len();
+            let st = p.state();
+            Summary {
+                pid: p.pid,
+                status: p.status(),
+                registered_name: st.name().cloned(),
+                initial_call: initial_call(&st),
+                messages_received: st.received,
+                memory: memory(&st, inbox_len),
+                message_queue_len: st.mailbox.len() + inbox_len,
+            }
+        })
+        .collect()
+}
+
 fn snapshot(p: &ProcessShared) -> ProcessInfo {
     let inbox_len = p.inbox_len();
     let st = p.state();
-    let (links, monitors, monitored_by, rel_bytes) = match &st.rel {
+    let initial_call = initial_call(&st);
+    let (links, monitors, monitored_by) = match &st.rel {
         Some(rel) => (
             rel.links.iter().copied().collect(),
             rel.monitors()
                 .map(|(r, m)| (*r, m.object.clone()))
                 .collect(),
             rel.monitored_by.values().map(|(p, _)| *p).collect(),
-            (rel.links.capacity() * size_of::<Pid>())
-                + (rel.refs.capacity() + rel.monitored_by.capacity()) * 64
-                + 256,
         ),
-        None => (Vec::new(), Vec::new(), Vec::new(), 0),
+        None => (Vec::new(), Vec::new(), Vec::new()),
     };
-    let memory = size_of::<ProcessShared>()
-        + TASK_OVERHEAD
-        + st.mailbox.capacity() * size_of::<Message>()
-        + (st.mailbox.len() + inbox_len) * 32
-        + rel_bytes
-        + size_of::<VecDeque<Message>>();
+    let memory = memory(&st, inbox_len);
     ProcessInfo {
         pid: p.pid,
         status: p.status(),
@@ -87,6 +195,7 @@ fn snapshot(p: &ProcessShared) -> ProcessInfo {
         dirty: p.dirty,
         memory,
         messages_received: st.received,
+        initial_call,
     }
 }
 

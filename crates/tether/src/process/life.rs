@@ -232,11 +232,14 @@ where
 pub(crate) fn finish(shared: &Arc<ProcessShared>, reason: ExitReason) {
     let me = shared.pid;
     shared.set_status(Status::Exiting);
+    crate::runtime::stats::exited(!reason.is_clean());
     if let ExitReason::Panic(msg) = &reason {
         let loc = PANIC_LOCATION.with(|p| p.borrow_mut().take());
         crate::runtime::logger::report_error!(pid = %me, location = loc.as_deref().unwrap_or("?"), "process panicked: {msg}");
     } else if !reason.is_clean() {
         tracing::debug!(pid = %me, reason = %reason, "process exited");
+    } else {
+        tracing::trace!(pid = %me, reason = %reason, "process exited");
     }
     let leftovers = shared.close();
     let (name, rel, mailbox) = {

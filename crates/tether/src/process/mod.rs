@@ -47,7 +47,9 @@ pub(crate) use alias::AliasSender;
 pub use alias::{alias, make_ref, unalias};
 pub(crate) use dest::Target;
 pub use dest::{Dest, Via};
-pub use info::{ProcessInfo, all_process_info, process_count, process_info, processes};
+pub use info::{
+    InitialCall, ProcessInfo, all_process_info, process_count, process_info, processes,
+};
 pub use link::{NoProc, exit, exit_self, link, trap_exit, unlink};
 pub use mailbox::{
     Receive, ReceiveAs, ReceiveNext, ReceiveSelect, mailbox_len, receive, receive_any,

@@ -90,6 +90,7 @@ fn push_local_lazy(to: Pid, signal: Signal) -> Result<(), Signal> {
 
 /// Sends a message to a pid. Returns the message if it cannot cross to `to`'s node.
 pub(crate) fn message(from: Pid, to: Pid, msg: Message) -> Result<(), Message> {
+    crate::runtime::stats::message_sent();
     // One look at the runtime serves both questions: is `to` ours, and where is it.
     let remote = context::with(|rt| {
         if to.node == rt.node {
@@ -108,6 +109,7 @@ pub(crate) fn message(from: Pid, to: Pid, msg: Message) -> Result<(), Message> {
 
 /// Sends a message to `{name, node}` on another node.
 pub(crate) fn named_remote(from: Pid, name: Atom, node: Node, msg: Message) -> Result<(), Message> {
+    crate::runtime::stats::message_sent();
     let term = msg.into_term()?;
     if let Some(r) = remote() {
         r.send_named(from, name, node, term);
@@ -117,6 +119,7 @@ pub(crate) fn named_remote(from: Pid, name: Atom, node: Node, msg: Message) -> R
 
 /// Sends a message through an alias.
 pub(crate) fn alias(from: Pid, alias: Reference, msg: Message) -> Result<(), Message> {
+    crate::runtime::stats::message_sent();
     if alias.node.is_local() {
         if let Some(owner) = super::alias::owner(&alias) {
             let _ = push_local(

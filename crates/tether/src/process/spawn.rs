@@ -95,6 +95,7 @@ impl SpawnOpts {
         let mut monitor = None;
         let shared = table::insert(|pid| ProcessShared::new(pid, self.trap_exit, self.dirty));
         let pid = shared.pid;
+        crate::runtime::stats::spawned();
         {
             let mut st = shared.state();
             if let Some(parent) = parent {

@@ -6,7 +6,8 @@
 //! and blocking-pool threads alike), and [`enter`] sets it for the length of a guard
 //! on any other thread (`Runtime::block_on`, dropping a runtime). The same moments
 //! set tether-term's local node ([`Node::enter_local`]), so pids made here are this
-//! runtime's.
+//! runtime's, and bind the thread's slot of the runtime's activity counters
+//! (`stats`).
 //!
 //! Reading the pointer is one thread-local load, so the hot paths (send, receive,
 //! spawn) pay nothing for runtime-scoped state beyond what a process-wide static cost.
@@ -18,13 +19,14 @@ use std::sync::Arc;
 use tether_term::{LocalNodeGuard, Node};
 
 use super::state::RuntimeState;
+use super::stats::{self, Bound};
 
 thread_local! {
     /// The runtime of this thread, or null. Non-null only while an `Arc` that keeps
     /// it alive is held by [`OWNED`] or by a live [`Enter`] guard of this thread.
     static CURRENT: Cell<*const RuntimeState> = const { Cell::new(ptr::null()) };
     /// The reference a runtime's own thread holds for its whole life.
-    static OWNED: RefCell<Option<(Arc<RuntimeState>, LocalNodeGuard)>> = const { RefCell::new(None) };
+    static OWNED: RefCell<Option<(Arc<RuntimeState>, LocalNodeGuard, Bound)>> = const { RefCell::new(None) };
 }
 
 /// Makes `rt` this thread's runtime for the rest of the thread's life (a runtime's
@@ -32,7 +34,8 @@ thread_local! {
 pub(crate) fn adopt_thread(rt: Arc<RuntimeState>) {
     CURRENT.with(|c| c.set(Arc::as_ptr(&rt)));
     let node = Node::enter_local(rt.node);
-    OWNED.with(|o| *o.borrow_mut() = Some((rt, node)));
+    let slot = stats::bind(&rt);
+    OWNED.with(|o| *o.borrow_mut() = Some((rt, node, slot)));
 }
 
 /// Undoes [`adopt_thread`] (a runtime's `on_thread_stop`).
@@ -45,6 +48,7 @@ pub(crate) fn release_thread() {
 /// Restores the previous runtime of this thread when dropped.
 pub(crate) struct Enter {
     prev: *const RuntimeState,
+    _slot: Bound,
     _node: LocalNodeGuard,
     _rt: Arc<RuntimeState>,
 }
@@ -54,6 +58,7 @@ pub(crate) fn enter(rt: &Arc<RuntimeState>) -> Enter {
     let prev = CURRENT.with(|c| c.replace(Arc::as_ptr(rt)));
     Enter {
         prev,
+        _slot: stats::bind(rt),
         _node: Node::enter_local(rt.node),
         _rt: rt.clone(),
     }

@@ -14,6 +14,7 @@ mod run;
 pub use run::{Stopped, stop_runtime};
 mod shutdown;
 pub(crate) mod state;
+pub(crate) mod stats;
 
 use std::future::Future;
 use std::io;
@@ -52,6 +53,7 @@ pub struct Builder {
     worker_threads: Option<usize>,
     thread_name: Option<String>,
     no_default_logger: bool,
+    no_metrics: bool,
 }
 
 impl Builder {
@@ -82,6 +84,22 @@ impl Builder {
         self
     }
 
+    /// Whether the runtime counts its activity (default `true`): spawns, exits,
+    /// messages sent and supervisor restarts, as [`introspect::system`] and the
+    /// metrics report them. Each count is a store to a per-thread counter; off, it is
+    /// a branch, and those counters stay at zero.
+    ///
+    /// [`introspect::system`]: crate::introspect::system
+    ///
+    /// ```
+    /// let rt = tether::Runtime::builder().metrics(false).build().unwrap();
+    /// # drop(rt);
+    /// ```
+    pub fn metrics(mut self, on: bool) -> Builder {
+        self.no_metrics = !on;
+        self
+    }
+
     /// Builds the runtime.
     pub fn build(self) -> io::Result<Runtime> {
         life::install_panic_hook();
@@ -90,6 +108,7 @@ impl Builder {
             .service::<logger::Quiet>()
             .0
             .store(self.no_default_logger, std::sync::atomic::Ordering::Relaxed);
+        state.stats.set_enabled(!self.no_metrics);
         let mut b = tokio::runtime::Builder::new_multi_thread();
         b.enable_all();
         let on_start = state.clone();

@@ -30,6 +30,8 @@ pub(crate) struct RuntimeState {
     pub timers: Timers,
     /// The distribution layer, while the node is distributed.
     pub remote: RwLock<Option<Arc<dyn RemoteSignals>>>,
+    /// Activity counters (spawns, exits, messages, restarts).
+    pub stats: super::stats::Stats,
     services: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
 }
 
@@ -42,6 +44,7 @@ impl RuntimeState {
             names: RwLock::default(),
             timers: Timers::default(),
             remote: RwLock::default(),
+            stats: Default::default(),
             services: Mutex::default(),
         })
     }

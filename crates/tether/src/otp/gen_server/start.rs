@@ -209,6 +209,11 @@ async fn enter<S: GenServer>(
     tag: Reference,
     parent: Option<Pid>,
 ) {
+    crate::process::info::set_initial_call(crate::InitialCall {
+        module: std::any::type_name::<S>(),
+        function: "init",
+        arity: 1,
+    });
     let ack = |result| {
         let _ = crate::send(starter, StartAck { tag, result });
     };

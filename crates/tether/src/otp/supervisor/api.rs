@@ -57,6 +57,7 @@ impl State {
                         id: Some(c.spec.id.clone()),
                         pid: c.pid,
                         child_type: c.spec.child_type,
+                        restarts: c.restarts,
                     })
                     .collect(),
             ),
@@ -138,6 +139,7 @@ impl State {
                 self.children.push(Child {
                     spec,
                     pid: ChildPid::Pid(pid),
+                    restarts: 0,
                 });
                 Ok(Some(pid))
             }
@@ -146,6 +148,7 @@ impl State {
                     self.children.push(Child {
                         spec,
                         pid: ChildPid::Undefined,
+                        restarts: 0,
                     });
                 }
                 Ok(None)

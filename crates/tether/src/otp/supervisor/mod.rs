@@ -124,6 +124,9 @@ pub struct ChildInfo {
     pub pid: ChildPid,
     /// Worker or supervisor.
     pub child_type: ChildType,
+    /// Times the supervisor restarted this child after it exited (not part of
+    /// Erlang's `which_children`; the observer shows it).
+    pub restarts: u32,
 }
 
 /// What [`count_children`] returns.

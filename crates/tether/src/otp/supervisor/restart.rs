@@ -32,6 +32,14 @@ impl State {
             crate::exit_self(ExitReason::Shutdown);
         }
         self.children[i].pid = ChildPid::Undefined;
+        self.children[i].restarts = self.children[i].restarts.saturating_add(1);
+        crate::runtime::stats::restarted();
+        tracing::info!(
+            supervisor = %crate::self_pid(),
+            child = %self.children[i].spec.id,
+            restarts = self.children[i].restarts,
+            "supervisor report: restarting child"
+        );
         match self.strategy {
             Strategy::OneForOne => {
                 self.start_range(i, i + 1).await;

@@ -30,6 +30,8 @@ use crate::{Exit, ExitReason};
 pub(crate) struct Child {
     pub spec: ChildSpec,
     pub pid: ChildPid,
+    /// Times this child was restarted after an exit (for the observer).
+    pub restarts: u32,
 }
 
 /// The retry of a failed restart (Erlang's `try_again_restart` cast).
@@ -66,7 +68,12 @@ pub(crate) async fn start_child_process(spec: &ChildSpec, extra: &ExtraArgs) -> 
 
 /// The whole life of a static supervisor.
 pub(crate) async fn run(sup: Supervisor, parent: Pid, ack: Ack<Option<SupervisorStartError>>) {
-    let _root = super::roots::enter(parent);
+    let _root = super::roots::enter(super::roots::Kind::Supervisor, parent);
+    crate::process::info::set_initial_call(crate::InitialCall {
+        module: "supervisor",
+        function: "init",
+        arity: 1,
+    });
     let sup = match &sup.init {
         None => sup,
         Some(init) => match CatchUnwind(init()).await {
@@ -113,11 +120,13 @@ pub(crate) async fn run(sup: Supervisor, parent: Pid, ack: Ack<Option<Supervisor
             Ok(Some(pid)) => st.children.push(Child {
                 spec,
                 pid: ChildPid::Pid(pid),
+                restarts: 0,
             }),
             Ok(None) if spec.restart == Restart::Temporary => {}
             Ok(None) => st.children.push(Child {
                 spec,
                 pid: ChildPid::Undefined,
+                restarts: 0,
             }),
             Err(reason) => {
                 crate::runtime::logger::report_error!(child = %spec.id, reason = %reason, "supervisor report: start_error");

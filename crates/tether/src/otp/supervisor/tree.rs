@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use tether_term::Pid;
+use tether_term::{Atom, Pid};
 
 use super::{ChildPid, ChildType, SupervisorError, which_children};
 
@@ -16,6 +16,10 @@ pub struct TreeNode {
     pub pid: ChildPid,
     /// Worker or supervisor.
     pub child_type: ChildType,
+    /// Times its supervisor restarted it (0 for the root).
+    pub restarts: u32,
+    /// Its registered name, if it runs and has one.
+    pub registered_name: Option<Atom>,
     /// Its children, most recently started first (empty for workers).
     pub children: Vec<TreeNode>,
 }
@@ -44,8 +48,14 @@ pub async fn supervision_tree(root: Pid) -> Result<TreeNode, SupervisorError> {
         id: None,
         pid: ChildPid::Pid(root),
         child_type: ChildType::Supervisor,
+        restarts: 0,
+        registered_name: name_of(root),
         children,
     })
+}
+
+fn name_of(pid: Pid) -> Option<Atom> {
+    crate::process_info(pid).and_then(|i| i.registered_name)
 }
 
 fn walk(sup: Pid) -> Pin<Box<dyn Future<Output = Result<Vec<TreeNode>, SupervisorError>> + Send>> {
@@ -56,10 +66,16 @@ fn walk(sup: Pid) -> Pin<Box<dyn Future<Output = Result<Vec<TreeNode>, Superviso
                 (ChildType::Supervisor, ChildPid::Pid(p)) => walk(p).await.unwrap_or_default(),
                 _ => Vec::new(),
             };
+            let registered_name = match c.pid {
+                ChildPid::Pid(p) => name_of(p),
+                _ => None,
+            };
             out.push(TreeNode {
                 id: c.id,
                 pid: c.pid,
                 child_type: c.child_type,
+                restarts: c.restarts,
+                registered_name,
                 children,
             });
         }
