@@ -24,8 +24,16 @@
 //! median of the rounds, with the min and max beside it. Ratios compare medians with
 //! BEAM ↔ BEAM. The rows go to the harness; a readable table goes to stderr.
 //!
+//! Then, Tether → Tether only, `large`: 4 messages `{seq, I, <<64 MiB>>}` to the sink
+//! (sent in fragments; the sender yields after each send, so back-pressure applies),
+//! while a second process times small round trips through the echo over the same
+//! connection → MB/s of payload, and p50/p99 µs of the round trips during the
+//! transfer.
+//!
 //! Sizes: N = 1,000,000 small, 200,000 binaries, 10,000 round trips, 5 rounds;
-//! `--quick`: 50,000 / 20,000 / 1,000, 3 rounds. For profiling: `DIST_ROUNDS` sets
+//! `--quick`: 50,000 / 20,000 / 1,000, 3 rounds, 2 × 16 MiB large messages.
+//! For instruction counts, `DIST_ONLY=small` runs only the small workload (Tether
+//! senders only) and `DIST_SMALL_N` sets its N. For profiling: `DIST_ROUNDS` sets
 //! the rounds, `DIST_PAIRS=tether-tether,...` keeps only some pairings, and
 //! `DIST_PEER_WRAP="valgrind --tool=callgrind"` runs the Tether peer under a wrapper.
 
@@ -192,6 +200,9 @@ impl Setup {
         match pair {
             Pair::TetherTether | Pair::TetherBeam => {
                 let small = self.rt.block_on(tether_side::small(target, s.small))?;
+                if only_small() {
+                    return Ok([small, f64::NAN, f64::NAN, f64::NAN, f64::NAN]);
+                }
                 let bin = self.rt.block_on(tether_side::bin(target, s.bin))?;
                 let mut times = self.rt.block_on(tether_side::rtt(target, s.rtt))?;
                 times.sort_by(f64::total_cmp);
@@ -249,6 +260,11 @@ fn stats(v: &[f64]) -> (f64, f64, f64) {
     (med, s[0], s[n - 1])
 }
 
+/// `DIST_ONLY=small`: only the small-message workload runs (for instruction counts).
+fn only_small() -> bool {
+    std::env::var("DIST_ONLY").is_ok_and(|v| v == "small")
+}
+
 /// Runs every pairing and returns `(name, value, unit)` rows: for each pairing and
 /// figure its median, min and max over the rounds, and the median's ratio to BEAM ↔
 /// BEAM. In a `--dist-peer` child, runs the peer node instead and never returns.
@@ -269,6 +285,13 @@ pub fn run(quick: bool) -> Vec<(String, f64, String)> {
             rtt: 10_000,
         }
     };
+    let mut sizes = sizes;
+    if let Some(n) = std::env::var("DIST_SMALL_N")
+        .ok()
+        .and_then(|s| s.parse().ok())
+    {
+        sizes.small = n;
+    }
     let rounds: usize = std::env::var("DIST_ROUNDS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -297,8 +320,72 @@ pub fn run(quick: bool) -> Vec<(String, f64, String)> {
             }
         }
     }
+    // Large messages, Tether → Tether only: throughput and small-message latency
+    // during the transfer, interleaved rounds as above.
+    let (k, size) = if quick {
+        (2, 16 << 20)
+    } else {
+        (4, LARGE_SIZE)
+    };
+    let mut large = Vec::new();
+    if chosen(Pair::TetherTether) && !only_small() {
+        for round in 0..=rounds {
+            let k = if round == 0 { 1 } else { k };
+            let (bw, mut times) = setup
+                .rt
+                .block_on(tether_side::large(setup.peer, k, size))
+                .unwrap_or_else(|e| panic!("dist bench large: {e}"));
+            if round > 0 {
+                times.sort_by(f64::total_cmp);
+                let r = [bw, percentile(&times, 0.5), percentile(&times, 0.99)];
+                eprintln!(
+                    "dist round {round} large         {r:.1?} ({} round trips)",
+                    times.len()
+                );
+                large.push(r);
+            }
+        }
+    }
     drop(setup);
-    report(&results)
+    let mut rows = report(&results);
+    rows.extend(report_large(&large, size));
+    rows
+}
+
+/// Bytes of payload in a `large` message (64 MiB).
+pub const LARGE_SIZE: usize = 64 << 20;
+
+fn report_large(large: &[[f64; 3]], size: usize) -> Vec<(String, f64, String)> {
+    let mut rows = Vec::new();
+    if large.is_empty() {
+        return rows;
+    }
+    eprintln!(
+        "\nlarge: {} MiB messages tether-tether, round trips during the transfer",
+        size >> 20
+    );
+    for (i, (metric, unit)) in [
+        ("large_bw", "MB/s"),
+        ("large_rtt_p50", "us"),
+        ("large_rtt_p99", "us"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (med, min, max) = stats(&large.iter().map(|r| r[i]).collect::<Vec<_>>());
+        eprintln!("tether-tether  {metric:<14} {med:>12.1} {min:>12.1} {max:>12.1} {unit:>8}");
+        let base = format!("dist.tether-tether.{metric}");
+        rows.push((format!("{base}.median"), med, unit.to_string()));
+        rows.push((format!("{base}.min"), min, unit.to_string()));
+        rows.push((format!("{base}.max"), max, unit.to_string()));
+    }
+    let bw = stats(&large.iter().map(|r| r[0]).collect::<Vec<_>>()).0;
+    let verdict = if bw >= 1000.0 { "met" } else { "NOT met" };
+    eprintln!(
+        "goal: tether-tether {} MiB messages >= 1 GB/s: {verdict}",
+        size >> 20
+    );
+    rows
 }
 
 fn report(results: &[Vec<[f64; 5]>]) -> Vec<(String, f64, String)> {

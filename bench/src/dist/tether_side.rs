@@ -148,6 +148,65 @@ pub async fn rtt(node: Node, n: u64) -> Result<Vec<f64>, String> {
     Ok(times)
 }
 
+/// `k` messages `{seq, I, <<size bytes>>}` one way to the sink on `node` (each sent in
+/// fragments), the sender yielding after each send as a process does that awaits
+/// anything; meanwhile another process times round trips of small messages through
+/// the echo on the same node, over the same connection. Returns MB/s of payload
+/// (10⁶ bytes), timed from the first send to the sink's verdict, and the round
+/// trips (µs) that ran during the transfer.
+pub async fn large(node: Node, k: u64, size: usize) -> Result<(f64, Vec<f64>), String> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dest = (Atom::new("sink"), node);
+    let expect = Term::tuple([
+        Term::atom("expect"),
+        Term::Pid(tether::self_pid()),
+        Term::from(k),
+    ]);
+    tether::send(dest.clone(), expect).map_err(|e| e.to_string())?;
+    let payload = Term::binary(vec![7u8; size]);
+    let done = Arc::new(AtomicBool::new(false));
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let prober_done = done.clone();
+    tether::spawn(async move {
+        let echo = (Atom::new("echo"), node);
+        let me = Term::Pid(tether::self_pid());
+        let mut times = Vec::new();
+        let mut i = 0i64;
+        let r = loop {
+            if prober_done.load(Ordering::SeqCst) {
+                break Ok(times);
+            }
+            i += 1;
+            let body = Term::tuple([Term::atom("ping"), Term::from(i)]);
+            let t0 = Instant::now();
+            if let Err(e) = tether::send(echo.clone(), Term::tuple([me.clone(), body.clone()])) {
+                break Err(e.to_string());
+            }
+            match tether::receive_timeout::<Term>(TIMEOUT).await {
+                Some(r) if r == body => times.push(t0.elapsed().as_secs_f64() * 1e6),
+                other => break Err(format!("the echo answered {other:?}, expected {body}")),
+            }
+        };
+        let _ = tx.send(r);
+    });
+    let t0 = Instant::now();
+    for i in 1..=k {
+        let m = Term::tuple([Term::atom("seq"), Term::from(i), payload.clone()]);
+        tether::send(dest.clone(), m).map_err(|e| e.to_string())?;
+        tokio::task::yield_now().await;
+    }
+    let verdict = await_done(k).await;
+    let secs = t0.elapsed().as_secs_f64();
+    done.store(true, Ordering::SeqCst);
+    let times = rx.await.map_err(|_| "the prober died".to_string())??;
+    verdict?;
+    if times.is_empty() {
+        return Err("no round trip completed during the transfer".into());
+    }
+    Ok(((k as f64) * size as f64 / 1e6 / secs, times))
+}
+
 /// The peer's settings, when this process was started as a peer (`--dist-peer`).
 pub fn peer_config() -> Option<(String, u16, String)> {
     if !std::env::args().any(|a| a == "--dist-peer") {

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! tether node --name N [--cookie C] [--hidden|--visible] [--epmd embedded|external|none] [--port P]
-//!             [--net-ticktime SECS] [--discover STRATEGY:ARGS]... [--dns-server IP:PORT]
+//!             [--net-ticktime SECS] [--dist-buffer-busy-limit BYTES] [--discover STRATEGY:ARGS]... [--dns-server IP:PORT]
 //!             [--tls-cert PEM --tls-key PEM --tls-ca PEM]   (also for ping and rpc)
 //!             [--observer IP:PORT]
 //! tether ping NODE
@@ -99,6 +99,11 @@ enum Command {
         /// for about this long is disconnected (ticks go out every quarter of it).
         #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
         net_ticktime: u64,
+        /// The distribution buffer busy limit in bytes, as `erl +zdbbl` (in KiB
+        /// there): a connection with this much queued for its peer is busy, and the
+        /// processes sending to it wait until it drains.
+        #[arg(long, value_name = "BYTES", default_value_t = dist::DEFAULT_BUSY_LIMIT as u64, value_parser = clap::value_parser!(u64).range(1..))]
+        dist_buffer_busy_limit: u64,
         /// Find and connect to the cluster's nodes (repeatable): `epmd:a@h1,b@h2`,
         /// `local-epmd`, `dns:basename@query.name` (A records), or
         /// `dns-srv:basename@_svc._tcp.name` (SRV records).
@@ -240,6 +245,7 @@ async fn start_node(command: Command) -> Result<tether::Pid, String> {
             port,
             listen,
             net_ticktime,
+            dist_buffer_busy_limit,
             discover,
             dns_server,
             discover_interval,
@@ -251,7 +257,10 @@ async fn start_node(command: Command) -> Result<tether::Pid, String> {
                 .collect::<Result<Vec<_>, _>>()?;
             let mut cfg = config(&name, &common)
                 .listen(listen)
-                .net_ticktime(Duration::from_secs(net_ticktime));
+                .net_ticktime(Duration::from_secs(net_ticktime))
+                .dist_buffer_busy_limit(
+                    usize::try_from(dist_buffer_busy_limit).unwrap_or(usize::MAX),
+                );
             if common.cookie.is_none() {
                 // As `erl` does: use ~/.erlang.cookie, creating it on first run.
                 let c = dist::host::read_or_create_cookie_file().map_err(|e| e.to_string())?;

@@ -160,8 +160,11 @@ impl Ord for Atom {
 
 impl Hash for Atom {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        // Must hash exactly as `str` does, since `Atom: Borrow<str>`.
-        self.as_str().hash(state)
+        // Must hash exactly as `str` does, since `Atom: Borrow<str>`: its bytes, then
+        // 0xff (what `str`'s `Hash` does on stable Rust, where a hasher cannot
+        // change `write_str`), without checking the bytes as UTF-8 again.
+        state.write(self.as_bytes());
+        state.write_u8(0xff);
     }
 }
 
@@ -288,5 +291,32 @@ impl std::borrow::Borrow<str> for Atom {
 impl AsRef<str> for Atom {
     fn as_ref(&self) -> &str {
         self.as_str()
+    }
+}
+
+#[cfg(test)]
+mod hash_tests {
+    use super::*;
+    use std::collections::HashMap;
+    use std::hash::{BuildHasher, RandomState};
+
+    #[test]
+    fn atoms_hash_as_their_text_does() {
+        let s = RandomState::new();
+        for text in [
+            "",
+            "ok",
+            "sink",
+            "a_name_of_exactly_23_by",
+            "ünïcødé",
+            &"long".repeat(20),
+        ] {
+            assert_eq!(s.hash_one(Atom::new(text)), s.hash_one(text), "{text:?}");
+        }
+        let mut m = HashMap::new();
+        m.insert(Atom::new("sink"), 1);
+        m.insert(Atom::new(&"x".repeat(40)), 2);
+        assert_eq!(m.get("sink"), Some(&1));
+        assert_eq!(m.get(&*"x".repeat(40)), Some(&2));
     }
 }

@@ -31,10 +31,11 @@
 //! whichever thread encodes or decodes. An identifier of an earlier incarnation of this node keeps its
 //! creation, so it never matches a live local process.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{OnceLock, RwLock};
 
 use crate::Atom;
@@ -75,7 +76,15 @@ struct NodeTable {
 thread_local! {
     /// The slot of this thread's local node (see the module docs).
     static LOCAL: Cell<u32> = const { Cell::new(0) };
+    /// The last name [`Node::resolve`] looked up on this thread: `(name, local slot,
+    /// table generation, node)`. A peer's pids all name the same node, so decoding
+    /// them mostly hits this instead of the table's lock and hash map.
+    static LAST: RefCell<Option<(Atom, u32, u64, Node)>> = const { RefCell::new(None) };
 }
+
+/// Bumped whenever a slot's name changes ([`Node::set_local`]): a cached lookup of an
+/// older generation is not trusted.
+static GENERATION: AtomicU64 = AtomicU64::new(0);
 
 impl NodeTable {
     fn push(&mut self, name: Atom, runtime: bool) -> Result<u32, NodeTableFull> {
@@ -156,6 +165,22 @@ impl Node {
         let i = w.push(atom.clone(), false)?;
         w.index.insert(atom, i);
         Ok(Node(i))
+    }
+
+    /// [`Node::intern`] through this thread's one-entry cache ([`LAST`]).
+    fn intern_cached(name: &Atom) -> Result<Node, NodeTableFull> {
+        let local = LOCAL.with(Cell::get);
+        let generation = GENERATION.load(Ordering::SeqCst);
+        let hit = LAST.with_borrow(|last| match last {
+            Some((n, l, g, node)) if *l == local && *g == generation && n == name => Some(*node),
+            _ => None,
+        });
+        if let Some(node) = hit {
+            return Ok(node);
+        }
+        let node = Node::intern(name.as_str())?;
+        LAST.with_borrow_mut(|last| *last = Some((name.clone(), local, generation, node)));
+        Ok(node)
     }
 
     /// The node other runtimes know this one by: a distributed runtime's own slot
@@ -244,6 +269,7 @@ impl Node {
         let mut w = table().write().unwrap_or_else(|e| e.into_inner());
         let entry = &mut w.names[local];
         entry.1 = creation;
+        GENERATION.fetch_add(1, Ordering::SeqCst);
         std::mem::replace(&mut entry.0, Atom::new(name))
     }
 
@@ -297,8 +323,8 @@ impl Node {
     /// to store: the current incarnation of a runtime's node becomes `(its slot, 0)`,
     /// on whichever thread it is decoded, so the identifiers a runtime hands out in
     /// memory and the same ones read back from the wire are equal.
-    pub(crate) fn resolve(name: &str, creation: u32) -> Result<(Node, u32), NodeTableFull> {
-        let node = Node::intern(name)?;
+    pub(crate) fn resolve(name: &Atom, creation: u32) -> Result<(Node, u32), NodeTableFull> {
+        let node = Node::intern_cached(name)?;
         if creation != 0 && creation == node.slot_creation() {
             Ok((node, 0))
         } else {

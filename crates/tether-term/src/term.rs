@@ -240,7 +240,7 @@ impl Term {
 
     /// Whether this is the atom `name`.
     pub fn is_atom(&self, name: &str) -> bool {
-        self.as_atom() == Some(name)
+        matches!(self, Term::Atom(a) if a == name)
     }
 
     /// Whether this is `[]`.

@@ -704,7 +704,7 @@ impl<'a> Decoder<'a> {
     }
 
     fn node(&self, name: &Atom, creation: u32, at: usize) -> Result<(Node, u32), DecodeError> {
-        Node::resolve(name.as_str(), creation).map_err(|_| self.err_at(at, K::NodeTableFull))
+        Node::resolve(name, creation).map_err(|_| self.err_at(at, K::NodeTableFull))
     }
 }
 

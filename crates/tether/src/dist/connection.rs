@@ -30,7 +30,7 @@ use tokio::sync::Notify;
 
 use super::control::{Control, ProcRef};
 use super::flags::DistFlags;
-use super::framing::{self, FrameSender, WriterHandle, header::InboundDecoder};
+use super::framing::{self, Backlog, FrameSender, WriterHandle, header::InboundDecoder};
 use super::handshake::Handshake;
 use super::node::NodeInner;
 use super::node_name::NodeName;
@@ -86,23 +86,44 @@ impl Conn {
         self.rel.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Encodes and queues a control message.
+    /// Encodes and queues a control message. If the connection is busy (its queue
+    /// is over the busy limit, [`Backlog`]), the process that sends is suspended at
+    /// its next await until it drains.
     pub fn send(&self, ctrl: &Control) {
-        match wire::encode(ctrl, self.flags, &self.seq) {
-            Ok(frames) => {
-                let mut bytes = 0;
-                for f in frames {
-                    bytes += f.bytes().len();
-                    if self.sender.try_send(f).is_err() {
-                        return; // the connection is going down; teardown reports it
-                    }
-                }
-                self.traffic.count_out(bytes);
-            }
+        let frame = match wire::encode(ctrl, self.flags, &self.seq) {
+            Ok(f) => f.sender(sender_key(ctrl)),
             Err(e) => {
-                crate::runtime::logger::report_warn!(peer = %self.name, error = %e, "cannot encode a message; dropped")
+                return crate::runtime::logger::report_warn!(peer = %self.name, error = %e, "cannot encode a message; dropped");
             }
+        };
+        let streamed = frame.is_fragmented();
+        let bytes = frame.bytes().len();
+        let Ok(stalled) = self.sender.push(frame) else {
+            return; // the connection is going down; teardown reports it
+        };
+        self.traffic.count_out(bytes);
+        let backlog = self.sender.backlog();
+        let streaming = self.sender.streaming();
+        if stalled && !streamed {
+            crate::runtime::logger::report_warn!(
+                peer = %self.name,
+                queued = backlog.queued(),
+                limit = backlog.limit(),
+                stalls = backlog.stalls(),
+                "distribution connection busy: senders are suspended until it drains"
+            );
         }
+        if backlog.is_busy() {
+            crate::process::suspend::suspend_on(backlog.clone());
+        } else if streamed && streaming.is_busy() {
+            // Its large message waits for the others' before it sends again.
+            crate::process::suspend::suspend_on(streaming.clone());
+        }
+    }
+
+    /// The connection's outgoing queues: whole frames, fragmented messages.
+    pub fn queues(&self) -> (&Arc<Backlog>, &Arc<Backlog>) {
+        (self.sender.backlog(), self.sender.streaming())
     }
 
     /// Asks the connection to close.
@@ -117,6 +138,13 @@ impl Conn {
         let peer = pid.node == self.peer || pid.node.canonical() == self.peer;
         peer && pid.node.wire_creation(pid.creation) == self.creation
     }
+}
+
+/// Who sends `ctrl`, as the writer's ordering key ([`framing::OutFrame::sender`]):
+/// one process's signals stay in order around its fragmented messages.
+fn sender_key(ctrl: &Control) -> u64 {
+    ctrl.sender()
+        .map_or(0, |p| (u64::from(p.id) << 32) | u64::from(p.serial))
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);

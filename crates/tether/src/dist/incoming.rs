@@ -58,7 +58,7 @@ pub(crate) fn dispatch(
             }
         }
         Control::RegSend { to, msg, .. } => {
-            if let Some(pid) = whereis(to.as_str()) {
+            if let Some(pid) = crate::process::whereis_atom(&to) {
                 inject::message(pid, msg);
             }
         }

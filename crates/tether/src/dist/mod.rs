@@ -84,9 +84,10 @@ pub use call::{CallError, call};
 pub use cookie::{Cookie, Cookies};
 pub use erpc::{ErpcError, Exception};
 pub use flags::DistFlags;
+pub use framing::DEFAULT_BUSY_LIMIT;
 pub use handshake::{AllowList, Handshake, HandshakeConfig, HandshakeError};
 pub use incoming::SpawnReply;
-pub use node::{DistNode, EpmdMode, NodeConfig, NodeStartError, start};
+pub use node::{DistNode, EpmdMode, NodeConfig, NodeStartError, OutputQueue, start};
 pub use node_monitor::{
     NodeEvent, NodeKind, NotAlive, connect_node, disconnect_node, monitor_node, monitor_nodes,
     nodes,

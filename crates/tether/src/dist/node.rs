@@ -99,6 +99,7 @@ pub struct NodeConfig {
     pub(crate) max_frame_len: u32,
     pub(crate) tls: Option<TlsConfig>,
     pub(crate) max_pending_per_address: usize,
+    pub(crate) busy_limit: usize,
 }
 
 impl NodeConfig {
@@ -121,6 +122,7 @@ impl NodeConfig {
             max_frame_len: 128 << 20,
             tls: None,
             max_pending_per_address: 8,
+            busy_limit: super::framing::DEFAULT_BUSY_LIMIT,
         }
     }
 
@@ -202,6 +204,23 @@ impl NodeConfig {
     /// disconnected.
     pub fn decode_limits(mut self, limits: DecodeLimits) -> Self {
         self.limits = limits;
+        self
+    }
+
+    /// The distribution buffer busy limit, as `erl +zdbbl` (in bytes here; default
+    /// 1 MiB, erts' default): when a connection has this many bytes queued for its
+    /// peer, it is *busy*, and a process that sends to it is suspended at its next
+    /// await until the queue has drained below half the limit or the connection is
+    /// gone (docs/distribution.md §3.4). A fast sender to a slow or stopped peer thus
+    /// cannot grow memory without bound.
+    ///
+    /// ```
+    /// use tether::dist::NodeConfig;
+    /// let cfg = NodeConfig::new("app").dist_buffer_busy_limit(4 << 20);
+    /// # let _ = cfg;
+    /// ```
+    pub fn dist_buffer_busy_limit(mut self, bytes: usize) -> Self {
+        self.busy_limit = bytes;
         self
     }
 
@@ -383,6 +402,24 @@ pub(crate) fn inner() -> Option<Arc<NodeInner>> {
     .flatten()
 }
 
+/// A connection's outgoing queue ([`DistNode::output_queue`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutputQueue {
+    /// Bytes of whole frames queued for the peer and not yet written to the socket.
+    pub queued_bytes: usize,
+    /// Whether the connection is busy (`queued_bytes` reached the limit): processes
+    /// that send to it are suspended.
+    pub busy: bool,
+    /// How many times the connection became busy.
+    pub stalls: u64,
+    /// The busy limit, in bytes.
+    pub limit: usize,
+    /// Bytes of large messages still to be sent in fragments. They do not make the
+    /// connection busy for others; a process that queues one while this is at the
+    /// limit is suspended until it has drained.
+    pub streaming_bytes: usize,
+}
+
 /// A handle on the running node. Cheap to clone.
 #[derive(Clone)]
 pub struct DistNode(pub(crate) Arc<NodeInner>);
@@ -447,6 +484,32 @@ impl DistNode {
     /// Whether the node runs TLS distribution.
     pub fn is_tls(&self) -> bool {
         self.0.tls.is_some()
+    }
+
+    /// The outgoing queue of the connection to `node`, if connected: bytes queued,
+    /// whether it is busy, how often it was (see
+    /// [`NodeConfig::dist_buffer_busy_limit`]).
+    ///
+    /// ```no_run
+    /// use tether::dist::{self, NodeConfig};
+    /// tether::Runtime::new().unwrap().block_on(async {
+    ///     let node = dist::start(NodeConfig::new("q")).await.unwrap();
+    ///     let peer = tether::Node::intern("other@localhost").unwrap();
+    ///     if let Some(q) = node.output_queue(peer) {
+    ///         println!("{} bytes queued, busy: {}, {} stalls", q.queued_bytes, q.busy, q.stalls);
+    ///     }
+    /// });
+    /// ```
+    pub fn output_queue(&self, node: Node) -> Option<OutputQueue> {
+        let conn = self.0.table.conn(node.canonical())?;
+        let (b, large) = conn.queues();
+        Some(OutputQueue {
+            queued_bytes: b.queued(),
+            busy: b.is_busy(),
+            stalls: b.stalls(),
+            limit: b.limit(),
+            streaming_bytes: large.queued(),
+        })
     }
 
     /// The rpc/erpc function registry (see [`erpc::Registry`]).
@@ -602,6 +665,7 @@ pub async fn start(config: NodeConfig) -> Result<DistNode, NodeStartError> {
     let framing = FramingConfig {
         net_ticktime: config.net_ticktime,
         max_frame_len: config.max_frame_len,
+        busy_limit: config.busy_limit,
         ..FramingConfig::default()
     };
     let inner = Arc::new(NodeInner {

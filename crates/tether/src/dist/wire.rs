@@ -11,14 +11,15 @@
 //! buffer, reused: encoding a message allocates only its bytes. Without the atom cache a message is a
 //! pass-through frame (`112, 131 ctrl, 131 payload`).
 //!
-//! A message larger than [`FRAGMENT_SIZE`] is split into fragments when the peer
+//! A message larger than [`FRAGMENT_SIZE`] is sent in fragments when the peer
 //! accepts them (`FRAGMENTS`): the first (`131, 69`) carries the sequence id, the
 //! count of fragments, the atom-cache section and the start of the bytes; the others
-//! (`131, 70`) carry the rest, ids counting down to 1. All fragments of one message
-//! are queued together, so they reach the writer in order (other messages' frames may
-//! come between them, as OTP allows; the receiver applies a header when the first
-//! fragment arrives, in wire order like any other). Fragments without the atom cache
-//! have a section with no references.
+//! (`131, 70`) carry the rest, ids counting down to 1. The message is encoded once,
+//! whole, and queued as one [`OutFrame::fragmented`]; the connection's writer cuts
+//! the fragments as it writes them, and other senders' messages go between them as
+//! in erts (the receiver applies a header when the first fragment arrives, in wire
+//! order like any other). Fragments without the atom cache have a section with no
+//! references.
 //!
 //! **Receiving.** [`decode`] reads a reassembled [`header::Message`]: the control term
 //! (resolving atom-cache references) and the optional payload, under the node's
@@ -34,32 +35,7 @@ use tether_term::{
 
 use super::control::{BadControl, Control, op};
 use super::flags::DistFlags;
-use super::framing::{OutFrame, header};
-
-/// Largest fragment body we send (erts uses 64 KiB too).
-pub const FRAGMENT_SIZE: usize = 64 << 10;
-
-/// The frames of one message: almost always one, several for a fragmented one.
-/// Iterating yields them in order.
-#[derive(Debug)]
-pub enum Frames {
-    /// A whole message in one frame.
-    One(OutFrame),
-    /// The fragments of one message, first to last.
-    Fragments(Vec<OutFrame>),
-}
-
-impl IntoIterator for Frames {
-    type Item = OutFrame;
-    type IntoIter = std::iter::Chain<std::option::IntoIter<OutFrame>, std::vec::IntoIter<OutFrame>>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        match self {
-            Frames::One(b) => Some(b).into_iter().chain(Vec::new()),
-            Frames::Fragments(v) => None.into_iter().chain(v),
-        }
-    }
-}
+use super::framing::{FRAGMENT_SIZE, OutFrame, header};
 
 /// Frame prefix before the atom-cache section: `131, 68` with the atom cache, else the
 /// header of a lone fragment (`131, 69`, sequence id, fragment id 1).
@@ -83,13 +59,14 @@ impl Terms<'_> {
     }
 }
 
-/// Encodes `ctrl` into the frames of one message for a connection with `flags`.
+/// Encodes `ctrl` into the frame of one message for a connection with `flags`.
 ///
-/// The common case costs one allocation and no copy: the frame prefix, the control
-/// term, the payload and the atom-cache section are written into one buffer (see
-/// [`write_control`] for the control term). Only a message over [`FRAGMENT_SIZE`] is
-/// copied into fragments.
-pub fn encode(ctrl: &Control, flags: DistFlags, seq: &AtomicU64) -> Result<Frames, EncodeError> {
+/// It costs one allocation and no copy: the frame prefix, the control term, the
+/// payload and the atom-cache section are written into one buffer (see
+/// [`write_control`] for the control term). A message over [`FRAGMENT_SIZE`] becomes
+/// an [`OutFrame::fragmented`], which the connection's writer cuts into fragments as
+/// it sends them.
+pub fn encode(ctrl: &Control, flags: DistFlags, seq: &AtomicU64) -> Result<OutFrame, EncodeError> {
     let cache = flags.contains(DistFlags::DIST_HDR_ATOM_CACHE);
     let fragments = flags.contains(DistFlags::FRAGMENTS);
     let mut buf = BytesMut::with_capacity(INITIAL_CAPACITY);
@@ -98,7 +75,7 @@ pub fn encode(ctrl: &Control, flags: DistFlags, seq: &AtomicU64) -> Result<Frame
         if let Some(p) = write_control(ctrl, flags, true, &mut Terms(None), &mut buf)? {
             encode_to(p, &mut buf)?;
         }
-        return Ok(Frames::One(OutFrame::raw(buf.freeze())));
+        return Ok(OutFrame::raw(buf.freeze()));
     }
     let prefix = if cache {
         HEADER_PREFIX
@@ -117,46 +94,20 @@ pub fn encode(ctrl: &Control, flags: DistFlags, seq: &AtomicU64) -> Result<Frame
         Ok(section)
     })?;
     let body_len = section - prefix;
-    if body_len <= FRAGMENT_SIZE || !fragments {
-        let mut h = &mut buf[..prefix];
-        if cache {
-            h.put_slice(&[131, 68]);
-        } else {
-            // Fragments without the atom cache: a single fragment is a whole message.
-            h.put_slice(&[131, 69]);
-            h.put_u64(seq.fetch_add(1, Ordering::Relaxed));
-            h.put_u64(1);
-        }
-        return Ok(Frames::One(OutFrame::with_atom_cache(
-            buf.freeze(),
-            prefix,
-            section,
-        )));
+    if body_len > FRAGMENT_SIZE && fragments {
+        let id = seq.fetch_add(1, Ordering::Relaxed);
+        return Ok(OutFrame::fragmented(buf.freeze(), prefix, section, id));
     }
-    let all = buf.freeze();
-    let (body, section) = (all.slice(prefix..section), all.slice(section..));
-    let count = body.len().div_ceil(FRAGMENT_SIZE) as u64;
-    let id = seq.fetch_add(1, Ordering::Relaxed);
-    let frames = body
-        .chunks(FRAGMENT_SIZE)
-        .enumerate()
-        .map(|(i, part)| {
-            let first = i == 0;
-            let mut f = BytesMut::with_capacity(FRAGMENT_PREFIX + part.len() + section.len());
-            f.put_slice(&[131, if first { 69 } else { 70 }]);
-            f.put_u64(id);
-            f.put_u64(count - i as u64);
-            f.put_slice(part);
-            if first {
-                let at = f.len();
-                f.put_slice(&section);
-                OutFrame::with_atom_cache(f.freeze(), FRAGMENT_PREFIX, at)
-            } else {
-                OutFrame::raw(f.freeze())
-            }
-        })
-        .collect();
-    Ok(Frames::Fragments(frames))
+    let mut h = &mut buf[..prefix];
+    if cache {
+        h.put_slice(&[131, 68]);
+    } else {
+        // Fragments without the atom cache: a single fragment is a whole message.
+        h.put_slice(&[131, 69]);
+        h.put_u64(seq.fetch_add(1, Ordering::Relaxed));
+        h.put_u64(1);
+    }
+    Ok(OutFrame::with_atom_cache(buf.freeze(), prefix, section))
 }
 
 thread_local! {
@@ -331,15 +282,8 @@ mod tests {
     }
 
     /// The frames as the writer puts them on the wire, through `cache`.
-    fn wire(frames: Frames, cache: &mut Option<AtomCache>) -> Vec<Bytes> {
-        frames
-            .into_iter()
-            .map(|f| {
-                let mut out = BytesMut::new();
-                f.write_to(cache, &mut out).unwrap();
-                out.freeze()
-            })
-            .collect()
+    fn wire(frame: OutFrame, cache: &mut Option<AtomCache>) -> Vec<Bytes> {
+        frame.wire_frames(cache)
     }
 
     #[test]
@@ -504,9 +448,7 @@ mod timing {
                         Term::tuple([Term::atom("seq"), Term::from(i as i64)])
                     },
                 };
-                for f in encode(&c, flags, &seq).unwrap() {
-                    frames.push(f);
-                }
+                frames.push(encode(&c, flags, &seq).unwrap());
             }
             let enc = t.elapsed();
             let t = std::time::Instant::now();

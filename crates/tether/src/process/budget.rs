@@ -85,6 +85,18 @@ pub(crate) fn charge_send(queued: u32) {
     })
 }
 
+/// Spends what is left of the current task's cooperative budget, and makes the next
+/// receive look at it: the process yields at its next await ([`super::suspend`]).
+pub(crate) fn exhaust() {
+    OPS.with(|c| {
+        let mut v = c.get() | (OPS_PER_UNIT - 1);
+        if v & SPENT == 0 && !spend(128) {
+            v |= SPENT;
+        }
+        c.set(v);
+    })
+}
+
 /// Spends `units` of the current task's cooperative budget (all that is left, if
 /// fewer); whether any is left. Outside a tokio task there is no budget, and this
 /// does nothing.

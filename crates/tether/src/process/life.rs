@@ -5,7 +5,9 @@
 //! 1. makes the process *current* on this thread (so `self_pid()` and `receive()` work),
 //! 2. drains the inbox, which may decide that the process must die (a kill, an
 //!    untrapped exit signal),
-//! 3. polls the user's future, catching panics,
+//! 3. polls the user's future, catching panics — unless the process is suspended on a
+//!    busy resource (a distribution connection over its busy limit, see `suspend`),
+//!    in which case it waits for that first,
 //! 4. parks: leaves its waker in the inbox, unless new signals arrived meanwhile, in
 //!    which case it goes round again (a few times, then yields to be fair).
 //!
@@ -28,6 +30,7 @@ use std::task::{Context, Poll};
 
 use super::core::{ProcessShared, Status};
 use super::signal::{MonitorSignal, Signal};
+use super::suspend::{self, Gate};
 use super::{ExitReason, budget, current, name, route, table, timer};
 
 /// Polls of the user future per task poll before yielding to other tasks.
@@ -74,6 +77,8 @@ pin_project_lite::pin_project! {
         #[pin]
         fut: Option<F>,
         done: bool,
+        // What the process is suspended on (a busy connection), if anything.
+        gate: Option<Arc<dyn Gate>>,
     }
 
     impl<F> PinnedDrop for Run<F> {
@@ -126,7 +131,7 @@ where
         if *this.done {
             return Poll::Ready(());
         }
-        let reason = std::task::ready!(poll_process(this.shared, this.fut, cx));
+        let reason = std::task::ready!(poll_process(this.shared, this.fut, this.gate, cx));
         *this.done = true;
         finish(this.shared, reason);
         Poll::Ready(())
@@ -137,6 +142,7 @@ where
 fn poll_process<F>(
     shared: &Arc<ProcessShared>,
     fut: Pin<&mut Option<F>>,
+    gate: &mut Option<Arc<dyn Gate>>,
     cx: &mut Context<'_>,
 ) -> Poll<ExitReason>
 where
@@ -145,15 +151,17 @@ where
     let _enter = current::enter(shared);
     shared.unpark();
     budget::poll_boundary();
-    let r = poll_rounds(shared, fut, cx);
+    let r = poll_rounds(shared, fut, gate, cx);
     budget::poll_boundary();
     r
 }
 
-/// The rounds of [`poll_process`]: drain, poll the user's future, park.
+/// The rounds of [`poll_process`]: drain, wait while suspended, poll the user's
+/// future, park.
 fn poll_rounds<F>(
     shared: &Arc<ProcessShared>,
     mut fut: Pin<&mut Option<F>>,
+    gate: &mut Option<Arc<dyn Gate>>,
     cx: &mut Context<'_>,
 ) -> Poll<ExitReason>
 where
@@ -168,11 +176,25 @@ where
                 return end(fut, *r);
             }
         }
+        if let Some(g) = gate {
+            if g.poll_open(cx).is_pending() {
+                // Suspended: only signals (a kill, say) or the gate wake it.
+                if shared.park(cx.waker()) {
+                    return Poll::Pending;
+                }
+                continue;
+            }
+            *gate = None;
+        }
         shared.set_status(Status::Running);
         let Some(f) = fut.as_mut().as_pin_mut() else {
             return Poll::Ready(ExitReason::Normal);
         };
-        match catch_unwind(AssertUnwindSafe(|| f.poll(cx))) {
+        let polled = catch_unwind(AssertUnwindSafe(|| f.poll(cx)));
+        if let Some(g) = suspend::take() {
+            *gate = Some(g);
+        }
+        match polled {
             Ok(Poll::Ready(())) => return end(fut, ExitReason::Normal),
             Ok(Poll::Pending) => {}
             Err(payload) => {
@@ -207,6 +229,7 @@ where
         shared,
         fut: Some(fut),
         done: false,
+        gate: None,
     }
 }
 

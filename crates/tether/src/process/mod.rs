@@ -38,6 +38,7 @@ pub(crate) mod route;
 mod send;
 mod signal;
 mod spawn;
+pub(crate) mod suspend;
 pub(crate) mod table;
 pub(crate) mod timer;
 
@@ -60,6 +61,7 @@ pub use monitor::{
     MonitorTarget, demonitor, demonitor_flush, demonitor_info, monitor, monitor_alias,
 };
 pub(crate) use monitor::{NotSent, monitor_alias_send};
+pub(crate) use name::whereis_atom;
 pub use name::{NotRegistered, RegisterError, register, registered, unregister, whereis};
 pub use reason::ExitReason;
 pub use send::{SendError, SendErrorKind, send, send_message};

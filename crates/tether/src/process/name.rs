@@ -140,6 +140,17 @@ pub fn whereis(name: &str) -> Option<Pid> {
     })
 }
 
+/// [`whereis`] for a name that is an atom already (a message's REG_SEND target):
+/// hashed and compared as an atom, without reading its text as a string.
+pub(crate) fn whereis_atom(name: &Atom) -> Option<Pid> {
+    names(|n| {
+        n.read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(name)
+            .copied()
+    })
+}
+
 /// All registered names (Erlang's `registered/0`).
 pub fn registered() -> Vec<Atom> {
     names(|n| {

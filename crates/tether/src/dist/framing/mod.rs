@@ -7,8 +7,9 @@
 //!   violation ends the connection with [`FrameError::TooLarge`]), classifies them
 //!   ([`FrameKind`]) and counts every frame read for liveness.
 //! - a writer task ([`spawn_writer`]) owns the write half. Senders hand it whole frame
-//!   bodies ([`OutFrame`]) through a [`FrameSender`] (an unbounded queue: sending never
-//!   blocks); per wakeup it drains everything queued into one buffer (up to
+//!   bodies ([`OutFrame`]) through a [`FrameSender`] (queuing never blocks; the queue's
+//!   bytes are counted in a [`Backlog`], which suspends the *processes* that send to a
+//!   busy connection at their next await); per wakeup it drains everything queued into one buffer (up to
 //!   [`FramingConfig::max_batch_bytes`]) and writes it with one call, so many small
 //!   messages cost few syscalls. It also owns the connection's outgoing atom cache and
 //!   writes each distribution header's atom-cache section, in wire order.
@@ -27,12 +28,14 @@
 //! (`131, 68`) and fragments (`131, 69` first, `131, 70` continuation). Parsing the
 //! header's atom cache and reassembling fragments is [`header`]'s job.
 
+mod backlog;
 pub mod header;
 mod reader;
 #[cfg(test)]
 mod robustness;
 mod writer;
 
+pub use backlog::{Backlog, DEFAULT_BUSY_LIMIT};
 pub use reader::FrameReader;
 pub use writer::{FrameSender, OutFrame, SendError, WriterHandle, spawn_writer};
 
@@ -62,7 +65,13 @@ pub struct FramingConfig {
     pub tick_intensity: u32,
     /// Most bytes gathered into one write.
     pub max_batch_bytes: usize,
+    /// Bytes queued for the peer from which the connection is busy and processes that
+    /// send to it are suspended (default 1 MiB, as erts' `+zdbbl`; see [`Backlog`]).
+    pub busy_limit: usize,
 }
+
+/// Largest fragment body we send (erts uses 64 KiB too).
+pub const FRAGMENT_SIZE: usize = 64 << 10;
 
 impl Default for FramingConfig {
     fn default() -> FramingConfig {
@@ -71,6 +80,7 @@ impl Default for FramingConfig {
             net_ticktime: Duration::from_secs(60),
             tick_intensity: 4,
             max_batch_bytes: 256 << 10,
+            busy_limit: DEFAULT_BUSY_LIMIT,
         }
     }
 }

@@ -17,11 +17,11 @@
 
 use std::sync::atomic::AtomicU64;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use tether_term::{Atom, DecodeLimits, Node, Pid, Reference, Term};
 
+use super::classify;
 use super::header::InboundDecoder;
-use super::{OutFrame, classify};
 use crate::dist::control::{Control, ProcRef};
 use crate::dist::flags::DistFlags;
 use crate::dist::fuzzing::{Rng, iterations, mutate};
@@ -101,11 +101,10 @@ fn session(ctrls: &[Control], flags: DistFlags) -> Vec<Bytes> {
     let mut cache = None;
     ctrls
         .iter()
-        .flat_map(|c| wire::encode(c, flags, &seq).unwrap())
-        .map(|f: OutFrame| {
-            let mut out = BytesMut::new();
-            f.write_to(&mut cache, &mut out).unwrap();
-            out.freeze()
+        .flat_map(|c| {
+            wire::encode(c, flags, &seq)
+                .unwrap()
+                .wire_frames(&mut cache)
         })
         .collect()
 }
