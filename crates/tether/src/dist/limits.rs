@@ -10,11 +10,11 @@
 //! |---|---|---|
 //! | `frame_size`: a frame's announced length | [`NodeConfig::max_frame_len`] | 128 MiB |
 //! | `message_size`: a message reassembled from fragments | [`NodeConfig::max_frame_len`] | 128 MiB |
-//! | `fragments_in_flight`: fragmented messages open at once | fixed | 64 |
+//! | `fragments_in_flight`: fragmented messages open at once | fixed | 1024 |
 //! | `depth`: nesting of a decoded term | [`DecodeLimits::max_depth`] | 512 |
 //! | `input_size`: bytes one decode reads | [`DecodeLimits::max_size`] | 256 MiB |
 //! | `decompressed_size`: what a compressed term declares | [`DecodeLimits::max_decompressed`] | 64 MiB |
-//! | `node_table`: distinct node names seen in terms | fixed (process-wide) | see `tether_term::Node` |
+//! | `node_table`: distinct node names seen in terms | fixed (process-wide) | 65 536 |
 //! | `pending_handshakes`: connections in setup from one IP | [`NodeConfig::max_pending_handshakes_per_address`] | 8 |
 //! | `connection_rate`: new connections from one IP | [`NodeConfig::connection_rate_per_address`] | burst 32, then 8/s |
 //!
