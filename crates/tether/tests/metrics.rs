@@ -53,7 +53,7 @@ fn the_runtime_metrics_parse_and_match_what_happened() {
         // A supervisor restarts its child twice.
         let sup = Supervisor::new(Strategy::OneForOne)
             .max_restarts(10)
-            .child(ChildSpec::process("w", || std::future::pending()))
+            .child(ChildSpec::process("w", std::future::pending))
             .start_link()
             .await
             .unwrap();
