@@ -79,8 +79,14 @@ send_name = bytes([ord("N")]) + struct.pack(">QIH", 0x3_0100_0d9f_fdf4, 9, len(n
 os.makedirs("fuzz/corpus/handshake", exist_ok=True)
 open("fuzz/corpus/handshake/seed-send-name", "wb").write(b"\x00" + struct.pack(">H", len(send_name)) + send_name)
 PY
+# Recorded real traffic (fuzz/seeds/<target>/, read only) seeds the targets that have
+# some: erl's handshake and frames (crates/tether-cli/tests/record_fuzz_seeds.rs), and
+# the kernel services' messages (fuzz/record-seeds.sh).
+seeds() { if [ -d "fuzz/seeds/$1" ]; then echo "fuzz/seeds/$1"; fi; }
 for target in decode parse dist_frames handshake; do
-    cargo +nightly fuzz run --fuzz-dir fuzz "$target" "fuzz/corpus/$target" -- \
+    mkdir -p "fuzz/corpus/$target"
+    # shellcheck disable=SC2046 # no seeds dir: no argument
+    cargo +nightly fuzz run --fuzz-dir fuzz "$target" "fuzz/corpus/$target" $(seeds "$target") -- \
         -max_total_time="$secs" -max_len=4096 -rss_limit_mb=2048 -print_final_stats=1
 done
 # The kernel services: a writable corpus, and the recorded seeds (read only).
