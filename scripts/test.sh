@@ -22,6 +22,12 @@ if [ "$need_install" = 1 ]; then
     apt-get update -qq || true
     apt-get install -y -qq erlang-nox elixir >/dev/null
 fi
+# The partition test puts nodes in network namespaces: it needs iproute2 (and root).
+if ! command -v ip >/dev/null 2>&1; then
+    echo "== installing iproute2 (Debian package)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq iproute2 >/dev/null || { apt-get update -qq && apt-get install -y -qq iproute2 >/dev/null; }
+fi
 echo "== $(erl -noshell -eval 'io:format("OTP ~s", [erlang:system_info(otp_release)]), halt().') / $(elixir --version | tail -1)"
 
 # Erlang's etop, for the test that watches a Tether node with it, is in Debian's

@@ -10,12 +10,13 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::harness::Results;
 use crate::system::System;
 
-const COLORS: [RGBColor; 5] = [
+const COLORS: [RGBColor; 6] = [
     RGBColor(0xa6, 0x26, 0x7e), // BEAM
     RGBColor(0x1f, 0x77, 0xb4), // ractor
     RGBColor(0xff, 0x7f, 0x0e), // kameo
     RGBColor(0x2c, 0xa0, 0x2c), // actix
     RGBColor(0x7f, 0x7f, 0x7f), // tokio
+    RGBColor(0xbc, 0xbd, 0x22), // Tether, metrics off
 ];
 
 /// One group of bars: a short label and each peer's ratio.

@@ -10,8 +10,14 @@ use std::future::Future;
 
 /// A Tether runtime with `threads` workers.
 pub fn tether(threads: usize) -> tether::Runtime {
+    tether_metrics(threads, true)
+}
+
+/// A Tether runtime with `threads` workers, its activity counters on or off.
+pub fn tether_metrics(threads: usize, metrics: bool) -> tether::Runtime {
     tether::Runtime::builder()
         .worker_threads(threads)
+        .metrics(metrics)
         .build()
         .expect("tether runtime")
 }

@@ -15,17 +15,21 @@ pub enum System {
     Actix,
     /// Plain tokio tasks and channels: the floor any tokio-based system sits on.
     Tokio,
+    /// Tether with its activity counters off (`Builder::metrics(false)`): what the
+    /// metrics cost, on the workloads that send the most.
+    TetherMetricsOff,
 }
 
 impl System {
     /// All systems, in table order.
-    pub const ALL: [System; 6] = [
+    pub const ALL: [System; 7] = [
         System::Tether,
         System::Beam,
         System::Ractor,
         System::Kameo,
         System::Actix,
         System::Tokio,
+        System::TetherMetricsOff,
     ];
 
     /// Lower-case name used on the command line and in JSON.
@@ -37,6 +41,7 @@ impl System {
             System::Kameo => "kameo",
             System::Actix => "actix",
             System::Tokio => "tokio",
+            System::TetherMetricsOff => "tether-nometrics",
         }
     }
 
@@ -49,6 +54,7 @@ impl System {
             System::Kameo => "kameo",
             System::Actix => "actix",
             System::Tokio => "tokio",
+            System::TetherMetricsOff => "Tether, metrics off",
         }
     }
 

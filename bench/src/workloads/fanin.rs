@@ -24,6 +24,7 @@ pub const WORKLOAD: Workload = Workload {
     }],
     rust: &[
         (System::Tether, tether),
+        (System::TetherMetricsOff, tether_metrics_off),
         (System::Ractor, ractor),
         (System::Kameo, kameo),
         (System::Actix, actix),
@@ -75,8 +76,16 @@ fn finish(t: Instant, per: u64, (count, sum): (u64, u64)) -> Figures {
 }
 
 fn tether(p: &Params) -> Figures {
+    run_tether(p, true)
+}
+
+fn tether_metrics_off(p: &Params) -> Figures {
+    run_tether(p, false)
+}
+
+fn run_tether(p: &Params, metrics: bool) -> Figures {
     let per = per(p);
-    rt::tether(p.threads).block_on(async move {
+    rt::tether_metrics(p.threads, metrics).block_on(async move {
         let me = tether::self_pid();
         let total = SENDERS * per;
         let sink = tether::spawn(async move {

@@ -24,6 +24,7 @@ pub const WORKLOAD: Workload = Workload {
     }],
     rust: &[
         (System::Tether, tether),
+        (System::TetherMetricsOff, tether_metrics_off),
         (System::Ractor, ractor),
         (System::Kameo, kameo),
         (System::Actix, actix),
@@ -50,8 +51,16 @@ async fn drive(rounds: u64, rx: &mut UnboundedReceiver<u64>, ping: impl Fn(u64))
 }
 
 fn tether(p: &Params) -> Figures {
+    run_tether(p, true)
+}
+
+fn tether_metrics_off(p: &Params) -> Figures {
+    run_tether(p, false)
+}
+
+fn run_tether(p: &Params, metrics: bool) -> Figures {
     let rounds = rounds(p);
-    rt::tether(p.threads).block_on(async move {
+    rt::tether_metrics(p.threads, metrics).block_on(async move {
         let me = tether::self_pid();
         let ponger = tether::spawn(async move {
             loop {

@@ -236,7 +236,7 @@ async fn start_node(command: Command) -> Result<tether::Pid, String> {
             dns_server,
             discover_interval,
         } => {
-            let strategies = discover
+            let discoveries = discover
                 .iter()
                 .map(|d| tether_cli::discover::parse(d, dns_server))
                 .collect::<Result<Vec<_>, _>>()?;
@@ -261,7 +261,11 @@ async fn start_node(command: Command) -> Result<tether::Pid, String> {
             }
             let node = dist::start(cfg).await.map_err(|e| e.to_string())?;
             let sup = tether_cli::demo::start(&node).await;
-            if !strategies.is_empty() {
+            if !discoveries.is_empty() {
+                let mut strategies = Vec::new();
+                for d in discoveries {
+                    strategies.push(d.start().await?);
+                }
                 let opts = tether::cluster::ClusterOpts::new()
                     .poll_interval(Duration::from_secs(discover_interval));
                 tether::cluster::start(strategies, opts)

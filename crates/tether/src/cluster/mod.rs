@@ -16,6 +16,7 @@
 //! | [`LocalEpmd`] | every node in this host's EPMD | `Cluster.Strategy.LocalEpmd` |
 //! | [`DnsPoll`] | `basename@IP` per A record of a name (a headless service) | `Cluster.Strategy.DNSPoll`, `Kubernetes.DNS` |
 //! | [`DnsSrv`] | `basename@target` per SRV record (a StatefulSet) | `Cluster.Strategy.Kubernetes.DNSSRV` |
+//! | [`Gossip`] | the nodes heard on a UDP multicast group, same packets | `Cluster.Strategy.Gossip` |
 //!
 //! **Failures.** Discovery is polled, so every failure is temporary: a strategy
 //! that errs or times out is logged and its previous answer kept (a DNS server
@@ -53,10 +54,12 @@
 //! ```
 
 mod dns;
+mod gossip;
 mod service;
 mod strategy;
 
 pub use dns::{DnsError, DnsPoll, DnsSrv, Resolver};
+pub use gossip::{Gossip, GossipConfig};
 pub use strategy::{Discovered, Epmd, LocalEpmd, Strategy, StrategyError};
 
 use std::sync::Arc;

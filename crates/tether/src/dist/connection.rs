@@ -254,14 +254,18 @@ async fn run(
     let reason = tokio::select! {
         r = &mut read => r,
         w = &mut writer => {
+            let silent = matches!(w, Err(framing::FrameError::TickTimeout));
             let reason = match w {
                 Ok(()) => "connection writer stopped".to_string(),
                 Err(e) => e.to_string(),
             };
             // A peer that stops flushes its last signals (its processes' exits and
             // DOWNs) and closes, which fails our writes; what it sent before is in
-            // our socket still, and counts: read it up to the close.
-            let _ = tokio::time::timeout(CLOSE_GRACE, &mut read).await;
+            // our socket still, and counts: read it up to the close. (A peer that went
+            // silent has nothing more to read: it is dropped at once.)
+            if !silent {
+                let _ = tokio::time::timeout(CLOSE_GRACE, &mut read).await;
+            }
             reason
         },
         _ = conn.stop.notified() => {

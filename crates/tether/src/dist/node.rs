@@ -30,10 +30,13 @@
 //! `nodes(hidden)`, `global` and `pg` do not sync with it, and nothing else changes.
 //!
 //! **EPMD.** By default ([`EpmdMode::Embedded`]) the node uses the EPMD listening on
-//! `127.0.0.1:ERL_EPMD_PORT` (4369 unless the variable says otherwise, as for `erl`)
-//! or, when none listens, serves EPMD itself in-process, so one command runs a node
-//! on a bare machine. Other nodes on the host may register with that embedded EPMD;
-//! their registrations end with this OS process, as with a real epmd that exits.
+//! `127.0.0.1:ERL_EPMD_PORT` (4369 unless the variable says otherwise, as for `erl`;
+//! on the listen address instead when the node listens on one address) or, when none
+//! listens, serves EPMD itself in-process, so one command runs a node on a bare
+//! machine. The embedded EPMD listens where the node listens (all interfaces by
+//! default, as the `epmd` daemon does), so nodes on other hosts can look this one up.
+//! Other nodes on the host may register with it; their registrations end with this
+//! OS process, as with a real epmd that exits.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -568,7 +571,17 @@ pub async fn start(config: NodeConfig) -> Result<DistNode, NodeStartError> {
         .local_addr()
         .map_err(NodeStartError::Listen)?
         .port();
-    let epmd_addr = SocketAddr::from((Ipv4Addr::LOCALHOST, config.epmd_port));
+    // The EPMD this node registers with: on loopback, or on the one address the node
+    // listens on. One served in-process listens where the node does (all interfaces
+    // by default, as the `epmd` daemon), so that peers on other hosts can look the
+    // node up, as they do for a BEAM node.
+    let local_only = config.listen.is_unspecified() || config.listen.is_loopback();
+    let epmd_addr = if local_only {
+        SocketAddr::from((Ipv4Addr::LOCALHOST, config.epmd_port))
+    } else {
+        SocketAddr::new(config.listen, config.epmd_port)
+    };
+    let epmd_bind = SocketAddr::new(config.listen, config.epmd_port);
     let mut embedded = None;
     let mut tasks = Vec::new();
     let creation = match config.epmd.clone() {
@@ -580,7 +593,7 @@ pub async fn start(config: NodeConfig) -> Result<DistNode, NodeStartError> {
         },
         mode => {
             if mode == EpmdMode::Embedded {
-                embedded = EpmdServer::ensure_running(epmd_addr)
+                embedded = EpmdServer::ensure_running_at(epmd_addr, epmd_bind)
                     .await
                     .map_err(NodeStartError::EmbeddedEpmd)?;
                 if embedded.is_some() {

@@ -9,6 +9,7 @@
 //! | `erlang:system_info/1` | `process_count`, `process_limit`, `schedulers`, `schedulers_online`, `logical_processors`, `wordsize`, `system_version`, `machine`, ... |
 //! | `erlang:memory/0,1` | `total`, `processes`, `processes_used`, `system`, `atom`, `atom_used`, `binary`, `code`, `ets` |
 //! | `erlang:statistics/1` | `run_queue`, `total_run_queue_lengths`, `reductions`, `wall_clock`, `runtime`, `io`, `context_switches`, `garbage_collection`, `scheduler_wall_time` |
+//! | `pg:get_members/1,2`, `pg:get_local_members/1,2`, `pg:which_groups/0,1` | as `pg` answers them |
 //! | `observer_backend:vsn/0`, `observer_backend:etop_collect/1` | what Erlang's `etop` asks of the node it watches |
 //!
 //! What a Rust process cannot show is reported as the nearest honest value, and each
@@ -151,6 +152,33 @@ pub(crate) fn register(rpc: &erpc::Registry) {
     rpc.register_sync("erlang", "statistics", 1, |args| {
         let key = args[0].as_atom().ok_or_else(badarg)?;
         statistics(key)
+    });
+    // pg's read functions, default scope `pg` or the one given.
+    let scoped = |args: &[Term]| -> Result<(String, Term), Exception> {
+        match args {
+            [group] => Ok(("pg".to_owned(), group.clone())),
+            [Term::Atom(scope), group] => Ok((scope.as_str().to_owned(), group.clone())),
+            _ => Err(badarg()),
+        }
+    };
+    for arity in [1, 2] {
+        rpc.register_sync("pg", "get_members", arity, move |args| {
+            let (scope, group) = scoped(&args)?;
+            let pids = crate::kernel::pg::get_members(&scope, group);
+            Ok(Term::list(pids.into_iter().map(Term::Pid)))
+        });
+        rpc.register_sync("pg", "get_local_members", arity, move |args| {
+            let (scope, group) = scoped(&args)?;
+            let pids = crate::kernel::pg::get_local_members(&scope, group);
+            Ok(Term::list(pids.into_iter().map(Term::Pid)))
+        });
+    }
+    rpc.register_sync("pg", "which_groups", 0, |_| {
+        Ok(Term::list(crate::kernel::pg::which_groups("pg")))
+    });
+    rpc.register_sync("pg", "which_groups", 1, |args| match &args[0] {
+        Term::Atom(scope) => Ok(Term::list(crate::kernel::pg::which_groups(scope.as_str()))),
+        _ => Err(badarg()),
     });
     rpc.register_sync("observer_backend", "vsn", 0, |_| {
         Ok(Term::tuple([

@@ -269,6 +269,12 @@ impl State {
             .expect("restarting a known child");
         let restarts = child.restarts.saturating_add(1);
         crate::runtime::stats::restarted();
+        tracing::info!(
+            supervisor = %crate::self_pid(),
+            child = %old,
+            restarts,
+            "supervisor report: restarting child"
+        );
         match start(&child.spec, &self.extra).await {
             Ok(Some(pid)) => {
                 self.children.insert(

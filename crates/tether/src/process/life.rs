@@ -215,6 +215,8 @@ pub(crate) fn finish(shared: &Arc<ProcessShared>, reason: ExitReason) {
         crate::runtime::logger::report_error!(pid = %me, location = loc.as_deref().unwrap_or("?"), "process panicked: {msg}");
     } else if !reason.is_clean() {
         tracing::debug!(pid = %me, reason = %reason, "process exited");
+    } else {
+        tracing::trace!(pid = %me, reason = %reason, "process exited");
     }
     let leftovers = shared.close();
     let (name, rel, mailbox) = {

@@ -32,7 +32,12 @@ pub struct DnsServer {
 impl DnsServer {
     /// Starts a server on `127.0.0.1` at a free port.
     pub fn start() -> DnsServer {
-        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+        DnsServer::start_on(Ipv4Addr::LOCALHOST)
+    }
+
+    /// Starts a server on `ip` at a free port (an address of a network the test made).
+    pub fn start_on(ip: Ipv4Addr) -> DnsServer {
+        let sock = UdpSocket::bind((ip, 0)).unwrap();
         sock.set_read_timeout(Some(Duration::from_millis(50)))
             .unwrap();
         let addr = sock.local_addr().unwrap();

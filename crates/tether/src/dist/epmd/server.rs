@@ -172,11 +172,22 @@ impl EpmdServer {
     /// `Ok(None)` when an EPMD is already listening, `Ok(Some(handle))` when this
     /// process now serves EPMD.
     pub async fn ensure_running(addr: SocketAddr) -> std::io::Result<Option<EpmdHandle>> {
-        let probe = tokio::time::timeout(Duration::from_secs(2), TcpStream::connect(addr)).await;
-        if let Ok(Ok(_)) = probe {
+        EpmdServer::ensure_running_at(addr, addr).await
+    }
+
+    /// [`ensure_running`](Self::ensure_running) that looks for a running EPMD at
+    /// `probe` and, finding none, serves on `bind`: a node listening on all interfaces
+    /// looks on loopback and serves on all interfaces, as the `epmd` daemon does, so
+    /// that peers on other hosts can look it up.
+    pub async fn ensure_running_at(
+        probe: SocketAddr,
+        bind: SocketAddr,
+    ) -> std::io::Result<Option<EpmdHandle>> {
+        let found = tokio::time::timeout(Duration::from_secs(2), TcpStream::connect(probe)).await;
+        if let Ok(Ok(_)) = found {
             return Ok(None);
         }
-        Ok(Some(EpmdServer::bind(addr).await?.spawn()))
+        Ok(Some(EpmdServer::bind(bind).await?.spawn()))
     }
 }
 
@@ -247,9 +258,12 @@ async fn serve_conn(
     let body = tokio::time::timeout(config.request_timeout, read_request(&mut s, config))
         .await
         .map_err(|_| EpmdError::Timeout("reading the request"))??;
+    // As epmd decides it: a peer on this host is one connecting from loopback or from
+    // the very address it connected to (a node registering on its own IP).
+    let local = peer.ip().is_loopback() || s.local_addr().is_ok_and(|l| l.ip() == peer.ip());
     match body[0] {
         proto::ALIVE2_REQ => {
-            if !peer.ip().is_loopback() {
+            if !local {
                 return Err(EpmdError::Protocol(
                     "ALIVE2_REQ from a non-local address".into(),
                 ));
@@ -289,7 +303,7 @@ async fn serve_conn(
         }
         proto::NAMES_REQ | proto::DUMP_REQ => {
             let dump = body[0] == proto::DUMP_REQ;
-            if dump && !peer.ip().is_loopback() {
+            if dump && !local {
                 return Err(EpmdError::Protocol(
                     "DUMP_REQ from a non-local address".into(),
                 ));

@@ -34,6 +34,12 @@ impl State {
         self.children[i].pid = ChildPid::Undefined;
         self.children[i].restarts = self.children[i].restarts.saturating_add(1);
         crate::runtime::stats::restarted();
+        tracing::info!(
+            supervisor = %crate::self_pid(),
+            child = %self.children[i].spec.id,
+            restarts = self.children[i].restarts,
+            "supervisor report: restarting child"
+        );
         match self.strategy {
             Strategy::OneForOne => {
                 self.start_range(i, i + 1).await;
