@@ -2,7 +2,8 @@
 # Records real BEAM traffic as seeds for the kernel-service fuzz targets: the messages
 # a BEAM node's global, pg and GenStage (Elixir's GenStage 1.3.2, the copy the interop
 # tests use) send to a peer node, into fuzz/seeds/{global,pg,gen_stage}/. Needs erl
-# (OTP 25+, for :peer) and elixir; uses the EPMD on this host (starts one if needed).
+# (OTP 25+, for :peer) and elixir; uses the EPMD on this host (erl starts one if none
+# listens, and leaves it running, as any `erl -sname` does).
 #
 #   fuzz/record-seeds.sh
 set -eu
@@ -11,7 +12,6 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/ebin" "$tmp/seeds"
 elixirc -o "$tmp/ebin" crates/tether-cli/tests/support/gen_stage/lib >/dev/null
-epmd -daemon
 elixir --sname "seeds_a_$$" --cookie seeds fuzz/record_seeds.exs "$tmp/seeds" "$tmp/ebin"
 for t in global pg gen_stage; do
     rm -rf "fuzz/seeds/$t"
