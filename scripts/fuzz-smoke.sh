@@ -2,9 +2,12 @@
 # Runs each fuzz target in fuzz/ for a bounded time (default 60 s each): the ETF
 # decoder and the Erlang-syntax parser (tether-term), and the receiving side of a
 # distribution connection (tether: frames, the distribution-header parser, control
-# messages) and both sides of the distribution handshake. EPMD requests and replies
-# (over loopback) and the DNS reply parser of cluster discovery have stable
-# random-input tests only (run longer here).
+# messages) and both sides of the distribution handshake; and what the kernel
+# services accept from peers (`global`, `pg`, `gen_stage`: seeded from the recorded
+# BEAM traffic in fuzz/seeds/, see fuzz/record-seeds.sh; these three share one
+# target's time, SECONDS/3 each). EPMD requests and replies (over loopback) and the DNS
+# reply parser of cluster discovery have stable random-input tests only (run longer
+# here).
 #
 #   scripts/fuzz-smoke.sh [SECONDS]
 #
@@ -22,6 +25,7 @@ if ! command -v cargo-fuzz >/dev/null 2>&1 || ! rustup toolchain list | grep -q 
     TETHER_FUZZ_ITERS=200000 cargo test -p tether --release --lib handshake::robustness
     TETHER_FUZZ_ITERS=20000 cargo test -p tether --release --lib epmd::robustness
     TETHER_FUZZ_ITERS=1000000 cargo test -p tether --release --lib cluster::dns::wire
+    TETHER_FUZZ_ITERS=50000 cargo test -p tether --release --test kernel_inputs
     exit 0
 fi
 # Seed the decode corpus with the Erlang-made fixtures, one file per term.
@@ -75,7 +79,19 @@ send_name = bytes([ord("N")]) + struct.pack(">QIH", 0x3_0100_0d9f_fdf4, 9, len(n
 os.makedirs("fuzz/corpus/handshake", exist_ok=True)
 open("fuzz/corpus/handshake/seed-send-name", "wb").write(b"\x00" + struct.pack(">H", len(send_name)) + send_name)
 PY
+# Recorded real traffic (fuzz/seeds/<target>/, read only) seeds the targets that have
+# some: erl's handshake and frames (crates/tether-cli/tests/record_fuzz_seeds.rs), and
+# the kernel services' messages (fuzz/record-seeds.sh).
+seeds() { if [ -d "fuzz/seeds/$1" ]; then echo "fuzz/seeds/$1"; fi; }
 for target in decode parse dist_frames handshake; do
-    cargo +nightly fuzz run --fuzz-dir fuzz "$target" "fuzz/corpus/$target" -- \
+    mkdir -p "fuzz/corpus/$target"
+    # shellcheck disable=SC2046 # no seeds dir: no argument
+    cargo +nightly fuzz run --fuzz-dir fuzz "$target" "fuzz/corpus/$target" $(seeds "$target") -- \
         -max_total_time="$secs" -max_len=4096 -rss_limit_mb=2048 -print_final_stats=1
+done
+# The kernel services: a writable corpus, and the recorded seeds (read only).
+for target in global pg gen_stage; do
+    mkdir -p "fuzz/corpus/$target"
+    cargo +nightly fuzz run --fuzz-dir fuzz "$target" "fuzz/corpus/$target" "fuzz/seeds/$target" -- \
+        -max_total_time="$(( (secs + 2) / 3 ))" -max_len=4096 -rss_limit_mb=2048 -print_final_stats=1
 done

@@ -21,6 +21,7 @@
 //! | `tether_dist_connections` | gauge | connections to other nodes |
 //! | `tether_dist_messages_in_total{peer}`, `..._out_total{peer}` | counter | control messages per peer |
 //! | `tether_dist_bytes_in_total{peer}`, `..._out_total{peer}` | counter | bytes per peer |
+//! | `tether_dist_limit_hits_total{limit}` | counter | peers disconnected or refused for exceeding a limit, per limit (`frame_size`, `message_size`, `fragments_in_flight`, `depth`, `input_size`, `decompressed_size`, `node_table`, `pending_handshakes`, `connection_rate`; see SECURITY.md) |
 //!
 //! The counters come from [`introspect::system`] (kept on
 //! the hot paths at the cost of a per-thread store; see
@@ -174,6 +175,19 @@ pub fn render_prometheus() -> String {
         "counter",
         "Bytes sent to a peer.",
         &per_peer(|c| c.bytes_out),
+    );
+    let hits = crate::dist::node::inner()
+        .map(|node| node.limit_hits.snapshot())
+        .unwrap_or_else(|| crate::dist::limits::LimitHits::default().snapshot());
+    let hits: Vec<(String, f64)> = hits
+        .into_iter()
+        .map(|(limit, count)| (format!("{n},limit=\"{limit}\""), count as f64))
+        .collect();
+    family(
+        "tether_dist_limit_hits_total",
+        "counter",
+        "Peers disconnected or refused for exceeding a distribution limit.",
+        &hits,
     );
     #[cfg(feature = "metrics")]
     if let Some(handle) = recorder::HANDLE.get() {

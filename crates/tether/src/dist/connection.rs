@@ -32,6 +32,7 @@ use super::control::{Control, ProcRef};
 use super::flags::DistFlags;
 use super::framing::{self, Backlog, FrameSender, WriterHandle, header::InboundDecoder};
 use super::handshake::Handshake;
+use super::limits::Limit;
 use super::node::NodeInner;
 use super::node_name::NodeName;
 use super::tls::DistStream;
@@ -241,6 +242,14 @@ async fn run(
 ) {
     let max = inner.framing.max_frame_len as usize;
     let limits = inner.limits;
+    // A peer over a limit is counted and named as such (`dist::limits`); the
+    // connection ends like any other bad input.
+    let over = |limit: Option<Limit>, reason: String| {
+        if let Some(limit) = limit {
+            inner.limit_hits.hit(limit, &conn.name, &reason);
+        }
+        reason
+    };
     let read = async {
         let mut inbound = InboundDecoder::new(max);
         loop {
@@ -250,16 +259,16 @@ async fn run(
                     k
                 }
                 Ok(None) => return "connection closed by peer".to_string(),
-                Err(e) => return e.to_string(),
+                Err(e) => return over(Limit::of_frame_error(&e), e.to_string()),
             };
             let mut msg = match inbound.decode(kind) {
                 Ok(Some(m)) => m,
                 Ok(None) => continue,
-                Err(e) => return e.to_string(),
+                Err(e) => return over(Limit::of_frame_error(&e), e.to_string()),
             };
             let ctrl = match wire::decode(&mut msg, limits) {
                 Ok(c) => c,
-                Err(e) => return e.to_string(),
+                Err(e) => return over(Limit::of_bad_control(&e), e.to_string()),
             };
             inbound.recycle(msg.atom_refs);
             if let Err(e) = incoming::dispatch(&inner, &conn, ctrl) {

@@ -31,6 +31,7 @@
 //! | [`node_monitor`] | `monitor_node`, `monitor_nodes`, `nodes()` |
 //! | [`erpc`] | the registry of functions that rpc and erpc requests may run |
 //! | [`call()`], [`rpc`], [`erpc::call`] | clients: `gen_server` calls, rpc, erpc |
+//! | `limits` | what a peer can make the node hold: limits, their defaults, the hit counters |
 //! | [`epmd`], `handshake`, `framing`, [`flags`], [`cookie`], [`node_name`] | the foundations |
 //!
 //! The handshake, framing and control modules are public only with the cargo feature
@@ -70,6 +71,7 @@ pub mod handshake;
 pub(crate) mod handshake;
 pub mod host;
 mod incoming;
+pub(crate) mod limits;
 pub mod node;
 pub mod node_monitor;
 pub mod node_name;
@@ -87,6 +89,7 @@ pub use flags::DistFlags;
 pub use framing::DEFAULT_BUSY_LIMIT;
 pub use handshake::{AllowList, Handshake, HandshakeConfig, HandshakeError};
 pub use incoming::SpawnReply;
+pub use limits::ConnectionRate;
 pub use node::{DistNode, EpmdMode, NodeConfig, NodeStartError, OutputQueue, start};
 pub use node_monitor::{
     NodeEvent, NodeKind, NotAlive, connect_node, disconnect_node, monitor_node, monitor_nodes,

@@ -53,6 +53,7 @@ use super::cookie::{Cookie, Cookies};
 use super::epmd::{self, EpmdClient, EpmdHandle, EpmdServer, NodeInfo};
 use super::framing::FramingConfig;
 use super::handshake::{AllowList, HandshakeConfig, PacketLen};
+use super::limits::{ConnectionRate, LimitHits, RateLimiter};
 use super::node_monitor::NodeMonitors;
 use super::node_name::{NodeName, NodeNameError};
 use super::remote::PeerTable;
@@ -100,6 +101,7 @@ pub struct NodeConfig {
     pub(crate) tls: Option<TlsConfig>,
     pub(crate) max_pending_per_address: usize,
     pub(crate) busy_limit: usize,
+    pub(crate) connection_rate: ConnectionRate,
 }
 
 impl NodeConfig {
@@ -123,6 +125,7 @@ impl NodeConfig {
             tls: None,
             max_pending_per_address: 8,
             busy_limit: super::framing::DEFAULT_BUSY_LIMIT,
+            connection_rate: ConnectionRate::default(),
         }
     }
 
@@ -244,6 +247,22 @@ impl NodeConfig {
     /// hold the node's setup capacity; established connections do not count.
     pub fn max_pending_handshakes_per_address(mut self, n: usize) -> Self {
         self.max_pending_per_address = n.max(1);
+        self
+    }
+
+    /// How many new incoming connections one IP address may open: a burst, then a
+    /// steady rate (default [`ConnectionRate::default`]: 32 at once, then 8 a
+    /// second). A connection over the rate is closed as soon as it is accepted, with
+    /// a warning and a count in `tether_dist_limit_hits_total{limit="connection_rate"}`;
+    /// other addresses and established connections are not affected.
+    ///
+    /// ```
+    /// use tether::dist::{ConnectionRate, NodeConfig};
+    /// let cfg = NodeConfig::new("demo").connection_rate_per_address(ConnectionRate::new(4, 1.0));
+    /// # let _ = cfg;
+    /// ```
+    pub fn connection_rate_per_address(mut self, rate: ConnectionRate) -> Self {
+        self.connection_rate = rate;
         self
     }
 
@@ -384,6 +403,12 @@ pub(crate) struct NodeInner {
     pub tasks: Mutex<Vec<tokio::task::AbortHandle>>,
     /// The kernel's keeper (the kernel supervisor's parent).
     pub kernel: Mutex<Option<tether_term::Pid>>,
+    /// How often peers hit each limit (`dist::limits`).
+    pub limit_hits: LimitHits,
+    /// Most connections in setup at once from one IP address.
+    pub max_pending_per_address: usize,
+    /// New connections per IP address.
+    pub connection_rate: RateLimiter,
 }
 
 /// The runtime's node while it is distributed (a runtime service).
@@ -690,6 +715,9 @@ pub async fn start(config: NodeConfig) -> Result<DistNode, NodeStartError> {
         embedded_epmd: Mutex::new(embedded),
         tasks: Mutex::new(tasks),
         kernel: Mutex::new(None),
+        limit_hits: LimitHits::default(),
+        max_pending_per_address: config.max_pending_per_address,
+        connection_rate: RateLimiter::new(config.connection_rate),
     });
     {
         let slot = crate::runtime::state::service::<NodeSlot>();
@@ -709,11 +737,7 @@ pub async fn start(config: NodeConfig) -> Result<DistNode, NodeStartError> {
             return Err(NodeStartError::Kernel(reason));
         }
     }
-    let acceptor = tokio::spawn(remote::accept_loop(
-        inner.clone(),
-        listener,
-        config.max_pending_per_address,
-    ));
+    let acceptor = tokio::spawn(remote::accept_loop(inner.clone(), listener));
     lock(&inner.tasks).push(acceptor.abort_handle());
     tracing::info!(node = %name, port, creation, hidden = config.hidden, "node started");
     Ok(DistNode(inner))

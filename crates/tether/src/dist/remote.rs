@@ -45,6 +45,7 @@ use super::epmd::{EpmdClient, EpmdError};
 use super::handshake::{
     self, ConnectArbiter, Handshake, HandshakeError, IncomingDecision, PeerState,
 };
+use super::limits::Limit;
 use super::node::{EpmdMode, NodeInner};
 use super::node_name::{NodeName, NodeNameError};
 use super::outgoing;
@@ -482,10 +483,12 @@ async fn resolve(inner: &NodeInner, name: &NodeName) -> Result<SocketAddr, Conne
     }
 }
 
-/// Accepts incoming connections forever, at most `per_address` in setup at once from
-/// one IP address.
-pub(crate) async fn accept_loop(inner: Arc<NodeInner>, listener: TcpListener, per_address: usize) {
+/// Accepts incoming connections forever: from one IP address, new connections at
+/// most at the configured rate and at most `max_pending_per_address` in setup at once
+/// (`dist::limits`).
+pub(crate) async fn accept_loop(inner: Arc<NodeInner>, listener: TcpListener) {
     let pending: Arc<Mutex<HashMap<IpAddr, usize>>> = Arc::default();
+    let per_address = inner.max_pending_per_address;
     loop {
         let (stream, addr) = match listener.accept().await {
             Ok(x) => x,
@@ -495,12 +498,18 @@ pub(crate) async fn accept_loop(inner: Arc<NodeInner>, listener: TcpListener, pe
                 continue;
             }
         };
+        if !inner.connection_rate.admit(addr.ip()) {
+            let detail = "closed an incoming connection: its address opens connections faster than the configured rate";
+            inner.limit_hits.hit(Limit::ConnectionRate, &addr, detail);
+            continue;
+        }
         let Some(slot) = PendingSlot::take(&pending, addr.ip(), per_address) else {
-            crate::runtime::logger::report_warn!(
-                %addr,
-                limit = per_address,
-                "closed an incoming connection: too many handshakes in progress from its address"
+            let detail = format!(
+                "closed an incoming connection: {per_address} handshakes already in progress from its address"
             );
+            inner
+                .limit_hits
+                .hit(Limit::PendingHandshakes, &addr, &detail);
             continue;
         };
         let inner = inner.clone();

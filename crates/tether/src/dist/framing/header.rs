@@ -25,8 +25,10 @@
 //! later. Fragments of one sequence are joined as their ids count down to 1;
 //! sequences may interleave. Everything is bounded: atom text (255 characters, valid
 //! UTF-8), references to unset cache entries are errors, a message may not exceed the
-//! frame limit once joined, and at most [`MAX_IN_FLIGHT`] fragmented sequences may be
-//! open at once.
+//! frame limit once joined, the messages being joined may not hold more than that
+//! limit together (so a peer that opens many sequences cannot make the connection
+//! hold [`MAX_IN_FLIGHT`] times the limit), and at most [`MAX_IN_FLIGHT`] fragmented
+//! sequences may be open at once.
 
 use std::collections::HashMap;
 
@@ -64,6 +66,8 @@ pub struct InboundDecoder {
     /// A list to fill with the next message's references ([`InboundDecoder::recycle`]).
     spare: Vec<Atom>,
     partial: HashMap<u64, Partial>,
+    /// Bytes held in `partial`, all sequences together.
+    held: usize,
     max_message_len: usize,
 }
 
@@ -96,6 +100,7 @@ impl InboundDecoder {
             cache: AtomCache::new(),
             spare: Vec::new(),
             partial: HashMap::new(),
+            held: 0,
             max_message_len,
         }
     }
@@ -140,7 +145,8 @@ impl InboundDecoder {
                 if self.partial.len() >= MAX_IN_FLIGHT {
                     return Err(err(Malformed::TooManyFragmented));
                 }
-                self.check_len(body.len())?;
+                self.check_len(self.held + body.len())?;
+                self.held += body.len();
                 let p = Partial {
                     next_id: id - 1,
                     atom_refs,
@@ -165,15 +171,18 @@ impl InboundDecoder {
                     }));
                 }
                 let part = &frame[c.1..];
-                if p.body.len() + part.len() > max {
+                // This sequence's bytes are part of `held`: one check bounds both.
+                if self.held + part.len() > max {
                     return Err(err(Malformed::MessageTooLarge { max }));
                 }
                 p.body.extend_from_slice(part);
+                self.held += part.len();
                 p.next_id -= 1;
                 if p.next_id > 0 {
                     return Ok(None);
                 }
                 let p = self.partial.remove(&seq).expect("present");
+                self.held -= p.body.len();
                 Ok(Some(Message {
                     atom_refs: p.atom_refs,
                     body: p.body.freeze(),
@@ -267,6 +276,36 @@ mod tests {
         v.extend_from_slice(&id.to_be_bytes());
         v.extend_from_slice(rest);
         Bytes::from(v)
+    }
+
+    #[test]
+    fn open_sequences_together_are_held_to_the_message_limit() {
+        let mut d = InboundDecoder::new(10);
+        // Two sequences of 4 bytes each so far: 8 held.
+        for seq in [1, 2] {
+            let start = frag(69, seq, 3, &[0, 1, 2, 3, 4]);
+            assert!(d.decode(FrameKind::FragmentStart(start)).unwrap().is_none());
+        }
+        // A third whose first fragment would make 12: refused, though alone it fits.
+        let third = d.decode(FrameKind::FragmentStart(frag(69, 3, 2, &[0, 1, 2, 3, 4])));
+        assert!(matches!(
+            third,
+            Err(FrameError::Malformed(Malformed::MessageTooLarge {
+                max: 10
+            }))
+        ));
+        // A joined message frees what it held.
+        let mut d = InboundDecoder::new(10);
+        for round in 0..5u64 {
+            let start = frag(69, round, 2, &[0, 1, 2, 3, 4]);
+            assert!(d.decode(FrameKind::FragmentStart(start)).unwrap().is_none());
+            let m = d
+                .decode(FrameKind::FragmentCont(frag(70, round, 1, &[5, 6, 7])))
+                .unwrap()
+                .unwrap();
+            assert_eq!(m.body.as_ref(), &[1, 2, 3, 4, 5, 6, 7]);
+        }
+        assert_eq!(d.held, 0);
     }
 
     #[test]

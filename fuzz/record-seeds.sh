@@ -1,0 +1,24 @@
+#!/bin/sh
+# Records real BEAM traffic as seeds for the kernel-service fuzz targets: the messages
+# a BEAM node's global, pg and GenStage (Elixir's GenStage 1.3.2, the copy the interop
+# tests use) send to a peer node, into fuzz/seeds/{global,pg,gen_stage}/. Needs erl
+# (OTP 25+, for :peer) and elixir; uses the EPMD on this host (erl starts one if none
+# listens, and leaves it running, as any `erl -sname` does).
+#
+#   fuzz/record-seeds.sh
+set -eu
+cd "$(dirname "$0")/.."
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/ebin" "$tmp/seeds"
+elixirc -o "$tmp/ebin" crates/tether-cli/tests/support/gen_stage/lib >/dev/null
+elixir --sname "seeds_a_$$" --cookie seeds fuzz/record_seeds.exs "$tmp/seeds" "$tmp/ebin"
+for t in global pg gen_stage; do
+    rm -rf "fuzz/seeds/$t"
+    mkdir -p "fuzz/seeds/$t"
+    # Keep distinct messages only, named by content.
+    for f in "$tmp/seeds/$t"/*; do
+        cp "$f" "fuzz/seeds/$t/$(sha1sum "$f" | cut -c1-16)"
+    done
+    echo "$t: $(ls "fuzz/seeds/$t" | wc -l) seeds"
+done
