@@ -41,6 +41,15 @@ if ! erl -noshell -eval 'halt(case code:which(etop) of non_existing -> 1; _ -> 0
         && dpkg-deb -x erlang-observer_*.deb .)
 fi
 
+# The Kubernetes manifests of deploy/k8s, against the Kubernetes API schemas
+# (PyPI's kubernetes-validate bundles them; no cluster needed).
+if ! python3 -m kubernetes_validate --version >/dev/null 2>&1; then
+    echo "== installing kubernetes-validate (PyPI)"
+    python3 -m pip install -q kubernetes-validate
+fi
+echo "== deploy/k8s manifests against the Kubernetes $(python3 -m kubernetes_validate --version) schemas"
+python3 -m kubernetes_validate --strict --quiet deploy/k8s/*.yaml
+
 echo "== cargo test (unit, behaviour, interop and doc tests)"
 cargo test --workspace --all-targets
 cargo test --workspace --doc
