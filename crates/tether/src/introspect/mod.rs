@@ -105,7 +105,41 @@ pub fn system() -> SystemInfo {
         processes += s.memory as u64;
         longest = longest.max(s.message_queue_len);
     });
-    let (uptime, enabled, totals) = context::with(|rt| {
+    let Quick {
+        uptime,
+        metrics_enabled,
+        counters,
+        worker_threads,
+        run_queue,
+    } = quick();
+    SystemInfo {
+        node: tether_term::Node::local().name(),
+        uptime,
+        worker_threads,
+        process_count: count,
+        max_message_queue_len: longest,
+        memory: Memory {
+            total: resident_bytes(),
+            processes,
+        },
+        run_queue,
+        counters,
+        metrics_enabled,
+    }
+}
+
+/// The figures of [`SystemInfo`] that need no walk of the process table (for
+/// callers that want only these, such as the rpc introspection).
+pub(crate) struct Quick {
+    pub uptime: Duration,
+    pub metrics_enabled: bool,
+    pub counters: Counters,
+    pub worker_threads: usize,
+    pub run_queue: usize,
+}
+
+pub(crate) fn quick() -> Quick {
+    let (uptime, metrics_enabled, t) = context::with(|rt| {
         (
             rt.stats.started().elapsed(),
             rt.stats.enabled(),
@@ -119,25 +153,18 @@ pub fn system() -> SystemInfo {
         }
         Err(_) => (0, 0),
     };
-    SystemInfo {
-        node: tether_term::Node::local().name(),
+    Quick {
         uptime,
-        worker_threads,
-        process_count: count,
-        max_message_queue_len: longest,
-        memory: Memory {
-            total: resident_bytes(),
-            processes,
-        },
-        run_queue,
+        metrics_enabled,
         counters: Counters {
-            spawns: totals.spawns,
-            exits: totals.exits,
-            abnormal_exits: totals.abnormal_exits,
-            messages_sent: totals.messages,
-            supervisor_restarts: totals.restarts,
+            spawns: t.spawns,
+            exits: t.exits,
+            abnormal_exits: t.abnormal_exits,
+            messages_sent: t.messages,
+            supervisor_restarts: t.restarts,
         },
-        metrics_enabled: enabled,
+        worker_threads,
+        run_queue,
     }
 }
 

@@ -285,10 +285,11 @@ fn item(info: &ProcessInfo, k: &str) -> Result<Term, Exception> {
 }
 
 fn system_info(key: &str) -> Result<Term, Exception> {
-    let sys = introspect::system();
+    // Cheap figures only: none of these keys needs a walk of the process table.
+    let sys = introspect::quick();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     Ok(match key {
-        "process_count" => int(sys.process_count),
+        "process_count" => int(crate::process_count()),
         // A pid's id is 32 bits; the table holds as many processes as memory allows.
         "process_limit" => int(u32::MAX),
         "schedulers" | "schedulers_online" => int(sys.worker_threads),
@@ -335,7 +336,7 @@ struct Last {
 }
 
 fn statistics(key: &str) -> Result<Term, Exception> {
-    let sys = introspect::system();
+    let sys = introspect::quick();
     let last = crate::runtime::state::service::<LastStats>();
     let mut last = last.0.lock().unwrap_or_else(|e| e.into_inner());
     Ok(match key {
@@ -429,7 +430,7 @@ fn etop_collect(collector: Pid) {
         int(procinfo.len()),
         Term::atom("undefined"),
         Term::atom("undefined"),
-        int(introspect::system().run_queue),
+        int(introspect::quick().run_queue),
         Term::nil(),
         Term::list(memi),
         Term::list(procinfo),
