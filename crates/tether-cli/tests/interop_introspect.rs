@@ -53,6 +53,12 @@ fn process_info_and_friends_answer_as_the_beam_does() {
         for i in 0..3u32 {
             tether::send(watched, i).unwrap();
         }
+        // The sends made it runnable (as on the BEAM, a process with new messages is
+        // `runnable` until it is scheduled); wait until it has run and gone back to
+        // waiting, so the status read below is not a race with the scheduler.
+        while tether::process_info(watched).map(|i| i.status) != Some(tether::Status::Waiting) {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
 
         // processes/0 lists it; process_info/2 with a list of items.
         let code = format!(
