@@ -100,8 +100,11 @@ fn process_info_relations() {
         let me = tether::self_pid();
         let p = tether::spawn_link(wait_forever());
         let r = tether::monitor(p);
+        // Handled the monitor signal and parked again (its status is `Running`
+        // between the two).
         eventually("p has handled our monitor signal", || async {
-            tether::process_info(p).is_some_and(|i| i.monitored_by == vec![me])
+            tether::process_info(p)
+                .is_some_and(|i| i.monitored_by == vec![me] && i.status == tether::Status::Waiting)
         })
         .await;
         let mine = tether::process_info(me).unwrap();
