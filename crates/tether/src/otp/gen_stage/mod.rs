@@ -75,7 +75,7 @@
 //! | `buffer.rs`, `batch.rs` | the buffer (with infos) and the batching rule |
 //! | `dispatcher/` | the [`Dispatcher`] trait and the three dispatchers |
 //! | `client.rs` | the API: start, subscribe, ask, cancel, demand mode, infos, calls |
-//! | `consumer_supervisor.rs` | [`ConsumerSupervisor`]: a child process per event, with `which_children`, `count_children`, `terminate_child` and the supervisor's shutdown protocol |
+//! | `consumer_supervisor/` | [`ConsumerSupervisor`]: a child process per event, transient children restarted (a failed restart kept as *restarting* and retried), `which_children`, `count_children`, `terminate_child`, `start_child` and the supervisor's shutdown protocol |
 //! | `from_iter.rs`, `stream.rs` | Rust-native edges: a producer from an iterator or an async stream ([`from_iter`], [`from_stream`]), stages consumed by the calling process ([`stream`], a [`futures_core::Stream`]) |
 //!
 //! Between local stages the protocol messages are Rust values moved into the
@@ -133,8 +133,6 @@
 //!   as an Elixir producer would).
 //! - Elixir selector and hash functions cannot run in Rust: a remote subscription
 //!   with a `selector` is refused with `bad_opts`.
-//! - [`ConsumerSupervisor`] restarts a transient child at once; a failed restart is
-//!   logged and its event counts as done (no `:restarting` children).
 //! - `format_status` is Tether's own (`sys`).
 
 mod batch;
