@@ -115,6 +115,17 @@
 //! answered with a `{cancel, unknown_subscription}`, duplicated ones with
 //! `{cancel, duplicated_subscription}`, as GenStage does.
 //!
+//! A stage's own calls cross nodes as GenStage's do (a stage is a `gen_server`, so
+//! `GenStage.call/3` is a plain `$gen_call`): [`call_term`] calls any stage with a
+//! term request and returns the reply term (an Elixir stage, or one with no Rust type
+//! here); [`call`] and [`cast`] reach a Tether stage on another node when its type
+//! gives the term forms ([`GenStage::encode_call`], [`GenStage::decode_reply`],
+//! [`GenStage::encode_cast`] on the caller's side; [`GenStage::decode_call`],
+//! [`GenStage::encode_reply`], [`GenStage::decode_cast`] on the stage's), for
+//! example with tether-term's serde bridge
+//! ([`encode_term`](crate::otp::gen_server::encode_term) /
+//! [`decode_term`](crate::otp::gen_server::decode_term)).
+//!
 //! ## Rust-native edges
 //!
 //! [`from_iter`] and [`from_stream`] start a producer that pulls an iterator or a
@@ -155,7 +166,8 @@ use std::future::Future;
 use tether_term::Term;
 
 pub use client::{
-    Stage, SubscribeError, async_info, async_resubscribe, async_subscribe, call, cast, demand,
+    Stage, SubscribeError, async_info, async_resubscribe, async_subscribe, call, call_term, cast,
+    demand,
     estimate_buffered_count, set_demand, start, start_link, stop, sync_info, sync_resubscribe,
     sync_subscribe,
 };
@@ -308,6 +320,31 @@ pub trait GenStage: Sized + Send + 'static {
     /// Turns a reply into a term for a caller on another node (default: none).
     fn encode_reply(reply: &Self::Reply) -> Option<Term> {
         let _ = reply;
+        None
+    }
+
+    /// The caller's side of [`decode_call`](GenStage::decode_call): turns a request
+    /// into the term [`call`] sends to a stage of this type on another node (default:
+    /// none, and such a call fails with
+    /// [`CallError::NotPortable`](crate::otp::gen_server::CallError::NotPortable)).
+    fn encode_call(request: &Self::Call) -> Option<Term> {
+        let _ = request;
+        None
+    }
+
+    /// The caller's side of [`encode_reply`](GenStage::encode_reply): reads the reply
+    /// term of a stage of this type on another node (default: none, and the call
+    /// fails with [`CallError::BadReply`](crate::otp::gen_server::CallError::BadReply)).
+    fn decode_reply(reply: &Term) -> Option<Self::Reply> {
+        let _ = reply;
+        None
+    }
+
+    /// The caller's side of [`decode_cast`](GenStage::decode_cast): turns a request
+    /// into the term [`cast`] sends to a stage of this type on another node (default:
+    /// none, and the cast is dropped).
+    fn encode_cast(request: &Self::Cast) -> Option<Term> {
+        let _ = request;
         None
     }
 }
