@@ -167,9 +167,8 @@ use tether_term::Term;
 
 pub use client::{
     Stage, SubscribeError, async_info, async_resubscribe, async_subscribe, call, call_term, cast,
-    demand,
-    estimate_buffered_count, set_demand, start, start_link, stop, sync_info, sync_resubscribe,
-    sync_subscribe,
+    demand, estimate_buffered_count, set_demand, start, start_link, stop, sync_info,
+    sync_resubscribe, sync_subscribe,
 };
 pub use consumer_supervisor::{
     ChildStart, ConsumerSupervisor, ConsumerSupervisorSpec, NotFound, Restart, SupervisorCall,
