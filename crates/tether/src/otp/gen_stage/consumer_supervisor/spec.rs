@@ -169,8 +169,10 @@ pub enum SupervisorCall<E> {
     /// (`:undefined`) and [`ChildPid::Restarting`](supervisor::ChildPid::Restarting)
     /// for a child whose restart failed and is being retried.
     WhichChildren,
-    /// Counts of the children (`count_children/1`): `specs` is the number of
-    /// children, restarting ones included; `active` leaves those out.
+    /// Counts of the children (`count_children/1`): `specs` is always 1 (the one
+    /// template); `workers` (or `supervisors`, per
+    /// [`child_type`](ConsumerSupervisorSpec::child_type)) counts every child,
+    /// restarting ones included; `active` leaves those out.
     CountChildren,
     /// Stops a child with the shutdown protocol (`terminate_child/2`); a restarting
     /// child is dropped and its retry cancelled.
