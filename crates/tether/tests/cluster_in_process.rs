@@ -444,7 +444,7 @@ impl GenStage for Queue {
 
 /// A stage's `handle_call` from another Tether node: typed (`gen_stage::call` with
 /// the stage's own hooks), as a term (`gen_stage::call_term`, as for an Elixir
-/// stage), and a typed cast; the events each emits land in the producer's buffer.
+/// stage; also from its own node), and a typed cast; the events each emits land in the producer's buffer.
 /// A type without the hooks gets `NotPortable`, an unknown stage `NoProc`.
 #[test]
 fn gen_stage_calls_across_nodes_in_one_process() {
@@ -456,6 +456,9 @@ fn gen_stage_calls_across_nodes_in_one_process() {
         gen_stage::start::<Queue>((), StartOpts::new().name("queue"))
             .await
             .unwrap();
+        // A term call to a local stage works the same way.
+        let local = gen_stage::call_term("queue", Term::atom("buffered"), Timeout::DEFAULT).await;
+        assert_eq!(local, Ok(Term::Int(0)));
     });
     b.block_on(async move {
         let a = Node::intern(&name_a).unwrap();
