@@ -13,6 +13,9 @@
 //!   Tether producer sees it;
 //! - a mixed pipeline: Tether producer → Elixir producer_consumer → Tether
 //!   producer_consumer → Tether consumer, every event through in order;
+//! - a Tether process calling an Elixir stage's `handle_call` (`gen_stage::call_term`,
+//!   as `GenStage.call/3`): term request and reply, the events the call emits reach a
+//!   Tether consumer, a stage that exits in the call and a missing one are errors;
 //! - the Elixir node going down: Tether consumers are cancelled with
 //!   `{down, noconnection}`, and stop or not per their cancel mode; a Tether
 //!   producer sees its Elixir consumer's subscription end the same way.
@@ -27,7 +30,7 @@ use std::time::Duration;
 
 use interop::node::{COOKIE, T, epmd_port, me, run};
 use interop::{Beam, BeamSpec, require, unique};
-use tether::otp::gen_server::StartOpts;
+use tether::otp::gen_server::{CallError, StartOpts};
 use tether::otp::gen_stage::{
     self, Cancel, CancelMode, Emit, GenStage, Init, Role, SubscribeOpts, Subscribed, Subscription,
 };
@@ -305,7 +308,7 @@ IO.puts("ready")"#
         }
         assert_eq!(got, (0..7).collect::<Vec<i64>>());
         // ...and no more: the producer has made exactly 7.
-        let made = tether::dist::call((name.as_str(), ex_node), Term::atom("state"), T)
+        let made = gen_stage::call_term((name.as_str(), ex_node), Term::atom("state"), T)
             .await
             .unwrap();
         assert_eq!(made, Term::Int(7));
@@ -435,6 +438,65 @@ IO.puts("ready")"#
             got, expected,
             "every event, in order, through both languages"
         );
+    });
+}
+
+/// `GenStage.call/3` from Rust: an Elixir producer's `handle_call` replies with a
+/// term and emits events, which a Tether consumer subscribed to it gets; a call the
+/// stage exits in fails with its reason, a call to no stage with `noproc`.
+#[test]
+fn tether_calls_an_elixir_stage_handle_call() {
+    run(async {
+        let name = unique("exqueue");
+        let mut ex = elixir(
+            "gscall",
+            &format!(
+                r#"defmodule Queue do
+  use GenStage
+  def init(:ok), do: {{:producer, 0}}
+  def handle_demand(_, n), do: {{:noreply, [], n}}
+  def handle_call({{:queue, events}}, _from, n),
+    do: {{:reply, {{:queued, n + length(events)}}, events, n + length(events)}}
+  def handle_call(:crash, _from, _n), do: exit(:crashed)
+end
+{{:ok, _}} = GenStage.start(Queue, :ok, name: :{name})
+IO.puts("ready")"#
+            ),
+        );
+        ex.wait_line("ready", T).await;
+        let ex_node = Node::intern(&ex.node).unwrap();
+        let queue = (name.as_str(), ex_node);
+        let me = tether::self_pid();
+        let sink = gen_stage::start_link::<Sink>((me, false), StartOpts::new())
+            .await
+            .unwrap();
+        let opts = SubscribeOpts::new()
+            .max_demand(10)
+            .cancel(CancelMode::Temporary);
+        gen_stage::sync_subscribe(sink.pid(), queue, opts)
+            .await
+            .unwrap();
+        assert!(matches!(report().await, Report::Subscribed(_)));
+        let queued = |n: i64| Term::tuple([Term::atom("queued"), Term::Int(n)]);
+        let call = |events: std::ops::Range<i64>| {
+            let events = Term::list(events.map(Term::Int));
+            let request = Term::tuple([Term::atom("queue"), events]);
+            gen_stage::call_term(queue, request, T)
+        };
+        assert_eq!(call(0..3).await, Ok(queued(3)));
+        assert_eq!(call(3..20).await, Ok(queued(20)));
+        // Every event the calls emitted, in order, in batches of max - min.
+        collect(20, 5).await;
+        // A call the stage exits in, and a call to no stage.
+        let crash = gen_stage::call_term(queue, Term::atom("crash"), T).await;
+        assert_eq!(crash, Err(CallError::Exit(ExitReason::from("crashed"))));
+        assert_eq!(
+            report().await,
+            Report::Cancelled(Cancel::Down(ExitReason::from("crashed")))
+        );
+        let nobody = gen_stage::call_term(("nobody", ex_node), Term::atom("x"), T).await;
+        assert_eq!(nobody, Err(CallError::NoProc));
+        assert!(tether::is_alive(sink.pid()));
     });
 }
 

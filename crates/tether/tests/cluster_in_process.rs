@@ -9,6 +9,7 @@ use tether::dist::{self, DistNode, EpmdMode, NodeConfig, NodeKind};
 use tether::otp::gen_server::{
     self, CallError, CallResult, CastResult, GenServer, Init, ReplyTo, StartOpts, Timeout,
 };
+use tether::otp::gen_stage::{self, CallResult as StageCallResult, Emit, GenStage};
 use tether::{ExitReason, Node, Pid, Runtime, Term};
 
 #[path = "common/eventually.rs"]
@@ -376,6 +377,126 @@ fn typed_gen_server_across_nodes_in_one_process() {
         );
         assert_eq!(add(1).await, Ok(43));
     });
+}
+
+/// `{queue, Events}` and `buffered` on the wire.
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum QueueCall {
+    Queue(Vec<i64>),
+    Buffered,
+}
+
+/// A producer whose `handle_call` emits what it is called with; its calls and casts
+/// cross nodes as terms (the GenStage hooks, written with the serde bridge).
+struct Queue(usize);
+
+impl GenStage for Queue {
+    type Args = ();
+    type In = ();
+    type Out = i64;
+    type Call = QueueCall;
+    type Cast = QueueCall;
+    type Reply = usize;
+    async fn init((): ()) -> gen_stage::Init<Self> {
+        gen_stage::Init::producer(Queue(0))
+    }
+    async fn handle_demand(&mut self, _: u64) -> Emit<i64> {
+        Emit::none()
+    }
+    async fn handle_call(&mut self, req: QueueCall, _: &ReplyTo<usize>) -> StageCallResult<Self> {
+        match req {
+            QueueCall::Queue(events) => {
+                self.0 += events.len();
+                StageCallResult::Reply(events.len(), events)
+            }
+            QueueCall::Buffered => StageCallResult::reply(self.0),
+        }
+    }
+    async fn handle_cast(&mut self, req: QueueCall) -> Emit<i64> {
+        match req {
+            QueueCall::Queue(events) => {
+                self.0 += events.len();
+                Emit::events(events)
+            }
+            QueueCall::Buffered => Emit::none(),
+        }
+    }
+    fn decode_call(request: &Term) -> Option<QueueCall> {
+        gen_server::decode_term(request)
+    }
+    fn decode_cast(request: &Term) -> Option<QueueCall> {
+        gen_server::decode_term(request)
+    }
+    fn encode_reply(reply: &usize) -> Option<Term> {
+        gen_server::encode_term(reply)
+    }
+    fn encode_call(request: &QueueCall) -> Option<Term> {
+        gen_server::encode_term(request)
+    }
+    fn encode_cast(request: &QueueCall) -> Option<Term> {
+        gen_server::encode_term(request)
+    }
+    fn decode_reply(reply: &Term) -> Option<usize> {
+        gen_server::decode_term(reply)
+    }
+}
+
+/// A stage's `handle_call` from another Tether node: typed (`gen_stage::call` with
+/// the stage's own hooks), as a term (`gen_stage::call_term`, as for an Elixir
+/// stage; also from its own node), and a typed cast; the events each emits land in the producer's buffer.
+/// A type without the hooks gets `NotPortable`, an unknown stage `NoProc`.
+#[test]
+fn gen_stage_calls_across_nodes_in_one_process() {
+    let epmd = free_port();
+    let (a, node_a) = node(&unique("sa"), epmd);
+    let (b, _node_b) = node(&unique("sb"), epmd);
+    let name_a = node_a.name().to_string();
+    a.block_on(async {
+        gen_stage::start::<Queue>((), StartOpts::new().name("queue"))
+            .await
+            .unwrap();
+        // A term call to a local stage works the same way.
+        let local = gen_stage::call_term("queue", Term::atom("buffered"), Timeout::DEFAULT).await;
+        assert_eq!(local, Ok(Term::Int(0)));
+    });
+    b.block_on(async move {
+        let a = Node::intern(&name_a).unwrap();
+        let queue = ("queue", a);
+        let call = |r| gen_stage::call::<Queue>(queue, r, Timeout::DEFAULT);
+        assert_eq!(call(QueueCall::Queue(vec![1, 2, 3])).await, Ok(3));
+        gen_stage::cast::<Queue>(queue, QueueCall::Queue(vec![4]));
+        let request = "{queue, [5, 6]}".parse().unwrap();
+        let reply = gen_stage::call_term(queue, request, Timeout::DEFAULT).await;
+        assert_eq!(reply, Ok(Term::Int(2)));
+        // The cast went before the term call, from the same process: 6 in all.
+        assert_eq!(call(QueueCall::Buffered).await, Ok(6));
+        assert_eq!(gen_stage::estimate_buffered_count(queue).await, Ok(6));
+        let undecodable = gen_stage::call_term(queue, Term::atom("what"), Timeout::DEFAULT).await;
+        assert_eq!(
+            undecodable,
+            Ok("{error, {bad_request, what}}".parse().unwrap())
+        );
+        let untyped = gen_stage::call::<NoHooks>(queue, (), Timeout::DEFAULT).await;
+        assert_eq!(untyped, Err(CallError::NotPortable));
+        let nobody = gen_stage::call_term(("nobody", a), Term::atom("x"), Timeout::DEFAULT).await;
+        assert_eq!(nobody, Err(CallError::NoProc));
+    });
+}
+
+/// A stage type with no term form for its calls.
+struct NoHooks;
+
+impl GenStage for NoHooks {
+    type Args = ();
+    type In = ();
+    type Out = ();
+    type Call = ();
+    type Cast = ();
+    type Reply = ();
+    async fn init((): ()) -> gen_stage::Init<Self> {
+        gen_stage::Init::producer(NoHooks)
+    }
 }
 
 /// Dropping a runtime stops it as `init:stop/0` stops a node: its supervision trees

@@ -1,33 +1,38 @@
 //! ConsumerSupervisor, ported from Elixir's GenStage 1.3.2
 //! `test/consumer_supervisor_test.exs` (Apache 2.0): demand follows the children
 //! (at most `max_demand` running per producer, more asked as `min_demand` finish),
-//! temporary and transient children, `start_child`, `which_children`,
+//! temporary and transient children, restarts that fail and are tried again
+//! (`:restarting` children), restart intensity, `start_child`, `which_children`,
 //! `count_children`, `terminate_child`, shutdown of the children, subscriptions.
 //! Each test names the case it comes from.
 //!
-//! Of the file's 44 cases, 25 are ported. Not applicable (19): "generates
+//! Of the file's 44 cases, 33 are ported. Not applicable (11): "generates
 //! child_spec/1", "start_link/3 with non-ok init", "... with bad child_spec", "sets
 //! initial call to the same as a regular supervisor", "returns the callback module",
 //! "supports old child spec", "supports new child spec as tuple", "... as atom",
 //! "start_link/3 with new syntax" (a `ConsumerSupervisorSpec` is built in Rust: there
-//! is no child-spec term, callback module or init to get wrong); "code_change/3 with
-//! non-ok init" and "... with ok init" (no hot code upgrade); "start_child/2 with
-//! throw/error/exit" and "start child with throw/error/exit" (a Rust start function
-//! returns `Err`, covered by "start_child/2" and "start child"); "child is restarted
-//! with different values", "child is restarted when trying again", "child triggers
-//! maximum intensity when trying again", "terminates restarting child" and
-//! "restarting children counted in max_demand" (Tether restarts a transient child at
-//! once and counts a failed restart as done: there is no `:restarting` state, see
-//! the module docs), and for the same reason "child triggers maximum seconds" (it
-//! reaches the limit through a restart that fails and is tried again). "child
-//! triggers maximum restarts" is ported with children that fail after starting, as
-//! Tether does not retry a failed restart. Three tests
-//! are Tether's own: `starts_a_child_per_event_and_asks_again_as_min_demand_children_finish`,
-//! `temporary_children_are_not_restarted_and_transient_ones_are` and
+//! is no child-spec term, callback module, initial call or init to get wrong), and
+//! "code_change/3 with non-ok init" and "... with ok init" (no hot code upgrade).
+//!
+//! Within the ported cases, what Rust's types rule out is left out: a start function
+//! returns `Result<Option<Pid>, ExitReason>`, so there is no `{:ok, pid, info}`
+//! (`:ok3`, started as a plain child here) and no wrong return value (`:unknown`:
+//! where it made a restart fail, a start function that exits does here). Elixir's
+//! throw / raise / exit in a start function are, in Rust, a panic with a non-string
+//! payload, a `panic!` and an `exit_self`.
+//!
+//! Four tests are Tether's own:
+//! `starts_a_child_per_event_and_asks_again_as_min_demand_children_finish`,
+//! `temporary_children_are_not_restarted_and_transient_ones_are`,
+//! `transient_children_crashing_beyond_max_restarts_stop_the_supervisor` and
 //! `start_child_outside_demand_accounting`.
 
 mod common;
 
+use std::collections::HashSet;
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{eventually, run};
@@ -36,10 +41,10 @@ use tether::otp::gen_server::StartOpts;
 use tether::otp::gen_stage::Stage;
 use tether::otp::gen_stage::{
     self, CallResult, CancelMode, ConsumerSupervisor, ConsumerSupervisorSpec, DemandMode, Emit,
-    GenStage, Init, NotFound, Restart, SubscribeError, SubscribeOpts, SupervisorCall,
+    Event, GenStage, Init, NotFound, Restart, SubscribeError, SubscribeOpts, SupervisorCall,
     SupervisorReply,
 };
-use tether::otp::supervisor::{ChildCounts, Shutdown};
+use tether::otp::supervisor::{ChildCounts, ChildPid, ChildType, Shutdown};
 use tether::{Down, Exit, ExitReason, Message, MonitorTarget, Pid, Term};
 
 /// A child started for event `n`: tells the test `(n, its pid)`, then waits for a
@@ -68,22 +73,22 @@ async fn count(sup: &Stage<ConsumerSupervisor<i64>>) -> usize {
 
 /// A producer that emits what it is called with (the Elixir file's `Producer`
 /// with `sync_queue`).
-struct Queue;
+struct Queue<T = i64>(PhantomData<fn() -> T>);
 
-impl GenStage for Queue {
+impl<T: Event> GenStage for Queue<T> {
     type Args = ();
     type In = ();
-    type Out = i64;
-    type Call = Vec<i64>;
+    type Out = T;
+    type Call = Vec<T>;
     type Cast = ();
     type Reply = ();
     async fn init(_: ()) -> Init<Self> {
-        Init::producer(Queue)
+        Init::producer(Queue(PhantomData))
     }
-    async fn handle_demand(&mut self, _: u64) -> Emit<i64> {
+    async fn handle_demand(&mut self, _: u64) -> Emit<T> {
         Emit::none()
     }
-    async fn handle_call(&mut self, events: Vec<i64>, _: &ReplyTo<()>) -> CallResult<Self> {
+    async fn handle_call(&mut self, events: Vec<T>, _: &ReplyTo<()>) -> CallResult<Self> {
         CallResult::Reply((), events)
     }
 }
@@ -139,7 +144,7 @@ fn shutdown_oops() -> ExitReason {
     ExitReason::from_term(Term::tuple([Term::atom("shutdown"), Term::atom("oops")]))
 }
 
-async fn counts(sup: &Stage<ConsumerSupervisor<i64>>) -> ChildCounts {
+async fn counts<E: Event + Clone>(sup: &Stage<ConsumerSupervisor<E>>) -> ChildCounts {
     match sup.call(SupervisorCall::CountChildren).await.unwrap() {
         SupervisorReply::Counts(c) => c,
         other => panic!("{other:?}"),
@@ -155,16 +160,36 @@ fn workers(n: usize) -> ChildCounts {
     }
 }
 
-async fn which(sup: &Stage<ConsumerSupervisor<i64>>) -> Vec<Pid> {
+/// The children's pids (`ChildPid::Restarting` for one being restarted), after
+/// checking the rest of each entry: no id (`:undefined`), a worker.
+async fn which_pids<E: Event + Clone>(sup: &Stage<ConsumerSupervisor<E>>) -> Vec<ChildPid> {
     match sup.call(SupervisorCall::WhichChildren).await.unwrap() {
-        SupervisorReply::Children(c) => c,
+        SupervisorReply::Children(c) => c
+            .into_iter()
+            .map(|info| {
+                assert_eq!((&info.id, info.child_type), (&None, ChildType::Worker));
+                info.pid
+            })
+            .collect(),
         other => panic!("{other:?}"),
     }
 }
 
-async fn start_child(
-    sup: &Stage<ConsumerSupervisor<i64>>,
-    n: i64,
+/// The running children's pids (panics on a restarting one).
+async fn which(sup: &Stage<ConsumerSupervisor<i64>>) -> Vec<Pid> {
+    which_pids(sup)
+        .await
+        .into_iter()
+        .map(|p| match p {
+            ChildPid::Pid(p) => p,
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
+async fn start_child<E: Event + Clone>(
+    sup: &Stage<ConsumerSupervisor<E>>,
+    n: E,
 ) -> Result<Option<Pid>, ExitReason> {
     match sup.call(SupervisorCall::StartChild(n)).await.unwrap() {
         SupervisorReply::Started(r) => r,
@@ -172,7 +197,10 @@ async fn start_child(
     }
 }
 
-async fn terminate_child(sup: &Stage<ConsumerSupervisor<i64>>, pid: Pid) -> Result<(), NotFound> {
+async fn terminate_child<E: Event + Clone>(
+    sup: &Stage<ConsumerSupervisor<E>>,
+    pid: Pid,
+) -> Result<(), NotFound> {
     match sup.call(SupervisorCall::TerminateChild(pid)).await.unwrap() {
         SupervisorReply::Terminated(r) => r,
         other => panic!("{other:?}"),
@@ -279,9 +307,9 @@ fn temporary_children_are_not_restarted_and_transient_ones_are() {
     });
 }
 
-/// "child triggers maximum restarts".
+/// Children that crash after starting count against the restart intensity too.
 #[test]
-fn transient_children_beyond_max_restarts_stop_the_supervisor() {
+fn transient_children_crashing_beyond_max_restarts_stop_the_supervisor() {
     run(async {
         tether::trap_exit(true);
         let t = tether::self_pid();
@@ -844,5 +872,415 @@ fn ask_for_more_events_when_count_reaches_min_demand_low() {
                 .is_none()
         );
         tether::exit(producer, ExitReason::Kill);
+    });
+}
+
+// ---- restarts: start functions that fail, `:restarting` children, intensity ------------
+
+/// The events of the Elixir file's module-level `start_link/1,2` and of its
+/// `Consumer.start_child/2`, as one start function ([`template`]) reads them.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+enum Ev {
+    /// `:ok2`: a child that sleeps.
+    Ok,
+    /// `:error`: `{:error, :found}`.
+    Error,
+    /// `:ignore`.
+    Ignore,
+    /// `{:non_local, :error}`: the start function panics.
+    Panic,
+    /// `{:non_local, :throw}`: it panics with a non-string payload.
+    Throw,
+    /// `{:non_local, :exit}`: it calls `exit_self(oops)`.
+    Exit,
+    /// `{:restart, value}`: the first start is `:ok2`, any later one (a restart) is
+    /// `value`.
+    Restart(Box<Ev>),
+    /// `:try_again`: starts and fails by turns, starting with a start.
+    TryAgain,
+}
+
+/// What the start function tells the test.
+#[derive(Debug, PartialEq)]
+enum Note {
+    Started(Pid),
+    Error,
+    Ignore,
+    NonLocal(Ev),
+    TryAgain(bool),
+}
+
+/// What the start function remembers between calls (the Elixir start functions
+/// keep it in the supervisor's process dictionary) and how often a restart of
+/// `Restart(Error)` failed.
+#[derive(Default)]
+struct Memory {
+    seen: Mutex<HashSet<Ev>>,
+    try_again: AtomicBool,
+    failed_restarts: AtomicUsize,
+}
+
+fn template(test: Pid, memory: Arc<Memory>) -> ConsumerSupervisorSpec<Ev> {
+    ConsumerSupervisorSpec::new(move |ev: Ev| start_ev(ev, test, &memory))
+}
+
+fn start_ev(ev: Ev, test: Pid, memory: &Memory) -> Result<Option<Pid>, ExitReason> {
+    let note = |n: Note| tether::send(test, n).unwrap();
+    match ev {
+        Ev::Ok => {
+            let pid = tether::spawn_link(common::wait_forever());
+            note(Note::Started(pid));
+            Ok(Some(pid))
+        }
+        Ev::Error => {
+            note(Note::Error);
+            Err(ExitReason::from("found"))
+        }
+        Ev::Ignore => {
+            note(Note::Ignore);
+            Ok(None)
+        }
+        Ev::Panic => {
+            note(Note::NonLocal(Ev::Panic));
+            panic!("oops")
+        }
+        Ev::Throw => {
+            note(Note::NonLocal(Ev::Throw));
+            std::panic::panic_any(42u8)
+        }
+        Ev::Exit => {
+            note(Note::NonLocal(Ev::Exit));
+            tether::exit_self(ExitReason::from("oops"))
+        }
+        Ev::Restart(value) => {
+            let first = memory
+                .seen
+                .lock()
+                .unwrap()
+                .insert(Ev::Restart(value.clone()));
+            match *value {
+                _ if first => start_ev(Ev::Ok, test, memory),
+                // Quietly: the retries of a failing restart come fast.
+                Ev::Error => {
+                    memory.failed_restarts.fetch_add(1, Ordering::SeqCst);
+                    Err(ExitReason::from("found"))
+                }
+                value => start_ev(value, test, memory),
+            }
+        }
+        Ev::TryAgain => {
+            let start = !memory.try_again.fetch_xor(true, Ordering::SeqCst);
+            note(Note::TryAgain(start));
+            if start {
+                start_ev(Ev::Ok, test, &Memory::default())
+            } else {
+                Err(ExitReason::from("try_again"))
+            }
+        }
+    }
+}
+
+async fn note() -> Note {
+    tether::receive_timeout::<Note>(Duration::from_secs(10))
+        .await
+        .expect("a note from the start function")
+}
+
+async fn started_child() -> Pid {
+    match note().await {
+        Note::Started(pid) => pid,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// A supervisor of transient [`template`] children (Elixir's
+/// `worker(__MODULE__, [], restart: :transient)`), with `max_restarts`.
+async fn transient(
+    max_restarts: u32,
+    max_seconds: u64,
+) -> (Stage<ConsumerSupervisor<Ev>>, Arc<Memory>) {
+    let memory = Arc::new(Memory::default());
+    let spec = template(tether::self_pid(), memory.clone())
+        .restart(Restart::Transient)
+        .max_restarts(max_restarts)
+        .max_seconds(max_seconds);
+    let sup = gen_stage::consumer_supervisor(spec, StartOpts::new())
+        .await
+        .unwrap();
+    (sup, memory)
+}
+
+fn restart(value: Ev) -> Ev {
+    Ev::Restart(Box::new(value))
+}
+
+/// Waits for the supervisor's exit signal (the test traps exits).
+async fn exit_of(pid: Pid) -> ExitReason {
+    let m = tether::receive_select_timeout(Duration::from_secs(10), move |m: &Message| {
+        m.downcast_ref::<Exit>().is_some_and(|e| e.from == pid)
+    })
+    .await
+    .expect("the supervisor exits");
+    m.downcast::<Exit>().unwrap().reason
+}
+
+fn restarting(workers: usize, active: usize) -> ChildCounts {
+    ChildCounts {
+        specs: 1,
+        active,
+        supervisors: 0,
+        workers,
+    }
+}
+
+#[test]
+fn start_child_2_with_throw_error_exit() {
+    run(async {
+        let (sup, _) = transient(3, 5).await;
+        assert_eq!(
+            start_child(&sup, Ev::Throw).await,
+            Err(ExitReason::Panic("panic with a non-string payload".into()))
+        );
+        assert_eq!(
+            start_child(&sup, Ev::Panic).await,
+            Err(ExitReason::Panic("oops".into()))
+        );
+        assert_eq!(
+            start_child(&sup, Ev::Exit).await,
+            Err(ExitReason::from("oops"))
+        );
+        for kind in [Ev::Throw, Ev::Panic, Ev::Exit] {
+            assert_eq!(note().await, Note::NonLocal(kind));
+        }
+        // The supervisor is fine and has no child.
+        assert_eq!(counts(&sup).await, restarting(0, 0));
+    });
+}
+
+/// "start child with throw/error/exit" (supervisor consuming start args).
+#[test]
+fn start_child_from_events_with_throw_error_exit() {
+    run(async {
+        let memory = Arc::new(Memory::default());
+        let producer = gen_stage::start_link::<Queue<Ev>>((), StartOpts::new())
+            .await
+            .unwrap();
+        let sup = gen_stage::consumer_supervisor(
+            template(tether::self_pid(), memory).max_restarts(0),
+            StartOpts::new(),
+        )
+        .await
+        .unwrap();
+        gen_stage::sync_subscribe(sup.pid(), producer.pid(), temporary(1000, 500))
+            .await
+            .unwrap();
+        for kind in [Ev::Throw, Ev::Panic, Ev::Exit] {
+            producer.call(vec![kind.clone()]).await.unwrap();
+            assert_eq!(note().await, Note::NonLocal(kind));
+            assert_eq!(which_pids(&sup).await, vec![]);
+        }
+        // Still consuming: the failed starts were counted as done.
+        producer.call(vec![Ev::Ok]).await.unwrap();
+        let child = started_child().await;
+        assert_eq!(which_pids(&sup).await, vec![ChildPid::Pid(child)]);
+    });
+}
+
+#[test]
+fn child_is_restarted_with_different_values() {
+    run(async {
+        let (sup, _) = transient(100_000, 5).await;
+        let child1 = start_child(&sup, restart(Ev::Ok)).await.unwrap().unwrap();
+        assert_eq!(which_pids(&sup).await, vec![ChildPid::Pid(child1)]);
+        assert_kill(child1, ExitReason::Kill).await;
+        // Restarted as `Ok`: a new child in its place.
+        started_child().await;
+        started_child().await;
+        assert_eq!(counts(&sup).await, workers(1));
+
+        // `:ok3` has no Rust form: a second child restarted as `Ok` again.
+        let child2 = start_child(&sup, restart(Ev::Ok)).await.unwrap().unwrap();
+        started_child().await;
+        let pids = which_pids(&sup).await;
+        assert_eq!(pids.len(), 2);
+        assert!(pids.contains(&ChildPid::Pid(child2)), "{pids:?}");
+        assert_kill(child2, ExitReason::Kill).await;
+        started_child().await;
+        assert_eq!(counts(&sup).await, workers(2));
+
+        // Restarted as `Ignore`: dropped.
+        let child3 = start_child(&sup, restart(Ev::Ignore))
+            .await
+            .unwrap()
+            .unwrap();
+        started_child().await;
+        assert_eq!(which_pids(&sup).await.len(), 3);
+        assert_kill(child3, ExitReason::Kill).await;
+        assert_eq!(note().await, Note::Ignore);
+        assert_eq!(counts(&sup).await, workers(2));
+
+        // Restarted as `Error`: kept as restarting, under its old pid.
+        let child4 = start_child(&sup, restart(Ev::Error))
+            .await
+            .unwrap()
+            .unwrap();
+        started_child().await;
+        assert_eq!(which_pids(&sup).await.len(), 3);
+        assert_kill(child4, ExitReason::Kill).await;
+        eventually("child4 restarting", || async {
+            counts(&sup).await == restarting(3, 2)
+        })
+        .await;
+
+        // `:unknown` has no Rust form; a start function that exits on restart
+        // fails the same way.
+        let child5 = start_child(&sup, restart(Ev::Exit)).await.unwrap().unwrap();
+        started_child().await;
+        let mut pids = which_pids(&sup).await;
+        pids.sort_by_key(|p| *p == ChildPid::Restarting);
+        assert_eq!(pids.len(), 4);
+        assert!(pids[..3].iter().all(|p| matches!(p, ChildPid::Pid(_))));
+        assert_eq!(pids[3], ChildPid::Restarting);
+        assert_kill(child5, ExitReason::Kill).await;
+        eventually("child5 restarting", || async {
+            counts(&sup).await == restarting(4, 2)
+        })
+        .await;
+        let pids = which_pids(&sup).await;
+        let restarting_pids = pids.iter().filter(|p| **p == ChildPid::Restarting);
+        assert_eq!(restarting_pids.count(), 2);
+    });
+}
+
+#[test]
+fn child_is_restarted_when_trying_again() {
+    run(async {
+        let (sup, _) = transient(2, 5).await;
+        let child = start_child(&sup, Ev::TryAgain).await.unwrap().unwrap();
+        assert_eq!(note().await, Note::TryAgain(true));
+        assert_eq!(started_child().await, child);
+        assert_kill(child, ExitReason::Kill).await;
+        // The restart fails, the retry (sent to itself) starts it.
+        assert_eq!(note().await, Note::TryAgain(false));
+        assert_eq!(note().await, Note::TryAgain(true));
+        let again = started_child().await;
+        assert_ne!(again, child);
+        assert_eq!(counts(&sup).await, workers(1));
+        assert_eq!(which_pids(&sup).await, vec![ChildPid::Pid(again)]);
+    });
+}
+
+/// "child triggers maximum restarts", "child triggers maximum seconds" and "child
+/// triggers maximum intensity when trying again": a restart that fails is tried
+/// again until the intensity (`max_restarts` attempts within `max_seconds`) is
+/// exceeded; then the supervisor stops with `shutdown`.
+fn child_triggers_maximum(max_restarts: u32, max_seconds: u64) {
+    run(async move {
+        tether::trap_exit(true);
+        let (sup, memory) = transient(max_restarts, max_seconds).await;
+        let child = start_child(&sup, restart(Ev::Error))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(started_child().await, child);
+        assert_kill(child, ExitReason::Kill).await;
+        assert_eq!(exit_of(sup.pid()).await, ExitReason::Shutdown);
+        let failed = memory.failed_restarts.load(Ordering::SeqCst);
+        // Every attempt failed and the one beyond the limit was not made; with
+        // `max_seconds` 0 the window is one second, so a second boundary may allow
+        // more.
+        if max_seconds == 0 {
+            assert!(failed >= max_restarts as usize, "{failed}");
+        } else {
+            assert_eq!(failed, max_restarts as usize);
+        }
+    });
+}
+
+#[test]
+fn child_triggers_maximum_restarts() {
+    child_triggers_maximum(1, 5);
+}
+
+#[test]
+fn child_triggers_maximum_seconds() {
+    child_triggers_maximum(3, 0);
+}
+
+#[test]
+fn child_triggers_maximum_intensity_when_trying_again() {
+    child_triggers_maximum(10, 5);
+}
+
+#[test]
+fn terminates_restarting_child() {
+    run(async {
+        let (sup, memory) = transient(100_000, 5).await;
+        let child = start_child(&sup, restart(Ev::Error))
+            .await
+            .unwrap()
+            .unwrap();
+        started_child().await;
+        assert_kill(child, ExitReason::Kill).await;
+        eventually("restarting", || async {
+            which_pids(&sup).await == vec![ChildPid::Restarting]
+        })
+        .await;
+        assert_eq!(terminate_child(&sup, child).await, Ok(()));
+        assert_eq!(terminate_child(&sup, child).await, Err(NotFound));
+        assert_eq!(counts(&sup).await, workers(0));
+        // The retries stopped with it.
+        let failed = memory.failed_restarts.load(Ordering::SeqCst);
+        assert!(failed >= 1);
+        tether::receive_timeout::<()>(common::QUIET).await;
+        assert_eq!(memory.failed_restarts.load(Ordering::SeqCst), failed);
+        assert_eq!(counts(&sup).await, workers(0));
+    });
+}
+
+#[test]
+fn restarting_children_counted_in_max_demand() {
+    run(async {
+        let memory = Arc::new(Memory::default());
+        let producer = gen_stage::start_link::<Queue<Ev>>((), StartOpts::new())
+            .await
+            .unwrap();
+        let spec = template(tether::self_pid(), memory)
+            .restart(Restart::Transient)
+            .max_restarts(100_000);
+        let sup = gen_stage::consumer_supervisor(spec, StartOpts::new())
+            .await
+            .unwrap();
+        gen_stage::sync_subscribe(sup.pid(), producer.pid(), temporary(1, 0))
+            .await
+            .unwrap();
+        producer
+            .call(vec![restart(Ev::Error), Ev::Ok, Ev::Ok, Ev::Ok])
+            .await
+            .unwrap();
+        let child1 = started_child().await;
+        assert_eq!(counts(&sup).await, workers(1));
+        assert_eq!(which_pids(&sup).await, vec![ChildPid::Pid(child1)]);
+
+        assert_kill(child1, ExitReason::Kill).await;
+        eventually("restarting", || async {
+            counts(&sup).await == restarting(1, 0)
+        })
+        .await;
+        assert_eq!(which_pids(&sup).await, vec![ChildPid::Restarting]);
+        // The restarting child holds the one event of demand.
+        assert_eq!(tether::receive_timeout::<Note>(common::QUIET).await, None);
+
+        assert_eq!(terminate_child(&sup, child1).await, Ok(()));
+        let child2 = started_child().await;
+        assert_eq!(counts(&sup).await, workers(1));
+        assert_eq!(which_pids(&sup).await, vec![ChildPid::Pid(child2)]);
+
+        // A transient child restarted: the same event, no new demand.
+        assert_kill(child2, ExitReason::Kill).await;
+        let child3 = started_child().await;
+        assert_eq!(counts(&sup).await, workers(1));
+        assert_eq!(which_pids(&sup).await, vec![ChildPid::Pid(child3)]);
+        assert_eq!(tether::receive_timeout::<Note>(common::QUIET).await, None);
     });
 }

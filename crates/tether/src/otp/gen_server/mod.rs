@@ -155,7 +155,7 @@
 //! [`Client`].
 
 mod call;
-mod catch;
+pub(crate) mod catch;
 mod client;
 mod error;
 pub(crate) mod from;

@@ -15,7 +15,7 @@ use super::GenStage;
 use super::control::{Control, ControlCall, ControlCast, ControlReply};
 use super::opts::{DemandMode, SubscribeOpts};
 use super::server::{StageServer, UserCall, UserCast};
-use crate::otp::gen_call::{alias_tag, call_term, cast_term};
+use crate::otp::gen_call::{alias_tag, call_term as gen_call_term, cast_term};
 use crate::otp::gen_server::{self, CallError, ReplyTo, ServerStartError, StartOpts, Timeout};
 use crate::otp::request::{Caller, request};
 use crate::process::Target;
@@ -109,9 +109,13 @@ pub async fn start<S: GenStage>(
     Ok(Stage::from_pid(s.pid()))
 }
 
-/// Calls a local stage of type `S` (GenStage's `call/3`); its `handle_call` runs and
-/// may emit events, which are dispatched before the reply. A stage on another node
-/// cannot be called with Rust values ([`CallError::NotPortable`]).
+/// Calls a stage of type `S` (GenStage's `call/3`); its `handle_call` runs and may
+/// emit events, which are dispatched before the reply.
+///
+/// A local stage gets the request as a Rust value. A stage on another node gets the
+/// `$gen_call` term made by [`GenStage::encode_call`] and its reply is read with
+/// [`GenStage::decode_reply`] (without them: [`CallError::NotPortable`]); for a stage
+/// with no Rust type, such as an Elixir stage, use [`call_term`].
 pub async fn call<S: GenStage>(
     stage: impl Into<Dest>,
     req: S::Call,
@@ -122,14 +126,67 @@ pub async fn call<S: GenStage>(
             from: ReplyTo::local(to),
             request: req,
         })),
-        Caller::Remote(..) => None,
+        Caller::Remote(me, alias) => {
+            let t = S::encode_call(&req)?;
+            Some(Message::new(gen_call_term(me, alias_tag(alias), t)))
+        }
     };
-    request(&stage.into(), timeout.into(), build, |_| None).await
+    request(&stage.into(), timeout.into(), build, S::decode_reply).await
 }
 
-/// Casts to a local stage of type `S` (GenStage's `cast/2`). Never fails.
+/// Calls any stage, on any node, with a term request and returns its reply term: what
+/// Elixir's `GenStage.call(stage, request, timeout)` does, for a stage that has no
+/// Rust type here (an Elixir stage, a Tether stage of another program).
+///
+/// The stage's `handle_call` runs as for any call: the events it emits are
+/// dispatched before the reply. Errors are those of every call: a stage that does
+/// not exist gives [`CallError::NoProc`], an unreachable node
+/// [`CallError::NodeDown`], a stage that exits while handling the call
+/// [`CallError::Exit`]. A local Tether stage answers if its type decodes the request
+/// ([`GenStage::decode_call`]) and encodes the reply ([`GenStage::encode_reply`]).
+///
+/// ```no_run
+/// # async fn demo(elixir: tether::Node) -> Result<(), tether::otp::gen_server::CallError> {
+/// use tether::Term;
+/// use tether::otp::gen_server::Timeout;
+/// use tether::otp::gen_stage;
+///
+/// // Elixir: a producer registered as :queue whose
+/// //   handle_call({:queue, events}, _from, s) replies :ok and emits the events.
+/// let events = Term::list([Term::Int(1), Term::Int(2)]);
+/// let request = Term::tuple([Term::atom("queue"), events]);
+/// let reply = gen_stage::call_term(("queue", elixir), request, Timeout::DEFAULT).await?;
+/// assert_eq!(reply, Term::atom("ok"));
+/// # Ok(()) }
+/// ```
+pub async fn call_term(
+    stage: impl Into<Dest>,
+    request_term: Term,
+    timeout: impl Into<Timeout>,
+) -> Result<Term, CallError> {
+    let build = move |caller: Caller| {
+        let tag = alias_tag(caller.alias());
+        Some(Message::new(gen_call_term(caller.pid(), tag, request_term)))
+    };
+    request(&stage.into(), timeout.into(), build, |t| Some(t.clone())).await
+}
+
+/// Casts to a stage of type `S` (GenStage's `cast/2`). Never fails. A stage on
+/// another node gets the `$gen_cast` term made by [`GenStage::encode_cast`] (none:
+/// the cast is dropped).
 pub fn cast<S: GenStage>(stage: impl Into<Dest>, request: S::Cast) {
-    let _ = send_message(stage.into(), Message::new(UserCast::<S>(request)));
+    let stage = stage.into();
+    match stage.target() {
+        Target::Pid(p) if p.node.is_local() => {
+            let _ = send_message(p, Message::new(UserCast::<S>(request)));
+        }
+        Target::Pid(_) | Target::RemoteName(..) => {
+            if let Some(t) = S::encode_cast(&request) {
+                let _ = send_message(stage, Message::new(cast_term(t)));
+            }
+        }
+        Target::NoProc => {}
+    }
 }
 
 /// Stops a stage with `reason` and waits for it to exit (GenStage's `stop/3`).
@@ -202,7 +259,7 @@ async fn control_call(
         })),
         Caller::Remote(me, alias) => {
             let t = req.to_term()?;
-            Some(Message::new(call_term(me, alias_tag(alias), t)))
+            Some(Message::new(gen_call_term(me, alias_tag(alias), t)))
         }
     };
     request(&stage, Timeout::After(timeout), build, decode).await

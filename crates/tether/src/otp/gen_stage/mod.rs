@@ -75,7 +75,7 @@
 //! | `buffer.rs`, `batch.rs` | the buffer (with infos) and the batching rule |
 //! | `dispatcher/` | the [`Dispatcher`] trait and the three dispatchers |
 //! | `client.rs` | the API: start, subscribe, ask, cancel, demand mode, infos, calls |
-//! | `consumer_supervisor.rs` | [`ConsumerSupervisor`]: a child process per event, with `which_children`, `count_children`, `terminate_child` and the supervisor's shutdown protocol |
+//! | `consumer_supervisor/` | [`ConsumerSupervisor`]: a child process per event, transient children restarted (a failed restart kept as *restarting* and retried), `which_children`, `count_children`, `terminate_child`, `start_child` and the supervisor's shutdown protocol |
 //! | `from_iter.rs`, `stream.rs` | Rust-native edges: a producer from an iterator or an async stream ([`from_iter`], [`from_stream`]), stages consumed by the calling process ([`stream`], a [`futures_core::Stream`]) |
 //!
 //! Between local stages the protocol messages are Rust values moved into the
@@ -115,6 +115,17 @@
 //! answered with a `{cancel, unknown_subscription}`, duplicated ones with
 //! `{cancel, duplicated_subscription}`, as GenStage does.
 //!
+//! A stage's own calls cross nodes as GenStage's do (a stage is a `gen_server`, so
+//! `GenStage.call/3` is a plain `$gen_call`): [`call_term`] calls any stage with a
+//! term request and returns the reply term (an Elixir stage, or one with no Rust type
+//! here); [`call`] and [`cast`] reach a Tether stage on another node when its type
+//! gives the term forms ([`GenStage::encode_call`], [`GenStage::decode_reply`],
+//! [`GenStage::encode_cast`] on the caller's side; [`GenStage::decode_call`],
+//! [`GenStage::encode_reply`], [`GenStage::decode_cast`] on the stage's), for
+//! example with tether-term's serde bridge
+//! ([`encode_term`](crate::otp::gen_server::encode_term) /
+//! [`decode_term`](crate::otp::gen_server::decode_term)).
+//!
 //! ## Rust-native edges
 //!
 //! [`from_iter`] and [`from_stream`] start a producer that pulls an iterator or a
@@ -133,8 +144,6 @@
 //!   as an Elixir producer would).
 //! - Elixir selector and hash functions cannot run in Rust: a remote subscription
 //!   with a `selector` is refused with `bad_opts`.
-//! - [`ConsumerSupervisor`] restarts a transient child at once; a failed restart is
-//!   logged and its event counts as done (no `:restarting` children).
 //! - `format_status` is Tether's own (`sys`).
 
 mod batch;
@@ -157,9 +166,9 @@ use std::future::Future;
 use tether_term::Term;
 
 pub use client::{
-    Stage, SubscribeError, async_info, async_resubscribe, async_subscribe, call, cast, demand,
-    estimate_buffered_count, set_demand, start, start_link, stop, sync_info, sync_resubscribe,
-    sync_subscribe,
+    Stage, SubscribeError, async_info, async_resubscribe, async_subscribe, call, call_term, cast,
+    demand, estimate_buffered_count, set_demand, start, start_link, stop, sync_info,
+    sync_resubscribe, sync_subscribe,
 };
 pub use consumer_supervisor::{
     ChildStart, ConsumerSupervisor, ConsumerSupervisorSpec, NotFound, Restart, SupervisorCall,
@@ -310,6 +319,31 @@ pub trait GenStage: Sized + Send + 'static {
     /// Turns a reply into a term for a caller on another node (default: none).
     fn encode_reply(reply: &Self::Reply) -> Option<Term> {
         let _ = reply;
+        None
+    }
+
+    /// The caller's side of [`decode_call`](GenStage::decode_call): turns a request
+    /// into the term [`call`] sends to a stage of this type on another node (default:
+    /// none, and such a call fails with
+    /// [`CallError::NotPortable`](crate::otp::gen_server::CallError::NotPortable)).
+    fn encode_call(request: &Self::Call) -> Option<Term> {
+        let _ = request;
+        None
+    }
+
+    /// The caller's side of [`encode_reply`](GenStage::encode_reply): reads the reply
+    /// term of a stage of this type on another node (default: none, and the call
+    /// fails with [`CallError::BadReply`](crate::otp::gen_server::CallError::BadReply)).
+    fn decode_reply(reply: &Term) -> Option<Self::Reply> {
+        let _ = reply;
+        None
+    }
+
+    /// The caller's side of [`decode_cast`](GenStage::decode_cast): turns a request
+    /// into the term [`cast`] sends to a stage of this type on another node (default:
+    /// none, and the cast is dropped).
+    fn encode_cast(request: &Self::Cast) -> Option<Term> {
+        let _ = request;
         None
     }
 }
