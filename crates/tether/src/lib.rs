@@ -76,6 +76,8 @@
 //!   stops it again.
 
 pub mod cluster;
+#[cfg(doctest)]
+mod guide_doctests;
 pub mod dist;
 pub mod introspect;
 pub mod kernel;
