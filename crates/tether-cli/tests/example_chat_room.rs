@@ -93,7 +93,10 @@ Process.sleep(:infinity)
             ex.wait_line("bad=", T).await,
             "bad={:error, {:bad_request, {:shout, 42}}}"
         );
-        assert_eq!(ex.wait_line("taken=", T).await, "taken={:error, :name_taken}");
+        assert_eq!(
+            ex.wait_line("taken=", T).await,
+            "taken={:error, :name_taken}"
+        );
         ex.wait_line("done", T).await;
 
         // The Elixir node goes away: the room's monitor of its member fires.

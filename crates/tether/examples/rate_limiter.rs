@@ -20,8 +20,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use tether::otp::gen_server::{self, CallResult, GenServer, Init, ReplyTo, StartOpts, Timeout};
 use tether::Runtime;
+use tether::otp::gen_server::{self, CallResult, GenServer, Init, ReplyTo, StartOpts, Timeout};
 
 /// Tokens in a full bucket: the burst a client may make.
 pub const CAPACITY: u32 = 5;
@@ -112,9 +112,13 @@ impl GenServer for RateLimiter {
 
 /// Asks the limiter registered as `rate_limiter` for a token for `key`.
 pub async fn acquire(key: &str) -> Decision {
-    gen_server::call::<RateLimiter>("rate_limiter", Request::Acquire(key.into()), Timeout::DEFAULT)
-        .await
-        .expect("the rate limiter answers")
+    gen_server::call::<RateLimiter>(
+        "rate_limiter",
+        Request::Acquire(key.into()),
+        Timeout::DEFAULT,
+    )
+    .await
+    .expect("the rate limiter answers")
 }
 
 /// What one client saw.

@@ -43,8 +43,13 @@ pub async fn start(addr: SocketAddr) -> std::io::Result<(Pid, SocketAddr)> {
     let local = listener.local_addr()?;
     let root = Supervisor::new(Strategy::OneForOne)
         .name("tcp_sup")
-        .child(ChildSpec::dynamic_supervisor(DynamicSupervisor::new().name(CONNECTIONS)).id(CONNECTIONS))
-        .child(ChildSpec::process(ACCEPTOR, move || acceptor(listener.clone())))
+        .child(
+            ChildSpec::dynamic_supervisor(DynamicSupervisor::new().name(CONNECTIONS))
+                .id(CONNECTIONS),
+        )
+        .child(ChildSpec::process(ACCEPTOR, move || {
+            acceptor(listener.clone())
+        }))
         .start_link()
         .await
         .map_err(|e| std::io::Error::other(format!("the supervision tree did not start: {e:?}")))?;
@@ -102,7 +107,11 @@ async fn connection(socket: TcpStream) {
             "CRASH" => panic!("the client asked this connection to crash"),
             other => format!("ECHO {other}"),
         };
-        if write.write_all(format!("{answer}\n").as_bytes()).await.is_err() {
+        if write
+            .write_all(format!("{answer}\n").as_bytes())
+            .await
+            .is_err()
+        {
             return;
         }
     }
@@ -118,7 +127,11 @@ fn main() -> tether::Stopped {
         let (root, local) = start(addr)
             .await
             .map_err(|e| ExitReason::from(e.to_string().as_str()))?;
-        println!("listening on {local}: try `nc {} {}`", local.ip(), local.port());
+        println!(
+            "listening on {local}: try `nc {} {}`",
+            local.ip(),
+            local.port()
+        );
         Ok::<_, ExitReason>(root)
     })
 }

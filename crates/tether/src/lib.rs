@@ -80,9 +80,9 @@
 //! Erlang/Elixir functions to this API; its Rust snippets run as this crate's doc tests.
 
 pub mod cluster;
+pub mod dist;
 #[cfg(doctest)]
 mod guide_doctests;
-pub mod dist;
 pub mod introspect;
 pub mod kernel;
 pub mod metrics;

@@ -11,7 +11,11 @@ fn every_job_runs_once_with_bounded_concurrency_and_a_crash_is_retried() {
     let s = job_queue::run();
     let mut ids = s.finished.clone();
     ids.sort();
-    assert_eq!(ids, (0..job_queue::JOBS).collect::<Vec<_>>(), "each job once: {s:?}");
+    assert_eq!(
+        ids,
+        (0..job_queue::JOBS).collect::<Vec<_>>(),
+        "each job once: {s:?}"
+    );
     assert_eq!(
         s.attempts,
         job_queue::JOBS as usize + 1,

@@ -48,5 +48,9 @@ fn the_rate_limiter_keeps_each_client_to_its_bucket() {
     );
 
     // Another key's bucket is untouched by the burst.
-    assert_eq!(s.quiet.decisions, vec![Decision::Allowed(CAPACITY - 1)], "{s:?}");
+    assert_eq!(
+        s.quiet.decisions,
+        vec![Decision::Allowed(CAPACITY - 1)],
+        "{s:?}"
+    );
 }

@@ -83,13 +83,23 @@ fn each_connection_has_its_process_and_fails_alone() {
         let mut c = Client::connect(addr).await;
         assert_ne!(a.hello, b.hello, "two connections, two processes");
         assert_eq!(a.ask("PING").await.as_deref(), Some("PONG"));
-        assert_eq!(b.ask("hello there").await.as_deref(), Some("ECHO hello there"));
+        assert_eq!(
+            b.ask("hello there").await.as_deref(),
+            Some("ECHO hello there")
+        );
         wait_for_connections(&mut c, 3).await;
 
         // b's process crashes: b's socket closes, nobody else notices.
-        assert_eq!(b.ask("CRASH").await, None, "the crashed connection is closed");
+        assert_eq!(
+            b.ask("CRASH").await,
+            None,
+            "the crashed connection is closed"
+        );
         assert_eq!(a.ask("PING").await.as_deref(), Some("PONG"));
-        assert_eq!(c.ask("still here?").await.as_deref(), Some("ECHO still here?"));
+        assert_eq!(
+            c.ask("still here?").await.as_deref(),
+            Some("ECHO still here?")
+        );
         wait_for_connections(&mut a, 2).await;
 
         // The acceptor is killed; its supervisor starts another on the same listener.
@@ -102,7 +112,11 @@ fn each_connection_has_its_process_and_fails_alone() {
         }
         let mut d = Client::connect(addr).await;
         assert_eq!(d.ask("PING").await.as_deref(), Some("PONG"));
-        assert_eq!(a.ask("PING").await.as_deref(), Some("PONG"), "old connections live on");
+        assert_eq!(
+            a.ask("PING").await.as_deref(),
+            Some("PONG"),
+            "old connections live on"
+        );
         wait_for_connections(&mut d, 3).await;
 
         // QUIT: a clean goodbye, then the server closes.
