@@ -55,8 +55,8 @@ python3 -m kubernetes_validate --strict --quiet deploy/k8s/*.yaml
 # need). Its Rust snippets are doc tests of the tether crate (src/guide_doctests.rs), run
 # with the other doc tests below; this builds the book's HTML into target/guide.
 if ! command -v mdbook >/dev/null 2>&1; then
-    echo "== installing mdbook (cargo install --locked --no-default-features)"
-    cargo install mdbook --locked --no-default-features --quiet
+    echo "== installing mdbook 0.5.4 (cargo install --locked --no-default-features; a few minutes)"
+    cargo install mdbook --version 0.5.4 --locked --no-default-features --quiet
 fi
 echo "== mdbook build docs/guide ($(mdbook --version))"
 mdbook build docs/guide   # into target/guide (book.toml's build-dir)
