@@ -50,6 +50,17 @@ fi
 echo "== deploy/k8s manifests against the Kubernetes $(python3 -m kubernetes_validate --version) schemas"
 python3 -m kubernetes_validate --strict --quiet deploy/k8s/*.yaml
 
+# The guide (docs/guide, mdBook). mdBook is not a Debian package: install it with cargo
+# when it is missing (default features off: no live-reload server, which `build` does not
+# need). Its Rust snippets are doc tests of the tether crate (src/guide_doctests.rs), run
+# with the other doc tests below; this builds the book's HTML into target/guide.
+if ! command -v mdbook >/dev/null 2>&1; then
+    echo "== installing mdbook 0.5.4 (cargo install --locked --no-default-features; a few minutes)"
+    cargo install mdbook --version 0.5.4 --locked --no-default-features --quiet
+fi
+echo "== mdbook build docs/guide ($(mdbook --version))"
+mdbook build docs/guide   # into target/guide (book.toml's build-dir)
+
 echo "== cargo test (unit, behaviour, interop and doc tests)"
 cargo test --workspace --all-targets
 cargo test --workspace --doc

@@ -74,9 +74,15 @@
 //!   `:rpc.call`; sends, links and monitors to remote pids use the same functions as
 //!   local ones. [`DistNode::stop`](dist::DistNode::stop) (or dropping the runtime)
 //!   stops it again.
+//!
+//! The guide (`docs/guide` in the repository, an mdBook) teaches the same from the
+//! start, for Rust developers and for Erlang and Elixir teams, with a table from
+//! Erlang/Elixir functions to this API; its Rust snippets run as this crate's doc tests.
 
 pub mod cluster;
 pub mod dist;
+#[cfg(doctest)]
+mod guide_doctests;
 pub mod introspect;
 pub mod kernel;
 pub mod metrics;
