@@ -152,8 +152,10 @@ pub(crate) struct Summary {
 /// table-sized allocation: a walk over a million processes keeps what it needs).
 pub(crate) fn for_each_summary(mut f: impl FnMut(Summary)) {
     table::for_each(|p| {
-        let inbox_len = p.inbox_len();
+        // Under the state lock, which every drain holds: no message is counted both
+        // in the inbox and in the mailbox.
         let st = p.state();
+        let inbox_len = p.inbox_len();
         let s = Summary {
             pid: p.pid,
             status: p.status(),
@@ -169,8 +171,9 @@ pub(crate) fn for_each_summary(mut f: impl FnMut(Summary)) {
 }
 
 fn snapshot(p: &ProcessShared) -> ProcessInfo {
-    let inbox_len = p.inbox_len();
+    // Under the state lock (see `for_each_summary`).
     let st = p.state();
+    let inbox_len = p.inbox_len();
     let initial_call = initial_call(&st);
     let (links, monitors, monitored_by) = match &st.rel {
         Some(rel) => (
