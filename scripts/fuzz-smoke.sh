@@ -3,9 +3,9 @@
 # decoder and the Erlang-syntax parser (tether-term), and the receiving side of a
 # distribution connection (tether: frames, the distribution-header parser, control
 # messages) and both sides of the distribution handshake; and what the kernel
-# services accept from peers (`global`, `pg`, `gen_stage`: seeded from the recorded
-# BEAM traffic in fuzz/seeds/, see fuzz/record-seeds.sh; these three share one
-# target's time, SECONDS/3 each). EPMD requests and replies (over loopback) and the DNS
+# services accept from peers (`global`, `global_locker`, `pg`, `gen_stage`, `rex`,
+# `net_kernel`: seeded from the recorded BEAM traffic in fuzz/seeds/, see
+# fuzz/record-seeds.sh; these six share two targets' time, SECONDS/3 each). EPMD requests and replies (over loopback) and the DNS
 # reply parser of cluster discovery have stable random-input tests only (run longer
 # here).
 #
@@ -42,7 +42,7 @@ for target in decode parse dist_frames handshake; do
         -max_total_time="$secs" -max_len=4096 -rss_limit_mb=2048 -print_final_stats=1
 done
 # The kernel services: a writable corpus, and the recorded seeds (read only).
-for target in global pg gen_stage; do
+for target in global global_locker pg gen_stage rex net_kernel; do
     mkdir -p "fuzz/corpus/$target"
     cargo +nightly fuzz run --fuzz-dir fuzz "$target" "fuzz/corpus/$target" "fuzz/seeds/$target" -- \
         -max_total_time="$(( (secs + 2) / 3 ))" -max_len=4096 -rss_limit_mb=2048 -print_final_stats=1
