@@ -212,7 +212,11 @@ fn gen_stage_survives_random_and_mutated_terms() {
 
 #[test]
 fn global_lock_protocol_survives_random_and_mutated_terms() {
-    run(Service::GlobalLocker, "global_locker", 0x2545_f491_4f6c_dd1d);
+    run(
+        Service::GlobalLocker,
+        "global_locker",
+        0x2545_f491_4f6c_dd1d,
+    );
 }
 
 #[test]

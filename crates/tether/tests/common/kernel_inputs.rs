@@ -156,7 +156,8 @@ impl Harness {
                     tether::send(gns, wrap_lock(how, term, me)).unwrap();
                     // A lock on a resource no input can name (a fresh reference) is
                     // granted at once and released, by the same process.
-                    let id = LockId::new(Term::Ref(tether::make_ref()), Term::Pid(tether::self_pid()));
+                    let id =
+                        LockId::new(Term::Ref(tether::make_ref()), Term::Pid(tether::self_pid()));
                     let here = [local];
                     assert!(
                         global::set_lock(&id, Some(&here), Some(0)).await,
@@ -176,7 +177,11 @@ impl Harness {
                         Term::atom("user"),
                     ]);
                     let node = dist::call(("rex", local), req, Duration::from_secs(10)).await;
-                    assert_eq!(node.ok(), Some(Term::Atom(local.name())), "rex stopped answering");
+                    assert_eq!(
+                        node.ok(),
+                        Some(Term::Atom(local.name())),
+                        "rex stopped answering"
+                    );
                     assert_eq!(tether::whereis("rex"), Some(rex));
                 }
                 Service::NetKernel => {
@@ -184,7 +189,11 @@ impl Harness {
                     tether::send(nk, wrap(how, term, me)).unwrap();
                     let req = Term::tuple([Term::atom("is_auth"), Term::atom(PEER)]);
                     let yes = dist::call(("net_kernel", local), req, Duration::from_secs(10)).await;
-                    assert_eq!(yes.ok(), Some(Term::atom("yes")), "net_kernel stopped answering");
+                    assert_eq!(
+                        yes.ok(),
+                        Some(Term::atom("yes")),
+                        "net_kernel stopped answering"
+                    );
                     assert_eq!(tether::whereis("net_kernel"), Some(nk));
                 }
                 Service::Pg => {
