@@ -16,8 +16,10 @@ mkdir -p "$tmp/ebin" "$tmp/seeds"
 elixirc -o "$tmp/ebin" crates/tether-cli/tests/support/gen_stage/lib >/dev/null
 elixir --sname "seeds_a_$$" --cookie seeds fuzz/record_seeds.exs "$tmp/seeds" "$tmp/ebin"
 for t in global global_locker pg gen_stage rex net_kernel; do
-    rm -rf "fuzz/seeds/$t"
+    # Replace the recorded seeds (16 hex digits); keep the inputs kept from long fuzz
+    # runs (cmin-*).
     mkdir -p "fuzz/seeds/$t"
+    find "fuzz/seeds/$t" -type f -name '????????????????' -delete
     # Keep distinct messages only, named by content.
     for f in "$tmp/seeds/$t"/*; do
         cp "$f" "fuzz/seeds/$t/$(sha1sum "$f" | cut -c1-16)"

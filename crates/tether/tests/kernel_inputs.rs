@@ -4,7 +4,8 @@
 //! stays the same process and keeps answering. The inputs are the recorded real
 //! messages in `fuzz/seeds/{global,global_locker,pg,gen_stage,rex,net_kernel}/`
 //! (recorded from a two-node run by `fuzz/record-seeds.sh`, see
-//! `crates/tether-term/FUZZING.md`), mutated, and random terms.
+//! `crates/tether-term/FUZZING.md`) and the inputs kept there from the long fuzz runs
+//! (`cmin-*`), mutated, and random terms.
 //! The stable-toolchain stand-in for the cargo-fuzz targets of the same names (which
 //! share the harness, `tests/common/kernel_inputs.rs`); `TETHER_FUZZ_ITERS` sets how
 //! many inputs per service (`scripts/fuzz-smoke.sh` runs more).
