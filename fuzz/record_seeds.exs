@@ -1,11 +1,14 @@
-# Records the messages a BEAM node's `global`, `pg` and GenStage send to another node,
-# as seeds for the fuzz targets `global`, `pg` and `gen_stage` (fuzz/seeds/<target>/).
-# Run by fuzz/record-seeds.sh; see fuzz/README.md.
+# Records the messages a BEAM node's `global`, `pg`, GenStage, `rpc` and `net_adm` send
+# to another node, as seeds for the fuzz targets `global`, `global_locker`, `pg`,
+# `gen_stage`, `rex` and `net_kernel` (fuzz/seeds/<target>/). Run by
+# fuzz/record-seeds.sh; see crates/tether-term/FUZZING.md.
 #
 # This node (A) traces every send and keeps those addressed to a peer node B (started
-# with :peer): global's name server casts, pg's scope messages, GenStage's
-# $gen_producer/$gen_consumer messages. Each becomes one file: a selector byte 0
-# ("send as is") and the message in the external term format.
+# with :peer): global's name server messages (those of its lock protocol, set_lock,
+# del_lock and lock_set, also for `global_locker`), pg's scope messages, GenStage's
+# $gen_producer/$gen_consumer messages, rpc's requests to rex and net_adm's ping to
+# net_kernel. Each becomes one file: a selector byte 0 ("send as is") and the message
+# in the external term format.
 
 [out_dir, gen_stage_ebin] = System.argv()
 Code.prepend_path(gen_stage_ebin)
@@ -29,9 +32,14 @@ defmodule Recorder do
             loop(b, dests, n)
 
           t ->
-            dir = Path.join(System.get_env("SEEDS_OUT"), t)
-            File.mkdir_p!(dir)
-            File.write!(Path.join(dir, "beam-#{n}"), <<0>> <> :erlang.term_to_binary(msg))
+            targets = if t == "global" and lock?(msg), do: [t, "global_locker"], else: [t]
+
+            for t <- targets do
+              dir = Path.join(System.get_env("SEEDS_OUT"), t)
+              File.mkdir_p!(dir)
+              File.write!(Path.join(dir, "beam-#{n}"), <<0>> <> :erlang.term_to_binary(msg))
+            end
+
             loop(b, dests, n + 1)
         end
 
@@ -45,6 +53,8 @@ defmodule Recorder do
 
   defp target(b, _dests, {:global_name_server, b}, _), do: "global"
   defp target(b, _dests, {:pg, b}, _), do: "pg"
+  defp target(b, _dests, {:rex, b}, _), do: "rex"
+  defp target(b, _dests, {:net_kernel, b}, _), do: "net_kernel"
   defp target(_b, dests, to, msg) when is_pid(to), do: Map.get(dests, to) || stage(msg)
   defp target(_, _, _, _), do: nil
 
@@ -53,6 +63,12 @@ defmodule Recorder do
   end
 
   defp stage(_), do: nil
+
+  # global's lock protocol: the set_lock and del_lock calls, the lockers' lock_set.
+  defp lock?({:"$gen_call", _from, {op, _id}}) when op in [:set_lock, :del_lock], do: true
+  defp lock?(msg) when is_tuple(msg) and tuple_size(msg) > 1,
+    do: elem(msg, 0) in [:lock_set, :async_del_lock]
+  defp lock?(_), do: false
 end
 
 System.put_env("SEEDS_OUT", out_dir)
@@ -76,7 +92,9 @@ rec = spawn(fn -> Recorder.loop(b, %{}, 0) end)
 :ok = :global.sync()
 {:ok, _} = :erpc.call(b, :pg, :start, [:pg])
 send(rec, {:dests, %{:erpc.call(b, :erlang, :whereis, [:global_name_server]) => "global",
-                     :erpc.call(b, :erlang, :whereis, [:pg]) => "pg"}})
+                     :erpc.call(b, :erlang, :whereis, [:pg]) => "pg",
+                     :erpc.call(b, :erlang, :whereis, [:rex]) => "rex",
+                     :erpc.call(b, :erlang, :whereis, [:net_kernel]) => "net_kernel"}})
 Process.sleep(200)
 
 # global: register, lock, re-register, unregister.
@@ -84,6 +102,22 @@ Process.sleep(200)
 :ok = :global.trans({:seed_lock, self()}, fn -> :ok end)
 :yes = :global.re_register_name(:seed_name, self())
 :ok = :global.unregister_name(:seed_name)
+# global's locks, taken and released on both nodes, then on B alone.
+true = :global.set_lock({:seed_resource, self()}, [node(), b])
+true = :global.del_lock({:seed_resource, self()}, [node(), b])
+true = :global.set_lock({:seed_resource, self()}, [b], 0)
+true = :global.del_lock({:seed_resource, self()}, [b])
+# rpc's requests to rex: block_call, cast, multicall, and what call sends when it
+# uses rex (erpc's spawn requests are the handshake's and dist_frames' domain).
+_ = :rpc.block_call(b, :erlang, :node, [])
+_ = :rpc.block_call(b, :erlang, :whereis, [:rex], 5000)
+true = :rpc.cast(b, :erlang, :node, [])
+_ = :rpc.multicall([b], :erlang, :nodes, [])
+_ = :rpc.call(b, :erlang, :registered, [])
+# The features request rpc sends a node to learn whether it runs erpc.
+[:erpc] = :rpc.server_call(b, :rex, :features_reply, :features_request)
+# net_kernel: net_adm's ping (an is_auth call).
+:pong = :net_adm.ping(b)
 # pg: join, join more, leave.
 :ok = :pg.join(:seed_group, self())
 :ok = :pg.join(:seed_group, [self(), self()])

@@ -52,6 +52,8 @@ pub struct ErlEnv<'a> {
     pub cookie: &'a str,
     /// The EPMD port.
     pub epmd_port: u16,
+    /// More `erl` arguments (`-proto_dist inet_tls ...` for the TLS pairings).
+    pub extra: &'a [String],
 }
 
 impl Beam {
@@ -61,6 +63,7 @@ impl Beam {
         cmd.args(["-noshell", "-sname", sname, "-setcookie", env.cookie])
             .args(["-start_epmd", "false", "-pa"])
             .arg(env.ebin)
+            .args(env.extra)
             .args(["-eval", eval])
             .env("ERL_EPMD_PORT", env.epmd_port.to_string());
         let mut proc = Proc::start(&format!("erl node {full}"), cmd)?;

@@ -1,5 +1,6 @@
 //! Distribution benchmarks (issue 5): Tether ↔ Tether, Tether ↔ BEAM and BEAM ↔ BEAM
-//! on loopback, in one run.
+//! on loopback, in one run; and Tether ↔ Tether over TLS against BEAM ↔ BEAM over TLS
+//! (issue 14).
 //!
 //! ```text
 //!   bench process: Tether node ──────────────▶ peer (this binary, --dist-peer): sink, echo   tether-tether
@@ -8,6 +9,14 @@
 //!                         └────────────────────┤                                              beam-tether
 //!                                              └▶ erl server                                  beam-beam
 //! ```
+//!
+//! The TLS pairings have nodes of their own (a node speaks TLS or plain TCP, not
+//! both), registered with the same EPMD: a second Tether node in the bench process and
+//! a second `--dist-peer` child (rustls, `dist::tls`), and a second erl server and
+//! driver (`-proto_dist inet_tls`, OTP's `inet_tls_dist`). All present one certificate
+//! made at bench time by `openssl` and signed by a CA made with it (`tls`), and
+//! verify their peer's against that CA (mutual TLS, as `SECURITY.md` recommends).
+//! `tether-tether-tls` is compared with `beam-beam-tls` (`vs_beam_beam_tls`).
 //!
 //! Every pairing runs the same three workloads with the same protocol (see
 //! `tether_side` and `bench/erlang/dist_bench.erl`):
@@ -36,10 +45,12 @@
 //! senders only) and `DIST_SMALL_N` sets its N. For profiling: `DIST_ROUNDS` sets
 //! the rounds, `DIST_PAIRS=tether-tether,...` keeps only some pairings, and
 //! `DIST_PEER_WRAP="valgrind --tool=callgrind"` runs the Tether peer under a wrapper.
+//! The TLS nodes start only if a TLS pairing is kept.
 
 mod beam_side;
 mod os_proc;
 mod tether_side;
+mod tls;
 
 use std::process::Command;
 use std::time::Duration;
@@ -49,6 +60,7 @@ use tether::dist::{self, DistNode, EpmdMode, NodeConfig};
 
 use beam_side::{Beam, ErlEnv};
 use os_proc::Proc;
+use tls::Certs;
 
 /// Bytes of payload in a `bin` message.
 pub const BIN_SIZE: usize = 1024;
@@ -62,14 +74,18 @@ enum Pair {
     TetherBeam,
     BeamTether,
     BeamBeam,
+    TetherTetherTls,
+    BeamBeamTls,
 }
 
 impl Pair {
-    const ALL: [Pair; 4] = [
+    const ALL: [Pair; 6] = [
         Pair::TetherTether,
         Pair::TetherBeam,
         Pair::BeamTether,
         Pair::BeamBeam,
+        Pair::TetherTetherTls,
+        Pair::BeamBeamTls,
     ];
 
     fn name(self) -> &'static str {
@@ -78,6 +94,21 @@ impl Pair {
             Pair::TetherBeam => "tether-beam",
             Pair::BeamTether => "beam-tether",
             Pair::BeamBeam => "beam-beam",
+            Pair::TetherTetherTls => "tether-tether-tls",
+            Pair::BeamBeamTls => "beam-beam-tls",
+        }
+    }
+
+    fn is_tls(self) -> bool {
+        matches!(self, Pair::TetherTetherTls | Pair::BeamBeamTls)
+    }
+
+    /// The pairing this one's ratio is taken against.
+    fn baseline(self) -> Pair {
+        if self.is_tls() {
+            Pair::BeamBeamTls
+        } else {
+            Pair::BeamBeam
         }
     }
 }
@@ -99,7 +130,8 @@ struct Sizes {
     rtt: u64,
 }
 
-/// Everything that runs: the local node, the peer and the erl nodes.
+/// Everything that runs: the local node, the peer and the erl nodes (and the same
+/// over TLS, if a TLS pairing runs).
 struct Setup {
     rt: tether::Runtime,
     local: Node,
@@ -107,7 +139,19 @@ struct Setup {
     _peer_proc: Proc,
     server: Beam,
     driver: Beam,
+    tls: Option<TlsNodes>,
     ebin: std::path::PathBuf,
+}
+
+/// The TLS pairings' nodes: a Tether node on a runtime of its own, its peer, and two
+/// erl nodes.
+struct TlsNodes {
+    rt: tether::Runtime,
+    _node: DistNode,
+    peer: Node,
+    _peer_proc: Proc,
+    server: Beam,
+    driver: Beam,
 }
 
 impl Drop for Setup {
@@ -124,7 +168,7 @@ fn free_port() -> u16 {
 }
 
 impl Setup {
-    fn start() -> Result<Setup, String> {
+    fn start(with_tls: bool) -> Result<Setup, String> {
         let id = std::process::id();
         let ebin = std::env::temp_dir().join(format!("tether-distbench-{id}"));
         std::fs::create_dir_all(&ebin).map_err(|e| e.to_string())?;
@@ -150,35 +194,21 @@ impl Setup {
         }
         let local = Node::intern(node.name().as_str()).map_err(|e| e.to_string())?;
 
-        let peer_name = format!("distbench_peer_{id}");
-        let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-        let wrap = std::env::var("DIST_PEER_WRAP").unwrap_or_default();
-        let mut words = wrap.split_whitespace();
-        let mut cmd = match words.next() {
-            Some(w) => {
-                let mut c = Command::new(w);
-                c.args(words).arg(exe);
-                c
-            }
-            None => Command::new(exe),
-        };
-        cmd.arg("--dist-peer").env(
-            tether_side::PEER_VAR,
-            format!("{peer_name}|{epmd_port}|{COOKIE}"),
-        );
-        let mut peer_proc = Proc::start("the Tether peer", cmd)?;
-        peer_proc.wait_line("dist peer ready", Duration::from_secs(120))?;
-        let peer =
-            Node::intern(&dist::host::full_name(&peer_name, false).map_err(|e| e.to_string())?)
-                .map_err(|e| e.to_string())?;
+        let (peer_proc, peer) = start_peer(&format!("distbench_peer_{id}"), epmd_port, "")?;
 
         let env = ErlEnv {
             ebin: &ebin,
             cookie: COOKIE,
             epmd_port,
+            extra: &[],
         };
         let server = Beam::server(&env, &format!("distbench_beam_{id}"))?;
         let driver = Beam::driver(&env, &format!("distbench_drv_{id}"))?;
+        let tls = if with_tls {
+            Some(TlsNodes::start(&ebin, epmd_port)?)
+        } else {
+            None
+        };
         Ok(Setup {
             rt,
             local,
@@ -186,25 +216,37 @@ impl Setup {
             _peer_proc: peer_proc,
             server,
             driver,
+            tls,
             ebin,
         })
     }
 
     /// One pairing's figures, in [`METRICS`] order.
     fn measure(&mut self, pair: Pair, s: Sizes) -> Result<[f64; 5], String> {
-        let target = match pair {
-            Pair::TetherTether => self.peer,
-            Pair::TetherBeam | Pair::BeamBeam => self.server.node,
-            Pair::BeamTether => self.local,
+        let no_tls = || "the TLS nodes did not start".to_string();
+        // Who sends: a Tether node (its runtime) or an erl driver; and to whom.
+        let (sender, target) = match pair {
+            Pair::TetherTether => (Sender::Tether(&self.rt), self.peer),
+            Pair::TetherBeam => (Sender::Tether(&self.rt), self.server.node),
+            Pair::BeamTether => (Sender::Beam(&mut self.driver), self.local),
+            Pair::BeamBeam => (Sender::Beam(&mut self.driver), self.server.node),
+            Pair::TetherTetherTls => {
+                let tls = self.tls.as_ref().ok_or_else(no_tls)?;
+                (Sender::Tether(&tls.rt), tls.peer)
+            }
+            Pair::BeamBeamTls => {
+                let tls = self.tls.as_mut().ok_or_else(no_tls)?;
+                (Sender::Beam(&mut tls.driver), tls.server.node)
+            }
         };
-        match pair {
-            Pair::TetherTether | Pair::TetherBeam => {
-                let small = self.rt.block_on(tether_side::small(target, s.small))?;
+        match sender {
+            Sender::Tether(rt) => {
+                let small = rt.block_on(tether_side::small(target, s.small))?;
                 if only_small() {
                     return Ok([small, f64::NAN, f64::NAN, f64::NAN, f64::NAN]);
                 }
-                let bin = self.rt.block_on(tether_side::bin(target, s.bin))?;
-                let mut times = self.rt.block_on(tether_side::rtt(target, s.rtt))?;
+                let bin = rt.block_on(tether_side::bin(target, s.bin))?;
+                let mut times = rt.block_on(tether_side::rtt(target, s.rtt))?;
                 times.sort_by(f64::total_cmp);
                 Ok([
                     small,
@@ -214,11 +256,11 @@ impl Setup {
                     percentile(&times, 0.99),
                 ])
             }
-            Pair::BeamTether | Pair::BeamBeam => {
+            Sender::Beam(driver) => {
                 let mut rows = Vec::new();
-                rows.extend(self.driver.run("small", target, s.small)?);
-                rows.extend(self.driver.run("bin", target, s.bin)?);
-                rows.extend(self.driver.run("rtt", target, s.rtt)?);
+                rows.extend(driver.run("small", target, s.small)?);
+                rows.extend(driver.run("bin", target, s.bin)?);
+                rows.extend(driver.run("rtt", target, s.rtt)?);
                 let get = |name: &str| {
                     rows.iter()
                         .find(|(n, _)| n == name)
@@ -234,6 +276,81 @@ impl Setup {
                 ])
             }
         }
+    }
+}
+
+/// Who sends in a pairing: a Tether node (the runtime it runs on) or an erl driver.
+enum Sender<'a> {
+    Tether(&'a tether::Runtime),
+    Beam(&'a mut Beam),
+}
+
+/// Starts a `--dist-peer` child of this binary named `name` (`tls`: what
+/// [`Certs::peer_var_suffix`] gives, or nothing for plain TCP), once it is ready.
+fn start_peer(name: &str, epmd_port: u16, tls: &str) -> Result<(Proc, Node), String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let wrap = std::env::var("DIST_PEER_WRAP").unwrap_or_default();
+    let mut words = wrap.split_whitespace();
+    let mut cmd = match words.next() {
+        Some(w) => {
+            let mut c = Command::new(w);
+            c.args(words).arg(exe);
+            c
+        }
+        None => Command::new(exe),
+    };
+    cmd.arg("--dist-peer").env(
+        tether_side::PEER_VAR,
+        format!("{name}|{epmd_port}|{COOKIE}{tls}"),
+    );
+    let mut proc = Proc::start("the Tether peer", cmd)?;
+    proc.wait_line("dist peer ready", Duration::from_secs(120))?;
+    let full = dist::host::full_name(name, false).map_err(|e| e.to_string())?;
+    let node = Node::intern(&full).map_err(|e| e.to_string())?;
+    Ok((proc, node))
+}
+
+impl TlsNodes {
+    /// Makes the certificates in `dir` and starts the TLS nodes, registered with the
+    /// EPMD on `epmd_port` (the plain node's).
+    fn start(dir: &std::path::Path, epmd_port: u16) -> Result<TlsNodes, String> {
+        let id = std::process::id();
+        let certs = Certs::make(dir)?;
+        let rt = tether::Runtime::builder()
+            .worker_threads(2)
+            .build()
+            .map_err(|e| e.to_string())?;
+        let cfg = NodeConfig::new(format!("distbench_tls_{id}"))
+            .cookie(COOKIE)
+            .listen("127.0.0.1".parse().expect("address"))
+            .epmd(EpmdMode::External)
+            .epmd_port(epmd_port)
+            .tls(certs.tether());
+        let node = rt
+            .block_on(dist::start(cfg))
+            .map_err(|e| format!("the TLS node: {e}"))?;
+        let (peer_proc, peer) = start_peer(
+            &format!("distbench_tls_peer_{id}"),
+            epmd_port,
+            &certs.peer_var_suffix(),
+        )?;
+        let extra = certs.erl_args();
+        let env = ErlEnv {
+            ebin: dir,
+            cookie: COOKIE,
+            epmd_port,
+            extra: &extra,
+        };
+        let server = Beam::server(&env, &format!("distbench_tls_beam_{id}"))?;
+        let driver = Beam::driver(&env, &format!("distbench_tls_drv_{id}"))?;
+        Ok(TlsNodes {
+            rt,
+            _node: node,
+            peer,
+            _peer_proc: peer_proc,
+            server,
+            driver,
+        })
     }
 }
 
@@ -296,14 +413,15 @@ pub fn run(quick: bool) -> Vec<(String, f64, String)> {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(if quick { 3 } else { 5 });
-    let mut setup = Setup::start().unwrap_or_else(|e| panic!("dist bench setup: {e}"));
+    let only = std::env::var("DIST_PAIRS").unwrap_or_default();
+    let chosen = |p: Pair| only.is_empty() || only.split(',').any(|o| o == p.name());
+    let with_tls = Pair::ALL.iter().any(|p| p.is_tls() && chosen(*p));
+    let mut setup = Setup::start(with_tls).unwrap_or_else(|e| panic!("dist bench setup: {e}"));
     let warm = Sizes {
         small: sizes.small / 10,
         bin: sizes.bin / 10,
         rtt: sizes.rtt / 10,
     };
-    let only = std::env::var("DIST_PAIRS").unwrap_or_default();
-    let chosen = |p: Pair| only.is_empty() || only.split(',').any(|o| o == p.name());
     let mut results: Vec<Vec<[f64; 5]>> = vec![Vec::new(); Pair::ALL.len()];
     for round in 0..=rounds {
         for (i, pair) in Pair::ALL.into_iter().enumerate() {
@@ -315,7 +433,7 @@ pub fn run(quick: bool) -> Vec<(String, f64, String)> {
                 .measure(pair, s)
                 .unwrap_or_else(|e| panic!("dist bench {}: {e}", pair.name()));
             if round > 0 {
-                eprintln!("dist round {round} {:<14} {r:.1?}", pair.name());
+                eprintln!("dist round {round} {:<17} {r:.1?}", pair.name());
                 results[i].push(r);
             }
         }
@@ -389,35 +507,33 @@ fn report_large(large: &[[f64; 3]], size: usize) -> Vec<(String, f64, String)> {
 }
 
 fn report(results: &[Vec<[f64; 5]>]) -> Vec<(String, f64, String)> {
-    let beam = Pair::ALL
-        .iter()
-        .position(|p| *p == Pair::BeamBeam)
-        .expect("beam-beam");
+    let index = |pair: Pair| Pair::ALL.iter().position(|p| *p == pair).expect("a pair");
     let mut rows = Vec::new();
     eprintln!(
-        "\n{:<14} {:<8} {:>12} {:>12} {:>12} {:>8} {:>7}",
+        "\n{:<17} {:<8} {:>12} {:>12} {:>12} {:>8} {:>7}",
         "pairing", "figure", "median", "min", "max", "unit", "vs BEAM"
     );
     for (m, (metric, unit, _)) in METRICS.iter().enumerate() {
         let column = |p: usize| results[p].iter().map(|r| r[m]).collect::<Vec<_>>();
-        let beam_med = stats(&column(beam)).0;
         for (p, pair) in Pair::ALL.iter().enumerate() {
             if results[p].is_empty() {
                 continue;
             }
+            let beam = index(pair.baseline());
             let (med, min, max) = stats(&column(p));
-            let ratio = med / beam_med;
+            let ratio = med / stats(&column(beam)).0;
             let base = format!("dist.{}.{metric}", pair.name());
             eprintln!(
-                "{:<14} {:<8} {med:>12.1} {min:>12.1} {max:>12.1} {unit:>8} {ratio:>7.2}",
+                "{:<17} {:<8} {med:>12.1} {min:>12.1} {max:>12.1} {unit:>8} {ratio:>7.2}",
                 pair.name(),
                 metric
             );
             rows.push((format!("{base}.median"), med, unit.to_string()));
             rows.push((format!("{base}.min"), min, unit.to_string()));
             rows.push((format!("{base}.max"), max, unit.to_string()));
-            if *pair != Pair::BeamBeam && !results[beam].is_empty() {
-                rows.push((format!("{base}.vs_beam_beam"), ratio, "x".to_string()));
+            if *pair != pair.baseline() && !results[beam].is_empty() {
+                let vs = pair.baseline().name().replace('-', "_");
+                rows.push((format!("{base}.vs_{vs}"), ratio, "x".to_string()));
             }
         }
     }

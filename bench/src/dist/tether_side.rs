@@ -13,13 +13,14 @@
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-use tether::dist::{self, EpmdMode, NodeConfig};
+use tether::dist::{self, EpmdMode, NodeConfig, TlsConfig};
 use tether::{Atom, Node, Pid, Term};
 
 /// How long any one wait may take before the workload is declared broken.
 const TIMEOUT: Duration = Duration::from_secs(120);
 
-/// The environment variable that carries a peer's `name|epmd_port|cookie`.
+/// The environment variable that carries a peer's `name|epmd_port|cookie`, then
+/// `|cert|key|ca` (PEM files) for a peer that speaks TLS.
 pub const PEER_VAR: &str = "TETHER_DIST_BENCH_PEER";
 
 /// Starts and registers `sink` and `echo` on the running node.
@@ -208,22 +209,38 @@ pub async fn large(node: Node, k: u64, size: usize) -> Result<(f64, Vec<f64>), S
 }
 
 /// The peer's settings, when this process was started as a peer (`--dist-peer`).
-pub fn peer_config() -> Option<(String, u16, String)> {
+pub fn peer_config() -> Option<PeerConfig> {
     if !std::env::args().any(|a| a == "--dist-peer") {
         return None;
     }
     let v = std::env::var(PEER_VAR).unwrap_or_else(|_| panic!("--dist-peer needs {PEER_VAR}"));
-    let mut it = v.split('|');
-    let (Some(name), Some(port), Some(cookie)) = (it.next(), it.next(), it.next()) else {
-        panic!("bad {PEER_VAR}: {v}");
+    let f: Vec<&str> = v.split('|').collect();
+    let (name, port, cookie, tls) = match f.as_slice() {
+        [name, port, cookie] => (name, port, cookie, None),
+        [name, port, cookie, cert, key, ca] => {
+            (name, port, cookie, Some(TlsConfig::new(cert, key, ca)))
+        }
+        _ => panic!("bad {PEER_VAR}: {v}"),
     };
-    let port = port.parse().unwrap_or_else(|_| panic!("bad port in {v}"));
-    Some((name.to_owned(), port, cookie.to_owned()))
+    Some(PeerConfig {
+        name: name.to_string(),
+        epmd_port: port.parse().unwrap_or_else(|_| panic!("bad port in {v}")),
+        cookie: cookie.to_string(),
+        tls,
+    })
+}
+
+/// The peer node's settings, from [`PEER_VAR`].
+pub struct PeerConfig {
+    name: String,
+    epmd_port: u16,
+    cookie: String,
+    tls: Option<TlsConfig>,
 }
 
 /// Runs the peer node: `sink` and `echo`, registered with the parent's EPMD, until
 /// stdin closes (the parent ended or dropped us); then the process exits.
-pub fn peer_main((name, epmd_port, cookie): (String, u16, String)) -> ! {
+pub fn peer_main(peer: PeerConfig) -> ! {
     std::thread::spawn(|| {
         let _ = std::io::stdin().read_to_end(&mut Vec::new());
         std::process::exit(0);
@@ -233,11 +250,14 @@ pub fn peer_main((name, epmd_port, cookie): (String, u16, String)) -> ! {
         .build()
         .expect("peer runtime");
     rt.block_on(async move {
-        let cfg = NodeConfig::new(name)
-            .cookie(cookie)
+        let mut cfg = NodeConfig::new(peer.name)
+            .cookie(peer.cookie)
             .listen("127.0.0.1".parse().expect("address"))
             .epmd(EpmdMode::External)
-            .epmd_port(epmd_port);
+            .epmd_port(peer.epmd_port);
+        if let Some(tls) = peer.tls {
+            cfg = cfg.tls(tls);
+        }
         let _node = dist::start(cfg).await.expect("peer node starts");
         start_services();
         println!("dist peer ready");

@@ -1,8 +1,11 @@
-//! The services a peer can send terms to (`global_name_server`, the `pg` scope,
-//! GenStage producers and consumers) survive random and mutated terms: every input is
-//! handled or dropped, the service stays the same process and keeps answering. The
-//! inputs are the recorded real messages in `fuzz/seeds/{global,pg,gen_stage}/`
-//! (recorded from a two-node run, see `fuzz/README.md`), mutated, and random terms.
+//! The services a peer can send terms to (`global_name_server`, also through its lock
+//! protocol, the `pg` scope, GenStage producers and consumers, `rex`, `net_kernel`)
+//! survive random and mutated terms: every input is handled or dropped, the service
+//! stays the same process and keeps answering. The inputs are the recorded real
+//! messages in `fuzz/seeds/{global,global_locker,pg,gen_stage,rex,net_kernel}/`
+//! (recorded from a two-node run by `fuzz/record-seeds.sh`, see
+//! `crates/tether-term/FUZZING.md`) and the inputs kept there from the long fuzz runs
+//! (`cmin-*`), mutated, and random terms.
 //! The stable-toolchain stand-in for the cargo-fuzz targets of the same names (which
 //! share the harness, `tests/common/kernel_inputs.rs`); `TETHER_FUZZ_ITERS` sets how
 //! many inputs per service (`scripts/fuzz-smoke.sh` runs more).
@@ -43,7 +46,7 @@ fn seeds(target: &str) -> Vec<Vec<u8>> {
         .map(|e| std::fs::read(e.unwrap().path()).unwrap())
         .collect();
     out.sort();
-    assert!(out.len() >= 3, "too few seeds in {}", dir.display());
+    assert!(!out.is_empty(), "no seeds in {}", dir.display());
     out
 }
 
@@ -104,6 +107,20 @@ fn random_term(rng: &mut Rng, depth: u32, out: &mut Vec<u8>) {
         "locker",
         "fuzzpeer@127.0.0.1",
         "true",
+        "async_del_lock",
+        "call",
+        "block_call",
+        "cast",
+        "erlang",
+        "node",
+        "nodes",
+        "process_info",
+        "system_info",
+        "features_request",
+        "user",
+        "is_auth",
+        "$gen_call",
+        "$gen_cast",
     ];
     let kind = if depth >= 4 {
         rng.below(3)
@@ -192,4 +209,23 @@ fn pg_scope_survives_random_and_mutated_terms() {
 #[test]
 fn gen_stage_survives_random_and_mutated_terms() {
     run(Service::GenStage, "gen_stage", 0x8cb9_2ba7_2f3d_8dd7);
+}
+
+#[test]
+fn global_lock_protocol_survives_random_and_mutated_terms() {
+    run(
+        Service::GlobalLocker,
+        "global_locker",
+        0x2545_f491_4f6c_dd1d,
+    );
+}
+
+#[test]
+fn rex_survives_random_and_mutated_terms() {
+    run(Service::Rex, "rex", 0x5851_f42d_4c95_7f2d);
+}
+
+#[test]
+fn net_kernel_survives_random_and_mutated_terms() {
+    run(Service::NetKernel, "net_kernel", 0x1405_7b7e_f767_814f);
 }

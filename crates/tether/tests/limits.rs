@@ -181,7 +181,12 @@ fn framed(body: &[u8]) -> Vec<u8> {
 /// A raw peer sends `bytes` after the handshake; it must be disconnected for
 /// `limit`, counted once, and the Tether peer must not notice.
 fn exceed(limit: &str, bytes: Vec<u8>) {
-    let s = setup(|c| c);
+    exceed_with(limit, |c| c, bytes);
+}
+
+/// [`exceed`] on a node made by `cfg` from the limited configuration.
+fn exceed_with(limit: &str, cfg: impl FnOnce(NodeConfig) -> NodeConfig, bytes: Vec<u8>) {
+    let s = setup(cfg);
     assert_eq!(s.hits(limit), 0);
     let (target, port) = s.target();
     s.rt.block_on(async move {
@@ -222,6 +227,24 @@ fn fragments_joining_over_the_limit_disconnect_only_their_peer() {
     let mut bytes = frag(69, 2, &[0]); // no atom-cache refs
     bytes.extend(frag(70, 1, &[]));
     exceed("message_size", bytes);
+}
+
+#[test]
+fn fragmented_messages_open_over_the_limit_disconnect_only_their_peer() {
+    // 1025 first fragments of distinct sequences, each waiting for a second fragment
+    // that never comes: one more than the 1024 a connection holds open
+    // (`framing::header::MAX_IN_FLIGHT`). One body byte each, so that the bytes held
+    // (1024) stay under the 4096-byte message limit and only the count is exceeded.
+    let mut bytes = Vec::new();
+    for seq in 1..=1025u64 {
+        let mut f = vec![131, 69];
+        f.extend_from_slice(&seq.to_be_bytes());
+        f.extend_from_slice(&2u64.to_be_bytes());
+        f.push(0); // no atom-cache refs
+        f.push(106);
+        bytes.extend(framed(&f));
+    }
+    exceed("fragments_in_flight", bytes);
 }
 
 #[test]
@@ -313,4 +336,57 @@ fn an_address_opening_connections_too_fast_is_refused_and_others_are_not() {
     });
     assert_eq!(s.hits("connection_rate"), 1);
     s.peer_unaffected();
+}
+
+/// The environment variable that makes [`a_peer_filling_the_node_table_is_disconnected_and_others_are_not`]
+/// do its work (in the child process it starts).
+const NODE_TABLE_CHILD: &str = "TETHER_LIMITS_NODE_TABLE_CHILD";
+
+#[test]
+fn a_peer_filling_the_node_table_is_disconnected_and_others_are_not() {
+    // The node table is process-wide and never shrinks: once full, no other test in
+    // this process could intern a node name. So the test runs in a process of its
+    // own: this same test binary, started again for this one test.
+    if std::env::var_os(NODE_TABLE_CHILD).is_none() {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "a_peer_filling_the_node_table_is_disconnected_and_others_are_not",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(NODE_TABLE_CHILD, "1")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "the child test failed:\n{text}");
+        assert!(text.contains("1 passed"), "the child ran no test:\n{text}");
+        return;
+    }
+    // A REG_SEND whose message is a list of pids of 70 000 distinct nodes, more than
+    // the table holds (65 536, `Node::MAX`). The frame and size limits are raised so
+    // that only the node table is exceeded.
+    let mut msg = vec![131, 108];
+    let n = Node::MAX as u32 + 4464;
+    msg.extend_from_slice(&n.to_be_bytes());
+    for i in 0..n {
+        let name = format!("n{i}@h");
+        msg.extend_from_slice(&[88, 119, name.len() as u8]);
+        msg.extend_from_slice(name.as_bytes());
+        msg.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1]);
+    }
+    msg.push(106);
+    let mut body = vec![112, 131, 104, 4, 97, 6];
+    body.extend_from_slice(&[88, 119, 3]);
+    body.extend_from_slice(b"a@b");
+    body.extend_from_slice(&[0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1]);
+    body.extend_from_slice(&[119, 0, 119, 4]);
+    body.extend_from_slice(b"echo");
+    body.extend(msg);
+    let cfg = |c: NodeConfig| {
+        c.max_frame_len(4 << 20)
+            .decode_limits(DecodeLimits::default())
+    };
+    exceed_with("node_table", cfg, framed(&body));
 }

@@ -1,14 +1,18 @@
-//! Feeding untrusted terms to the services a peer can reach: the `global` name server,
-//! the `pg` scope, a GenStage producer and a GenStage consumer. Shared by the stable
-//! robustness test (`tests/kernel_inputs.rs`) and the cargo-fuzz targets `global`,
-//! `pg` and `gen_stage` (`fuzz/`), which include this file with `#[path]`.
+//! Feeding untrusted terms to the services a peer can reach: the `global` name server
+//! (all it accepts, and its lock protocol on its own), the `pg` scope, a GenStage
+//! producer and a GenStage consumer, `rex` (the rpc server) and `net_kernel`. Shared
+//! by the stable robustness test (`tests/kernel_inputs.rs`) and the cargo-fuzz
+//! targets `global`, `global_locker`, `pg`, `gen_stage`, `rex` and `net_kernel`
+//! (`fuzz/`), which include this file with `#[path]`.
 //!
 //! An input is one selector byte and an ETF term, as a peer's message would carry it.
 //! [`Harness::feed`] decodes the term (the node's default decode limits), points every
 //! node name in it at a loopback address that refuses connections (so that a service
 //! acting on a fuzzed node name never sends traffic off this machine), sends it to the
-//! service the way a peer would (plain, as `$gen_cast`, as `$gen_call`), then checks
-//! that the service handled it and is still the same process, answering. A panic in a
+//! service the way a peer would (plain, as `$gen_cast`, as `$gen_call`; for the lock
+//! protocol, as the `set_lock` or `del_lock` call a peer's `global` makes, see
+//! [`wrap_lock`]), then checks that the service handled it and is still the same
+//! process, answering. A panic in a
 //! service is a finding (libFuzzer's panic hook aborts on it; the stable test sees the
 //! process replaced).
 #![allow(dead_code)]
@@ -16,6 +20,7 @@
 use std::time::Duration;
 
 use tether::dist::{self, EpmdMode, NodeConfig};
+use tether::kernel::global::{self, LockId};
 use tether::otp::gen_server::StartOpts;
 use tether::otp::gen_stage::{self, Emit, GenStage, Init, Subscription};
 use tether::{Atom, Node, Pid, Reference, Runtime, Term};
@@ -29,8 +34,12 @@ pub const PEER: &str = "fuzzpeer@127.0.0.1";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Service {
     Global,
+    /// The `global` name server's lock protocol (`set_lock`, `del_lock`, `lock_set`).
+    GlobalLocker,
     Pg,
     GenStage,
+    Rex,
+    NetKernel,
 }
 
 /// A producer that emits nothing and a consumer that keeps nothing.
@@ -142,6 +151,51 @@ impl Harness {
                     );
                     assert_eq!(tether::whereis("global_name_server"), Some(gns));
                 }
+                Service::GlobalLocker => {
+                    let gns = tether::whereis("global_name_server").expect("global runs");
+                    tether::send(gns, wrap_lock(how, term, me)).unwrap();
+                    // A lock on a resource no input can name (a fresh reference) is
+                    // granted at once and released, by the same process.
+                    let id =
+                        LockId::new(Term::Ref(tether::make_ref()), Term::Pid(tether::self_pid()));
+                    let here = [local];
+                    assert!(
+                        global::set_lock(&id, Some(&here), Some(0)).await,
+                        "a free lock was refused"
+                    );
+                    global::del_lock(&id, Some(&here)).await;
+                    assert_eq!(tether::whereis("global_name_server"), Some(gns));
+                }
+                Service::Rex => {
+                    let rex = tether::whereis("rex").expect("rex runs");
+                    tether::send(rex, wrap(how, term, me)).unwrap();
+                    let req = Term::tuple([
+                        Term::atom("call"),
+                        Term::atom("erlang"),
+                        Term::atom("node"),
+                        Term::nil(),
+                        Term::atom("user"),
+                    ]);
+                    let node = dist::call(("rex", local), req, Duration::from_secs(10)).await;
+                    assert_eq!(
+                        node.ok(),
+                        Some(Term::Atom(local.name())),
+                        "rex stopped answering"
+                    );
+                    assert_eq!(tether::whereis("rex"), Some(rex));
+                }
+                Service::NetKernel => {
+                    let nk = tether::whereis("net_kernel").expect("net_kernel runs");
+                    tether::send(nk, wrap(how, term, me)).unwrap();
+                    let req = Term::tuple([Term::atom("is_auth"), Term::atom(PEER)]);
+                    let yes = dist::call(("net_kernel", local), req, Duration::from_secs(10)).await;
+                    assert_eq!(
+                        yes.ok(),
+                        Some(Term::atom("yes")),
+                        "net_kernel stopped answering"
+                    );
+                    assert_eq!(tether::whereis("net_kernel"), Some(nk));
+                }
                 Service::Pg => {
                     let scope = tether::whereis("pg").expect("pg runs");
                     tether::send(scope, wrap(how, term, me)).unwrap();
@@ -196,6 +250,34 @@ fn loopback(t: Term) -> Term {
         ),
         // Funs and exports are kept, not run; their pids are never dialed.
         other => other,
+    }
+}
+
+/// A lock-protocol message to the `global` name server, as a peer's `global` sends
+/// them (`how % 4`): the term as is (the recorded messages), the `$gen_call`
+/// `{set_lock, Id}` or `{del_lock, Id}` of `global:set_lock/3` and `del_lock/2` with
+/// the term as the lock id `{ResourceId, LockRequesterId}`, or the locker's
+/// `{lock_set, Pid, true, Known, Tag}` with the term as `Known`.
+fn wrap_lock(how: u8, term: Term, me: Pid) -> Term {
+    let call = |request: &str, id: Term| {
+        let from = Term::tuple([Term::Pid(me), Term::Ref(tether::make_ref())]);
+        Term::tuple([
+            Term::atom("$gen_call"),
+            from,
+            Term::tuple([Term::atom(request), id]),
+        ])
+    };
+    match how % 4 {
+        0 => term,
+        1 => call("set_lock", term),
+        2 => call("del_lock", term),
+        _ => Term::tuple([
+            Term::atom("lock_set"),
+            Term::Pid(me),
+            Term::atom("true"),
+            term,
+            Term::Int(i64::from(how >> 2)),
+        ]),
     }
 }
 
