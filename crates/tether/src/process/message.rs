@@ -78,6 +78,17 @@ pub struct Message(Box<dyn Payload>);
 
 impl Message {
     /// Wraps a value. A `Term` is portable; other values stay on this node.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// use tether::Message;
+    /// let m = Message::new(vec![1, 2, 3]);
+    /// assert!(m.is::<Vec<i32>>());
+    /// tether::send_message(tether::self_pid(), m).unwrap();
+    /// assert_eq!(tether::receive::<Vec<i32>>().await, [1, 2, 3]);
+    /// # });
+    /// ```
     pub fn new<T: Any + Send>(value: T) -> Message {
         Message(Box::new(Local(value)))
     }
@@ -95,16 +106,37 @@ impl Message {
     }
 
     /// Whether the message holds a `T`.
+    ///
+    /// ```
+    /// use tether::Message;
+    /// let m = Message::new(42u64);
+    /// assert!(m.is::<u64>());
+    /// assert!(!m.is::<u32>());
+    /// ```
     pub fn is<T: Any>(&self) -> bool {
         self.0.as_any().is::<T>()
     }
 
     /// Borrows the value as a `T`.
+    ///
+    /// ```
+    /// use tether::Message;
+    /// let m = Message::new(String::from("hi"));
+    /// assert_eq!(m.downcast_ref::<String>().map(String::as_str), Some("hi"));
+    /// assert!(m.downcast_ref::<u8>().is_none());
+    /// ```
     pub fn downcast_ref<T: Any>(&self) -> Option<&T> {
         self.0.as_any().downcast_ref::<T>()
     }
 
     /// Takes the value out as a `T`, or gives the message back unchanged.
+    ///
+    /// ```
+    /// use tether::Message;
+    /// let m = Message::new(5u8);
+    /// let m = m.downcast::<String>().unwrap_err(); // the wrong type gives the message back
+    /// assert_eq!(m.downcast::<u8>().unwrap(), 5);
+    /// ```
     pub fn downcast<T: Any>(self) -> Result<T, Message> {
         if !self.is::<T>() {
             return Err(self);
@@ -115,6 +147,13 @@ impl Message {
     }
 
     /// The message as a term, if it can cross to another node.
+    ///
+    /// ```
+    /// use tether::{Message, Term};
+    /// assert_eq!(Message::new(Term::atom("ok")).to_term(), Some(Term::atom("ok")));
+    /// struct Local;
+    /// assert_eq!(Message::new(Local).to_term(), None); // cannot cross to another node
+    /// ```
     pub fn to_term(&self) -> Option<Term> {
         self.0.to_term()
     }
@@ -130,6 +169,11 @@ impl Message {
     }
 
     /// The Rust type name of the value, for diagnostics.
+    ///
+    /// ```
+    /// use tether::Message;
+    /// assert_eq!(Message::new(1u16).type_name(), "u16");
+    /// ```
     pub fn type_name(&self) -> &'static str {
         self.0.type_name()
     }
