@@ -236,6 +236,7 @@ impl Runtime {
     /// return it: exit code 0 for a requested stop, 1 for a failure.
     ///
     /// ```no_run
+    /// // no_run: runs until SIGTERM or SIGINT.
     /// use tether::otp::supervisor::{ChildSpec, Strategy, Supervisor};
     /// use tether::{Runtime, Stopped};
     ///
