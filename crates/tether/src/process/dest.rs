@@ -75,8 +75,11 @@ pub trait Via: Send + Sync + fmt::Debug + 'static {
     /// # let reg = Registry::<&str, ()>::start_link(RegistryOptions::new(Keys::Unique, "names")).await.unwrap();
     /// let name = reg.via("worker", ()).unwrap();
     /// assert!(name.register_name(tether::self_pid()));
-    /// assert!(!name.register_name(tether::spawn(std::future::pending()))); // taken
     /// assert_eq!(name.whereis_name(), Some(tether::self_pid()));
+    /// // Taken: another process cannot register under it.
+    /// let (me, again) = (tether::self_pid(), name.clone());
+    /// tether::spawn(async move { tether::send(me, again.register_name(tether::self_pid())).unwrap() });
+    /// assert!(!tether::receive::<bool>().await);
     /// # });
     /// ```
     fn register_name(&self, pid: Pid) -> bool;

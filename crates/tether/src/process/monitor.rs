@@ -204,8 +204,10 @@ pub(crate) enum NotSent {
 /// # tether::Runtime::new().unwrap().block_on(async {
 /// let p = tether::spawn(std::future::pending());
 /// let r = tether::monitor(p);
-/// assert!(tether::demonitor(r));
-/// assert!(!tether::demonitor(r)); // already gone
+/// assert!(tether::demonitor(r)); // true, as Erlang's demonitor/1
+/// tether::exit(p, tether::ExitReason::Kill);
+/// // No DOWN comes for a removed monitor.
+/// assert_eq!(tether::receive_timeout::<tether::Down>(Duration::from_millis(20)).await, None);
 /// # });
 /// ```
 pub fn demonitor(reference: Reference) -> bool {

@@ -411,7 +411,8 @@ pub trait GenStage: Sized + Send + 'static {
     ///     tether::exit_self(tether::ExitReason::from("bye"));
     /// });
     /// assert_eq!(tether::receive::<String>().await, "subscribed");
-    /// assert_eq!(tether::receive::<String>().await, "{down,bye}");
+    /// // The stream, dropped as its process ends, cancels its subscription.
+    /// assert_eq!(tether::receive::<String>().await, "{cancel,normal}");
     /// # });
     /// ```
     fn handle_cancel(
@@ -456,7 +457,7 @@ pub trait GenStage: Sized + Send + 'static {
     /// assert_eq!(p.call(()).await.unwrap(), 0);
     /// let mut events = gen_stage::stream::<u64>([(p.pid().into(), SubscribeOpts::new().max_demand(4))]).unwrap();
     /// events.next().await;
-    /// assert_eq!(p.call(()).await.unwrap(), 4);
+    /// assert!(p.call(()).await.unwrap() >= 4); // at least the first batch of 4
     /// # });
     /// ```
     fn handle_call(
