@@ -59,6 +59,13 @@ pub struct Atom(Repr);
 
 impl Atom {
     /// Makes an atom from its text.
+    ///
+    /// ```
+    /// use tether_term::{Atom, Term};
+    /// let ok = Atom::new("ok");
+    /// assert_eq!(ok.as_str(), "ok");
+    /// assert_eq!(Term::from(ok), Term::atom("ok"));
+    /// ```
     pub fn new(text: &str) -> Atom {
         let bytes = text.as_bytes();
         if bytes.len() <= INLINE_CAP {
@@ -96,6 +103,11 @@ impl Atom {
     }
 
     /// The atom's text.
+    ///
+    /// ```
+    /// use tether_term::Atom;
+    /// assert_eq!(Atom::new("héllo").as_str(), "héllo");
+    /// ```
     pub fn as_str(&self) -> &str {
         match &self.0 {
             // The inline buffer only ever holds a copy of a `str`'s bytes, so this
@@ -106,6 +118,11 @@ impl Atom {
     }
 
     /// The atom's text as UTF-8 bytes.
+    ///
+    /// ```
+    /// use tether_term::Atom;
+    /// assert_eq!(Atom::new("ok").as_bytes(), b"ok");
+    /// ```
     pub fn as_bytes(&self) -> &[u8] {
         match &self.0 {
             Repr::Inline(i) => &i.buf[..i.len as usize],
@@ -123,11 +140,23 @@ impl Atom {
     }
 
     /// The length of the text in bytes.
+    ///
+    /// ```
+    /// use tether_term::Atom;
+    /// assert_eq!(Atom::new("ok").len(), 2);
+    /// assert_eq!(Atom::new("é").len(), 2); // bytes, not characters
+    /// ```
     pub fn len(&self) -> usize {
         self.as_bytes().len()
     }
 
     /// Whether this is the empty atom `''`.
+    ///
+    /// ```
+    /// use tether_term::Atom;
+    /// assert!(Atom::new("").is_empty());
+    /// assert!(!Atom::new("a").is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.as_bytes().is_empty()
     }

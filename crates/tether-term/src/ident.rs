@@ -134,17 +134,37 @@ impl Node {
 
     /// This thread's local node: the node of the Tether runtime running this code,
     /// or `nonode@nohost` outside any runtime.
+    ///
+    /// ```
+    /// use tether_term::Node;
+    /// // Outside any runtime, the local node is Erlang's `nonode@nohost`.
+    /// assert_eq!(Node::local().name().as_str(), "nonode@nohost");
+    /// assert!(Node::local().is_local());
+    /// ```
     pub fn local() -> Node {
         Node(LOCAL.with(Cell::get))
     }
 
     /// Whether this is the local node of this thread (see [`Node::local`]).
+    ///
+    /// ```
+    /// use tether_term::Node;
+    /// assert!(Node::local().is_local());
+    /// assert!(!Node::intern("elsewhere@host").unwrap().is_local());
+    /// ```
     pub fn is_local(self) -> bool {
         self.0 == LOCAL.with(Cell::get)
     }
 
     /// The node with this name, adding it to the table if new. This thread's local
     /// node's own name gives the local node.
+    ///
+    /// ```
+    /// use tether_term::Node;
+    /// let a = Node::intern("a@host").unwrap();
+    /// assert_eq!(a, Node::intern("a@host").unwrap()); // one entry per name
+    /// assert_eq!(a.name().as_str(), "a@host");
+    /// ```
     pub fn intern(name: &str) -> Result<Node, NodeTableFull> {
         let t = table();
         {
@@ -264,6 +284,20 @@ impl Node {
     ///
     /// Pids already spawned take the new name. Naming it `nonode@nohost` (creation 0)
     /// makes it undistributed again.
+    ///
+    /// ```
+    /// use tether_term::Node;
+    /// // On a thread of its own, as a runtime's threads each have their local node.
+    /// std::thread::spawn(|| {
+    ///     let _guard = Node::enter_local(Node::new_local().unwrap());
+    ///     let before = Node::set_local("app@host", 7);
+    ///     assert_eq!(before.as_str(), "nonode@nohost");
+    ///     assert_eq!(Node::local().name().as_str(), "app@host");
+    ///     assert_eq!(Node::local_creation(), 7);
+    /// })
+    /// .join()
+    /// .unwrap();
+    /// ```
     pub fn set_local(name: &str, creation: u32) -> Atom {
         let local = LOCAL.with(Cell::get) as usize;
         let mut w = table().write().unwrap_or_else(|e| e.into_inner());
@@ -274,11 +308,21 @@ impl Node {
     }
 
     /// This thread's local node's creation (0 until it is distributed).
+    ///
+    /// ```
+    /// use tether_term::Node;
+    /// assert_eq!(Node::local_creation(), 0); // not distributed
+    /// ```
     pub fn local_creation() -> u32 {
         Node::local().slot_creation()
     }
 
     /// The node's name.
+    ///
+    /// ```
+    /// use tether_term::Node;
+    /// assert_eq!(Node::intern("db@10.0.0.1").unwrap().name().as_str(), "db@10.0.0.1");
+    /// ```
     pub fn name(self) -> Atom {
         self.with_name(Atom::clone)
     }
@@ -290,6 +334,12 @@ impl Node {
     }
 
     /// The raw table index (stable for the life of the OS process).
+    ///
+    /// ```
+    /// use tether_term::Node;
+    /// let n = Node::intern("indexed@host").unwrap();
+    /// assert_eq!(Node::from_index(n.index()), Some(n));
+    /// ```
     pub fn index(self) -> u32 {
         self.0
     }
@@ -386,6 +436,13 @@ pub struct Pid {
 
 impl Pid {
     /// Builds a pid from its parts.
+    ///
+    /// ```
+    /// use tether_term::{Node, Pid, Term};
+    /// let p = Pid::new(Node::intern("a@host").unwrap(), 85, 0, 1);
+    /// assert_eq!((p.id, p.serial, p.creation), (85, 0, 1));
+    /// assert_eq!(Term::Pid(p).to_string().ends_with(".85.0>"), true);
+    /// ```
     pub const fn new(node: Node, id: u32, serial: u32, creation: u32) -> Pid {
         Pid {
             node,
@@ -423,6 +480,12 @@ impl Pid {
     /// Pids of this node's current incarnation carry creation 0, which the encoder
     /// writes as [`Node::local_creation`]; a decoded pid of an earlier incarnation of
     /// this node keeps its old creation and so never matches a live process.
+    ///
+    /// ```
+    /// use tether_term::{Node, Pid};
+    /// assert!(!Pid::new(Node::intern("far@host").unwrap(), 1, 0, 1).is_local());
+    /// assert!(Pid::new(Node::local(), 1, 0, 0).is_local());
+    /// ```
     pub fn is_local(&self) -> bool {
         self.node.is_local()
     }
@@ -486,6 +549,12 @@ impl Hash for Reference {
 
 impl Reference {
     /// Builds a reference from up to five id words (more are truncated to five).
+    ///
+    /// ```
+    /// use tether_term::{Node, Reference};
+    /// let r = Reference::new(Node::intern("a@host").unwrap(), 3, &[1, 2, 3]);
+    /// assert_eq!(r.words(), [1, 2, 3]);
+    /// ```
     pub fn new(node: Node, creation: u32, words: &[u32]) -> Reference {
         let mut ids = [0; 5];
         let len = words.len().min(5);
@@ -499,12 +568,25 @@ impl Reference {
     }
 
     /// The id words.
+    ///
+    /// ```
+    /// use tether_term::{Node, Reference};
+    /// let r = Reference::new(Node::local(), 0, &[9, 8, 7]);
+    /// assert_eq!(r.words().len(), 3);
+    /// assert_eq!(r.words()[0], 9);
+    /// ```
     pub fn words(&self) -> &[u32] {
         &self.ids[..self.len as usize]
     }
 
     /// Whether the reference was made by this node (creation 0 stands for the current
     /// incarnation, as for [`Pid`]).
+    ///
+    /// ```
+    /// use tether_term::{Node, Reference};
+    /// assert!(Reference::new(Node::local(), 0, &[1, 2, 3]).is_local());
+    /// assert!(!Reference::new(Node::intern("b@host").unwrap(), 1, &[1, 2, 3]).is_local());
+    /// ```
     pub fn is_local(&self) -> bool {
         self.node.is_local()
     }
@@ -547,6 +629,13 @@ pub struct Port {
 
 impl Port {
     /// Builds a port from its parts.
+    ///
+    /// ```
+    /// use tether_term::{Node, Port, Term};
+    /// let p = Port::new(Node::intern("a@host").unwrap(), 4, 1);
+    /// assert_eq!(p.id, 4);
+    /// assert_eq!(Term::from(p).as_ref(), None); // a port, not a reference
+    /// ```
     pub const fn new(node: Node, id: u64, creation: u32) -> Port {
         Port { node, id, creation }
     }

@@ -35,6 +35,14 @@ pub struct BigInt {
 impl BigInt {
     /// Builds a `BigInt` from sign and little-endian magnitude, trimming zero bytes
     /// (zero is never negative).
+    ///
+    /// ```
+    /// use tether_term::BigInt;
+    /// // -258 is 0x0102, little-endian, with a zero byte trimmed.
+    /// let n = BigInt::new(true, vec![2, 1, 0]);
+    /// assert_eq!(n.to_i64(), Some(-258));
+    /// assert_eq!(BigInt::new(true, vec![0]).to_i64(), Some(0)); // zero is never negative
+    /// ```
     pub fn new(negative: bool, mut magnitude: Vec<u8>) -> BigInt {
         while magnitude.last() == Some(&0) {
             magnitude.pop();
@@ -47,11 +55,23 @@ impl BigInt {
     }
 
     /// The value of an `i128`.
+    ///
+    /// ```
+    /// use tether_term::BigInt;
+    /// assert_eq!(BigInt::from_i128(-1 << 100).to_i128(), Some(-1 << 100));
+    /// ```
     pub fn from_i128(v: i128) -> BigInt {
         BigInt::new(v < 0, v.unsigned_abs().to_le_bytes().to_vec())
     }
 
     /// The value as an `i128`, if it fits.
+    ///
+    /// ```
+    /// use tether_term::BigInt;
+    /// assert_eq!(BigInt::from_i128(i128::MIN).to_i128(), Some(i128::MIN));
+    /// let too_big = BigInt::parse_decimal("1000000000000000000000000000000000000000").unwrap();
+    /// assert_eq!(too_big.to_i128(), None);
+    /// ```
     pub fn to_i128(&self) -> Option<i128> {
         let m = self.trimmed();
         if m.len() > 16 {
@@ -72,11 +92,23 @@ impl BigInt {
     }
 
     /// The value as an `i64`, if it fits.
+    ///
+    /// ```
+    /// use tether_term::BigInt;
+    /// assert_eq!(BigInt::from_i128(-42).to_i64(), Some(-42));
+    /// assert_eq!(BigInt::from_i128(1 << 64).to_i64(), None);
+    /// ```
     pub fn to_i64(&self) -> Option<i64> {
         self.to_i128().and_then(|v| i64::try_from(v).ok())
     }
 
     /// The value as a `u128`, if it fits.
+    ///
+    /// ```
+    /// use tether_term::BigInt;
+    /// assert_eq!(BigInt::from_i128(1 << 70).to_u128(), Some(1 << 70));
+    /// assert_eq!(BigInt::from_i128(-1).to_u128(), None);
+    /// ```
     pub fn to_u128(&self) -> Option<u128> {
         let m = self.trimmed();
         if self.negative && !m.is_empty() || m.len() > 16 {
@@ -90,12 +122,27 @@ impl BigInt {
     /// Parses an optionally signed decimal integer (`-123`, `+7`, `42`).
     ///
     /// Returns `None` for empty input or a non-digit character.
+    ///
+    /// ```
+    /// use tether_term::BigInt;
+    /// assert_eq!(BigInt::parse_decimal("-123").unwrap().to_i64(), Some(-123));
+    /// assert_eq!(BigInt::parse_decimal("+7").unwrap().to_i64(), Some(7));
+    /// assert!(BigInt::parse_decimal("12a").is_none());
+    /// assert!(BigInt::parse_decimal("").is_none());
+    /// ```
     pub fn parse_decimal(text: &str) -> Option<BigInt> {
         BigInt::parse_radix(text, 10)
     }
 
     /// Parses an optionally signed integer in `radix` (2..=36); `_` separators between
     /// digits are allowed, as in Erlang source.
+    ///
+    /// ```
+    /// use tether_term::BigInt;
+    /// assert_eq!(BigInt::parse_radix("ff", 16).unwrap().to_i64(), Some(255));
+    /// assert_eq!(BigInt::parse_radix("1_000", 10).unwrap().to_i64(), Some(1000));
+    /// assert!(BigInt::parse_radix("2", 2).is_none());
+    /// ```
     pub fn parse_radix(text: &str, radix: u32) -> Option<BigInt> {
         if !(2..=36).contains(&radix) {
             return None;
@@ -135,6 +182,12 @@ impl BigInt {
     }
 
     /// Whether the value is zero.
+    ///
+    /// ```
+    /// use tether_term::BigInt;
+    /// assert!(BigInt::from_i128(0).is_zero());
+    /// assert!(!BigInt::from_i128(-1).is_zero());
+    /// ```
     pub fn is_zero(&self) -> bool {
         self.trimmed().is_empty()
     }

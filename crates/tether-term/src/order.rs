@@ -318,6 +318,12 @@ impl Term {
     }
 
     /// Erlang's `==`: equal in term order (`1 == 1.0`).
+    ///
+    /// ```
+    /// use tether_term::Term;
+    /// assert!(Term::from(1).eq_erlang(&Term::from(1.0))); // 1 == 1.0
+    /// assert_ne!(Term::from(1), Term::from(1.0)); // but not 1 =:= 1.0
+    /// ```
     pub fn eq_erlang(&self, other: &Term) -> bool {
         self.cmp_erlang(other) == Ordering::Equal
     }

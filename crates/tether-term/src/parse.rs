@@ -43,11 +43,24 @@ pub struct ParseError {
 
 impl ParseError {
     /// The byte offset in the text.
+    ///
+    /// ```
+    /// use tether_term::Term;
+    /// let err = Term::parse("{ok, }").unwrap_err();
+    /// assert_eq!(err.offset(), 5);
+    /// ```
     pub fn offset(&self) -> usize {
         self.offset
     }
 
     /// What was wrong.
+    ///
+    /// ```
+    /// use tether_term::Term;
+    /// let err = Term::parse("{ok").unwrap_err();
+    /// assert!(!err.message().is_empty());
+    /// assert!(err.to_string().contains(err.message()));
+    /// ```
     pub fn message(&self) -> &str {
         &self.message
     }
@@ -96,6 +109,13 @@ impl FromStr for Term {
 
 impl Term {
     /// Reads a term from Erlang syntax; the same as `text.parse::<Term>()`.
+    ///
+    /// ```
+    /// use tether_term::Term;
+    /// let t = Term::parse("{reply, [1, 2], <<\"ok\">>}").unwrap();
+    /// assert_eq!(t.as_tuple().unwrap()[0], Term::atom("reply"));
+    /// assert!(Term::parse("{unclosed").is_err());
+    /// ```
     pub fn parse(text: &str) -> Result<Term, ParseError> {
         text.parse()
     }

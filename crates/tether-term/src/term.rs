@@ -115,16 +115,38 @@ pub struct Export {
 
 impl Term {
     /// An atom term.
+    ///
+    /// ```
+    /// use tether_term::Term;
+    /// let t = Term::atom("ok");
+    /// assert!(t.is_atom("ok"));
+    /// assert_eq!(t.to_string(), "ok");
+    /// assert_eq!(Term::atom("Hello world").to_string(), "'Hello world'");
+    /// ```
     pub fn atom(text: &str) -> Term {
         Term::Atom(Atom::new(text))
     }
 
     /// A tuple term.
+    ///
+    /// ```
+    /// use tether_term::Term;
+    /// let t = Term::tuple([Term::atom("ok"), Term::from(42)]);
+    /// assert_eq!(t.to_string(), "{ok,42}");
+    /// assert_eq!(t.as_tuple().unwrap().len(), 2);
+    /// ```
     pub fn tuple(items: impl IntoIterator<Item = Term>) -> Term {
         Term::Tuple(items.into_iter().collect())
     }
 
     /// The empty list `[]`.
+    ///
+    /// ```
+    /// use tether_term::Term;
+    /// assert!(Term::nil().is_nil());
+    /// assert_eq!(Term::nil(), Term::list([]));
+    /// assert_eq!(Term::nil().to_string(), "[]");
+    /// ```
     pub fn nil() -> Term {
         Term::List(Vec::new())
     }
@@ -198,6 +220,13 @@ impl Term {
     }
 
     /// A binary term holding these bytes.
+    ///
+    /// ```
+    /// use tether_term::Term;
+    /// let t = Term::binary(vec![1u8, 2, 3]);
+    /// assert_eq!(t.to_string(), "<<1,2,3>>");
+    /// assert_eq!(t.as_binary().unwrap().as_ref(), &[1, 2, 3]);
+    /// ```
     pub fn binary(bytes: impl Into<Bytes>) -> Term {
         Term::Binary(bytes.into())
     }
@@ -214,6 +243,13 @@ impl Term {
     }
 
     /// An integer of any size, normalized to [`Term::Int`] when it fits.
+    ///
+    /// ```
+    /// use tether_term::{BigInt, Term};
+    /// assert_eq!(Term::big(BigInt::from_i128(7)), Term::Int(7)); // normalized
+    /// let huge = Term::big(BigInt::from_i128(1 << 100));
+    /// assert_eq!(huge.to_string(), "1267650600228229401496703205376");
+    /// ```
     pub fn big(value: BigInt) -> Term {
         match value.to_i64() {
             Some(i) => Term::Int(i),
@@ -222,6 +258,12 @@ impl Term {
     }
 
     /// An external fun `fun module:function/arity`.
+    ///
+    /// ```
+    /// use tether_term::Term;
+    /// let f = Term::export("lists", "reverse", 1);
+    /// assert_eq!(f.to_string(), "fun lists:reverse/1");
+    /// ```
     pub fn export(module: &str, function: &str, arity: u8) -> Term {
         Term::Export(Box::new(Export {
             module: Atom::new(module),
@@ -231,6 +273,12 @@ impl Term {
     }
 
     /// The atom's text, if this is an atom.
+    ///
+    /// ```
+    /// use tether_term::Term;
+    /// assert_eq!(Term::atom("ok").as_atom(), Some("ok"));
+    /// assert_eq!(Term::from("ok").as_atom(), None); // a binary, not an atom
+    /// ```
     pub fn as_atom(&self) -> Option<&str> {
         match self {
             Term::Atom(a) => Some(a.as_str()),
@@ -239,16 +287,36 @@ impl Term {
     }
 
     /// Whether this is the atom `name`.
+    ///
+    /// ```
+    /// use tether_term::Term;
+    /// let reply: Term = "ok".parse().unwrap();
+    /// assert!(reply.is_atom("ok"));
+    /// assert!(!reply.is_atom("error"));
+    /// ```
     pub fn is_atom(&self, name: &str) -> bool {
         matches!(self, Term::Atom(a) if a == name)
     }
 
     /// Whether this is `[]`.
+    ///
+    /// ```
+    /// use tether_term::Term;
+    /// assert!("[]".parse::<Term>().unwrap().is_nil());
+    /// assert!(!Term::list([Term::from(1)]).is_nil());
+    /// ```
     pub fn is_nil(&self) -> bool {
         matches!(self, Term::List(v) if v.is_empty())
     }
 
     /// The integer, if this is an integer that fits in an `i64`.
+    ///
+    /// ```
+    /// use tether_term::Term;
+    /// assert_eq!(Term::from(-5).as_i64(), Some(-5));
+    /// assert_eq!(Term::from(1.5).as_i64(), None);
+    /// assert_eq!(Term::from(u64::MAX).as_i64(), None); // a bignum
+    /// ```
     pub fn as_i64(&self) -> Option<i64> {
         match self {
             Term::Int(i) => Some(*i),
@@ -258,6 +326,12 @@ impl Term {
     }
 
     /// The float, if this is a float.
+    ///
+    /// ```
+    /// use tether_term::Term;
+    /// assert_eq!(Term::from(2.5).as_f64(), Some(2.5));
+    /// assert_eq!(Term::from(2).as_f64(), None);
+    /// ```
     pub fn as_f64(&self) -> Option<f64> {
         match self {
             Term::Float(f) => Some(*f),
@@ -266,6 +340,13 @@ impl Term {
     }
 
     /// The bytes, if this is a binary.
+    ///
+    /// ```
+    /// use tether_term::Term;
+    /// let t: Term = "<<1, 2>>".parse().unwrap();
+    /// assert_eq!(t.as_binary().map(|b| b.to_vec()), Some(vec![1, 2]));
+    /// assert!(Term::atom("a").as_binary().is_none());
+    /// ```
     pub fn as_binary(&self) -> Option<&Bytes> {
         match self {
             Term::Binary(b) => Some(b),
@@ -284,6 +365,14 @@ impl Term {
     }
 
     /// The elements, if this is a tuple.
+    ///
+    /// ```
+    /// use tether_term::Term;
+    /// let t: Term = "{ok, 1}".parse().unwrap();
+    /// let [tag, value] = t.as_tuple().unwrap() else { panic!() };
+    /// assert!(tag.is_atom("ok"));
+    /// assert_eq!(value.as_i64(), Some(1));
+    /// ```
     pub fn as_tuple(&self) -> Option<&[Term]> {
         match self {
             Term::Tuple(v) => Some(v),
@@ -292,6 +381,14 @@ impl Term {
     }
 
     /// The elements, if this is a proper list.
+    ///
+    /// ```
+    /// use tether_term::Term;
+    /// let t: Term = "[1, 2, 3]".parse().unwrap();
+    /// let sum: i64 = t.as_list().unwrap().iter().filter_map(Term::as_i64).sum();
+    /// assert_eq!(sum, 6);
+    /// assert!("[1 | 2]".parse::<Term>().unwrap().as_list().is_none()); // improper
+    /// ```
     pub fn as_list(&self) -> Option<&[Term]> {
         match self {
             Term::List(v) => Some(v),
@@ -300,6 +397,14 @@ impl Term {
     }
 
     /// The pairs, if this is a map.
+    ///
+    /// ```
+    /// use tether_term::Term;
+    /// let m: Term = "#{a => 1, b => 2}".parse().unwrap();
+    /// let pairs = m.as_map().unwrap();
+    /// assert_eq!(pairs.len(), 2);
+    /// assert_eq!(pairs[0], (Term::atom("a"), Term::from(1)));
+    /// ```
     pub fn as_map(&self) -> Option<&[(Term, Term)]> {
         match self {
             Term::Map(v) => Some(v),
@@ -322,6 +427,13 @@ impl Term {
     }
 
     /// The pid, if this is a pid.
+    ///
+    /// ```
+    /// use tether_term::{Node, Pid, Term};
+    /// let pid = Pid::new(Node::intern("a@host").unwrap(), 7, 0, 1);
+    /// assert_eq!(Term::Pid(pid).as_pid(), Some(pid));
+    /// assert_eq!(Term::atom("a").as_pid(), None);
+    /// ```
     pub fn as_pid(&self) -> Option<Pid> {
         match self {
             Term::Pid(p) => Some(*p),
@@ -330,6 +442,13 @@ impl Term {
     }
 
     /// The reference, if this is a reference.
+    ///
+    /// ```
+    /// use tether_term::{Node, Reference, Term};
+    /// let r = Reference::new(Node::intern("a@host").unwrap(), 1, &[1, 2, 3]);
+    /// assert_eq!(Term::Ref(r.clone()).as_ref(), Some(&r));
+    /// assert_eq!(Term::from(1).as_ref(), None);
+    /// ```
     pub fn as_ref(&self) -> Option<&Reference> {
         match self {
             Term::Ref(r) => Some(r),

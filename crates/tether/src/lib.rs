@@ -56,24 +56,45 @@
 //! });
 //! ```
 //!
-//! * **Messages** are moved, not copied, between local processes; [`receive`] takes the
-//!   next message of a type, [`receive_select`] any message a closure accepts, with
-//!   [`receive_timeout`] / [`receive_select_timeout`] for `after`.
-//! * **Failure as a signal**: [`link`], [`monitor`], [`trap_exit`], [`exit`] follow
-//!   Erlang's rules exactly (see the table on [`ExitReason`] and docs/semantics.md §1.3).
-//!   A panic is just an exit reason ([`ExitReason::Panic`]).
-//! * **Names and timers**: [`register`], [`whereis`], [`send_after`], [`cancel_timer`].
-//! * **Introspection**: [`process_info`], [`processes`], and [`introspect`] for the
-//!   node as a whole (what the observer and the metrics show).
-//! * **OTP behaviours** ([`otp`]): [`GenServer`] (calls travel as Erlang's
-//!   `{'$gen_call', {Pid, Tag}, Request}` when the server is remote), [`Supervisor`]
-//!   with every strategy and Erlang's restart intensity, [`DynamicSupervisor`], Task,
-//!   Agent, [`Registry`], and pg ([`kernel::pg`]).
-//! * **Distribution** ([`dist`]): [`dist::start`] makes the runtime a node that
-//!   BEAM nodes can `Node.ping`, call with `GenServer.call({name, node}, req)` and
-//!   `:rpc.call`; sends, links and monitors to remote pids use the same functions as
-//!   local ones. [`DistNode::stop`](dist::DistNode::stop) (or dropping the runtime)
-//!   stops it again.
+//! What a user does first, in order:
+//!
+//! 1. **Start a runtime** ([`Runtime::new`], or [`Runtime::builder`] for threads and
+//!    logging) and run the program's first process with [`Runtime::block_on`] (or
+//!    [`Runtime::run`] for a service that runs until it is stopped).
+//! 2. **Spawn processes and pass messages** ([`process`]): [`spawn`], [`send`];
+//!    messages are moved, not copied, between local processes. [`receive`] takes the
+//!    next message of a type, [`receive_select`] any message a closure accepts, with
+//!    [`receive_timeout`] / [`receive_select_timeout`] for `after`. Name processes
+//!    with [`register`] / [`whereis`]; time with [`send_after`] and [`cancel_timer`].
+//! 3. **Make failure a signal**: [`link`], [`monitor`], [`trap_exit`], [`exit`]
+//!    follow Erlang's rules exactly (see the table on [`ExitReason`] and
+//!    docs/semantics.md §1.3). A panic is just an exit reason ([`ExitReason::Panic`]).
+//! 4. **Serve requests** with a [`GenServer`] ([`otp::gen_server`]: `start_link`,
+//!    `call`, `cast`); for a bare piece of state, an [`Agent`](otp::agent::Agent);
+//!    for one-off concurrent work, a [`Task`](otp::task::Task).
+//! 5. **Supervise** them: a [`Supervisor`] ([`otp::supervisor`], every strategy and
+//!    Erlang's restart intensity) of [`ChildSpec`]s, a [`DynamicSupervisor`] for
+//!    children started on demand, [`otp::task_supervisor`] for supervised tasks.
+//! 6. **Find processes** by key with a [`Registry`] ([`otp::registry`]), in groups
+//!    with [`kernel::pg`], cluster-wide by name with [`kernel::global`].
+//! 7. **Stream work with back-pressure** with GenStage ([`otp::gen_stage`]):
+//!    producers, consumers, dispatchers, and a consumer supervisor.
+//! 8. **Join a cluster** ([`dist`]): [`dist::start`] with a [`dist::NodeConfig`]
+//!    makes the runtime a node that BEAM nodes can `Node.ping`, call with
+//!    `GenServer.call({name, node}, req)` and `:rpc.call` (docs/distribution.md);
+//!    sends, links and monitors to remote pids use the same functions as local ones.
+//!    [`cluster`] finds and connects the other nodes (EPMD hosts, DNS, gossip);
+//!    [`dist::erpc`] and [`dist::rpc`] call functions on them.
+//!    [`DistNode::stop`](dist::DistNode::stop) (or dropping the runtime) stops the node.
+//! 9. **Look inside** a running node: [`process_info`], [`processes`], and
+//!    [`introspect`] for the node as a whole, [`metrics`] for Prometheus
+//!    (docs/observability.md); [`sys`](otp::gen_server::sys) for a server's state.
+//! 10. **Test** processes like any async code: each test builds its own [`Runtime`]
+//!     (runtimes are independent nodes, so tests run side by side), and waits for
+//!     messages with [`receive_timeout`] rather than sleeping.
+//!
+//! Terms (Erlang values: what crosses to other nodes) are in [`term`]: [`Term`],
+//! [`to_term`] / [`from_term`] for serde types, and the External Term Format.
 //!
 //! The guide (`docs/guide` in the repository, an mdBook) teaches the same from the
 //! start, for Rust developers and for Erlang and Elixir teams, with a table from

@@ -59,31 +59,69 @@ pub struct AtomCacheRefs {
 
 impl AtomCacheRefs {
     /// An empty list.
+    ///
+    /// ```
+    /// use tether_term::AtomCacheRefs;
+    /// let refs = AtomCacheRefs::new();
+    /// assert!(refs.is_empty());
+    /// assert_eq!(refs.get(0), None);
+    /// ```
     pub fn new() -> AtomCacheRefs {
         AtomCacheRefs::default()
     }
 
     /// A list of these atoms (at most 255 are reachable by a reference).
+    ///
+    /// ```
+    /// use tether_term::{Atom, AtomCacheRefs};
+    /// let refs = AtomCacheRefs::from_atoms(vec![Atom::new("a"), Atom::new("b")]);
+    /// assert_eq!(refs.len(), 2);
+    /// assert_eq!(refs.get(1), Some(&Atom::new("b")));
+    /// ```
     pub fn from_atoms(atoms: Vec<Atom>) -> AtomCacheRefs {
         AtomCacheRefs { atoms }
     }
 
     /// The atoms, in reference order (to reuse the list's memory).
+    ///
+    /// ```
+    /// use tether_term::{Atom, AtomCacheRefs};
+    /// let refs = AtomCacheRefs::from_atoms(vec![Atom::new("a")]);
+    /// assert_eq!(refs.into_atoms(), [Atom::new("a")]);
+    /// ```
     pub fn into_atoms(self) -> Vec<Atom> {
         self.atoms
     }
 
     /// The atom at index `i`.
+    ///
+    /// ```
+    /// use tether_term::{Atom, AtomCacheRefs};
+    /// let refs = AtomCacheRefs::from_atoms(vec![Atom::new("ok")]);
+    /// assert_eq!(refs.get(0).map(Atom::as_str), Some("ok"));
+    /// assert_eq!(refs.get(1), None);
+    /// ```
     pub fn get(&self, i: u8) -> Option<&Atom> {
         self.atoms.get(i as usize)
     }
 
     /// How many references the message has.
+    ///
+    /// ```
+    /// use tether_term::{Atom, AtomCacheRefs};
+    /// assert_eq!(AtomCacheRefs::from_atoms(vec![Atom::new("x"); 3]).len(), 3);
+    /// ```
     pub fn len(&self) -> usize {
         self.atoms.len()
     }
 
     /// Whether the message has no references.
+    ///
+    /// ```
+    /// use tether_term::{Atom, AtomCacheRefs};
+    /// assert!(AtomCacheRefs::new().is_empty());
+    /// assert!(!AtomCacheRefs::from_atoms(vec![Atom::new("x")]).is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.atoms.is_empty()
     }
@@ -108,12 +146,28 @@ pub struct OutgoingAtomRefs {
 
 impl OutgoingAtomRefs {
     /// An empty list.
+    ///
+    /// ```
+    /// use tether_term::{Atom, OutgoingAtomRefs, Term};
+    /// let mut refs = OutgoingAtomRefs::new();
+    /// let mut buf = Vec::new();
+    /// let t = Term::tuple([Term::atom("ok"), Term::atom("hello")]);
+    /// tether_term::encode_term_with_atom_refs(&t, &mut buf, &mut refs).unwrap();
+    /// assert_eq!(refs.len(), 2); // both atoms went out as references
+    /// ```
     pub fn new() -> OutgoingAtomRefs {
         OutgoingAtomRefs::default()
     }
 
     /// The cache slot (`segment * 256 + internal index`, below 2048) of `atom`: a hash
     /// of its text, the same for every message and connection.
+    ///
+    /// ```
+    /// use tether_term::{Atom, OutgoingAtomRefs};
+    /// let s = OutgoingAtomRefs::slot(&Atom::new("ok"));
+    /// assert!(s < 2048);
+    /// assert_eq!(s, OutgoingAtomRefs::slot(&Atom::new("ok"))); // the same everywhere
+    /// ```
     pub fn slot(atom: &Atom) -> u16 {
         const K: u64 = 0x9e37_79b9_7f4a_7c15;
         let mix = |h: u64, w: u64| (h ^ w).wrapping_mul(K).rotate_left(31);
@@ -157,21 +211,59 @@ impl OutgoingAtomRefs {
     }
 
     /// The atoms, in reference order.
+    ///
+    /// ```
+    /// use tether_term::{Atom, OutgoingAtomRefs, Term};
+    /// let mut refs = OutgoingAtomRefs::new();
+    /// let mut buf = Vec::new();
+    /// let t = Term::tuple([Term::atom("ok"), Term::atom("hello")]);
+    /// tether_term::encode_term_with_atom_refs(&t, &mut buf, &mut refs).unwrap();
+    /// let names: Vec<&str> = refs.atoms().map(Atom::as_str).collect();
+    /// assert_eq!(names, ["ok", "hello"]);
+    /// ```
     pub fn atoms(&self) -> impl ExactSizeIterator<Item = &Atom> {
         self.entries.iter().map(|(_, a)| a)
     }
 
     /// How many references the message has.
+    ///
+    /// ```
+    /// use tether_term::{Atom, OutgoingAtomRefs, Term};
+    /// let mut refs = OutgoingAtomRefs::new();
+    /// let mut buf = Vec::new();
+    /// let t = Term::tuple([Term::atom("ok"), Term::atom("hello")]);
+    /// tether_term::encode_term_with_atom_refs(&t, &mut buf, &mut refs).unwrap();
+    /// assert_eq!(refs.len(), 2);
+    /// ```
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
     /// Whether the message has no references.
+    ///
+    /// ```
+    /// use tether_term::{Atom, OutgoingAtomRefs, Term};
+    /// let mut refs = OutgoingAtomRefs::new();
+    /// let mut buf = Vec::new();
+    /// let t = Term::tuple([Term::atom("ok"), Term::atom("hello")]);
+    /// tether_term::encode_term_with_atom_refs(&t, &mut buf, &mut refs).unwrap();
+    /// assert!(!refs.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
     /// Empties the list, keeping its memory.
+    ///
+    /// ```
+    /// use tether_term::{Atom, OutgoingAtomRefs, Term};
+    /// let mut refs = OutgoingAtomRefs::new();
+    /// let mut buf = Vec::new();
+    /// let t = Term::tuple([Term::atom("ok"), Term::atom("hello")]);
+    /// tether_term::encode_term_with_atom_refs(&t, &mut buf, &mut refs).unwrap();
+    /// refs.clear();
+    /// assert!(refs.is_empty());
+    /// ```
     pub fn clear(&mut self) {
         self.entries.clear();
     }
@@ -180,6 +272,20 @@ impl OutgoingAtomRefs {
     /// `NumberOfAtomCacheRefs` byte on) that lists every reference as a new cache entry,
     /// with its text: what a receiver with an empty cache reads, and what
     /// [`AtomCache::write_header`] shortens for one that already has some of the atoms.
+    ///
+    /// ```
+    /// use tether_term::{Atom, OutgoingAtomRefs, Term};
+    /// let mut refs = OutgoingAtomRefs::new();
+    /// let mut buf = Vec::new();
+    /// let t = Term::tuple([Term::atom("ok"), Term::atom("hello")]);
+    /// tether_term::encode_term_with_atom_refs(&t, &mut buf, &mut refs).unwrap();
+    /// let mut section = Vec::new();
+    /// refs.write_section(&mut section);
+    /// // A receiver with an empty cache reads it back into the same atoms.
+    /// let (read, used) = tether_term::AtomCache::new().read_header(&section).unwrap();
+    /// assert_eq!(used, section.len());
+    /// assert_eq!(read.into_atoms(), [Atom::new("ok"), Atom::new("hello")]);
+    /// ```
     pub fn write_section<B: EncodeBuf>(&self, buf: &mut B) {
         let n = self.entries.len();
         buf.put_byte(n as u8);
@@ -238,6 +344,12 @@ impl AtomCache {
     pub const SIZE: usize = 2048;
 
     /// An empty cache.
+    ///
+    /// ```
+    /// use tether_term::AtomCache;
+    /// let cache = AtomCache::new();
+    /// assert!(cache.get(0).is_none());
+    /// ```
     pub fn new() -> AtomCache {
         AtomCache {
             slots: vec![None; Self::SIZE],
@@ -245,11 +357,28 @@ impl AtomCache {
     }
 
     /// The atom in slot `index` (`segment * 256 + internal index`).
+    ///
+    /// ```
+    /// use tether_term::{Atom, AtomCache};
+    /// let mut cache = AtomCache::new();
+    /// cache.insert(300, Atom::new("ok"));
+    /// assert_eq!(cache.get(300), Some(&Atom::new("ok")));
+    /// assert_eq!(cache.get(301), None);
+    /// ```
     pub fn get(&self, index: u16) -> Option<&Atom> {
         self.slots.get(index as usize).and_then(Option::as_ref)
     }
 
     /// Puts `atom` in slot `index`; indexes past [`AtomCache::SIZE`] are ignored.
+    ///
+    /// ```
+    /// use tether_term::{Atom, AtomCache};
+    /// let mut cache = AtomCache::new();
+    /// cache.insert(5, Atom::new("a"));
+    /// cache.insert(5, Atom::new("b")); // a slot holds one atom
+    /// assert_eq!(cache.get(5), Some(&Atom::new("b")));
+    /// cache.insert(AtomCache::SIZE as u16, Atom::new("x")); // out of range: ignored
+    /// ```
     pub fn insert(&mut self, index: u16, atom: Atom) {
         if let Some(s) = self.slots.get_mut(index as usize) {
             *s = Some(atom);
@@ -257,6 +386,14 @@ impl AtomCache {
     }
 
     /// Empties every slot (a new connection starts empty).
+    ///
+    /// ```
+    /// use tether_term::{Atom, AtomCache};
+    /// let mut cache = AtomCache::new();
+    /// cache.insert(1, Atom::new("a"));
+    /// cache.clear();
+    /// assert!(cache.get(1).is_none());
+    /// ```
     pub fn clear(&mut self) {
         self.slots.iter_mut().for_each(|s| *s = None);
     }
@@ -352,6 +489,16 @@ impl AtomCache {
     ///
     /// Error offsets are relative to `data`. This allocates a new list for the
     /// references; [`AtomCache::read_header_into`] reuses one.
+    ///
+    /// ```
+    /// use tether_term::AtomCache;
+    /// let mut cache = AtomCache::new();
+    /// // 1 ref; flags: new entry in segment 0; slot 7, length 2, "hi".
+    /// let (refs, used) = cache.read_header(&[1, 0x08, 7, 2, b'h', b'i']).unwrap();
+    /// assert_eq!((refs.get(0).unwrap().as_str(), used), ("hi", 6));
+    /// assert_eq!(cache.get(7).unwrap().as_str(), "hi");
+    /// assert!(cache.read_header(&[1, 0x08]).unwrap_err().is_unexpected_end());
+    /// ```
     pub fn read_header(&mut self, data: &[u8]) -> Result<(AtomCacheRefs, usize), DecodeError> {
         let mut refs = AtomCacheRefs::new();
         let used = self.read_header_into(data, &mut refs)?;

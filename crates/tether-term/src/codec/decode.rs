@@ -96,6 +96,12 @@ pub fn decode_bytes(data: &Bytes) -> Result<Term, DecodeError> {
 
 impl<'a> Decoder<'a> {
     /// A decoder over a byte slice; binaries are copied out of it.
+    ///
+    /// ```
+    /// use tether_term::{Decoder, Term};
+    /// let bytes = tether_term::encode(&Term::atom("ok")).unwrap();
+    /// assert_eq!(Decoder::new(&bytes).decode().unwrap(), Term::atom("ok"));
+    /// ```
     pub fn new(data: &'a [u8]) -> Decoder<'a> {
         Decoder {
             data,
@@ -108,6 +114,14 @@ impl<'a> Decoder<'a> {
     }
 
     /// A decoder over a `Bytes` buffer; binaries are slices of it (no copy).
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use tether_term::{Decoder, Term};
+    /// let bytes = Bytes::from(tether_term::encode(&Term::binary(vec![7u8; 64])).unwrap());
+    /// let t = Decoder::from_bytes(&bytes).decode().unwrap();
+    /// assert_eq!(t.as_binary().unwrap().len(), 64); // a slice of `bytes`, not a copy
+    /// ```
     pub fn from_bytes(data: &'a Bytes) -> Decoder<'a> {
         Decoder {
             owner: Some(data),
@@ -116,6 +130,14 @@ impl<'a> Decoder<'a> {
     }
 
     /// Sets the limits (the default is [`DecodeLimits::default`]).
+    ///
+    /// ```
+    /// use tether_term::{DecodeLimits, Decoder, Term};
+    /// let bytes = tether_term::encode(&Term::binary(vec![0u8; 1000])).unwrap();
+    /// let small = DecodeLimits { max_size: 100, ..DecodeLimits::default() };
+    /// assert!(Decoder::new(&bytes).with_limits(small).decode().unwrap_err().is_limit());
+    /// assert!(Decoder::new(&bytes).with_limits(DecodeLimits::default()).decode().is_ok());
+    /// ```
     pub fn with_limits(mut self, limits: DecodeLimits) -> Decoder<'a> {
         self.limits = limits;
         self
@@ -124,22 +146,62 @@ impl<'a> Decoder<'a> {
     /// Sets the table that resolves `ATOM_CACHE_REF` (tag 82) for this message.
     ///
     /// Without one, an atom-cache reference is an error ([`K::NoAtomCache`]).
+    ///
+    /// ```
+    /// use tether_term::{Atom, AtomCacheRefs, Decoder, Term};
+    /// let refs = AtomCacheRefs::from_atoms(vec![Atom::new("ok")]);
+    /// let bytes = [82, 0]; // ATOM_CACHE_REF 0
+    /// let t = Decoder::new(&bytes).with_atom_cache(Some(&refs)).decode_term().unwrap();
+    /// assert_eq!(t, Term::atom("ok"));
+    /// assert!(Decoder::new(&bytes).decode_term().is_err()); // no cache given
+    /// ```
     pub fn with_atom_cache(mut self, atoms: Option<&'a AtomCacheRefs>) -> Decoder<'a> {
         self.atoms = atoms;
         self
     }
 
     /// The cursor: how many bytes have been read.
+    ///
+    /// ```
+    /// use tether_term::{Decoder, Term};
+    /// let mut bytes = tether_term::encode(&Term::from(1)).unwrap();
+    /// let first = bytes.len();
+    /// bytes.extend(tether_term::encode(&Term::from(2)).unwrap());
+    /// let mut d = Decoder::new(&bytes);
+    /// d.decode().unwrap();
+    /// assert_eq!(d.position(), first);
+    /// ```
     pub fn position(&self) -> usize {
         self.pos
     }
 
     /// The bytes not yet read.
+    ///
+    /// ```
+    /// use tether_term::{Decoder, Term};
+    /// let mut bytes = tether_term::encode(&Term::from(1)).unwrap();
+    /// bytes.extend_from_slice(b"tail");
+    /// let mut d = Decoder::new(&bytes);
+    /// d.decode().unwrap();
+    /// assert_eq!(d.remaining(), b"tail");
+    /// ```
     pub fn remaining(&self) -> &'a [u8] {
         &self.data[self.pos.min(self.data.len())..]
     }
 
     /// Whether every byte has been read.
+    ///
+    /// ```
+    /// use tether_term::{Decoder, Term};
+    /// let mut bytes = tether_term::encode(&Term::from(1)).unwrap();
+    /// bytes.extend(tether_term::encode(&Term::from(2)).unwrap());
+    /// let mut d = Decoder::new(&bytes);
+    /// let mut terms = vec![];
+    /// while !d.is_empty() {
+    ///     terms.push(d.decode().unwrap());
+    /// }
+    /// assert_eq!(terms, [Term::from(1), Term::from(2)]);
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.pos >= self.data.len()
     }
@@ -147,6 +209,14 @@ impl<'a> Decoder<'a> {
     /// Reads a versioned term: the byte 131, then a term or a compressed term (tag 80).
     ///
     /// The cursor is left after the term; bytes may follow it.
+    ///
+    /// ```
+    /// use tether_term::{Decoder, Term};
+    /// let bytes = tether_term::encode(&Term::tuple([Term::atom("a"), Term::from(1)])).unwrap();
+    /// let mut d = Decoder::new(&bytes);
+    /// assert_eq!(d.decode().unwrap().to_string(), "{a,1}");
+    /// assert!(d.is_empty());
+    /// ```
     #[inline]
     pub fn decode(&mut self) -> Result<Term, DecodeError> {
         self.check_size()?;
@@ -163,6 +233,13 @@ impl<'a> Decoder<'a> {
 
     /// Reads a term without a version byte (as after a distribution header), leaving
     /// the cursor after it.
+    ///
+    /// ```
+    /// use tether_term::{Decoder, Term};
+    /// let bytes = tether_term::encode(&Term::from(5)).unwrap();
+    /// // Skip the version byte, as after a distribution header.
+    /// assert_eq!(Decoder::new(&bytes[1..]).decode_term().unwrap(), Term::from(5));
+    /// ```
     pub fn decode_term(&mut self) -> Result<Term, DecodeError> {
         self.check_size()?;
         self.term()
@@ -170,6 +247,15 @@ impl<'a> Decoder<'a> {
 
     /// Reads a versioned term and fails with [`K::TrailingBytes`] unless it ends the
     /// input.
+    ///
+    /// ```
+    /// use tether_term::{Decoder, DecodeErrorKind, Term};
+    /// let mut bytes = tether_term::encode(&Term::from(5)).unwrap();
+    /// assert_eq!(Decoder::new(&bytes).decode_exact().unwrap(), Term::from(5));
+    /// bytes.push(0);
+    /// let err = Decoder::new(&bytes).decode_exact().unwrap_err();
+    /// assert_eq!(err.kind(), &DecodeErrorKind::TrailingBytes);
+    /// ```
     #[inline]
     pub fn decode_exact(&mut self) -> Result<Term, DecodeError> {
         let t = self.decode();

@@ -20,16 +20,58 @@ use crate::{Atom, BigInt, Node, Term};
 /// A buffer the encoder can append to: `Vec<u8>` or [`BytesMut`].
 pub trait EncodeBuf: sealed::Sealed {
     /// Appends bytes.
+    ///
+    /// ```
+    /// use tether_term::EncodeBuf;
+    /// let mut buf = Vec::new();
+    /// buf.put_slice(b"ab");
+    /// assert_eq!(buf, b"ab");
+    /// ```
     fn put_slice(&mut self, bytes: &[u8]);
     /// Appends one byte.
+    ///
+    /// ```
+    /// use tether_term::EncodeBuf;
+    /// let mut buf = Vec::new();
+    /// buf.put_byte(131);
+    /// assert_eq!(buf, [131]);
+    /// ```
     fn put_byte(&mut self, b: u8);
     /// The current length.
+    ///
+    /// ```
+    /// use tether_term::{EncodeBuf, Term};
+    /// let mut buf = Vec::new();
+    /// tether_term::encode_to(&Term::atom("ok"), &mut buf).unwrap();
+    /// assert_eq!(buf.buf_len(), buf.len());
+    /// ```
     fn buf_len(&self) -> usize;
     /// Overwrites 4 bytes at `at` (which the encoder wrote earlier).
+    ///
+    /// ```
+    /// use tether_term::EncodeBuf;
+    /// let mut buf = vec![0u8; 6];
+    /// buf.patch_u32(1, 0x01020304);
+    /// assert_eq!(buf, [0, 1, 2, 3, 4, 0]); // big-endian, as the wire
+    /// ```
     fn patch_u32(&mut self, at: usize, v: u32);
     /// Shortens the buffer to `len`.
+    ///
+    /// ```
+    /// use tether_term::EncodeBuf;
+    /// let mut buf = b"abcdef".to_vec();
+    /// buf.truncate_to(2);
+    /// assert_eq!(buf, b"ab");
+    /// ```
     fn truncate_to(&mut self, len: usize);
     /// Makes room for `n` more bytes.
+    ///
+    /// ```
+    /// use tether_term::EncodeBuf;
+    /// let mut buf: Vec<u8> = Vec::new();
+    /// buf.reserve_bytes(64);
+    /// assert!(buf.capacity() >= 64);
+    /// ```
     fn reserve_bytes(&mut self, n: usize);
 }
 

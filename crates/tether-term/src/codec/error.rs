@@ -72,21 +72,47 @@ impl DecodeError {
 
     /// The byte offset in the input where the problem was found (for errors inside a
     /// compressed term: the offset in the uncompressed data).
+    ///
+    /// ```
+    /// let err = tether_term::decode(&[131, 104, 2, 97, 1]).unwrap_err(); // a 2-tuple with 1 element
+    /// assert_eq!(err.offset(), 5);
+    /// ```
     pub fn offset(&self) -> usize {
         self.offset
     }
 
     /// What was wrong.
+    ///
+    /// ```
+    /// use tether_term::DecodeErrorKind;
+    /// let err = tether_term::decode(&[130, 97, 1]).unwrap_err();
+    /// assert_eq!(err.kind(), &DecodeErrorKind::BadVersion(130));
+    /// ```
     pub fn kind(&self) -> &DecodeErrorKind {
         &self.kind
     }
 
     /// Whether the input simply ended too early (more bytes might make it valid).
+    ///
+    /// ```
+    /// let bytes = tether_term::encode(&"hello".into()).unwrap();
+    /// let err = tether_term::decode(&bytes[..bytes.len() - 1]).unwrap_err();
+    /// assert!(err.is_unexpected_end()); // more bytes might make it valid
+    /// ```
     pub fn is_unexpected_end(&self) -> bool {
         self.kind == DecodeErrorKind::UnexpectedEnd
     }
 
     /// Whether a [`DecodeLimits`](crate::DecodeLimits) bound was hit.
+    ///
+    /// ```
+    /// use tether_term::{DecodeLimits, Decoder, Term};
+    /// let deep = (0..100).fold(Term::nil(), |t, _| Term::list([t]));
+    /// let bytes = tether_term::encode(&deep).unwrap();
+    /// let limits = DecodeLimits { max_depth: 10, ..DecodeLimits::default() };
+    /// let err = Decoder::new(&bytes).with_limits(limits).decode().unwrap_err();
+    /// assert!(err.is_limit());
+    /// ```
     pub fn is_limit(&self) -> bool {
         matches!(
             self.kind,

@@ -50,6 +50,13 @@ impl SerdeError {
     }
 
     /// The message.
+    ///
+    /// ```
+    /// use tether_term::{from_term, Term};
+    /// let err = from_term::<bool>(Term::from(1)).unwrap_err();
+    /// assert!(!err.message().is_empty());
+    /// assert_eq!(err.to_string(), err.message());
+    /// ```
     pub fn message(&self) -> &str {
         &self.0
     }

@@ -92,35 +92,70 @@ impl GossipConfig {
     /// libcluster's defaults: port 45892, group 230.1.1.251, TTL 1 (the local
     /// network), all interfaces, no secret; heartbeats up to every 5 s; a node not
     /// heard for 30 s is forgotten.
+    ///
+    /// ```
+    /// # use tether::cluster::{Gossip, GossipConfig};
+    /// let shown = format!("{:?}", GossipConfig::new());
+    /// assert!(shown.contains("port: 45892") && shown.contains("multicast_addr: 230.1.1.251"));
+    /// ```
     pub fn new() -> GossipConfig {
         GossipConfig::default()
     }
 
     /// The UDP port of the group.
+    ///
+    /// ```
+    /// # use tether::cluster::{Gossip, GossipConfig};
+    /// assert!(format!("{:?}", GossipConfig::new().port(50000)).contains("port: 50000"));
+    /// ```
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;
         self
     }
 
     /// The interface address to bind (libcluster's `if_addr`).
+    ///
+    /// ```
+    /// # use tether::cluster::{Gossip, GossipConfig};
+    /// let c = GossipConfig::new().if_addr("10.0.0.5".parse().unwrap());
+    /// assert!(format!("{c:?}").contains("if_addr: 10.0.0.5"));
+    /// ```
     pub fn if_addr(mut self, addr: Ipv4Addr) -> Self {
         self.if_addr = addr;
         self
     }
 
     /// The multicast group.
+    ///
+    /// ```
+    /// # use tether::cluster::{Gossip, GossipConfig};
+    /// let c = GossipConfig::new().multicast_addr("239.0.0.7".parse().unwrap());
+    /// assert!(format!("{c:?}").contains("multicast_addr: 239.0.0.7"));
+    /// ```
     pub fn multicast_addr(mut self, addr: Ipv4Addr) -> Self {
         self.multicast_addr = addr;
         self
     }
 
     /// The packets' TTL (1 keeps them on the local network).
+    ///
+    /// ```
+    /// # use tether::cluster::{Gossip, GossipConfig};
+    /// assert!(format!("{:?}", GossipConfig::new().multicast_ttl(4)).contains("multicast_ttl: 4"));
+    /// ```
     pub fn multicast_ttl(mut self, ttl: u32) -> Self {
         self.multicast_ttl = ttl;
         self
     }
 
     /// Encrypt heartbeats with this shared secret (and read only encrypted ones).
+    ///
+    /// ```
+    /// # use tether::cluster::{Gossip, GossipConfig};
+    /// let c = GossipConfig::new().secret("s3cret");
+    /// let shown = format!("{c:?}");
+    /// assert!(shown.contains("<hidden>") && !shown.contains("s3cret")); // never printed
+    /// ```
     pub fn secret(mut self, secret: impl Into<String>) -> Self {
         self.secret = Some(secret.into());
         self
@@ -179,6 +214,14 @@ impl Gossip {
     ///
     /// If the runtime is not a distributed node, or the socket cannot be set up
     /// (the port, the group).
+    ///
+    /// ```
+    /// # use tether::cluster::{Gossip, GossipConfig};
+    /// tether::Runtime::new().unwrap().block_on(async {
+    ///     // Not a distributed node: there is nothing to announce.
+    ///     assert!(Gossip::start(GossipConfig::new()).await.is_err());
+    /// });
+    /// ```
     pub async fn start(config: GossipConfig) -> io::Result<Gossip> {
         let me = DistNode::get()
             .ok_or_else(|| io::Error::other("gossip needs a distributed node (dist::start)"))?

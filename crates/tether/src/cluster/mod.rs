@@ -106,23 +106,62 @@ impl ClusterOpts {
     /// Poll every 5 s (libcluster's default `polling_interval`), give a strategy
     /// 10 s to answer, back off failed connections from 1 s up to 60 s, and keep
     /// forgotten nodes connected.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::cluster::{self, ClusterOpts, Epmd};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let list = Epmd::new(["a@host1"]).unwrap();
+    /// let c = cluster::start([cluster::strategy(list)], ClusterOpts::new()).await.unwrap();
+    /// assert!(c.found().is_empty()); // not a node yet: the service waits
+    /// c.stop().await;
+    /// # });
+    /// ```
     pub fn new() -> ClusterOpts {
         ClusterOpts::default()
     }
 
     /// How often the strategies are asked.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::cluster::{self, ClusterOpts, Epmd};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let opts = ClusterOpts::new().poll_interval(Duration::from_secs(1));
+    /// assert!(format!("{opts:?}").contains("poll_interval: 1s"));
+    /// # });
+    /// ```
     pub fn poll_interval(mut self, every: Duration) -> Self {
         self.poll_interval = every;
         self
     }
 
     /// How long one strategy may take to answer before its answer is skipped.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::cluster::{self, ClusterOpts, Epmd};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let opts = ClusterOpts::new().strategy_timeout(Duration::from_secs(3));
+    /// assert!(format!("{opts:?}").contains("3s"));
+    /// # });
+    /// ```
     pub fn strategy_timeout(mut self, timeout: Duration) -> Self {
         self.strategy_timeout = timeout;
         self
     }
 
     /// The first delay after a failed connection and the cap of its doubling.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::cluster::{self, ClusterOpts, Epmd};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let opts = ClusterOpts::new().backoff(Duration::from_millis(200), Duration::from_secs(10));
+    /// let c = cluster::start([cluster::strategy(Epmd::new(["a@h"]).unwrap())], opts).await.unwrap();
+    /// c.stop().await;
+    /// # });
+    /// ```
     pub fn backoff(mut self, min: Duration, max: Duration) -> Self {
         self.backoff_min = min;
         self.backoff_max = max.max(min);
@@ -131,6 +170,15 @@ impl ClusterOpts {
 
     /// Disconnect nodes that the strategies no longer find (libcluster's DNS
     /// strategies do).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::cluster::{self, ClusterOpts, Epmd};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let opts = ClusterOpts::new().disconnect_gone(true);
+    /// assert!(format!("{opts:?}").contains("disconnect_gone: true"));
+    /// # });
+    /// ```
     pub fn disconnect_gone(mut self, on: bool) -> Self {
         self.disconnect_gone = on;
         self
@@ -177,12 +225,52 @@ impl std::fmt::Debug for Cluster {
 
 impl Cluster {
     /// The service's supervisor.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::cluster::{self, ClusterOpts, Epmd};
+    /// # use tether::dist::{self, EpmdMode, NodeConfig};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # let cfg = NodeConfig::new("doc_cluster_pid@127.0.0.1").cookie("doc")
+    /// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+    /// # let node = dist::start(cfg).await.unwrap();
+    /// let peers = Epmd::new(["peer1@127.0.0.1", "peer2@127.0.0.1"]).unwrap();
+    /// let opts = ClusterOpts::new().poll_interval(Duration::from_millis(50));
+    /// let c = cluster::start([cluster::strategy(peers)], opts).await.unwrap();
+    /// assert!(tether::process_info(c.pid()).is_some());
+    /// c.clone().stop().await;
+    /// assert!(tether::process_info(c.pid()).is_none());
+    /// # node.stop().await;
+    /// # });
+    /// ```
     pub fn pid(&self) -> Pid {
         self.sup
     }
 
     /// The nodes the strategies found at the last poll (this node excluded),
     /// sorted by name.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::cluster::{self, ClusterOpts, Epmd};
+    /// # use tether::dist::{self, EpmdMode, NodeConfig};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # let cfg = NodeConfig::new("doc_cluster_found@127.0.0.1").cookie("doc")
+    /// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+    /// # let node = dist::start(cfg).await.unwrap();
+    /// let peers = Epmd::new(["peer1@127.0.0.1", "peer2@127.0.0.1"]).unwrap();
+    /// let opts = ClusterOpts::new().poll_interval(Duration::from_millis(50));
+    /// let c = cluster::start([cluster::strategy(peers)], opts).await.unwrap();
+    /// // The peers do not run, but the strategy lists them: found, and retried.
+    /// while c.found().is_empty() {
+    ///     tether::sleep(Duration::from_millis(20)).await;
+    /// }
+    /// let names: Vec<String> = c.found().iter().map(|n| n.to_string()).collect();
+    /// assert_eq!(names, ["peer1@127.0.0.1", "peer2@127.0.0.1"]);
+    /// c.stop().await;
+    /// # node.stop().await;
+    /// # });
+    /// ```
     pub fn found(&self) -> Vec<NodeName> {
         let found = self.shared.found.lock().unwrap_or_else(|e| e.into_inner());
         found.values().cloned().collect()
@@ -190,6 +278,25 @@ impl Cluster {
 
     /// Stops the service (connections stay), from any process; returns once it is
     /// gone. Stopping a stopped service does nothing.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::cluster::{self, ClusterOpts, Epmd};
+    /// # use tether::dist::{self, EpmdMode, NodeConfig};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # let cfg = NodeConfig::new("doc_cluster_stop@127.0.0.1").cookie("doc")
+    /// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+    /// # let node = dist::start(cfg).await.unwrap();
+    /// let peers = Epmd::new(["peer1@127.0.0.1", "peer2@127.0.0.1"]).unwrap();
+    /// let opts = ClusterOpts::new().poll_interval(Duration::from_millis(50));
+    /// let c = cluster::start([cluster::strategy(peers)], opts).await.unwrap();
+    /// let sup = c.pid();
+    /// c.clone().stop().await;
+    /// assert!(tether::process_info(sup).is_none());
+    /// c.stop().await; // stopping again does nothing
+    /// # node.stop().await;
+    /// # });
+    /// ```
     pub async fn stop(self) {
         let _ = crate::otp::supervisor::stop(self.sup, crate::ExitReason::Shutdown).await;
     }
@@ -200,6 +307,7 @@ impl Cluster {
 /// the node and logs that it waits).
 ///
 /// ```no_run
+/// // no_run: registers with, and polls, this host's EPMD.
 /// use std::time::Duration;
 /// use tether::cluster::{self, ClusterOpts, LocalEpmd};
 /// # async fn demo() {

@@ -50,9 +50,26 @@ pub type Discovered<'a> =
 /// ```
 pub trait Strategy: Send + Sync + fmt::Debug + 'static {
     /// The nodes this strategy sees now (the own node may be among them).
+    ///
+    /// ```
+    /// # use tether::cluster::*;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let list = Epmd::new(["a@host1", "b@host2"]).unwrap();
+    /// let found = list.discover().await.unwrap();
+    /// assert_eq!(found.len(), 2);
+    /// assert_eq!(found[0].as_str(), "a@host1");
+    /// # });
+    /// ```
     fn discover(&self) -> Discovered<'_>;
 
     /// A short description for logs (by default the `Debug` form).
+    ///
+    /// ```
+    /// # use tether::cluster::*;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// assert_eq!(LocalEpmd::new().describe(), "local-epmd");
+    /// # });
+    /// ```
     fn describe(&self) -> String {
         format!("{self:?}")
     }
@@ -117,6 +134,15 @@ pub struct Epmd {
 
 impl Epmd {
     /// The nodes, each a full `name@host`.
+    ///
+    /// ```
+    /// # use tether::cluster::*;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let list = Epmd::new(["a@host1", "b@host2"]).unwrap();
+    /// assert_eq!(list.nodes().len(), 2);
+    /// assert!(Epmd::new(["a@host1", "not a node"]).is_err());
+    /// # });
+    /// ```
     pub fn new<I, S>(nodes: I) -> Result<Epmd, NodeNameError>
     where
         I: IntoIterator<Item = S>,
@@ -130,6 +156,14 @@ impl Epmd {
     }
 
     /// The listed nodes.
+    ///
+    /// ```
+    /// # use tether::cluster::*;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let list = Epmd::new(["a@host1"]).unwrap();
+    /// assert_eq!(list.nodes()[0].to_string(), "a@host1");
+    /// # });
+    /// ```
     pub fn nodes(&self) -> &[NodeName] {
         &self.nodes
     }
@@ -163,11 +197,29 @@ pub struct LocalEpmd {
 
 impl LocalEpmd {
     /// The EPMD this node registered with (or, outside a node, the local one).
+    ///
+    /// ```
+    /// # use tether::cluster::*;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// // Ask an EPMD that does not run: discovery fails, with the reason.
+    /// let s = LocalEpmd::new().epmd("127.0.0.1:1".parse().unwrap());
+    /// assert!(s.discover().await.is_err());
+    /// # });
+    /// ```
     pub fn new() -> LocalEpmd {
         LocalEpmd::default()
     }
 
     /// Asks the EPMD at `addr` instead.
+    ///
+    /// ```
+    /// # use tether::cluster::*;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let s = LocalEpmd::new().epmd("127.0.0.1:1".parse().unwrap());
+    /// assert_eq!(s.describe(), "local-epmd:127.0.0.1:1");
+    /// assert!(s.discover().await.is_err()); // nothing listens there
+    /// # });
+    /// ```
     pub fn epmd(mut self, addr: SocketAddr) -> LocalEpmd {
         self.epmd = Some(addr);
         self

@@ -26,12 +26,33 @@ pub use crate::otp::gen_server::CallError;
 
 /// Calls a `gen_server` (or GenServer, or anything that speaks `$gen_call`).
 ///
-/// ```no_run
-/// # async fn demo(node: tether::Node) -> Result<(), tether::dist::CallError> {
+/// The server may be anywhere: `("kv", node)` reaches a server registered as `kv`
+/// on another node, Tether or BEAM, exactly as `gen_server:call({kv, Node}, Req)`.
+/// Here the server is a local GenServer that speaks terms:
+///
+/// ```
 /// use std::time::Duration;
 /// use tether::Term;
-/// let reply = tether::dist::call(("kv", node), "{get, k}".parse().unwrap(), Duration::from_secs(5)).await?;
-/// # Ok(()) }
+/// # use serde::{Deserialize, Serialize};
+/// # use tether::otp::gen_server::{self, CallResult, GenServer, Init, ReplyTo, StartOpts};
+/// # #[derive(Serialize, Deserialize)]
+/// # #[serde(rename_all = "snake_case")]
+/// # enum Req { Get(String) }
+/// # struct Kv;
+/// # impl GenServer for Kv {
+/// #     type Args = (); type Call = Req; type Cast = (); type Reply = Option<String>; type Continue = ();
+/// #     async fn init(_: ()) -> Init<Self> { Init::ok(Kv) }
+/// #     async fn handle_call(&mut self, Req::Get(k): Req, _: &ReplyTo<Option<String>>) -> CallResult<Self> {
+/// #         CallResult::reply((k == "k").then(|| "v".to_string()))
+/// #     }
+/// #     tether::serde_wire!();
+/// # }
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// # gen_server::start::<Kv>((), StartOpts::new().name("kv")).await.unwrap();
+/// let request: Term = r#"{get, <<"k">>}"#.parse().unwrap();
+/// let reply = tether::dist::call("kv", request, Duration::from_secs(5)).await.unwrap();
+/// assert_eq!(reply, Term::from("v"));
+/// # });
 /// ```
 ///
 /// # Panics

@@ -26,12 +26,26 @@ pub struct Cookie(String);
 
 impl Cookie {
     /// A cookie from its text; `None` if empty (an empty cookie would let anyone in).
+    ///
+    /// ```
+    /// # use tether::dist::{Cookie, Cookies};
+    /// let c = Cookie::new("monster").unwrap();
+    /// assert_eq!(c.expose(), "monster");
+    /// assert!(Cookie::new("").is_none());
+    /// ```
     pub fn new(text: impl Into<String>) -> Option<Cookie> {
         let text = text.into();
         (!text.is_empty()).then_some(Cookie(text))
     }
 
     /// The cookie's text.
+    ///
+    /// ```
+    /// # use tether::dist::{Cookie, Cookies};
+    /// let c = Cookie::new("monster").unwrap();
+    /// assert_eq!(c.expose(), "monster");
+    /// assert_eq!(format!("{c:?}"), "Cookie(<redacted>)"); // Debug never shows it
+    /// ```
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -58,6 +72,16 @@ impl fmt::Debug for Cookie {
 }
 
 /// Checks a digest received from a peer against the expected one in constant time.
+///
+/// ```
+/// # use tether::dist::{Cookie, Cookies};
+/// use tether::dist::cookie::verify_digest;
+/// let c = Cookie::new("monster").unwrap();
+/// let reply = c.digest(42);
+/// assert!(verify_digest(&c, 42, &reply));
+/// assert!(!verify_digest(&c, 43, &reply));
+/// assert!(!verify_digest(&Cookie::new("other").unwrap(), 42, &reply));
+/// ```
 pub fn verify_digest(cookie: &Cookie, challenge: u32, received: &[u8]) -> bool {
     let expected = cookie.digest(challenge);
     received.len() == expected.len() && bool::from(expected.ct_eq(received))
@@ -79,6 +103,13 @@ pub struct Cookies {
 
 impl Cookies {
     /// A table whose default cookie is `default`.
+    ///
+    /// ```
+    /// # use tether::dist::{Cookie, Cookies};
+    /// let cookies = Cookies::new(Cookie::new("ours").unwrap());
+    /// assert_eq!(cookies.default().expose(), "ours");
+    /// assert_eq!(cookies.for_node("any@host").expose(), "ours");
+    /// ```
     pub fn new(default: Cookie) -> Cookies {
         Cookies {
             default: RwLock::new(default),
@@ -87,6 +118,14 @@ impl Cookies {
     }
 
     /// The cookie to use with `node` (its override, else the default).
+    ///
+    /// ```
+    /// # use tether::dist::{Cookie, Cookies};
+    /// let cookies = Cookies::new(Cookie::new("ours").unwrap());
+    /// cookies.set_for("legacy@host", Cookie::new("theirs").unwrap());
+    /// assert_eq!(cookies.for_node("legacy@host").expose(), "theirs");
+    /// assert_eq!(cookies.for_node("other@host").expose(), "ours");
+    /// ```
     pub fn for_node(&self, node: &str) -> Cookie {
         let per = self.per_node.read().unwrap_or_else(|e| e.into_inner());
         match per.get(node) {
@@ -96,6 +135,12 @@ impl Cookies {
     }
 
     /// The node's own cookie.
+    ///
+    /// ```
+    /// # use tether::dist::{Cookie, Cookies};
+    /// let cookies = Cookies::new(Cookie::new("ours").unwrap());
+    /// assert_eq!(cookies.default().expose(), "ours");
+    /// ```
     pub fn default(&self) -> Cookie {
         self.default
             .read()
@@ -104,17 +149,39 @@ impl Cookies {
     }
 
     /// Replaces the node's own cookie (`erlang:set_cookie/1`).
+    ///
+    /// ```
+    /// # use tether::dist::{Cookie, Cookies};
+    /// let cookies = Cookies::new(Cookie::new("ours").unwrap());
+    /// cookies.set_default(Cookie::new("rotated").unwrap()); // erlang:set_cookie/1
+    /// assert_eq!(cookies.for_node("any@host").expose(), "rotated");
+    /// ```
     pub fn set_default(&self, cookie: Cookie) {
         *self.default.write().unwrap_or_else(|e| e.into_inner()) = cookie;
     }
 
     /// Sets the cookie used with one node (`erlang:set_cookie/2`).
+    ///
+    /// ```
+    /// # use tether::dist::{Cookie, Cookies};
+    /// let cookies = Cookies::new(Cookie::new("ours").unwrap());
+    /// cookies.set_for("b@host", Cookie::new("b_only").unwrap()); // erlang:set_cookie/2
+    /// assert_eq!(cookies.for_node("b@host").expose(), "b_only");
+    /// ```
     pub fn set_for(&self, node: &str, cookie: Cookie) {
         let mut per = self.per_node.write().unwrap_or_else(|e| e.into_inner());
         per.insert(node.to_owned(), cookie);
     }
 
     /// Removes a per-node override.
+    ///
+    /// ```
+    /// # use tether::dist::{Cookie, Cookies};
+    /// let cookies = Cookies::new(Cookie::new("ours").unwrap());
+    /// cookies.set_for("b@host", Cookie::new("b_only").unwrap());
+    /// cookies.clear_for("b@host");
+    /// assert_eq!(cookies.for_node("b@host").expose(), "ours");
+    /// ```
     pub fn clear_for(&self, node: &str) {
         let mut per = self.per_node.write().unwrap_or_else(|e| e.into_inner());
         per.remove(node);

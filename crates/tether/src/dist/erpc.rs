@@ -65,6 +65,36 @@ pub struct Registry(RwLock<HashMap<(Atom, Atom, usize), Func>>);
 
 impl Registry {
     /// Registers an async function; it runs as a process of its own.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::{self, erpc, EpmdMode, NodeConfig};
+    /// # use tether::Term;
+    /// # let cfg = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+    /// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+    /// // Node B, in a runtime of its own, serves `math:add/2`.
+    /// # let b_rt = tether::Runtime::new().unwrap();
+    /// # let cfg_b = cfg("doc_reg_b");
+    /// # let b = b_rt.block_on(async move { dist::start(cfg_b).await.unwrap() });
+    /// b.rpc().register_sync("math", "add", 2, |args| match (args[0].as_i64(), args[1].as_i64()) {
+    ///     (Some(x), Some(y)) => Ok(Term::from(x + y)),
+    ///     _ => Err(dist::Exception::Error(Term::atom("badarith"))),
+    /// });
+    /// # let b_addr = std::net::SocketAddr::from(([127, 0, 0, 1], b.port()));
+    /// tether::Runtime::new().unwrap().block_on(async move {
+    /// # let a = dist::start(cfg("doc_reg_a").peer_address("doc_reg_b@127.0.0.1", b_addr)).await.unwrap();
+    /// let b_node = tether::Node::intern("doc_reg_b@127.0.0.1").unwrap();
+    /// // An async function: it runs as a process on B, and may wait.
+    /// b.rpc().register("slow", "echo", 1, |args| async move {
+    ///     tether::sleep(Duration::from_millis(5)).await;
+    ///     Ok(args[0].clone())
+    /// });
+    /// let r = erpc::call(b_node, "slow", "echo", vec![Term::atom("hi")], Duration::from_secs(5)).await;
+    /// assert_eq!(r.unwrap(), Term::atom("hi"));
+    /// # a.stop().await;
+    /// });
+    /// # drop(b_rt);
+    /// ```
     pub fn register<F, Fut>(&self, module: &str, function: &str, arity: usize, f: F)
     where
         F: Fn(Vec<Term>) -> Fut + Send + Sync + 'static,
@@ -79,6 +109,31 @@ impl Registry {
     }
 
     /// Registers a plain function.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::{self, erpc, EpmdMode, NodeConfig};
+    /// # use tether::Term;
+    /// # let cfg = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+    /// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+    /// // Node B, in a runtime of its own, serves `math:add/2`.
+    /// # let b_rt = tether::Runtime::new().unwrap();
+    /// # let cfg_b = cfg("doc_regs_b");
+    /// # let b = b_rt.block_on(async move { dist::start(cfg_b).await.unwrap() });
+    /// b.rpc().register_sync("math", "add", 2, |args| match (args[0].as_i64(), args[1].as_i64()) {
+    ///     (Some(x), Some(y)) => Ok(Term::from(x + y)),
+    ///     _ => Err(dist::Exception::Error(Term::atom("badarith"))),
+    /// });
+    /// # let b_addr = std::net::SocketAddr::from(([127, 0, 0, 1], b.port()));
+    /// tether::Runtime::new().unwrap().block_on(async move {
+    /// # let a = dist::start(cfg("doc_regs_a").peer_address("doc_regs_b@127.0.0.1", b_addr)).await.unwrap();
+    /// let b_node = tether::Node::intern("doc_regs_b@127.0.0.1").unwrap();
+    /// let sum = erpc::call(b_node, "math", "add", vec![Term::from(2), Term::from(3)], Duration::from_secs(5)).await;
+    /// assert_eq!(sum.unwrap(), Term::from(5));
+    /// # a.stop().await;
+    /// });
+    /// # drop(b_rt);
+    /// ```
     pub fn register_sync<F>(&self, module: &str, function: &str, arity: usize, f: F)
     where
         F: Fn(Vec<Term>) -> Result<Term, Exception> + Send + Sync + 'static,
@@ -91,6 +146,32 @@ impl Registry {
     }
 
     /// Removes a function.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::{self, erpc, EpmdMode, NodeConfig};
+    /// # use tether::Term;
+    /// # let cfg = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+    /// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+    /// // Node B, in a runtime of its own, serves `math:add/2`.
+    /// # let b_rt = tether::Runtime::new().unwrap();
+    /// # let cfg_b = cfg("doc_unreg_b");
+    /// # let b = b_rt.block_on(async move { dist::start(cfg_b).await.unwrap() });
+    /// b.rpc().register_sync("math", "add", 2, |args| match (args[0].as_i64(), args[1].as_i64()) {
+    ///     (Some(x), Some(y)) => Ok(Term::from(x + y)),
+    ///     _ => Err(dist::Exception::Error(Term::atom("badarith"))),
+    /// });
+    /// # let b_addr = std::net::SocketAddr::from(([127, 0, 0, 1], b.port()));
+    /// tether::Runtime::new().unwrap().block_on(async move {
+    /// # let a = dist::start(cfg("doc_unreg_a").peer_address("doc_unreg_b@127.0.0.1", b_addr)).await.unwrap();
+    /// let b_node = tether::Node::intern("doc_unreg_b@127.0.0.1").unwrap();
+    /// b.rpc().unregister("math", "add", 2);
+    /// let r = erpc::call(b_node, "math", "add", vec![Term::from(2), Term::from(3)], Duration::from_secs(5)).await;
+    /// assert!(matches!(r, Err(erpc::ErpcError::Spawn(_)))); // B refuses: not registered
+    /// # a.stop().await;
+    /// });
+    /// # drop(b_rt);
+    /// ```
     pub fn unregister(&self, module: &str, function: &str, arity: usize) {
         let key = (Atom::new(module), Atom::new(function), arity);
         self.0
@@ -255,6 +336,34 @@ impl std::error::Error for ErpcError {}
 /// # Panics
 ///
 /// Outside a process.
+///
+/// ```
+/// # use std::time::Duration;
+/// # use tether::dist::{self, erpc, EpmdMode, NodeConfig};
+/// # use tether::Term;
+/// # let cfg = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+/// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+/// // Node B, in a runtime of its own, serves `math:add/2`.
+/// # let b_rt = tether::Runtime::new().unwrap();
+/// # let cfg_b = cfg("doc_call_b");
+/// # let b = b_rt.block_on(async move { dist::start(cfg_b).await.unwrap() });
+/// b.rpc().register_sync("math", "add", 2, |args| match (args[0].as_i64(), args[1].as_i64()) {
+///     (Some(x), Some(y)) => Ok(Term::from(x + y)),
+///     _ => Err(dist::Exception::Error(Term::atom("badarith"))),
+/// });
+/// # let b_addr = std::net::SocketAddr::from(([127, 0, 0, 1], b.port()));
+/// tether::Runtime::new().unwrap().block_on(async move {
+/// # let a = dist::start(cfg("doc_call_a").peer_address("doc_call_b@127.0.0.1", b_addr)).await.unwrap();
+/// let b_node = tether::Node::intern("doc_call_b@127.0.0.1").unwrap();
+/// let ok = erpc::call(b_node, "math", "add", vec![Term::from(40), Term::from(2)], Duration::from_secs(5)).await;
+/// assert_eq!(ok.unwrap(), Term::from(42));
+/// // The function's own error comes back as the exception it raised.
+/// let bad = erpc::call(b_node, "math", "add", vec![Term::atom("x"), Term::from(1)], Duration::from_secs(5)).await;
+/// assert!(matches!(bad, Err(erpc::ErpcError::Error(r, _)) if r == Term::atom("badarith")));
+/// # a.stop().await;
+/// });
+/// # drop(b_rt);
+/// ```
 pub async fn call(
     node: Node,
     module: &str,
@@ -330,6 +439,35 @@ pub async fn call(
 /// # Panics
 ///
 /// Outside a process.
+///
+/// ```
+/// # use std::time::Duration;
+/// # use tether::dist::{self, erpc, EpmdMode, NodeConfig};
+/// # use tether::Term;
+/// # let cfg = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+/// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+/// // Node B, in a runtime of its own, serves `math:add/2`.
+/// # let b_rt = tether::Runtime::new().unwrap();
+/// # let cfg_b = cfg("doc_spawn_b");
+/// # let b = b_rt.block_on(async move { dist::start(cfg_b).await.unwrap() });
+/// b.rpc().register_sync("math", "add", 2, |args| match (args[0].as_i64(), args[1].as_i64()) {
+///     (Some(x), Some(y)) => Ok(Term::from(x + y)),
+///     _ => Err(dist::Exception::Error(Term::atom("badarith"))),
+/// });
+/// # let b_addr = std::net::SocketAddr::from(([127, 0, 0, 1], b.port()));
+/// tether::Runtime::new().unwrap().block_on(async move {
+/// # let a = dist::start(cfg("doc_spawn_a").peer_address("doc_spawn_b@127.0.0.1", b_addr)).await.unwrap();
+/// let b_node = tether::Node::intern("doc_spawn_b@127.0.0.1").unwrap();
+/// b.rpc().register("proc", "wait", 0, |_| async {
+///     tether::sleep(Duration::from_secs(60)).await;
+///     Ok(Term::atom("ok"))
+/// });
+/// let pid = erpc::spawn(b_node, "proc", "wait", vec![], Duration::from_secs(5)).await.unwrap();
+/// assert_eq!(pid.node, b_node);
+/// # a.stop().await;
+/// });
+/// # drop(b_rt);
+/// ```
 pub async fn spawn(
     node: Node,
     module: &str,

@@ -127,37 +127,81 @@ impl DistFlags {
     pub const PASS_THROUGH: DistFlags = DistFlags(0xD_075F_1FBC);
 
     /// Builds a set from its wire value.
+    ///
+    /// ```
+    /// # use tether::dist::DistFlags;
+    /// let f = DistFlags::from_bits(0x1 | 0x4);
+    /// assert!(f.contains(DistFlags::PUBLISHED));
+    /// assert_eq!(f.bits(), 5);
+    /// ```
     pub const fn from_bits(bits: u64) -> DistFlags {
         DistFlags(bits)
     }
 
     /// The wire value.
+    ///
+    /// ```
+    /// # use tether::dist::DistFlags;
+    /// assert_eq!(DistFlags::PUBLISHED.bits(), 1);
+    /// assert_eq!(DistFlags::EMPTY.bits(), 0);
+    /// ```
     pub const fn bits(self) -> u64 {
         self.0
     }
 
     /// Whether every flag of `other` is set in `self`.
+    ///
+    /// ```
+    /// # use tether::dist::DistFlags;
+    /// assert!(DistFlags::DEFAULT.contains(DistFlags::MANDATORY_OTP25));
+    /// assert!(!DistFlags::EMPTY.contains(DistFlags::PUBLISHED));
+    /// ```
     pub const fn contains(self, other: DistFlags) -> bool {
         self.0 & other.0 == other.0
     }
 
     /// Whether no flag is set.
+    ///
+    /// ```
+    /// # use tether::dist::DistFlags;
+    /// assert!(DistFlags::EMPTY.is_empty());
+    /// assert!(DistFlags::DEFAULT.missing(DistFlags::MANDATORY_OTP25).is_empty());
+    /// ```
     pub const fn is_empty(self) -> bool {
         self.0 == 0
     }
 
     /// The flags of `required` that are absent from `self`.
+    ///
+    /// ```
+    /// # use tether::dist::DistFlags;
+    /// let peer = DistFlags::MANDATORY_OTP25.without(DistFlags::UTF8_ATOMS);
+    /// assert_eq!(peer.missing(DistFlags::MANDATORY_OTP25), DistFlags::UTF8_ATOMS);
+    /// ```
     pub const fn missing(self, required: DistFlags) -> DistFlags {
         DistFlags(required.0 & !self.0)
     }
 
     /// `self` without the flags of `other`.
+    ///
+    /// ```
+    /// # use tether::dist::DistFlags;
+    /// let f = DistFlags::DEFAULT.without(DistFlags::PUBLISHED);
+    /// assert!(!f.contains(DistFlags::PUBLISHED));
+    /// assert!(f.contains(DistFlags::UTF8_ATOMS));
+    /// ```
     pub const fn without(self, other: DistFlags) -> DistFlags {
         DistFlags(self.0 & !other.0)
     }
 
     /// Expands `MANDATORY_25_DIGEST` into the individual OTP 25 mandatory bits, as OTP
     /// does with a peer's flags before checking or negotiating them.
+    ///
+    /// ```
+    /// # use tether::dist::DistFlags;
+    /// let f = DistFlags::MANDATORY_25_DIGEST.expand_digest();
+    /// assert!(f.contains(DistFlags::MANDATORY_OTP25));
+    /// ```
     pub const fn expand_digest(self) -> DistFlags {
         if self.0 & Self::MANDATORY_25_DIGEST.0 != 0 {
             DistFlags(self.0 | Self::MANDATORY_OTP25.0)
@@ -168,11 +212,25 @@ impl DistFlags {
 
     /// The flags a connection runs with: the intersection of ours and the peer's
     /// (expanded) flags.
+    ///
+    /// ```
+    /// # use tether::dist::DistFlags;
+    /// let theirs = DistFlags::MANDATORY_OTP25.without(DistFlags::PUBLISHED);
+    /// let f = DistFlags::negotiate(DistFlags::DEFAULT, theirs);
+    /// assert!(f.contains(DistFlags::UTF8_ATOMS));
+    /// assert!(!f.contains(DistFlags::PUBLISHED)); // a hidden peer
+    /// ```
     pub const fn negotiate(ours: DistFlags, theirs: DistFlags) -> DistFlags {
         DistFlags(ours.0 & theirs.expand_digest().0)
     }
 
     /// Names of the set flags, for logs (unknown bits as hex).
+    ///
+    /// ```
+    /// # use tether::dist::DistFlags;
+    /// let f = DistFlags::PUBLISHED | DistFlags::UTF8_ATOMS;
+    /// assert_eq!(f.names(), ["PUBLISHED", "UTF8_ATOMS"]);
+    /// ```
     pub fn names(self) -> Vec<String> {
         let mut left = self.0;
         let mut out = Vec::new();

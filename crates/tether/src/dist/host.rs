@@ -15,6 +15,12 @@ use std::path::{Path, PathBuf};
 use super::cookie::Cookie;
 
 /// This machine's host name.
+///
+/// ```
+/// let h = tether::dist::host::hostname();
+/// assert!(!h.is_empty());
+/// assert!(!h.contains('@'));
+/// ```
 pub fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
@@ -123,6 +129,12 @@ pub enum CookieFileError {
 impl CookieFileError {
     /// Whether there is simply no cookie file (as opposed to one that is unusable):
     /// [`read_or_create_cookie_file`] creates one then.
+    ///
+    /// ```
+    /// use tether::dist::host::CookieFileError;
+    /// assert!(CookieFileError::NotFound { paths: vec!["/nowhere/.erlang.cookie".into()] }.is_not_found());
+    /// assert!(!CookieFileError::NoHome.is_not_found());
+    /// ```
     pub fn is_not_found(&self) -> bool {
         matches!(self, CookieFileError::NotFound { .. })
     }
@@ -161,6 +173,14 @@ impl std::error::Error for CookieFileError {
 }
 
 /// Reads the cookie file (`$HOME/.erlang.cookie`, then the XDG location).
+///
+/// ```
+/// use tether::dist::host::read_cookie_file;
+/// match read_cookie_file() {
+///     Ok(cookie) => assert!(!cookie.expose().is_empty()),
+///     Err(e) => assert!(!e.to_string().is_empty()), // no file, or an unusable one: said why
+/// }
+/// ```
 pub fn read_cookie_file() -> Result<Cookie, CookieFileError> {
     let home = std::env::var_os("HOME").ok_or(CookieFileError::NoHome)?;
     let home = Path::new(&home);
@@ -185,6 +205,7 @@ pub fn read_cookie_file() -> Result<Cookie, CookieFileError> {
 /// same user then share the cookie with no further setup.
 ///
 /// ```no_run
+/// // no_run: it may create the user's real `~/.erlang.cookie`.
 /// let cookie = tether::dist::host::read_or_create_cookie_file().unwrap();
 /// ```
 pub fn read_or_create_cookie_file() -> Result<Cookie, CookieFileError> {

@@ -160,6 +160,12 @@ pub struct ConnectionRate {
 impl ConnectionRate {
     /// At most `burst` connections at once, refilled at `per_second` (a burst of at
     /// least 1; a rate that is not a positive number refills nothing).
+    ///
+    /// ```
+    /// # use tether::dist::ConnectionRate;
+    /// let r = ConnectionRate::new(0, f64::NAN); // clamped: a burst of 1, no refill
+    /// assert_eq!((r.burst(), r.per_second()), (1, 0.0));
+    /// ```
     pub fn new(burst: u32, per_second: f64) -> ConnectionRate {
         let per_second = if per_second.is_finite() && per_second > 0.0 {
             per_second
@@ -173,11 +179,22 @@ impl ConnectionRate {
     }
 
     /// The burst size.
+    ///
+    /// ```
+    /// # use tether::dist::ConnectionRate;
+    /// assert_eq!(ConnectionRate::new(8, 2.0).burst(), 8);
+    /// ```
     pub fn burst(&self) -> u32 {
         self.burst
     }
 
     /// The refill rate, in connections per second.
+    ///
+    /// ```
+    /// # use tether::dist::ConnectionRate;
+    /// assert_eq!(ConnectionRate::new(8, 2.5).per_second(), 2.5);
+    /// assert_eq!(ConnectionRate::new(8, -1.0).per_second(), 0.0);
+    /// ```
     pub fn per_second(&self) -> f64 {
         self.per_second
     }

@@ -107,6 +107,19 @@ pub struct NodeConfig {
 impl NodeConfig {
     /// A node named `name`: `alive` (the host is added: the short host name, or the
     /// full one with [`NodeConfig::long_names`]) or a full `alive@host`.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::{self, EpmdMode, NodeConfig};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # let local = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+    /// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+    /// let node = dist::start(local("doc_new")).await.unwrap();
+    /// assert_eq!(node.name().as_str(), "doc_new@127.0.0.1");
+    /// assert_eq!(tether::Node::local().name().as_str(), "doc_new@127.0.0.1");
+    /// node.stop().await;
+    /// # });
+    /// ```
     pub fn new(name: impl Into<String>) -> NodeConfig {
         NodeConfig {
             name: name.into(),
@@ -130,6 +143,19 @@ impl NodeConfig {
     }
 
     /// Use long names (`-name`): the host part is the fully qualified host name.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::{self, EpmdMode, NodeConfig};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # let local = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+    /// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+    /// // A full name with a dotted host is a long name.
+    /// let node = dist::start(local("doc_long").long_names(true)).await.unwrap();
+    /// assert_eq!(node.name().as_str(), "doc_long@127.0.0.1");
+    /// node.stop().await;
+    /// # });
+    /// ```
     pub fn long_names(mut self, on: bool) -> Self {
         self.long_names = on;
         self
@@ -137,54 +163,162 @@ impl NodeConfig {
 
     /// The node's cookie. Without one, `$HOME/.erlang.cookie` is read (as `erl`
     /// does; Tether never generates a cookie).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::{self, EpmdMode, NodeConfig};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # let local = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+    /// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+    /// let node = dist::start(local("doc_cookie").cookie("s3cret")).await.unwrap();
+    /// assert_eq!(node.cookies().default().expose(), "s3cret");
+    /// node.stop().await;
+    /// # });
+    /// ```
     pub fn cookie(mut self, cookie: impl Into<String>) -> Self {
         self.cookie = Some(cookie.into());
         self
     }
 
     /// Run as a visible node (`PUBLISHED`, the default).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::{self, EpmdMode, NodeConfig};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # let local = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+    /// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+    /// let cfg = local("doc_visible").hidden().visible();
+    /// assert!(!cfg.is_hidden());
+    /// # });
+    /// ```
     pub fn visible(mut self) -> Self {
         self.hidden = false;
         self
     }
 
     /// Run as a hidden node (`-hidden`).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::{self, EpmdMode, NodeConfig};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # let local = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+    /// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+    /// let cfg = local("doc_hidden").hidden();
+    /// assert!(cfg.is_hidden());
+    /// # });
+    /// ```
     pub fn hidden(mut self) -> Self {
         self.hidden = true;
         self
     }
 
     /// Whether the node will be hidden.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::{self, EpmdMode, NodeConfig};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # let local = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+    /// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+    /// assert!(!local("doc_is_hidden").is_hidden()); // visible by default
+    /// # });
+    /// ```
     pub fn is_hidden(&self) -> bool {
         self.hidden
     }
 
     /// The address the distribution listener binds (default all interfaces, as
     /// `erl`; use `127.0.0.1` to keep the node on this host).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::{self, EpmdMode, NodeConfig};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # let local = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+    /// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+    /// let node = dist::start(local("doc_listen").listen("127.0.0.1".parse().unwrap())).await.unwrap();
+    /// // The listener is on loopback only.
+    /// assert!(std::net::TcpStream::connect(("127.0.0.1", node.port())).is_ok());
+    /// node.stop().await;
+    /// # });
+    /// ```
     pub fn listen(mut self, addr: IpAddr) -> Self {
         self.listen = addr;
         self
     }
 
     /// A fixed listen port.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::{self, EpmdMode, NodeConfig};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # let local = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+    /// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+    /// let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    /// let node = dist::start(local("doc_port").port(free)).await.unwrap();
+    /// assert_eq!(node.port(), free);
+    /// node.stop().await;
+    /// # });
+    /// ```
     pub fn port(mut self, port: u16) -> Self {
         self.ports = port..=port;
         self
     }
 
     /// A listen port range (`inet_dist_listen_min/max`).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::{self, EpmdMode, NodeConfig};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # let local = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+    /// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+    /// let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    /// let node = dist::start(local("doc_range").port_range(free..=free)).await.unwrap();
+    /// assert_eq!(node.port(), free);
+    /// node.stop().await;
+    /// # });
+    /// ```
     pub fn port_range(mut self, ports: RangeInclusive<u16>) -> Self {
         self.ports = ports;
         self
     }
 
     /// How the node registers and finds peers.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::{self, EpmdMode, NodeConfig};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # let local = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+    /// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+    /// // No EPMD at all: peers are found by their configured addresses.
+    /// let node = dist::start(local("doc_epmd").epmd(EpmdMode::None)).await.unwrap();
+    /// assert!(!node.serves_epmd());
+    /// node.stop().await;
+    /// # });
+    /// ```
     pub fn epmd(mut self, mode: EpmdMode) -> Self {
         self.epmd = mode;
         self
     }
 
     /// The EPMD port (default `ERL_EPMD_PORT`, else 4369).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::{self, EpmdMode, NodeConfig};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # let local = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+    /// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+    /// // With an external EPMD that does not run, the start fails with a clear error.
+    /// let cfg = local("doc_epmd_port").epmd(EpmdMode::External).epmd_port(1);
+    /// assert!(dist::start(cfg).await.is_err());
+    /// # });
+    /// ```
     pub fn epmd_port(mut self, port: u16) -> Self {
         self.epmd_port = port;
         self
@@ -192,12 +326,45 @@ impl NodeConfig {
 
     /// A fixed address for a peer (used before EPMD, and instead of it in
     /// [`EpmdMode::None`]).
+    ///
+    /// ```
+    /// use tether::dist::{self, EpmdMode, NodeConfig, NodeKind};
+    /// let local = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+    ///     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+    /// // Node B, in a runtime of its own, listens on a port of its choosing.
+    /// let b_rt = tether::Runtime::new().unwrap();
+    /// let b = b_rt.block_on(async move { dist::start(local("doc_peer_b")).await.unwrap() });
+    /// let b_addr = std::net::SocketAddr::from(([127, 0, 0, 1], b.port()));
+    /// // Node A is told where B listens: no EPMD needed.
+    /// tether::Runtime::new().unwrap().block_on(async move {
+    ///     let a = dist::start(local("doc_peer_a").peer_address("doc_peer_b@127.0.0.1", b_addr))
+    ///         .await
+    ///         .unwrap();
+    ///     let b_node = tether::Node::intern("doc_peer_b@127.0.0.1").unwrap();
+    ///     assert!(dist::connect_node(b_node).await);
+    ///     assert_eq!(dist::nodes(NodeKind::Visible), [b_node]);
+    ///     a.stop().await;
+    /// });
+    /// # drop(b_rt);
+    /// ```
     pub fn peer_address(mut self, node: &str, addr: SocketAddr) -> Self {
         self.peers.insert(node.to_owned(), addr);
         self
     }
 
     /// `net_ticktime` (default 60 s).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::{self, EpmdMode, NodeConfig};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # let local = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+    /// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+    /// let node = dist::start(local("doc_tick").net_ticktime(Duration::from_secs(20))).await.unwrap();
+    /// assert!(dist::DistNode::get().is_some());
+    /// node.stop().await;
+    /// # });
+    /// ```
     pub fn net_ticktime(mut self, t: Duration) -> Self {
         self.net_ticktime = t;
         self
@@ -205,6 +372,20 @@ impl NodeConfig {
 
     /// Bounds on terms decoded from peers (depth, size). A peer that exceeds them is
     /// disconnected.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::{self, EpmdMode, NodeConfig};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # let local = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+    /// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+    /// use tether::term::DecodeLimits;
+    /// let limits = DecodeLimits { max_depth: 64, ..DecodeLimits::default() };
+    /// let node = dist::start(local("doc_limits").decode_limits(limits)).await.unwrap();
+    /// node.stop().await;
+    /// assert!(dist::DistNode::get().is_none());
+    /// # });
+    /// ```
     pub fn decode_limits(mut self, limits: DecodeLimits) -> Self {
         self.limits = limits;
         self
@@ -228,6 +409,18 @@ impl NodeConfig {
     }
 
     /// Largest frame accepted from a peer (default 128 MiB).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::{self, EpmdMode, NodeConfig};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # let local = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+    /// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+    /// let node = dist::start(local("doc_frame").max_frame_len(1 << 20)).await.unwrap();
+    /// assert!(node.port() > 0);
+    /// node.stop().await;
+    /// # });
+    /// ```
     pub fn max_frame_len(mut self, len: u32) -> Self {
         self.max_frame_len = len;
         self
@@ -236,6 +429,21 @@ impl NodeConfig {
     /// TLS distribution, as OTP's `inet_tls_dist` (see [`TlsConfig`] and the
     /// module docs of `dist::tls`): every connection, in and out, is TLS with
     /// certificates verified both ways against the CA; plain-TCP peers are refused.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::{self, EpmdMode, NodeConfig};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # let local = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+    /// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+    /// use tether::dist::TlsConfig;
+    /// // The files are read at start: missing ones are a clear error, not a plain-TCP node.
+    /// let tls = TlsConfig::new("/nonexistent/node.pem", "/nonexistent/node.key", "/nonexistent/ca.pem");
+    /// let err = dist::start(local("doc_tls").tls(tls)).await.unwrap_err();
+    /// assert!(err.to_string().contains("/nonexistent/"));
+    /// assert!(dist::DistNode::get().is_none());
+    /// # });
+    /// ```
     pub fn tls(mut self, tls: TlsConfig) -> Self {
         self.tls = Some(tls);
         self
@@ -245,6 +453,29 @@ impl NodeConfig {
     /// (TLS and distribution handshakes) at once (default 8). One more is closed at
     /// once with a warning, so a peer that opens connections and sends nothing cannot
     /// hold the node's setup capacity; established connections do not count.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::{self, EpmdMode, NodeConfig};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # let local = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+    /// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+    /// use std::io::Read;
+    /// let node = dist::start(local("doc_pending").max_pending_handshakes_per_address(1)).await.unwrap();
+    /// let port = node.port();
+    /// let closed_at_once = tether::otp::task::Task::spawn_async(async move {
+    ///     // One silent connection holds the only setup slot ...
+    ///     let _first = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    ///     std::thread::sleep(Duration::from_millis(100));
+    ///     // ... so a second one from the same address is closed on arrival.
+    ///     let mut second = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    ///     second.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    ///     matches!(second.read(&mut [0u8; 1]), Ok(0))
+    /// });
+    /// assert_eq!(closed_at_once.await_(Duration::from_secs(5)).await, Ok(true));
+    /// node.stop().await;
+    /// # });
+    /// ```
     pub fn max_pending_handshakes_per_address(mut self, n: usize) -> Self {
         self.max_pending_per_address = n.max(1);
         self
@@ -267,6 +498,32 @@ impl NodeConfig {
     }
 
     /// Only these peers may connect (`net_kernel:allow/1`).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::{self, EpmdMode, NodeConfig};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # let local = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+    /// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+    /// use tether::dist::AllowList;
+    /// let b_rt = std::thread::spawn(|| {
+    ///     let rt = tether::Runtime::new().unwrap();
+    ///     let cfg = NodeConfig::new("doc_allow_b@127.0.0.1").cookie("doc")
+    ///         .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+    ///     let b = rt.block_on(async move { dist::start(cfg).await.unwrap() });
+    ///     (rt, b.port())
+    /// }).join().unwrap();
+    /// let b_addr = std::net::SocketAddr::from(([127, 0, 0, 1], b_rt.1));
+    /// // A only talks to nodes named `trusted@...`: B is refused.
+    /// let cfg = local("doc_allow_a").peer_address("doc_allow_b@127.0.0.1", b_addr)
+    ///     .allow(AllowList::new(["trusted@"]));
+    /// let a = dist::start(cfg).await.unwrap();
+    /// let b = tether::Node::intern("doc_allow_b@127.0.0.1").unwrap();
+    /// assert!(!dist::connect_node(b).await);
+    /// a.stop().await;
+    /// # std::thread::spawn(move || drop(b_rt)).join().unwrap();
+    /// # });
+    /// ```
     pub fn allow(mut self, allow: AllowList) -> Self {
         self.allow = Some(allow);
         self
@@ -457,31 +714,108 @@ impl fmt::Debug for DistNode {
 
 impl DistNode {
     /// The running node of this runtime (started with [`start`]), if any.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::{self, EpmdMode, NodeConfig};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # let local = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+    /// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+    /// assert!(dist::DistNode::get().is_none()); // not a node yet
+    /// let node = dist::start(local("doc_get")).await.unwrap();
+    /// assert_eq!(dist::DistNode::get().unwrap().name(), node.name());
+    /// node.stop().await;
+    /// # });
+    /// ```
     pub fn get() -> Option<DistNode> {
         inner().map(DistNode)
     }
 
     /// The node's full name.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::{self, EpmdMode, NodeConfig};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # let local = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+    /// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+    /// let node = dist::start(local("doc_name")).await.unwrap();
+    /// assert_eq!(node.name().to_string(), "doc_name@127.0.0.1");
+    /// node.stop().await;
+    /// # });
+    /// ```
     pub fn name(&self) -> &NodeName {
         &self.0.name
     }
 
     /// The node's creation.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::{self, EpmdMode, NodeConfig};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # let local = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+    /// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+    /// let node = dist::start(local("doc_creation")).await.unwrap();
+    /// assert_ne!(node.creation(), 0); // 0 means "not distributed"
+    /// assert_eq!(tether::Node::local_creation(), node.creation());
+    /// node.stop().await;
+    /// # });
+    /// ```
     pub fn creation(&self) -> u32 {
         self.0.handshake.creation
     }
 
     /// The distribution listener's port.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::{self, EpmdMode, NodeConfig};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # let local = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+    /// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+    /// let node = dist::start(local("doc_port_get")).await.unwrap();
+    /// assert!(std::net::TcpStream::connect(("127.0.0.1", node.port())).is_ok());
+    /// node.stop().await;
+    /// # });
+    /// ```
     pub fn port(&self) -> u16 {
         self.0.port
     }
 
     /// The EPMD address the node registered with.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::{self, EpmdMode, NodeConfig};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # let local = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+    /// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+    /// // An embedded EPMD on a port of its own (a free one, for this example).
+    /// let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    /// let node = dist::start(local("doc_epmd_addr").epmd(EpmdMode::Embedded).epmd_port(free)).await.unwrap();
+    /// assert_eq!(node.epmd_addr().port(), free);
+    /// assert!(node.serves_epmd());
+    /// node.stop().await;
+    /// # });
+    /// ```
     pub fn epmd_addr(&self) -> SocketAddr {
         self.0.epmd_addr
     }
 
     /// Whether this process serves the EPMD the node uses.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::{self, EpmdMode, NodeConfig};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # let local = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+    /// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+    /// let node = dist::start(local("doc_serves")).await.unwrap();
+    /// assert!(!node.serves_epmd()); // EpmdMode::None
+    /// node.stop().await;
+    /// # });
+    /// ```
     pub fn serves_epmd(&self) -> bool {
         self.0
             .embedded_epmd
@@ -491,6 +825,21 @@ impl DistNode {
     }
 
     /// The cookies (set the node's own or per-peer ones, like `erlang:set_cookie/1,2`).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::{self, EpmdMode, NodeConfig};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # let local = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+    /// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+    /// use tether::dist::Cookie;
+    /// let node = dist::start(local("doc_cookies")).await.unwrap();
+    /// node.cookies().set_for("other@127.0.0.1", Cookie::new("theirs").unwrap());
+    /// assert_eq!(node.cookies().for_node("other@127.0.0.1").expose(), "theirs");
+    /// assert_eq!(node.cookies().for_node("third@127.0.0.1").expose(), "doc");
+    /// node.stop().await;
+    /// # });
+    /// ```
     pub fn cookies(&self) -> &Cookies {
         &self.0.cookies
     }
@@ -499,6 +848,19 @@ impl DistNode {
     /// connections use them, established ones keep their sessions. An error leaves
     /// the previous identity in use; [`TlsError::NotConfigured`] if the node does not
     /// run TLS.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::{self, EpmdMode, NodeConfig};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # let local = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+    /// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+    /// use tether::dist::TlsError;
+    /// let node = dist::start(local("doc_reload")).await.unwrap();
+    /// assert!(matches!(node.reload_tls(), Err(TlsError::NotConfigured)));
+    /// node.stop().await;
+    /// # });
+    /// ```
     pub fn reload_tls(&self) -> Result<(), TlsError> {
         match &self.0.tls {
             Some(tls) => tls.reload(),
@@ -507,6 +869,18 @@ impl DistNode {
     }
 
     /// Whether the node runs TLS distribution.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::{self, EpmdMode, NodeConfig};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # let local = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+    /// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+    /// let node = dist::start(local("doc_is_tls")).await.unwrap();
+    /// assert!(!node.is_tls());
+    /// node.stop().await;
+    /// # });
+    /// ```
     pub fn is_tls(&self) -> bool {
         self.0.tls.is_some()
     }
@@ -515,11 +889,13 @@ impl DistNode {
     /// whether it is busy, how often it was (see
     /// [`NodeConfig::dist_buffer_busy_limit`]).
     ///
-    /// ```no_run
-    /// use tether::dist::{self, NodeConfig};
+    /// ```
+    /// use tether::dist::{self, EpmdMode, NodeConfig};
     /// tether::Runtime::new().unwrap().block_on(async {
-    ///     let node = dist::start(NodeConfig::new("q")).await.unwrap();
+    ///     let cfg = NodeConfig::new("doc_queue@127.0.0.1").cookie("doc").epmd(EpmdMode::None);
+    ///     let node = dist::start(cfg.listen("127.0.0.1".parse().unwrap())).await.unwrap();
     ///     let peer = tether::Node::intern("other@localhost").unwrap();
+    ///     assert!(node.output_queue(peer).is_none()); // not connected
     ///     if let Some(q) = node.output_queue(peer) {
     ///         println!("{} bytes queued, busy: {}, {} stalls", q.queued_bytes, q.busy, q.stalls);
     ///     }
@@ -538,6 +914,32 @@ impl DistNode {
     }
 
     /// The rpc/erpc function registry (see [`erpc::Registry`]).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::{self, erpc, EpmdMode, NodeConfig};
+    /// # use tether::Term;
+    /// # let cfg = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+    /// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+    /// // Node B, in a runtime of its own, serves `math:add/2`.
+    /// # let b_rt = tether::Runtime::new().unwrap();
+    /// # let cfg_b = cfg("doc_noderpc_b");
+    /// # let b = b_rt.block_on(async move { dist::start(cfg_b).await.unwrap() });
+    /// b.rpc().register_sync("math", "add", 2, |args| match (args[0].as_i64(), args[1].as_i64()) {
+    ///     (Some(x), Some(y)) => Ok(Term::from(x + y)),
+    ///     _ => Err(dist::Exception::Error(Term::atom("badarith"))),
+    /// });
+    /// # let b_addr = std::net::SocketAddr::from(([127, 0, 0, 1], b.port()));
+    /// tether::Runtime::new().unwrap().block_on(async move {
+    /// # let a = dist::start(cfg("doc_noderpc_a").peer_address("doc_noderpc_b@127.0.0.1", b_addr)).await.unwrap();
+    /// let b_node = tether::Node::intern("doc_noderpc_b@127.0.0.1").unwrap();
+    /// // B's registry (`b.rpc()`) now serves math:add/2 to its peers.
+    /// let sum = erpc::call(b_node, "math", "add", vec![Term::from(1), Term::from(2)], Duration::from_secs(5)).await;
+    /// assert_eq!(sum.unwrap(), Term::from(3));
+    /// # a.stop().await;
+    /// });
+    /// # drop(b_rt);
+    /// ```
     pub fn rpc(&self) -> &erpc::Registry {
         &self.0.rpc
     }
@@ -552,10 +954,11 @@ impl DistNode {
     /// Dropping the [`Runtime`](crate::Runtime) stops its node the same way.
     /// Returns once the kernel is down and the connections are told to close.
     ///
-    /// ```no_run
-    /// use tether::dist::{self, NodeConfig};
+    /// ```
+    /// use tether::dist::{self, EpmdMode, NodeConfig};
     /// tether::Runtime::new().unwrap().block_on(async {
-    ///     let node = dist::start(NodeConfig::new("stopping")).await.unwrap();
+    ///     let cfg = NodeConfig::new("doc_stopping@127.0.0.1").cookie("doc").epmd(EpmdMode::None);
+    ///     let node = dist::start(cfg.listen("127.0.0.1".parse().unwrap())).await.unwrap();
     ///     node.stop().await;
     ///     assert!(dist::DistNode::get().is_none());
     ///     assert_eq!(tether::Node::local().name().as_str(), "nonode@nohost");
@@ -615,6 +1018,21 @@ fn undo_start(inner: &NodeInner) {
 /// Makes this Tether runtime a distributed node (see the module docs).
 ///
 /// Must be called inside a Tether runtime.
+///
+/// ```
+/// # use std::time::Duration;
+/// # use tether::dist::{self, EpmdMode, NodeConfig};
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// # let local = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+/// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+/// use tether::dist::NodeStartError;
+/// let node = dist::start(local("doc_start")).await.unwrap();
+/// assert_eq!(tether::self_pid().node.name().as_str(), "doc_start@127.0.0.1");
+/// // One node per runtime.
+/// assert!(matches!(dist::start(local("doc_again")).await, Err(NodeStartError::AlreadyStarted)));
+/// node.stop().await;
+/// # });
+/// ```
 pub async fn start(config: NodeConfig) -> Result<DistNode, NodeStartError> {
     if inner().is_some() {
         return Err(NodeStartError::AlreadyStarted);

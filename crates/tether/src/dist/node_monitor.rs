@@ -106,6 +106,28 @@ impl std::error::Error for NotAlive {}
 /// # Panics
 ///
 /// Outside a process.
+///
+/// ```
+/// # use std::time::Duration;
+/// # use tether::dist::{self, EpmdMode, NodeConfig};
+/// # let local = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+/// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+/// # let b_rt = tether::Runtime::new().unwrap();
+/// # let cfg_b = local("doc_mon_b");
+/// # let b = b_rt.block_on(async move { dist::start(cfg_b).await.unwrap() });
+/// # let b_addr = std::net::SocketAddr::from(([127, 0, 0, 1], b.port()));
+/// # tether::Runtime::new().unwrap().block_on(async move {
+/// let a = dist::start(local("doc_mon_a").peer_address("doc_mon_b@127.0.0.1", b_addr)).await.unwrap();
+/// let b_node = tether::Node::intern("doc_mon_b@127.0.0.1").unwrap();
+/// use tether::dist::NodeEvent;
+/// assert!(dist::connect_node(b_node).await);
+/// dist::monitor_node(b_node, true).unwrap();
+/// dist::disconnect_node(b_node);
+/// assert_eq!(tether::receive::<NodeEvent>().await, NodeEvent::Down(b_node));
+/// # a.stop().await;
+/// # });
+/// # drop(b_rt);
+/// ```
 pub fn monitor_node(node: Node, on: bool) -> Result<(), NotAlive> {
     let n = inner().ok_or(NotAlive)?;
     let node = node.canonical();
@@ -130,6 +152,27 @@ pub fn monitor_node(node: Node, on: bool) -> Result<(), NotAlive> {
 
 /// `net_kernel:monitor_nodes(Flag, [{node_type, all}])` for the calling process:
 /// `hidden` includes hidden nodes.
+///
+/// ```
+/// # use std::time::Duration;
+/// # use tether::dist::{self, EpmdMode, NodeConfig};
+/// # let local = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+/// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+/// # let b_rt = tether::Runtime::new().unwrap();
+/// # let cfg_b = local("doc_mons_b");
+/// # let b = b_rt.block_on(async move { dist::start(cfg_b).await.unwrap() });
+/// # let b_addr = std::net::SocketAddr::from(([127, 0, 0, 1], b.port()));
+/// # tether::Runtime::new().unwrap().block_on(async move {
+/// let a = dist::start(local("doc_mons_a").peer_address("doc_mons_b@127.0.0.1", b_addr)).await.unwrap();
+/// let b_node = tether::Node::intern("doc_mons_b@127.0.0.1").unwrap();
+/// use tether::dist::NodeEvent;
+/// dist::monitor_nodes(true, false).unwrap();
+/// assert!(dist::connect_node(b_node).await);
+/// assert_eq!(tether::receive::<NodeEvent>().await, NodeEvent::Up(b_node));
+/// # a.stop().await;
+/// # });
+/// # drop(b_rt);
+/// ```
 pub fn monitor_nodes(on: bool, hidden: bool) -> Result<(), NotAlive> {
     let n = inner().ok_or(NotAlive)?;
     let me = current_pid();
@@ -143,6 +186,28 @@ pub fn monitor_nodes(on: bool, hidden: bool) -> Result<(), NotAlive> {
 }
 
 /// The connected nodes of a kind (`nodes/0,1`); empty when not distributed.
+///
+/// ```
+/// # use std::time::Duration;
+/// # use tether::dist::{self, EpmdMode, NodeConfig};
+/// # let local = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+/// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+/// # let b_rt = tether::Runtime::new().unwrap();
+/// # let cfg_b = local("doc_nodes_b");
+/// # let b = b_rt.block_on(async move { dist::start(cfg_b).await.unwrap() });
+/// # let b_addr = std::net::SocketAddr::from(([127, 0, 0, 1], b.port()));
+/// # tether::Runtime::new().unwrap().block_on(async move {
+/// let a = dist::start(local("doc_nodes_a").peer_address("doc_nodes_b@127.0.0.1", b_addr)).await.unwrap();
+/// let b_node = tether::Node::intern("doc_nodes_b@127.0.0.1").unwrap();
+/// use tether::dist::NodeKind;
+/// assert!(dist::nodes(NodeKind::Visible).is_empty());
+/// dist::connect_node(b_node).await;
+/// assert_eq!(dist::nodes(NodeKind::Visible), [b_node]);
+/// assert!(dist::nodes(NodeKind::Hidden).is_empty());
+/// # a.stop().await;
+/// # });
+/// # drop(b_rt);
+/// ```
 pub fn nodes(kind: NodeKind) -> Vec<Node> {
     let Some(n) = inner() else { return Vec::new() };
     n.table
@@ -158,6 +223,26 @@ pub fn nodes(kind: NodeKind) -> Vec<Node> {
 }
 
 /// Connects to `node` and waits for the result (`net_kernel:connect_node/1`).
+///
+/// ```
+/// # use std::time::Duration;
+/// # use tether::dist::{self, EpmdMode, NodeConfig};
+/// # let local = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+/// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+/// # let b_rt = tether::Runtime::new().unwrap();
+/// # let cfg_b = local("doc_conn_b");
+/// # let b = b_rt.block_on(async move { dist::start(cfg_b).await.unwrap() });
+/// # let b_addr = std::net::SocketAddr::from(([127, 0, 0, 1], b.port()));
+/// # tether::Runtime::new().unwrap().block_on(async move {
+/// let a = dist::start(local("doc_conn_a").peer_address("doc_conn_b@127.0.0.1", b_addr)).await.unwrap();
+/// let b_node = tether::Node::intern("doc_conn_b@127.0.0.1").unwrap();
+/// assert!(dist::connect_node(b_node).await);
+/// let nobody = tether::Node::intern("nobody@127.0.0.1").unwrap();
+/// assert!(!dist::connect_node(nobody).await); // no such node: false, no panic
+/// # a.stop().await;
+/// # });
+/// # drop(b_rt);
+/// ```
 pub async fn connect_node(node: Node) -> bool {
     let node = node.canonical();
     match inner() {
@@ -167,6 +252,30 @@ pub async fn connect_node(node: Node) -> bool {
 }
 
 /// Closes the connection to `node`, if any (`erlang:disconnect_node/1`).
+///
+/// ```
+/// # use std::time::Duration;
+/// # use tether::dist::{self, EpmdMode, NodeConfig};
+/// # let local = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+/// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+/// # let b_rt = tether::Runtime::new().unwrap();
+/// # let cfg_b = local("doc_disc_b");
+/// # let b = b_rt.block_on(async move { dist::start(cfg_b).await.unwrap() });
+/// # let b_addr = std::net::SocketAddr::from(([127, 0, 0, 1], b.port()));
+/// # tether::Runtime::new().unwrap().block_on(async move {
+/// let a = dist::start(local("doc_disc_a").peer_address("doc_disc_b@127.0.0.1", b_addr)).await.unwrap();
+/// let b_node = tether::Node::intern("doc_disc_b@127.0.0.1").unwrap();
+/// use tether::dist::NodeKind;
+/// use tether::dist::NodeEvent;
+/// dist::connect_node(b_node).await;
+/// dist::monitor_node(b_node, true).unwrap();
+/// assert!(dist::disconnect_node(b_node));
+/// assert_eq!(tether::receive::<NodeEvent>().await, NodeEvent::Down(b_node));
+/// assert!(!dist::nodes(NodeKind::Visible).contains(&b_node));
+/// # a.stop().await;
+/// # });
+/// # drop(b_rt);
+/// ```
 pub fn disconnect_node(node: Node) -> bool {
     let node = node.canonical();
     match inner().and_then(|n| n.table.conn(node)) {

@@ -66,6 +66,14 @@ impl std::error::Error for NodeNameError {}
 impl NodeName {
     /// Validates `name@host`: both parts non-empty, no NUL or control characters, at
     /// most [`MAX_NODE_NAME_CHARS`] characters.
+    ///
+    /// ```
+    /// # use tether::dist::NodeName;
+    /// let n = NodeName::parse("kv@10.0.0.7").unwrap();
+    /// assert_eq!((n.alive(), n.host()), ("kv", "10.0.0.7"));
+    /// assert!(NodeName::parse("no_host").is_err());
+    /// assert!(NodeName::parse("@host").is_err());
+    /// ```
     pub fn parse(s: &str) -> Result<NodeName, NodeNameError> {
         let chars = s.chars().count();
         if chars > MAX_NODE_NAME_CHARS {
@@ -85,6 +93,13 @@ impl NodeName {
     }
 
     /// Validates raw bytes from the network.
+    ///
+    /// ```
+    /// # use tether::dist::NodeName;
+    /// let n = NodeName::from_bytes(b"a@host").unwrap();
+    /// assert_eq!(n.as_str(), "a@host");
+    /// assert!(NodeName::from_bytes(&[0xff, b'@', b'h']).is_err()); // not UTF-8
+    /// ```
     pub fn from_bytes(bytes: &[u8]) -> Result<NodeName, NodeNameError> {
         if bytes.len() > MAX_NODE_NAME_CHARS * 4 {
             return Err(NodeNameError::TooLong(bytes.len()));
@@ -94,16 +109,31 @@ impl NodeName {
     }
 
     /// The whole name.
+    ///
+    /// ```
+    /// # use tether::dist::NodeName;
+    /// assert_eq!(NodeName::parse("a@h").unwrap().as_str(), "a@h");
+    /// ```
     pub fn as_str(&self) -> &str {
         &self.full
     }
 
     /// The part before `@` (what EPMD registers).
+    ///
+    /// ```
+    /// # use tether::dist::NodeName;
+    /// assert_eq!(NodeName::parse("worker@h").unwrap().alive(), "worker");
+    /// ```
     pub fn alive(&self) -> &str {
         &self.full[..self.at]
     }
 
     /// The part after `@`.
+    ///
+    /// ```
+    /// # use tether::dist::NodeName;
+    /// assert_eq!(NodeName::parse("worker@db.local").unwrap().host(), "db.local");
+    /// ```
     pub fn host(&self) -> &str {
         &self.full[self.at + 1..]
     }
@@ -122,6 +152,13 @@ impl PartialOrd for NodeName {
 }
 
 /// Compares two atom texts as Erlang's term order does (byte-wise on UTF-8).
+///
+/// ```
+/// use std::cmp::Ordering;
+/// use tether::dist::node_name::atom_cmp;
+/// assert_eq!(atom_cmp("a@h", "b@h"), Ordering::Less);
+/// assert_eq!(atom_cmp("b@h", "b@h"), Ordering::Equal);
+/// ```
 pub fn atom_cmp(a: &str, b: &str) -> Ordering {
     a.as_bytes().cmp(b.as_bytes())
 }

@@ -44,6 +44,32 @@ impl std::error::Error for RpcError {}
 /// # Panics
 ///
 /// Outside a process.
+///
+/// ```
+/// # use std::time::Duration;
+/// # use tether::dist::{self, erpc, EpmdMode, NodeConfig};
+/// # use tether::Term;
+/// # let cfg = |name: &str| NodeConfig::new(format!("{name}@127.0.0.1")).cookie("doc")
+/// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+/// // Node B, in a runtime of its own, serves `math:add/2`.
+/// # let b_rt = tether::Runtime::new().unwrap();
+/// # let cfg_b = cfg("doc_rpc_b");
+/// # let b = b_rt.block_on(async move { dist::start(cfg_b).await.unwrap() });
+/// b.rpc().register_sync("math", "add", 2, |args| match (args[0].as_i64(), args[1].as_i64()) {
+///     (Some(x), Some(y)) => Ok(Term::from(x + y)),
+///     _ => Err(dist::Exception::Error(Term::atom("badarith"))),
+/// });
+/// # let b_addr = std::net::SocketAddr::from(([127, 0, 0, 1], b.port()));
+/// tether::Runtime::new().unwrap().block_on(async move {
+/// # let a = dist::start(cfg("doc_rpc_a").peer_address("doc_rpc_b@127.0.0.1", b_addr)).await.unwrap();
+/// let b_node = tether::Node::intern("doc_rpc_b@127.0.0.1").unwrap();
+/// use tether::dist::rpc;
+/// let r = rpc::call(b_node, "math", "add", vec![Term::from(1), Term::from(1)], Duration::from_secs(5)).await;
+/// assert_eq!(r.unwrap(), Term::from(2));
+/// # a.stop().await;
+/// });
+/// # drop(b_rt);
+/// ```
 pub async fn call(
     node: Node,
     module: &str,

@@ -58,6 +58,13 @@ pub struct TlsConfig {
 
 impl TlsConfig {
     /// The identity in `cert` and `key`, trusting peers signed by `ca`.
+    ///
+    /// ```
+    /// use tether::dist::{NodeConfig, TlsConfig};
+    /// let tls = TlsConfig::new("/etc/tether/node.pem", "/etc/tether/node.key", "/etc/tether/ca.pem");
+    /// assert_eq!(tls.ca.to_str(), Some("/etc/tether/ca.pem"));
+    /// let _cfg = NodeConfig::new("app").tls(tls); // files are read when the node starts
+    /// ```
     pub fn new(cert: impl Into<PathBuf>, key: impl Into<PathBuf>, ca: impl Into<PathBuf>) -> Self {
         TlsConfig {
             cert: cert.into(),

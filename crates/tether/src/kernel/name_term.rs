@@ -23,6 +23,13 @@ use tether_term::{Atom, Node, Term};
 /// ```
 pub trait NameTerm {
     /// The term this name is on the wire.
+    ///
+    /// ```
+    /// use tether::kernel::NameTerm;
+    /// use tether::Term;
+    /// assert_eq!("jobs".name_term(), Term::atom("jobs"));
+    /// assert_eq!(("jobs", 1.5f64.to_string()).name_term().as_tuple().map(|t| t.len()), Some(2));
+    /// ```
     fn name_term(self) -> Term;
 }
 

@@ -99,6 +99,15 @@ impl<S: Send + 'static> Agent<S> {
     /// the initial state (Elixir's `Agent.start_link/2`). `opts` may name the agent and
     /// bound the time `start` may take. A panic in `start` fails the start like a
     /// failing GenServer `init`.
+    ///
+    /// ```
+    /// # use tether::otp::{agent::Agent, gen_server::StartOpts};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let stack = Agent::start_link(Vec::<u32>::new, StartOpts::new()).await.unwrap();
+    /// stack.update(|v| v.push(7)).await.unwrap();
+    /// assert_eq!(stack.get(|v| v.clone()).await.unwrap(), vec![7]);
+    /// # });
+    /// ```
     pub async fn start_link(
         start: impl FnOnce() -> S + Send + 'static,
         opts: StartOpts,
@@ -108,6 +117,15 @@ impl<S: Send + 'static> Agent<S> {
     }
 
     /// Starts an agent without a link (Elixir's `Agent.start/2`).
+    ///
+    /// ```
+    /// # use tether::otp::{agent::Agent, gen_server::StartOpts};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let agent = Agent::start(|| String::from("idle"), StartOpts::new()).await.unwrap();
+    /// assert_eq!(agent.get(|s| s.clone()).await.unwrap(), "idle");
+    /// assert!(tether::process_info(agent.pid()).is_some());
+    /// # });
+    /// ```
     pub async fn start(
         start: impl FnOnce() -> S + Send + 'static,
         opts: StartOpts,
@@ -117,6 +135,16 @@ impl<S: Send + 'static> Agent<S> {
     }
 
     /// A handle for `pid`, trusted to be an agent over `S`.
+    ///
+    /// ```
+    /// # use tether::otp::{agent::Agent, gen_server::StartOpts};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let agent = Agent::start(|| 5, StartOpts::new()).await.unwrap();
+    /// let same = Agent::<i32>::from_pid(agent.pid());
+    /// assert_eq!(same, agent);
+    /// assert_eq!(same.get(|n| *n).await.unwrap(), 5);
+    /// # });
+    /// ```
     pub fn from_pid(pid: Pid) -> Agent<S> {
         Agent {
             pid,
@@ -141,6 +169,14 @@ impl<S: Send + 'static> Agent<S> {
     }
 
     /// The agent's pid.
+    ///
+    /// ```
+    /// # use tether::otp::{agent::Agent, gen_server::StartOpts};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let agent = Agent::start(|| (), StartOpts::new().name("cfg")).await.unwrap();
+    /// assert_eq!(tether::whereis("cfg"), Some(agent.pid()));
+    /// # });
+    /// ```
     pub fn pid(&self) -> Pid {
         self.pid
     }
@@ -162,6 +198,17 @@ impl<S: Send + 'static> Agent<S> {
     }
 
     /// Runs `f` on the state inside the agent and returns its result (5 s timeout).
+    ///
+    /// ```
+    /// # use tether::otp::{agent::Agent, gen_server::StartOpts};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let names = Agent::start(|| vec!["ada".to_string(), "joe".to_string()], StartOpts::new())
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(names.get(|v| v.len()).await.unwrap(), 2);
+    /// assert_eq!(names.get(|v| v[1].to_uppercase()).await.unwrap(), "JOE");
+    /// # });
+    /// ```
     pub async fn get<R: Send + 'static>(
         &self,
         f: impl FnOnce(&S) -> R + Send + 'static,
@@ -170,6 +217,16 @@ impl<S: Send + 'static> Agent<S> {
     }
 
     /// [`Agent::get`] with a timeout.
+    ///
+    /// ```
+    /// # use tether::otp::{agent::Agent, gen_server::StartOpts};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// use std::time::Duration;
+    /// let agent = Agent::start(|| 41, StartOpts::new()).await.unwrap();
+    /// let n = agent.get_timeout(|n| n + 1, Duration::from_millis(500)).await.unwrap();
+    /// assert_eq!(n, 42);
+    /// # });
+    /// ```
     pub async fn get_timeout<R: Send + 'static>(
         &self,
         f: impl FnOnce(&S) -> R + Send + 'static,
@@ -180,11 +237,32 @@ impl<S: Send + 'static> Agent<S> {
 
     /// Changes the state with `f` inside the agent and waits until it is done (5 s
     /// timeout).
+    ///
+    /// ```
+    /// # use tether::otp::{agent::Agent, gen_server::StartOpts};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let total = Agent::start(|| 0, StartOpts::new()).await.unwrap();
+    /// for n in 1..=4 {
+    ///     total.update(move |t| *t += n).await.unwrap();
+    /// }
+    /// assert_eq!(total.get(|t| *t).await.unwrap(), 10);
+    /// # });
+    /// ```
     pub async fn update(&self, f: impl FnOnce(&mut S) + Send + 'static) -> Result<(), CallError> {
         self.run(f, Timeout::DEFAULT).await
     }
 
     /// [`Agent::update`] with a timeout.
+    ///
+    /// ```
+    /// # use tether::otp::{agent::Agent, gen_server::StartOpts};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// use std::time::Duration;
+    /// let agent = Agent::start(String::new, StartOpts::new()).await.unwrap();
+    /// agent.update_timeout(|s| s.push_str("hi"), Duration::from_secs(1)).await.unwrap();
+    /// assert_eq!(agent.get(|s| s.clone()).await.unwrap(), "hi");
+    /// # });
+    /// ```
     pub async fn update_timeout(
         &self,
         f: impl FnOnce(&mut S) + Send + 'static,
@@ -196,6 +274,16 @@ impl<S: Send + 'static> Agent<S> {
     /// Changes the state with `f` and returns what `f` returns (Elixir's
     /// `get_and_update/3`, whose `{reply, new_state}` is the return value and the
     /// mutation here). 5 s timeout.
+    ///
+    /// ```
+    /// # use tether::otp::{agent::Agent, gen_server::StartOpts};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let queue = Agent::start(|| vec![1, 2, 3], StartOpts::new()).await.unwrap();
+    /// // Pop under one call: nobody sees the state between the read and the write.
+    /// assert_eq!(queue.get_and_update(|q| q.pop()).await.unwrap(), Some(3));
+    /// assert_eq!(queue.get(|q| q.len()).await.unwrap(), 2);
+    /// # });
+    /// ```
     pub async fn get_and_update<R: Send + 'static>(
         &self,
         f: impl FnOnce(&mut S) -> R + Send + 'static,
@@ -204,6 +292,16 @@ impl<S: Send + 'static> Agent<S> {
     }
 
     /// [`Agent::get_and_update`] with a timeout.
+    ///
+    /// ```
+    /// # use tether::otp::{agent::Agent, gen_server::StartOpts};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// use std::time::Duration;
+    /// let ids = Agent::start(|| 100u64, StartOpts::new()).await.unwrap();
+    /// let next = |n: &mut u64| { *n += 1; *n };
+    /// assert_eq!(ids.get_and_update_timeout(next, Duration::from_secs(1)).await.unwrap(), 101);
+    /// # });
+    /// ```
     pub async fn get_and_update_timeout<R: Send + 'static>(
         &self,
         f: impl FnOnce(&mut S) -> R + Send + 'static,
@@ -213,12 +311,33 @@ impl<S: Send + 'static> Agent<S> {
     }
 
     /// Changes the state with `f` without waiting; never fails.
+    ///
+    /// ```
+    /// # use tether::otp::{agent::Agent, gen_server::StartOpts};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let hits = Agent::start(|| 0, StartOpts::new()).await.unwrap();
+    /// hits.cast(|n| *n += 1);
+    /// hits.cast(|n| *n += 1);
+    /// // Casts from one process arrive in order, before this later call.
+    /// assert_eq!(hits.get(|n| *n).await.unwrap(), 2);
+    /// # });
+    /// ```
     pub fn cast(&self, f: impl FnOnce(&mut S) + Send + 'static) {
         self.server().cast(Box::new(f))
     }
 
     /// Stops the agent with `reason` and waits for it to exit (see
     /// [`gen_server::stop`]; Elixir's default is `normal` and no timeout).
+    ///
+    /// ```
+    /// # use tether::otp::{agent::Agent, gen_server::StartOpts};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// use tether::{ExitReason, otp::gen_server::Timeout};
+    /// let agent = Agent::start(|| 0, StartOpts::new()).await.unwrap();
+    /// agent.stop(ExitReason::Normal, Timeout::Infinity).await.unwrap();
+    /// assert!(tether::process_info(agent.pid()).is_none());
+    /// # });
+    /// ```
     pub async fn stop(
         &self,
         reason: ExitReason,

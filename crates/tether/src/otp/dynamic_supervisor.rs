@@ -88,23 +88,70 @@ enum DynRequest {
 
 impl DynamicSupervisor {
     /// A dynamic supervisor with the default settings.
+    ///
+    /// ```
+    /// # use tether::otp::dynamic_supervisor::{self, DynamicSupervisor};
+    /// # use tether::otp::supervisor::ChildSpec;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let sup = DynamicSupervisor::new().start_link().await.unwrap();
+    /// assert_eq!(dynamic_supervisor::count_children(sup).await.unwrap().active, 0);
+    /// # });
+    /// ```
     pub fn new() -> DynamicSupervisor {
         DynamicSupervisor::default()
     }
 
     /// At most `n` restarts within `max_seconds` (default 3).
+    ///
+    /// ```
+    /// # use tether::otp::dynamic_supervisor::{self, DynamicSupervisor};
+    /// # use tether::otp::supervisor::ChildSpec;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// use tether::{Down, ExitReason};
+    /// tether::trap_exit(true);
+    /// let sup = DynamicSupervisor::new().max_restarts(0).start_link().await.unwrap();
+    /// let mref = tether::monitor(sup);
+    /// let spec = ChildSpec::process("w", || std::future::pending::<()>());
+    /// let w = dynamic_supervisor::start_child(sup, spec).await.unwrap().unwrap();
+    /// tether::exit(w, ExitReason::Kill); // one crash is one restart too many
+    /// let down: Down = tether::receive().await;
+    /// assert_eq!((down.reference, down.reason), (mref, ExitReason::Shutdown));
+    /// # });
+    /// ```
     pub fn max_restarts(mut self, n: u32) -> DynamicSupervisor {
         self.max_restarts = Some(n);
         self
     }
 
     /// The restart window in whole seconds (default 5, must be > 0).
+    ///
+    /// ```
+    /// # use tether::otp::dynamic_supervisor::{self, DynamicSupervisor};
+    /// # use tether::otp::supervisor::ChildSpec;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let sup = DynamicSupervisor::new().max_restarts(10).max_seconds(60).start_link().await.unwrap();
+    /// assert!(tether::process_info(sup).is_some());
+    /// # });
+    /// ```
     pub fn max_seconds(mut self, secs: u64) -> DynamicSupervisor {
         self.max_seconds = Some(secs);
         self
     }
 
     /// At most `n` children, restarting ones included (default: no limit).
+    ///
+    /// ```
+    /// # use tether::otp::dynamic_supervisor::{self, DynamicSupervisor};
+    /// # use tether::otp::supervisor::ChildSpec;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// use tether::otp::supervisor::SupervisorError;
+    /// let sup = DynamicSupervisor::new().max_children(1).start_link().await.unwrap();
+    /// let spec = ChildSpec::process("w", || std::future::pending::<()>());
+    /// dynamic_supervisor::start_child(sup, spec.clone()).await.unwrap();
+    /// let full = dynamic_supervisor::start_child(sup, spec).await;
+    /// assert_eq!(full, Err(SupervisorError::MaxChildren));
+    /// # });
+    /// ```
     pub fn max_children(mut self, n: usize) -> DynamicSupervisor {
         self.max_children = Some(n);
         self
@@ -112,24 +159,78 @@ impl DynamicSupervisor {
 
     /// Extra arguments passed to the start functions of children built with
     /// [`ChildSpec::with_extra_args`], on every start and restart (DS4).
+    ///
+    /// ```
+    /// # use tether::otp::dynamic_supervisor::{self, DynamicSupervisor};
+    /// # use tether::otp::supervisor::ChildSpec;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let me = tether::self_pid();
+    /// let sup = DynamicSupervisor::new()
+    ///     .extra_arguments(String::from("hello"))
+    ///     .start_link()
+    ///     .await
+    ///     .unwrap();
+    /// let spec = ChildSpec::with_extra_args("greeter", move |greeting: String| async move {
+    ///     Ok(Some(tether::spawn_link(async move { tether::send(me, greeting).unwrap() })))
+    /// });
+    /// dynamic_supervisor::start_child(sup, spec.restart(tether::otp::supervisor::Restart::Temporary))
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(tether::receive::<String>().await, "hello");
+    /// # });
+    /// ```
     pub fn extra_arguments<E: Clone + Send + Sync + 'static>(mut self, e: E) -> DynamicSupervisor {
         self.extra = Some(Arc::new(e));
         self
     }
 
     /// Registers the supervisor under a local name.
+    ///
+    /// ```
+    /// # use tether::otp::dynamic_supervisor::{self, DynamicSupervisor};
+    /// # use tether::otp::supervisor::ChildSpec;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let sup = DynamicSupervisor::new().name("conns").start_link().await.unwrap();
+    /// assert_eq!(tether::whereis("conns"), Some(sup));
+    /// let spec = ChildSpec::process("c", || std::future::pending::<()>());
+    /// dynamic_supervisor::start_child("conns", spec).await.unwrap();
+    /// # });
+    /// ```
     pub fn name(mut self, name: impl Into<Atom>) -> DynamicSupervisor {
         self.name = Some(StartName::Local(name.into()));
         self
     }
 
     /// Registers the supervisor under a via name.
+    ///
+    /// ```
+    /// # use tether::otp::dynamic_supervisor::{self, DynamicSupervisor};
+    /// # use tether::otp::supervisor::ChildSpec;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// use tether::otp::registry::{Keys, Registry, RegistryOptions};
+    /// let reg = Registry::<String, ()>::start_link(RegistryOptions::new(Keys::Unique, "dyn_reg"))
+    ///     .await
+    ///     .unwrap();
+    /// let name = reg.via("rooms".to_string(), ()).unwrap();
+    /// let sup = DynamicSupervisor::new().via(name.clone()).start_link().await.unwrap();
+    /// assert_eq!(reg.lookup(&"rooms".to_string()), vec![(sup, ())]);
+    /// # });
+    /// ```
     pub fn via(mut self, name: impl Via) -> DynamicSupervisor {
         self.name = Some(StartName::via(name));
         self
     }
 
     /// Starts the supervisor linked to the caller.
+    ///
+    /// ```
+    /// # use tether::otp::dynamic_supervisor::{self, DynamicSupervisor};
+    /// # use tether::otp::supervisor::ChildSpec;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let sup = DynamicSupervisor::new().start_link().await.unwrap();
+    /// assert!(tether::process_info(sup).unwrap().links.contains(&tether::self_pid()));
+    /// # });
+    /// ```
     pub async fn start_link(self) -> Result<Pid, SupervisorStartError> {
         let parent = crate::self_pid();
         let name = self.name.clone();
@@ -400,6 +501,20 @@ async fn start(spec: &ChildSpec, extra: &ExtraArgs) -> StartResult {
 /// (nothing stored); [`SupervisorError::StartFailed`] with the start's reason
 /// (a panic or `exit_self` in the start function included);
 /// [`SupervisorError::MaxChildren`].
+///
+/// ```
+/// # use tether::otp::dynamic_supervisor::{self, DynamicSupervisor};
+/// # use tether::otp::supervisor::ChildSpec;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// let sup = DynamicSupervisor::new().start_link().await.unwrap();
+/// let spec = ChildSpec::process("conn", || std::future::pending::<()>());
+/// // Ids do not matter here: start as many children from one spec as needed.
+/// let a = dynamic_supervisor::start_child(sup, spec.clone()).await.unwrap().unwrap();
+/// let b = dynamic_supervisor::start_child(sup, spec).await.unwrap().unwrap();
+/// assert_ne!(a, b);
+/// assert_eq!(dynamic_supervisor::count_children(sup).await.unwrap().active, 2);
+/// # });
+/// ```
 pub async fn start_child(
     sup: impl Into<Dest>,
     spec: ChildSpec,
@@ -409,6 +524,20 @@ pub async fn start_child(
 
 /// Stops the child `pid` with the shutdown protocol; [`SupervisorError::NotFound`]
 /// if it is not a child (DS5).
+///
+/// ```
+/// # use tether::otp::dynamic_supervisor::{self, DynamicSupervisor};
+/// # use tether::otp::supervisor::ChildSpec;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// use tether::otp::supervisor::SupervisorError;
+/// let sup = DynamicSupervisor::new().start_link().await.unwrap();
+/// let spec = ChildSpec::process("conn", || std::future::pending::<()>());
+/// let c = dynamic_supervisor::start_child(sup, spec).await.unwrap().unwrap();
+/// dynamic_supervisor::terminate_child(sup, c).await.unwrap();
+/// assert!(tether::process_info(c).is_none());
+/// assert_eq!(dynamic_supervisor::terminate_child(sup, c).await, Err(SupervisorError::NotFound));
+/// # });
+/// ```
 pub async fn terminate_child(sup: impl Into<Dest>, pid: Pid) -> Result<(), SupervisorError> {
     call(
         &sup.into(),
@@ -419,11 +548,39 @@ pub async fn terminate_child(sup: impl Into<Dest>, pid: Pid) -> Result<(), Super
 }
 
 /// The children, in no particular order; ids are `None` (DS5).
+///
+/// ```
+/// # use tether::otp::dynamic_supervisor::{self, DynamicSupervisor};
+/// # use tether::otp::supervisor::ChildSpec;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// use tether::otp::supervisor::ChildPid;
+/// let sup = DynamicSupervisor::new().start_link().await.unwrap();
+/// let spec = ChildSpec::process("conn", || std::future::pending::<()>());
+/// let c = dynamic_supervisor::start_child(sup, spec).await.unwrap().unwrap();
+/// let kids = dynamic_supervisor::which_children(sup).await.unwrap();
+/// assert_eq!(kids.len(), 1);
+/// assert_eq!((kids[0].id.clone(), kids[0].pid), (None, ChildPid::Pid(c)));
+/// # });
+/// ```
 pub async fn which_children(sup: impl Into<Dest>) -> Result<Vec<ChildInfo>, SupervisorError> {
     super::supervisor::which_children(sup).await
 }
 
 /// Counts of children (`specs` includes restarting ones, `active` does not).
+///
+/// ```
+/// # use tether::otp::dynamic_supervisor::{self, DynamicSupervisor};
+/// # use tether::otp::supervisor::ChildSpec;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// let sup = DynamicSupervisor::new().start_link().await.unwrap();
+/// let spec = ChildSpec::process("conn", || std::future::pending::<()>());
+/// for _ in 0..3 {
+///     dynamic_supervisor::start_child(sup, spec.clone()).await.unwrap();
+/// }
+/// let n = dynamic_supervisor::count_children(sup).await.unwrap();
+/// assert_eq!((n.specs, n.active, n.workers), (3, 3, 3));
+/// # });
+/// ```
 pub async fn count_children(sup: impl Into<Dest>) -> Result<ChildCounts, SupervisorError> {
     super::supervisor::count_children(sup).await
 }

@@ -92,11 +92,30 @@ pub enum TaskError {
 
 impl TaskError {
     /// Whether this is [`TaskError::Timeout`].
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::task::{self, Task, TaskError};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let slow = Task::spawn_async(async { tether::sleep(Duration::from_secs(5)).await });
+    /// assert!(slow.await_(Duration::from_millis(10)).await.unwrap_err().is_timeout());
+    /// # });
+    /// ```
     pub fn is_timeout(&self) -> bool {
         matches!(self, TaskError::Timeout)
     }
 
     /// The `Reason` of Elixir's `{Reason, {Task, :await, [task, timeout]}}`.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::task::{self, Task, TaskError};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// use tether::ExitReason;
+    /// assert_eq!(TaskError::Timeout.reason(), ExitReason::from("timeout"));
+    /// assert_eq!(TaskError::Exit(ExitReason::Kill).reason(), ExitReason::Kill);
+    /// # });
+    /// ```
     pub fn reason(&self) -> ExitReason {
         match self {
             TaskError::Timeout => ExitReason::from("timeout"),
@@ -168,6 +187,17 @@ impl<T: Send + 'static> Task<T> {
     /// # Panics
     ///
     /// Outside a process.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::task::{self, Task, TaskError};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let sum = Task::spawn_async(async { (1..=10).sum::<u32>() });
+    /// let product = Task::spawn_async(async { (1..=5).product::<u32>() });
+    /// assert_eq!(sum.await_(Duration::from_secs(1)).await, Ok(55));
+    /// assert_eq!(product.await_(Duration::from_secs(1)).await, Ok(120));
+    /// # });
+    /// ```
     pub fn spawn_async<F>(fut: F) -> Task<T>
     where
         F: Future<Output = T> + Send + 'static,
@@ -189,27 +219,78 @@ impl<T: Send + 'static> Task<T> {
     }
 
     /// Spawns `fut` as a fire-and-forget process, not linked (Elixir's `Task.start/1`).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::task::{self, Task, TaskError};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let me = tether::self_pid();
+    /// let pid = Task::<()>::start(async move { tether::send(me, "fired").unwrap() });
+    /// assert_ne!(pid, me);
+    /// assert_eq!(tether::receive::<&str>().await, "fired");
+    /// # });
+    /// ```
     pub fn start<F: Future<Output = ()> + Send + 'static>(fut: F) -> Pid {
         crate::spawn(fut)
     }
 
     /// Spawns `fut` as a fire-and-forget process linked to the caller (Elixir's
     /// `Task.start_link/1`).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::task::{self, Task, TaskError};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let pid = Task::<()>::start_link(std::future::pending());
+    /// assert!(tether::process_info(pid).unwrap().links.contains(&tether::self_pid()));
+    /// # });
+    /// ```
     pub fn start_link<F: Future<Output = ()> + Send + 'static>(fut: F) -> Pid {
         crate::spawn_link(fut)
     }
 
     /// The task's process.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::task::{self, Task, TaskError};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let t = Task::spawn_async(async { tether::self_pid() });
+    /// let pid = t.pid();
+    /// assert_eq!(t.await_(Duration::from_secs(1)).await, Ok(pid));
+    /// # });
+    /// ```
     pub fn pid(&self) -> Pid {
         self.pid
     }
 
     /// The monitor reference (Elixir's `task.ref`).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::task::{self, Task, TaskError};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let t = Task::spawn_async(async { 1 });
+    /// let r = t.reference();
+    /// assert!(r.is_local());
+    /// assert_ne!(r, tether::make_ref());
+    /// assert_eq!(t.await_(Duration::from_secs(1)).await, Ok(1));
+    /// # });
+    /// ```
     pub fn reference(&self) -> Reference {
         self.monitor
     }
 
     /// The process that spawned the task, the only one that may await it.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::task::{self, Task, TaskError};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let t = Task::spawn_async(async {});
+    /// assert_eq!(t.owner(), tether::self_pid());
+    /// # });
+    /// ```
     pub fn owner(&self) -> Pid {
         self.owner
     }
@@ -275,6 +356,20 @@ impl<T: Send + 'static> Task<T> {
     /// # Panics
     ///
     /// If called by a process other than the owner.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::task::{self, Task, TaskError};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// use tether::ExitReason;
+    /// let ok = Task::spawn_async(async { "done" });
+    /// assert_eq!(ok.await_(Duration::from_secs(1)).await, Ok("done"));
+    /// // A task that exits before answering is an error, not a hang.
+    /// tether::trap_exit(true); // the task is linked: keep its exit from killing us
+    /// let failing = Task::<u32>::spawn_async(async { tether::exit_self(ExitReason::from("bad")) });
+    /// assert_eq!(failing.await_(Duration::from_secs(1)).await, Err(TaskError::Exit(ExitReason::from("bad"))));
+    /// # });
+    /// ```
     pub async fn await_(mut self, timeout: impl Into<Timeout>) -> Result<T, TaskError> {
         self.check_owner("await");
         match self.wait(timeout.into()).await {
@@ -293,6 +388,15 @@ impl<T: Send + 'static> Task<T> {
 
     /// Elixir's exiting `Task.await/2`: returns the result, or exits the caller with
     /// `{Reason, {'Elixir.Task', await, [Task, Timeout]}}`.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::task::{self, Task, TaskError};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let t = Task::spawn_async(async { 6 * 7 });
+    /// assert_eq!(t.await_or_exit(Duration::from_secs(1)).await, 42);
+    /// # });
+    /// ```
     pub async fn await_or_exit(self, timeout: impl Into<Timeout>) -> T {
         let timeout = timeout.into();
         let task = self.to_term();
@@ -306,6 +410,19 @@ impl<T: Send + 'static> Task<T> {
     /// yielded again (Elixir's `Task.yield/2`): `Some(Ok(v))`, `Some(Err(reason))` if
     /// the task exited, `None` on timeout. After it returned `Some`, the task is over
     /// and further calls return `None` at once.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::task::{self, Task, TaskError};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let mut t = Task::spawn_async(async {
+    ///     tether::sleep(Duration::from_millis(50)).await;
+    ///     "late"
+    /// });
+    /// assert_eq!(t.yield_(Duration::from_millis(1)).await, None); // not yet; the task goes on
+    /// assert_eq!(t.yield_(Duration::from_secs(1)).await, Some(Ok("late")));
+    /// # });
+    /// ```
     pub async fn yield_(&mut self, timeout: impl Into<Timeout>) -> Option<Result<T, ExitReason>> {
         self.check_owner("yield");
         if self.done {
@@ -323,6 +440,17 @@ impl<T: Send + 'static> Task<T> {
     /// this shutdown, `None`. If it had exited earlier with another reason,
     /// `Some(Err(reason))`; if it did not stop within the timeout it is killed and the
     /// result is `Some(Err(Killed))`.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::task::{self, Task, TaskError};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let t = Task::<()>::spawn_async(std::future::pending());
+    /// let pid = t.pid();
+    /// assert_eq!(t.shutdown(task::Shutdown::default()).await, None);
+    /// assert!(tether::process_info(pid).is_none());
+    /// # });
+    /// ```
     pub async fn shutdown(mut self, how: Shutdown) -> Option<Result<T, ExitReason>> {
         self.check_owner("shutdown");
         if self.done {
@@ -378,6 +506,20 @@ impl<T: Send + 'static> Task<T> {
     /// Lets the task run on unsupervised (Elixir's `Task.ignore/1`): unlinks it and
     /// stops listening. Returns its outcome if it had already finished, else `None`;
     /// a later result is dropped.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::task::{self, Task, TaskError};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let me = tether::self_pid();
+    /// let t = Task::spawn_async(async move {
+    ///     tether::sleep(Duration::from_millis(20)).await;
+    ///     tether::send(me, "still ran").unwrap();
+    /// });
+    /// assert_eq!(t.ignore().await, None); // not finished yet
+    /// assert_eq!(tether::receive::<&str>().await, "still ran");
+    /// # });
+    /// ```
     pub async fn ignore(mut self) -> Option<Result<T, ExitReason>> {
         self.check_owner("ignore");
         if self.done {
@@ -479,6 +621,17 @@ impl<T: Send + 'static> Task<T> {
     /// Runs `f` on every input in its own task, at most `opts.max_concurrency` at a
     /// time, and streams the results (Elixir's `Task.async_stream/3`); see
     /// [`AsyncStream`]. Nothing starts until the stream is first polled.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::task::{self, Task, TaskError};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let opts = task::StreamOpts::new().max_concurrency(2);
+    /// let squares = Task::async_stream(1..=4u64, |n| async move { n * n }, opts);
+    /// let out: Vec<u64> = squares.collect().await.into_iter().map(Result::unwrap).collect();
+    /// assert_eq!(out, [1, 4, 9, 16]);
+    /// # });
+    /// ```
     pub fn async_stream<I, F, Fut>(inputs: I, f: F, opts: StreamOpts) -> AsyncStream<T>
     where
         I: IntoIterator,

@@ -40,11 +40,37 @@ use crate::Dest;
 use crate::{AliasMode, ExitReason};
 
 /// Starts a task supervisor linked to the caller.
+///
+/// ```
+/// # use std::time::Duration;
+/// # use tether::otp::task_supervisor;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// let sup = task_supervisor::start_link().await.unwrap();
+/// let t = task_supervisor::async_nolink(sup, || async { 2 + 2 }).await.unwrap();
+/// assert_eq!(t.await_result(Duration::from_secs(1)).await, Ok(4));
+/// # });
+/// ```
 pub async fn start_link() -> Result<Pid, SupervisorStartError> {
     DynamicSupervisor::new().start_link().await
 }
 
 /// Starts a task supervisor with the given settings (`max_children`, name, ...).
+///
+/// ```
+/// # use std::time::Duration;
+/// # use tether::otp::task_supervisor;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// use tether::otp::dynamic_supervisor::DynamicSupervisor;
+/// use tether::otp::supervisor::SupervisorError;
+/// let sup = task_supervisor::start_link_with(DynamicSupervisor::new().max_children(1).name("jobs"))
+///     .await
+///     .unwrap();
+/// assert_eq!(tether::whereis("jobs"), Some(sup));
+/// task_supervisor::start_child(sup, || std::future::pending::<()>()).await.unwrap();
+/// let full = task_supervisor::start_child(sup, || async {}).await;
+/// assert_eq!(full, Err(SupervisorError::MaxChildren));
+/// # });
+/// ```
 pub async fn start_link_with(sup: DynamicSupervisor) -> Result<Pid, SupervisorStartError> {
     sup.start_link().await
 }
@@ -93,6 +119,16 @@ where
 }
 
 /// The pids of the supervisor's running tasks (`Task.Supervisor.children/1`).
+///
+/// ```
+/// # use std::time::Duration;
+/// # use tether::otp::task_supervisor;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// let sup = task_supervisor::start_link().await.unwrap();
+/// let t = task_supervisor::start_child(sup, || std::future::pending::<()>()).await.unwrap();
+/// assert_eq!(task_supervisor::children(sup).await.unwrap(), [t]);
+/// # });
+/// ```
 pub async fn children(sup: impl Into<Dest>) -> Result<Vec<Pid>, SupervisorError> {
     let all = dynamic_supervisor::which_children(sup).await?;
     Ok(all
@@ -105,6 +141,17 @@ pub async fn children(sup: impl Into<Dest>) -> Result<Vec<Pid>, SupervisorError>
 }
 
 /// Stops a task (`Task.Supervisor.terminate_child/2`).
+///
+/// ```
+/// # use std::time::Duration;
+/// # use tether::otp::task_supervisor;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// let sup = task_supervisor::start_link().await.unwrap();
+/// let t = task_supervisor::start_child(sup, || std::future::pending::<()>()).await.unwrap();
+/// task_supervisor::terminate_child(sup, t).await.unwrap();
+/// assert!(task_supervisor::children(sup).await.unwrap().is_empty());
+/// # });
+/// ```
 pub async fn terminate_child(sup: impl Into<Dest>, pid: Pid) -> Result<(), SupervisorError> {
     dynamic_supervisor::terminate_child(sup, pid).await
 }
@@ -183,6 +230,18 @@ where
 
 /// Runs `f` as a supervised task **not linked** to the caller
 /// (`Task.Supervisor.async_nolink/2`): its crash reaches the caller only as a DOWN.
+///
+/// ```
+/// # use std::time::Duration;
+/// # use tether::otp::task_supervisor;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// use tether::otp::task_supervisor::TaskError;
+/// let sup = task_supervisor::start_link().await.unwrap();
+/// // The task's crash does not reach the caller through a link; it is an error.
+/// let t = task_supervisor::async_nolink(sup, || async { panic!("boom") as u32 }).await.unwrap();
+/// assert!(matches!(t.await_result(Duration::from_secs(1)).await, Err(TaskError::Exit(_))));
+/// # });
+/// ```
 pub async fn async_nolink<T, F, Fut>(
     sup: impl Into<Dest>,
     f: F,
@@ -196,6 +255,16 @@ where
 }
 
 /// Runs `f` as a supervised task **linked** to the caller (`Task.Supervisor.async/2`).
+///
+/// ```
+/// # use std::time::Duration;
+/// # use tether::otp::task_supervisor;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// let sup = task_supervisor::start_link().await.unwrap();
+/// let t = task_supervisor::async_link(sup, || async { "linked" }).await.unwrap();
+/// assert_eq!(t.await_result(Duration::from_secs(1)).await, Ok("linked"));
+/// # });
+/// ```
 pub async fn async_link<T, F, Fut>(
     sup: impl Into<Dest>,
     f: F,
@@ -212,6 +281,21 @@ impl<T: Send + 'static> SupervisedTask<T> {
     /// Waits up to `timeout` for the task's result, as a call waits for its reply
     /// (the crate's one request primitive): on success, or on timeout, the monitor
     /// is removed and its DOWN flushed, and a result arriving later is dropped.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::task_supervisor;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let sup = task_supervisor::start_link().await.unwrap();
+    /// let t = task_supervisor::async_nolink(sup, || async {
+    ///     tether::sleep(Duration::from_secs(5)).await;
+    /// })
+    /// .await
+    /// .unwrap();
+    /// let r = t.await_result(Duration::from_millis(10)).await;
+    /// assert_eq!(r, Err(task_supervisor::TaskError::Timeout));
+    /// # });
+    /// ```
     pub async fn await_result(self, timeout: Duration) -> Result<T, TaskError> {
         let r = self.reference;
         match await_reply(0, r, self.pid.node, Timeout::After(timeout), |_| None).await {

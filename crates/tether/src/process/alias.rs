@@ -115,6 +115,20 @@ pub fn alias(mode: AliasMode) -> Reference {
 
 /// Deactivates one of the calling process's aliases. Returns whether it was active.
 /// An associated monitor stays.
+///
+/// ```
+/// # use std::time::Duration;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// use tether::AliasMode;
+/// let a = tether::alias(AliasMode::Explicit);
+/// tether::send(a, 1u8).unwrap();
+/// assert_eq!(tether::receive::<u8>().await, 1);
+/// assert!(tether::unalias(a));
+/// tether::send(a, 2u8).unwrap(); // dropped: the alias is off
+/// assert_eq!(tether::receive_timeout::<u8>(Duration::from_millis(20)).await, None);
+/// assert!(!tether::unalias(a));
+/// # });
+/// ```
 pub fn unalias(alias: Reference) -> bool {
     current::with(|p| {
         let mut st = p.state();

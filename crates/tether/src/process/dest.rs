@@ -67,23 +67,86 @@ use super::{Message, name};
 /// ```
 pub trait Via: Send + Sync + fmt::Debug + 'static {
     /// Registers `pid` under this name; `false` (Erlang's `no`) if it is taken.
+    ///
+    /// ```
+    /// # use tether::otp::registry::{Keys, Registry, RegistryOptions};
+    /// # use tether::{Message, Via};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # let reg = Registry::<&str, ()>::start_link(RegistryOptions::new(Keys::Unique, "names")).await.unwrap();
+    /// let name = reg.via("worker", ()).unwrap();
+    /// assert!(name.register_name(tether::self_pid()));
+    /// assert_eq!(name.whereis_name(), Some(tether::self_pid()));
+    /// // Taken: another process cannot register under it.
+    /// let (me, again) = (tether::self_pid(), name.clone());
+    /// tether::spawn(async move { tether::send(me, again.register_name(tether::self_pid())).unwrap() });
+    /// assert!(!tether::receive::<bool>().await);
+    /// # });
+    /// ```
     fn register_name(&self, pid: Pid) -> bool;
 
     /// [`Via::register_name`] for registries that must wait for others (`global`
     /// makes a cluster-wide round trip); behaviours register through this one. The
     /// default calls `register_name`.
+    ///
+    /// ```
+    /// # use tether::otp::registry::{Keys, Registry, RegistryOptions};
+    /// # use tether::{Message, Via};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # let reg = Registry::<&str, ()>::start_link(RegistryOptions::new(Keys::Unique, "names")).await.unwrap();
+    /// let name = reg.via("worker", ()).unwrap();
+    /// assert!(name.register_name_async(tether::self_pid()).await);
+    /// assert_eq!(name.whereis_name(), Some(tether::self_pid()));
+    /// # });
+    /// ```
     fn register_name_async(&self, pid: Pid) -> Pin<Box<dyn Future<Output = bool> + Send + '_>> {
         Box::pin(std::future::ready(self.register_name(pid)))
     }
 
     /// Removes the name.
+    ///
+    /// ```
+    /// # use tether::otp::registry::{Keys, Registry, RegistryOptions};
+    /// # use tether::{Message, Via};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # let reg = Registry::<&str, ()>::start_link(RegistryOptions::new(Keys::Unique, "names")).await.unwrap();
+    /// let name = reg.via("worker", ()).unwrap();
+    /// name.register_name(tether::self_pid());
+    /// name.unregister_name();
+    /// assert_eq!(name.whereis_name(), None);
+    /// # });
+    /// ```
     fn unregister_name(&self);
 
     /// The live process registered under this name, if any.
+    ///
+    /// ```
+    /// # use tether::otp::registry::{Keys, Registry, RegistryOptions};
+    /// # use tether::{Message, Via};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # let reg = Registry::<&str, ()>::start_link(RegistryOptions::new(Keys::Unique, "names")).await.unwrap();
+    /// let name = reg.via("worker", ()).unwrap();
+    /// assert_eq!(name.whereis_name(), None);
+    /// name.register_name(tether::self_pid());
+    /// assert_eq!(name.whereis_name(), Some(tether::self_pid()));
+    /// # });
+    /// ```
     fn whereis_name(&self) -> Option<Pid>;
 
     /// Sends `msg` to the process registered under this name and returns its pid, or
     /// hands the message back if the name is unknown (Erlang's `send/2` exits then).
+    ///
+    /// ```
+    /// # use tether::otp::registry::{Keys, Registry, RegistryOptions};
+    /// # use tether::{Message, Via};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # let reg = Registry::<&str, ()>::start_link(RegistryOptions::new(Keys::Unique, "names")).await.unwrap();
+    /// let name = reg.via("worker", ()).unwrap();
+    /// assert!(name.send(Message::new("lost")).is_err()); // nobody registered
+    /// name.register_name(tether::self_pid());
+    /// assert_eq!(name.send(Message::new("hi")).unwrap(), tether::self_pid());
+    /// assert_eq!(tether::receive::<&str>().await, "hi");
+    /// # });
+    /// ```
     fn send(&self, msg: Message) -> Result<Pid, Message> {
         match self.whereis_name() {
             Some(pid) => {
@@ -95,6 +158,17 @@ pub trait Via: Send + Sync + fmt::Debug + 'static {
     }
 
     /// The name as a term, for error reasons and logs (`{via, Module, Name}`).
+    ///
+    /// ```
+    /// # use tether::otp::registry::{Keys, Registry, RegistryOptions};
+    /// # use tether::{Message, Via};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # let reg = Registry::<&str, ()>::start_link(RegistryOptions::new(Keys::Unique, "names")).await.unwrap();
+    /// let name = reg.via("worker", ()).unwrap();
+    /// let t = name.to_term();
+    /// assert!(t.to_string().starts_with("{via,"));
+    /// # });
+    /// ```
     fn to_term(&self) -> Term {
         Term::tuple([Term::atom("via"), Term::from(format!("{self:?}").as_str())])
     }
@@ -175,6 +249,21 @@ pub(crate) enum Target {
 
 impl Dest {
     /// A `Via` name.
+    ///
+    /// ```
+    /// # use tether::otp::registry::{Keys, Registry, RegistryOptions};
+    /// # use tether::{Message, Via};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # let reg = Registry::<&str, ()>::start_link(RegistryOptions::new(Keys::Unique, "names")).await.unwrap();
+    /// let name = reg.via("worker", ()).unwrap();
+    /// use tether::Dest;
+    /// name.register_name(tether::self_pid());
+    /// let dest = Dest::via(name.clone());
+    /// assert_eq!(dest.whereis(), Some(tether::self_pid()));
+    /// tether::send(dest, 5u8).unwrap();
+    /// assert_eq!(tether::receive::<u8>().await, 5);
+    /// # });
+    /// ```
     pub fn via(v: impl Via) -> Dest {
         Dest::Via(Arc::new(v))
     }
@@ -182,6 +271,18 @@ impl Dest {
     /// The pid behind the destination, if it can be known locally (Elixir's
     /// `GenServer.whereis/1`): a pid is returned as is (even if dead), names are
     /// looked up, and a name on another node or an alias gives `None`.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// use tether::Dest;
+    /// let me = tether::self_pid();
+    /// tether::register("me", me).unwrap();
+    /// assert_eq!(Dest::from("me").whereis(), Some(me));
+    /// assert_eq!(Dest::from(me).whereis(), Some(me));
+    /// assert_eq!(Dest::from("nobody").whereis(), None);
+    /// # });
+    /// ```
     pub fn whereis(&self) -> Option<Pid> {
         match self.target() {
             Target::Pid(p) => Some(p),
@@ -201,6 +302,16 @@ impl Dest {
     }
 
     /// The destination as Erlang writes it, for error reasons.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// use tether::{Dest, Node};
+    /// assert_eq!(Dest::from("logger").to_term().to_string(), "logger");
+    /// let remote = Dest::from(("kv", Node::intern("b@host").unwrap()));
+    /// assert_eq!(remote.to_term().to_string(), "{kv,b@host}");
+    /// # });
+    /// ```
     pub fn to_term(&self) -> Term {
         match self {
             Dest::Pid(p) => Term::Pid(*p),

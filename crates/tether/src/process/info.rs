@@ -77,6 +77,11 @@ impl InitialCall {
     };
 
     /// `{module, function, arity}` as an Erlang term.
+    ///
+    /// ```
+    /// use tether::InitialCall;
+    /// assert_eq!(InitialCall::APPLY.to_term().to_string(), "{erlang,apply,2}");
+    /// ```
     pub fn to_term(&self) -> tether_term::Term {
         use tether_term::Term;
         Term::tuple([
@@ -219,6 +224,16 @@ pub fn processes() -> Vec<Pid> {
 }
 
 /// The number of live local processes.
+///
+/// ```
+/// # use std::time::Duration;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// let before = tether::process_count();
+/// let p = tether::spawn(std::future::pending());
+/// assert_eq!(tether::process_count(), before + 1);
+/// tether::exit(p, tether::ExitReason::Kill);
+/// # });
+/// ```
 pub fn process_count() -> usize {
     table::len()
 }
@@ -233,6 +248,15 @@ pub(crate) fn processes_trapping() -> Vec<(Pid, bool)> {
 }
 
 /// Snapshots of every live local process.
+///
+/// ```
+/// # use std::time::Duration;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// tether::register("named_one", tether::spawn(std::future::pending())).unwrap();
+/// let infos = tether::all_process_info();
+/// assert!(infos.iter().any(|i| i.registered_name.as_ref().map(|a| a.as_str()) == Some("named_one")));
+/// # });
+/// ```
 pub fn all_process_info() -> Vec<ProcessInfo> {
     table::all().iter().map(|p| snapshot(p)).collect()
 }

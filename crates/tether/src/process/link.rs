@@ -71,6 +71,19 @@ pub fn link(pid: Pid) -> Result<(), NoProc> {
 /// Removes the link between the calling process and `pid`, if any (Erlang's
 /// `unlink/1`). Afterwards the link can no longer affect the caller, though an `Exit`
 /// message may already be in its mailbox (L3).
+///
+/// ```
+/// # use std::time::Duration;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// use tether::ExitReason;
+/// let p = tether::spawn_link(std::future::pending());
+/// tether::unlink(p);
+/// tether::exit(p, ExitReason::Kill); // no longer linked: its death does not reach us
+/// tether::sleep(Duration::from_millis(10)).await;
+/// assert!(!tether::is_alive(p));
+/// assert!(tether::process_info(tether::self_pid()).unwrap().links.is_empty());
+/// # });
+/// ```
 pub fn unlink(pid: Pid) {
     let pid = super::route::foreign(pid);
     current::with(|p| {
@@ -131,6 +144,17 @@ pub fn exit_self(reason: ExitReason) -> ! {
 ///
 /// While set, exit signals (except `Kill`) arrive as [`Exit`] messages instead of
 /// ending the process.
+///
+/// ```
+/// # use std::time::Duration;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// use tether::{Exit, ExitReason};
+/// assert!(!tether::trap_exit(true)); // returns the old flag
+/// let p = tether::spawn_link(async { tether::exit_self(ExitReason::from("boom")) });
+/// let exit: Exit = tether::receive().await; // an `Exit` message, not our death
+/// assert_eq!((exit.from, exit.reason), (p, ExitReason::from("boom")));
+/// # });
+/// ```
 pub fn trap_exit(on: bool) -> bool {
     current::with(|p| {
         let mut st = p.state();

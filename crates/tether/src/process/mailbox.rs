@@ -256,6 +256,20 @@ pub fn receive_select<F: FnMut(&Message) -> bool + Unpin>(matches: F) -> Receive
 
 /// [`receive_select`] with a timeout: `None` if nothing matched in time.
 /// `Duration::ZERO` looks at what is already there and never waits.
+///
+/// ```
+/// # use std::time::Duration;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// tether::send(tether::self_pid(), "noise").unwrap();
+/// tether::send(tether::self_pid(), 7u32).unwrap();
+/// // Take the u32, leave the rest queued.
+/// let m = tether::receive_select_timeout(Duration::from_millis(100), |m| m.is::<u32>()).await;
+/// assert_eq!(m.unwrap().downcast::<u32>().unwrap(), 7);
+/// let none = tether::receive_select_timeout(Duration::from_millis(10), |m| m.is::<u32>()).await;
+/// assert!(none.is_none());
+/// assert_eq!(tether::mailbox_len(), 1);
+/// # });
+/// ```
 pub fn receive_select_timeout<F: FnMut(&Message) -> bool + Unpin>(
     timeout: Duration,
     matches: F,
@@ -381,17 +395,46 @@ pub(crate) fn shrink_mailbox() {
 }
 
 /// Waits for any message.
+///
+/// ```
+/// # use std::time::Duration;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// tether::send(tether::self_pid(), 1.5f64).unwrap();
+/// let m = tether::receive_any().await;
+/// assert_eq!(m.type_name(), "f64");
+/// assert_eq!(m.downcast::<f64>().unwrap(), 1.5);
+/// # });
+/// ```
 pub async fn receive_any() -> Message {
     receive_select(|_: &Message| true).await
 }
 
 /// Sleeps without touching the mailbox (Erlang's `receive after T -> ok end`).
+///
+/// ```
+/// # use std::time::Duration;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// let t0 = std::time::Instant::now();
+/// tether::sleep(Duration::from_millis(20)).await;
+/// assert!(t0.elapsed() >= Duration::from_millis(20));
+/// # });
+/// ```
 pub async fn sleep(duration: Duration) {
     tokio::time::sleep(duration).await
 }
 
 /// The messages in the calling process's mailbox, as a count (drained signals
 /// included).
+///
+/// ```
+/// # use std::time::Duration;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// assert_eq!(tether::mailbox_len(), 0);
+/// tether::send(tether::self_pid(), ()).unwrap();
+/// tether::send(tether::self_pid(), ()).unwrap();
+/// assert_eq!(tether::mailbox_len(), 2);
+/// # });
+/// ```
 pub fn mailbox_len() -> usize {
     current::with(|p| {
         let mut st = p.state();

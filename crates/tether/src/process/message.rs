@@ -185,6 +185,17 @@ unsafe fn term_of<T: Any>(v: *const ()) -> Option<Term> {
 
 impl Message {
     /// Wraps a value. A `Term` is portable; other values stay on this node.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// use tether::Message;
+    /// let m = Message::new(vec![1, 2, 3]);
+    /// assert!(m.is::<Vec<i32>>());
+    /// tether::send_message(tether::self_pid(), m).unwrap();
+    /// assert_eq!(tether::receive::<Vec<i32>>().await, [1, 2, 3]);
+    /// # });
+    /// ```
     pub fn new<T: Any + Send>(value: T) -> Message {
         if fits::<T>() {
             let mut data = MaybeUninit::<*mut ()>::uninit();
@@ -225,11 +236,25 @@ impl Message {
     }
 
     /// Whether the message holds a `T`.
+    ///
+    /// ```
+    /// use tether::Message;
+    /// let m = Message::new(42u64);
+    /// assert!(m.is::<u64>());
+    /// assert!(!m.is::<u32>());
+    /// ```
     pub fn is<T: Any>(&self) -> bool {
         (self.vt.type_id)() == TypeId::of::<T>()
     }
 
     /// Borrows the value as a `T`.
+    ///
+    /// ```
+    /// use tether::Message;
+    /// let m = Message::new(String::from("hi"));
+    /// assert_eq!(m.downcast_ref::<String>().map(String::as_str), Some("hi"));
+    /// assert!(m.downcast_ref::<u8>().is_none());
+    /// ```
     pub fn downcast_ref<T: Any>(&self) -> Option<&T> {
         if !self.is::<T>() {
             return None;
@@ -239,6 +264,13 @@ impl Message {
     }
 
     /// Takes the value out as a `T`, or gives the message back unchanged.
+    ///
+    /// ```
+    /// use tether::Message;
+    /// let m = Message::new(5u8);
+    /// let m = m.downcast::<String>().unwrap_err(); // the wrong type gives the message back
+    /// assert_eq!(m.downcast::<u8>().unwrap(), 5);
+    /// ```
     pub fn downcast<T: Any>(self) -> Result<T, Message> {
         if !self.is::<T>() {
             return Err(self);
@@ -254,6 +286,13 @@ impl Message {
     }
 
     /// The message as a term, if it can cross to another node.
+    ///
+    /// ```
+    /// use tether::{Message, Term};
+    /// assert_eq!(Message::new(Term::atom("ok")).to_term(), Some(Term::atom("ok")));
+    /// struct Local;
+    /// assert_eq!(Message::new(Local).to_term(), None); // cannot cross to another node
+    /// ```
     pub fn to_term(&self) -> Option<Term> {
         // SAFETY: the data word holds the live value of the table's type.
         unsafe { (self.vt.to_term)(&self.data) }
@@ -270,6 +309,11 @@ impl Message {
     }
 
     /// The Rust type name of the value, for diagnostics.
+    ///
+    /// ```
+    /// use tether::Message;
+    /// assert_eq!(Message::new(1u16).type_name(), "u16");
+    /// ```
     pub fn type_name(&self) -> &'static str {
         (self.vt.type_name)()
     }

@@ -69,6 +69,23 @@ pub fn monitor(target: impl Into<MonitorTarget>) -> Reference {
 
 /// Like [`monitor`], and the reference is also an alias of the caller with the given
 /// mode (`{alias, Mode}`; gen_server calls use [`AliasMode::ReplyDemonitor`]).
+///
+/// ```
+/// # use std::time::Duration;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// use tether::AliasMode;
+/// let me = tether::self_pid();
+/// let server = tether::spawn(async {
+///     let (reply_to, n): (tether::Reference, u32) = tether::receive().await;
+///     tether::send(reply_to, n + 1).unwrap();
+/// });
+/// // One reference: the monitor of the server and the alias its reply comes to.
+/// let r = tether::monitor_alias(server, AliasMode::ReplyDemonitor);
+/// tether::send(server, (r, 41u32)).unwrap();
+/// assert_eq!(tether::receive::<u32>().await, 42);
+/// # let _ = me;
+/// # });
+/// ```
 pub fn monitor_alias(target: impl Into<MonitorTarget>, mode: AliasMode) -> Reference {
     monitor_inner(target.into(), Some(mode))
 }
@@ -181,12 +198,37 @@ pub(crate) enum NotSent {
 ///
 /// After it returns no DOWN for `reference` will be newly queued, though one may
 /// already be in the mailbox (use [`demonitor_flush`] to drop it).
+///
+/// ```
+/// # use std::time::Duration;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// let p = tether::spawn(std::future::pending());
+/// let r = tether::monitor(p);
+/// assert!(tether::demonitor(r)); // true, as Erlang's demonitor/1
+/// tether::exit(p, tether::ExitReason::Kill);
+/// // No DOWN comes for a removed monitor.
+/// assert_eq!(tether::receive_timeout::<tether::Down>(Duration::from_millis(20)).await, None);
+/// # });
+/// ```
 pub fn demonitor(reference: Reference) -> bool {
     demonitor_info(reference, false);
     true
 }
 
 /// `demonitor(Ref, [flush])`: removes the monitor and any DOWN for it already queued.
+///
+/// ```
+/// # use std::time::Duration;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// use tether::{Down, ExitReason};
+/// let p = tether::spawn(std::future::pending());
+/// let r = tether::monitor(p);
+/// tether::exit(p, ExitReason::Kill);
+/// tether::sleep(Duration::from_millis(20)).await; // the DOWN is in the mailbox now
+/// tether::demonitor_flush(r);
+/// assert_eq!(tether::receive_timeout::<Down>(Duration::from_millis(10)).await, None);
+/// # });
+/// ```
 pub fn demonitor_flush(reference: Reference) -> bool {
     demonitor_info(reference, true);
     true

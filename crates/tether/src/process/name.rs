@@ -98,6 +98,16 @@ impl fmt::Display for NotRegistered {
 impl std::error::Error for NotRegistered {}
 
 /// Removes a registered name (Erlang's `unregister/1`).
+///
+/// ```
+/// # use std::time::Duration;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// tether::register("svc", tether::self_pid()).unwrap();
+/// tether::unregister("svc").unwrap();
+/// assert_eq!(tether::whereis("svc"), None);
+/// assert!(tether::unregister("svc").is_err());
+/// # });
+/// ```
 pub fn unregister(name: impl Into<Atom>) -> Result<(), NotRegistered> {
     let name = name.into();
     let pid = names(|n| {
@@ -131,6 +141,16 @@ pub fn unregister(name: impl Into<Atom>) -> Result<(), NotRegistered> {
 }
 
 /// The pid registered under `name`, if any (Erlang's `whereis/1`).
+///
+/// ```
+/// # use std::time::Duration;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// assert_eq!(tether::whereis("db"), None);
+/// let db = tether::spawn(std::future::pending());
+/// tether::register("db", db).unwrap();
+/// assert_eq!(tether::whereis("db"), Some(db));
+/// # });
+/// ```
 pub fn whereis(name: &str) -> Option<Pid> {
     names(|n| {
         n.read()
@@ -152,6 +172,14 @@ pub(crate) fn whereis_atom(name: &Atom) -> Option<Pid> {
 }
 
 /// All registered names (Erlang's `registered/0`).
+///
+/// ```
+/// # use std::time::Duration;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// tether::register("one", tether::self_pid()).unwrap();
+/// assert!(tether::registered().iter().any(|a| a.as_str() == "one"));
+/// # });
+/// ```
 pub fn registered() -> Vec<Atom> {
     names(|n| {
         n.read()

@@ -54,12 +54,24 @@ pub enum ExitReason {
 
 impl ExitReason {
     /// Whether the reason is `normal`.
+    ///
+    /// ```
+    /// use tether::ExitReason;
+    /// assert!(ExitReason::Normal.is_normal());
+    /// assert!(!ExitReason::Shutdown.is_normal());
+    /// ```
     pub fn is_normal(&self) -> bool {
         matches!(self, ExitReason::Normal)
     }
 
     /// Whether the reason counts as a clean stop: `normal`, `shutdown` or
     /// `{shutdown, _}` (no error report, no transient restart).
+    ///
+    /// ```
+    /// use tether::ExitReason;
+    /// assert!(ExitReason::Normal.is_clean() && ExitReason::Shutdown.is_clean());
+    /// assert!(!ExitReason::from("crash").is_clean());
+    /// ```
     pub fn is_clean(&self) -> bool {
         matches!(
             self,

@@ -73,6 +73,18 @@ pub fn send<T: Send + 'static>(dest: impl Into<Dest>, msg: T) -> Result<(), Send
 }
 
 /// [`send`] for an already built [`Message`].
+///
+/// ```
+/// # use std::time::Duration;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// use tether::Message;
+/// let m = Message::new("boxed");
+/// tether::send_message(tether::self_pid(), m).unwrap();
+/// assert_eq!(tether::receive::<&str>().await, "boxed");
+/// let err = tether::send_message("nobody", Message::new(1u8)).unwrap_err();
+/// assert_eq!(err.message.downcast::<u8>().unwrap(), 1); // the message comes back
+/// # });
+/// ```
 pub fn send_message(dest: impl Into<Dest>, msg: Message) -> Result<(), SendError<Message>> {
     let from = current::try_with(|p| p.pid).unwrap_or_else(route::nobody);
     deliver(from, dest.into(), msg)

@@ -38,24 +38,62 @@ pub struct Spawned {
 
 impl SpawnOpts {
     /// Default options: not linked, not monitored, not trapping exits.
+    ///
+    /// ```
+    /// # use tether::SpawnOpts;
+    /// # use std::time::Duration;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let s = SpawnOpts::new().spawn(async {});
+    /// assert_eq!(s.monitor, None);
+    /// # });
+    /// ```
     pub fn new() -> SpawnOpts {
         SpawnOpts::default()
     }
 
     /// Link the new process to the caller, atomically (no window where it can die
     /// unlinked).
+    ///
+    /// ```
+    /// # use tether::SpawnOpts;
+    /// # use std::time::Duration;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let s = SpawnOpts::new().link().spawn(std::future::pending());
+    /// assert!(tether::process_info(s.pid).unwrap().links.contains(&tether::self_pid()));
+    /// # });
+    /// ```
     pub fn link(mut self) -> SpawnOpts {
         self.link = true;
         self
     }
 
     /// Monitor the new process from the caller, atomically.
+    ///
+    /// ```
+    /// # use tether::SpawnOpts;
+    /// # use std::time::Duration;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// use tether::Down;
+    /// let s = SpawnOpts::new().monitor().spawn(async {});
+    /// let down: Down = tether::receive().await;
+    /// assert_eq!(Some(down.reference), s.monitor);
+    /// # });
+    /// ```
     pub fn monitor(mut self) -> SpawnOpts {
         self.monitor = true;
         self
     }
 
     /// Start with `trap_exit` set.
+    ///
+    /// ```
+    /// # use tether::SpawnOpts;
+    /// # use std::time::Duration;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let s = SpawnOpts::new().trap_exit().spawn(std::future::pending());
+    /// assert!(tether::process_info(s.pid).unwrap().trap_exit);
+    /// # });
+    /// ```
     pub fn trap_exit(mut self) -> SpawnOpts {
         self.trap_exit = true;
         self
@@ -64,6 +102,20 @@ impl SpawnOpts {
     /// Run on tokio's blocking pool: a "dirty" process may call blocking functions
     /// (file I/O, CPU-heavy work, blocking C libraries) without stalling others. It is
     /// still a full process: mailbox, links, kill at its next `.await`.
+    ///
+    /// ```
+    /// # use tether::SpawnOpts;
+    /// # use std::time::Duration;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let me = tether::self_pid();
+    /// let s = SpawnOpts::new().dirty().spawn(async move {
+    ///     std::thread::sleep(Duration::from_millis(5)); // blocking is fine here
+    ///     tether::send(me, "done").unwrap();
+    /// });
+    /// assert_eq!(tether::receive::<&str>().await, "done");
+    /// # let _ = s;
+    /// # });
+    /// ```
     pub fn dirty(mut self) -> SpawnOpts {
         self.dirty = true;
         self
@@ -72,6 +124,15 @@ impl SpawnOpts {
     /// Register the new process under `name` before it runs. Spawning panics if the
     /// name is taken; check with [`whereis`](crate::whereis) or register yourself
     /// when the name may be contested.
+    ///
+    /// ```
+    /// # use tether::SpawnOpts;
+    /// # use std::time::Duration;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let s = SpawnOpts::new().name("ticker").spawn(std::future::pending());
+    /// assert_eq!(tether::whereis("ticker"), Some(s.pid));
+    /// # });
+    /// ```
     pub fn name(mut self, name: impl Into<Atom>) -> SpawnOpts {
         self.name = Some(name.into());
         self
@@ -83,6 +144,16 @@ impl SpawnOpts {
     ///
     /// If called outside a tokio runtime, or asked to link or monitor from outside a
     /// process, or if the name is taken.
+    ///
+    /// ```
+    /// # use tether::SpawnOpts;
+    /// # use std::time::Duration;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let s = SpawnOpts::new().link().monitor().spawn(async {});
+    /// assert!(s.monitor.is_some());
+    /// assert_ne!(s.pid, tether::self_pid());
+    /// # });
+    /// ```
     #[track_caller]
     pub fn spawn<F>(self, fut: F) -> Spawned
     where
@@ -173,6 +244,18 @@ where
 }
 
 /// Spawns a process linked to the caller (Erlang's `spawn_link/1`).
+///
+/// ```
+/// # use std::time::Duration;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// use tether::{Exit, ExitReason};
+/// tether::trap_exit(true);
+/// let p = tether::spawn_link(async { panic!("oops") });
+/// let exit: Exit = tether::receive().await;
+/// assert_eq!(exit.from, p);
+/// assert!(matches!(exit.reason, ExitReason::Panic(_)));
+/// # });
+/// ```
 #[track_caller]
 pub fn spawn_link<F>(fut: F) -> Pid
 where
@@ -182,6 +265,17 @@ where
 }
 
 /// Spawns a process monitored by the caller (Erlang's `spawn_monitor/1`).
+///
+/// ```
+/// # use std::time::Duration;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// use tether::{Down, ExitReason};
+/// let (p, r) = tether::spawn_monitor(async {});
+/// let down: Down = tether::receive().await;
+/// assert_eq!((down.reference, down.reason), (r, ExitReason::Normal));
+/// # let _ = p;
+/// # });
+/// ```
 #[track_caller]
 pub fn spawn_monitor<F>(fut: F) -> (Pid, Reference)
 where
@@ -196,12 +290,28 @@ where
 /// # Panics
 ///
 /// Outside a process.
+///
+/// ```
+/// # use std::time::Duration;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// let me = tether::self_pid();
+/// let child = tether::spawn(async move { tether::send(me, tether::self_pid()).unwrap() });
+/// assert_eq!(tether::receive::<tether::Pid>().await, child);
+/// # });
+/// ```
 #[track_caller]
 pub fn self_pid() -> Pid {
     current::with(|p| p.pid)
 }
 
 /// The calling process's pid, or `None` outside a process.
+///
+/// ```
+/// assert_eq!(tether::try_self_pid(), None); // not in a process
+/// tether::Runtime::new().unwrap().block_on(async {
+///     assert_eq!(tether::try_self_pid(), Some(tether::self_pid()));
+/// });
+/// ```
 pub fn try_self_pid() -> Option<Pid> {
     current::try_with(|p| p.pid)
 }
@@ -210,6 +320,17 @@ pub fn try_self_pid() -> Option<Pid> {
 ///
 /// Signals the caller already sent to `pid` count: after `exit(pid, Kill)` this is
 /// `false` at once (S7). Remote pids are never reported alive here.
+///
+/// ```
+/// # use std::time::Duration;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// let p = tether::spawn(async {});
+/// let q = tether::spawn(std::future::pending());
+/// tether::sleep(Duration::from_millis(10)).await;
+/// assert!(!tether::is_alive(p));
+/// assert!(tether::is_alive(q));
+/// # });
+/// ```
 pub fn is_alive(pid: Pid) -> bool {
     table::with(pid, |p| p.alive_after_pending()).unwrap_or(false)
 }

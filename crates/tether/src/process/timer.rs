@@ -75,6 +75,15 @@ pub fn send_after<T: Send + 'static>(delay: Duration, dest: impl Into<Dest>, msg
 }
 
 /// [`send_after`] for an already built [`Message`].
+///
+/// ```
+/// # use std::time::Duration;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// use tether::{Dest, Message};
+/// tether::send_message_after(Duration::from_millis(10), Dest::from(tether::self_pid()), Message::new("tick"));
+/// assert_eq!(tether::receive::<&str>().await, "tick");
+/// # });
+/// ```
 pub fn send_message_after(delay: Duration, dest: Dest, msg: Message) -> Reference {
     let r = alias::make_ref();
     let deadline = Instant::now() + delay;
@@ -129,6 +138,16 @@ fn forget(pid: tether_term::Pid, r: Reference) {
 /// Cancels a timer (Erlang's `erlang:cancel_timer/1`): the time that was left, or
 /// `None` if it already fired, was cancelled, or never was a timer. `None` does not
 /// say whether the message has been received yet.
+///
+/// ```
+/// # use std::time::Duration;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// let t = tether::send_after(Duration::from_secs(10), tether::self_pid(), "late");
+/// let left = tether::cancel_timer(t).unwrap();
+/// assert!(left <= Duration::from_secs(10));
+/// assert_eq!(tether::cancel_timer(t), None); // already cancelled
+/// # });
+/// ```
 pub fn cancel_timer(timer: Reference) -> Option<Duration> {
     let e = take(&timer)?;
     if let Some(t) = e.task {
@@ -141,6 +160,16 @@ pub fn cancel_timer(timer: Reference) -> Option<Duration> {
 }
 
 /// The time left on a timer (Erlang's `erlang:read_timer/1`), or `None`.
+///
+/// ```
+/// # use std::time::Duration;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// let t = tether::send_after(Duration::from_secs(10), tether::self_pid(), "later");
+/// assert!(tether::read_timer(t).unwrap() > Duration::from_secs(5));
+/// tether::cancel_timer(t);
+/// assert_eq!(tether::read_timer(t), None);
+/// # });
+/// ```
 pub fn read_timer(timer: Reference) -> Option<Duration> {
     with_shard(&timer, |map| {
         map.get(&timer)

@@ -58,12 +58,34 @@ pub struct Builder {
 
 impl Builder {
     /// Number of worker threads (default: the number of cores).
+    ///
+    /// ```
+    /// let rt = tether::Runtime::builder().worker_threads(2).build().unwrap();
+    /// let n = rt.block_on(async {
+    ///     let me = tether::self_pid();
+    ///     for i in 0..4u32 {
+    ///         tether::spawn(async move { tether::send(me, i).unwrap() });
+    ///     }
+    ///     let mut sum = 0;
+    ///     for _ in 0..4 {
+    ///         sum += tether::receive::<u32>().await;
+    ///     }
+    ///     sum
+    /// });
+    /// assert_eq!(n, 6);
+    /// ```
     pub fn worker_threads(mut self, n: usize) -> Builder {
         self.worker_threads = Some(n.max(1));
         self
     }
 
     /// Name of the worker threads (default `tether-worker`).
+    ///
+    /// ```
+    /// let rt = tether::Runtime::builder().thread_name("my-node").build().unwrap();
+    /// let name = rt.block_on(async { std::thread::current().name().map(String::from) });
+    /// assert_eq!(name.as_deref(), Some("my-node"));
+    /// ```
     pub fn thread_name(mut self, name: impl Into<String>) -> Builder {
         self.thread_name = Some(name.into());
         self
@@ -101,6 +123,11 @@ impl Builder {
     }
 
     /// Builds the runtime.
+    ///
+    /// ```
+    /// let rt = tether::Runtime::builder().worker_threads(1).build().unwrap();
+    /// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+    /// ```
     pub fn build(self) -> io::Result<Runtime> {
         life::install_panic_hook();
         let state = Arc::new(state::RuntimeState::new().map_err(io::Error::other)?);
@@ -127,11 +154,22 @@ impl Builder {
 
 impl Runtime {
     /// A runtime with default settings.
+    ///
+    /// ```
+    /// let rt = tether::Runtime::new().unwrap();
+    /// let (me, all) = rt.block_on(async { (tether::self_pid(), tether::processes()) });
+    /// assert!(all.contains(&me)); // `block_on` runs its future as a process
+    /// ```
     pub fn new() -> io::Result<Runtime> {
         Builder::default().build()
     }
 
     /// A builder to configure a runtime.
+    ///
+    /// ```
+    /// let rt = tether::Runtime::builder().worker_threads(1).metrics(false).build().unwrap();
+    /// assert_eq!(rt.block_on(async { "up" }), "up");
+    /// ```
     pub fn builder() -> Builder {
         Builder::default()
     }
@@ -142,6 +180,17 @@ impl Runtime {
     /// # Panics
     ///
     /// If the process panics or is killed before finishing, with its exit reason.
+    ///
+    /// ```
+    /// let rt = tether::Runtime::new().unwrap();
+    /// // `fut` runs as a process: receive, link and monitor work inside it.
+    /// let answer = rt.block_on(async {
+    ///     let me = tether::self_pid();
+    ///     tether::spawn(async move { tether::send(me, 42).unwrap() });
+    ///     tether::receive::<i32>().await
+    /// });
+    /// assert_eq!(answer, 42);
+    /// ```
     pub fn block_on<F>(&self, fut: F) -> F::Output
     where
         F: Future + Send + 'static,
@@ -187,6 +236,7 @@ impl Runtime {
     /// return it: exit code 0 for a requested stop, 1 for a failure.
     ///
     /// ```no_run
+    /// // no_run: runs until SIGTERM or SIGINT.
     /// use tether::otp::supervisor::{ChildSpec, Strategy, Supervisor};
     /// use tether::{Runtime, Stopped};
     ///
@@ -238,6 +288,13 @@ impl Runtime {
     }
 
     /// The underlying tokio handle, to spawn plain tasks or enter the runtime.
+    ///
+    /// ```
+    /// let rt = tether::Runtime::new().unwrap();
+    /// // A plain tokio task, not a process.
+    /// let task = rt.handle().spawn(async { 2 * 21 });
+    /// assert_eq!(rt.block_on(async { task.await.unwrap() }), 42);
+    /// ```
     pub fn handle(&self) -> &tokio::runtime::Handle {
         self.tokio().handle()
     }

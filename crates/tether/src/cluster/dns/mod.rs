@@ -85,6 +85,18 @@ pub struct Resolver {
 
 impl Resolver {
     /// A resolver that asks `server`, with a 5 s timeout.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::cluster::*;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// // A DNS server that never answers: a bound UDP socket nobody reads.
+    /// let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// let resolver = Resolver::new(silent.local_addr().unwrap()).timeout(Duration::from_millis(50));
+    /// assert_eq!(resolver.server(), silent.local_addr().unwrap());
+    /// assert!(matches!(resolver.lookup_a("app.local").await, Err(DnsError::Timeout)));
+    /// # });
+    /// ```
     pub fn new(server: SocketAddr) -> Resolver {
         Resolver {
             server,
@@ -94,6 +106,14 @@ impl Resolver {
 
     /// The first `nameserver` of `/etc/resolv.conf`, port 53 (`127.0.0.1` if there
     /// is none, as the C library does).
+    ///
+    /// ```
+    /// # use tether::cluster::Resolver;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let system = Resolver::system();
+    /// assert_eq!(system.server().port(), 53);
+    /// # });
+    /// ```
     pub fn system() -> Resolver {
         let conf = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
         let ip = conf
@@ -106,12 +126,36 @@ impl Resolver {
     }
 
     /// How long a query waits for its reply.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::cluster::*;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// // A DNS server that never answers: a bound UDP socket nobody reads.
+    /// let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// let resolver = Resolver::new(silent.local_addr().unwrap()).timeout(Duration::from_millis(50));
+    /// let started = std::time::Instant::now();
+    /// assert!(matches!(resolver.lookup_srv("_x._tcp.local").await, Err(DnsError::Timeout)));
+    /// assert!(started.elapsed() < Duration::from_secs(5)); // gave up after the timeout, not 5 s
+    /// # });
+    /// ```
     pub fn timeout(mut self, timeout: Duration) -> Resolver {
         self.timeout = timeout;
         self
     }
 
     /// The server's address.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::cluster::*;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// // A DNS server that never answers: a bound UDP socket nobody reads.
+    /// let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// let resolver = Resolver::new(silent.local_addr().unwrap()).timeout(Duration::from_millis(50));
+    /// assert_eq!(resolver.server().ip().to_string(), "127.0.0.1");
+    /// # });
+    /// ```
     pub fn server(&self) -> SocketAddr {
         self.server
     }
@@ -145,6 +189,7 @@ impl Resolver {
     /// The IPv4 addresses of `name` (its A records).
     ///
     /// ```no_run
+    /// // no_run: asks the system's DNS server.
     /// # async fn demo() -> Result<(), tether::cluster::DnsError> {
     /// let ips = tether::cluster::Resolver::system().lookup_a("app.default.svc.cluster.local").await?;
     /// # let _ = ips; Ok(()) }
@@ -163,6 +208,7 @@ impl Resolver {
     /// The targets of `name`'s SRV records, as `(host, port)`.
     ///
     /// ```no_run
+    /// // no_run: asks the system's DNS server.
     /// # async fn demo() -> Result<(), tether::cluster::DnsError> {
     /// let targets = tether::cluster::Resolver::system()
     ///     .lookup_srv("_erlang._tcp.app.default.svc.cluster.local")
@@ -200,6 +246,19 @@ pub struct DnsPoll {
 impl DnsPoll {
     /// Nodes `basename@IP` for the A records of `query`, asked of
     /// [`Resolver::system`].
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::cluster::*;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// // A DNS server that never answers: a bound UDP socket nobody reads.
+    /// let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// let resolver = Resolver::new(silent.local_addr().unwrap()).timeout(Duration::from_millis(50));
+    /// let s = DnsPoll::new("app", "app.svc.local").resolver(resolver);
+    /// assert_eq!(s.describe(), "dns:app@app.svc.local");
+    /// assert!(matches!(s.discover().await, Err(StrategyError::Dns(DnsError::Timeout))));
+    /// # });
+    /// ```
     pub fn new(basename: impl Into<String>, query: impl Into<String>) -> DnsPoll {
         DnsPoll {
             basename: basename.into(),
@@ -209,12 +268,36 @@ impl DnsPoll {
     }
 
     /// Asks this resolver instead.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::cluster::*;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// // A DNS server that never answers: a bound UDP socket nobody reads.
+    /// let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// let resolver = Resolver::new(silent.local_addr().unwrap()).timeout(Duration::from_millis(50));
+    /// let s = DnsPoll::new("app", "app.svc.local").resolver(resolver);
+    /// // The strategy asks the given server, which does not answer.
+    /// assert!(s.discover().await.is_err());
+    /// # });
+    /// ```
     pub fn resolver(mut self, resolver: Resolver) -> DnsPoll {
         self.resolver = resolver;
         self
     }
 
     /// The name asked.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::cluster::*;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// // A DNS server that never answers: a bound UDP socket nobody reads.
+    /// let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// let resolver = Resolver::new(silent.local_addr().unwrap()).timeout(Duration::from_millis(50));
+    /// assert_eq!(DnsPoll::new("app", "app.svc.local").resolver(resolver).query(), "app.svc.local");
+    /// # });
+    /// ```
     pub fn query(&self) -> &str {
         &self.query
     }
@@ -255,6 +338,19 @@ pub struct DnsSrv {
 impl DnsSrv {
     /// Nodes `basename@target` for the SRV records of `query`, asked of
     /// [`Resolver::system`].
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::cluster::*;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// // A DNS server that never answers: a bound UDP socket nobody reads.
+    /// let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// let resolver = Resolver::new(silent.local_addr().unwrap()).timeout(Duration::from_millis(50));
+    /// let s = DnsSrv::new("app", "_erlang._tcp.app.local").resolver(resolver);
+    /// assert_eq!(s.describe(), "dns-srv:app@_erlang._tcp.app.local");
+    /// assert!(matches!(s.discover().await, Err(StrategyError::Dns(DnsError::Timeout))));
+    /// # });
+    /// ```
     pub fn new(basename: impl Into<String>, query: impl Into<String>) -> DnsSrv {
         DnsSrv {
             basename: basename.into(),
@@ -264,12 +360,36 @@ impl DnsSrv {
     }
 
     /// Asks this resolver instead.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::cluster::*;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// // A DNS server that never answers: a bound UDP socket nobody reads.
+    /// let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// let resolver = Resolver::new(silent.local_addr().unwrap()).timeout(Duration::from_millis(50));
+    /// let s = DnsSrv::new("app", "_erlang._tcp.app.local").resolver(resolver);
+    /// assert!(s.discover().await.is_err());
+    /// # });
+    /// ```
     pub fn resolver(mut self, resolver: Resolver) -> DnsSrv {
         self.resolver = resolver;
         self
     }
 
     /// The name asked.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::cluster::*;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// // A DNS server that never answers: a bound UDP socket nobody reads.
+    /// let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    /// let resolver = Resolver::new(silent.local_addr().unwrap()).timeout(Duration::from_millis(50));
+    /// let s = DnsSrv::new("app", "_erlang._tcp.app.local").resolver(resolver);
+    /// assert_eq!(s.query(), "_erlang._tcp.app.local");
+    /// # });
+    /// ```
     pub fn query(&self) -> &str {
         &self.query
     }

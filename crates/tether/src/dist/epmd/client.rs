@@ -48,6 +48,17 @@ pub struct EpmdClient {
 
 impl EpmdClient {
     /// A client for EPMD at `addr`, with a 5 s timeout per step.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::epmd::{EpmdClient, EpmdConfig, EpmdServer, NodeInfo};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let epmd = EpmdServer::bind("127.0.0.1:0".parse().unwrap()).await.unwrap().spawn();
+    /// let client = EpmdClient::new(epmd.local_addr());
+    /// assert_eq!(client.addr(), epmd.local_addr());
+    /// assert!(client.names().await.unwrap().is_empty());
+    /// # });
+    /// ```
     pub fn new(addr: SocketAddr) -> EpmdClient {
         EpmdClient {
             addr,
@@ -57,17 +68,49 @@ impl EpmdClient {
 
     /// A client for the local EPMD: `127.0.0.1` at [`epmd_port`] (honours
     /// `ERL_EPMD_PORT`). OTP also always registers over loopback.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::epmd::{EpmdClient, EpmdConfig, EpmdServer, NodeInfo};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let epmd = EpmdServer::bind("127.0.0.1:0".parse().unwrap()).await.unwrap().spawn();
+    /// let client = EpmdClient::new(epmd.local_addr());
+    /// let local = EpmdClient::local();
+    /// assert!(local.addr().ip().is_loopback());
+    /// # });
+    /// ```
     pub fn local() -> EpmdClient {
         EpmdClient::new(SocketAddr::from((Ipv4Addr::LOCALHOST, epmd_port())))
     }
 
     /// Sets the timeout applied to each network step.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::epmd::{EpmdClient, EpmdConfig, EpmdServer, NodeInfo};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let epmd = EpmdServer::bind("127.0.0.1:0".parse().unwrap()).await.unwrap().spawn();
+    /// let client = EpmdClient::new(epmd.local_addr());
+    /// let quick = EpmdClient::new(epmd.local_addr()).with_timeout(Duration::from_millis(500));
+    /// assert_eq!(quick.port_please("nobody").await.unwrap(), None);
+    /// # });
+    /// ```
     pub fn with_timeout(mut self, timeout: Duration) -> EpmdClient {
         self.timeout = timeout;
         self
     }
 
     /// The EPMD address.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::epmd::{EpmdClient, EpmdConfig, EpmdServer, NodeInfo};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let epmd = EpmdServer::bind("127.0.0.1:0".parse().unwrap()).await.unwrap().spawn();
+    /// let client = EpmdClient::new(epmd.local_addr());
+    /// assert_eq!(client.addr(), epmd.local_addr());
+    /// # });
+    /// ```
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
@@ -91,6 +134,21 @@ impl EpmdClient {
 
     /// Registers a node (ALIVE2_REQ). Accepts both the version-6 reply (32-bit
     /// creation) and the old one (16-bit creation).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::epmd::{EpmdClient, EpmdConfig, EpmdServer, NodeInfo};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let epmd = EpmdServer::bind("127.0.0.1:0".parse().unwrap()).await.unwrap().spawn();
+    /// let client = EpmdClient::new(epmd.local_addr());
+    /// let reg = client.register(&NodeInfo::new("kv", 4370)).await.unwrap();
+    /// assert_eq!(reg.name(), "kv");
+    /// assert_eq!(client.port_please("kv").await.unwrap().unwrap().port, 4370);
+    /// drop(reg); // unregisters
+    /// # tether::sleep(Duration::from_millis(50)).await;
+    /// assert_eq!(client.port_please("kv").await.unwrap(), None);
+    /// # });
+    /// ```
     pub async fn register(&self, info: &NodeInfo) -> Result<Registration, EpmdError> {
         let req = proto::encode_alive2_req(info)?;
         let mut s = self.send(&req).await?;
@@ -128,6 +186,19 @@ impl EpmdClient {
     }
 
     /// Looks a node up by short name (PORT_PLEASE2_REQ). `Ok(None)` if not registered.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::epmd::{EpmdClient, EpmdConfig, EpmdServer, NodeInfo};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let epmd = EpmdServer::bind("127.0.0.1:0".parse().unwrap()).await.unwrap().spawn();
+    /// let client = EpmdClient::new(epmd.local_addr());
+    /// let _reg = client.register(&NodeInfo::new("kv", 4370)).await.unwrap();
+    /// let info = client.port_please("kv").await.unwrap().unwrap();
+    /// assert_eq!((info.name.as_str(), info.port), ("kv", 4370));
+    /// assert_eq!(client.port_please("other").await.unwrap(), None);
+    /// # });
+    /// ```
     pub async fn port_please(&self, name: &str) -> Result<Option<NodeInfo>, EpmdError> {
         let req = proto::encode_port_please2_req(name)?;
         let mut s = self.send(&req).await?;
@@ -164,6 +235,17 @@ impl EpmdClient {
     }
 
     /// Lists registered nodes (NAMES_REQ) as `(short name, port)`.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::epmd::{EpmdClient, EpmdConfig, EpmdServer, NodeInfo};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let epmd = EpmdServer::bind("127.0.0.1:0".parse().unwrap()).await.unwrap().spawn();
+    /// let client = EpmdClient::new(epmd.local_addr());
+    /// let _a = client.register(&NodeInfo::new("a", 5001)).await.unwrap();
+    /// assert_eq!(client.names().await.unwrap(), [("a".to_string(), 5001)]);
+    /// # });
+    /// ```
     pub async fn names(&self) -> Result<Vec<(String, u16)>, EpmdError> {
         let req = proto::frame_request(&[proto::NAMES_REQ])?;
         let s = self.send(&req).await?;
@@ -193,17 +275,53 @@ pub struct Registration {
 impl Registration {
     /// The creation EPMD assigned: this node incarnation's creation, to be sent in the
     /// handshake and stamped on every pid, port and reference.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::epmd::{EpmdClient, EpmdConfig, EpmdServer, NodeInfo};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let epmd = EpmdServer::bind("127.0.0.1:0".parse().unwrap()).await.unwrap().spawn();
+    /// let client = EpmdClient::new(epmd.local_addr());
+    /// let reg = client.register(&NodeInfo::new("a", 5001)).await.unwrap();
+    /// assert_ne!(reg.creation(), 0);
+    /// # });
+    /// ```
     pub fn creation(&self) -> u32 {
         self.creation
     }
 
     /// The registered short name.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::epmd::{EpmdClient, EpmdConfig, EpmdServer, NodeInfo};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let epmd = EpmdServer::bind("127.0.0.1:0".parse().unwrap()).await.unwrap().spawn();
+    /// let client = EpmdClient::new(epmd.local_addr());
+    /// let reg = client.register(&NodeInfo::new("a", 5001)).await.unwrap();
+    /// assert_eq!(reg.name(), "a");
+    /// # });
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }
 
     /// Resolves when EPMD closes the registration connection (or sends anything on
     /// it, which EPMD never does). After that the name is no longer registered.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::epmd::{EpmdClient, EpmdConfig, EpmdServer, NodeInfo};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let epmd = EpmdServer::bind("127.0.0.1:0".parse().unwrap()).await.unwrap().spawn();
+    /// let client = EpmdClient::new(epmd.local_addr());
+    /// let mut reg = client.register(&NodeInfo::new("a", 5001)).await.unwrap();
+    /// // While EPMD keeps the registration, `closed` does not resolve.
+    /// let wait = tokio::time::timeout(Duration::from_millis(50), reg.closed()).await;
+    /// assert!(wait.is_err());
+    /// assert_eq!(client.names().await.unwrap(), [("a".to_string(), 5001)]);
+    /// # });
+    /// ```
     pub async fn closed(&mut self) {
         let mut b = [0u8; 64];
         if matches!(self.stream.read(&mut b).await, Ok(n) if n > 0) {
@@ -212,5 +330,18 @@ impl Registration {
     }
 
     /// Unregisters now (same as dropping).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::epmd::{EpmdClient, EpmdConfig, EpmdServer, NodeInfo};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let epmd = EpmdServer::bind("127.0.0.1:0".parse().unwrap()).await.unwrap().spawn();
+    /// let client = EpmdClient::new(epmd.local_addr());
+    /// let reg = client.register(&NodeInfo::new("a", 5001)).await.unwrap();
+    /// reg.unregister();
+    /// # tether::sleep(Duration::from_millis(50)).await;
+    /// assert!(client.names().await.unwrap().is_empty());
+    /// # });
+    /// ```
     pub fn unregister(self) {}
 }

@@ -67,6 +67,20 @@ pub enum EpmdError {
 
 impl EpmdError {
     /// Whether nothing listens at the EPMD address.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::epmd::{EpmdClient, EpmdConfig, EpmdServer, NodeInfo};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let epmd = EpmdServer::bind("127.0.0.1:0".parse().unwrap()).await.unwrap().spawn();
+    /// let client = EpmdClient::new(epmd.local_addr());
+    /// let addr = epmd.local_addr();
+    /// drop(epmd);
+    /// # tether::sleep(Duration::from_millis(20)).await;
+    /// let err = EpmdClient::new(addr).names().await.unwrap_err();
+    /// assert!(err.is_unreachable());
+    /// # });
+    /// ```
     pub fn is_unreachable(&self) -> bool {
         matches!(self, EpmdError::Io(e) if e.kind() == io::ErrorKind::ConnectionRefused)
     }

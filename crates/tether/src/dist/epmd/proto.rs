@@ -66,6 +66,12 @@ pub struct NodeInfo {
 
 impl NodeInfo {
     /// A normal TCP node speaking version 6 only.
+    ///
+    /// ```
+    /// # use tether::dist::epmd::{proto, NodeInfo, NodeType};
+    /// let info = NodeInfo::new("kv", 4370);
+    /// assert_eq!((info.name.as_str(), info.port, info.node_type), ("kv", 4370, NodeType::Normal));
+    /// ```
     pub fn new(name: &str, port: u16) -> NodeInfo {
         NodeInfo {
             name: name.to_owned(),
@@ -92,6 +98,12 @@ pub enum NodeType {
 
 impl NodeType {
     /// The wire byte.
+    ///
+    /// ```
+    /// # use tether::dist::epmd::{proto, NodeInfo, NodeType};
+    /// assert_eq!(NodeType::Normal.to_byte(), 77);
+    /// assert_eq!(NodeType::Hidden.to_byte(), 72);
+    /// ```
     pub fn to_byte(self) -> u8 {
         match self {
             NodeType::Normal => 77,
@@ -101,6 +113,12 @@ impl NodeType {
     }
 
     /// From the wire byte.
+    ///
+    /// ```
+    /// # use tether::dist::epmd::{proto, NodeInfo, NodeType};
+    /// assert_eq!(NodeType::from_byte(77), NodeType::Normal);
+    /// assert_eq!(NodeType::from_byte(1), NodeType::Other(1));
+    /// ```
     pub fn from_byte(b: u8) -> NodeType {
         match b {
             77 => NodeType::Normal,
@@ -228,6 +246,13 @@ pub(crate) fn frame_request(body: &[u8]) -> Result<Vec<u8>, EpmdError> {
 }
 
 /// ALIVE2_REQ, framed.
+///
+/// ```
+/// # use tether::dist::epmd::{proto, NodeInfo, NodeType};
+/// let req = proto::encode_alive2_req(&NodeInfo::new("kv", 4370)).unwrap();
+/// assert_eq!(req[2], 120); // ALIVE2_REQ, after the 2-byte length
+/// assert_eq!(u16::from_be_bytes([req[3], req[4]]), 4370);
+/// ```
 pub fn encode_alive2_req(info: &NodeInfo) -> Result<Vec<u8>, EpmdError> {
     let mut body = vec![ALIVE2_REQ];
     encode_node_fields(info, &mut body)?;
@@ -235,6 +260,12 @@ pub fn encode_alive2_req(info: &NodeInfo) -> Result<Vec<u8>, EpmdError> {
 }
 
 /// PORT_PLEASE2_REQ, framed.
+///
+/// ```
+/// # use tether::dist::epmd::{proto, NodeInfo, NodeType};
+/// let req = proto::encode_port_please2_req("kv").unwrap();
+/// assert_eq!(req, [0, 3, 122, b'k', b'v']);
+/// ```
 pub fn encode_port_please2_req(name: &str) -> Result<Vec<u8>, EpmdError> {
     check_name(name.as_bytes()).map_err(|e| EpmdError::InvalidRequest(e.to_string()))?;
     let mut body = vec![PORT_PLEASE2_REQ];
@@ -243,6 +274,13 @@ pub fn encode_port_please2_req(name: &str) -> Result<Vec<u8>, EpmdError> {
 }
 
 /// PORT2_RESP for a found node.
+///
+/// ```
+/// # use tether::dist::epmd::{proto, NodeInfo, NodeType};
+/// let info = NodeInfo::new("kv", 4370);
+/// let resp = proto::encode_port2_resp(&info).unwrap();
+/// assert_eq!(proto::decode_port2_resp(&resp).unwrap(), Some(info));
+/// ```
 pub fn encode_port2_resp(info: &NodeInfo) -> Result<Vec<u8>, EpmdError> {
     let mut out = vec![PORT2_RESP, 0];
     encode_node_fields(info, &mut out)?;
@@ -250,6 +288,13 @@ pub fn encode_port2_resp(info: &NodeInfo) -> Result<Vec<u8>, EpmdError> {
 }
 
 /// Decodes a complete PORT2_RESP: `Ok(None)` when EPMD does not know the name.
+///
+/// ```
+/// # use tether::dist::epmd::{proto, NodeInfo, NodeType};
+/// assert_eq!(proto::decode_port2_resp(&[119, 1]).unwrap(), None); // not registered
+/// let resp = proto::encode_port2_resp(&NodeInfo::new("a", 9)).unwrap();
+/// assert_eq!(proto::decode_port2_resp(&resp).unwrap().unwrap().port, 9);
+/// ```
 pub fn decode_port2_resp(buf: &[u8]) -> Result<Option<NodeInfo>, EpmdError> {
     let mut c = Cursor::new(buf, "PORT2_RESP");
     let tag = c.u8()?;
@@ -265,6 +310,11 @@ pub fn decode_port2_resp(buf: &[u8]) -> Result<Option<NodeInfo>, EpmdError> {
 }
 
 /// One line of a NAMES reply: `name NAME at port PORT`.
+///
+/// ```
+/// # use tether::dist::epmd::{proto, NodeInfo, NodeType};
+/// assert_eq!(proto::names_line("kv", 4370), "name kv at port 4370\n");
+/// ```
 pub fn names_line(name: &str, port: u16) -> String {
     format!("name {name} at port {port}\n")
 }

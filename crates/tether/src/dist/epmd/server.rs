@@ -100,11 +100,34 @@ pub struct EpmdServer {
 
 impl EpmdServer {
     /// Binds to `addr` with default limits.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::epmd::{EpmdClient, EpmdConfig, EpmdServer, NodeInfo};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let epmd = EpmdServer::bind("127.0.0.1:0".parse().unwrap()).await.unwrap().spawn();
+    /// let client = EpmdClient::new(epmd.local_addr());
+    /// let _r = client.register(&NodeInfo::new("x", 1234)).await.unwrap();
+    /// assert_eq!(epmd.names(), [("x".to_string(), 1234)]);
+    /// # });
+    /// ```
     pub async fn bind(addr: SocketAddr) -> std::io::Result<EpmdServer> {
         EpmdServer::bind_with(addr, EpmdConfig::default()).await
     }
 
     /// Binds to `addr` with the given limits.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::epmd::{EpmdClient, EpmdConfig, EpmdServer, NodeInfo};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let epmd = EpmdServer::bind("127.0.0.1:0".parse().unwrap()).await.unwrap().spawn();
+    /// let client = EpmdClient::new(epmd.local_addr());
+    /// let config = EpmdConfig { max_connections: 8, ..EpmdConfig::default() };
+    /// let small = EpmdServer::bind_with("127.0.0.1:0".parse().unwrap(), config).await.unwrap().spawn();
+    /// assert!(EpmdClient::new(small.local_addr()).names().await.unwrap().is_empty());
+    /// # });
+    /// ```
     pub async fn bind_with(addr: SocketAddr, config: EpmdConfig) -> std::io::Result<EpmdServer> {
         let listener = TcpListener::bind(addr).await?;
         let mut seed = [0u8; 4];
@@ -121,6 +144,18 @@ impl EpmdServer {
     }
 
     /// The address actually bound.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::epmd::{EpmdClient, EpmdConfig, EpmdServer, NodeInfo};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let epmd = EpmdServer::bind("127.0.0.1:0".parse().unwrap()).await.unwrap().spawn();
+    /// let client = EpmdClient::new(epmd.local_addr());
+    /// let server = EpmdServer::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    /// assert_ne!(server.local_addr().port(), 0); // the port actually bound
+    /// # drop(server);
+    /// # });
+    /// ```
     pub fn local_addr(&self) -> SocketAddr {
         self.listener
             .local_addr()
@@ -128,6 +163,20 @@ impl EpmdServer {
     }
 
     /// Serves forever (until the future is dropped).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::epmd::{EpmdClient, EpmdConfig, EpmdServer, NodeInfo};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let epmd = EpmdServer::bind("127.0.0.1:0".parse().unwrap()).await.unwrap().spawn();
+    /// let client = EpmdClient::new(epmd.local_addr());
+    /// let server = EpmdServer::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    /// let addr = server.local_addr();
+    /// let serving = tokio::spawn(server.serve());
+    /// assert!(EpmdClient::new(addr).names().await.unwrap().is_empty());
+    /// serving.abort();
+    /// # });
+    /// ```
     pub async fn serve(self) {
         let limit = Arc::new(Semaphore::new(self.config.max_connections));
         let port = self.local_addr().port();
@@ -158,6 +207,19 @@ impl EpmdServer {
     }
 
     /// Runs the server on the current tokio runtime; it stops when the handle drops.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::epmd::{EpmdClient, EpmdConfig, EpmdServer, NodeInfo};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let epmd = EpmdServer::bind("127.0.0.1:0".parse().unwrap()).await.unwrap().spawn();
+    /// let client = EpmdClient::new(epmd.local_addr());
+    /// let handle = EpmdServer::bind("127.0.0.1:0".parse().unwrap()).await.unwrap().spawn();
+    /// let c = EpmdClient::new(handle.local_addr());
+    /// let _r = c.register(&NodeInfo::new("n", 7)).await.unwrap();
+    /// assert_eq!(handle.names(), [("n".to_string(), 7)]);
+    /// # });
+    /// ```
     pub fn spawn(self) -> EpmdHandle {
         let addr = self.local_addr();
         let shared = self.shared.clone();
@@ -171,6 +233,21 @@ impl EpmdServer {
     /// Starts an embedded EPMD on `addr` unless one already answers there: returns
     /// `Ok(None)` when an EPMD is already listening, `Ok(Some(handle))` when this
     /// process now serves EPMD.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::epmd::{EpmdClient, EpmdConfig, EpmdServer, NodeInfo};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let epmd = EpmdServer::bind("127.0.0.1:0".parse().unwrap()).await.unwrap().spawn();
+    /// let client = EpmdClient::new(epmd.local_addr());
+    /// // One answers there already: nothing new is started.
+    /// assert!(EpmdServer::ensure_running(epmd.local_addr()).await.unwrap().is_none());
+    /// // A free port: this process starts serving EPMD there.
+    /// let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    /// let started = EpmdServer::ensure_running(free).await.unwrap();
+    /// assert_eq!(started.unwrap().local_addr(), free);
+    /// # });
+    /// ```
     pub async fn ensure_running(addr: SocketAddr) -> std::io::Result<Option<EpmdHandle>> {
         EpmdServer::ensure_running_at(addr, addr).await
     }
@@ -179,6 +256,20 @@ impl EpmdServer {
     /// `probe` and, finding none, serves on `bind`: a node listening on all interfaces
     /// looks on loopback and serves on all interfaces, as the `epmd` daemon does, so
     /// that peers on other hosts can look it up.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::epmd::{EpmdClient, EpmdConfig, EpmdServer, NodeInfo};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let epmd = EpmdServer::bind("127.0.0.1:0".parse().unwrap()).await.unwrap().spawn();
+    /// let client = EpmdClient::new(epmd.local_addr());
+    /// let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    /// let h = EpmdServer::ensure_running_at(free, free).await.unwrap().unwrap();
+    /// assert_eq!(h.local_addr(), free);
+    /// // Asked again, the running one answers.
+    /// assert!(EpmdServer::ensure_running_at(free, free).await.unwrap().is_none());
+    /// # });
+    /// ```
     pub async fn ensure_running_at(
         probe: SocketAddr,
         bind: SocketAddr,
@@ -200,11 +291,33 @@ pub struct EpmdHandle {
 
 impl EpmdHandle {
     /// The address the server listens on.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::epmd::{EpmdClient, EpmdConfig, EpmdServer, NodeInfo};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let epmd = EpmdServer::bind("127.0.0.1:0".parse().unwrap()).await.unwrap().spawn();
+    /// let client = EpmdClient::new(epmd.local_addr());
+    /// assert!(epmd.local_addr().ip().is_loopback());
+    /// # });
+    /// ```
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
     }
 
     /// The currently registered nodes, as `(short name, port)`.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::epmd::{EpmdClient, EpmdConfig, EpmdServer, NodeInfo};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let epmd = EpmdServer::bind("127.0.0.1:0".parse().unwrap()).await.unwrap().spawn();
+    /// let client = EpmdClient::new(epmd.local_addr());
+    /// assert!(epmd.names().is_empty());
+    /// let _r = client.register(&NodeInfo::new("n", 7)).await.unwrap();
+    /// assert_eq!(epmd.names(), [("n".to_string(), 7)]);
+    /// # });
+    /// ```
     pub fn names(&self) -> Vec<(String, u16)> {
         let reg = lock(&self.shared);
         reg.order
@@ -215,6 +328,19 @@ impl EpmdHandle {
     }
 
     /// Waits until the server task ends (it only ends when aborted).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::dist::epmd::{EpmdClient, EpmdConfig, EpmdServer, NodeInfo};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let epmd = EpmdServer::bind("127.0.0.1:0".parse().unwrap()).await.unwrap().spawn();
+    /// let client = EpmdClient::new(epmd.local_addr());
+    /// let server = EpmdServer::bind("127.0.0.1:0".parse().unwrap()).await.unwrap().spawn();
+    /// // `join` waits for the server task; it only ends when aborted, so bound the wait.
+    /// let waited = tether::otp::task::Task::spawn_async(async move { server.join().await });
+    /// assert!(waited.await_(Duration::from_millis(50)).await.is_err()); // still serving
+    /// # });
+    /// ```
     pub async fn join(mut self) {
         let _ = (&mut self.task).await;
     }

@@ -86,6 +86,13 @@ impl HandshakeError {
     }
 
     /// Whether the failure means the two nodes' cookies differ.
+    ///
+    /// ```
+    /// use tether::dist::HandshakeError;
+    /// assert!(HandshakeError::BadDigest { peer: "b@h".into() }.is_cookie_mismatch());
+    /// assert!(HandshakeError::CookieRejected { peer: "b@h".into() }.is_cookie_mismatch());
+    /// assert!(!HandshakeError::Timeout.is_cookie_mismatch());
+    /// ```
     pub fn is_cookie_mismatch(&self) -> bool {
         matches!(
             self,
@@ -95,6 +102,12 @@ impl HandshakeError {
 
     /// Whether this is the expected outcome of a simultaneous connect (the other
     /// connection attempt survives) rather than a failure.
+    ///
+    /// ```
+    /// use tether::dist::HandshakeError;
+    /// assert!(HandshakeError::LostRace { peer: "b@h".into() }.is_simultaneous_connect());
+    /// assert!(!HandshakeError::Timeout.is_simultaneous_connect());
+    /// ```
     pub fn is_simultaneous_connect(&self) -> bool {
         matches!(
             self,

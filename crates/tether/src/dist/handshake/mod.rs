@@ -89,6 +89,15 @@ pub struct HandshakeConfig {
 impl HandshakeConfig {
     /// A visible node with [`DistFlags::DEFAULT`], the OTP 25 mandatory set as
     /// requirement, a 7 s setup timeout, no allow-list, plain TCP framing.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use tether::dist::{Cookie, Cookies, DistFlags, HandshakeConfig, NodeName};
+    /// let cookies = Arc::new(Cookies::new(Cookie::new("c").unwrap()));
+    /// let cfg = HandshakeConfig::new(NodeName::parse("a@127.0.0.1").unwrap(), 1, cookies);
+    /// assert!(cfg.advertised_flags().contains(DistFlags::PUBLISHED));
+    /// assert_eq!(cfg.mandatory_flags(), DistFlags::MANDATORY_OTP25);
+    /// ```
     pub fn new(name: NodeName, creation: u32, cookies: Arc<Cookies>) -> HandshakeConfig {
         HandshakeConfig {
             name,
@@ -105,12 +114,29 @@ impl HandshakeConfig {
 
     /// The same configuration as a hidden node (`-hidden`): connections are hidden and
     /// the peer does not expect us to run `global`.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use tether::dist::{Cookie, Cookies, DistFlags, HandshakeConfig, NodeName};
+    /// let cookies = Arc::new(Cookies::new(Cookie::new("c").unwrap()));
+    /// let cfg = HandshakeConfig::new(NodeName::parse("a@127.0.0.1").unwrap(), 1, cookies);
+    /// let hidden = cfg.hidden();
+    /// assert!(!hidden.advertised_flags().contains(DistFlags::PUBLISHED));
+    /// ```
     pub fn hidden(mut self) -> HandshakeConfig {
         self.is_hidden = true;
         self
     }
 
     /// The flags actually sent.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use tether::dist::{Cookie, Cookies, DistFlags, HandshakeConfig, NodeName};
+    /// let cookies = Arc::new(Cookies::new(Cookie::new("c").unwrap()));
+    /// let cfg = HandshakeConfig::new(NodeName::parse("a@127.0.0.1").unwrap(), 1, cookies);
+    /// assert!(cfg.advertised_flags().contains(DistFlags::DEFAULT));
+    /// ```
     pub fn advertised_flags(&self) -> DistFlags {
         let f = self.flags.without(DistFlags::NAME_ME);
         if self.is_hidden {
@@ -121,6 +147,15 @@ impl HandshakeConfig {
     }
 
     /// Every flag a peer must have.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use tether::dist::{Cookie, Cookies, DistFlags, HandshakeConfig, NodeName};
+    /// let cookies = Arc::new(Cookies::new(Cookie::new("c").unwrap()));
+    /// let cfg = HandshakeConfig::new(NodeName::parse("a@127.0.0.1").unwrap(), 1, cookies);
+    /// // Every OTP 25 peer has these; a peer without one of them is refused.
+    /// assert!(DistFlags::DEFAULT.contains(cfg.mandatory_flags()));
+    /// ```
     pub fn mandatory_flags(&self) -> DistFlags {
         DistFlags::MANDATORY_OTP25 | self.required_flags
     }
@@ -158,11 +193,27 @@ pub struct AllowList(Vec<String>);
 
 impl AllowList {
     /// An allow-list of entries.
+    ///
+    /// ```
+    /// # use tether::dist::{AllowList, NodeName};
+    /// let allow = AllowList::new(["db@h1"]);
+    /// assert!(allow.allows(&NodeName::parse("db@h1").unwrap()));
+    /// assert!(!allow.allows(&NodeName::parse("db@h2").unwrap()));
+    /// ```
     pub fn new<I: IntoIterator<Item = S>, S: Into<String>>(entries: I) -> AllowList {
         AllowList(entries.into_iter().map(Into::into).collect())
     }
 
     /// Whether `peer` is allowed.
+    ///
+    /// ```
+    /// # use tether::dist::{AllowList, NodeName};
+    /// // An entry `name@` allows that name on any host; `host` any name on it.
+    /// let allow = AllowList::new(["worker@", "trusted.local"]);
+    /// assert!(allow.allows(&NodeName::parse("worker@anywhere").unwrap()));
+    /// assert!(allow.allows(&NodeName::parse("x@trusted.local").unwrap()));
+    /// assert!(!allow.allows(&NodeName::parse("x@elsewhere").unwrap()));
+    /// ```
     pub fn allows(&self, peer: &NodeName) -> bool {
         self.0.iter().any(|e| match e.split_once('@') {
             Some((name, "")) => name == peer.alive(),

@@ -130,6 +130,12 @@ pub enum Resolve {
 
 impl Resolve {
     /// The method as it travels: `fun global:random_exit_name/3` and so on.
+    ///
+    /// ```
+    /// use tether::kernel::global::Resolve;
+    /// assert_eq!(Resolve::default(), Resolve::RandomExit);
+    /// assert_eq!(Resolve::NotifyAll.to_term().to_string(), "fun global:notify_all_name/3");
+    /// ```
     pub fn to_term(self) -> Term {
         let f = match self {
             Resolve::RandomExit => "random_exit_name",
@@ -154,11 +160,45 @@ async fn job<T>(make: impl FnOnce(oneshot::Sender<T>) -> Job) -> Option<T> {
 /// and `pid` had no global name; registered on every connected node.
 ///
 /// Without a running node there is no name server and this returns `false`.
+///
+/// ```
+/// # use tether::dist::{self, EpmdMode, NodeConfig};
+/// # use tether::kernel::global;
+/// # use tether::Term;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// # let cfg = NodeConfig::new("doc_gl_register@127.0.0.1").cookie("doc")
+/// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+/// # let node = dist::start(cfg).await.unwrap();
+/// let me = tether::self_pid();
+/// assert!(global::register_name("leader", me).await);
+/// assert_eq!(global::whereis_name("leader"), Some(me));
+/// // Taken: a second registration under the name fails.
+/// let other = tether::spawn(std::future::pending());
+/// assert!(!global::register_name("leader", other).await);
+/// # node.stop().await;
+/// # });
+/// ```
 pub async fn register_name(name: impl NameTerm, pid: Pid) -> bool {
     register_name_with(name, pid, Resolve::default()).await
 }
 
 /// [`register_name`] with a resolve method.
+///
+/// ```
+/// # use tether::dist::{self, EpmdMode, NodeConfig};
+/// # use tether::kernel::global;
+/// # use tether::Term;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// # let cfg = NodeConfig::new("doc_gl_register_with@127.0.0.1").cookie("doc")
+/// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+/// # let node = dist::start(cfg).await.unwrap();
+/// let me = tether::self_pid();
+/// use tether::kernel::global::Resolve;
+/// assert!(global::register_name_with("db", me, Resolve::NotifyAll).await);
+/// assert_eq!(global::whereis_name("db"), Some(me));
+/// # node.stop().await;
+/// # });
+/// ```
 pub async fn register_name_with(name: impl NameTerm, pid: Pid, resolve: Resolve) -> bool {
     let (name, method) = (name.name_term(), resolve.to_term());
     job(|reply| Job::Register {
@@ -172,11 +212,44 @@ pub async fn register_name_with(name: impl NameTerm, pid: Pid, resolve: Resolve)
 }
 
 /// `global:re_register_name(Name, Pid)`: registers even if the name is taken.
+///
+/// ```
+/// # use tether::dist::{self, EpmdMode, NodeConfig};
+/// # use tether::kernel::global;
+/// # use tether::Term;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// # let cfg = NodeConfig::new("doc_gl_re_register@127.0.0.1").cookie("doc")
+/// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+/// # let node = dist::start(cfg).await.unwrap();
+/// let me = tether::self_pid();
+/// let old = tether::spawn(std::future::pending());
+/// assert!(global::register_name("primary", old).await);
+/// assert!(global::re_register_name("primary", me).await);
+/// assert_eq!(global::whereis_name("primary"), Some(me));
+/// # node.stop().await;
+/// # });
+/// ```
 pub async fn re_register_name(name: impl NameTerm, pid: Pid) -> bool {
     re_register_name_with(name, pid, Resolve::default()).await
 }
 
 /// [`re_register_name`] with a resolve method.
+///
+/// ```
+/// # use tether::dist::{self, EpmdMode, NodeConfig};
+/// # use tether::kernel::global;
+/// # use tether::Term;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// # let cfg = NodeConfig::new("doc_gl_re_register_with@127.0.0.1").cookie("doc")
+/// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+/// # let node = dist::start(cfg).await.unwrap();
+/// let me = tether::self_pid();
+/// use tether::kernel::global::Resolve;
+/// assert!(global::re_register_name_with("svc", me, Resolve::RandomNotify).await);
+/// assert_eq!(global::whereis_name("svc"), Some(me));
+/// # node.stop().await;
+/// # });
+/// ```
 pub async fn re_register_name_with(name: impl NameTerm, pid: Pid, resolve: Resolve) -> bool {
     let (name, method) = (name.name_term(), resolve.to_term());
     job(|reply| Job::ReRegister {
@@ -190,6 +263,22 @@ pub async fn re_register_name_with(name: impl NameTerm, pid: Pid, resolve: Resol
 }
 
 /// `global:unregister_name(Name)`.
+///
+/// ```
+/// # use tether::dist::{self, EpmdMode, NodeConfig};
+/// # use tether::kernel::global;
+/// # use tether::Term;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// # let cfg = NodeConfig::new("doc_gl_unregister@127.0.0.1").cookie("doc")
+/// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+/// # let node = dist::start(cfg).await.unwrap();
+/// let me = tether::self_pid();
+/// assert!(global::register_name("temp", me).await);
+/// global::unregister_name("temp").await;
+/// assert_eq!(global::whereis_name("temp"), None);
+/// # node.stop().await;
+/// # });
+/// ```
 pub async fn unregister_name(name: impl NameTerm) {
     let name = name.name_term();
     if whereis_name(&name).is_none() && table::read(|t| t.name(&name).is_none()) {
@@ -199,6 +288,25 @@ pub async fn unregister_name(name: impl NameTerm) {
 }
 
 /// `global:whereis_name(Name)`: a local read, never waits.
+///
+/// ```
+/// # use tether::dist::{self, EpmdMode, NodeConfig};
+/// # use tether::kernel::global;
+/// # use tether::Term;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// # let cfg = NodeConfig::new("doc_gl_whereis@127.0.0.1").cookie("doc")
+/// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+/// # let node = dist::start(cfg).await.unwrap();
+/// let me = tether::self_pid();
+/// assert_eq!(global::whereis_name("cache"), None);
+/// let cache = tether::spawn(std::future::pending());
+/// global::register_name("cache", cache).await;
+/// assert_eq!(global::whereis_name("cache"), Some(cache));
+/// // Names are terms: a string is an atom, so Elixir's {:global, :cache} finds it too.
+/// assert_eq!(global::whereis_name(Term::atom("cache")), Some(cache));
+/// # node.stop().await;
+/// # });
+/// ```
 pub fn whereis_name(name: impl NameTerm) -> Option<Pid> {
     let name = name.name_term();
     let pid = table::read(|t| t.name(&name).map(|e| e.pid))?;
@@ -209,12 +317,44 @@ pub fn whereis_name(name: impl NameTerm) -> Option<Pid> {
 }
 
 /// `global:registered_names()`.
+///
+/// ```
+/// # use tether::dist::{self, EpmdMode, NodeConfig};
+/// # use tether::kernel::global;
+/// # use tether::Term;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// # let cfg = NodeConfig::new("doc_gl_registered@127.0.0.1").cookie("doc")
+/// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+/// # let node = dist::start(cfg).await.unwrap();
+/// let me = tether::self_pid();
+/// global::register_name("a", me).await;
+/// assert_eq!(global::registered_names(), [Term::atom("a")]);
+/// # node.stop().await;
+/// # });
+/// ```
 pub fn registered_names() -> Vec<Term> {
     table::read(|t| t.names())
 }
 
 /// `global:send(Name, Msg)`: the pid the message went to, or the message back if the
 /// name is not registered (where Erlang exits with `{badarg, {Name, Msg}}`).
+///
+/// ```
+/// # use tether::dist::{self, EpmdMode, NodeConfig};
+/// # use tether::kernel::global;
+/// # use tether::Term;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// # let cfg = NodeConfig::new("doc_gl_send@127.0.0.1").cookie("doc")
+/// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+/// # let node = dist::start(cfg).await.unwrap();
+/// let me = tether::self_pid();
+/// global::register_name("inbox", me).await;
+/// assert_eq!(global::send("inbox", Term::atom("hello")), Ok(me));
+/// assert_eq!(tether::receive::<Term>().await, Term::atom("hello"));
+/// assert_eq!(global::send("nobody", Term::atom("lost")), Err(Term::atom("lost")));
+/// # node.stop().await;
+/// # });
+/// ```
 pub fn send(name: impl NameTerm, msg: Term) -> Result<Pid, Term> {
     match whereis_name(name) {
         Some(p) => {
@@ -237,6 +377,13 @@ pub struct LockId {
 
 impl LockId {
     /// `{Resource, Requester}`.
+    ///
+    /// ```
+    /// use tether::{kernel::global::LockId, Term};
+    /// let id = LockId::new(Term::atom("accounts"), Term::atom("batch_job"));
+    /// assert_eq!(id.resource, Term::atom("accounts"));
+    /// assert_eq!(id.requester, Term::atom("batch_job"));
+    /// ```
     pub fn new(resource: impl Into<Term>, requester: impl Into<Term>) -> LockId {
         LockId {
             resource: resource.into(),
@@ -263,12 +410,57 @@ fn default_nodes(nodes: Option<&[Node]>) -> Vec<Node> {
 /// `global:set_lock(Id, Nodes, Retries)`: takes the lock on `nodes` (default: this
 /// node and every visible one) for the calling process, retrying with back-off
 /// (`retries` `None` = forever). Released by [`del_lock`] or when the caller exits.
+///
+/// ```
+/// # use tether::dist::{self, EpmdMode, NodeConfig};
+/// # use tether::kernel::global;
+/// # use tether::Term;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// # let cfg = NodeConfig::new("doc_gl_set_lock@127.0.0.1").cookie("doc")
+/// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+/// # let node = dist::start(cfg).await.unwrap();
+/// let me = tether::self_pid();
+/// use tether::kernel::global::LockId;
+/// let id = LockId::new(Term::atom("table"), Term::Pid(me));
+/// assert!(global::set_lock(&id, None, Some(0)).await);
+/// // Another requester is kept out while we hold it.
+/// let other = tether::spawn(async move {
+///     let theirs = LockId::new(Term::atom("table"), Term::atom("other"));
+///     let got = global::set_lock(&theirs, None, Some(0)).await;
+///     tether::send(me, got).unwrap();
+/// });
+/// # let _ = other;
+/// assert!(!tether::receive::<bool>().await);
+/// global::del_lock(&id, None).await;
+/// # node.stop().await;
+/// # });
+/// ```
 pub async fn set_lock(id: &LockId, nodes: Option<&[Node]>, retries: Option<u32>) -> bool {
     let nodes = default_nodes(nodes);
     multi::set_lock(&id.to_term(), &nodes, retries).await
 }
 
 /// `global:del_lock(Id, Nodes)`.
+///
+/// ```
+/// # use tether::dist::{self, EpmdMode, NodeConfig};
+/// # use tether::kernel::global;
+/// # use tether::Term;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// # let cfg = NodeConfig::new("doc_gl_del_lock@127.0.0.1").cookie("doc")
+/// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+/// # let node = dist::start(cfg).await.unwrap();
+/// let me = tether::self_pid();
+/// use tether::kernel::global::LockId;
+/// let id = LockId::new(Term::atom("res"), Term::Pid(me));
+/// assert!(global::set_lock(&id, None, Some(0)).await);
+/// global::del_lock(&id, None).await;
+/// // Free again for anyone.
+/// let theirs = LockId::new(Term::atom("res"), Term::atom("someone_else"));
+/// assert!(global::set_lock(&theirs, None, Some(0)).await);
+/// # node.stop().await;
+/// # });
+/// ```
 pub async fn del_lock(id: &LockId, nodes: Option<&[Node]>) {
     let nodes = default_nodes(nodes);
     multi::del_lock(&id.to_term(), &nodes).await;
@@ -276,6 +468,23 @@ pub async fn del_lock(id: &LockId, nodes: Option<&[Node]>) {
 
 /// `global:trans(Id, Fun, Nodes, Retries)`: runs `f` holding the lock; `None`
 /// (`aborted`) if the lock could not be taken.
+///
+/// ```
+/// # use tether::dist::{self, EpmdMode, NodeConfig};
+/// # use tether::kernel::global;
+/// # use tether::Term;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// # let cfg = NodeConfig::new("doc_gl_trans@127.0.0.1").cookie("doc")
+/// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+/// # let node = dist::start(cfg).await.unwrap();
+/// let me = tether::self_pid();
+/// use tether::kernel::global::LockId;
+/// let id = LockId::new(Term::atom("counter"), Term::Pid(me));
+/// let r = global::trans(&id, None, Some(0), || async { 40 + 2 }).await;
+/// assert_eq!(r, Some(42));
+/// # node.stop().await;
+/// # });
+/// ```
 pub async fn trans<T, F, Fut>(
     id: &LockId,
     nodes: Option<&[Node]>,
@@ -297,11 +506,41 @@ where
 }
 
 /// `global:sync()`: waits until every visible node has joined this node's name server.
+///
+/// ```
+/// # use tether::dist::{self, EpmdMode, NodeConfig};
+/// # use tether::kernel::global;
+/// # use tether::Term;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// # let cfg = NodeConfig::new("doc_gl_sync@127.0.0.1").cookie("doc")
+/// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+/// # let node = dist::start(cfg).await.unwrap();
+/// let me = tether::self_pid();
+/// global::sync().await; // no other nodes: returns at once
+/// assert!(global::register_name("ready", me).await);
+/// # node.stop().await;
+/// # });
+/// ```
 pub async fn sync() {
     sync_nodes(&crate::dist::nodes(crate::dist::NodeKind::Visible)).await
 }
 
 /// `global:sync(Nodes)`.
+///
+/// ```
+/// # use tether::dist::{self, EpmdMode, NodeConfig};
+/// # use tether::kernel::global;
+/// # use tether::Term;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// # let cfg = NodeConfig::new("doc_gl_sync_nodes@127.0.0.1").cookie("doc")
+/// #     .listen("127.0.0.1".parse().unwrap()).epmd(EpmdMode::None);
+/// # let node = dist::start(cfg).await.unwrap();
+/// let me = tether::self_pid();
+/// global::sync_nodes(&[]).await;
+/// assert!(global::registered_names().is_empty());
+/// # node.stop().await;
+/// # });
+/// ```
 pub async fn sync_nodes(nodes: &[Node]) {
     let (tx, rx) = oneshot::channel();
     let msg = server::GnsMsg::Sync {
@@ -334,6 +573,12 @@ pub struct Global(pub Term);
 impl Global {
     /// The global name `name`: a string is an atom, as Erlang and Elixir name things
     /// (`Global::new("counter")` is Elixir's `{:global, :counter}`); see [`NameTerm`].
+    ///
+    /// ```
+    /// use tether::{kernel::global::Global, Term};
+    /// assert_eq!(Global::new("counter").0, Term::atom("counter"));
+    /// assert_eq!(format!("{:?}", Global::new("counter")), "{global, counter}");
+    /// ```
     pub fn new(name: impl NameTerm) -> Global {
         Global(name.name_term())
     }

@@ -172,12 +172,33 @@ pub(crate) enum ScopeMsg {
 }
 
 /// Starts the default scope `pg`, linked to the caller.
+///
+/// ```
+/// # use tether::{kernel::pg, Term};
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// let scope = pg::start_link().await.unwrap();
+/// assert_eq!(tether::whereis("pg"), Some(scope));
+/// pg::join("pg", "workers", &[tether::self_pid()]).await.unwrap();
+/// assert_eq!(pg::get_members("pg", "workers"), [tether::self_pid()]);
+/// # });
+/// ```
 pub async fn start_link() -> Result<Pid, SupervisorStartError> {
     start_link_scope(DEFAULT_SCOPE).await
 }
 
 /// Starts a scope, registered under `scope`, linked to the caller (`pg:start_link/1`).
 /// A second scope with the same name gives [`SupervisorStartError::AlreadyStarted`].
+///
+/// ```
+/// # use tether::{kernel::pg, Term};
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// use tether::otp::supervisor::SupervisorStartError;
+/// let scope = pg::start_link_scope("rooms").await.unwrap();
+/// assert_eq!(tether::whereis("rooms"), Some(scope));
+/// let again = pg::start_link_scope("rooms").await;
+/// assert_eq!(again, Err(SupervisorStartError::AlreadyStarted(scope)));
+/// # });
+/// ```
 pub async fn start_link_scope(scope: impl Into<Atom>) -> Result<Pid, SupervisorStartError> {
     let scope = scope.into();
     let name = Some(StartName::Local(scope.clone()));
@@ -209,6 +230,16 @@ pub async fn start_link_scope(scope: impl Into<Atom>) -> Result<Pid, SupervisorS
 }
 
 /// Starts a scope registered under `scope`, not linked to the caller (`pg:start/1`).
+///
+/// ```
+/// # use tether::{kernel::pg, Term};
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// let scope = pg::start("standalone").await.unwrap();
+/// assert_eq!(tether::whereis("standalone"), Some(scope));
+/// // Not linked: the caller's links do not hold the scope.
+/// assert!(!tether::process_info(tether::self_pid()).unwrap().links.contains(&scope));
+/// # });
+/// ```
 pub async fn start(scope: impl Into<Atom>) -> Result<Pid, SupervisorStartError> {
     let pid = start_link_scope(scope).await?;
     crate::unlink(pid);
@@ -224,6 +255,17 @@ fn check_local(pids: &[Pid]) -> Result<(), PgError> {
 
 /// Adds `pids` to `group` in `scope` (`pg:join/3`); joining twice means two entries
 /// (PG3). Only local pids (PG2); dead ones are removed again at once.
+///
+/// ```
+/// # use tether::{kernel::pg, Term};
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// # pg::start_link_scope("chat").await.unwrap();
+/// let me = tether::self_pid();
+/// pg::join("chat", "lobby", &[me]).await.unwrap();
+/// pg::join("chat", "lobby", &[me]).await.unwrap(); // twice: two entries
+/// assert_eq!(pg::get_members("chat", "lobby"), [me, me]);
+/// # });
+/// ```
 pub async fn join(scope: &str, group: impl NameTerm, pids: &[Pid]) -> Result<(), PgError> {
     check_local(pids)?;
     let (group, pids) = (TermKey(group.name_term()), pids.to_vec());
@@ -231,6 +273,18 @@ pub async fn join(scope: &str, group: impl NameTerm, pids: &[Pid]) -> Result<(),
 }
 
 /// Removes one occurrence of each of `pids` from `group` (`pg:leave/3`).
+///
+/// ```
+/// # use tether::{kernel::pg, Term};
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// # pg::start_link_scope("chat").await.unwrap();
+/// let me = tether::self_pid();
+/// pg::join("chat", "lobby", &[me]).await.unwrap();
+/// assert_eq!(pg::leave("chat", "lobby", &[me]).await.unwrap(), pg::Leave::Left);
+/// assert_eq!(pg::leave("chat", "lobby", &[me]).await.unwrap(), pg::Leave::NotJoined);
+/// assert!(pg::get_members("chat", "lobby").is_empty());
+/// # });
+/// ```
 pub async fn leave(scope: &str, group: impl NameTerm, pids: &[Pid]) -> Result<Leave, PgError> {
     check_local(pids)?;
     let (group, pids) = (TermKey(group.name_term()), pids.to_vec());
@@ -244,11 +298,36 @@ pub async fn leave(scope: &str, group: impl NameTerm, pids: &[Pid]) -> Result<Le
 
 /// All members of `group`, with repeats, in no guaranteed order; `[]` for an
 /// unknown group or scope (PG5, PG6). Reads the table; no message.
+///
+/// ```
+/// # use tether::{kernel::pg, Term};
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// # pg::start_link_scope("chat").await.unwrap();
+/// let me = tether::self_pid();
+/// let other = tether::spawn(std::future::pending());
+/// pg::join("chat", "lobby", &[me, other]).await.unwrap();
+/// let members = pg::get_members("chat", "lobby");
+/// assert_eq!(members.len(), 2);
+/// assert!(members.contains(&me) && members.contains(&other));
+/// assert!(pg::get_members("chat", "nobody_here").is_empty());
+/// # });
+/// ```
 pub fn get_members(scope: &str, group: impl NameTerm) -> Vec<Pid> {
     read_group(scope, &group.name_term(), |g| g.all.clone())
 }
 
 /// The members of `group` on this node.
+///
+/// ```
+/// # use tether::{kernel::pg, Term};
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// # pg::start_link_scope("chat").await.unwrap();
+/// let me = tether::self_pid();
+/// pg::join("chat", "lobby", &[me]).await.unwrap();
+/// // Without other nodes, all members are local.
+/// assert_eq!(pg::get_local_members("chat", "lobby"), pg::get_members("chat", "lobby"));
+/// # });
+/// ```
 pub fn get_local_members(scope: &str, group: impl NameTerm) -> Vec<Pid> {
     read_group(scope, &group.name_term(), |g| g.local.clone())
 }
@@ -265,6 +344,19 @@ fn read_group(scope: &str, group: &Term, f: impl Fn(&Group) -> Vec<Pid>) -> Vec<
 }
 
 /// The groups with members (`pg:which_groups/1`).
+///
+/// ```
+/// # use tether::{kernel::pg, Term};
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// # pg::start_link_scope("chat").await.unwrap();
+/// let me = tether::self_pid();
+/// pg::join("chat", "a", &[me]).await.unwrap();
+/// pg::join("chat", Term::tuple([Term::atom("room"), Term::from(1)]), &[me]).await.unwrap();
+/// let groups = pg::which_groups("chat");
+/// assert_eq!(groups.len(), 2);
+/// assert!(groups.contains(&Term::atom("a")));
+/// # });
+/// ```
 pub fn which_groups(scope: &str) -> Vec<Term> {
     let Some(t) = table(scope) else {
         return Vec::new();
@@ -274,6 +366,16 @@ pub fn which_groups(scope: &str) -> Vec<Term> {
 }
 
 /// The groups with local members (`pg:which_local_groups/1`).
+///
+/// ```
+/// # use tether::{kernel::pg, Term};
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// # pg::start_link_scope("chat").await.unwrap();
+/// let me = tether::self_pid();
+/// pg::join("chat", "a", &[me]).await.unwrap();
+/// assert_eq!(pg::which_local_groups("chat"), [Term::atom("a")]);
+/// # });
+/// ```
 pub fn which_local_groups(scope: &str) -> Vec<Term> {
     let Some(t) = table(scope) else {
         return Vec::new();
@@ -288,6 +390,20 @@ pub fn which_local_groups(scope: &str) -> Vec<Term> {
 
 /// Subscribes the caller to every join and leave in `scope`; returns the reference
 /// of the [`PgEvent`]s to come and the current groups (`pg:monitor_scope/1`).
+///
+/// ```
+/// # use tether::{kernel::pg, Term};
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// # pg::start_link_scope("chat").await.unwrap();
+/// let me = tether::self_pid();
+/// pg::join("chat", "a", &[me]).await.unwrap();
+/// let (r, groups) = pg::monitor_scope("chat").await.unwrap();
+/// assert_eq!(groups, vec![(Term::atom("a"), vec![me])]);
+/// pg::join("chat", "b", &[me]).await.unwrap();
+/// let ev: pg::PgEvent = tether::receive().await;
+/// assert_eq!((ev.reference, ev.change, ev.group), (r, pg::Change::Join, Term::atom("b")));
+/// # });
+/// ```
 pub async fn monitor_scope(scope: &str) -> Result<(Reference, Groups), PgError> {
     let me = crate::self_pid();
     Ok(call(&Dest::from(scope), |r| ScopeMsg::MonitorScope(me, r), None).await?)
@@ -320,6 +436,21 @@ pub async fn monitor(scope: &str, group: impl NameTerm) -> Result<(Reference, Ve
 
 /// Cancels a [`monitor`] or [`monitor_scope`] and drops its pending notifications
 /// from the caller's mailbox; `false` if the reference is unknown (`pg:demonitor/2`).
+///
+/// ```
+/// # use tether::{kernel::pg, Term};
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// # pg::start_link_scope("chat").await.unwrap();
+/// let me = tether::self_pid();
+/// let (r, _) = pg::monitor_scope("chat").await.unwrap();
+/// pg::join("chat", "a", &[me]).await.unwrap(); // an event is on its way
+/// assert!(pg::demonitor("chat", r).await.unwrap());
+/// // ... and was dropped from the mailbox with the subscription.
+/// let none = tether::receive_timeout::<pg::PgEvent>(std::time::Duration::from_millis(20)).await;
+/// assert!(none.is_none());
+/// assert!(!pg::demonitor("chat", r).await.unwrap());
+/// # });
+/// ```
 pub async fn demonitor(scope: &str, reference: Reference) -> Result<bool, PgError> {
     let found = call(
         &Dest::from(scope),

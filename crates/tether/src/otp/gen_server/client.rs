@@ -66,6 +66,32 @@ impl<C, R> fmt::Debug for Client<C, R> {
 
 impl<C: Serialize, R: DeserializeOwned> Client<C, R> {
     /// A client of the server at `dest` (a pid, a name, `(name, node)`, ...).
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use tether::otp::gen_server::{self, CallResult, CastResult, Client, GenServer, Init, ReplyTo, StartOpts};
+    /// #[derive(Serialize, Deserialize)]
+    /// #[serde(rename_all = "snake_case")]
+    /// enum Req { Push(i64), Pop }
+    /// # struct Stack(Vec<i64>);
+    /// # impl GenServer for Stack {
+    /// #     type Args = (); type Call = Req; type Cast = Req; type Reply = Option<i64>; type Continue = ();
+    /// #     async fn init(_: ()) -> Init<Self> { Init::ok(Stack(vec![])) }
+    /// #     async fn handle_call(&mut self, r: Req, _: &ReplyTo<Option<i64>>) -> CallResult<Self> {
+    /// #         match r { Req::Push(n) => { self.0.push(n); CallResult::reply(None) } Req::Pop => CallResult::reply(self.0.pop()) }
+    /// #     }
+    /// #     async fn handle_cast(&mut self, r: Req) -> CastResult<Self> { if let Req::Push(n) = r { self.0.push(n) } CastResult::noreply() }
+    /// #     tether::serde_wire!();
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # gen_server::start::<Stack>((), StartOpts::new().name("stack")).await.unwrap();
+    /// // A server that speaks terms: `{push, N}` and `pop` (here a local one;
+    /// // `("stack", node)` reaches one on another node the same way).
+    /// let stack = Client::<Req, Option<i64>>::new("stack");
+    /// assert_eq!(stack.call(&Req::Push(1)).await.unwrap(), None);
+    /// assert_eq!(stack.call(&Req::Pop).await.unwrap(), Some(1));
+    /// # });
+    /// ```
     pub fn new(dest: impl Into<Dest>) -> Self {
         Client {
             dest: dest.into(),
@@ -75,6 +101,32 @@ impl<C: Serialize, R: DeserializeOwned> Client<C, R> {
     }
 
     /// The same client with another call timeout.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use tether::otp::gen_server::{self, CallResult, CastResult, Client, GenServer, Init, ReplyTo, StartOpts};
+    /// #[derive(Serialize, Deserialize)]
+    /// #[serde(rename_all = "snake_case")]
+    /// enum Req { Push(i64), Pop }
+    /// # struct Stack(Vec<i64>);
+    /// # impl GenServer for Stack {
+    /// #     type Args = (); type Call = Req; type Cast = Req; type Reply = Option<i64>; type Continue = ();
+    /// #     async fn init(_: ()) -> Init<Self> { Init::ok(Stack(vec![])) }
+    /// #     async fn handle_call(&mut self, r: Req, _: &ReplyTo<Option<i64>>) -> CallResult<Self> {
+    /// #         match r { Req::Push(n) => { self.0.push(n); CallResult::reply(None) } Req::Pop => CallResult::reply(self.0.pop()) }
+    /// #     }
+    /// #     async fn handle_cast(&mut self, r: Req) -> CastResult<Self> { if let Req::Push(n) = r { self.0.push(n) } CastResult::noreply() }
+    /// #     tether::serde_wire!();
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # gen_server::start::<Stack>((), StartOpts::new().name("stack")).await.unwrap();
+    /// use std::time::Duration;
+    /// let stack = Client::<Req, Option<i64>>::new("stack").timeout(Duration::from_millis(100));
+    /// assert_eq!(stack.call(&Req::Pop).await.unwrap(), None);
+    /// let nobody = Client::<Req, Option<i64>>::new("nobody").timeout(Duration::from_millis(100));
+    /// assert!(nobody.call(&Req::Pop).await.unwrap_err().is_noproc());
+    /// # });
+    /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -83,6 +135,34 @@ impl<C: Serialize, R: DeserializeOwned> Client<C, R> {
     /// Calls the server and decodes its reply. Errors: those of any call, plus
     /// [`CallError::NotPortable`] if `request` has no term form and
     /// [`CallError::BadReply`] (holding the reply) if the reply is not an `R`.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use tether::otp::gen_server::{self, CallResult, CastResult, Client, GenServer, Init, ReplyTo, StartOpts};
+    /// #[derive(Serialize, Deserialize)]
+    /// #[serde(rename_all = "snake_case")]
+    /// enum Req { Push(i64), Pop }
+    /// # struct Stack(Vec<i64>);
+    /// # impl GenServer for Stack {
+    /// #     type Args = (); type Call = Req; type Cast = Req; type Reply = Option<i64>; type Continue = ();
+    /// #     async fn init(_: ()) -> Init<Self> { Init::ok(Stack(vec![])) }
+    /// #     async fn handle_call(&mut self, r: Req, _: &ReplyTo<Option<i64>>) -> CallResult<Self> {
+    /// #         match r { Req::Push(n) => { self.0.push(n); CallResult::reply(None) } Req::Pop => CallResult::reply(self.0.pop()) }
+    /// #     }
+    /// #     async fn handle_cast(&mut self, r: Req) -> CastResult<Self> { if let Req::Push(n) = r { self.0.push(n) } CastResult::noreply() }
+    /// #     tether::serde_wire!();
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # gen_server::start::<Stack>((), StartOpts::new().name("stack")).await.unwrap();
+    /// let stack = Client::<Req, Option<i64>>::new("stack");
+    /// stack.call(&Req::Push(7)).await.unwrap();
+    /// assert_eq!(stack.call(&Req::Pop).await.unwrap(), Some(7));
+    /// // A reply of the wrong shape is an error, not a panic.
+    /// stack.call(&Req::Push(5)).await.unwrap();
+    /// let wrong = Client::<Req, String>::new("stack");
+    /// assert!(matches!(wrong.call(&Req::Pop).await, Err(gen_server::CallError::BadReply(_))));
+    /// # });
+    /// ```
     pub async fn call(&self, request: &C) -> Result<R, CallError> {
         let term = encode_term(request).ok_or(CallError::NotPortable)?;
         let reply = crate::dist::call(self.dest.clone(), term, self.timeout).await?;
@@ -91,6 +171,30 @@ impl<C: Serialize, R: DeserializeOwned> Client<C, R> {
 
     /// Casts to the server (fire and forget, as `gen_server:cast/2`): `false` only
     /// if `request` has no term form.
+    ///
+    /// ```
+    /// # use serde::{Deserialize, Serialize};
+    /// # use tether::otp::gen_server::{self, CallResult, CastResult, Client, GenServer, Init, ReplyTo, StartOpts};
+    /// #[derive(Serialize, Deserialize)]
+    /// #[serde(rename_all = "snake_case")]
+    /// enum Req { Push(i64), Pop }
+    /// # struct Stack(Vec<i64>);
+    /// # impl GenServer for Stack {
+    /// #     type Args = (); type Call = Req; type Cast = Req; type Reply = Option<i64>; type Continue = ();
+    /// #     async fn init(_: ()) -> Init<Self> { Init::ok(Stack(vec![])) }
+    /// #     async fn handle_call(&mut self, r: Req, _: &ReplyTo<Option<i64>>) -> CallResult<Self> {
+    /// #         match r { Req::Push(n) => { self.0.push(n); CallResult::reply(None) } Req::Pop => CallResult::reply(self.0.pop()) }
+    /// #     }
+    /// #     async fn handle_cast(&mut self, r: Req) -> CastResult<Self> { if let Req::Push(n) = r { self.0.push(n) } CastResult::noreply() }
+    /// #     tether::serde_wire!();
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # gen_server::start::<Stack>((), StartOpts::new().name("stack")).await.unwrap();
+    /// let stack = Client::<Req, Option<i64>>::new("stack");
+    /// assert!(stack.cast(&Req::Push(3)));
+    /// assert_eq!(stack.call(&Req::Pop).await.unwrap(), Some(3));
+    /// # });
+    /// ```
     pub fn cast(&self, request: &C) -> bool {
         let Some(term) = encode_term(request) else {
             return false;

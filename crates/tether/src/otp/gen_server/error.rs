@@ -53,31 +53,69 @@ pub enum CallError {
 
 impl CallError {
     /// Whether this is [`CallError::NoProc`].
+    ///
+    /// ```
+    /// use tether::otp::gen_server::CallError;
+    /// assert!(CallError::NoProc.is_noproc());
+    /// assert!(!CallError::Timeout.is_noproc());
+    /// ```
     pub fn is_noproc(&self) -> bool {
         matches!(self, CallError::NoProc)
     }
 
     /// Whether this is [`CallError::Timeout`].
+    ///
+    /// ```
+    /// use tether::otp::gen_server::CallError;
+    /// assert!(CallError::Timeout.is_timeout());
+    /// assert!(!CallError::NoProc.is_timeout());
+    /// ```
     pub fn is_timeout(&self) -> bool {
         matches!(self, CallError::Timeout)
     }
 
     /// Whether this is [`CallError::CallingSelf`].
+    ///
+    /// ```
+    /// use tether::otp::gen_server::CallError;
+    /// assert!(CallError::CallingSelf.is_calling_self());
+    /// assert_eq!(CallError::CallingSelf.reason(), tether::ExitReason::from("calling_self"));
+    /// ```
     pub fn is_calling_self(&self) -> bool {
         matches!(self, CallError::CallingSelf)
     }
 
     /// Whether the server exited ([`CallError::Exit`]).
+    ///
+    /// ```
+    /// use tether::{ExitReason, otp::gen_server::CallError};
+    /// let err = CallError::Exit(ExitReason::from("boom"));
+    /// assert!(err.is_exit());
+    /// assert_eq!(err.reason(), ExitReason::from("boom"));
+    /// ```
     pub fn is_exit(&self) -> bool {
         matches!(self, CallError::Exit(_))
     }
 
     /// Whether the server's node is down ([`CallError::NodeDown`]).
+    ///
+    /// ```
+    /// use tether::{Node, otp::gen_server::CallError};
+    /// let err = CallError::NodeDown(Node::intern("b@localhost").unwrap());
+    /// assert!(err.is_nodedown());
+    /// assert_eq!(err.reason().to_term().to_string(), "{nodedown,b@localhost}");
+    /// ```
     pub fn is_nodedown(&self) -> bool {
         matches!(self, CallError::NodeDown(_))
     }
 
     /// The `Reason` of Erlang's `{Reason, {gen_server, call, _}}`.
+    ///
+    /// ```
+    /// use tether::{ExitReason, otp::gen_server::CallError};
+    /// assert_eq!(CallError::NoProc.reason(), ExitReason::Noproc);
+    /// assert_eq!(CallError::Timeout.reason().to_term().to_string(), "timeout");
+    /// ```
     pub fn reason(&self) -> ExitReason {
         match self {
             CallError::NoProc => ExitReason::Noproc,
@@ -176,16 +214,36 @@ pub enum ServerStartError {
 
 impl ServerStartError {
     /// Whether this is [`ServerStartError::Ignore`].
+    ///
+    /// ```
+    /// use tether::otp::gen_server::ServerStartError;
+    /// assert!(ServerStartError::Ignore.is_ignore());
+    /// assert!(!ServerStartError::Timeout.is_ignore());
+    /// ```
     pub fn is_ignore(&self) -> bool {
         matches!(self, ServerStartError::Ignore)
     }
 
     /// Whether this is [`ServerStartError::AlreadyStarted`].
+    ///
+    /// ```
+    /// use tether::otp::gen_server::ServerStartError;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let err = ServerStartError::AlreadyStarted(tether::self_pid());
+    /// assert!(err.is_already_started());
+    /// # });
+    /// ```
     pub fn is_already_started(&self) -> bool {
         matches!(self, ServerStartError::AlreadyStarted(_))
     }
 
     /// Whether this is [`ServerStartError::Timeout`].
+    ///
+    /// ```
+    /// use tether::otp::gen_server::ServerStartError;
+    /// assert!(ServerStartError::Timeout.is_timeout());
+    /// assert!(!ServerStartError::Ignore.is_timeout());
+    /// ```
     pub fn is_timeout(&self) -> bool {
         matches!(self, ServerStartError::Timeout)
     }

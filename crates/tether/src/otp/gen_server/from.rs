@@ -135,6 +135,23 @@ impl<R: Send + 'static> ReplyTo<R> {
     }
 
     /// The calling process.
+    ///
+    /// ```
+    /// # use tether::otp::gen_server::{self, CallResult, GenServer, Init, ReplyTo, StartOpts};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// /// Answers every call with the caller's pid.
+    /// struct WhoAmI;
+    /// impl GenServer for WhoAmI {
+    ///     type Args = (); type Call = (); type Cast = (); type Reply = tether::Pid; type Continue = ();
+    ///     async fn init(_: ()) -> Init<Self> { Init::ok(WhoAmI) }
+    ///     async fn handle_call(&mut self, _: (), from: &ReplyTo<tether::Pid>) -> CallResult<Self> {
+    ///         CallResult::reply(from.caller())
+    ///     }
+    /// }
+    /// let s = gen_server::start::<WhoAmI>((), StartOpts::new()).await.unwrap();
+    /// assert_eq!(s.call(()).await.unwrap(), tether::self_pid());
+    /// # });
+    /// ```
     pub fn caller(&self) -> Pid {
         self.caller
     }
@@ -146,6 +163,25 @@ impl<R: Send + 'static> ReplyTo<R> {
     /// [`encode_reply`](super::GenServer::encode_reply) makes; if that gives `None`
     /// the reply cannot travel: the caller gets `{error, bad_reply}` instead, and the
     /// failure is logged.
+    ///
+    /// ```
+    /// # use tether::otp::gen_server::{self, CallResult, GenServer, Init, ReplyTo, StartOpts};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// /// Replies from a spawned process, after the callback has returned.
+    /// struct Later;
+    /// impl GenServer for Later {
+    ///     type Args = (); type Call = u32; type Cast = (); type Reply = u32; type Continue = ();
+    ///     async fn init(_: ()) -> Init<Self> { Init::ok(Later) }
+    ///     async fn handle_call(&mut self, n: u32, from: &ReplyTo<u32>) -> CallResult<Self> {
+    ///         let from = from.clone();
+    ///         tether::spawn(async move { from.reply(n * 2) });
+    ///         CallResult::noreply()
+    ///     }
+    /// }
+    /// let s = gen_server::start::<Later>((), StartOpts::new()).await.unwrap();
+    /// assert_eq!(s.call(21).await.unwrap(), 42);
+    /// # });
+    /// ```
     pub fn reply(&self, value: R) {
         match &self.tag {
             Tag::Local(to) => reply_via(to, value),

@@ -218,6 +218,30 @@ pub trait GenServer: Sized + Send + 'static {
 
     /// Builds the state, in the new process, before the starter returns
     /// (docs/semantics.md §4.2). A panic here fails the start with the panic as reason.
+    ///
+    /// ```
+    /// # use tether::otp::gen_server::{self, CallResult, CastResult, GenServer, Init, ReplyTo, StartOpts};
+    /// /// Refuses to start with an empty name.
+    /// struct Greeter(String);
+    /// impl GenServer for Greeter {
+    ///     type Args = String; type Call = (); type Cast = (); type Reply = String; type Continue = ();
+    ///     async fn init(name: String) -> Init<Self> {
+    ///         if name.is_empty() {
+    ///             return Init::Stop(tether::ExitReason::from("empty_name"));
+    ///         }
+    ///         Init::ok(Greeter(name))
+    ///     }
+    ///     async fn handle_call(&mut self, _: (), _: &ReplyTo<String>) -> CallResult<Self> {
+    ///         CallResult::reply(format!("hello, {}", self.0))
+    ///     }
+    /// }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let g = gen_server::start::<Greeter>("joe".into(), StartOpts::new()).await.unwrap();
+    /// assert_eq!(g.call(()).await.unwrap(), "hello, joe");
+    /// let err = gen_server::start::<Greeter>(String::new(), StartOpts::new()).await.unwrap_err();
+    /// assert_eq!(err, gen_server::ServerStartError::Failed("empty_name".into()));
+    /// # });
+    /// ```
     fn init(args: Self::Args) -> impl Future<Output = Init<Self>> + Send;
 
     /// Handles a [`call`]. Return [`CallResult::reply`] to answer now, or keep a clone
@@ -275,6 +299,28 @@ pub trait GenServer: Sized + Send + 'static {
     }
 
     /// Handles a [`cast`].
+    ///
+    /// ```
+    /// # use tether::otp::gen_server::{self, CallResult, CastResult, GenServer, Init, ReplyTo, StartOpts};
+    /// struct Log(Vec<String>);
+    /// impl GenServer for Log {
+    ///     type Args = (); type Call = (); type Cast = String; type Reply = Vec<String>; type Continue = ();
+    ///     async fn init(_: ()) -> Init<Self> { Init::ok(Log(vec![])) }
+    ///     async fn handle_cast(&mut self, line: String) -> CastResult<Self> {
+    ///         self.0.push(line);
+    ///         CastResult::noreply()
+    ///     }
+    ///     async fn handle_call(&mut self, _: (), _: &ReplyTo<Vec<String>>) -> CallResult<Self> {
+    ///         CallResult::reply(self.0.clone())
+    ///     }
+    /// }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let log = gen_server::start::<Log>((), StartOpts::new()).await.unwrap();
+    /// log.cast("a".into());
+    /// log.cast("b".into());
+    /// assert_eq!(log.call(()).await.unwrap(), ["a", "b"]);
+    /// # });
+    /// ```
     fn handle_cast(
         &mut self,
         request: Self::Cast,
@@ -287,6 +333,32 @@ pub trait GenServer: Sized + Send + 'static {
     /// trapping exits (except from the parent), [`TimeoutMsg`].
     ///
     /// The default logs the message and drops it; the server keeps running.
+    ///
+    /// ```
+    /// # use tether::otp::gen_server::{self, CallResult, CastResult, GenServer, Init, ReplyTo, StartOpts};
+    /// use tether::Message;
+    /// /// Counts the plain `u32`s sent to it.
+    /// struct Tally(u32);
+    /// impl GenServer for Tally {
+    ///     type Args = (); type Call = (); type Cast = (); type Reply = u32; type Continue = ();
+    ///     async fn init(_: ()) -> Init<Self> { Init::ok(Tally(0)) }
+    ///     async fn handle_info(&mut self, msg: Message) -> CastResult<Self> {
+    ///         if let Ok(n) = msg.downcast::<u32>() {
+    ///             self.0 += n;
+    ///         }
+    ///         CastResult::noreply()
+    ///     }
+    ///     async fn handle_call(&mut self, _: (), _: &ReplyTo<u32>) -> CallResult<Self> {
+    ///         CallResult::reply(self.0)
+    ///     }
+    /// }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let t = gen_server::start::<Tally>((), StartOpts::new()).await.unwrap();
+    /// tether::send(t.pid(), 2u32).unwrap();
+    /// tether::send(t.pid(), 3u32).unwrap();
+    /// assert_eq!(t.call(()).await.unwrap(), 5);
+    /// # });
+    /// ```
     fn handle_info(&mut self, message: Message) -> impl Future<Output = CastResult<Self>> + Send {
         crate::runtime::logger::report_warn!(
             server = %crate::self_pid(),
@@ -298,6 +370,27 @@ pub trait GenServer: Sized + Send + 'static {
 
     /// Continues after a callback returned [`Next::Continue`], before any message is
     /// read.
+    ///
+    /// ```
+    /// # use tether::otp::gen_server::{self, CallResult, CastResult, GenServer, Init, ReplyTo, StartOpts};
+    /// /// Starts fast, then loads its data before the first message.
+    /// struct Cache(Vec<u32>);
+    /// impl GenServer for Cache {
+    ///     type Args = (); type Call = (); type Cast = (); type Reply = usize; type Continue = u32;
+    ///     async fn init(_: ()) -> Init<Self> { Init::ok(Cache(vec![])).then_continue(3) }
+    ///     async fn handle_continue(&mut self, n: u32) -> CastResult<Self> {
+    ///         self.0 = (0..n).collect();
+    ///         CastResult::noreply()
+    ///     }
+    ///     async fn handle_call(&mut self, _: (), _: &ReplyTo<usize>) -> CallResult<Self> {
+    ///         CallResult::reply(self.0.len())
+    ///     }
+    /// }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let c = gen_server::start::<Cache>((), StartOpts::new()).await.unwrap();
+    /// assert_eq!(c.call(()).await.unwrap(), 3); // the continue ran before the call
+    /// # });
+    /// ```
     fn handle_continue(
         &mut self,
         continuation: Self::Continue,
@@ -311,6 +404,25 @@ pub trait GenServer: Sized + Send + 'static {
     /// It does *not* run when the process is killed or dies from an exit signal it
     /// does not trap (docs/semantics.md §4.6). The server then exits with `reason` (or with
     /// the reason of a panic inside `terminate`).
+    ///
+    /// ```
+    /// # use tether::otp::gen_server::{self, CallResult, CastResult, GenServer, Init, ReplyTo, StartOpts};
+    /// use tether::{ExitReason, Pid};
+    /// /// Tells its owner why it stopped.
+    /// struct Reporter(Pid);
+    /// impl GenServer for Reporter {
+    ///     type Args = Pid; type Call = (); type Cast = (); type Reply = (); type Continue = ();
+    ///     async fn init(owner: Pid) -> Init<Self> { Init::ok(Reporter(owner)) }
+    ///     async fn terminate(&mut self, reason: &ExitReason) {
+    ///         tether::send(self.0, reason.clone()).unwrap();
+    ///     }
+    /// }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let r = gen_server::start::<Reporter>(tether::self_pid(), StartOpts::new()).await.unwrap();
+    /// r.stop(ExitReason::from("maintenance")).await.unwrap();
+    /// assert_eq!(tether::receive::<ExitReason>().await, ExitReason::from("maintenance"));
+    /// # });
+    /// ```
     fn terminate(&mut self, reason: &ExitReason) -> impl Future<Output = ()> + Send {
         let _ = reason;
         async {}
@@ -319,6 +431,27 @@ pub trait GenServer: Sized + Send + 'static {
     /// The state as text, for [`sys::get_state`], [`sys::get_status`] and crash logs
     /// (Erlang's `format_status/1`: trim or redact here). A panic inside is caught.
     /// The default is the type's name.
+    ///
+    /// ```
+    /// # use tether::otp::gen_server::{self, CallResult, CastResult, GenServer, Init, ReplyTo, StartOpts};
+    /// use tether::otp::gen_server::sys;
+    /// /// Keeps a password out of `sys::get_state` and crash logs.
+    /// struct Login { user: String, password: String }
+    /// impl GenServer for Login {
+    ///     type Args = (); type Call = (); type Cast = (); type Reply = (); type Continue = ();
+    ///     async fn init(_: ()) -> Init<Self> {
+    ///         Init::ok(Login { user: "ada".into(), password: "s3cret".into() })
+    ///     }
+    ///     fn format_status(&self) -> String {
+    ///         format!("Login {{ user: {}, password: <redacted> }}", self.user)
+    ///     }
+    /// }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let l = gen_server::start::<Login>((), StartOpts::new()).await.unwrap();
+    /// let shown = sys::get_state(l).await.unwrap();
+    /// assert_eq!(shown, "Login { user: ada, password: <redacted> }");
+    /// # });
+    /// ```
     fn format_status(&self) -> String {
         std::any::type_name::<Self>().to_string()
     }
@@ -328,6 +461,39 @@ pub trait GenServer: Sized + Send + 'static {
     /// for is answered `{error, {bad_request, Request}}` and logged (see
     /// [Terms from other nodes](self#terms-from-other-nodes));
     /// [`serde_wire!`](crate::serde_wire) writes this hook with serde.
+    ///
+    /// ```
+    /// # use tether::otp::gen_server::{self, CallResult, CastResult, GenServer, Init, ReplyTo, StartOpts};
+    /// # use tether::Term;
+    /// /// A server whose wire format is written by hand: `{add, N}` and `get` in,
+    /// /// integers out.
+    /// struct Sum(i64);
+    /// enum Req { Add(i64), Get }
+    /// impl GenServer for Sum {
+    ///     type Args = (); type Call = Req; type Cast = Req; type Reply = i64; type Continue = ();
+    ///     async fn init(_: ()) -> Init<Self> { Init::ok(Sum(0)) }
+    ///     fn decode_call(t: &Term) -> Option<Req> {
+    ///         match t {
+    ///             Term::Atom(a) if a.as_str() == "get" => Some(Req::Get),
+    ///             Term::Tuple(v) if v.len() == 2 && v[0] == Term::atom("add") => v[1].as_i64().map(Req::Add),
+    ///             _ => None,
+    ///         }
+    ///     }
+    ///     fn decode_cast(t: &Term) -> Option<Req> { Self::decode_call(t) }
+    ///     fn encode_reply(n: &i64) -> Option<Term> { Some(Term::from(*n)) }
+    ///     fn encode_call(r: &Req) -> Option<Term> {
+    ///         Some(match r {
+    ///             Req::Add(n) => Term::tuple([Term::atom("add"), Term::from(*n)]),
+    ///             Req::Get => Term::atom("get"),
+    ///         })
+    ///     }
+    ///     fn encode_cast(r: &Req) -> Option<Term> { Self::encode_call(r) }
+    ///     fn decode_reply(t: &Term) -> Option<i64> { t.as_i64() }
+    /// }
+    /// let add: Term = "{add, 2}".parse().unwrap();
+    /// assert!(matches!(Sum::decode_call(&add), Some(Req::Add(2))));
+    /// assert!(Sum::decode_call(&Term::atom("garbage")).is_none());
+    /// ```
     fn decode_call(request: &Term) -> Option<Self::Call> {
         let _ = request;
         None
@@ -335,6 +501,38 @@ pub trait GenServer: Sized + Send + 'static {
 
     /// Turns the `Request` of a `{'$gen_cast', Request}` term into a cast. The default
     /// accepts none. A cast this gives `None` for is logged and dropped.
+    ///
+    /// ```
+    /// # use tether::otp::gen_server::{self, CallResult, CastResult, GenServer, Init, ReplyTo, StartOpts};
+    /// # use tether::Term;
+    /// /// A server whose wire format is written by hand: `{add, N}` and `get` in,
+    /// /// integers out.
+    /// struct Sum(i64);
+    /// enum Req { Add(i64), Get }
+    /// impl GenServer for Sum {
+    ///     type Args = (); type Call = Req; type Cast = Req; type Reply = i64; type Continue = ();
+    ///     async fn init(_: ()) -> Init<Self> { Init::ok(Sum(0)) }
+    ///     fn decode_call(t: &Term) -> Option<Req> {
+    ///         match t {
+    ///             Term::Atom(a) if a.as_str() == "get" => Some(Req::Get),
+    ///             Term::Tuple(v) if v.len() == 2 && v[0] == Term::atom("add") => v[1].as_i64().map(Req::Add),
+    ///             _ => None,
+    ///         }
+    ///     }
+    ///     fn decode_cast(t: &Term) -> Option<Req> { Self::decode_call(t) }
+    ///     fn encode_reply(n: &i64) -> Option<Term> { Some(Term::from(*n)) }
+    ///     fn encode_call(r: &Req) -> Option<Term> {
+    ///         Some(match r {
+    ///             Req::Add(n) => Term::tuple([Term::atom("add"), Term::from(*n)]),
+    ///             Req::Get => Term::atom("get"),
+    ///         })
+    ///     }
+    ///     fn encode_cast(r: &Req) -> Option<Term> { Self::encode_call(r) }
+    ///     fn decode_reply(t: &Term) -> Option<i64> { t.as_i64() }
+    /// }
+    /// assert!(matches!(Sum::decode_cast(&Term::atom("get")), Some(Req::Get)));
+    /// assert!(Sum::decode_cast(&Term::from(1)).is_none());
+    /// ```
     fn decode_cast(request: &Term) -> Option<Self::Cast> {
         let _ = request;
         None
@@ -343,6 +541,37 @@ pub trait GenServer: Sized + Send + 'static {
     /// Turns a reply into the term sent to a caller on another node. The default
     /// encodes none: such a caller gets `{error, bad_reply}` instead (and a warning is
     /// logged).
+    ///
+    /// ```
+    /// # use tether::otp::gen_server::{self, CallResult, CastResult, GenServer, Init, ReplyTo, StartOpts};
+    /// # use tether::Term;
+    /// /// A server whose wire format is written by hand: `{add, N}` and `get` in,
+    /// /// integers out.
+    /// struct Sum(i64);
+    /// enum Req { Add(i64), Get }
+    /// impl GenServer for Sum {
+    ///     type Args = (); type Call = Req; type Cast = Req; type Reply = i64; type Continue = ();
+    ///     async fn init(_: ()) -> Init<Self> { Init::ok(Sum(0)) }
+    ///     fn decode_call(t: &Term) -> Option<Req> {
+    ///         match t {
+    ///             Term::Atom(a) if a.as_str() == "get" => Some(Req::Get),
+    ///             Term::Tuple(v) if v.len() == 2 && v[0] == Term::atom("add") => v[1].as_i64().map(Req::Add),
+    ///             _ => None,
+    ///         }
+    ///     }
+    ///     fn decode_cast(t: &Term) -> Option<Req> { Self::decode_call(t) }
+    ///     fn encode_reply(n: &i64) -> Option<Term> { Some(Term::from(*n)) }
+    ///     fn encode_call(r: &Req) -> Option<Term> {
+    ///         Some(match r {
+    ///             Req::Add(n) => Term::tuple([Term::atom("add"), Term::from(*n)]),
+    ///             Req::Get => Term::atom("get"),
+    ///         })
+    ///     }
+    ///     fn encode_cast(r: &Req) -> Option<Term> { Self::encode_call(r) }
+    ///     fn decode_reply(t: &Term) -> Option<i64> { t.as_i64() }
+    /// }
+    /// assert_eq!(Sum::encode_reply(&42), Some(Term::from(42)));
+    /// ```
     fn encode_reply(reply: &Self::Reply) -> Option<Term> {
         let _ = reply;
         None
@@ -350,6 +579,37 @@ pub trait GenServer: Sized + Send + 'static {
 
     /// Client side: the term to send for a call to a server on another node. The
     /// default encodes none ([`CallError::NotPortable`]).
+    ///
+    /// ```
+    /// # use tether::otp::gen_server::{self, CallResult, CastResult, GenServer, Init, ReplyTo, StartOpts};
+    /// # use tether::Term;
+    /// /// A server whose wire format is written by hand: `{add, N}` and `get` in,
+    /// /// integers out.
+    /// struct Sum(i64);
+    /// enum Req { Add(i64), Get }
+    /// impl GenServer for Sum {
+    ///     type Args = (); type Call = Req; type Cast = Req; type Reply = i64; type Continue = ();
+    ///     async fn init(_: ()) -> Init<Self> { Init::ok(Sum(0)) }
+    ///     fn decode_call(t: &Term) -> Option<Req> {
+    ///         match t {
+    ///             Term::Atom(a) if a.as_str() == "get" => Some(Req::Get),
+    ///             Term::Tuple(v) if v.len() == 2 && v[0] == Term::atom("add") => v[1].as_i64().map(Req::Add),
+    ///             _ => None,
+    ///         }
+    ///     }
+    ///     fn decode_cast(t: &Term) -> Option<Req> { Self::decode_call(t) }
+    ///     fn encode_reply(n: &i64) -> Option<Term> { Some(Term::from(*n)) }
+    ///     fn encode_call(r: &Req) -> Option<Term> {
+    ///         Some(match r {
+    ///             Req::Add(n) => Term::tuple([Term::atom("add"), Term::from(*n)]),
+    ///             Req::Get => Term::atom("get"),
+    ///         })
+    ///     }
+    ///     fn encode_cast(r: &Req) -> Option<Term> { Self::encode_call(r) }
+    ///     fn decode_reply(t: &Term) -> Option<i64> { t.as_i64() }
+    /// }
+    /// assert_eq!(Sum::encode_call(&Req::Add(1)).unwrap().to_string(), "{add,1}");
+    /// ```
     fn encode_call(request: &Self::Call) -> Option<Term> {
         let _ = request;
         None
@@ -357,6 +617,37 @@ pub trait GenServer: Sized + Send + 'static {
 
     /// Client side: the term to send for a cast to a server on another node. The
     /// default encodes none (the cast is dropped).
+    ///
+    /// ```
+    /// # use tether::otp::gen_server::{self, CallResult, CastResult, GenServer, Init, ReplyTo, StartOpts};
+    /// # use tether::Term;
+    /// /// A server whose wire format is written by hand: `{add, N}` and `get` in,
+    /// /// integers out.
+    /// struct Sum(i64);
+    /// enum Req { Add(i64), Get }
+    /// impl GenServer for Sum {
+    ///     type Args = (); type Call = Req; type Cast = Req; type Reply = i64; type Continue = ();
+    ///     async fn init(_: ()) -> Init<Self> { Init::ok(Sum(0)) }
+    ///     fn decode_call(t: &Term) -> Option<Req> {
+    ///         match t {
+    ///             Term::Atom(a) if a.as_str() == "get" => Some(Req::Get),
+    ///             Term::Tuple(v) if v.len() == 2 && v[0] == Term::atom("add") => v[1].as_i64().map(Req::Add),
+    ///             _ => None,
+    ///         }
+    ///     }
+    ///     fn decode_cast(t: &Term) -> Option<Req> { Self::decode_call(t) }
+    ///     fn encode_reply(n: &i64) -> Option<Term> { Some(Term::from(*n)) }
+    ///     fn encode_call(r: &Req) -> Option<Term> {
+    ///         Some(match r {
+    ///             Req::Add(n) => Term::tuple([Term::atom("add"), Term::from(*n)]),
+    ///             Req::Get => Term::atom("get"),
+    ///         })
+    ///     }
+    ///     fn encode_cast(r: &Req) -> Option<Term> { Self::encode_call(r) }
+    ///     fn decode_reply(t: &Term) -> Option<i64> { t.as_i64() }
+    /// }
+    /// assert_eq!(Sum::encode_cast(&Req::Get), Some(Term::atom("get")));
+    /// ```
     fn encode_cast(request: &Self::Cast) -> Option<Term> {
         let _ = request;
         None
@@ -364,6 +655,38 @@ pub trait GenServer: Sized + Send + 'static {
 
     /// Client side: the reply of a server on another node. The default decodes none
     /// ([`CallError::BadReply`]).
+    ///
+    /// ```
+    /// # use tether::otp::gen_server::{self, CallResult, CastResult, GenServer, Init, ReplyTo, StartOpts};
+    /// # use tether::Term;
+    /// /// A server whose wire format is written by hand: `{add, N}` and `get` in,
+    /// /// integers out.
+    /// struct Sum(i64);
+    /// enum Req { Add(i64), Get }
+    /// impl GenServer for Sum {
+    ///     type Args = (); type Call = Req; type Cast = Req; type Reply = i64; type Continue = ();
+    ///     async fn init(_: ()) -> Init<Self> { Init::ok(Sum(0)) }
+    ///     fn decode_call(t: &Term) -> Option<Req> {
+    ///         match t {
+    ///             Term::Atom(a) if a.as_str() == "get" => Some(Req::Get),
+    ///             Term::Tuple(v) if v.len() == 2 && v[0] == Term::atom("add") => v[1].as_i64().map(Req::Add),
+    ///             _ => None,
+    ///         }
+    ///     }
+    ///     fn decode_cast(t: &Term) -> Option<Req> { Self::decode_call(t) }
+    ///     fn encode_reply(n: &i64) -> Option<Term> { Some(Term::from(*n)) }
+    ///     fn encode_call(r: &Req) -> Option<Term> {
+    ///         Some(match r {
+    ///             Req::Add(n) => Term::tuple([Term::atom("add"), Term::from(*n)]),
+    ///             Req::Get => Term::atom("get"),
+    ///         })
+    ///     }
+    ///     fn encode_cast(r: &Req) -> Option<Term> { Self::encode_call(r) }
+    ///     fn decode_reply(t: &Term) -> Option<i64> { t.as_i64() }
+    /// }
+    /// assert_eq!(Sum::decode_reply(&Term::from(7)), Some(7));
+    /// assert_eq!(Sum::decode_reply(&Term::atom("oops")), None);
+    /// ```
     fn decode_reply(reply: &Term) -> Option<Self::Reply> {
         let _ = reply;
         None

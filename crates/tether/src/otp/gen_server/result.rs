@@ -32,6 +32,14 @@ impl Timeout {
     pub const DEFAULT: Timeout = Timeout::After(Duration::from_secs(5));
 
     /// The duration, or `None` for `Infinity`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tether::otp::gen_server::Timeout;
+    /// assert_eq!(Timeout::from(Duration::from_secs(2)).duration(), Some(Duration::from_secs(2)));
+    /// assert_eq!(Timeout::DEFAULT.duration(), Some(Duration::from_secs(5)));
+    /// assert_eq!(Timeout::Infinity.duration(), None);
+    /// ```
     pub fn duration(self) -> Option<Duration> {
         match self {
             Timeout::After(d) => Some(d),
@@ -126,22 +134,61 @@ pub enum CastResult<S: GenServer> {
 
 impl<S: GenServer> Init<S> {
     /// `{ok, State}`.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::{CallResult, CastResult, GenServer, Init, Next};
+    /// # struct S;
+    /// # impl GenServer for S { type Args = (); type Call = (); type Cast = (); type Reply = u32; type Continue = &'static str;
+    /// #   async fn init(_: ()) -> Init<Self> { Init::ok(S) } }
+    /// assert!(matches!(Init::ok(S), Init::Ok(S, Next::Wait)));
+    /// ```
     pub fn ok(state: S) -> Init<S> {
         Init::Ok(state, Next::Wait)
     }
 
     /// `{ok, State, Timeout}`: `handle_info(TimeoutMsg)` unless a message arrives
     /// first. Has no effect on the other variants.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::{CallResult, CastResult, GenServer, Init, Next};
+    /// # struct S;
+    /// # impl GenServer for S { type Args = (); type Call = (); type Cast = (); type Reply = u32; type Continue = &'static str;
+    /// #   async fn init(_: ()) -> Init<Self> { Init::ok(S) } }
+    /// let init = Init::ok(S).timeout(Duration::from_secs(1));
+    /// assert!(matches!(init, Init::Ok(S, Next::Timeout(d)) if d == Duration::from_secs(1)));
+    /// // Only an `Ok` has a next step.
+    /// assert!(matches!(Init::<S>::Ignore.timeout(Duration::from_secs(1)), Init::Ignore));
+    /// ```
     pub fn timeout(self, after: Duration) -> Self {
         self.set_next(Next::Timeout(after))
     }
 
     /// `{ok, State, hibernate}`.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::{CallResult, CastResult, GenServer, Init, Next};
+    /// # struct S;
+    /// # impl GenServer for S { type Args = (); type Call = (); type Cast = (); type Reply = u32; type Continue = &'static str;
+    /// #   async fn init(_: ()) -> Init<Self> { Init::ok(S) } }
+    /// assert!(matches!(Init::ok(S).hibernate(), Init::Ok(S, Next::Hibernate)));
+    /// ```
     pub fn hibernate(self) -> Self {
         self.set_next(Next::Hibernate)
     }
 
     /// `{ok, State, {continue, C}}`: `handle_continue(c)` runs before any message.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::{CallResult, CastResult, GenServer, Init, Next};
+    /// # struct S;
+    /// # impl GenServer for S { type Args = (); type Call = (); type Cast = (); type Reply = u32; type Continue = &'static str;
+    /// #   async fn init(_: ()) -> Init<Self> { Init::ok(S) } }
+    /// assert!(matches!(Init::ok(S).then_continue("load"), Init::Ok(S, Next::Continue("load"))));
+    /// ```
     pub fn then_continue(self, c: S::Continue) -> Self {
         self.set_next(Next::Continue(c))
     }
@@ -156,37 +203,106 @@ impl<S: GenServer> Init<S> {
 
 impl<S: GenServer> CallResult<S> {
     /// `{reply, Reply, State}`.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::{CallResult, CastResult, GenServer, Init, Next};
+    /// # struct S;
+    /// # impl GenServer for S { type Args = (); type Call = (); type Cast = (); type Reply = u32; type Continue = &'static str;
+    /// #   async fn init(_: ()) -> Init<Self> { Init::ok(S) } }
+    /// assert!(matches!(CallResult::<S>::reply(7), CallResult::Reply(7, Next::Wait)));
+    /// ```
     pub fn reply(reply: S::Reply) -> CallResult<S> {
         CallResult::Reply(reply, Next::Wait)
     }
 
     /// `{noreply, State}`.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::{CallResult, CastResult, GenServer, Init, Next};
+    /// # struct S;
+    /// # impl GenServer for S { type Args = (); type Call = (); type Cast = (); type Reply = u32; type Continue = &'static str;
+    /// #   async fn init(_: ()) -> Init<Self> { Init::ok(S) } }
+    /// assert!(matches!(CallResult::<S>::noreply(), CallResult::NoReply(Next::Wait)));
+    /// ```
     pub fn noreply() -> CallResult<S> {
         CallResult::NoReply(Next::Wait)
     }
 
     /// `{stop, Reason, State}`: the caller gets `Reason` as its error unless someone
     /// replies first.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::{CallResult, CastResult, GenServer, Init, Next};
+    /// # struct S;
+    /// # impl GenServer for S { type Args = (); type Call = (); type Cast = (); type Reply = u32; type Continue = &'static str;
+    /// #   async fn init(_: ()) -> Init<Self> { Init::ok(S) } }
+    /// use tether::ExitReason;
+    /// let r = CallResult::<S>::stop(ExitReason::from("bye"));
+    /// assert!(matches!(r, CallResult::Stop(reason, None) if reason == ExitReason::from("bye")));
+    /// ```
     pub fn stop(reason: ExitReason) -> CallResult<S> {
         CallResult::Stop(reason, None)
     }
 
     /// `{stop, Reason, Reply, State}`.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::{CallResult, CastResult, GenServer, Init, Next};
+    /// # struct S;
+    /// # impl GenServer for S { type Args = (); type Call = (); type Cast = (); type Reply = u32; type Continue = &'static str;
+    /// #   async fn init(_: ()) -> Init<Self> { Init::ok(S) } }
+    /// use tether::ExitReason;
+    /// let r = CallResult::<S>::stop_reply(ExitReason::Normal, 0);
+    /// assert!(matches!(r, CallResult::Stop(ExitReason::Normal, Some(0))));
+    /// ```
     pub fn stop_reply(reason: ExitReason, reply: S::Reply) -> CallResult<S> {
         CallResult::Stop(reason, Some(reply))
     }
 
     /// Adds a timeout to a reply or noreply (see [`Next::Timeout`]).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::{CallResult, CastResult, GenServer, Init, Next};
+    /// # struct S;
+    /// # impl GenServer for S { type Args = (); type Call = (); type Cast = (); type Reply = u32; type Continue = &'static str;
+    /// #   async fn init(_: ()) -> Init<Self> { Init::ok(S) } }
+    /// let r = CallResult::<S>::reply(1).timeout(Duration::from_millis(10));
+    /// assert!(matches!(r, CallResult::Reply(1, Next::Timeout(_))));
+    /// ```
     pub fn timeout(self, after: Duration) -> Self {
         self.with_next(Next::Timeout(after))
     }
 
     /// Hibernates after a reply or noreply.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::{CallResult, CastResult, GenServer, Init, Next};
+    /// # struct S;
+    /// # impl GenServer for S { type Args = (); type Call = (); type Cast = (); type Reply = u32; type Continue = &'static str;
+    /// #   async fn init(_: ()) -> Init<Self> { Init::ok(S) } }
+    /// assert!(matches!(CallResult::<S>::noreply().hibernate(), CallResult::NoReply(Next::Hibernate)));
+    /// ```
     pub fn hibernate(self) -> Self {
         self.with_next(Next::Hibernate)
     }
 
     /// Runs `handle_continue(c)` after a reply (the reply is sent first) or noreply.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::{CallResult, CastResult, GenServer, Init, Next};
+    /// # struct S;
+    /// # impl GenServer for S { type Args = (); type Call = (); type Cast = (); type Reply = u32; type Continue = &'static str;
+    /// #   async fn init(_: ()) -> Init<Self> { Init::ok(S) } }
+    /// let r = CallResult::<S>::reply(1).then_continue("flush");
+    /// assert!(matches!(r, CallResult::Reply(1, Next::Continue("flush"))));
+    /// ```
     pub fn then_continue(self, c: S::Continue) -> Self {
         self.with_next(Next::Continue(c))
     }
@@ -202,26 +318,74 @@ impl<S: GenServer> CallResult<S> {
 
 impl<S: GenServer> CastResult<S> {
     /// `{noreply, State}`.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::{CallResult, CastResult, GenServer, Init, Next};
+    /// # struct S;
+    /// # impl GenServer for S { type Args = (); type Call = (); type Cast = (); type Reply = u32; type Continue = &'static str;
+    /// #   async fn init(_: ()) -> Init<Self> { Init::ok(S) } }
+    /// assert!(matches!(CastResult::<S>::noreply(), CastResult::NoReply(Next::Wait)));
+    /// ```
     pub fn noreply() -> CastResult<S> {
         CastResult::NoReply(Next::Wait)
     }
 
     /// `{stop, Reason, State}`.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::{CallResult, CastResult, GenServer, Init, Next};
+    /// # struct S;
+    /// # impl GenServer for S { type Args = (); type Call = (); type Cast = (); type Reply = u32; type Continue = &'static str;
+    /// #   async fn init(_: ()) -> Init<Self> { Init::ok(S) } }
+    /// use tether::ExitReason;
+    /// assert!(matches!(CastResult::<S>::stop(ExitReason::Shutdown), CastResult::Stop(ExitReason::Shutdown)));
+    /// ```
     pub fn stop(reason: ExitReason) -> CastResult<S> {
         CastResult::Stop(reason)
     }
 
     /// Adds a timeout (see [`Next::Timeout`]).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::{CallResult, CastResult, GenServer, Init, Next};
+    /// # struct S;
+    /// # impl GenServer for S { type Args = (); type Call = (); type Cast = (); type Reply = u32; type Continue = &'static str;
+    /// #   async fn init(_: ()) -> Init<Self> { Init::ok(S) } }
+    /// let r = CastResult::<S>::noreply().timeout(Duration::from_millis(10));
+    /// assert!(matches!(r, CastResult::NoReply(Next::Timeout(_))));
+    /// ```
     pub fn timeout(self, after: Duration) -> Self {
         self.set_next(Next::Timeout(after))
     }
 
     /// Hibernates after this step.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::{CallResult, CastResult, GenServer, Init, Next};
+    /// # struct S;
+    /// # impl GenServer for S { type Args = (); type Call = (); type Cast = (); type Reply = u32; type Continue = &'static str;
+    /// #   async fn init(_: ()) -> Init<Self> { Init::ok(S) } }
+    /// assert!(matches!(CastResult::<S>::noreply().hibernate(), CastResult::NoReply(Next::Hibernate)));
+    /// ```
     pub fn hibernate(self) -> Self {
         self.set_next(Next::Hibernate)
     }
 
     /// Runs `handle_continue(c)` before the next message.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::{CallResult, CastResult, GenServer, Init, Next};
+    /// # struct S;
+    /// # impl GenServer for S { type Args = (); type Call = (); type Cast = (); type Reply = u32; type Continue = &'static str;
+    /// #   async fn init(_: ()) -> Init<Self> { Init::ok(S) } }
+    /// let r = CastResult::<S>::noreply().then_continue("next");
+    /// assert!(matches!(r, CastResult::NoReply(Next::Continue("next"))));
+    /// ```
     pub fn then_continue(self, c: S::Continue) -> Self {
         self.set_next(Next::Continue(c))
     }

@@ -57,6 +57,24 @@ impl<S> fmt::Debug for Server<S> {
 impl<S: GenServer> Server<S> {
     /// A handle for `pid`, trusted to be a server of type `S` (if it is not, calls
     /// reach its `handle_info` and time out).
+    ///
+    /// ```
+    /// # use tether::otp::gen_server::{self, CallResult, CastResult, GenServer, Init, ReplyTo, StartOpts};
+    /// # struct Counter(i64);
+    /// # impl GenServer for Counter {
+    /// #     type Args = i64; type Call = i64; type Cast = i64; type Reply = i64; type Continue = ();
+    /// #     async fn init(n: i64) -> Init<Self> { Init::ok(Counter(n)) }
+    /// #     async fn handle_call(&mut self, add: i64, _: &ReplyTo<i64>) -> CallResult<Self> { self.0 += add; CallResult::reply(self.0) }
+    /// #     async fn handle_cast(&mut self, add: i64) -> CastResult<Self> { self.0 += add; CastResult::noreply() }
+    /// #     fn format_status(&self) -> String { format!("Counter({})", self.0) }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// use tether::otp::gen_server::Server;
+    /// let c = gen_server::start::<Counter>(1, StartOpts::new()).await.unwrap();
+    /// let same = Server::<Counter>::from_pid(c.pid());
+    /// assert_eq!(same.call(1).await.unwrap(), 2);
+    /// # });
+    /// ```
     pub fn from_pid(pid: Pid) -> Server<S> {
         Server {
             pid,
@@ -65,11 +83,46 @@ impl<S: GenServer> Server<S> {
     }
 
     /// A handle for the server registered under `name` (local or [`Via`](crate::Via)), if any.
+    ///
+    /// ```
+    /// # use tether::otp::gen_server::{self, CallResult, CastResult, GenServer, Init, ReplyTo, StartOpts};
+    /// # struct Counter(i64);
+    /// # impl GenServer for Counter {
+    /// #     type Args = i64; type Call = i64; type Cast = i64; type Reply = i64; type Continue = ();
+    /// #     async fn init(n: i64) -> Init<Self> { Init::ok(Counter(n)) }
+    /// #     async fn handle_call(&mut self, add: i64, _: &ReplyTo<i64>) -> CallResult<Self> { self.0 += add; CallResult::reply(self.0) }
+    /// #     async fn handle_cast(&mut self, add: i64) -> CastResult<Self> { self.0 += add; CastResult::noreply() }
+    /// #     fn format_status(&self) -> String { format!("Counter({})", self.0) }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// use tether::otp::gen_server::Server;
+    /// gen_server::start::<Counter>(7, StartOpts::new().name("seven")).await.unwrap();
+    /// let c = Server::<Counter>::whereis("seven").unwrap();
+    /// assert_eq!(c.call(0).await.unwrap(), 7);
+    /// assert!(Server::<Counter>::whereis("eight").is_none());
+    /// # });
+    /// ```
     pub fn whereis(name: impl Into<Dest>) -> Option<Server<S>> {
         name.into().whereis().map(Server::from_pid)
     }
 
     /// The server's pid.
+    ///
+    /// ```
+    /// # use tether::otp::gen_server::{self, CallResult, CastResult, GenServer, Init, ReplyTo, StartOpts};
+    /// # struct Counter(i64);
+    /// # impl GenServer for Counter {
+    /// #     type Args = i64; type Call = i64; type Cast = i64; type Reply = i64; type Continue = ();
+    /// #     async fn init(n: i64) -> Init<Self> { Init::ok(Counter(n)) }
+    /// #     async fn handle_call(&mut self, add: i64, _: &ReplyTo<i64>) -> CallResult<Self> { self.0 += add; CallResult::reply(self.0) }
+    /// #     async fn handle_cast(&mut self, add: i64) -> CastResult<Self> { self.0 += add; CastResult::noreply() }
+    /// #     fn format_status(&self) -> String { format!("Counter({})", self.0) }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let c = gen_server::start::<Counter>(0, StartOpts::new().name("ctr")).await.unwrap();
+    /// assert_eq!(tether::whereis("ctr"), Some(c.pid()));
+    /// # });
+    /// ```
     pub fn pid(&self) -> Pid {
         self.pid
     }

@@ -48,11 +48,46 @@ pub struct StartOpts {
 
 impl StartOpts {
     /// No name, no start timeout (`infinity`), no automatic hibernation.
+    ///
+    /// ```
+    /// # use tether::otp::gen_server::{self, CallResult, CastResult, GenServer, Init, ReplyTo, StartOpts};
+    /// # struct Counter(i64);
+    /// # impl GenServer for Counter {
+    /// #     type Args = i64; type Call = i64; type Cast = i64; type Reply = i64; type Continue = ();
+    /// #     async fn init(n: i64) -> Init<Self> { Init::ok(Counter(n)) }
+    /// #     async fn handle_call(&mut self, add: i64, _: &ReplyTo<i64>) -> CallResult<Self> { self.0 += add; CallResult::reply(self.0) }
+    /// #     async fn handle_cast(&mut self, add: i64) -> CastResult<Self> { self.0 += add; CastResult::noreply() }
+    /// #     fn format_status(&self) -> String { format!("Counter({})", self.0) }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let c = gen_server::start::<Counter>(1, StartOpts::new()).await.unwrap();
+    /// assert_eq!(c.call(0).await.unwrap(), 1);
+    /// # });
+    /// ```
     pub fn new() -> StartOpts {
         StartOpts::default()
     }
 
     /// Registers the server under a local name (`{local, Name}`).
+    ///
+    /// ```
+    /// # use tether::otp::gen_server::{self, CallResult, CastResult, GenServer, Init, ReplyTo, StartOpts};
+    /// # struct Counter(i64);
+    /// # impl GenServer for Counter {
+    /// #     type Args = i64; type Call = i64; type Cast = i64; type Reply = i64; type Continue = ();
+    /// #     async fn init(n: i64) -> Init<Self> { Init::ok(Counter(n)) }
+    /// #     async fn handle_call(&mut self, add: i64, _: &ReplyTo<i64>) -> CallResult<Self> { self.0 += add; CallResult::reply(self.0) }
+    /// #     async fn handle_cast(&mut self, add: i64) -> CastResult<Self> { self.0 += add; CastResult::noreply() }
+    /// #     fn format_status(&self) -> String { format!("Counter({})", self.0) }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let c = gen_server::start::<Counter>(0, StartOpts::new().name("hits")).await.unwrap();
+    /// assert_eq!(tether::whereis("hits"), Some(c.pid()));
+    /// // A second server cannot take the name.
+    /// let again = gen_server::start::<Counter>(0, StartOpts::new().name("hits")).await;
+    /// assert_eq!(again.unwrap_err(), gen_server::ServerStartError::AlreadyStarted(c.pid()));
+    /// # });
+    /// ```
     pub fn name(mut self, name: impl Into<Atom>) -> StartOpts {
         self.name = Some(StartName::Local(name.into()));
         self
@@ -61,6 +96,29 @@ impl StartOpts {
     /// Registers the server through a registry (`{via, Module, Name}`): a
     /// [`Registry::via`](crate::otp::registry::Registry::via) name,
     /// `tether::kernel::global::Global` (`{global, Name}`), or any other [`Via`].
+    ///
+    /// ```
+    /// # use tether::otp::gen_server::{self, CallResult, CastResult, GenServer, Init, ReplyTo, StartOpts};
+    /// # struct Counter(i64);
+    /// # impl GenServer for Counter {
+    /// #     type Args = i64; type Call = i64; type Cast = i64; type Reply = i64; type Continue = ();
+    /// #     async fn init(n: i64) -> Init<Self> { Init::ok(Counter(n)) }
+    /// #     async fn handle_call(&mut self, add: i64, _: &ReplyTo<i64>) -> CallResult<Self> { self.0 += add; CallResult::reply(self.0) }
+    /// #     async fn handle_cast(&mut self, add: i64) -> CastResult<Self> { self.0 += add; CastResult::noreply() }
+    /// #     fn format_status(&self) -> String { format!("Counter({})", self.0) }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// use tether::otp::registry::{Keys, Registry, RegistryOptions};
+    /// let reg = Registry::<String, ()>::start_link(RegistryOptions::new(Keys::Unique, "reg"))
+    ///     .await
+    ///     .unwrap();
+    /// let name = reg.via("counter".to_string(), ()).unwrap();
+    /// let c = gen_server::start::<Counter>(5, StartOpts::new().via(name.clone())).await.unwrap();
+    /// let found = gen_server::Server::<Counter>::whereis(name).unwrap();
+    /// assert_eq!(found, c);
+    /// assert_eq!(found.call(1).await.unwrap(), 6);
+    /// # });
+    /// ```
     pub fn via(mut self, via: impl Via) -> StartOpts {
         self.name = Some(StartName::via(via));
         self
@@ -69,12 +127,57 @@ impl StartOpts {
     /// Gives up if `init` has not returned within `timeout`: the process is killed and
     /// the start returns [`ServerStartError::Timeout`] (`{timeout, T}`; default: wait
     /// forever).
+    ///
+    /// ```
+    /// # use tether::otp::gen_server::{self, CallResult, CastResult, GenServer, Init, ReplyTo, StartOpts};
+    /// # struct Counter(i64);
+    /// # impl GenServer for Counter {
+    /// #     type Args = i64; type Call = i64; type Cast = i64; type Reply = i64; type Continue = ();
+    /// #     async fn init(n: i64) -> Init<Self> { Init::ok(Counter(n)) }
+    /// #     async fn handle_call(&mut self, add: i64, _: &ReplyTo<i64>) -> CallResult<Self> { self.0 += add; CallResult::reply(self.0) }
+    /// #     async fn handle_cast(&mut self, add: i64) -> CastResult<Self> { self.0 += add; CastResult::noreply() }
+    /// #     fn format_status(&self) -> String { format!("Counter({})", self.0) }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// use std::time::Duration;
+    /// struct Slow;
+    /// impl GenServer for Slow {
+    ///     type Args = (); type Call = (); type Cast = (); type Reply = (); type Continue = ();
+    ///     async fn init(_: ()) -> Init<Self> {
+    ///         tether::sleep(Duration::from_secs(10)).await;
+    ///         Init::ok(Slow)
+    ///     }
+    /// }
+    /// let opts = StartOpts::new().timeout(Duration::from_millis(50));
+    /// let r = gen_server::start::<Slow>((), opts).await;
+    /// assert_eq!(r.unwrap_err(), gen_server::ServerStartError::Timeout);
+    /// # });
+    /// ```
     pub fn timeout(mut self, timeout: Duration) -> StartOpts {
         self.timeout = Some(timeout);
         self
     }
 
     /// Hibernates the server whenever it has been idle this long (`hibernate_after`).
+    ///
+    /// ```
+    /// # use tether::otp::gen_server::{self, CallResult, CastResult, GenServer, Init, ReplyTo, StartOpts};
+    /// # struct Counter(i64);
+    /// # impl GenServer for Counter {
+    /// #     type Args = i64; type Call = i64; type Cast = i64; type Reply = i64; type Continue = ();
+    /// #     async fn init(n: i64) -> Init<Self> { Init::ok(Counter(n)) }
+    /// #     async fn handle_call(&mut self, add: i64, _: &ReplyTo<i64>) -> CallResult<Self> { self.0 += add; CallResult::reply(self.0) }
+    /// #     async fn handle_cast(&mut self, add: i64) -> CastResult<Self> { self.0 += add; CastResult::noreply() }
+    /// #     fn format_status(&self) -> String { format!("Counter({})", self.0) }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// use std::time::Duration;
+    /// let opts = StartOpts::new().hibernate_after(Duration::from_millis(100));
+    /// let c = gen_server::start::<Counter>(0, opts).await.unwrap();
+    /// // Hibernation frees memory between messages; the state stays.
+    /// assert_eq!(c.call(3).await.unwrap(), 3);
+    /// # });
+    /// ```
     pub fn hibernate_after(mut self, idle: Duration) -> StartOpts {
         self.hibernate_after = Some(idle);
         self
@@ -122,6 +225,24 @@ pub async fn start<S: GenServer>(
 /// Starts a server linked to the caller (Erlang's `gen_server:start_link/3,4`): the
 /// caller becomes its parent, and if the server traps exits an `Exit` from the parent
 /// makes it terminate with the parent's reason.
+///
+/// ```
+/// # use tether::otp::gen_server::{self, CallResult, CastResult, GenServer, Init, ReplyTo, StartOpts};
+/// # struct Counter(i64);
+/// # impl GenServer for Counter {
+/// #     type Args = i64; type Call = i64; type Cast = i64; type Reply = i64; type Continue = ();
+/// #     async fn init(n: i64) -> Init<Self> { Init::ok(Counter(n)) }
+/// #     async fn handle_call(&mut self, add: i64, _: &ReplyTo<i64>) -> CallResult<Self> { self.0 += add; CallResult::reply(self.0) }
+/// #     async fn handle_cast(&mut self, add: i64) -> CastResult<Self> { self.0 += add; CastResult::noreply() }
+/// #     fn format_status(&self) -> String { format!("Counter({})", self.0) }
+/// # }
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// let c = gen_server::start_link::<Counter>(10, StartOpts::new()).await.unwrap();
+/// assert_eq!(c.call(-1).await.unwrap(), 9);
+/// // Linked: the caller is the server's parent.
+/// assert!(tether::process_info(c.pid()).unwrap().links.contains(&tether::self_pid()));
+/// # });
+/// ```
 pub async fn start_link<S: GenServer>(
     args: S::Args,
     opts: StartOpts,
@@ -132,6 +253,26 @@ pub async fn start_link<S: GenServer>(
 
 /// Starts a server monitored by the caller (Erlang's `gen_server:start_monitor/3,4`):
 /// returns the server and the monitor's reference.
+///
+/// ```
+/// # use tether::otp::gen_server::{self, CallResult, CastResult, GenServer, Init, ReplyTo, StartOpts};
+/// # struct Counter(i64);
+/// # impl GenServer for Counter {
+/// #     type Args = i64; type Call = i64; type Cast = i64; type Reply = i64; type Continue = ();
+/// #     async fn init(n: i64) -> Init<Self> { Init::ok(Counter(n)) }
+/// #     async fn handle_call(&mut self, add: i64, _: &ReplyTo<i64>) -> CallResult<Self> { self.0 += add; CallResult::reply(self.0) }
+/// #     async fn handle_cast(&mut self, add: i64) -> CastResult<Self> { self.0 += add; CastResult::noreply() }
+/// #     fn format_status(&self) -> String { format!("Counter({})", self.0) }
+/// # }
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// use tether::{Down, ExitReason};
+/// let (c, mref) = gen_server::start_monitor::<Counter>(0, StartOpts::new()).await.unwrap();
+/// c.stop(ExitReason::from("done")).await.unwrap();
+/// let down: Down = tether::receive().await;
+/// assert_eq!(down.reference, mref);
+/// assert_eq!(down.reason, ExitReason::from("done"));
+/// # });
+/// ```
 pub async fn start_monitor<S: GenServer>(
     args: S::Args,
     opts: StartOpts,
@@ -262,11 +403,48 @@ async fn enter<S: GenServer>(
 
 impl<S: GenServer> Server<S> {
     /// Calls the server with the default 5 s timeout (see [`call`](super::call)).
+    ///
+    /// ```
+    /// # use tether::otp::gen_server::{self, CallResult, CastResult, GenServer, Init, ReplyTo, StartOpts};
+    /// # struct Counter(i64);
+    /// # impl GenServer for Counter {
+    /// #     type Args = i64; type Call = i64; type Cast = i64; type Reply = i64; type Continue = ();
+    /// #     async fn init(n: i64) -> Init<Self> { Init::ok(Counter(n)) }
+    /// #     async fn handle_call(&mut self, add: i64, _: &ReplyTo<i64>) -> CallResult<Self> { self.0 += add; CallResult::reply(self.0) }
+    /// #     async fn handle_cast(&mut self, add: i64) -> CastResult<Self> { self.0 += add; CastResult::noreply() }
+    /// #     fn format_status(&self) -> String { format!("Counter({})", self.0) }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let c = gen_server::start::<Counter>(0, StartOpts::new()).await.unwrap();
+    /// assert_eq!(c.call(2).await.unwrap(), 2);
+    /// assert_eq!(c.call(3).await.unwrap(), 5);
+    /// # });
+    /// ```
     pub async fn call(&self, request: S::Call) -> Result<S::Reply, super::CallError> {
         super::call::<S>(self.pid(), request, Timeout::DEFAULT).await
     }
 
     /// Calls the server with a timeout (see [`call`](super::call)).
+    ///
+    /// ```
+    /// # use tether::otp::gen_server::{self, CallResult, CastResult, GenServer, Init, ReplyTo, StartOpts};
+    /// # struct Counter(i64);
+    /// # impl GenServer for Counter {
+    /// #     type Args = i64; type Call = i64; type Cast = i64; type Reply = i64; type Continue = ();
+    /// #     async fn init(n: i64) -> Init<Self> { Init::ok(Counter(n)) }
+    /// #     async fn handle_call(&mut self, add: i64, _: &ReplyTo<i64>) -> CallResult<Self> { self.0 += add; CallResult::reply(self.0) }
+    /// #     async fn handle_cast(&mut self, add: i64) -> CastResult<Self> { self.0 += add; CastResult::noreply() }
+    /// #     fn format_status(&self) -> String { format!("Counter({})", self.0) }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// use std::time::Duration;
+    /// let c = gen_server::start::<Counter>(0, StartOpts::new()).await.unwrap();
+    /// assert_eq!(c.call_timeout(4, Duration::from_millis(200)).await.unwrap(), 4);
+    /// gen_server::sys::suspend(c).await.unwrap(); // a suspended server answers no calls
+    /// let late = c.call_timeout(1, Duration::from_millis(20)).await;
+    /// assert!(late.unwrap_err().is_timeout());
+    /// # });
+    /// ```
     pub async fn call_timeout(
         &self,
         request: S::Call,
@@ -276,12 +454,47 @@ impl<S: GenServer> Server<S> {
     }
 
     /// Casts to the server (see [`cast`](super::cast)).
+    ///
+    /// ```
+    /// # use tether::otp::gen_server::{self, CallResult, CastResult, GenServer, Init, ReplyTo, StartOpts};
+    /// # struct Counter(i64);
+    /// # impl GenServer for Counter {
+    /// #     type Args = i64; type Call = i64; type Cast = i64; type Reply = i64; type Continue = ();
+    /// #     async fn init(n: i64) -> Init<Self> { Init::ok(Counter(n)) }
+    /// #     async fn handle_call(&mut self, add: i64, _: &ReplyTo<i64>) -> CallResult<Self> { self.0 += add; CallResult::reply(self.0) }
+    /// #     async fn handle_cast(&mut self, add: i64) -> CastResult<Self> { self.0 += add; CastResult::noreply() }
+    /// #     fn format_status(&self) -> String { format!("Counter({})", self.0) }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let c = gen_server::start::<Counter>(0, StartOpts::new()).await.unwrap();
+    /// c.cast(5);
+    /// assert_eq!(c.call(0).await.unwrap(), 5);
+    /// # });
+    /// ```
     pub fn cast(&self, request: S::Cast) {
         super::cast::<S>(self.pid(), request)
     }
 
     /// Stops the server with `reason` and waits for it to exit (see
     /// [`stop`](super::stop); no timeout).
+    ///
+    /// ```
+    /// # use tether::otp::gen_server::{self, CallResult, CastResult, GenServer, Init, ReplyTo, StartOpts};
+    /// # struct Counter(i64);
+    /// # impl GenServer for Counter {
+    /// #     type Args = i64; type Call = i64; type Cast = i64; type Reply = i64; type Continue = ();
+    /// #     async fn init(n: i64) -> Init<Self> { Init::ok(Counter(n)) }
+    /// #     async fn handle_call(&mut self, add: i64, _: &ReplyTo<i64>) -> CallResult<Self> { self.0 += add; CallResult::reply(self.0) }
+    /// #     async fn handle_cast(&mut self, add: i64) -> CastResult<Self> { self.0 += add; CastResult::noreply() }
+    /// #     fn format_status(&self) -> String { format!("Counter({})", self.0) }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// use tether::ExitReason;
+    /// let c = gen_server::start::<Counter>(0, StartOpts::new()).await.unwrap();
+    /// c.stop(ExitReason::Normal).await.unwrap();
+    /// assert!(c.call(1).await.unwrap_err().is_noproc());
+    /// # });
+    /// ```
     pub async fn stop(&self, reason: ExitReason) -> Result<(), super::CallError> {
         super::stop(self.pid(), reason, Timeout::Infinity).await
     }

@@ -102,6 +102,23 @@ async fn request(
 
 /// The server's state as its [`GenServer::format_status`] shows it (Erlang's
 /// `sys:get_state/1`; 5 s timeout). Meant for debugging and the observer.
+///
+/// ```
+/// # use tether::otp::gen_server::{self, CallResult, CastResult, GenServer, Init, ReplyTo, StartOpts};
+/// # struct Counter(i64);
+/// # impl GenServer for Counter {
+/// #     type Args = i64; type Call = i64; type Cast = i64; type Reply = i64; type Continue = ();
+/// #     async fn init(n: i64) -> Init<Self> { Init::ok(Counter(n)) }
+/// #     async fn handle_call(&mut self, add: i64, _: &ReplyTo<i64>) -> CallResult<Self> { self.0 += add; CallResult::reply(self.0) }
+/// #     async fn handle_cast(&mut self, add: i64) -> CastResult<Self> { self.0 += add; CastResult::noreply() }
+/// #     fn format_status(&self) -> String { format!("Counter({})", self.0) }
+/// # }
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// use tether::otp::gen_server::sys;
+/// let c = gen_server::start::<Counter>(3, StartOpts::new()).await.unwrap();
+/// assert_eq!(sys::get_state(c).await.unwrap(), "Counter(3)");
+/// # });
+/// ```
 pub async fn get_state(server: impl Into<Dest>) -> Result<String, CallError> {
     match request(server.into(), SysRequest::GetState, Timeout::DEFAULT).await? {
         SysValue::State(s) => Ok(s),
@@ -140,6 +157,25 @@ pub async fn get_status(server: impl Into<Dest>) -> Result<SysStatus, CallError>
 /// [`CallError::CallbackFailed`]; whatever `f` changed before panicking stays changed
 /// (Rust cannot roll a `&mut` back). If the server is not an `S`, the call fails with
 /// `CallbackFailed` too and nothing changes.
+///
+/// ```
+/// # use tether::otp::gen_server::{self, CallResult, CastResult, GenServer, Init, ReplyTo, StartOpts};
+/// # struct Counter(i64);
+/// # impl GenServer for Counter {
+/// #     type Args = i64; type Call = i64; type Cast = i64; type Reply = i64; type Continue = ();
+/// #     async fn init(n: i64) -> Init<Self> { Init::ok(Counter(n)) }
+/// #     async fn handle_call(&mut self, add: i64, _: &ReplyTo<i64>) -> CallResult<Self> { self.0 += add; CallResult::reply(self.0) }
+/// #     async fn handle_cast(&mut self, add: i64) -> CastResult<Self> { self.0 += add; CastResult::noreply() }
+/// #     fn format_status(&self) -> String { format!("Counter({})", self.0) }
+/// # }
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// use tether::otp::gen_server::sys;
+/// let c = gen_server::start::<Counter>(3, StartOpts::new()).await.unwrap();
+/// let shown = sys::replace_state::<Counter>(c, |s| s.0 = 100).await.unwrap();
+/// assert_eq!(shown, "Counter(100)");
+/// assert_eq!(c.call(1).await.unwrap(), 101);
+/// # });
+/// ```
 pub async fn replace_state<S: GenServer>(
     server: impl Into<Dest>,
     f: impl FnOnce(&mut S) + Send + 'static,
@@ -165,6 +201,28 @@ pub async fn replace_state<S: GenServer>(
 
 /// Suspends the server (Erlang's `sys:suspend/1`): until [`resume`], it answers only
 /// system messages; calls, casts and other messages wait in its mailbox.
+///
+/// ```
+/// # use tether::otp::gen_server::{self, CallResult, CastResult, GenServer, Init, ReplyTo, StartOpts};
+/// # struct Counter(i64);
+/// # impl GenServer for Counter {
+/// #     type Args = i64; type Call = i64; type Cast = i64; type Reply = i64; type Continue = ();
+/// #     async fn init(n: i64) -> Init<Self> { Init::ok(Counter(n)) }
+/// #     async fn handle_call(&mut self, add: i64, _: &ReplyTo<i64>) -> CallResult<Self> { self.0 += add; CallResult::reply(self.0) }
+/// #     async fn handle_cast(&mut self, add: i64) -> CastResult<Self> { self.0 += add; CastResult::noreply() }
+/// #     fn format_status(&self) -> String { format!("Counter({})", self.0) }
+/// # }
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// use std::time::Duration;
+/// use tether::otp::gen_server::sys;
+/// let c = gen_server::start::<Counter>(0, StartOpts::new()).await.unwrap();
+/// sys::suspend(c).await.unwrap();
+/// c.cast(1); // waits in the mailbox
+/// assert!(c.call_timeout(0, Duration::from_millis(20)).await.unwrap_err().is_timeout());
+/// sys::resume(c).await.unwrap();
+/// assert_eq!(c.call(0).await.unwrap(), 1);
+/// # });
+/// ```
 pub async fn suspend(server: impl Into<Dest>) -> Result<(), CallError> {
     request(server.into(), SysRequest::Suspend, Timeout::DEFAULT)
         .await
@@ -172,6 +230,26 @@ pub async fn suspend(server: impl Into<Dest>) -> Result<(), CallError> {
 }
 
 /// Resumes a suspended server (Erlang's `sys:resume/1`).
+///
+/// ```
+/// # use tether::otp::gen_server::{self, CallResult, CastResult, GenServer, Init, ReplyTo, StartOpts};
+/// # struct Counter(i64);
+/// # impl GenServer for Counter {
+/// #     type Args = i64; type Call = i64; type Cast = i64; type Reply = i64; type Continue = ();
+/// #     async fn init(n: i64) -> Init<Self> { Init::ok(Counter(n)) }
+/// #     async fn handle_call(&mut self, add: i64, _: &ReplyTo<i64>) -> CallResult<Self> { self.0 += add; CallResult::reply(self.0) }
+/// #     async fn handle_cast(&mut self, add: i64) -> CastResult<Self> { self.0 += add; CastResult::noreply() }
+/// #     fn format_status(&self) -> String { format!("Counter({})", self.0) }
+/// # }
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// use tether::otp::gen_server::sys;
+/// let c = gen_server::start::<Counter>(0, StartOpts::new()).await.unwrap();
+/// sys::suspend(c).await.unwrap();
+/// sys::resume(c).await.unwrap();
+/// assert!(!sys::get_status(c).await.unwrap().suspended);
+/// assert_eq!(c.call(2).await.unwrap(), 2);
+/// # });
+/// ```
 pub async fn resume(server: impl Into<Dest>) -> Result<(), CallError> {
     request(server.into(), SysRequest::Resume, Timeout::DEFAULT)
         .await

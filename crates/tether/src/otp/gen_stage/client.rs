@@ -44,6 +44,29 @@ impl<S> fmt::Debug for Stage<S> {
 
 impl<S: GenStage> Stage<S> {
     /// The stage at `pid` (not checked).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, DemandMode, Emit, GenStage, Init, SubscribeOpts, Subscription};
+    /// # /// Counts up from a number, as far as it is asked.
+    /// # struct Counter(i64);
+    /// # impl GenStage for Counter {
+    /// #     type Args = i64; type In = (); type Out = i64; type Call = (); type Cast = (); type Reply = ();
+    /// #     async fn init(from: i64) -> Init<Self> { Init::producer(Counter(from)) }
+    /// #     async fn handle_demand(&mut self, demand: u64) -> Emit<i64> {
+    /// #         let events: Vec<i64> = (self.0..self.0 + demand as i64).collect();
+    /// #         self.0 += demand as i64;
+    /// #         Emit::events(events)
+    /// #     }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// use tether::otp::gen_stage::Stage;
+    /// let s = gen_stage::start::<Counter>(0, StartOpts::new()).await.unwrap();
+    /// let same = Stage::<Counter>::from_pid(s.pid());
+    /// assert_eq!(same.pid(), s.pid());
+    /// # });
+    /// ```
     pub fn from_pid(pid: Pid) -> Stage<S> {
         Stage {
             pid,
@@ -52,21 +75,138 @@ impl<S: GenStage> Stage<S> {
     }
 
     /// The stage's pid.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, DemandMode, Emit, GenStage, Init, SubscribeOpts, Subscription};
+    /// # /// Counts up from a number, as far as it is asked.
+    /// # struct Counter(i64);
+    /// # impl GenStage for Counter {
+    /// #     type Args = i64; type In = (); type Out = i64; type Call = (); type Cast = (); type Reply = ();
+    /// #     async fn init(from: i64) -> Init<Self> { Init::producer(Counter(from)) }
+    /// #     async fn handle_demand(&mut self, demand: u64) -> Emit<i64> {
+    /// #         let events: Vec<i64> = (self.0..self.0 + demand as i64).collect();
+    /// #         self.0 += demand as i64;
+    /// #         Emit::events(events)
+    /// #     }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let s = gen_stage::start::<Counter>(0, StartOpts::new().name("numbers")).await.unwrap();
+    /// assert_eq!(tether::whereis("numbers"), Some(s.pid()));
+    /// # });
+    /// ```
     pub fn pid(&self) -> Pid {
         self.pid
     }
 
     /// Calls the stage (see [`call`]).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, DemandMode, Emit, GenStage, Init, SubscribeOpts, Subscription};
+    /// # /// Counts up from a number, as far as it is asked.
+    /// # struct Counter(i64);
+    /// # impl GenStage for Counter {
+    /// #     type Args = i64; type In = (); type Out = i64; type Call = (); type Cast = (); type Reply = ();
+    /// #     async fn init(from: i64) -> Init<Self> { Init::producer(Counter(from)) }
+    /// #     async fn handle_demand(&mut self, demand: u64) -> Emit<i64> {
+    /// #         let events: Vec<i64> = (self.0..self.0 + demand as i64).collect();
+    /// #         self.0 += demand as i64;
+    /// #         Emit::events(events)
+    /// #     }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// /// A producer that also answers calls and casts: `Call` returns its position,
+    /// /// a cast moves it.
+    /// struct Pos(i64);
+    /// impl GenStage for Pos {
+    ///     type Args = (); type In = (); type Out = i64; type Call = (); type Cast = i64; type Reply = i64;
+    ///     async fn init(_: ()) -> Init<Self> { Init::producer(Pos(0)) }
+    ///     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    ///     async fn handle_call(&mut self, _: (), _: &tether::otp::gen_server::ReplyTo<i64>) -> gen_stage::CallResult<Self> {
+    ///         gen_stage::CallResult::reply(self.0)
+    ///     }
+    ///     async fn handle_cast(&mut self, to: i64) -> Emit<i64> {
+    ///         self.0 = to;
+    ///         Emit::none()
+    ///     }
+    /// }
+    /// let s = gen_stage::start::<Pos>((), StartOpts::new()).await.unwrap();
+    /// assert_eq!(s.call(()).await.unwrap(), 0);
+    /// # });
+    /// ```
     pub async fn call(&self, request: S::Call) -> Result<S::Reply, CallError> {
         call::<S>(self.pid, request, Timeout::DEFAULT).await
     }
 
     /// Casts to the stage (see [`cast`]).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, DemandMode, Emit, GenStage, Init, SubscribeOpts, Subscription};
+    /// # /// Counts up from a number, as far as it is asked.
+    /// # struct Counter(i64);
+    /// # impl GenStage for Counter {
+    /// #     type Args = i64; type In = (); type Out = i64; type Call = (); type Cast = (); type Reply = ();
+    /// #     async fn init(from: i64) -> Init<Self> { Init::producer(Counter(from)) }
+    /// #     async fn handle_demand(&mut self, demand: u64) -> Emit<i64> {
+    /// #         let events: Vec<i64> = (self.0..self.0 + demand as i64).collect();
+    /// #         self.0 += demand as i64;
+    /// #         Emit::events(events)
+    /// #     }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// /// A producer that also answers calls and casts: `Call` returns its position,
+    /// /// a cast moves it.
+    /// struct Pos(i64);
+    /// impl GenStage for Pos {
+    ///     type Args = (); type In = (); type Out = i64; type Call = (); type Cast = i64; type Reply = i64;
+    ///     async fn init(_: ()) -> Init<Self> { Init::producer(Pos(0)) }
+    ///     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    ///     async fn handle_call(&mut self, _: (), _: &tether::otp::gen_server::ReplyTo<i64>) -> gen_stage::CallResult<Self> {
+    ///         gen_stage::CallResult::reply(self.0)
+    ///     }
+    ///     async fn handle_cast(&mut self, to: i64) -> Emit<i64> {
+    ///         self.0 = to;
+    ///         Emit::none()
+    ///     }
+    /// }
+    /// let s = gen_stage::start::<Pos>((), StartOpts::new()).await.unwrap();
+    /// s.cast(3);
+    /// assert_eq!(s.call(()).await.unwrap(), 3);
+    /// # });
+    /// ```
     pub fn cast(&self, request: S::Cast) {
         cast::<S>(self.pid, request)
     }
 
     /// Stops the stage (see [`stop`]).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, DemandMode, Emit, GenStage, Init, SubscribeOpts, Subscription};
+    /// # /// Counts up from a number, as far as it is asked.
+    /// # struct Counter(i64);
+    /// # impl GenStage for Counter {
+    /// #     type Args = i64; type In = (); type Out = i64; type Call = (); type Cast = (); type Reply = ();
+    /// #     async fn init(from: i64) -> Init<Self> { Init::producer(Counter(from)) }
+    /// #     async fn handle_demand(&mut self, demand: u64) -> Emit<i64> {
+    /// #         let events: Vec<i64> = (self.0..self.0 + demand as i64).collect();
+    /// #         self.0 += demand as i64;
+    /// #         Emit::events(events)
+    /// #     }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// use tether::ExitReason;
+    /// let s = gen_stage::start::<Counter>(0, StartOpts::new()).await.unwrap();
+    /// s.stop(ExitReason::Shutdown).await.unwrap();
+    /// assert!(!tether::is_alive(s.pid()));
+    /// # });
+    /// ```
     pub async fn stop(&self, reason: ExitReason) -> Result<(), CallError> {
         stop(self.pid, reason).await
     }
@@ -74,6 +214,29 @@ impl<S: GenStage> Stage<S> {
 
 /// Starts a stage linked to the caller; returns once `init` has run (GenStage's
 /// `start_link/3`). Options are a GenServer's ([`StartOpts`]: name, timeout).
+///
+/// ```
+/// # use std::time::Duration;
+/// # use tether::otp::gen_server::StartOpts;
+/// # use tether::otp::gen_stage::{self, DemandMode, Emit, GenStage, Init, SubscribeOpts, Subscription};
+/// # /// Counts up from a number, as far as it is asked.
+/// # struct Counter(i64);
+/// # impl GenStage for Counter {
+/// #     type Args = i64; type In = (); type Out = i64; type Call = (); type Cast = (); type Reply = ();
+/// #     async fn init(from: i64) -> Init<Self> { Init::producer(Counter(from)) }
+/// #     async fn handle_demand(&mut self, demand: u64) -> Emit<i64> {
+/// #         let events: Vec<i64> = (self.0..self.0 + demand as i64).collect();
+/// #         self.0 += demand as i64;
+/// #         Emit::events(events)
+/// #     }
+/// # }
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// let producer = gen_stage::start_link::<Counter>(10, StartOpts::new()).await.unwrap();
+/// let mut events = gen_stage::stream::<i64>([(producer.pid().into(), SubscribeOpts::new().max_demand(2))]).unwrap();
+/// assert_eq!(events.next().await, Some(10));
+/// assert_eq!(events.next().await, Some(11));
+/// # });
+/// ```
 pub async fn start_link<S: GenStage>(
     args: S::Args,
     opts: StartOpts,
@@ -116,6 +279,42 @@ pub async fn start<S: GenStage>(
 /// `$gen_call` term made by [`GenStage::encode_call`] and its reply is read with
 /// [`GenStage::decode_reply`] (without them: [`CallError::NotPortable`]); for a stage
 /// with no Rust type, such as an Elixir stage, use [`call_term`].
+///
+/// ```
+/// # use std::time::Duration;
+/// # use tether::otp::gen_server::StartOpts;
+/// # use tether::otp::gen_stage::{self, DemandMode, Emit, GenStage, Init, SubscribeOpts, Subscription};
+/// # /// Counts up from a number, as far as it is asked.
+/// # struct Counter(i64);
+/// # impl GenStage for Counter {
+/// #     type Args = i64; type In = (); type Out = i64; type Call = (); type Cast = (); type Reply = ();
+/// #     async fn init(from: i64) -> Init<Self> { Init::producer(Counter(from)) }
+/// #     async fn handle_demand(&mut self, demand: u64) -> Emit<i64> {
+/// #         let events: Vec<i64> = (self.0..self.0 + demand as i64).collect();
+/// #         self.0 += demand as i64;
+/// #         Emit::events(events)
+/// #     }
+/// # }
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// /// A producer that also answers calls and casts: `Call` returns its position,
+/// /// a cast moves it.
+/// struct Pos(i64);
+/// impl GenStage for Pos {
+///     type Args = (); type In = (); type Out = i64; type Call = (); type Cast = i64; type Reply = i64;
+///     async fn init(_: ()) -> Init<Self> { Init::producer(Pos(0)) }
+///     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+///     async fn handle_call(&mut self, _: (), _: &tether::otp::gen_server::ReplyTo<i64>) -> gen_stage::CallResult<Self> {
+///         gen_stage::CallResult::reply(self.0)
+///     }
+///     async fn handle_cast(&mut self, to: i64) -> Emit<i64> {
+///         self.0 = to;
+///         Emit::none()
+///     }
+/// }
+/// let s = gen_stage::start::<Pos>((), StartOpts::new()).await.unwrap();
+/// assert_eq!(gen_stage::call::<Pos>(s.pid(), (), Duration::from_secs(5)).await.unwrap(), 0);
+/// # });
+/// ```
 pub async fn call<S: GenStage>(
     stage: impl Into<Dest>,
     req: S::Call,
@@ -174,6 +373,43 @@ pub async fn call_term(
 /// Casts to a stage of type `S` (GenStage's `cast/2`). Never fails. A stage on
 /// another node gets the `$gen_cast` term made by [`GenStage::encode_cast`] (none:
 /// the cast is dropped).
+///
+/// ```
+/// # use std::time::Duration;
+/// # use tether::otp::gen_server::StartOpts;
+/// # use tether::otp::gen_stage::{self, DemandMode, Emit, GenStage, Init, SubscribeOpts, Subscription};
+/// # /// Counts up from a number, as far as it is asked.
+/// # struct Counter(i64);
+/// # impl GenStage for Counter {
+/// #     type Args = i64; type In = (); type Out = i64; type Call = (); type Cast = (); type Reply = ();
+/// #     async fn init(from: i64) -> Init<Self> { Init::producer(Counter(from)) }
+/// #     async fn handle_demand(&mut self, demand: u64) -> Emit<i64> {
+/// #         let events: Vec<i64> = (self.0..self.0 + demand as i64).collect();
+/// #         self.0 += demand as i64;
+/// #         Emit::events(events)
+/// #     }
+/// # }
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// /// A producer that also answers calls and casts: `Call` returns its position,
+/// /// a cast moves it.
+/// struct Pos(i64);
+/// impl GenStage for Pos {
+///     type Args = (); type In = (); type Out = i64; type Call = (); type Cast = i64; type Reply = i64;
+///     async fn init(_: ()) -> Init<Self> { Init::producer(Pos(0)) }
+///     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+///     async fn handle_call(&mut self, _: (), _: &tether::otp::gen_server::ReplyTo<i64>) -> gen_stage::CallResult<Self> {
+///         gen_stage::CallResult::reply(self.0)
+///     }
+///     async fn handle_cast(&mut self, to: i64) -> Emit<i64> {
+///         self.0 = to;
+///         Emit::none()
+///     }
+/// }
+/// let s = gen_stage::start::<Pos>((), StartOpts::new()).await.unwrap();
+/// gen_stage::cast::<Pos>(s.pid(), 7);
+/// assert_eq!(gen_stage::call::<Pos>(s.pid(), (), Duration::from_secs(5)).await.unwrap(), 7);
+/// # });
+/// ```
 pub fn cast<S: GenStage>(stage: impl Into<Dest>, request: S::Cast) {
     let stage = stage.into();
     match stage.target() {
@@ -190,6 +426,29 @@ pub fn cast<S: GenStage>(stage: impl Into<Dest>, request: S::Cast) {
 }
 
 /// Stops a stage with `reason` and waits for it to exit (GenStage's `stop/3`).
+///
+/// ```
+/// # use std::time::Duration;
+/// # use tether::otp::gen_server::StartOpts;
+/// # use tether::otp::gen_stage::{self, DemandMode, Emit, GenStage, Init, SubscribeOpts, Subscription};
+/// # /// Counts up from a number, as far as it is asked.
+/// # struct Counter(i64);
+/// # impl GenStage for Counter {
+/// #     type Args = i64; type In = (); type Out = i64; type Call = (); type Cast = (); type Reply = ();
+/// #     async fn init(from: i64) -> Init<Self> { Init::producer(Counter(from)) }
+/// #     async fn handle_demand(&mut self, demand: u64) -> Emit<i64> {
+/// #         let events: Vec<i64> = (self.0..self.0 + demand as i64).collect();
+/// #         self.0 += demand as i64;
+/// #         Emit::events(events)
+/// #     }
+/// # }
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// use tether::ExitReason;
+/// let s = gen_stage::start::<Counter>(0, StartOpts::new()).await.unwrap();
+/// gen_stage::stop(s.pid(), ExitReason::Normal).await.unwrap();
+/// assert!(!tether::is_alive(s.pid()));
+/// # });
+/// ```
 pub async fn stop(stage: impl Into<Dest>, reason: ExitReason) -> Result<(), CallError> {
     gen_server::stop(stage, reason, Timeout::Infinity).await
 }
@@ -290,6 +549,41 @@ const DEFAULT: Duration = Duration::from_secs(5);
 /// returned all the same); a `temporary` one keeps running.
 ///
 /// See the example in the [module docs](super).
+///
+/// ```
+/// # use std::time::Duration;
+/// # use tether::otp::gen_server::StartOpts;
+/// # use tether::otp::gen_stage::{self, DemandMode, Emit, GenStage, Init, SubscribeOpts, Subscription};
+/// # /// Counts up from a number, as far as it is asked.
+/// # struct Counter(i64);
+/// # impl GenStage for Counter {
+/// #     type Args = i64; type In = (); type Out = i64; type Call = (); type Cast = (); type Reply = ();
+/// #     async fn init(from: i64) -> Init<Self> { Init::producer(Counter(from)) }
+/// #     async fn handle_demand(&mut self, demand: u64) -> Emit<i64> {
+/// #         let events: Vec<i64> = (self.0..self.0 + demand as i64).collect();
+/// #         self.0 += demand as i64;
+/// #         Emit::events(events)
+/// #     }
+/// # }
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// /// Sends each batch of events to a test process.
+/// struct Sink(tether::Pid);
+/// impl GenStage for Sink {
+///     type Args = tether::Pid; type In = i64; type Out = (); type Call = (); type Cast = (); type Reply = ();
+///     async fn init(to: tether::Pid) -> Init<Self> { Init::consumer(Sink(to)) }
+///     async fn handle_events(&mut self, events: Vec<i64>, _: &Subscription) -> Emit<()> {
+///         tether::send(self.0, events).unwrap();
+///         Emit::none()
+///     }
+/// }
+/// let producer = gen_stage::start_link::<Counter>(0, StartOpts::new()).await.unwrap();
+/// let consumer = gen_stage::start_link::<Sink>(tether::self_pid(), StartOpts::new()).await.unwrap();
+/// let opts = SubscribeOpts::new().max_demand(4).min_demand(2);
+/// let tag = gen_stage::sync_subscribe(consumer.pid(), producer.pid(), opts).await.unwrap();
+/// assert_eq!(tether::receive::<Vec<i64>>().await, [0, 1]);
+/// # let _ = tag;
+/// # });
+/// ```
 pub async fn sync_subscribe(
     stage: impl Into<Dest>,
     producer: impl Into<Dest>,
@@ -300,6 +594,49 @@ pub async fn sync_subscribe(
 
 /// Cancels the subscription `tag` with `reason` and subscribes again, to `producer`
 /// with `opts` (GenStage's `sync_resubscribe/5`).
+///
+/// ```
+/// # use std::time::Duration;
+/// # use tether::otp::gen_server::StartOpts;
+/// # use tether::otp::gen_stage::{self, DemandMode, Emit, GenStage, Init, SubscribeOpts, Subscription};
+/// # /// Counts up from a number, as far as it is asked.
+/// # struct Counter(i64);
+/// # impl GenStage for Counter {
+/// #     type Args = i64; type In = (); type Out = i64; type Call = (); type Cast = (); type Reply = ();
+/// #     async fn init(from: i64) -> Init<Self> { Init::producer(Counter(from)) }
+/// #     async fn handle_demand(&mut self, demand: u64) -> Emit<i64> {
+/// #         let events: Vec<i64> = (self.0..self.0 + demand as i64).collect();
+/// #         self.0 += demand as i64;
+/// #         Emit::events(events)
+/// #     }
+/// # }
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// /// Sends each batch of events to a test process.
+/// struct Sink(tether::Pid);
+/// impl GenStage for Sink {
+///     type Args = tether::Pid; type In = i64; type Out = (); type Call = (); type Cast = (); type Reply = ();
+///     async fn init(to: tether::Pid) -> Init<Self> { Init::consumer(Sink(to)) }
+///     async fn handle_events(&mut self, events: Vec<i64>, _: &Subscription) -> Emit<()> {
+///         tether::send(self.0, events).unwrap();
+///         Emit::none()
+///     }
+/// }
+/// let producer = gen_stage::start_link::<Counter>(0, StartOpts::new()).await.unwrap();
+/// let consumer = gen_stage::start_link::<Sink>(tether::self_pid(), StartOpts::new()).await.unwrap();
+/// use tether::ExitReason;
+/// let first = gen_stage::sync_subscribe(consumer.pid(), producer.pid(), SubscribeOpts::new().max_demand(2).cancel(gen_stage::CancelMode::Temporary)).await.unwrap();
+/// assert_eq!(tether::receive::<Vec<i64>>().await, [0]);
+/// let other = gen_stage::start_link::<Counter>(100, StartOpts::new()).await.unwrap();
+/// gen_stage::sync_resubscribe(consumer.pid(), first, ExitReason::Normal, other.pid(), SubscribeOpts::new().max_demand(2))
+///     .await
+///     .unwrap();
+/// // Events from the new producer arrive (possibly after a last batch of the old one).
+/// loop {
+///     let batch = tether::receive::<Vec<i64>>().await;
+///     if batch[0] >= 100 { break; }
+/// }
+/// # });
+/// ```
 pub async fn sync_resubscribe(
     stage: impl Into<Dest>,
     tag: Reference,
@@ -326,6 +663,39 @@ async fn subscribe(
 
 /// Asks the consumer `stage` to subscribe to `producer`, without waiting
 /// (GenStage's `async_subscribe/2`).
+///
+/// ```
+/// # use std::time::Duration;
+/// # use tether::otp::gen_server::StartOpts;
+/// # use tether::otp::gen_stage::{self, DemandMode, Emit, GenStage, Init, SubscribeOpts, Subscription};
+/// # /// Counts up from a number, as far as it is asked.
+/// # struct Counter(i64);
+/// # impl GenStage for Counter {
+/// #     type Args = i64; type In = (); type Out = i64; type Call = (); type Cast = (); type Reply = ();
+/// #     async fn init(from: i64) -> Init<Self> { Init::producer(Counter(from)) }
+/// #     async fn handle_demand(&mut self, demand: u64) -> Emit<i64> {
+/// #         let events: Vec<i64> = (self.0..self.0 + demand as i64).collect();
+/// #         self.0 += demand as i64;
+/// #         Emit::events(events)
+/// #     }
+/// # }
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// /// Sends each batch of events to a test process.
+/// struct Sink(tether::Pid);
+/// impl GenStage for Sink {
+///     type Args = tether::Pid; type In = i64; type Out = (); type Call = (); type Cast = (); type Reply = ();
+///     async fn init(to: tether::Pid) -> Init<Self> { Init::consumer(Sink(to)) }
+///     async fn handle_events(&mut self, events: Vec<i64>, _: &Subscription) -> Emit<()> {
+///         tether::send(self.0, events).unwrap();
+///         Emit::none()
+///     }
+/// }
+/// let producer = gen_stage::start_link::<Counter>(0, StartOpts::new()).await.unwrap();
+/// let consumer = gen_stage::start_link::<Sink>(tether::self_pid(), StartOpts::new()).await.unwrap();
+/// gen_stage::async_subscribe(consumer.pid(), producer.pid(), SubscribeOpts::new().max_demand(2));
+/// assert_eq!(tether::receive::<Vec<i64>>().await, [0]);
+/// # });
+/// ```
 pub fn async_subscribe(stage: impl Into<Dest>, producer: impl Into<Dest>, opts: SubscribeOpts) {
     let to = producer.into();
     control_cast(
@@ -339,6 +709,45 @@ pub fn async_subscribe(stage: impl Into<Dest>, producer: impl Into<Dest>, opts: 
 }
 
 /// [`sync_resubscribe`] without waiting (GenStage's `async_resubscribe/4`).
+///
+/// ```
+/// # use std::time::Duration;
+/// # use tether::otp::gen_server::StartOpts;
+/// # use tether::otp::gen_stage::{self, DemandMode, Emit, GenStage, Init, SubscribeOpts, Subscription};
+/// # /// Counts up from a number, as far as it is asked.
+/// # struct Counter(i64);
+/// # impl GenStage for Counter {
+/// #     type Args = i64; type In = (); type Out = i64; type Call = (); type Cast = (); type Reply = ();
+/// #     async fn init(from: i64) -> Init<Self> { Init::producer(Counter(from)) }
+/// #     async fn handle_demand(&mut self, demand: u64) -> Emit<i64> {
+/// #         let events: Vec<i64> = (self.0..self.0 + demand as i64).collect();
+/// #         self.0 += demand as i64;
+/// #         Emit::events(events)
+/// #     }
+/// # }
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// /// Sends each batch of events to a test process.
+/// struct Sink(tether::Pid);
+/// impl GenStage for Sink {
+///     type Args = tether::Pid; type In = i64; type Out = (); type Call = (); type Cast = (); type Reply = ();
+///     async fn init(to: tether::Pid) -> Init<Self> { Init::consumer(Sink(to)) }
+///     async fn handle_events(&mut self, events: Vec<i64>, _: &Subscription) -> Emit<()> {
+///         tether::send(self.0, events).unwrap();
+///         Emit::none()
+///     }
+/// }
+/// let producer = gen_stage::start_link::<Counter>(0, StartOpts::new()).await.unwrap();
+/// let consumer = gen_stage::start_link::<Sink>(tether::self_pid(), StartOpts::new()).await.unwrap();
+/// use tether::ExitReason;
+/// let tag = gen_stage::sync_subscribe(consumer.pid(), producer.pid(), SubscribeOpts::new().max_demand(2).cancel(gen_stage::CancelMode::Temporary)).await.unwrap();
+/// let other = gen_stage::start_link::<Counter>(100, StartOpts::new()).await.unwrap();
+/// gen_stage::async_resubscribe(consumer.pid(), tag, ExitReason::Normal, other.pid(), SubscribeOpts::new().max_demand(2));
+/// loop {
+///     let batch = tether::receive::<Vec<i64>>().await;
+///     if batch[0] >= 100 { break; }
+/// }
+/// # });
+/// ```
 pub fn async_resubscribe(
     stage: impl Into<Dest>,
     tag: Reference,
@@ -358,6 +767,27 @@ pub fn async_resubscribe(
 }
 
 /// The producer's demand mode (GenStage's `demand/1`).
+///
+/// ```
+/// # use std::time::Duration;
+/// # use tether::otp::gen_server::StartOpts;
+/// # use tether::otp::gen_stage::{self, DemandMode, Emit, GenStage, Init, SubscribeOpts, Subscription};
+/// # /// Counts up from a number, as far as it is asked.
+/// # struct Counter(i64);
+/// # impl GenStage for Counter {
+/// #     type Args = i64; type In = (); type Out = i64; type Call = (); type Cast = (); type Reply = ();
+/// #     async fn init(from: i64) -> Init<Self> { Init::producer(Counter(from)) }
+/// #     async fn handle_demand(&mut self, demand: u64) -> Emit<i64> {
+/// #         let events: Vec<i64> = (self.0..self.0 + demand as i64).collect();
+/// #         self.0 += demand as i64;
+/// #         Emit::events(events)
+/// #     }
+/// # }
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// let s = gen_stage::start::<Counter>(0, StartOpts::new()).await.unwrap();
+/// assert_eq!(gen_stage::demand(s.pid()).await.unwrap(), DemandMode::Forward);
+/// # });
+/// ```
 pub async fn demand(stage: impl Into<Dest>) -> Result<DemandMode, CallError> {
     match control_call(
         stage.into(),
@@ -374,12 +804,59 @@ pub async fn demand(stage: impl Into<Dest>) -> Result<DemandMode, CallError> {
 
 /// Sets the producer's demand mode (GenStage's `demand/2`): `Accumulate` stores
 /// demand, `Forward` replays it and goes on forwarding. Asynchronous.
+///
+/// ```
+/// # use std::time::Duration;
+/// # use tether::otp::gen_server::StartOpts;
+/// # use tether::otp::gen_stage::{self, DemandMode, Emit, GenStage, Init, SubscribeOpts, Subscription};
+/// # /// Counts up from a number, as far as it is asked.
+/// # struct Counter(i64);
+/// # impl GenStage for Counter {
+/// #     type Args = i64; type In = (); type Out = i64; type Call = (); type Cast = (); type Reply = ();
+/// #     async fn init(from: i64) -> Init<Self> { Init::producer(Counter(from)) }
+/// #     async fn handle_demand(&mut self, demand: u64) -> Emit<i64> {
+/// #         let events: Vec<i64> = (self.0..self.0 + demand as i64).collect();
+/// #         self.0 += demand as i64;
+/// #         Emit::events(events)
+/// #     }
+/// # }
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// let s = gen_stage::start::<Counter>(0, StartOpts::new()).await.unwrap();
+/// gen_stage::set_demand(s.pid(), DemandMode::Accumulate);
+/// assert_eq!(gen_stage::demand(s.pid()).await.unwrap(), DemandMode::Accumulate);
+/// // Demand is stored, not forwarded, until the mode goes back to Forward.
+/// let mut events = gen_stage::stream::<i64>([(s.pid().into(), SubscribeOpts::new().max_demand(1))]).unwrap();
+/// gen_stage::set_demand(s.pid(), DemandMode::Forward);
+/// assert_eq!(events.next().await, Some(0));
+/// # });
+/// ```
 pub fn set_demand(stage: impl Into<Dest>, mode: DemandMode) {
     control_cast(stage.into(), Control::SetDemand(mode));
 }
 
 /// How many events wait in the producer's buffer (GenStage's
 /// `estimate_buffered_count/2`).
+///
+/// ```
+/// # use std::time::Duration;
+/// # use tether::otp::gen_server::StartOpts;
+/// # use tether::otp::gen_stage::{self, DemandMode, Emit, GenStage, Init, SubscribeOpts, Subscription};
+/// # /// Counts up from a number, as far as it is asked.
+/// # struct Counter(i64);
+/// # impl GenStage for Counter {
+/// #     type Args = i64; type In = (); type Out = i64; type Call = (); type Cast = (); type Reply = ();
+/// #     async fn init(from: i64) -> Init<Self> { Init::producer(Counter(from)) }
+/// #     async fn handle_demand(&mut self, demand: u64) -> Emit<i64> {
+/// #         let events: Vec<i64> = (self.0..self.0 + demand as i64).collect();
+/// #         self.0 += demand as i64;
+/// #         Emit::events(events)
+/// #     }
+/// # }
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// let s = gen_stage::start::<Counter>(0, StartOpts::new()).await.unwrap();
+/// assert_eq!(gen_stage::estimate_buffered_count(s.pid()).await.unwrap(), 0);
+/// # });
+/// ```
 pub async fn estimate_buffered_count(stage: impl Into<Dest>) -> Result<usize, CallError> {
     match control_call(
         stage.into(),
@@ -397,6 +874,39 @@ pub async fn estimate_buffered_count(stage: impl Into<Dest>) -> Result<usize, Ca
 /// Queues `msg` for the stage's `handle_info`, behind the events buffered now, and
 /// returns once it is queued (GenStage's `sync_info/3`). To a stage on another node,
 /// `msg` must be a [`Term`].
+///
+/// ```
+/// # use std::time::Duration;
+/// # use tether::otp::gen_server::StartOpts;
+/// # use tether::otp::gen_stage::{self, DemandMode, Emit, GenStage, Init, SubscribeOpts, Subscription};
+/// # /// Counts up from a number, as far as it is asked.
+/// # struct Counter(i64);
+/// # impl GenStage for Counter {
+/// #     type Args = i64; type In = (); type Out = i64; type Call = (); type Cast = (); type Reply = ();
+/// #     async fn init(from: i64) -> Init<Self> { Init::producer(Counter(from)) }
+/// #     async fn handle_demand(&mut self, demand: u64) -> Emit<i64> {
+/// #         let events: Vec<i64> = (self.0..self.0 + demand as i64).collect();
+/// #         self.0 += demand as i64;
+/// #         Emit::events(events)
+/// #     }
+/// # }
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// use tether::Message;
+/// /// A consumer that reports its infos.
+/// struct Info(tether::Pid);
+/// impl GenStage for Info {
+///     type Args = tether::Pid; type In = i64; type Out = (); type Call = (); type Cast = (); type Reply = ();
+///     async fn init(to: tether::Pid) -> Init<Self> { Init::consumer(Info(to)) }
+///     async fn handle_info(&mut self, m: Message) -> Emit<()> {
+///         if let Ok(s) = m.downcast::<&str>() { tether::send(self.0, s).unwrap() }
+///         Emit::none()
+///     }
+/// }
+/// let c = gen_stage::start::<Info>(tether::self_pid(), StartOpts::new()).await.unwrap();
+/// gen_stage::sync_info(c.pid(), "flushed").await.unwrap();
+/// assert_eq!(tether::receive::<&str>().await, "flushed");
+/// # });
+/// ```
 pub async fn sync_info<T: Send + 'static>(stage: impl Into<Dest>, msg: T) -> Result<(), CallError> {
     control_call(
         stage.into(),
@@ -409,6 +919,38 @@ pub async fn sync_info<T: Send + 'static>(stage: impl Into<Dest>, msg: T) -> Res
 }
 
 /// [`sync_info`] without waiting (GenStage's `async_info/2`).
+///
+/// ```
+/// # use std::time::Duration;
+/// # use tether::otp::gen_server::StartOpts;
+/// # use tether::otp::gen_stage::{self, DemandMode, Emit, GenStage, Init, SubscribeOpts, Subscription};
+/// # /// Counts up from a number, as far as it is asked.
+/// # struct Counter(i64);
+/// # impl GenStage for Counter {
+/// #     type Args = i64; type In = (); type Out = i64; type Call = (); type Cast = (); type Reply = ();
+/// #     async fn init(from: i64) -> Init<Self> { Init::producer(Counter(from)) }
+/// #     async fn handle_demand(&mut self, demand: u64) -> Emit<i64> {
+/// #         let events: Vec<i64> = (self.0..self.0 + demand as i64).collect();
+/// #         self.0 += demand as i64;
+/// #         Emit::events(events)
+/// #     }
+/// # }
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// use tether::Message;
+/// struct Info(tether::Pid);
+/// impl GenStage for Info {
+///     type Args = tether::Pid; type In = i64; type Out = (); type Call = (); type Cast = (); type Reply = ();
+///     async fn init(to: tether::Pid) -> Init<Self> { Init::consumer(Info(to)) }
+///     async fn handle_info(&mut self, m: Message) -> Emit<()> {
+///         if let Ok(n) = m.downcast::<u8>() { tether::send(self.0, n).unwrap() }
+///         Emit::none()
+///     }
+/// }
+/// let c = gen_stage::start::<Info>(tether::self_pid(), StartOpts::new()).await.unwrap();
+/// gen_stage::async_info(c.pid(), 9u8);
+/// assert_eq!(tether::receive::<u8>().await, 9);
+/// # });
+/// ```
 pub fn async_info<T: Send + 'static>(stage: impl Into<Dest>, msg: T) {
     control_cast(stage.into(), Control::Info(Message::new(msg)));
 }

@@ -83,6 +83,28 @@ pub struct IterArgs<E> {
 impl<E: Event> IterArgs<E> {
     /// The items of an iterator, emitted in `demand` mode
     /// ([`DemandMode::Accumulate`] waits for [`set_demand`](super::set_demand)).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let args = IterArgs::new(vec![3, 1, 2], DemandMode::Forward);
+    /// let p = gen_stage::start::<IterProducer<i64>>(args, StartOpts::new()).await.unwrap();
+    /// let mut events = gen_stage::stream::<i64>([(p.pid().into(), SubscribeOpts::new())]).unwrap();
+    /// assert_eq!(events.next().await, Some(3));
+    /// assert_eq!(events.next().await, Some(1));
+    /// # });
+    /// ```
     pub fn new<I>(items: I, demand: DemandMode) -> IterArgs<E>
     where
         I: IntoIterator<Item = E>,
@@ -96,6 +118,39 @@ impl<E: Event> IterArgs<E> {
     }
 
     /// The items of an async stream (any [`futures_core::Stream`]).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// use std::pin::Pin;
+    /// use std::task::{Context, Poll};
+    /// /// Any `futures_core::Stream`: here one counting up from 10 to 12.
+    /// struct Upward(i64);
+    /// impl futures_core::Stream for Upward {
+    ///     type Item = i64;
+    ///     fn poll_next(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<i64>> {
+    ///         self.0 += 1;
+    ///         Poll::Ready((self.0 <= 12).then_some(self.0))
+    ///     }
+    /// }
+    /// let p = gen_stage::start::<IterProducer<i64>>(IterArgs::stream(Upward(9), DemandMode::Forward), StartOpts::new())
+    ///     .await
+    ///     .unwrap();
+    /// let mut events = gen_stage::stream::<i64>([(p.pid().into(), SubscribeOpts::new())]).unwrap();
+    /// assert_eq!(events.next().await, Some(10));
+    /// # });
+    /// ```
     pub fn stream<S>(items: S, demand: DemandMode) -> IterArgs<E>
     where
         S: Stream<Item = E> + Send + 'static,
@@ -109,6 +164,31 @@ impl<E: Event> IterArgs<E> {
 
     /// Whether the producer stops (`normal`) once all its consumers have cancelled
     /// (Elixir's `on_cancel: :stop`; default `false`, `:continue`).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let args = IterArgs::new(0..i64::MAX, DemandMode::Forward).stop_on_cancel(true);
+    /// let p = gen_stage::start::<IterProducer<i64>>(args, StartOpts::new()).await.unwrap();
+    /// let mref = tether::monitor(p.pid());
+    /// let mut events = gen_stage::stream::<i64>([(p.pid().into(), SubscribeOpts::new())]).unwrap();
+    /// assert_eq!(events.next().await, Some(0));
+    /// drop(events); // the only consumer cancels: the producer stops
+    /// let down: tether::Down = tether::receive().await;
+    /// assert_eq!((down.reference, down.reason), (mref, tether::ExitReason::Normal));
+    /// # });
+    /// ```
     pub fn stop_on_cancel(mut self, stop: bool) -> IterArgs<E> {
         self.stop_on_cancel = stop;
         self

@@ -216,11 +216,79 @@ pub trait GenStage: Sized + Send + 'static {
     type Reply: Send + 'static;
 
     /// Builds the stage in its process: its kind, state and options.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// /// A producer of the letters of a word.
+    /// struct Letters(Vec<char>);
+    /// impl GenStage for Letters {
+    ///     type Args = String; type In = (); type Out = char; type Call = (); type Cast = (); type Reply = ();
+    ///     async fn init(word: String) -> Init<Self> {
+    ///         if word.is_empty() {
+    ///             return Init::stop(tether::ExitReason::from("empty"));
+    ///         }
+    ///         Init::producer(Letters(word.chars().rev().collect()))
+    ///     }
+    ///     async fn handle_demand(&mut self, demand: u64) -> Emit<char> {
+    ///         let n = (demand as usize).min(self.0.len());
+    ///         let at = self.0.len() - n;
+    ///         Emit::events(self.0.split_off(at).into_iter().rev().collect())
+    ///     }
+    /// }
+    /// let p = gen_stage::start::<Letters>("hey".into(), StartOpts::new()).await.unwrap();
+    /// let mut letters = gen_stage::stream::<char>([(p.pid().into(), SubscribeOpts::new())]).unwrap();
+    /// assert_eq!(letters.next().await, Some('h'));
+    /// assert!(gen_stage::start::<Letters>(String::new(), StartOpts::new()).await.is_err());
+    /// # });
+    /// ```
     fn init(args: Self::Args) -> impl Future<Output = Init<Self>> + Send;
 
     /// Producers: consumers asked for `demand` more events (beyond what the buffer
     /// held). Emit any number: extra events are buffered, and fewer is fine (emit
     /// the rest later, from any callback).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// /// Emits exactly as many events as asked, and reports each demand.
+    /// struct Asked(tether::Pid);
+    /// impl GenStage for Asked {
+    ///     type Args = tether::Pid; type In = (); type Out = u64; type Call = (); type Cast = (); type Reply = ();
+    ///     async fn init(to: tether::Pid) -> Init<Self> { Init::producer(Asked(to)) }
+    ///     async fn handle_demand(&mut self, demand: u64) -> Emit<u64> {
+    ///         tether::send(self.0, demand).unwrap();
+    ///         Emit::events((0..demand).collect())
+    ///     }
+    /// }
+    /// let p = gen_stage::start::<Asked>(tether::self_pid(), StartOpts::new()).await.unwrap();
+    /// let mut events = gen_stage::stream::<u64>([(p.pid().into(), SubscribeOpts::new().max_demand(8))]).unwrap();
+    /// assert_eq!(tether::receive::<u64>().await, 8); // the consumer's max_demand
+    /// assert_eq!(events.next().await, Some(0));
+    /// # });
+    /// ```
     fn handle_demand(&mut self, demand: u64) -> impl Future<Output = Emit<Self::Out>> + Send {
         let _ = demand;
         async { Emit::stop(undef::<Self>("handle_demand")) }
@@ -228,6 +296,39 @@ pub trait GenStage: Sized + Send + 'static {
 
     /// Consumers and producer_consumers: a batch of events from the subscription
     /// `from`. A consumer must emit nothing (events are logged and dropped).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// /// Keeps the largest event seen and reports it.
+    /// struct Max(i64, tether::Pid);
+    /// impl GenStage for Max {
+    ///     type Args = tether::Pid; type In = i64; type Out = (); type Call = (); type Cast = (); type Reply = ();
+    ///     async fn init(to: tether::Pid) -> Init<Self> { Init::consumer(Max(i64::MIN, to)) }
+    ///     async fn handle_events(&mut self, events: Vec<i64>, _: &Subscription) -> Emit<()> {
+    ///         self.0 = events.into_iter().fold(self.0, i64::max);
+    ///         tether::send(self.1, self.0).unwrap();
+    ///         Emit::none()
+    ///     }
+    /// }
+    /// let p = gen_stage::start::<Pusher>(|i| i, StartOpts::new()).await.unwrap();
+    /// let c = gen_stage::start::<Max>(tether::self_pid(), StartOpts::new()).await.unwrap();
+    /// gen_stage::sync_subscribe(c.pid(), p.pid(), SubscribeOpts::new()).await.unwrap();
+    /// p.cast(vec![3, 9, 4]);
+    /// assert_eq!(tether::receive::<i64>().await, 9);
+    /// # });
+    /// ```
     fn handle_events(
         &mut self,
         events: Vec<Self::In>,
@@ -241,6 +342,38 @@ pub trait GenStage: Sized + Send + 'static {
     /// subscribed to a producer, [`Role::Consumer`] when a consumer subscribed to
     /// it. A consumer may return [`Subscribed::Manual`] and then ask with
     /// [`Subscription::ask`]. The default is automatic.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// /// A producer that tells who subscribes.
+    /// struct Door(tether::Pid);
+    /// impl GenStage for Door {
+    ///     type Args = tether::Pid; type In = (); type Out = i64; type Call = (); type Cast = (); type Reply = ();
+    ///     async fn init(to: tether::Pid) -> Init<Self> { Init::producer(Door(to)) }
+    ///     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    ///     async fn handle_subscribe(&mut self, role: Role, _: &SubscribeOpts, sub: &Subscription) -> Subscribed {
+    ///         tether::send(self.0, (role, sub.pid())).unwrap();
+    ///         Subscribed::Automatic
+    ///     }
+    /// }
+    /// let p = gen_stage::start::<Door>(tether::self_pid(), StartOpts::new()).await.unwrap();
+    /// let _events = gen_stage::stream::<i64>([(p.pid().into(), SubscribeOpts::new())]).unwrap();
+    /// let (role, who) = tether::receive::<(Role, Option<tether::Pid>)>().await;
+    /// assert_eq!((role, who), (Role::Consumer, Some(tether::self_pid())));
+    /// # });
+    /// ```
     fn handle_subscribe(
         &mut self,
         role: Role,
@@ -253,6 +386,44 @@ pub trait GenStage: Sized + Send + 'static {
 
     /// A subscription ended (either side). The consumer then stops or not per the
     /// subscription's [`CancelMode`].
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// /// A producer that tells why a consumer left.
+    /// struct Door(tether::Pid);
+    /// impl GenStage for Door {
+    ///     type Args = tether::Pid; type In = (); type Out = i64; type Call = (); type Cast = (); type Reply = ();
+    ///     async fn init(to: tether::Pid) -> Init<Self> { Init::producer(Door(to)) }
+    ///     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    ///     async fn handle_cancel(&mut self, cancel: Cancel, _: &Subscription) -> Emit<i64> {
+    ///         tether::send(self.0, cancel.to_term().to_string()).unwrap();
+    ///         Emit::none()
+    ///     }
+    /// }
+    /// let p = gen_stage::start::<Door>(tether::self_pid(), StartOpts::new()).await.unwrap();
+    /// let me = tether::self_pid();
+    /// tether::spawn(async move {
+    ///     let _events = gen_stage::stream::<i64>([(p.pid().into(), SubscribeOpts::new())]).unwrap();
+    ///     tether::send(me, String::from("subscribed")).unwrap();
+    ///     tether::exit_self(tether::ExitReason::from("bye"));
+    /// });
+    /// assert_eq!(tether::receive::<String>().await, "subscribed");
+    /// // The stream, dropped as its process ends, cancels its subscription.
+    /// assert_eq!(tether::receive::<String>().await, "{cancel,normal}");
+    /// # });
+    /// ```
     fn handle_cancel(
         &mut self,
         cancel: Cancel,
@@ -263,6 +434,41 @@ pub trait GenStage: Sized + Send + 'static {
     }
 
     /// A [`call`]. Events emitted go out before the reply.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// /// A producer that answers "how many did you emit?".
+    /// struct Counted(u64);
+    /// impl GenStage for Counted {
+    ///     type Args = (); type In = (); type Out = u64; type Call = (); type Cast = (); type Reply = u64;
+    ///     async fn init(_: ()) -> Init<Self> { Init::producer(Counted(0)) }
+    ///     async fn handle_demand(&mut self, demand: u64) -> Emit<u64> {
+    ///         self.0 += demand;
+    ///         Emit::events((0..demand).collect())
+    ///     }
+    ///     async fn handle_call(&mut self, _: (), _: &tether::otp::gen_server::ReplyTo<u64>) -> CallResult<Self> {
+    ///         CallResult::reply(self.0)
+    ///     }
+    /// }
+    /// let p = gen_stage::start::<Counted>((), StartOpts::new()).await.unwrap();
+    /// assert_eq!(p.call(()).await.unwrap(), 0);
+    /// let mut events = gen_stage::stream::<u64>([(p.pid().into(), SubscribeOpts::new().max_demand(4))]).unwrap();
+    /// events.next().await;
+    /// assert!(p.call(()).await.unwrap() >= 4); // at least the first batch of 4
+    /// # });
+    /// ```
     fn handle_call(
         &mut self,
         request: Self::Call,
@@ -273,6 +479,29 @@ pub trait GenStage: Sized + Send + 'static {
     }
 
     /// A [`cast`].
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// // `Pusher` (hidden above) emits what it is cast:
+    /// // async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// let p = gen_stage::start::<Pusher>(|i| i, StartOpts::new()).await.unwrap();
+    /// let mut events = gen_stage::stream::<i64>([(p.pid().into(), SubscribeOpts::new())]).unwrap();
+    /// p.cast(vec![4, 2]);
+    /// assert_eq!(events.next().await, Some(4));
+    /// # });
+    /// ```
     fn handle_cast(&mut self, request: Self::Cast) -> impl Future<Output = Emit<Self::Out>> + Send {
         let _ = request;
         async { Emit::stop(undef::<Self>("handle_cast")) }
@@ -280,6 +509,41 @@ pub trait GenStage: Sized + Send + 'static {
 
     /// Any other message (monitors' `Down`s, plain sends, infos queued with
     /// [`sync_info`] / [`async_info`]). The default logs and drops it.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// use tether::Message;
+    /// /// A producer that emits the numbers sent to it as plain messages.
+    /// struct Relay;
+    /// impl GenStage for Relay {
+    ///     type Args = (); type In = (); type Out = i64; type Call = (); type Cast = (); type Reply = ();
+    ///     async fn init(_: ()) -> Init<Self> { Init::producer(Relay) }
+    ///     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    ///     async fn handle_info(&mut self, m: Message) -> Emit<i64> {
+    ///         match m.downcast::<i64>() {
+    ///             Ok(n) => Emit::events(vec![n]),
+    ///             Err(_) => Emit::none(),
+    ///         }
+    ///     }
+    /// }
+    /// let p = gen_stage::start::<Relay>((), StartOpts::new()).await.unwrap();
+    /// let mut events = gen_stage::stream::<i64>([(p.pid().into(), SubscribeOpts::new())]).unwrap();
+    /// tether::send(p.pid(), 11i64).unwrap();
+    /// assert_eq!(events.next().await, Some(11));
+    /// # });
+    /// ```
     fn handle_info(&mut self, message: Message) -> impl Future<Output = Emit<Self::Out>> + Send {
         crate::runtime::logger::report_warn!(
             stage = %crate::self_pid(),
@@ -290,6 +554,36 @@ pub trait GenStage: Sized + Send + 'static {
     }
 
     /// The stage stops (as [`GenServer::terminate`](crate::GenServer::terminate)).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// use tether::ExitReason;
+    /// struct Last(tether::Pid);
+    /// impl GenStage for Last {
+    ///     type Args = tether::Pid; type In = (); type Out = i64; type Call = (); type Cast = (); type Reply = ();
+    ///     async fn init(to: tether::Pid) -> Init<Self> { Init::producer(Last(to)) }
+    ///     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    ///     async fn terminate(&mut self, reason: &ExitReason) {
+    ///         tether::send(self.0, reason.clone()).unwrap();
+    ///     }
+    /// }
+    /// let p = gen_stage::start::<Last>(tether::self_pid(), StartOpts::new()).await.unwrap();
+    /// p.stop(ExitReason::from("done")).await.unwrap();
+    /// assert_eq!(tether::receive::<ExitReason>().await, ExitReason::from("done"));
+    /// # });
+    /// ```
     fn terminate(&mut self, reason: &ExitReason) -> impl Future<Output = ()> + Send {
         let _ = reason;
         async {}
@@ -297,6 +591,37 @@ pub trait GenStage: Sized + Send + 'static {
 
     /// A full buffer discarded `discarded` events: return `false` to not log it
     /// (GenStage's `format_discarded/2`; you may log your own line here).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// /// Counts discarded events itself instead of logging them.
+    /// struct Quiet(tether::Pid);
+    /// impl GenStage for Quiet {
+    ///     type Args = tether::Pid; type In = (); type Out = i64; type Call = (); type Cast = Vec<i64>; type Reply = ();
+    ///     async fn init(to: tether::Pid) -> Init<Self> { Init::producer(Quiet(to)).buffer_size(1) }
+    ///     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    ///     fn format_discarded(&self, discarded: usize) -> bool {
+    ///         tether::send(self.0, discarded).unwrap();
+    ///         false
+    ///     }
+    /// }
+    /// let p = gen_stage::start::<Quiet>(tether::self_pid(), StartOpts::new()).await.unwrap();
+    /// p.cast(vec![1, 2, 3]); // no consumer: the 1-event buffer drops 2
+    /// assert_eq!(tether::receive::<usize>().await, 2);
+    /// # });
+    /// ```
     fn format_discarded(&self, discarded: usize) -> bool {
         let _ = discarded;
         true
@@ -304,6 +629,39 @@ pub trait GenStage: Sized + Send + 'static {
 
     /// Turns the request of a `$gen_call` from another node into a call (default:
     /// none; GenStage's control calls are understood regardless).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # use tether::Term;
+    /// /// A producer that other nodes can call with `position` and cast `{move, N}`.
+    /// struct Pos(i64);
+    /// enum Req { Position }
+    /// impl GenStage for Pos {
+    ///     type Args = (); type In = (); type Out = i64; type Call = Req; type Cast = i64; type Reply = i64;
+    ///     async fn init(_: ()) -> Init<Self> { Init::producer(Pos(0)) }
+    ///     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    ///     fn decode_call(t: &Term) -> Option<Req> { t.is_atom("position").then_some(Req::Position) }
+    ///     fn decode_cast(t: &Term) -> Option<i64> {
+    ///         match t.as_tuple()? { [tag, n] if tag.is_atom("move") => n.as_i64(), _ => None }
+    ///     }
+    ///     fn encode_reply(n: &i64) -> Option<Term> { Some(Term::from(*n)) }
+    /// }
+    /// assert!(matches!(Pos::decode_call(&Term::atom("position")), Some(Req::Position)));
+    /// assert!(Pos::decode_call(&Term::atom("other")).is_none());
+    /// # });
+    /// ```
     fn decode_call(request: &Term) -> Option<Self::Call> {
         let _ = request;
         None
@@ -311,12 +669,77 @@ pub trait GenStage: Sized + Send + 'static {
 
     /// Turns the request of a `$gen_cast` from another node into a cast (default:
     /// none).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # use tether::Term;
+    /// /// A producer that other nodes can call with `position` and cast `{move, N}`.
+    /// struct Pos(i64);
+    /// enum Req { Position }
+    /// impl GenStage for Pos {
+    ///     type Args = (); type In = (); type Out = i64; type Call = Req; type Cast = i64; type Reply = i64;
+    ///     async fn init(_: ()) -> Init<Self> { Init::producer(Pos(0)) }
+    ///     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    ///     fn decode_call(t: &Term) -> Option<Req> { t.is_atom("position").then_some(Req::Position) }
+    ///     fn decode_cast(t: &Term) -> Option<i64> {
+    ///         match t.as_tuple()? { [tag, n] if tag.is_atom("move") => n.as_i64(), _ => None }
+    ///     }
+    ///     fn encode_reply(n: &i64) -> Option<Term> { Some(Term::from(*n)) }
+    /// }
+    /// assert_eq!(Pos::decode_cast(&"{move, 3}".parse().unwrap()), Some(3));
+    /// assert_eq!(Pos::decode_cast(&Term::atom("move")), None);
+    /// # });
+    /// ```
     fn decode_cast(request: &Term) -> Option<Self::Cast> {
         let _ = request;
         None
     }
 
     /// Turns a reply into a term for a caller on another node (default: none).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # use tether::Term;
+    /// /// A producer that other nodes can call with `position` and cast `{move, N}`.
+    /// struct Pos(i64);
+    /// enum Req { Position }
+    /// impl GenStage for Pos {
+    ///     type Args = (); type In = (); type Out = i64; type Call = Req; type Cast = i64; type Reply = i64;
+    ///     async fn init(_: ()) -> Init<Self> { Init::producer(Pos(0)) }
+    ///     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    ///     fn decode_call(t: &Term) -> Option<Req> { t.is_atom("position").then_some(Req::Position) }
+    ///     fn decode_cast(t: &Term) -> Option<i64> {
+    ///         match t.as_tuple()? { [tag, n] if tag.is_atom("move") => n.as_i64(), _ => None }
+    ///     }
+    ///     fn encode_reply(n: &i64) -> Option<Term> { Some(Term::from(*n)) }
+    /// }
+    /// assert_eq!(Pos::encode_reply(&5), Some(Term::from(5)));
+    /// # });
+    /// ```
     fn encode_reply(reply: &Self::Reply) -> Option<Term> {
         let _ = reply;
         None

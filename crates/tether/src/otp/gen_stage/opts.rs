@@ -105,29 +105,64 @@ pub(crate) type Selector<E> = Arc<dyn Fn(&E) -> bool + Send + Sync>;
 
 impl SubscribeOpts {
     /// No options: `max_demand` 1000, `min_demand` 500, `cancel` permanent.
+    ///
+    /// ```
+    /// # use tether::otp::gen_stage::*;
+    /// # use tether::Term;
+    /// let opts = SubscribeOpts::new();
+    /// assert_eq!(opts.to_term().to_string(), "[]");
+    /// ```
     pub fn new() -> SubscribeOpts {
         SubscribeOpts::default()
     }
 
     /// The most events in flight for this subscription (at least 1; default 1000).
+    ///
+    /// ```
+    /// # use tether::otp::gen_stage::*;
+    /// # use tether::Term;
+    /// let opts = SubscribeOpts::new().max_demand(50);
+    /// assert_eq!(opts.get("max_demand"), Some(&Term::from(50)));
+    /// ```
     pub fn max_demand(self, n: u64) -> SubscribeOpts {
         self.opt("max_demand", Term::from(n))
     }
 
     /// Ask again when the events in flight fall to this many (below `max_demand`;
     /// default half of it).
+    ///
+    /// ```
+    /// # use tether::otp::gen_stage::*;
+    /// # use tether::Term;
+    /// let opts = SubscribeOpts::new().max_demand(50).min_demand(10);
+    /// assert_eq!(opts.get("min_demand"), Some(&Term::from(10)));
+    /// ```
     pub fn min_demand(self, n: u64) -> SubscribeOpts {
         self.opt("min_demand", Term::from(n))
     }
 
     /// What to do when the subscription is cancelled (default
     /// [`CancelMode::Permanent`]).
+    ///
+    /// ```
+    /// # use tether::otp::gen_stage::*;
+    /// # use tether::Term;
+    /// let opts = SubscribeOpts::new().cancel(CancelMode::Temporary);
+    /// assert_eq!(opts.get("cancel"), Some(&Term::atom("temporary")));
+    /// ```
     pub fn cancel(self, mode: CancelMode) -> SubscribeOpts {
         self.opt("cancel", Term::atom(mode.atom()))
     }
 
     /// The partition to consume, with a producer using the
     /// [`PartitionDispatcher`](super::PartitionDispatcher).
+    ///
+    /// ```
+    /// # use tether::otp::gen_stage::*;
+    /// # use tether::Term;
+    /// let opts = SubscribeOpts::new().partition(1);
+    /// assert_eq!(opts.get("partition"), Some(&Term::from(1)));
+    /// ```
     pub fn partition(self, name: impl Into<Term>) -> SubscribeOpts {
         self.opt("partition", name.into())
     }
@@ -135,6 +170,30 @@ impl SubscribeOpts {
     /// Only events for which `f` is true, with a producer using the
     /// [`BroadcastDispatcher`](super::BroadcastDispatcher). `E` must be the
     /// producer's event type. Local only: not sent to another node.
+    ///
+    /// ```
+    /// # use tether::otp::gen_stage::*;
+    /// # use tether::Term;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage;
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = (); type In = (); type Out = i64; type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(_: ()) -> Init<Self> { Init::producer(Pusher).dispatcher(BroadcastDispatcher::new()) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// // A broadcast producer; this consumer wants only the even events.
+    /// let p = gen_stage::start::<Pusher>((), StartOpts::new()).await.unwrap();
+    /// let evens = SubscribeOpts::new().selector(|n: &i64| n % 2 == 0);
+    /// let mut events = gen_stage::stream::<i64>([(p.pid().into(), evens)]).unwrap();
+    /// tether::sleep(std::time::Duration::from_millis(20)).await; // let the subscription land
+    /// p.cast(vec![1, 2, 3, 4]);
+    /// assert_eq!(events.next().await, Some(2));
+    /// assert_eq!(events.next().await, Some(4));
+    /// # });
+    /// ```
     pub fn selector<E: 'static>(
         mut self,
         f: impl Fn(&E) -> bool + Send + Sync + 'static,
@@ -146,6 +205,13 @@ impl SubscribeOpts {
 
     /// Any other option, for the producer's `handle_subscribe` or dispatcher (a
     /// later value replaces an earlier one).
+    ///
+    /// ```
+    /// # use tether::otp::gen_stage::*;
+    /// # use tether::Term;
+    /// let opts = SubscribeOpts::new().opt("region", Term::atom("eu")).opt("region", Term::atom("us"));
+    /// assert_eq!(opts.get("region"), Some(&Term::atom("us")));
+    /// ```
     pub fn opt(mut self, key: &str, value: Term) -> SubscribeOpts {
         let key = Atom::new(key);
         self.pairs.retain(|(k, _)| *k != key);
@@ -154,6 +220,14 @@ impl SubscribeOpts {
     }
 
     /// The value of an option.
+    ///
+    /// ```
+    /// # use tether::otp::gen_stage::*;
+    /// # use tether::Term;
+    /// let opts = SubscribeOpts::new().max_demand(5);
+    /// assert_eq!(opts.get("max_demand"), Some(&Term::from(5)));
+    /// assert_eq!(opts.get("nothing"), None);
+    /// ```
     pub fn get(&self, key: &str) -> Option<&Term> {
         self.pairs
             .iter()
@@ -171,6 +245,13 @@ impl SubscribeOpts {
     }
 
     /// The options as the keyword list GenStage sends (without a selector).
+    ///
+    /// ```
+    /// # use tether::otp::gen_stage::*;
+    /// # use tether::Term;
+    /// let opts = SubscribeOpts::new().max_demand(5);
+    /// assert_eq!(opts.to_term().to_string(), "[{max_demand,5}]");
+    /// ```
     pub fn to_term(&self) -> Term {
         Term::List(
             self.pairs

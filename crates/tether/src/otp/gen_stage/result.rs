@@ -116,26 +116,152 @@ impl<E: super::Event> StageOpts<E> {
 
 impl<S: GenStage> Init<S> {
     /// A producer.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let p = gen_stage::start::<Pusher>(|init| init, StartOpts::new()).await.unwrap();
+    /// let mut events = gen_stage::stream::<i64>([(p.pid().into(), SubscribeOpts::new())]).unwrap();
+    /// p.cast(vec![1, 2]);
+    /// assert_eq!(events.next().await, Some(1));
+    /// assert_eq!(events.next().await, Some(2));
+    /// # });
+    /// ```
     pub fn producer(state: S) -> Init<S> {
         Self::stage(state, Kind::Producer)
     }
 
     /// A producer_consumer.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// /// Doubles every event.
+    /// struct Double;
+    /// impl GenStage for Double {
+    ///     type Args = (); type In = i64; type Out = i64; type Call = (); type Cast = (); type Reply = ();
+    ///     async fn init(_: ()) -> Init<Self> { Init::producer_consumer(Double) }
+    ///     async fn handle_events(&mut self, events: Vec<i64>, _: &Subscription) -> Emit<i64> {
+    ///         Emit::events(events.into_iter().map(|n| n * 2).collect())
+    ///     }
+    /// }
+    /// let p = gen_stage::start::<Pusher>(|init| init, StartOpts::new()).await.unwrap();
+    /// let d = gen_stage::start::<Double>((), StartOpts::new()).await.unwrap();
+    /// gen_stage::sync_subscribe(d.pid(), p.pid(), SubscribeOpts::new()).await.unwrap();
+    /// let mut out = gen_stage::stream::<i64>([(d.pid().into(), SubscribeOpts::new())]).unwrap();
+    /// p.cast(vec![21]);
+    /// assert_eq!(out.next().await, Some(42));
+    /// # });
+    /// ```
     pub fn producer_consumer(state: S) -> Init<S> {
         Self::stage(state, Kind::ProducerConsumer)
     }
 
     /// A consumer.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// /// Sums what it consumes and reports the total.
+    /// struct Sum(i64, tether::Pid);
+    /// impl GenStage for Sum {
+    ///     type Args = tether::Pid; type In = i64; type Out = (); type Call = (); type Cast = (); type Reply = ();
+    ///     async fn init(to: tether::Pid) -> Init<Self> { Init::consumer(Sum(0, to)) }
+    ///     async fn handle_events(&mut self, events: Vec<i64>, _: &Subscription) -> Emit<()> {
+    ///         self.0 += events.iter().sum::<i64>();
+    ///         tether::send(self.1, self.0).unwrap();
+    ///         Emit::none()
+    ///     }
+    /// }
+    /// let p = gen_stage::start::<Pusher>(|init| init, StartOpts::new()).await.unwrap();
+    /// let c = gen_stage::start::<Sum>(tether::self_pid(), StartOpts::new()).await.unwrap();
+    /// gen_stage::sync_subscribe(c.pid(), p.pid(), SubscribeOpts::new()).await.unwrap();
+    /// p.cast(vec![1, 2, 3]);
+    /// assert_eq!(tether::receive::<i64>().await, 6);
+    /// # });
+    /// ```
     pub fn consumer(state: S) -> Init<S> {
         Self::stage(state, Kind::Consumer)
     }
 
     /// Do not start; the starter gets `ignore`.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let r = gen_stage::start::<Pusher>(|_| Init::ignore(), StartOpts::new()).await;
+    /// assert!(r.unwrap_err().is_ignore());
+    /// # });
+    /// ```
     pub fn ignore() -> Init<S> {
         Init(InitKind::Ignore)
     }
 
     /// Fail the start with `reason`.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// use tether::{ExitReason, otp::gen_server::ServerStartError};
+    /// let r = gen_stage::start::<Pusher>(|_| Init::stop(ExitReason::from("no_config")), StartOpts::new()).await;
+    /// assert_eq!(r.unwrap_err(), ServerStartError::Failed(ExitReason::from("no_config")));
+    /// # });
+    /// ```
     pub fn stop(reason: ExitReason) -> Init<S> {
         Init(InitKind::Stop(reason))
     }
@@ -156,31 +282,187 @@ impl<S: GenStage> Init<S> {
     }
 
     /// At most `n` events wait in the buffer for demand.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// // No consumer yet: events wait in the buffer, at most 2 of them.
+    /// let p = gen_stage::start::<Pusher>(|init| init.buffer_size(2), StartOpts::new()).await.unwrap();
+    /// p.cast(vec![1, 2, 3, 4]);
+    /// assert_eq!(gen_stage::estimate_buffered_count(p.pid()).await.unwrap(), 2);
+    /// # });
+    /// ```
     pub fn buffer_size(self, n: usize) -> Init<S> {
         self.with(|o| o.buffer_size = Some(Some(n)))
     }
 
     /// No limit on the buffer (GenStage's `buffer_size: :infinity`).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let p = gen_stage::start::<Pusher>(|init| init.buffer_unbounded(), StartOpts::new()).await.unwrap();
+    /// p.cast((0..20_000).collect()); // more than the default 10 000
+    /// assert_eq!(gen_stage::estimate_buffered_count(p.pid()).await.unwrap(), 20_000);
+    /// # });
+    /// ```
     pub fn buffer_unbounded(self) -> Init<S> {
         self.with(|o| o.buffer_size = Some(None))
     }
 
     /// Which events a full buffer keeps.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let p = gen_stage::start::<Pusher>(|i| i.buffer_size(2).buffer_keep(BufferKeep::First), StartOpts::new())
+    ///     .await
+    ///     .unwrap();
+    /// p.cast(vec![1, 2, 3, 4]);
+    /// let mut events = gen_stage::stream::<i64>([(p.pid().into(), SubscribeOpts::new())]).unwrap();
+    /// assert_eq!(events.next().await, Some(1)); // the first two were kept
+    /// assert_eq!(events.next().await, Some(2));
+    /// # });
+    /// ```
     pub fn buffer_keep(self, keep: BufferKeep) -> Init<S> {
         self.with(|o| o.buffer_keep = Some(keep))
     }
 
     /// How events are shared among consumers.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// /// Sends what it consumes to a test process.
+    /// struct Sink(tether::Pid);
+    /// impl GenStage for Sink {
+    ///     type Args = tether::Pid; type In = i64; type Out = (); type Call = (); type Cast = (); type Reply = ();
+    ///     async fn init(to: tether::Pid) -> Init<Self> { Init::consumer(Sink(to)) }
+    ///     async fn handle_events(&mut self, events: Vec<i64>, _: &Subscription) -> Emit<()> {
+    ///         tether::send(self.0, events).unwrap();
+    ///         Emit::none()
+    ///     }
+    /// }
+    /// // Every consumer gets every event.
+    /// let p = gen_stage::start::<Pusher>(|i| i.dispatcher(BroadcastDispatcher::new()), StartOpts::new())
+    ///     .await
+    ///     .unwrap();
+    /// for _ in 0..2 {
+    ///     let c = gen_stage::start::<Sink>(tether::self_pid(), StartOpts::new()).await.unwrap();
+    ///     gen_stage::sync_subscribe(c.pid(), p.pid(), SubscribeOpts::new()).await.unwrap();
+    /// }
+    /// p.cast(vec![9]);
+    /// assert_eq!(tether::receive::<Vec<i64>>().await, [9]);
+    /// assert_eq!(tether::receive::<Vec<i64>>().await, [9]);
+    /// # });
+    /// ```
     pub fn dispatcher(self, d: impl Dispatcher<S::Out>) -> Init<S> {
         self.with(|o| o.dispatcher = Some(Box::new(d)))
     }
 
     /// The producer's demand mode at start.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let p = gen_stage::start::<Pusher>(|i| i.demand(DemandMode::Accumulate), StartOpts::new()).await.unwrap();
+    /// assert_eq!(gen_stage::demand(p.pid()).await.unwrap(), DemandMode::Accumulate);
+    /// # });
+    /// ```
     pub fn demand(self, mode: DemandMode) -> Init<S> {
         self.with(|o| o.demand = Some(mode))
     }
 
     /// Subscribes to `producer` during init (may be given several times).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// /// Subscribes itself, in `init`, to the producer named `source`.
+    /// struct Echo(tether::Pid);
+    /// impl GenStage for Echo {
+    ///     type Args = tether::Pid; type In = i64; type Out = (); type Call = (); type Cast = (); type Reply = ();
+    ///     async fn init(to: tether::Pid) -> Init<Self> {
+    ///         Init::consumer(Echo(to)).subscribe_to("source", SubscribeOpts::new())
+    ///     }
+    ///     async fn handle_events(&mut self, events: Vec<i64>, _: &Subscription) -> Emit<()> {
+    ///         tether::send(self.0, events).unwrap();
+    ///         Emit::none()
+    ///     }
+    /// }
+    /// let p = gen_stage::start::<Pusher>(|i| i, StartOpts::new().name("source")).await.unwrap();
+    /// gen_stage::start::<Echo>(tether::self_pid(), StartOpts::new()).await.unwrap();
+    /// tether::sleep(Duration::from_millis(20)).await;
+    /// p.cast(vec![5]);
+    /// assert_eq!(tether::receive::<Vec<i64>>().await, [5]);
+    /// # });
+    /// ```
     pub fn subscribe_to(self, producer: impl Into<Dest>, opts: SubscribeOpts) -> Init<S> {
         let producer = producer.into();
         self.with(|o| o.subscribe_to.push((producer, opts)))
@@ -208,16 +490,34 @@ pub enum Emit<E> {
 
 impl<E> Emit<E> {
     /// Go on, emitting `events`.
+    ///
+    /// ```
+    /// # use tether::ExitReason;
+    /// # use tether::otp::gen_stage::Emit;
+    /// assert!(matches!(Emit::events(vec![1, 2]), Emit::Events(v) if v == [1, 2]));
+    /// ```
     pub fn events(events: Vec<E>) -> Emit<E> {
         Emit::Events(events)
     }
 
     /// Go on, emitting nothing.
+    ///
+    /// ```
+    /// # use tether::ExitReason;
+    /// # use tether::otp::gen_stage::Emit;
+    /// assert!(matches!(Emit::<i64>::none(), Emit::Events(v) if v.is_empty()));
+    /// ```
     pub fn none() -> Emit<E> {
         Emit::Events(Vec::new())
     }
 
     /// Stop with `reason`.
+    ///
+    /// ```
+    /// # use tether::ExitReason;
+    /// # use tether::otp::gen_stage::Emit;
+    /// assert!(matches!(Emit::<i64>::stop(ExitReason::Normal), Emit::Stop(ExitReason::Normal)));
+    /// ```
     pub fn stop(reason: ExitReason) -> Emit<E> {
         Emit::Stop(reason)
     }
@@ -237,6 +537,14 @@ pub enum CallResult<S: GenStage> {
 
 impl<S: GenStage> CallResult<S> {
     /// Reply, emitting nothing.
+    ///
+    /// ```
+    /// # use tether::otp::gen_stage::*;
+    /// # struct S;
+    /// # impl GenStage for S { type Args = (); type In = (); type Out = i64; type Call = (); type Cast = (); type Reply = u8;
+    /// #   async fn init(_: ()) -> Init<Self> { Init::producer(S) } }
+    /// assert!(matches!(CallResult::<S>::reply(1), CallResult::Reply(1, v) if v.is_empty()));
+    /// ```
     pub fn reply(reply: S::Reply) -> CallResult<S> {
         CallResult::Reply(reply, Vec::new())
     }
@@ -276,6 +584,11 @@ pub enum Cancel {
 
 impl Cancel {
     /// The reason.
+    ///
+    /// ```
+    /// use tether::{ExitReason, otp::gen_stage::Cancel};
+    /// assert_eq!(Cancel::Down(ExitReason::Kill).reason(), &ExitReason::Kill);
+    /// ```
     pub fn reason(&self) -> &ExitReason {
         match self {
             Cancel::Cancel(r) | Cancel::Down(r) => r,
@@ -283,6 +596,11 @@ impl Cancel {
     }
 
     /// As Elixir shows it: `{cancel, Reason}` or `{down, Reason}`.
+    ///
+    /// ```
+    /// use tether::{ExitReason, otp::gen_stage::Cancel};
+    /// assert_eq!(Cancel::Cancel(ExitReason::Normal).to_term().to_string(), "{cancel,normal}");
+    /// ```
     pub fn to_term(&self) -> Term {
         match self {
             Cancel::Cancel(r) => Term::tuple([Term::atom("cancel"), r.to_term()]),

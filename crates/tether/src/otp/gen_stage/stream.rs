@@ -148,6 +148,28 @@ impl<E: Event> StageStream<E> {
     /// The next event, waiting for it; `None` once every subscription has ended.
     /// (The same as [`StreamExt::next`](https://docs.rs/futures/latest/futures/stream/trait.StreamExt.html#method.next)
     /// on the [`futures_core::Stream`] this type implements.)
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let p = gen_stage::from_iter(vec![1i64, 2], DemandMode::Forward, StartOpts::new()).await.unwrap();
+    /// let mut events = gen_stage::stream::<i64>([(p.pid().into(), SubscribeOpts::new())]).unwrap();
+    /// assert_eq!(events.next().await, Some(1));
+    /// assert_eq!(events.next().await, Some(2));
+    /// assert_eq!(events.next().await, None); // the producer is done
+    /// # });
+    /// ```
     pub async fn next(&mut self) -> Option<E> {
         std::future::poll_fn(|cx| self.poll_event(cx)).await
     }
@@ -192,6 +214,29 @@ impl<E: Event> StageStream<E> {
     }
 
     /// The subscriptions that have ended, with why.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let p = gen_stage::from_iter(vec![1i64], DemandMode::Forward, StartOpts::new()).await.unwrap();
+    /// let mut events = gen_stage::stream::<i64>([(p.pid().into(), SubscribeOpts::new())]).unwrap();
+    /// assert!(events.ended().is_empty());
+    /// while events.next().await.is_some() {}
+    /// assert_eq!(events.ended().len(), 1);
+    /// assert_eq!(events.ended()[0].0.pid(), Some(p.pid()));
+    /// # });
+    /// ```
     pub fn ended(&self) -> &[(Subscription, ExitReason)] {
         &self.ended
     }

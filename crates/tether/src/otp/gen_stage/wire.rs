@@ -81,17 +81,125 @@ pub struct Subscription {
 impl Subscription {
     /// The subscription `tag` with the stage `to` (a pid, or a name such as
     /// `(name, node)` for a producer subscribed to by name).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # /// Reports its subscription to the test process, and asks by hand.
+    /// # struct Manual(tether::Pid);
+    /// # impl GenStage for Manual {
+    /// #     type Args = tether::Pid; type In = i64; type Out = (); type Call = (); type Cast = (); type Reply = ();
+    /// #     async fn init(to: tether::Pid) -> Init<Self> { Init::consumer(Manual(to)) }
+    /// #     async fn handle_subscribe(&mut self, role: Role, _: &SubscribeOpts, sub: &Subscription) -> Subscribed {
+    /// #         if role == Role::Producer { tether::send(self.0, sub.clone()).unwrap(); return Subscribed::Manual; }
+    /// #         Subscribed::Automatic
+    /// #     }
+    /// #     async fn handle_events(&mut self, events: Vec<i64>, _: &Subscription) -> Emit<()> {
+    /// #         tether::send(self.0, events).unwrap();
+    /// #         Emit::none()
+    /// #     }
+    /// # }
+    /// let p = gen_stage::from_iter(0..100i64, DemandMode::Forward, StartOpts::new()).await.unwrap();
+    /// let c = gen_stage::start::<Manual>(tether::self_pid(), StartOpts::new()).await.unwrap();
+    /// let tag = gen_stage::sync_subscribe(c.pid(), p.pid(), SubscribeOpts::new()).await.unwrap();
+    /// let sub: Subscription = tether::receive().await;
+    /// assert!(sub == Subscription::new(p.pid(), tag));
+    /// # });
+    /// ```
     pub fn new(to: impl Into<Dest>, tag: Reference) -> Subscription {
         Subscription { to: to.into(), tag }
     }
 
     /// The other stage.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # /// Reports its subscription to the test process, and asks by hand.
+    /// # struct Manual(tether::Pid);
+    /// # impl GenStage for Manual {
+    /// #     type Args = tether::Pid; type In = i64; type Out = (); type Call = (); type Cast = (); type Reply = ();
+    /// #     async fn init(to: tether::Pid) -> Init<Self> { Init::consumer(Manual(to)) }
+    /// #     async fn handle_subscribe(&mut self, role: Role, _: &SubscribeOpts, sub: &Subscription) -> Subscribed {
+    /// #         if role == Role::Producer { tether::send(self.0, sub.clone()).unwrap(); return Subscribed::Manual; }
+    /// #         Subscribed::Automatic
+    /// #     }
+    /// #     async fn handle_events(&mut self, events: Vec<i64>, _: &Subscription) -> Emit<()> {
+    /// #         tether::send(self.0, events).unwrap();
+    /// #         Emit::none()
+    /// #     }
+    /// # }
+    /// let p = gen_stage::from_iter(0..100i64, DemandMode::Forward, StartOpts::new()).await.unwrap();
+    /// let c = gen_stage::start::<Manual>(tether::self_pid(), StartOpts::new()).await.unwrap();
+    /// let tag = gen_stage::sync_subscribe(c.pid(), p.pid(), SubscribeOpts::new()).await.unwrap();
+    /// let sub: Subscription = tether::receive().await;
+    /// assert_eq!(sub.dest().whereis(), Some(p.pid()));
+    /// # });
+    /// ```
     pub fn dest(&self) -> &Dest {
         &self.to
     }
 
     /// The other stage's pid, when it is known (a producer subscribed to by a name on
     /// another node is known only by that name).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # /// Reports its subscription to the test process, and asks by hand.
+    /// # struct Manual(tether::Pid);
+    /// # impl GenStage for Manual {
+    /// #     type Args = tether::Pid; type In = i64; type Out = (); type Call = (); type Cast = (); type Reply = ();
+    /// #     async fn init(to: tether::Pid) -> Init<Self> { Init::consumer(Manual(to)) }
+    /// #     async fn handle_subscribe(&mut self, role: Role, _: &SubscribeOpts, sub: &Subscription) -> Subscribed {
+    /// #         if role == Role::Producer { tether::send(self.0, sub.clone()).unwrap(); return Subscribed::Manual; }
+    /// #         Subscribed::Automatic
+    /// #     }
+    /// #     async fn handle_events(&mut self, events: Vec<i64>, _: &Subscription) -> Emit<()> {
+    /// #         tether::send(self.0, events).unwrap();
+    /// #         Emit::none()
+    /// #     }
+    /// # }
+    /// let p = gen_stage::from_iter(0..100i64, DemandMode::Forward, StartOpts::new()).await.unwrap();
+    /// let c = gen_stage::start::<Manual>(tether::self_pid(), StartOpts::new()).await.unwrap();
+    /// let tag = gen_stage::sync_subscribe(c.pid(), p.pid(), SubscribeOpts::new()).await.unwrap();
+    /// let sub: Subscription = tether::receive().await;
+    /// assert_eq!(sub.pid(), Some(p.pid()));
+    /// # });
+    /// ```
     pub fn pid(&self) -> Option<Pid> {
         match &self.to {
             Dest::Pid(p) => Some(*p),
@@ -100,6 +208,42 @@ impl Subscription {
     }
 
     /// The subscription tag (the consumer's monitor reference of the producer).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// # /// Reports its subscription to the test process, and asks by hand.
+    /// # struct Manual(tether::Pid);
+    /// # impl GenStage for Manual {
+    /// #     type Args = tether::Pid; type In = i64; type Out = (); type Call = (); type Cast = (); type Reply = ();
+    /// #     async fn init(to: tether::Pid) -> Init<Self> { Init::consumer(Manual(to)) }
+    /// #     async fn handle_subscribe(&mut self, role: Role, _: &SubscribeOpts, sub: &Subscription) -> Subscribed {
+    /// #         if role == Role::Producer { tether::send(self.0, sub.clone()).unwrap(); return Subscribed::Manual; }
+    /// #         Subscribed::Automatic
+    /// #     }
+    /// #     async fn handle_events(&mut self, events: Vec<i64>, _: &Subscription) -> Emit<()> {
+    /// #         tether::send(self.0, events).unwrap();
+    /// #         Emit::none()
+    /// #     }
+    /// # }
+    /// let p = gen_stage::from_iter(0..100i64, DemandMode::Forward, StartOpts::new()).await.unwrap();
+    /// let c = gen_stage::start::<Manual>(tether::self_pid(), StartOpts::new()).await.unwrap();
+    /// let tag = gen_stage::sync_subscribe(c.pid(), p.pid(), SubscribeOpts::new()).await.unwrap();
+    /// let sub: Subscription = tether::receive().await;
+    /// assert_eq!(sub.tag(), tag);
+    /// # });
+    /// ```
     pub fn tag(&self) -> Reference {
         self.tag
     }
@@ -108,6 +252,43 @@ impl Subscription {
     /// `ask/3`; nothing is sent for 0). Only for subscriptions in manual demand mode,
     /// and from the consumer's own process: dispatchers send the events to the
     /// process that asked.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// /// Asks for exactly 3 events, by hand, when it subscribes.
+    /// struct Three(tether::Pid);
+    /// impl GenStage for Three {
+    ///     type Args = tether::Pid; type In = i64; type Out = (); type Call = (); type Cast = (); type Reply = ();
+    ///     async fn init(to: tether::Pid) -> Init<Self> { Init::consumer(Three(to)) }
+    ///     async fn handle_subscribe(&mut self, _: Role, _: &SubscribeOpts, sub: &Subscription) -> Subscribed {
+    ///         sub.ask(3);
+    ///         Subscribed::Manual
+    ///     }
+    ///     async fn handle_events(&mut self, events: Vec<i64>, _: &Subscription) -> Emit<()> {
+    ///         tether::send(self.0, events).unwrap();
+    ///         Emit::none()
+    ///     }
+    /// }
+    /// let p = gen_stage::from_iter(0..100i64, DemandMode::Forward, StartOpts::new()).await.unwrap();
+    /// let c = gen_stage::start::<Three>(tether::self_pid(), StartOpts::new()).await.unwrap();
+    /// gen_stage::sync_subscribe(c.pid(), p.pid(), SubscribeOpts::new()).await.unwrap();
+    /// assert_eq!(tether::receive::<Vec<i64>>().await, [0, 1, 2]);
+    /// // Nothing more: no more demand.
+    /// assert_eq!(tether::receive_timeout::<Vec<i64>>(Duration::from_millis(20)).await, None);
+    /// # });
+    /// ```
     pub fn ask(&self, demand: u64) {
         if demand > 0 {
             self.to_producer(ProducerMsg::Ask(demand));
@@ -117,6 +298,44 @@ impl Subscription {
     /// Consumer side: cancels the subscription with `reason` (GenStage's `cancel/3`).
     /// The producer confirms with a cancel of its own, which the consumer handles per
     /// the subscription's [`CancelMode`](super::CancelMode).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// use tether::ExitReason;
+    /// /// Takes one batch, then cancels its subscription.
+    /// struct OneBatch;
+    /// impl GenStage for OneBatch {
+    ///     type Args = (); type In = i64; type Out = (); type Call = (); type Cast = (); type Reply = ();
+    ///     async fn init(_: ()) -> Init<Self> { Init::consumer(OneBatch) }
+    ///     async fn handle_events(&mut self, _: Vec<i64>, sub: &Subscription) -> Emit<()> {
+    ///         sub.cancel(ExitReason::Normal);
+    ///         Emit::none()
+    ///     }
+    /// }
+    /// let args = IterArgs::new(0..i64::MAX, DemandMode::Forward).stop_on_cancel(true);
+    /// let p = gen_stage::start::<IterProducer<i64>>(args, StartOpts::new()).await.unwrap();
+    /// let mref = tether::monitor(p.pid());
+    /// let c = gen_stage::start::<OneBatch>((), StartOpts::new()).await.unwrap();
+    /// let opts = SubscribeOpts::new().cancel(CancelMode::Temporary); // the consumer lives on
+    /// gen_stage::sync_subscribe(c.pid(), p.pid(), opts).await.unwrap();
+    /// // Its only consumer gone, the producer stops.
+    /// let down: tether::Down = tether::receive().await;
+    /// assert_eq!((down.reference, down.reason), (mref, ExitReason::Normal));
+    /// assert!(tether::is_alive(c.pid()));
+    /// # });
+    /// ```
     pub fn cancel(&self, reason: ExitReason) {
         self.to_producer(ProducerMsg::Cancel(reason));
     }

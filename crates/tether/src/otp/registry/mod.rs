@@ -87,6 +87,16 @@ pub struct RegistryOptions {
 
 impl RegistryOptions {
     /// A registry of this kind under this name, one partition, no listeners.
+    ///
+    /// ```
+    /// # use tether::otp::registry::{Keys, Registry, RegistryError, RegistryOptions};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let opts = RegistryOptions::new(Keys::Duplicate, "subs");
+    /// let reg = Registry::<String, ()>::start_link(opts).await.unwrap();
+    /// assert_eq!(reg.keys_kind(), Keys::Duplicate);
+    /// assert_eq!(reg.name().as_str(), "subs");
+    /// # });
+    /// ```
     pub fn new(keys: Keys, name: impl Into<Atom>) -> RegistryOptions {
         RegistryOptions {
             keys,
@@ -98,18 +108,54 @@ impl RegistryOptions {
     }
 
     /// The number of partitions (at least 1; default 1).
+    ///
+    /// ```
+    /// # use tether::otp::registry::{Keys, Registry, RegistryError, RegistryOptions};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let opts = RegistryOptions::new(Keys::Unique, "big").partitions(4);
+    /// let reg = Registry::<u64, ()>::start_link(opts).await.unwrap();
+    /// for k in 0..100 {
+    ///     reg.register(k, ()).unwrap();
+    /// }
+    /// assert_eq!(reg.count(), 100); // spread over 4 partitions, counted as one
+    /// # });
+    /// ```
     pub fn partitions(mut self, n: usize) -> RegistryOptions {
         self.partitions = n.max(1);
         self
     }
 
     /// A named process to notify of explicit registrations and unregistrations (RG10).
+    ///
+    /// ```
+    /// # use tether::otp::registry::{Keys, Registry, RegistryError, RegistryOptions};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// use tether::otp::registry::RegistryEvent;
+    /// tether::register("watcher", tether::self_pid()).unwrap();
+    /// let opts = RegistryOptions::new(Keys::Unique, "watched").listener("watcher");
+    /// let reg = Registry::<&str, u32>::start_link(opts).await.unwrap();
+    /// reg.register("k", 1).unwrap();
+    /// let RegistryEvent::Register { key, value, .. } = tether::receive::<RegistryEvent<&str, u32>>().await
+    /// else { panic!("expected a registration") };
+    /// assert_eq!((key, value), ("k", 1));
+    /// # });
+    /// ```
     pub fn listener(mut self, name: impl Into<Atom>) -> RegistryOptions {
         self.listeners.push(name.into());
         self
     }
 
     /// Initial metadata (see [`Registry::meta`]).
+    ///
+    /// ```
+    /// # use tether::otp::registry::{Keys, Registry, RegistryError, RegistryOptions};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// use tether::Term;
+    /// let opts = RegistryOptions::new(Keys::Unique, "with_meta").meta("owner", Term::atom("ops"));
+    /// let reg = Registry::<u32, ()>::start_link(opts).await.unwrap();
+    /// assert_eq!(reg.meta("owner"), Some(Term::atom("ops")));
+    /// # });
+    /// ```
     pub fn meta(mut self, key: impl Into<Atom>, value: Term) -> RegistryOptions {
         self.meta.push((key.into(), value));
         self
@@ -209,6 +255,17 @@ where
 {
     /// Starts a registry linked to the caller: a supervisor, registered under the
     /// registry's name, of one owner process per partition (RG1).
+    ///
+    /// ```
+    /// # use tether::otp::registry::{Keys, Registry, RegistryError, RegistryOptions};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let reg = Registry::<&str, u32>::start_link(RegistryOptions::new(Keys::Unique, "sessions"))
+    ///     .await
+    ///     .unwrap();
+    /// // The registry is a supervisor registered under its name.
+    /// assert_eq!(tether::whereis("sessions"), Some(reg.pid()));
+    /// # });
+    /// ```
     pub async fn start_link(opts: RegistryOptions) -> Result<Registry<K, V>, SupervisorStartError> {
         let inner = Arc::new(Inner {
             name: opts.name.clone(),
@@ -245,6 +302,17 @@ where
 
     /// The running registry with this name, if it exists with these key and value
     /// types.
+    ///
+    /// ```
+    /// # use tether::otp::registry::{Keys, Registry, RegistryError, RegistryOptions};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// Registry::<&str, u32>::start_link(RegistryOptions::new(Keys::Unique, "shared")).await.unwrap();
+    /// // Elsewhere in the program: find it by name (with the same key and value types).
+    /// let reg = Registry::<&str, u32>::named("shared").unwrap();
+    /// assert_eq!(reg.name().as_str(), "shared");
+    /// assert!(Registry::<String, u32>::named("shared").is_none());
+    /// # });
+    /// ```
     pub fn named(name: &str) -> Option<Registry<K, V>> {
         let reg = {
             let all = by_name();
@@ -260,21 +328,64 @@ where
     }
 
     /// The registry's name.
+    ///
+    /// ```
+    /// # use tether::otp::registry::{Keys, Registry, RegistryError, RegistryOptions};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let reg = Registry::<&str, u32>::start_link(RegistryOptions::new(Keys::Unique, "reg"))
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(reg.name().as_str(), "reg");
+    /// # });
+    /// ```
     pub fn name(&self) -> &Atom {
         &self.inner.name
     }
 
     /// The registry's supervisor process.
+    ///
+    /// ```
+    /// # use tether::otp::registry::{Keys, Registry, RegistryError, RegistryOptions};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let reg = Registry::<&str, u32>::start_link(RegistryOptions::new(Keys::Unique, "reg"))
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(tether::whereis("reg"), Some(reg.pid()));
+    /// # });
+    /// ```
     pub fn pid(&self) -> Pid {
         *self.inner.sup.get().expect("set at start")
     }
 
     /// Its kind of keys.
+    ///
+    /// ```
+    /// # use tether::otp::registry::{Keys, Registry, RegistryError, RegistryOptions};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let reg = Registry::<&str, u32>::start_link(RegistryOptions::new(Keys::Unique, "reg"))
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(reg.keys_kind(), Keys::Unique);
+    /// # });
+    /// ```
     pub fn keys_kind(&self) -> Keys {
         self.inner.kind
     }
 
     /// Metadata stored under `key` (`Registry.meta/2`).
+    ///
+    /// ```
+    /// # use tether::otp::registry::{Keys, Registry, RegistryError, RegistryOptions};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let reg = Registry::<&str, u32>::start_link(RegistryOptions::new(Keys::Unique, "reg"))
+    ///     .await
+    ///     .unwrap();
+    /// use tether::Term;
+    /// assert_eq!(reg.meta("version"), None);
+    /// reg.put_meta("version", Term::from(2));
+    /// assert_eq!(reg.meta("version"), Some(Term::from(2)));
+    /// # });
+    /// ```
     pub fn meta(&self, key: &str) -> Option<Term> {
         self.inner
             .meta
@@ -285,6 +396,19 @@ where
     }
 
     /// Stores metadata (`Registry.put_meta/3`).
+    ///
+    /// ```
+    /// # use tether::otp::registry::{Keys, Registry, RegistryError, RegistryOptions};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let reg = Registry::<&str, u32>::start_link(RegistryOptions::new(Keys::Unique, "reg"))
+    ///     .await
+    ///     .unwrap();
+    /// use tether::Term;
+    /// reg.put_meta("mode", Term::atom("fast"));
+    /// reg.put_meta("mode", Term::atom("safe"));
+    /// assert_eq!(reg.meta("mode"), Some(Term::atom("safe")));
+    /// # });
+    /// ```
     pub fn put_meta(&self, key: impl Into<Atom>, value: Term) {
         self.inner
             .meta

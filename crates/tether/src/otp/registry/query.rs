@@ -70,12 +70,38 @@ where
 
     /// Removes all of the caller's entries under `key` (RG4); unlinks from the
     /// partition owner when the caller has no entries left there (RG2).
+    ///
+    /// ```
+    /// # use tether::otp::registry::{Keys, Registry, RegistryError, RegistryOptions};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let reg = Registry::<&str, u32>::start_link(RegistryOptions::new(Keys::Unique, "reg"))
+    ///     .await
+    ///     .unwrap();
+    /// reg.register("alice", 1).unwrap();
+    /// reg.unregister(&"alice");
+    /// assert!(reg.lookup(&"alice").is_empty());
+    /// # });
+    /// ```
     pub fn unregister(&self, key: &K) {
         self.unregister_match(key, |_| true);
     }
 
     /// Removes the caller's entries under `key` whose value satisfies `pred`
     /// (`Registry.unregister_match/4`, with a closure for the match spec).
+    ///
+    /// ```
+    /// # use tether::otp::registry::{Keys, Registry, RegistryError, RegistryOptions};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let reg = Registry::<&str, u32>::start_link(RegistryOptions::new(Keys::Duplicate, "topics"))
+    ///     .await
+    ///     .unwrap();
+    /// for v in [1, 2, 3] {
+    ///     reg.register("news", v).unwrap();
+    /// }
+    /// reg.unregister_match(&"news", |v| v % 2 == 1);
+    /// assert_eq!(reg.values(&"news", tether::self_pid()), [2]);
+    /// # });
+    /// ```
     pub fn unregister_match(&self, key: &K, pred: impl Fn(&V) -> bool) {
         let me = crate::self_pid();
         let partition = self.partition_of(key, me);
@@ -93,6 +119,18 @@ where
 
     /// Replaces the caller's value under a unique `key` with `f(old)`; returns
     /// `(new, old)` (`Registry.update_value/3`).
+    ///
+    /// ```
+    /// # use tether::otp::registry::{Keys, Registry, RegistryError, RegistryOptions};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let reg = Registry::<&str, u32>::start_link(RegistryOptions::new(Keys::Unique, "reg"))
+    ///     .await
+    ///     .unwrap();
+    /// reg.register("visits", 1).unwrap();
+    /// assert_eq!(reg.update_value(&"visits", |n| n + 1), Ok((2, 1)));
+    /// assert_eq!(reg.update_value(&"nobody", |n| n + 1), Err(RegistryError::NotFound));
+    /// # });
+    /// ```
     pub fn update_value(&self, key: &K, f: impl FnOnce(&V) -> V) -> Result<(V, V), RegistryError> {
         if self.inner.kind != Keys::Unique {
             return Err(RegistryError::NotUnique);
@@ -111,11 +149,39 @@ where
 
     /// The entries under `key`: `(pid, value)`, in no particular order (RG7). May
     /// include a process that just died (RG5).
+    ///
+    /// ```
+    /// # use tether::otp::registry::{Keys, Registry, RegistryError, RegistryOptions};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let reg = Registry::<&str, u32>::start_link(RegistryOptions::new(Keys::Unique, "reg"))
+    ///     .await
+    ///     .unwrap();
+    /// let me = tether::self_pid();
+    /// reg.register("alice", 7).unwrap();
+    /// assert_eq!(reg.lookup(&"alice"), vec![(me, 7)]);
+    /// assert!(reg.lookup(&"bob").is_empty());
+    /// # });
+    /// ```
     pub fn lookup(&self, key: &K) -> Vec<(Pid, V)> {
         self.match_values(key, |_| true)
     }
 
     /// The entries under `key` whose value satisfies `pred` (`Registry.match/3`).
+    ///
+    /// ```
+    /// # use tether::otp::registry::{Keys, Registry, RegistryError, RegistryOptions};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let reg = Registry::<&str, u32>::start_link(RegistryOptions::new(Keys::Duplicate, "topics"))
+    ///     .await
+    ///     .unwrap();
+    /// for v in [1, 10, 100] {
+    ///     reg.register("scores", v).unwrap();
+    /// }
+    /// let big: Vec<u32> = reg.match_values(&"scores", |v| *v >= 10).into_iter().map(|(_, v)| v).collect();
+    /// assert_eq!(big.len(), 2);
+    /// assert!(big.contains(&10) && big.contains(&100));
+    /// # });
+    /// ```
     pub fn match_values(&self, key: &K, pred: impl Fn(&V) -> bool) -> Vec<(Pid, V)> {
         let mut out = Vec::new();
         for p in self.partitions_for_key(key) {
@@ -127,6 +193,19 @@ where
     }
 
     /// The number of entries under `key` whose value satisfies `pred`.
+    ///
+    /// ```
+    /// # use tether::otp::registry::{Keys, Registry, RegistryError, RegistryOptions};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let reg = Registry::<&str, u32>::start_link(RegistryOptions::new(Keys::Duplicate, "topics"))
+    ///     .await
+    ///     .unwrap();
+    /// for v in [1, 2, 3, 4] {
+    ///     reg.register("n", v).unwrap();
+    /// }
+    /// assert_eq!(reg.count_match(&"n", |v| v % 2 == 0), 2);
+    /// # });
+    /// ```
     pub fn count_match(&self, key: &K, pred: impl Fn(&V) -> bool) -> usize {
         self.partitions_for_key(key)
             .iter()
@@ -140,6 +219,19 @@ where
     }
 
     /// The number of entries in the registry (`Registry.count/1`).
+    ///
+    /// ```
+    /// # use tether::otp::registry::{Keys, Registry, RegistryError, RegistryOptions};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let reg = Registry::<&str, u32>::start_link(RegistryOptions::new(Keys::Unique, "reg"))
+    ///     .await
+    ///     .unwrap();
+    /// assert_eq!(reg.count(), 0);
+    /// reg.register("a", 1).unwrap();
+    /// reg.register("b", 2).unwrap();
+    /// assert_eq!(reg.count(), 2);
+    /// # });
+    /// ```
     pub fn count(&self) -> usize {
         self.inner
             .partitions
@@ -149,6 +241,20 @@ where
     }
 
     /// The keys `pid` is registered under, repeated for duplicate entries (`keys/2`).
+    ///
+    /// ```
+    /// # use tether::otp::registry::{Keys, Registry, RegistryError, RegistryOptions};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let reg = Registry::<&str, u32>::start_link(RegistryOptions::new(Keys::Unique, "reg"))
+    ///     .await
+    ///     .unwrap();
+    /// reg.register("a", 1).unwrap();
+    /// reg.register("b", 2).unwrap();
+    /// let mut keys = reg.keys(tether::self_pid());
+    /// keys.sort();
+    /// assert_eq!(keys, ["a", "b"]);
+    /// # });
+    /// ```
     pub fn keys(&self, pid: Pid) -> Vec<K> {
         let mut out = Vec::new();
         for p in self.partitions_for_pid(pid) {
@@ -160,6 +266,20 @@ where
     }
 
     /// The values `pid` registered under `key` (`values/3`).
+    ///
+    /// ```
+    /// # use tether::otp::registry::{Keys, Registry, RegistryError, RegistryOptions};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let reg = Registry::<&str, u32>::start_link(RegistryOptions::new(Keys::Duplicate, "topics"))
+    ///     .await
+    ///     .unwrap();
+    /// reg.register("t", 1).unwrap();
+    /// reg.register("t", 2).unwrap();
+    /// let mut vs = reg.values(&"t", tether::self_pid());
+    /// vs.sort();
+    /// assert_eq!(vs, [1, 2]);
+    /// # });
+    /// ```
     pub fn values(&self, key: &K, pid: Pid) -> Vec<V> {
         let mut out = Vec::new();
         for p in self.partitions_for_key(key) {
@@ -177,6 +297,19 @@ where
 
     /// Every entry satisfying `pred`, as `(key, pid, value)` (`select/2` with a
     /// closure for the match spec).
+    ///
+    /// ```
+    /// # use tether::otp::registry::{Keys, Registry, RegistryError, RegistryOptions};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let reg = Registry::<&str, u32>::start_link(RegistryOptions::new(Keys::Unique, "reg"))
+    ///     .await
+    ///     .unwrap();
+    /// reg.register("a", 1).unwrap();
+    /// reg.register("b", 20).unwrap();
+    /// let big = reg.select(|_, _, v| *v > 10);
+    /// assert_eq!(big, vec![("b", tether::self_pid(), 20)]);
+    /// # });
+    /// ```
     pub fn select(&self, pred: impl Fn(&K, Pid, &V) -> bool) -> Vec<(K, Pid, V)> {
         let mut out = Vec::new();
         for p in self.inner.partitions.iter() {
@@ -206,6 +339,19 @@ where
     ///     assert_eq!(sum, 3);
     /// });
     /// ```
+    ///
+    /// ```
+    /// # use tether::otp::registry::{Keys, Registry, RegistryError, RegistryOptions};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let reg = Registry::<&str, u32>::start_link(RegistryOptions::new(Keys::Duplicate, "topics"))
+    ///     .await
+    ///     .unwrap();
+    /// reg.register("room", 1).unwrap();
+    /// let mut seen = 0;
+    /// reg.dispatch(&"room", |entries| seen += entries.len());
+    /// assert_eq!(seen, 1);
+    /// # });
+    /// ```
     pub fn dispatch(&self, key: &K, mut f: impl FnMut(&[(Pid, V)])) {
         for p in self.partitions_for_key(key) {
             let entries = p.read().keys.get(key).cloned().unwrap_or_default();
@@ -218,6 +364,23 @@ where
     /// [`dispatch`](Registry::dispatch) with one process per partition, run
     /// concurrently (`parallel: true`); waits for all. A panic in `f` is re-raised
     /// in the caller.
+    ///
+    /// ```
+    /// # use tether::otp::registry::{Keys, Registry, RegistryError, RegistryOptions};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let reg = Registry::<&str, u32>::start_link(RegistryOptions::new(Keys::Duplicate, "topics"))
+    ///     .await
+    ///     .unwrap();
+    /// reg.register("room", 1).unwrap();
+    /// reg.register("room", 2).unwrap();
+    /// let me = tether::self_pid();
+    /// reg.dispatch_parallel(&"room", move |entries| {
+    ///     tether::send(me, entries.len()).unwrap();
+    /// })
+    /// .await;
+    /// assert_eq!(tether::receive::<usize>().await, 2);
+    /// # });
+    /// ```
     pub async fn dispatch_parallel(
         &self,
         key: &K,
@@ -250,6 +413,23 @@ where
 
     /// Waits until every partition owner has handled the exits it received before
     /// this call, so that entries of processes already known dead are gone.
+    ///
+    /// ```
+    /// # use tether::otp::registry::{Keys, Registry, RegistryError, RegistryOptions};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let reg = Registry::<&str, u32>::start_link(RegistryOptions::new(Keys::Unique, "reg"))
+    ///     .await
+    ///     .unwrap();
+    /// let r = reg.clone();
+    /// let (pid, mref) = tether::spawn_monitor(async move {
+    ///     r.register("temp", 1).unwrap();
+    /// });
+    /// let _: tether::Down = tether::receive().await;
+    /// # let _ = (pid, mref);
+    /// reg.sync().await; // the owner has handled the registrant's exit
+    /// assert!(reg.lookup(&"temp").is_empty());
+    /// # });
+    /// ```
     pub async fn sync(&self) {
         for p in self.inner.partitions.iter() {
             let _ = call_pid(p.owner(), Sync, None).await;

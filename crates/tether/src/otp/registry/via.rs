@@ -49,6 +49,24 @@ where
 {
     /// A via name for `key`; the holder registers with `value`. Only unique
     /// registries can name processes ([`RegistryError::NotUnique`] otherwise).
+    ///
+    /// ```
+    /// # use tether::otp::registry::{Keys, Registry, RegistryError, RegistryOptions};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let reg = Registry::<&str, u32>::start_link(RegistryOptions::new(Keys::Unique, "reg"))
+    ///     .await
+    ///     .unwrap();
+    /// use tether::otp::gen_server::{self, GenServer, Init, StartOpts};
+    /// # struct Room;
+    /// # impl GenServer for Room { type Args = (); type Call = (); type Cast = (); type Reply = (); type Continue = ();
+    /// #   async fn init(_: ()) -> Init<Self> { Init::ok(Room) } }
+    /// let room = gen_server::start::<Room>((), StartOpts::new().via(reg.via("lobby", 0).unwrap())).await.unwrap();
+    /// assert_eq!(reg.lookup(&"lobby"), vec![(room.pid(), 0)]);
+    /// // Duplicate registries cannot name processes.
+    /// # let dup = Registry::<&str, u32>::start_link(RegistryOptions::new(Keys::Duplicate, "dup")).await.unwrap();
+    /// assert_eq!(dup.via("x", 0).unwrap_err(), RegistryError::NotUnique);
+    /// # });
+    /// ```
     pub fn via(&self, key: K, value: V) -> Result<std::sync::Arc<dyn Via>, RegistryError> {
         if self.inner.kind != Keys::Unique {
             return Err(RegistryError::NotUnique);

@@ -160,12 +160,41 @@ impl State {
 
 /// The children, most recently started first (O3): Erlang's `which_children/1`.
 /// Works on dynamic supervisors too (ids are then `None`, order unspecified).
+///
+/// ```
+/// # use tether::otp::supervisor::*;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// let sup = Supervisor::new(Strategy::OneForOne)
+///     .child(ChildSpec::process("w", || std::future::pending::<()>()))
+///     .start_link()
+///     .await
+///     .unwrap();
+/// let kids = which_children(sup).await.unwrap();
+/// assert_eq!(kids.len(), 1);
+/// assert_eq!(kids[0].id.as_deref(), Some("w"));
+/// assert_eq!(kids[0].child_type, ChildType::Worker);
+/// assert!(matches!(kids[0].pid, ChildPid::Pid(_)));
+/// # });
+/// ```
 pub async fn which_children(sup: impl Into<Dest>) -> Result<Vec<ChildInfo>, SupervisorError> {
     Ok(call(&sup.into(), Request::WhichChildren, CALL_TIMEOUT).await?)
 }
 
 /// Counts of specs, live children, supervisors and workers (`count_children/1`).
 /// Works on dynamic supervisors too.
+///
+/// ```
+/// # use tether::otp::supervisor::*;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// let sup = Supervisor::new(Strategy::OneForOne)
+///     .child(ChildSpec::process("w", || std::future::pending::<()>()))
+///     .start_link()
+///     .await
+///     .unwrap();
+/// let counts = count_children(sup).await.unwrap();
+/// assert_eq!((counts.specs, counts.active, counts.workers, counts.supervisors), (1, 1, 1, 0));
+/// # });
+/// ```
 pub async fn count_children(sup: impl Into<Dest>) -> Result<ChildCounts, SupervisorError> {
     Ok(call(&sup.into(), Request::CountChildren, CALL_TIMEOUT).await?)
 }
@@ -195,6 +224,21 @@ pub async fn start_child(
 
 /// Stops a child with the shutdown protocol; it is not restarted and its spec is
 /// kept (unless temporary). Stops a retry loop too (`terminate_child/2`).
+///
+/// ```
+/// # use tether::otp::supervisor::*;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// let sup = Supervisor::new(Strategy::OneForOne)
+///     .child(ChildSpec::process("w", || std::future::pending::<()>()))
+///     .start_link()
+///     .await
+///     .unwrap();
+/// terminate_child(sup, "w").await.unwrap();
+/// let counts = count_children(sup).await.unwrap();
+/// assert_eq!((counts.specs, counts.active), (1, 0)); // the spec stays
+/// assert_eq!(terminate_child(sup, "x").await, Err(SupervisorError::NotFound));
+/// # });
+/// ```
 pub async fn terminate_child(sup: impl Into<Dest>, id: &str) -> Result<(), SupervisorError> {
     let id = id.to_string();
     call(
@@ -207,6 +251,21 @@ pub async fn terminate_child(sup: impl Into<Dest>, id: &str) -> Result<(), Super
 
 /// Starts a stopped child again from its original spec (`restart_child/2`).
 /// Errors: `Running`, `Restarting`, `NotFound`, `StartFailed` (spec kept).
+///
+/// ```
+/// # use tether::otp::supervisor::*;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// let sup = Supervisor::new(Strategy::OneForOne)
+///     .child(ChildSpec::process("w", || std::future::pending::<()>()))
+///     .start_link()
+///     .await
+///     .unwrap();
+/// assert_eq!(restart_child(sup, "w").await, Err(SupervisorError::Running));
+/// terminate_child(sup, "w").await.unwrap();
+/// let pid = restart_child(sup, "w").await.unwrap().unwrap();
+/// assert!(tether::process_info(pid).is_some());
+/// # });
+/// ```
 pub async fn restart_child(sup: impl Into<Dest>, id: &str) -> Result<Option<Pid>, SupervisorError> {
     let id = id.to_string();
     call(&sup.into(), |r| Request::RestartChild(id, r), CALL_TIMEOUT).await?
@@ -214,12 +273,41 @@ pub async fn restart_child(sup: impl Into<Dest>, id: &str) -> Result<Option<Pid>
 
 /// Removes a stopped child's spec (`delete_child/2`). Errors: `Running`,
 /// `Restarting`, `NotFound`.
+///
+/// ```
+/// # use tether::otp::supervisor::*;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// let sup = Supervisor::new(Strategy::OneForOne)
+///     .child(ChildSpec::process("w", || std::future::pending::<()>()))
+///     .start_link()
+///     .await
+///     .unwrap();
+/// assert_eq!(delete_child(sup, "w").await, Err(SupervisorError::Running));
+/// terminate_child(sup, "w").await.unwrap();
+/// delete_child(sup, "w").await.unwrap();
+/// assert_eq!(count_children(sup).await.unwrap().specs, 0);
+/// # });
+/// ```
 pub async fn delete_child(sup: impl Into<Dest>, id: &str) -> Result<(), SupervisorError> {
     let id = id.to_string();
     call(&sup.into(), |r| Request::DeleteChild(id, r), CALL_TIMEOUT).await?
 }
 
 /// A child's spec (`get_childspec/2`).
+///
+/// ```
+/// # use tether::otp::supervisor::*;
+/// # tether::Runtime::new().unwrap().block_on(async {
+/// let sup = Supervisor::new(Strategy::OneForOne)
+///     .child(ChildSpec::process("w", || std::future::pending::<()>()))
+///     .start_link()
+///     .await
+///     .unwrap();
+/// let spec = get_childspec(sup, "w").await.unwrap();
+/// assert_eq!(spec.id, "w");
+/// assert_eq!(spec.restart, Restart::Permanent);
+/// # });
+/// ```
 pub async fn get_childspec(sup: impl Into<Dest>, id: &str) -> Result<ChildSpec, SupervisorError> {
     let id = id.to_string();
     call(&sup.into(), |r| Request::GetChildspec(id, r), CALL_TIMEOUT).await?

@@ -193,6 +193,14 @@ impl std::fmt::Debug for Supervisor {
 
 impl Supervisor {
     /// A supervisor with this strategy, Elixir's defaults and no children.
+    ///
+    /// ```
+    /// # use tether::otp::supervisor::*;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let sup = Supervisor::new(Strategy::OneForAll).start_link().await.unwrap();
+    /// assert_eq!(count_children(sup).await.unwrap().specs, 0);
+    /// # });
+    /// ```
     pub fn new(strategy: Strategy) -> Supervisor {
         Supervisor {
             strategy,
@@ -207,24 +215,88 @@ impl Supervisor {
 
     /// At most `n` restarts within `max_seconds` (Erlang's `intensity`). 0 means the
     /// first restart stops the supervisor.
+    ///
+    /// ```
+    /// # use tether::otp::supervisor::*;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// use tether::{Down, ExitReason};
+    /// // No restarts allowed: the first crash stops the supervisor.
+    /// let sup = Supervisor::new(Strategy::OneForOne)
+    ///     .max_restarts(0)
+    ///     .child(ChildSpec::process("w", || async { tether::receive::<()>().await }))
+    ///     .start_link()
+    ///     .await
+    ///     .unwrap();
+    /// tether::trap_exit(true);
+    /// let mref = tether::monitor(sup);
+    /// if let ChildPid::Pid(w) = which_children(sup).await.unwrap()[0].pid {
+    ///     tether::exit(w, ExitReason::Kill);
+    /// }
+    /// let down: Down = tether::receive().await;
+    /// assert_eq!(down.reference, mref);
+    /// assert_eq!(down.reason, ExitReason::Shutdown);
+    /// # });
+    /// ```
     pub fn max_restarts(mut self, n: u32) -> Supervisor {
         self.max_restarts = n;
         self
     }
 
     /// The restart window in whole seconds (Erlang's `period`; must be > 0).
+    ///
+    /// ```
+    /// # use tether::otp::supervisor::*;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let sup = Supervisor::new(Strategy::OneForOne).max_restarts(5).max_seconds(30);
+    /// let pid = sup.start_link().await.unwrap();
+    /// assert!(tether::process_info(pid).is_some());
+    /// # });
+    /// ```
     pub fn max_seconds(mut self, secs: u64) -> Supervisor {
         self.max_seconds = secs;
         self
     }
 
     /// Sets `auto_shutdown`.
+    ///
+    /// ```
+    /// # use tether::otp::supervisor::*;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// use tether::Down;
+    /// tether::trap_exit(true); // the supervisor's `shutdown` comes through the link
+    /// // The supervisor ends when its significant child ends normally.
+    /// let sup = Supervisor::new(Strategy::OneForOne)
+    ///     .auto_shutdown(AutoShutdown::AnySignificant)
+    ///     .child(
+    ///         ChildSpec::process("job", || async { tether::receive::<()>().await })
+    ///             .restart(Restart::Transient)
+    ///             .significant(true),
+    ///     )
+    ///     .start_link()
+    ///     .await
+    ///     .unwrap();
+    /// let mref = tether::monitor(sup);
+    /// if let ChildPid::Pid(job) = which_children(sup).await.unwrap()[0].pid {
+    ///     tether::send(job, ()).unwrap();
+    /// }
+    /// let down: Down = tether::receive().await;
+    /// assert_eq!(down.reference, mref);
+    /// # });
+    /// ```
     pub fn auto_shutdown(mut self, a: AutoShutdown) -> Supervisor {
         self.auto_shutdown = a;
         self
     }
 
     /// Registers the supervisor under a local name (`{local, Name}`).
+    ///
+    /// ```
+    /// # use tether::otp::supervisor::*;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let sup = Supervisor::new(Strategy::OneForOne).name("app_sup").start_link().await.unwrap();
+    /// assert_eq!(tether::whereis("app_sup"), Some(sup));
+    /// # });
+    /// ```
     pub fn name(mut self, name: impl Into<Atom>) -> Supervisor {
         self.name = Some(StartName::Local(name.into()));
         self
@@ -232,18 +304,53 @@ impl Supervisor {
 
     /// Registers the supervisor under a via name (`{via, Module, Name}`), such as
     /// [`Registry::via`](crate::otp::registry::Registry::via).
+    ///
+    /// ```
+    /// # use tether::otp::supervisor::*;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// use tether::otp::registry::{Keys, Registry, RegistryOptions};
+    /// let reg = Registry::<String, ()>::start_link(RegistryOptions::new(Keys::Unique, "sups"))
+    ///     .await
+    ///     .unwrap();
+    /// let name = reg.via("pool".to_string(), ()).unwrap();
+    /// let sup = Supervisor::new(Strategy::OneForOne).via(name.clone()).start_link().await.unwrap();
+    /// assert_eq!(reg.lookup(&"pool".to_string()), vec![(sup, ())]);
+    /// # });
+    /// ```
     pub fn via(mut self, name: impl Via) -> Supervisor {
         self.name = Some(StartName::via(name));
         self
     }
 
     /// Adds a child (children start in the order added).
+    ///
+    /// ```
+    /// # use tether::otp::supervisor::*;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let sup = Supervisor::new(Strategy::OneForOne)
+    ///     .child(ChildSpec::process("a", || std::future::pending::<()>()))
+    ///     .start_link()
+    ///     .await
+    ///     .unwrap();
+    /// let kids = which_children(sup).await.unwrap();
+    /// assert_eq!(kids[0].id.as_deref(), Some("a"));
+    /// # });
+    /// ```
     pub fn child(mut self, spec: ChildSpec) -> Supervisor {
         self.children.push(spec);
         self
     }
 
     /// Adds children.
+    ///
+    /// ```
+    /// # use tether::otp::supervisor::*;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let specs = ["a", "b", "c"].map(|id| ChildSpec::process(id, || std::future::pending::<()>()));
+    /// let sup = Supervisor::new(Strategy::RestForOne).children(specs).start_link().await.unwrap();
+    /// assert_eq!(count_children(sup).await.unwrap().active, 3);
+    /// # });
+    /// ```
     pub fn children(mut self, specs: impl IntoIterator<Item = ChildSpec>) -> Supervisor {
         self.children.extend(specs);
         self
@@ -261,6 +368,20 @@ impl Supervisor {
     /// # Panics
     ///
     /// Outside a process.
+    ///
+    /// ```
+    /// # use tether::otp::supervisor::*;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let sup = Supervisor::new(Strategy::OneForOne)
+    ///     .child(ChildSpec::process("w", || std::future::pending::<()>()))
+    ///     .start_link()
+    ///     .await
+    ///     .unwrap();
+    /// // Every child runs when start_link returns.
+    /// assert_eq!(count_children(sup).await.unwrap().active, 1);
+    /// assert!(tether::process_info(sup).unwrap().links.contains(&tether::self_pid()));
+    /// # });
+    /// ```
     pub async fn start_link(self) -> Result<Pid, SupervisorStartError> {
         match self.start_inner().await? {
             Some(pid) => Ok(pid),

@@ -112,6 +112,26 @@ pub const DEFAULT_SHUTDOWN: Duration = Duration::from_secs(5);
 impl ChildSpec {
     /// A permanent worker started by `start`, which must spawn **and link** the child
     /// (e.g. with [`spawn_link`](crate::spawn_link)) and return its pid.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::supervisor::*;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// // The start function spawns and links the child and returns its pid.
+    /// let spec = ChildSpec::new("echo", || async {
+    ///     Ok(Some(tether::spawn_link(async {
+    ///         loop {
+    ///             let (from, text): (tether::Pid, String) = tether::receive().await;
+    ///             tether::send(from, text).unwrap();
+    ///         }
+    ///     })))
+    /// });
+    /// let sup = Supervisor::new(Strategy::OneForOne).child(spec).start_link().await.unwrap();
+    /// let ChildPid::Pid(echo) = which_children(sup).await.unwrap()[0].pid else { panic!() };
+    /// tether::send(echo, (tether::self_pid(), "hi".to_string())).unwrap();
+    /// assert_eq!(tether::receive::<String>().await, "hi");
+    /// # });
+    /// ```
     pub fn new<F, Fut>(id: impl Into<String>, start: F) -> ChildSpec
     where
         F: Fn() -> Fut + Send + Sync + 'static,
@@ -172,6 +192,20 @@ impl ChildSpec {
     }
 
     /// A child that is itself a supervisor (type `Supervisor`, shutdown `Infinity`).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::supervisor::*;
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let inner = Supervisor::new(Strategy::OneForOne)
+    ///     .child(ChildSpec::process("leaf", || std::future::pending::<()>()));
+    /// let spec = ChildSpec::supervisor("inner", inner);
+    /// assert_eq!(spec.child_type, ChildType::Supervisor);
+    /// assert_eq!(spec.shutdown, Shutdown::Infinity);
+    /// let top = Supervisor::new(Strategy::OneForOne).child(spec).start_link().await.unwrap();
+    /// assert_eq!(count_children(top).await.unwrap().supervisors, 1);
+    /// # });
+    /// ```
     pub fn supervisor(id: impl Into<String>, sup: Supervisor) -> ChildSpec {
         ChildSpec::new(id, move || {
             let sup = sup.clone();
@@ -193,12 +227,27 @@ impl ChildSpec {
     }
 
     /// Sets the restart type.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::supervisor::*;
+    /// let spec = ChildSpec::process("once", || async {}).restart(Restart::Temporary);
+    /// assert_eq!(spec.restart, Restart::Temporary);
+    /// ```
     pub fn restart(mut self, restart: Restart) -> ChildSpec {
         self.restart = restart;
         self
     }
 
     /// Sets how the child is stopped.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::supervisor::*;
+    /// let spec = ChildSpec::process("w", || async {}).shutdown(Shutdown::BrutalKill);
+    /// assert_eq!(spec.shutdown, Shutdown::BrutalKill);
+    /// assert_eq!(ChildSpec::process("w", || async {}).shutdown, Shutdown::Timeout(DEFAULT_SHUTDOWN));
+    /// ```
     pub fn shutdown(mut self, shutdown: Shutdown) -> ChildSpec {
         self.shutdown = shutdown;
         self.shutdown_set = true;
@@ -206,6 +255,14 @@ impl ChildSpec {
     }
 
     /// Sets the child type; a supervisor's default shutdown becomes `Infinity`.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::supervisor::*;
+    /// let spec = ChildSpec::process("sub", || async {}).child_type(ChildType::Supervisor);
+    /// assert_eq!(spec.child_type, ChildType::Supervisor);
+    /// assert_eq!(spec.shutdown, Shutdown::Infinity);
+    /// ```
     pub fn child_type(mut self, child_type: ChildType) -> ChildSpec {
         self.child_type = child_type;
         if !self.shutdown_set {
@@ -218,6 +275,13 @@ impl ChildSpec {
     }
 
     /// Marks the child significant (see [`AutoShutdown`]).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::supervisor::*;
+    /// let spec = ChildSpec::process("job", || async {}).restart(Restart::Transient).significant(true);
+    /// assert!(spec.significant);
+    /// ```
     pub fn significant(mut self, significant: bool) -> ChildSpec {
         self.significant = significant;
         self
@@ -249,6 +313,13 @@ pub enum SpecError {
 
 impl SpecError {
     /// The Erlang term of the error.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::supervisor::*;
+    /// let e = SpecError::DuplicateChildName("w".into());
+    /// assert_eq!(e.to_term().to_string(), "{duplicate_child_name,w}");
+    /// ```
     pub fn to_term(&self) -> Term {
         match self {
             SpecError::DuplicateChildName(id) => {

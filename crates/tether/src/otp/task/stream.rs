@@ -67,6 +67,16 @@ impl Default for StreamOpts {
 impl StreamOpts {
     /// Elixir's defaults: as many tasks as cores, ordered, 5 s per task, exit on
     /// timeout.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::task::{OnTimeout, StreamOpts, Task};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let doubled = Task::async_stream(vec![1, 2, 3], |n| async move { n * 2 }, StreamOpts::new());
+    /// let out: Vec<i32> = doubled.collect().await.into_iter().map(Result::unwrap).collect();
+    /// assert_eq!(out, [2, 4, 6]);
+    /// # });
+    /// ```
     pub fn new() -> StreamOpts {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         StreamOpts {
@@ -82,6 +92,28 @@ impl StreamOpts {
     /// # Panics
     ///
     /// If `n` is 0.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::task::{OnTimeout, StreamOpts, Task};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    /// use std::sync::Arc;
+    /// let (now, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    /// let (n2, p2) = (now.clone(), peak.clone());
+    /// let work = move |_: u32| {
+    ///     let (now, peak) = (n2.clone(), p2.clone());
+    ///     async move {
+    ///         peak.fetch_max(now.fetch_add(1, SeqCst) + 1, SeqCst);
+    ///         tether::sleep(Duration::from_millis(5)).await;
+    ///         now.fetch_sub(1, SeqCst);
+    ///     }
+    /// };
+    /// let stream = Task::async_stream(0..6, work, StreamOpts::new().max_concurrency(2));
+    /// assert_eq!(stream.collect().await.len(), 6);
+    /// assert!(peak.load(SeqCst) <= 2);
+    /// # });
+    /// ```
     pub fn max_concurrency(mut self, n: usize) -> StreamOpts {
         assert!(n > 0, "max_concurrency must be greater than 0");
         self.max_concurrency = n;
@@ -90,18 +122,57 @@ impl StreamOpts {
 
     /// Whether results come in input order (`true`, the default) or in completion
     /// order.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::task::{OnTimeout, StreamOpts, Task};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let slow_first = |ms: u64| async move {
+    ///     tether::sleep(Duration::from_millis(ms)).await;
+    ///     ms
+    /// };
+    /// let opts = StreamOpts::new().max_concurrency(2).ordered(false);
+    /// let out: Vec<u64> = Task::async_stream([60, 1], slow_first, opts)
+    ///     .collect().await.into_iter().map(Result::unwrap).collect();
+    /// assert_eq!(out, [1, 60]); // in completion order
+    /// # });
+    /// ```
     pub fn ordered(mut self, ordered: bool) -> StreamOpts {
         self.ordered = ordered;
         self
     }
 
     /// How long each task may run.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::task::{OnTimeout, StreamOpts, Task};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let opts = StreamOpts::new()
+    ///     .timeout(Duration::from_millis(20))
+    ///     .on_timeout(OnTimeout::KillTask);
+    /// let naps = |ms: u64| async move { tether::sleep(Duration::from_millis(ms)).await };
+    /// let out = Task::async_stream([1, 1000], naps, opts).collect().await;
+    /// assert!(out[0].is_ok());
+    /// assert_eq!(out[1], Err(tether::ExitReason::from("timeout")));
+    /// # });
+    /// ```
     pub fn timeout(mut self, timeout: impl Into<Timeout>) -> StreamOpts {
         self.timeout = timeout.into();
         self
     }
 
     /// What a task running out of time does.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::task::{OnTimeout, StreamOpts, Task};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let opts = StreamOpts::new().timeout(Duration::from_millis(10)).on_timeout(OnTimeout::KillTask);
+    /// let out = Task::async_stream([()], |_| std::future::pending::<()>(), opts).collect().await;
+    /// assert_eq!(out, [Err(tether::ExitReason::from("timeout"))]);
+    /// # });
+    /// ```
     pub fn on_timeout(mut self, on_timeout: OnTimeout) -> StreamOpts {
         self.on_timeout = on_timeout;
         self
@@ -202,6 +273,17 @@ impl<T: Send + 'static> AsyncStream<T> {
     ///
     /// If called from another process than the first one that polled the stream (the
     /// tasks are linked to that one).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::task::{OnTimeout, StreamOpts, Task};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let mut lens = Task::async_stream(["a", "bcd"], |s| async move { s.len() }, StreamOpts::new());
+    /// assert_eq!(lens.next().await, Some(Ok(1)));
+    /// assert_eq!(lens.next().await, Some(Ok(3)));
+    /// assert_eq!(lens.next().await, None);
+    /// # });
+    /// ```
     pub async fn next(&mut self) -> Option<Result<T, ExitReason>> {
         let me = self_pid();
         assert_eq!(
@@ -222,6 +304,15 @@ impl<T: Send + 'static> AsyncStream<T> {
     }
 
     /// Collects every remaining result.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::task::{OnTimeout, StreamOpts, Task};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let out = Task::async_stream(1..=3, |n| async move { n + 1 }, StreamOpts::new()).collect().await;
+    /// assert_eq!(out, [Ok(2), Ok(3), Ok(4)]);
+    /// # });
+    /// ```
     pub async fn collect(mut self) -> Vec<Result<T, ExitReason>> {
         let mut out = Vec::new();
         while let Some(r) = self.next().await {

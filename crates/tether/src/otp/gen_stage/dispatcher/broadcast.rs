@@ -61,6 +61,44 @@ impl<E> Default for BroadcastDispatcher<E> {
 
 impl<E> BroadcastDispatcher<E> {
     /// A broadcast dispatcher.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// /// Sends what it consumes to a test process.
+    /// struct Sink(tether::Pid);
+    /// impl GenStage for Sink {
+    ///     type Args = tether::Pid; type In = i64; type Out = (); type Call = (); type Cast = (); type Reply = ();
+    ///     async fn init(to: tether::Pid) -> Init<Self> { Init::consumer(Sink(to)) }
+    ///     async fn handle_events(&mut self, events: Vec<i64>, _: &Subscription) -> Emit<()> {
+    ///         tether::send(self.0, events).unwrap();
+    ///         Emit::none()
+    ///     }
+    /// }
+    /// // Every consumer gets every event.
+    /// let p = gen_stage::start::<Pusher>(|i| i.dispatcher(BroadcastDispatcher::new()), StartOpts::new())
+    ///     .await
+    ///     .unwrap();
+    /// for _ in 0..2 {
+    ///     let c = gen_stage::start::<Sink>(tether::self_pid(), StartOpts::new()).await.unwrap();
+    ///     gen_stage::sync_subscribe(c.pid(), p.pid(), SubscribeOpts::new()).await.unwrap();
+    /// }
+    /// p.cast(vec![9]);
+    /// assert_eq!(tether::receive::<Vec<i64>>().await, [9]);
+    /// assert_eq!(tether::receive::<Vec<i64>>().await, [9]);
+    /// # });
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }

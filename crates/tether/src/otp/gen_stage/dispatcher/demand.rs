@@ -30,11 +30,63 @@ pub struct DemandDispatcher {
 
 impl DemandDispatcher {
     /// The default dispatcher.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let p = gen_stage::start::<Pusher>(|i| i.dispatcher(DemandDispatcher::new()), StartOpts::new())
+    ///     .await
+    ///     .unwrap();
+    /// let mut events = gen_stage::stream::<i64>([(p.pid().into(), SubscribeOpts::new().max_demand(5))]).unwrap();
+    /// p.cast(vec![1, 2, 3, 4]);
+    /// let mut got = vec![];
+    /// for _ in 0..4 { got.push(events.next().await.unwrap()); }
+    /// got.sort();
+    /// assert_eq!(got, [1, 2, 3, 4]);
+    /// # });
+    /// ```
     pub fn new() -> DemandDispatcher {
         DemandDispatcher::default()
     }
 
     /// The ask size consumers are expected to use (default: the first ask's).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let p = gen_stage::start::<Pusher>(|i| i.dispatcher(DemandDispatcher::new().max_demand(5)), StartOpts::new())
+    ///     .await
+    ///     .unwrap();
+    /// let mut events = gen_stage::stream::<i64>([(p.pid().into(), SubscribeOpts::new().max_demand(5))]).unwrap();
+    /// p.cast(vec![1, 2, 3, 4]);
+    /// let mut got = vec![];
+    /// for _ in 0..4 { got.push(events.next().await.unwrap()); }
+    /// got.sort();
+    /// assert_eq!(got, [1, 2, 3, 4]);
+    /// # });
+    /// ```
     pub fn max_demand(mut self, n: u64) -> DemandDispatcher {
         self.max = Some(n);
         self
@@ -43,6 +95,31 @@ impl DemandDispatcher {
     /// Shuffles the consumers once, before the first dispatch, so that consumers that
     /// subscribed first are not always served first
     /// (`shuffle_demands_on_first_dispatch`).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let d = |i: Init<Pusher>| i.dispatcher(DemandDispatcher::new().shuffle_demands_on_first_dispatch(true));
+    /// let p = gen_stage::start::<Pusher>(d, StartOpts::new()).await.unwrap();
+    /// let mut events = gen_stage::stream::<i64>([(p.pid().into(), SubscribeOpts::new().max_demand(5))]).unwrap();
+    /// p.cast(vec![1, 2, 3, 4]);
+    /// let mut got = vec![];
+    /// for _ in 0..4 { got.push(events.next().await.unwrap()); }
+    /// got.sort();
+    /// assert_eq!(got, [1, 2, 3, 4]);
+    /// # });
+    /// ```
     pub fn shuffle_demands_on_first_dispatch(mut self, yes: bool) -> DemandDispatcher {
         self.shuffle = yes;
         self

@@ -66,6 +66,16 @@ pub trait Dispatcher<E>: Send + 'static {
     /// A consumer subscribed with `opts`; returns the demand to serve now (usually
     /// 0), or a reason to refuse the subscription (the consumer is then cancelled
     /// with it).
+    ///
+    /// ```
+    /// # use tether::otp::gen_stage::{DemandDispatcher, Dispatcher, SubscribeOpts, Subscription};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// // Driving the default dispatcher by hand, as a producer does.
+    /// let mut d = DemandDispatcher::new();
+    /// let consumer = Subscription::new(tether::self_pid(), tether::make_ref());
+    /// assert_eq!(Dispatcher::<i64>::subscribe(&mut d, &SubscribeOpts::new(), &consumer), Ok(0));
+    /// # });
+    /// ```
     fn subscribe(
         &mut self,
         opts: &SubscribeOpts,
@@ -73,20 +83,67 @@ pub trait Dispatcher<E>: Send + 'static {
     ) -> Result<u64, ExitReason>;
 
     /// A consumer cancelled or went down; returns the demand to serve now.
+    ///
+    /// ```
+    /// # use tether::otp::gen_stage::{DemandDispatcher, Dispatcher, SubscribeOpts, Subscription};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// // Driving the default dispatcher by hand, as a producer does.
+    /// let mut d = DemandDispatcher::new();
+    /// let consumer = Subscription::new(tether::self_pid(), tether::make_ref());
+    /// Dispatcher::<i64>::subscribe(&mut d, &SubscribeOpts::new(), &consumer).unwrap();
+    /// assert_eq!(Dispatcher::<i64>::cancel(&mut d, &consumer), 0); // no demand was pending
+    /// # });
+    /// ```
     fn cancel(&mut self, consumer: &Subscription) -> u64;
 
     /// A consumer asked for `demand` (> 0) more events; returns the demand to serve
     /// now.
+    ///
+    /// ```
+    /// # use tether::otp::gen_stage::{DemandDispatcher, Dispatcher, SubscribeOpts, Subscription};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// // Driving the default dispatcher by hand, as a producer does.
+    /// let mut d = DemandDispatcher::new();
+    /// let consumer = Subscription::new(tether::self_pid(), tether::make_ref());
+    /// Dispatcher::<i64>::subscribe(&mut d, &SubscribeOpts::new(), &consumer).unwrap();
+    /// assert_eq!(Dispatcher::<i64>::ask(&mut d, 3, &consumer), 3); // ask upstream for 3
+    /// # });
+    /// ```
     fn ask(&mut self, demand: u64, consumer: &Subscription) -> u64;
 
     /// Sends what it can of `events` (never empty) to consumers; returns the events it
     /// could not send yet, which the producer buffers. It may be given more events
     /// than were asked for.
+    ///
+    /// ```
+    /// # use tether::otp::gen_stage::{DemandDispatcher, Dispatcher, SubscribeOpts, Subscription};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// // Driving the default dispatcher by hand, as a producer does.
+    /// let mut d = DemandDispatcher::new();
+    /// let consumer = Subscription::new(tether::self_pid(), tether::make_ref());
+    /// Dispatcher::<i64>::subscribe(&mut d, &SubscribeOpts::new(), &consumer).unwrap();
+    /// Dispatcher::<i64>::ask(&mut d, 3, &consumer);
+    /// // 3 go to the consumer; the producer buffers the 4th.
+    /// assert_eq!(d.dispatch(vec![1, 2, 3, 4]), [4]);
+    /// # });
+    /// ```
     fn dispatch(&mut self, events: Vec<E>) -> Vec<E>;
 
     /// An info queued with `sync_info` / `async_info` is due: deliver it to the
     /// producer's `handle_info` once the events dispatched before it have gone out.
     /// The default sends it to the producer at once.
+    ///
+    /// ```
+    /// # use tether::otp::gen_stage::{DemandDispatcher, Dispatcher, SubscribeOpts, Subscription};
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// // Driving the default dispatcher by hand, as a producer does.
+    /// let mut d = DemandDispatcher::new();
+    /// let consumer = Subscription::new(tether::self_pid(), tether::make_ref());
+    /// use tether::Message;
+    /// Dispatcher::<i64>::info(&mut d, Message::new("due"));
+    /// assert_eq!(tether::receive::<&str>().await, "due"); // nothing was waiting ahead of it
+    /// # });
+    /// ```
     fn info(&mut self, msg: Message) {
         let _ = send_message(self_pid(), msg);
     }

@@ -81,17 +81,109 @@ enum Slot<E> {
 
 impl<E> PartitionDispatcher<E> {
     /// Partitions `0..n`, with the default hash.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// let p = gen_stage::start::<Pusher>(|i| i.dispatcher(PartitionDispatcher::new(2)), StartOpts::new())
+    ///     .await
+    ///     .unwrap();
+    /// // One consumer of both partitions sees every event once.
+    /// let both = [0, 1].map(|n| (tether::Dest::from(p.pid()), SubscribeOpts::new().partition(n)));
+    /// let mut events = gen_stage::stream::<i64>(both).unwrap();
+    /// tether::sleep(Duration::from_millis(20)).await;
+    /// p.cast(vec![1, 2, 3, 4]);
+    /// let mut got = vec![];
+    /// for _ in 0..4 { got.push(events.next().await.unwrap()); }
+    /// got.sort();
+    /// assert_eq!(got, [1, 2, 3, 4]);
+    /// # });
+    /// ```
     pub fn new(n: usize) -> Self {
         Self::build((0..n).map(|i| Term::from(i as u64)).collect())
     }
 
     /// Partitions with the given names; set a [`hash`](PartitionDispatcher::hash)
     /// unless the names are `0..n`.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// use tether::Term;
+    /// fn parity(n: i64) -> Option<(i64, Term)> {
+    ///     Some((n, Term::atom(if n % 2 == 0 { "even" } else { "odd" })))
+    /// }
+    /// let configure = |i: Init<Pusher>| {
+    ///     let names = [Term::atom("even"), Term::atom("odd")];
+    ///     i.dispatcher(PartitionDispatcher::with_names(names).hash(parity))
+    /// };
+    /// let p = gen_stage::start::<Pusher>(configure, StartOpts::new()).await.unwrap();
+    /// let evens = SubscribeOpts::new().partition(Term::atom("even"));
+    /// let mut events = gen_stage::stream::<i64>([(p.pid().into(), evens)]).unwrap();
+    /// tether::sleep(Duration::from_millis(20)).await;
+    /// p.cast(vec![1, 2, 3, 4]);
+    /// assert_eq!(events.next().await, Some(2));
+    /// assert_eq!(events.next().await, Some(4));
+    /// # });
+    /// ```
     pub fn with_names(names: impl IntoIterator<Item = Term>) -> Self {
         Self::build(names.into_iter().collect())
     }
 
     /// The partition of each event (GenStage's `:hash`).
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use tether::otp::gen_server::StartOpts;
+    /// # use tether::otp::gen_stage::{self, *};
+    /// # /// A producer that emits what it is cast; `init` is configured by its argument.
+    /// # struct Pusher;
+    /// # impl GenStage for Pusher {
+    /// #     type Args = fn(Init<Pusher>) -> Init<Pusher>; type In = (); type Out = i64;
+    /// #     type Call = (); type Cast = Vec<i64>; type Reply = ();
+    /// #     async fn init(configure: Self::Args) -> Init<Self> { configure(Init::producer(Pusher)) }
+    /// #     async fn handle_cast(&mut self, events: Vec<i64>) -> Emit<i64> { Emit::events(events) }
+    /// #     async fn handle_demand(&mut self, _: u64) -> Emit<i64> { Emit::none() }
+    /// # }
+    /// # tether::Runtime::new().unwrap().block_on(async {
+    /// use tether::Term;
+    /// // Partition by sign; drop zeros (a hash that gives `None` discards the event).
+    /// fn sign(n: i64) -> Option<(i64, Term)> {
+    ///     (n != 0).then(|| (n, Term::from(if n > 0 { 0 } else { 1 })))
+    /// }
+    /// let p = gen_stage::start::<Pusher>(|i| i.dispatcher(PartitionDispatcher::new(2).hash(sign)), StartOpts::new())
+    ///     .await
+    ///     .unwrap();
+    /// let negatives = SubscribeOpts::new().partition(1);
+    /// let mut events = gen_stage::stream::<i64>([(p.pid().into(), negatives)]).unwrap();
+    /// tether::sleep(Duration::from_millis(20)).await;
+    /// p.cast(vec![5, 0, -3, 7, -1]);
+    /// assert_eq!(events.next().await, Some(-3));
+    /// assert_eq!(events.next().await, Some(-1));
+    /// # });
+    /// ```
     pub fn hash(mut self, f: impl Fn(E) -> Option<(E, Term)> + Send + Sync + 'static) -> Self {
         self.hash = Some(Arc::new(f));
         self
