@@ -26,15 +26,12 @@ use super::ExitReason;
 /// assert!(m.is::<u32>());
 /// assert_eq!(m.downcast::<u32>().unwrap(), 42);
 /// ```
-///
-/// ## Layout
-///
-/// Two words, like a `Box<dyn Any>`: a pointer to the value's [`VTable`] and a data
-/// word. A value that fits in the data word (an integer, a pid's index, a small enum,
-/// a pointer such as a `Box` or an `Arc`) is stored in it directly, so sending it
-/// allocates nothing beyond the queue's node; a larger value is boxed once and the
-/// data word holds the box. The table says which, and how to reach, move, encode and
-/// drop the value.
+// Layout: two words, like a `Box<dyn Any>`: a pointer to the value's `VTable` and a
+// data word. A value that fits in the data word (an integer, a small enum, a pointer
+// such as a `Box` or an `Arc`) is stored in it directly, so sending it allocates
+// nothing beyond the queue's node; a larger value is boxed once and the data word
+// holds the box. The table says which, and how to reach, move, encode and drop the
+// value.
 pub struct Message {
     vt: &'static VTable,
     data: MaybeUninit<*mut ()>,
