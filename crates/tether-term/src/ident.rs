@@ -80,6 +80,11 @@ thread_local! {
     /// table generation, node)`. A peer's pids all name the same node, so decoding
     /// them mostly hits this instead of the table's lock and hash map.
     static LAST: RefCell<Option<(Atom, u32, u64, Node)>> = const { RefCell::new(None) };
+    /// The last slot whose name and creation were read on this thread: `(slot, table
+    /// generation, name, creation)`. Encoding names the same node over and over (the
+    /// sender of every message on a connection is a pid of this node), so writing
+    /// pids mostly hits this instead of taking the table's lock twice.
+    static NAMED: RefCell<Option<(u32, u64, Atom, u32)>> = const { RefCell::new(None) };
 }
 
 /// Bumped whenever a slot's name changes ([`Node::set_local`]): a cached lookup of an
@@ -359,14 +364,41 @@ impl Node {
 
     /// Runs `f` on the node's name without cloning it.
     pub(crate) fn with_name<R>(self, f: impl FnOnce(&Atom) -> R) -> R {
-        let t = table().read().unwrap_or_else(|e| e.into_inner());
-        f(&t.names[self.0 as usize].0)
+        self.with_entry(|name, _| f(name))
     }
 
     /// The creation recorded for this slot: a runtime's node's current creation (0
     /// while it is not distributed), 0 for a remote node.
     fn slot_creation(self) -> u32 {
-        table().read().unwrap_or_else(|e| e.into_inner()).names[self.0 as usize].1
+        self.with_entry(|_, creation| creation)
+    }
+
+    /// Runs `f` with the slot's name and creation, through this thread's one-entry
+    /// cache ([`NAMED`]; trusted only for the table generation it was read in, as
+    /// [`LAST`] is).
+    fn with_entry<R>(self, f: impl FnOnce(&Atom, u32) -> R) -> R {
+        let generation = GENERATION.load(Ordering::SeqCst);
+        NAMED.with(|cell| {
+            if let Ok(cached) = cell.try_borrow()
+                && let Some((slot, g, name, creation)) = &*cached
+                && *slot == self.0
+                && *g == generation
+            {
+                return f(name, *creation);
+            }
+            let (name, creation) = {
+                let t = table().read().unwrap_or_else(|e| e.into_inner());
+                let e = &t.names[self.0 as usize];
+                (e.0.clone(), e.1)
+            };
+            let r = f(&name, creation);
+            // Not while an outer call on this thread holds the cache (`f` does not
+            // call back in today; if it ever does, it just misses the cache).
+            if let Ok(mut c) = cell.try_borrow_mut() {
+                *c = Some((self.0, generation, name, creation));
+            }
+            r
+        })
     }
 
     /// Maps a `(name, creation)` pair read from the wire to a node and the creation

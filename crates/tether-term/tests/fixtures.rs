@@ -139,6 +139,35 @@ fn legacy_and_compressed_forms_decode_to_the_same_term() {
     }
 }
 
+/// `Decoder::decode_tuple_elements` on every erl-made encoding (compressed ones
+/// included) agrees with whole-term decoding: a tuple's elements, anything else whole.
+#[test]
+fn tuple_elements_read_in_place_match_whole_decoding() {
+    let mut tuples = 0;
+    for f in &load() {
+        let t = decode(&f.v2).unwrap();
+        for bytes in [&f.v2, &f.v1, &f.compressed] {
+            let mut items = vec![Term::atom("kept")];
+            let mut d = tether_term::Decoder::new(bytes);
+            let rest = d.decode_tuple_elements(true, &mut items).unwrap();
+            assert!(d.is_empty(), "{}", f.name);
+            match (&t, rest) {
+                (Term::Tuple(want), None) => {
+                    assert_eq!(items[0], Term::atom("kept"), "{}", f.name);
+                    assert_eq!(&items[1..], &want[..], "{}", f.name);
+                    tuples += 1;
+                }
+                (_, Some(whole)) => {
+                    assert_eq!(whole, t, "{}", f.name);
+                    assert_eq!(items, [Term::atom("kept")], "{}", f.name);
+                }
+                (_, None) => panic!("{}: not a tuple, but read as one", f.name),
+            }
+        }
+    }
+    assert!(tuples > 30, "only {tuples} tuple encodings");
+}
+
 #[test]
 fn display_matches_erlang_w() {
     let mut compared = 0;

@@ -265,6 +265,79 @@ impl<'a> Decoder<'a> {
         t
     }
 
+    /// Reads a term (with the version byte if `versioned`, as [`Decoder::decode`]; else
+    /// as [`Decoder::decode_term`]) and, when it is a tuple, appends its elements to
+    /// `out` instead of building the tuple: `Ok(None)`. Any other term is returned
+    /// whole, `Ok(Some(term))`, and `out` is left as it was.
+    ///
+    /// For readers that take a tuple apart at once (a distribution control message,
+    /// a `{Tag, Value}` envelope): with a buffer they reuse, the tuple costs no
+    /// allocation. Limits, the atom cache and errors are as for a whole term.
+    ///
+    /// ```
+    /// use tether_term::{Decoder, Term};
+    /// let bytes = tether_term::encode(&Term::tuple([Term::from(6), Term::atom("sink")])).unwrap();
+    /// let mut items = Vec::new();
+    /// assert_eq!(Decoder::new(&bytes).decode_tuple_elements(true, &mut items).unwrap(), None);
+    /// assert_eq!(items, [Term::from(6), Term::atom("sink")]);
+    ///
+    /// let other = tether_term::encode(&Term::atom("ok")).unwrap();
+    /// let mut items = Vec::new();
+    /// let t = Decoder::new(&other).decode_tuple_elements(true, &mut items).unwrap();
+    /// assert_eq!(t, Some(Term::atom("ok")));
+    /// assert!(items.is_empty());
+    /// ```
+    pub fn decode_tuple_elements(
+        &mut self,
+        versioned: bool,
+        out: &mut Vec<Term>,
+    ) -> Result<Option<Term>, DecodeError> {
+        self.check_size()?;
+        if versioned {
+            let v = self.u8()?;
+            if v != VERSION {
+                return Err(self.err_at(self.pos - 1, K::BadVersion(v)));
+            }
+        }
+        let n = match self.peek()? {
+            tag::SMALL_TUPLE => {
+                self.pos += 1;
+                self.u8()? as usize
+            }
+            tag::LARGE_TUPLE => {
+                self.pos += 1;
+                self.u32()? as usize
+            }
+            _ => {
+                let t = if versioned && self.peek()? == tag::COMPRESSED {
+                    self.pos += 1;
+                    self.compressed()?
+                } else {
+                    self.term()?
+                };
+                return Ok(match t {
+                    Term::Tuple(items) => {
+                        out.extend(items);
+                        None
+                    }
+                    other => Some(other),
+                });
+            }
+        };
+        let n = self.count(n, 1)?;
+        self.enter()?;
+        let start = out.len();
+        out.reserve(n);
+        for _ in 0..n {
+            if let Err(e) = self.elem_into(out) {
+                out.truncate(start);
+                return Err(e);
+            }
+        }
+        self.depth -= 1;
+        Ok(None)
+    }
+
     fn check_size(&self) -> Result<(), DecodeError> {
         if self.data.len().saturating_sub(self.pos) > self.limits.max_size {
             return Err(self.err(K::SizeLimit));

@@ -65,7 +65,9 @@ pub(crate) struct Peer {
 /// Peers by node.
 #[derive(Default)]
 pub(crate) struct PeerTable {
-    peers: RwLock<HashMap<Node, Peer>>,
+    /// Keyed by node with the cheap keyed hasher: every send to a remote pid looks
+    /// its connection up here.
+    peers: RwLock<HashMap<Node, Peer, crate::process::RefHash>>,
     next_attempt: AtomicU64,
     /// Woken (`notify_waiters`) after every change of an entry's state, once the
     /// table's lock is released: [`NodeInner::connect_node`] waits for `Up` or for the
@@ -75,7 +77,7 @@ pub(crate) struct PeerTable {
 }
 
 impl PeerTable {
-    pub fn write(&self) -> RwLockWriteGuard<'_, HashMap<Node, Peer>> {
+    pub fn write(&self) -> RwLockWriteGuard<'_, HashMap<Node, Peer, crate::process::RefHash>> {
         self.peers.write().unwrap_or_else(|e| e.into_inner())
     }
 

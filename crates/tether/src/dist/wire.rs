@@ -203,16 +203,40 @@ fn decode_with(
         };
         r.map_err(BadControl::Undecodable)
     };
-    let ctrl = read(&mut d)?;
-    let payload = if d.is_empty() {
-        None
-    } else {
-        Some(read(&mut d)?)
-    };
-    if !d.is_empty() {
-        return Err(BadControl::TrailingBytes(d.remaining().len()));
-    }
-    Control::decode(ctrl, payload)
+    // The control tuple is taken apart as it is read, into this thread's buffer: no
+    // tuple is built for it (the payload is a term like any other).
+    CONTROL_ITEMS.with_borrow_mut(|items| {
+        items.clear();
+        let r = (|| {
+            if let Some(other) = d
+                .decode_tuple_elements(versioned, items)
+                .map_err(BadControl::Undecodable)?
+            {
+                return Err(BadControl::NotATuple(other));
+            }
+            let payload = if d.is_empty() {
+                None
+            } else {
+                Some(read(&mut d)?)
+            };
+            if !d.is_empty() {
+                return Err(BadControl::TrailingBytes(d.remaining().len()));
+            }
+            Control::from_elements(items, payload)
+        })();
+        items.clear();
+        if items.capacity() > 64 {
+            // A peer's odd control tuple does not stay in this thread's memory.
+            items.shrink_to(64);
+        }
+        r
+    })
+}
+
+thread_local! {
+    /// The elements of the control tuple being decoded on this thread (kept for its
+    /// memory).
+    static CONTROL_ITEMS: std::cell::RefCell<Vec<Term>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 #[cfg(test)]
@@ -335,6 +359,52 @@ mod tests {
         }
         let r = decode(&mut message(body), DecodeLimits::default());
         assert_eq!(r, Err(BadControl::TrailingBytes(2)));
+    }
+
+    /// The control tuple is read element by element into a reused buffer: a control
+    /// that is not a tuple and a tuple cut short fail as whole-term decoding did, and
+    /// a failed decode leaves nothing behind for the next one. (A compressed control
+    /// takes the whole-term path: tether-term's tests.)
+    #[test]
+    fn control_tuples_read_in_place_keep_every_case() {
+        let message = |body: Vec<u8>| header::Message {
+            atom_refs: Vec::new(),
+            body: Bytes::from(body),
+            versioned: true,
+        };
+        let limits = DecodeLimits::default();
+        let atom = tether_term::encode(&Term::atom("x")).unwrap();
+        let r = decode(&mut message(atom), limits);
+        assert_eq!(r, Err(BadControl::NotATuple(Term::atom("x"))));
+
+        let to = Pid::new(Node::intern("x@h").unwrap(), 1, 2, 3);
+        let link = Term::tuple([Term::from(op::LINK), Term::Pid(to), Term::Pid(to)]);
+        let mut cut = tether_term::encode(&link).unwrap();
+        cut.truncate(cut.len() - 3);
+        let r = decode(&mut message(cut), limits);
+        assert!(matches!(r, Err(BadControl::Undecodable(_))), "{r:?}");
+
+        // {6, From, '', Name}: REG_SEND, with its payload.
+        let reg = Term::tuple([
+            Term::from(op::REG_SEND),
+            Term::Pid(to),
+            Term::atom(""),
+            Term::atom("sink"),
+        ]);
+        let mut body = tether_term::encode(&reg).unwrap();
+        body.extend(tether_term::encode(&Term::atom("hello")).unwrap());
+        let back = decode(&mut message(body), limits).unwrap();
+        assert_eq!(
+            back,
+            Control::RegSend {
+                from: to,
+                to: Atom::new("sink"),
+                msg: Term::atom("hello"),
+            }
+        );
+        // After the failures above, an ordinary message decodes whole.
+        let ok = tether_term::encode(&Term::tuple([Term::from(op::NODE_LINK)])).unwrap();
+        assert_eq!(decode(&mut message(ok), limits), Ok(Control::NodeLink));
     }
 
     #[test]

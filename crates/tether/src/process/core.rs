@@ -81,7 +81,9 @@ pub(crate) struct MonitorOut {
     pub process: Option<Arc<ProcessShared>>,
 }
 
-/// Hashes a [`Reference`] cheaply, for the per-process monitor and alias maps.
+/// Hashes small keys cheaply: a [`Reference`], for the per-process monitor and alias
+/// maps, and the atoms of the registered-name map (looked up for every send by name,
+/// including each `REG_SEND` from a peer).
 ///
 /// The derived `Hash` of a reference makes five small writes; through SipHash, with
 /// several lookups per gen_server call, hashing was a quarter of a call's cost. This

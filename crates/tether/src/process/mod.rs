@@ -42,6 +42,7 @@ pub(crate) mod suspend;
 pub(crate) mod table;
 pub(crate) mod timer;
 
+pub(crate) use self::core::RefHash;
 pub use self::core::{AliasMode, Status};
 pub(crate) use alias::AliasSender;
 pub use alias::{alias, make_ref, unalias};

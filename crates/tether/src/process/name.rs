@@ -15,7 +15,7 @@ use super::table;
 use crate::runtime::context;
 
 /// Runs `f` with this thread's runtime's name map.
-fn names<R>(f: impl FnOnce(&RwLock<HashMap<Atom, Pid>>) -> R) -> R {
+fn names<R>(f: impl FnOnce(&RwLock<HashMap<Atom, Pid, super::RefHash>>) -> R) -> R {
     context::with(|rt| f(&rt.names))
 }
 

@@ -25,7 +25,7 @@ pub(crate) struct RuntimeState {
     /// The live processes.
     pub table: Table,
     /// Locally registered names.
-    pub names: RwLock<HashMap<Atom, Pid>>,
+    pub names: RwLock<HashMap<Atom, Pid, crate::process::RefHash>>,
     /// Pending `send_after` timers.
     pub timers: Timers,
     /// The distribution layer, while the node is distributed.

@@ -84,6 +84,15 @@ impl Control {
         let Term::Tuple(items) = ctrl else {
             return Err(BadControl::NotATuple(ctrl));
         };
+        Control::from_elements(&items, payload)
+    }
+
+    /// [`Control::decode`] of a control tuple given as its elements (the connection's
+    /// reader decodes them into a buffer it reuses: no tuple is built).
+    pub(crate) fn from_elements(
+        items: &[Term],
+        payload: Option<Term>,
+    ) -> Result<Control, BadControl> {
         let code = items
             .first()
             .and_then(Term::as_i64)
@@ -91,10 +100,7 @@ impl Control {
         let code = u8::try_from(code).map_err(|_| BadControl::UnknownOpcode(code))?;
         let arity = items.len();
         let f = |i: usize| &items[i];
-        let fields = Fields {
-            code,
-            items: &items,
-        };
+        let fields = Fields { code, items };
         let want = |n: usize| -> Result<(), BadControl> {
             if arity == n {
                 Ok(())
