@@ -24,6 +24,10 @@ fuzz_target!(|data: &[u8]| {
             return;
         }
     };
+    // An NXDOMAIN is an empty answer as soon as its flags are read.
+    if records.is_empty() {
+        return;
+    }
     // Header: 12 bytes, ANCOUNT at 6..8; each answer takes at least 11 bytes (a
     // 1-byte name, type, class, TTL, length).
     assert!(msg.len() >= 12);
