@@ -1,15 +1,16 @@
 #!/bin/sh
 # Runs each fuzz target in fuzz/ for a bounded time, 6 x SECONDS (default 60) in all.
 # The seven parser targets share 4 x SECONDS (4 x SECONDS / 7 each): the ETF decoder
-# and the Erlang-syntax parser (tether-term); the receiving side of a distribution connection (tether: frames, the
-# distribution-header parser, control messages) and both sides of the distribution
-# handshake; both sides of EPMD (`epmd_server`: one client connection to the server's
-# per-connection code; `epmd_client`: the client's reading of a reply; seeded from
-# erl and epmd traffic recorded by fuzz/record-epmd-seeds.sh); and the DNS reply
-# parser of cluster discovery (`dns_reply`, seeded by fuzz/make-dns-seeds.py). The
-# kernel services (`global`, `global_locker`, `pg`, `gen_stage`, `rex`, `net_kernel`:
-# seeded from the recorded BEAM traffic in fuzz/seeds/, see fuzz/record-seeds.sh)
-# share 2 x SECONDS, SECONDS/3 each.
+# and the Erlang-syntax parser (tether-term); the receiving side of a distribution
+# connection (tether: frames, the distribution-header parser, control messages) and
+# both sides of the distribution handshake; both sides of EPMD (`epmd_server`: one
+# client connection to the server's per-connection code; `epmd_client`: the client's
+# reading of a reply; seeded from erl and epmd traffic recorded by
+# fuzz/record-epmd-seeds.sh); and the DNS reply parser of cluster discovery
+# (`dns_reply`, seeded by fuzz/make-dns-seeds.py). The kernel services (`global`,
+# `global_locker`, `pg`, `gen_stage`, `rex`, `net_kernel`: seeded from the recorded
+# BEAM traffic in fuzz/seeds/, see fuzz/record-seeds.sh) share 2 x SECONDS,
+# SECONDS/3 each.
 #
 #   scripts/fuzz-smoke.sh [SECONDS]
 #
