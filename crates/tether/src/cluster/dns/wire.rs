@@ -6,7 +6,7 @@
 //!
 //! Replies come from the network, so parsing is defensive: every read is bounds-
 //! checked, compression pointers must point backwards and are followed at most
-//! [`MAX_POINTERS`] times (a loop of pointers is an error, not a hang), names are
+//! `MAX_POINTERS` (16) times (a loop of pointers is an error, not a hang), names are
 //! capped at 255 bytes, and anything else in the answer (CNAMEs, other types or
 //! classes) is skipped by its declared length.
 
