@@ -1,13 +1,16 @@
 #!/bin/sh
-# Runs each fuzz target in fuzz/ for a bounded time (default 60 s each): the ETF
-# decoder and the Erlang-syntax parser (tether-term), and the receiving side of a
-# distribution connection (tether: frames, the distribution-header parser, control
-# messages) and both sides of the distribution handshake; and what the kernel
-# services accept from peers (`global`, `global_locker`, `pg`, `gen_stage`, `rex`,
-# `net_kernel`: seeded from the recorded BEAM traffic in fuzz/seeds/, see
-# fuzz/record-seeds.sh; these six share two targets' time, SECONDS/3 each). EPMD requests and replies (over loopback) and the DNS
-# reply parser of cluster discovery have stable random-input tests only (run longer
-# here).
+# Runs each fuzz target in fuzz/ for a bounded time, 6 x SECONDS (default 60) in all.
+# The seven parser targets share 4 x SECONDS (4 x SECONDS / 7 each): the ETF decoder
+# and the Erlang-syntax parser (tether-term); the receiving side of a distribution
+# connection (tether: frames, the distribution-header parser, control messages) and
+# both sides of the distribution handshake; both sides of EPMD (`epmd_server`: one
+# client connection to the server's per-connection code; `epmd_client`: the client's
+# reading of a reply; seeded from erl and epmd traffic recorded by
+# fuzz/record-epmd-seeds.sh); and the DNS reply parser of cluster discovery
+# (`dns_reply`, seeded by fuzz/make-dns-seeds.py). The kernel services (`global`,
+# `global_locker`, `pg`, `gen_stage`, `rex`, `net_kernel`: seeded from the recorded
+# BEAM traffic in fuzz/seeds/, see fuzz/record-seeds.sh) share 2 x SECONDS,
+# SECONDS/3 each.
 #
 #   scripts/fuzz-smoke.sh [SECONDS]
 #
@@ -26,6 +29,8 @@ if ! command -v cargo-fuzz >/dev/null 2>&1 || ! rustup toolchain list | grep -q 
     TETHER_FUZZ_ITERS=1000000 cargo test -p tether-term --release --test robustness random_and_mutated
     TETHER_FUZZ_ITERS=1000000 cargo test -p tether --release --lib framing::robustness
     TETHER_FUZZ_ITERS=200000 cargo test -p tether --release --lib handshake::robustness
+    # EPMD (over loopback TCP, both sides) and the DNS reply parser: the stand-ins of
+    # epmd_server, epmd_client and dns_reply.
     TETHER_FUZZ_ITERS=20000 cargo test -p tether --release --lib epmd::robustness
     TETHER_FUZZ_ITERS=1000000 cargo test -p tether --release --lib cluster::dns::wire
     TETHER_FUZZ_ITERS=50000 cargo test -p tether --release --test kernel_inputs
@@ -35,14 +40,17 @@ fi
 # fuzz/seeds/) start each writable corpus.
 python3 fuzz/make-seeds.py fuzz/corpus
 # Recorded real traffic (fuzz/seeds/<target>/, read only) seeds the targets that have
-# some: erl's handshake and frames (crates/tether-cli/tests/record_fuzz_seeds.rs), and
-# the kernel services' messages (fuzz/record-seeds.sh).
+# some: erl's handshake and frames (crates/tether-cli/tests/record_fuzz_seeds.rs),
+# the kernel services' messages (fuzz/record-seeds.sh), and erl's and epmd's EPMD
+# traffic (fuzz/record-epmd-seeds.sh); the DNS replies are generated
+# (fuzz/make-dns-seeds.py).
 seeds() { if [ -d "fuzz/seeds/$1" ]; then echo "fuzz/seeds/$1"; fi; }
-for target in decode parse dist_frames handshake; do
+# The parsers: seven targets in four targets' time.
+for target in decode parse dist_frames handshake epmd_server epmd_client dns_reply; do
     mkdir -p "fuzz/corpus/$target"
     # shellcheck disable=SC2046 # no seeds dir: no argument
     cargo +nightly fuzz run --fuzz-dir fuzz "$target" "fuzz/corpus/$target" $(seeds "$target") -- \
-        -max_total_time="$secs" -max_len=4096 -rss_limit_mb=2048 -print_final_stats=1
+        -max_total_time="$(( (4 * secs + 6) / 7 ))" -max_len=4096 -rss_limit_mb=2048 -print_final_stats=1
 done
 # The kernel services: a writable corpus, and the recorded seeds (read only).
 for target in global global_locker pg gen_stage rex net_kernel; do

@@ -58,6 +58,10 @@ mod gossip;
 mod service;
 mod strategy;
 
+/// The DNS messages of discovery (feature `wire`; for the `dns_reply` fuzz target).
+#[cfg(feature = "wire")]
+#[doc(hidden)]
+pub use dns::wire as dns_wire;
 pub use dns::{DnsError, DnsPoll, DnsSrv, Resolver};
 pub use gossip::{Gossip, GossipConfig};
 pub use strategy::{Discovered, Epmd, LocalEpmd, Strategy, StrategyError};

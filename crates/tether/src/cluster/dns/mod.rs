@@ -15,6 +15,10 @@
 //! and a reply that is late, truncated or malformed is logged by the discovery
 //! service and asked again at the next poll.
 
+#[cfg(feature = "wire")]
+#[doc(hidden)]
+pub mod wire;
+#[cfg(not(feature = "wire"))]
 mod wire;
 
 use std::fmt;

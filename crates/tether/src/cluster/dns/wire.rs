@@ -1,9 +1,12 @@
 //! The few DNS messages discovery needs (RFC 1035 §4, RFC 2782 for SRV): a query
 //! with one question, and the A and SRV records of the answer section.
 //!
+//! Public (hidden, as `tether::cluster::dns_wire`) only with the feature `wire`, for
+//! the `dns_reply` fuzz target.
+//!
 //! Replies come from the network, so parsing is defensive: every read is bounds-
 //! checked, compression pointers must point backwards and are followed at most
-//! [`MAX_POINTERS`] times (a loop of pointers is an error, not a hang), names are
+//! `MAX_POINTERS` (16) times (a loop of pointers is an error, not a hang), names are
 //! capped at 255 bytes, and anything else in the answer (CNAMEs, other types or
 //! classes) is skipped by its declared length.
 
@@ -11,9 +14,9 @@ use std::fmt;
 use std::net::Ipv4Addr;
 
 /// Record type A (an IPv4 address).
-pub(crate) const TYPE_A: u16 = 1;
+pub const TYPE_A: u16 = 1;
 /// Record type SRV (a service location).
-pub(crate) const TYPE_SRV: u16 = 33;
+pub const TYPE_SRV: u16 = 33;
 const CLASS_IN: u16 = 1;
 /// Pointers followed while reading one name.
 const MAX_POINTERS: usize = 16;
@@ -22,21 +25,26 @@ const MAX_NAME: usize = 255;
 
 /// A record of an answer that discovery uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Record {
+pub enum Record {
     /// An A record.
     A(Ipv4Addr),
     /// An SRV record: the target host (without the final dot) and its port.
     Srv {
+        /// Lower is tried first.
         priority: u16,
+        /// Share among the targets of one priority.
         weight: u16,
+        /// The service's port on the target.
         port: u16,
+        /// The target host's name: at most 255 bytes, ASCII graphic labels joined by
+        /// dots.
         target: String,
     },
 }
 
 /// Why a DNS reply could not be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum WireError {
+pub enum WireError {
     /// The query name is not a valid DNS name.
     BadName(String),
     /// The reply is malformed (truncated, bad pointer, bad record).
@@ -59,7 +67,14 @@ impl fmt::Display for WireError {
 }
 
 /// Encodes a recursive query for `name` of type `qtype` with message id `id`.
-pub(crate) fn encode_query(id: u16, name: &str, qtype: u16) -> Result<Vec<u8>, WireError> {
+///
+/// ```
+/// use tether::cluster::dns_wire::{encode_query, TYPE_A};
+/// let q = encode_query(7, "nodes.test", TYPE_A).unwrap();
+/// assert_eq!(&q[..2], &[0, 7]);
+/// assert_eq!(&q[12..], b"\x05nodes\x04test\x00\x00\x01\x00\x01");
+/// ```
+pub fn encode_query(id: u16, name: &str, qtype: u16) -> Result<Vec<u8>, WireError> {
     let mut out = Vec::with_capacity(18 + name.len());
     out.extend_from_slice(&id.to_be_bytes());
     out.extend_from_slice(&[0x01, 0x00]); // RD
@@ -71,7 +86,13 @@ pub(crate) fn encode_query(id: u16, name: &str, qtype: u16) -> Result<Vec<u8>, W
 }
 
 /// Appends `name` in label form.
-pub(crate) fn encode_name(name: &str, out: &mut Vec<u8>) -> Result<(), WireError> {
+///
+/// ```
+/// let mut out = Vec::new();
+/// tether::cluster::dns_wire::encode_name("a.bc.", &mut out).unwrap();
+/// assert_eq!(out, b"\x01a\x02bc\x00");
+/// ```
+pub fn encode_name(name: &str, out: &mut Vec<u8>) -> Result<(), WireError> {
     let trimmed = name.strip_suffix('.').unwrap_or(name);
     if trimmed.is_empty() || trimmed.len() > MAX_NAME - 2 {
         return Err(WireError::BadName(name.to_owned()));
@@ -88,13 +109,30 @@ pub(crate) fn encode_name(name: &str, out: &mut Vec<u8>) -> Result<(), WireError
 }
 
 /// The message id of a reply, if it is long enough to have one.
-pub(crate) fn reply_id(msg: &[u8]) -> Option<u16> {
+///
+/// ```
+/// use tether::cluster::dns_wire::reply_id;
+/// assert_eq!(reply_id(&[1, 2, 3]), Some(0x0102));
+/// assert_eq!(reply_id(&[1]), None);
+/// ```
+pub fn reply_id(msg: &[u8]) -> Option<u16> {
     Some(u16::from_be_bytes([*msg.first()?, *msg.get(1)?]))
 }
 
 /// The A or SRV records (as `qtype` says) of a reply's answer section. NXDOMAIN is
 /// an empty answer: the name has no nodes behind it now.
-pub(crate) fn parse_reply(msg: &[u8], qtype: u16) -> Result<Vec<Record>, WireError> {
+///
+/// ```
+/// use std::net::Ipv4Addr;
+/// use tether::cluster::dns_wire::{encode_query, parse_reply, Record, TYPE_A};
+/// let mut m = encode_query(7, "nodes.test", TYPE_A).unwrap();
+/// m[2] |= 0x80; // a reply
+/// m[7] = 1; // one answer: the question's name (a pointer to offset 12), IN A, TTL 30
+/// m.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 30, 0, 4, 10, 0, 0, 5]);
+/// assert_eq!(parse_reply(&m, TYPE_A).unwrap(), [Record::A(Ipv4Addr::new(10, 0, 0, 5))]);
+/// assert!(parse_reply(&m[..m.len() - 1], TYPE_A).is_err());
+/// ```
+pub fn parse_reply(msg: &[u8], qtype: u16) -> Result<Vec<Record>, WireError> {
     let mut r = Reader { msg, pos: 0 };
     let _id = r.u16()?;
     let flags = r.u16()?;

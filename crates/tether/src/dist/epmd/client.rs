@@ -14,7 +14,7 @@ use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::proto::{self, Cursor, NodeInfo};
@@ -119,10 +119,7 @@ impl EpmdClient {
     where
         F: Future<Output = std::io::Result<T>>,
     {
-        match tokio::time::timeout(self.timeout, f).await {
-            Ok(r) => r.map_err(EpmdError::Io),
-            Err(_) => Err(EpmdError::Timeout(what)),
-        }
+        step(self.timeout, what, f).await
     }
 
     async fn send(&self, request: &[u8]) -> Result<TcpStream, EpmdError> {
@@ -152,32 +149,7 @@ impl EpmdClient {
     pub async fn register(&self, info: &NodeInfo) -> Result<Registration, EpmdError> {
         let req = proto::encode_alive2_req(info)?;
         let mut s = self.send(&req).await?;
-        let tag = self.step("read ALIVE2 reply", s.read_u8()).await?;
-        let (result, creation) = match tag {
-            proto::ALIVE2_X_RESP => {
-                let mut b = [0; 5];
-                self.step("read ALIVE2_X_RESP", s.read_exact(&mut b))
-                    .await?;
-                (b[0], u32::from_be_bytes([b[1], b[2], b[3], b[4]]))
-            }
-            proto::ALIVE2_RESP => {
-                let mut b = [0; 3];
-                self.step("read ALIVE2_RESP", s.read_exact(&mut b)).await?;
-                (b[0], u32::from(u16::from_be_bytes([b[1], b[2]])))
-            }
-            other => {
-                return Err(EpmdError::Protocol(format!(
-                    "unexpected ALIVE2 reply tag {other}"
-                )));
-            }
-        };
-        if result != 0 {
-            // The creation of a failed reply is garbage (docs/distribution.md §1.6).
-            return Err(EpmdError::Refused {
-                name: info.name.clone(),
-                result,
-            });
-        }
+        let creation = read_alive2_reply(&mut s, &info.name, self.timeout).await?;
         Ok(Registration {
             stream: s,
             creation,
@@ -202,36 +174,7 @@ impl EpmdClient {
     pub async fn port_please(&self, name: &str) -> Result<Option<NodeInfo>, EpmdError> {
         let req = proto::encode_port_please2_req(name)?;
         let mut s = self.send(&req).await?;
-        let mut head = [0; 2];
-        self.step("read PORT2_RESP", s.read_exact(&mut head))
-            .await?;
-        if head[0] != proto::PORT2_RESP {
-            return Err(EpmdError::Protocol(format!(
-                "expected PORT2_RESP, got tag {}",
-                head[0]
-            )));
-        }
-        if head[1] != 0 {
-            return Ok(None);
-        }
-        // Port, type, protocol, versions, name length: 10 bytes; then the name and the
-        // extra length; then the extra. Each length is at most 65535 by construction.
-        let mut buf = head.to_vec();
-        let mut fixed = [0; 10];
-        self.step("read PORT2_RESP", s.read_exact(&mut fixed))
-            .await?;
-        buf.extend_from_slice(&fixed);
-        let nlen = u16::from_be_bytes([fixed[8], fixed[9]]) as usize;
-        let mut rest = vec![0; nlen + 2];
-        self.step("read PORT2_RESP name", s.read_exact(&mut rest))
-            .await?;
-        let elen = u16::from_be_bytes([rest[nlen], rest[nlen + 1]]) as usize;
-        buf.extend_from_slice(&rest);
-        let mut extra = vec![0; elen];
-        self.step("read PORT2_RESP extra", s.read_exact(&mut extra))
-            .await?;
-        buf.extend_from_slice(&extra);
-        proto::decode_port2_resp(&buf)
+        read_port2_reply(&mut s, self.timeout).await
     }
 
     /// Lists registered nodes (NAMES_REQ) as `(short name, port)`.
@@ -248,19 +191,109 @@ impl EpmdClient {
     /// ```
     pub async fn names(&self) -> Result<Vec<(String, u16)>, EpmdError> {
         let req = proto::frame_request(&[proto::NAMES_REQ])?;
-        let s = self.send(&req).await?;
-        let mut buf = Vec::new();
-        let mut limited = s.take(MAX_NAMES_REPLY as u64 + 1);
-        self.step("read NAMES reply", limited.read_to_end(&mut buf))
-            .await?;
-        if buf.len() > MAX_NAMES_REPLY {
-            return Err(EpmdError::Protocol("NAMES reply too long".into()));
-        }
-        let mut c = Cursor::new(&buf, "NAMES reply");
-        c.bytes(4)?; // EPMD's own port
-        let text = String::from_utf8_lossy(c.rest());
-        Ok(proto::parse_names(&text))
+        let mut s = self.send(&req).await?;
+        read_names_reply(&mut s, self.timeout).await
     }
+}
+
+/// Runs one network step of a request under `timeout`.
+async fn step<T, F>(timeout: Duration, what: &'static str, f: F) -> Result<T, EpmdError>
+where
+    F: Future<Output = std::io::Result<T>>,
+{
+    match tokio::time::timeout(timeout, f).await {
+        Ok(r) => r.map_err(EpmdError::Io),
+        Err(_) => Err(EpmdError::Timeout(what)),
+    }
+}
+
+/// Reads the reply to an ALIVE2_REQ for `name` from `s`, each read under `timeout`:
+/// the creation EPMD assigned. Accepts both the version-6 reply (32-bit creation) and
+/// the old one (16-bit creation); a result code other than 0 is
+/// [`EpmdError::Refused`].
+pub(crate) async fn read_alive2_reply<S: AsyncRead + Unpin>(
+    s: &mut S,
+    name: &str,
+    timeout: Duration,
+) -> Result<u32, EpmdError> {
+    let tag = step(timeout, "read ALIVE2 reply", s.read_u8()).await?;
+    let (result, creation) = match tag {
+        proto::ALIVE2_X_RESP => {
+            let mut b = [0; 5];
+            step(timeout, "read ALIVE2_X_RESP", s.read_exact(&mut b)).await?;
+            (b[0], u32::from_be_bytes([b[1], b[2], b[3], b[4]]))
+        }
+        proto::ALIVE2_RESP => {
+            let mut b = [0; 3];
+            step(timeout, "read ALIVE2_RESP", s.read_exact(&mut b)).await?;
+            (b[0], u32::from(u16::from_be_bytes([b[1], b[2]])))
+        }
+        other => {
+            return Err(EpmdError::Protocol(format!(
+                "unexpected ALIVE2 reply tag {other}"
+            )));
+        }
+    };
+    if result != 0 {
+        // The creation of a failed reply is garbage (docs/distribution.md §1.6).
+        return Err(EpmdError::Refused {
+            name: name.to_owned(),
+            result,
+        });
+    }
+    Ok(creation)
+}
+
+/// Reads a PORT2_RESP from `s`, field by field (every length it reads is at most
+/// 65535), each read under `timeout`. `Ok(None)` when EPMD does not know the name.
+pub(crate) async fn read_port2_reply<S: AsyncRead + Unpin>(
+    s: &mut S,
+    timeout: Duration,
+) -> Result<Option<NodeInfo>, EpmdError> {
+    let mut head = [0; 2];
+    step(timeout, "read PORT2_RESP", s.read_exact(&mut head)).await?;
+    if head[0] != proto::PORT2_RESP {
+        return Err(EpmdError::Protocol(format!(
+            "expected PORT2_RESP, got tag {}",
+            head[0]
+        )));
+    }
+    if head[1] != 0 {
+        return Ok(None);
+    }
+    // Port, type, protocol, versions, name length: 10 bytes; then the name and the
+    // extra length; then the extra. Each length is at most 65535 by construction.
+    let mut buf = head.to_vec();
+    let mut fixed = [0; 10];
+    step(timeout, "read PORT2_RESP", s.read_exact(&mut fixed)).await?;
+    buf.extend_from_slice(&fixed);
+    let nlen = u16::from_be_bytes([fixed[8], fixed[9]]) as usize;
+    let mut rest = vec![0; nlen + 2];
+    step(timeout, "read PORT2_RESP name", s.read_exact(&mut rest)).await?;
+    let elen = u16::from_be_bytes([rest[nlen], rest[nlen + 1]]) as usize;
+    buf.extend_from_slice(&rest);
+    let mut extra = vec![0; elen];
+    step(timeout, "read PORT2_RESP extra", s.read_exact(&mut extra)).await?;
+    buf.extend_from_slice(&extra);
+    proto::decode_port2_resp(&buf)
+}
+
+/// Reads a NAMES reply from `s` to its end (at most [`MAX_NAMES_REPLY`] bytes, under
+/// `timeout`) and parses it: EPMD's port, then one line per node.
+pub(crate) async fn read_names_reply<S: AsyncRead + Unpin>(
+    s: &mut S,
+    timeout: Duration,
+) -> Result<Vec<(String, u16)>, EpmdError> {
+    let mut buf = Vec::new();
+    let mut limited = s.take(MAX_NAMES_REPLY as u64 + 1);
+    step(timeout, "read NAMES reply", limited.read_to_end(&mut buf)).await?;
+    if buf.len() > MAX_NAMES_REPLY {
+        return Err(EpmdError::Protocol("NAMES reply too long".into()));
+    }
+    let mut c = Cursor::new(&buf, "NAMES reply");
+    c.bytes(4)?; // EPMD's own port
+    let text = String::from_utf8_lossy(c.rest());
+    Ok(proto::parse_names(&text))
 }
 
 /// A live EPMD registration. Dropping it closes the connection, which unregisters the

@@ -13,9 +13,15 @@
 //! - [`server`]: [`EpmdServer`], an async EPMD that real `erl` nodes register with; used
 //!   embedded in a node (when no EPMD listens) and by `tether epmd`.
 //!
+//! - `on_stream` (feature `wire`, hidden): the server's per-connection code and the
+//!   client's reply reading on any byte stream, for the fuzz targets.
+//!
 //! The port is 4369 unless `ERL_EPMD_PORT` says otherwise, as for `erl` ([`epmd_port`]).
 
 pub mod client;
+#[cfg(feature = "wire")]
+#[doc(hidden)]
+pub mod on_stream;
 pub mod proto;
 #[cfg(test)]
 mod robustness;

@@ -28,7 +28,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
@@ -60,13 +60,13 @@ impl Default for EpmdConfig {
     }
 }
 
-struct Entry {
+pub(crate) struct Entry {
     info: NodeInfo,
     conn: u64,
 }
 
 #[derive(Default)]
-struct Registry {
+pub(crate) struct Registry {
     nodes: HashMap<String, Entry>,
     order: Vec<String>,
     old_creations: HashMap<String, u16>,
@@ -74,7 +74,7 @@ struct Registry {
     next_conn: u64,
 }
 
-type Shared = Arc<Mutex<Registry>>;
+pub(crate) type Shared = Arc<Mutex<Registry>>;
 
 fn lock(s: &Shared) -> std::sync::MutexGuard<'_, Registry> {
     s.lock().unwrap_or_else(|e| e.into_inner())
@@ -130,16 +130,10 @@ impl EpmdServer {
     /// ```
     pub async fn bind_with(addr: SocketAddr, config: EpmdConfig) -> std::io::Result<EpmdServer> {
         let listener = TcpListener::bind(addr).await?;
-        let mut seed = [0u8; 4];
-        getrandom::fill(&mut seed).map_err(|e| std::io::Error::other(e.to_string()))?;
-        let registry = Registry {
-            next_creation: u32::from_be_bytes(seed),
-            ..Registry::default()
-        };
         Ok(EpmdServer {
             listener,
             config,
-            shared: Arc::new(Mutex::new(registry)),
+            shared: new_registry()?,
         })
     }
 
@@ -195,10 +189,15 @@ impl EpmdServer {
                 crate::runtime::logger::report_warn!(%peer, "epmd: too many connections; closing a new one");
                 continue;
             };
+            // As epmd decides it: a peer on this host is one connecting from loopback
+            // or from the very address it connected to (a node registering on its own
+            // IP).
+            let local =
+                peer.ip().is_loopback() || stream.local_addr().is_ok_and(|l| l.ip() == peer.ip());
             let shared = self.shared.clone();
             let config = config.clone();
             tokio::spawn(async move {
-                if let Err(reason) = serve_conn(stream, peer, port, &shared, &config).await {
+                if let Err(reason) = serve_conn(stream, local, port, &shared, &config).await {
                     crate::runtime::logger::report_warn!(%peer, %reason, "epmd: closed connection");
                 }
                 drop(permit);
@@ -319,12 +318,7 @@ impl EpmdHandle {
     /// # });
     /// ```
     pub fn names(&self) -> Vec<(String, u16)> {
-        let reg = lock(&self.shared);
-        reg.order
-            .iter()
-            .filter_map(|n| reg.nodes.get(n))
-            .map(|e| (e.info.name.clone(), e.info.port))
-            .collect()
+        names(&self.shared)
     }
 
     /// Waits until the server task ends (it only ends when aborted).
@@ -374,19 +368,44 @@ impl Drop for Unregister<'_> {
     }
 }
 
-async fn serve_conn(
-    mut s: TcpStream,
-    peer: SocketAddr,
+/// A registry with no registration, its creation counter at a random start.
+pub(crate) fn new_registry() -> std::io::Result<Shared> {
+    let mut seed = [0u8; 4];
+    getrandom::fill(&mut seed).map_err(|e| std::io::Error::other(e.to_string()))?;
+    let registry = Registry {
+        next_creation: u32::from_be_bytes(seed),
+        ..Registry::default()
+    };
+    Ok(Arc::new(Mutex::new(registry)))
+}
+
+/// The registered nodes, in registration order, as `(short name, port)`.
+pub(crate) fn names(shared: &Shared) -> Vec<(String, u16)> {
+    let reg = lock(shared);
+    reg.order
+        .iter()
+        .filter_map(|n| reg.nodes.get(n))
+        .map(|e| (e.info.name.clone(), e.info.port))
+        .collect()
+}
+
+/// Serves one EPMD connection: reads one request and answers it (a registration holds
+/// the connection until the peer closes it). `local` says whether the peer is on this
+/// host (the accept loop decides it from the socket's addresses); only local peers may
+/// register or dump. `epmd_port` is the port a NAMES reply announces.
+pub(crate) async fn serve_conn<S>(
+    mut s: S,
+    local: bool,
     epmd_port: u16,
     shared: &Shared,
     config: &EpmdConfig,
-) -> Result<(), EpmdError> {
+) -> Result<(), EpmdError>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     let body = tokio::time::timeout(config.request_timeout, read_request(&mut s, config))
         .await
         .map_err(|_| EpmdError::Timeout("reading the request"))??;
-    // As epmd decides it: a peer on this host is one connecting from loopback or from
-    // the very address it connected to (a node registering on its own IP).
-    let local = peer.ip().is_loopback() || s.local_addr().is_ok_and(|l| l.ip() == peer.ip());
     match body[0] {
         proto::ALIVE2_REQ => {
             if !local {
@@ -463,7 +482,10 @@ async fn serve_conn(
     }
 }
 
-async fn read_request(s: &mut TcpStream, config: &EpmdConfig) -> Result<Vec<u8>, EpmdError> {
+async fn read_request<S: AsyncRead + Unpin>(
+    s: &mut S,
+    config: &EpmdConfig,
+) -> Result<Vec<u8>, EpmdError> {
     let len = s.read_u16().await? as usize;
     if len == 0 || len > config.max_request_len {
         return Err(EpmdError::Protocol(format!(
