@@ -27,7 +27,7 @@
 //! the hot paths at the cost of a per-thread store; see
 //! [`Builder::metrics`](crate::Builder::metrics)); the rest is read when scraped.
 //!
-//! With the cargo feature `metrics`, [`install`] makes a Prometheus recorder the
+//! With the cargo feature `metrics`, `install` makes a Prometheus recorder the
 //! program's [`metrics`](https://docs.rs/metrics) recorder, so the application's own
 //! `metrics::counter!`, `gauge!` and `histogram!` appear after the runtime's in
 //! [`render_prometheus`] (and so on the observer's `/metrics`).
@@ -36,8 +36,8 @@ use std::fmt::Write as _;
 
 use crate::introspect;
 
-/// The runtime's metrics (and, after [`install`], the application's) in Prometheus'
-/// text format. Call it from a process or a thread of the runtime.
+/// The runtime's metrics (and, after `install` of the `metrics` feature, the
+/// application's) in Prometheus' text format. Call it from a process or a thread of the runtime.
 ///
 /// ```
 /// use tether::Runtime;
