@@ -113,6 +113,16 @@ fn replaced_certificates_take_effect_on_reload() {
     let b_name = Node::intern(&node_b.name().to_string()).unwrap();
     a.block_on(async move {
         let _ = tether::dist::disconnect_node(b_name);
+        // `disconnect_node` asks the connection to close; wait until it is gone, or
+        // the next ping could still go over it.
+        let gone = async {
+            while dist::nodes(dist::NodeKind::Connected).contains(&b_name) {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(10), gone)
+            .await
+            .expect("the connection to b closes");
     });
     node_a.reload_tls().unwrap();
     assert!(!ping(&a, &node_b), "b refuses a's new certificate");
